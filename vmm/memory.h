@@ -1,0 +1,53 @@
+/* Guest RAM: one memfd, mapped MAP_SHARED, split into regions around the
+ * 32-bit PCI hole (docs/platform.md). Each region is one KVM memslot. Later
+ * users: vfio-user DMA maps (fd + offset), dirty logging, snapshots.
+ */
+#ifndef MINIVMM_MEMORY_H
+#define MINIVMM_MEMORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define GUEST_MEM_LOW_LIMIT  0xC0000000ULL  /* start of the 32-bit PCI hole */
+#define GUEST_MEM_HIGH_START 0x100000000ULL /* RAM resumes at 4 GiB */
+#define GUEST_MEM_MAX_REGIONS 8
+
+struct guest_region {
+    uint64_t gpa;       /* guest-physical start, bytes */
+    uint64_t size;      /* bytes, multiple of 4 KiB */
+    uint8_t *hva;       /* host virtual address of gpa */
+    int fd;             /* memfd backing the region (shared by regions) */
+    uint64_t fd_offset; /* offset of gpa's page in fd, bytes */
+};
+
+struct guest_memory {
+    int fd;                 /* the memfd (MFD_CLOEXEC | MFD_ALLOW_SEALING) */
+    uint64_t ram_size;      /* total RAM, bytes */
+    uint8_t *base;          /* mapping of the whole memfd */
+    unsigned int nregions;
+    struct guest_region regions[GUEST_MEM_MAX_REGIONS];
+};
+
+/* Create @ram_size bytes of guest RAM (multiple of 4 KiB, > 0): a memfd,
+ * mapped once, split at GUEST_MEM_LOW_LIMIT. 0 or -errno (-EINVAL for a
+ * bad size). Release with guest_memory_destroy(). */
+int guest_memory_create(uint64_t ram_size, struct guest_memory *mem);
+void guest_memory_destroy(struct guest_memory *mem);
+
+/* Host pointer for [@gpa, @gpa + @len) if the whole range lies inside one
+ * RAM region, else NULL. @len may be 0 (then @gpa must be inside RAM). */
+void *guest_memory_hva(const struct guest_memory *mem, uint64_t gpa,
+                       uint64_t len);
+
+/* Copy between guest RAM and a host buffer. 0, or -EFAULT if any byte of
+ * the guest range is outside RAM (nothing is copied then). */
+int guest_memory_read(const struct guest_memory *mem, uint64_t gpa,
+                      void *buf, uint64_t len);
+int guest_memory_write(const struct guest_memory *mem, uint64_t gpa,
+                       const void *buf, uint64_t len);
+
+/* RAM size below 4 GiB (bytes), i.e. the end of the first region. */
+uint64_t guest_memory_low_size(const struct guest_memory *mem);
+
+#endif
