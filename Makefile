@@ -101,4 +101,7 @@ setup:
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+ALL_OBJS := $(LIB_OBJS) $(BUILD)/vmm/main.o \
+            $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/*/*.c)) \
+            $(UNIT_SRCS:%.c=$(BUILD)/%.o)
+-include $(ALL_OBJS:.o=.d)

@@ -53,7 +53,7 @@ int state_get_bytes(const void *fdt, int node, const char *name, void *buf,
 
 int state_get_u32(const void *fdt, int node, const char *name, uint32_t *v)
 {
-    fdt32_t be;
+    fdt32_t be = 0;
     int r = state_get_bytes(fdt, node, name, &be, sizeof(be));
 
     if (r == 0)
@@ -63,7 +63,7 @@ int state_get_u32(const void *fdt, int node, const char *name, uint32_t *v)
 
 int state_get_u64(const void *fdt, int node, const char *name, uint64_t *v)
 {
-    fdt64_t be;
+    fdt64_t be = 0;
     int r = state_get_bytes(fdt, node, name, &be, sizeof(be));
 
     if (r == 0)

@@ -1,0 +1,205 @@
+/* Command-line parsing (see config.h). */
+#include "vmm/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEMORY,
+    OPT_SERIAL, OPT_CPU_FEATURES, OPT_HELP, OPT_VERSION,
+};
+
+static const struct option options[] = {
+    { "kernel", required_argument, NULL, OPT_KERNEL },
+    { "initrd", required_argument, NULL, OPT_INITRD },
+    { "cmdline", required_argument, NULL, OPT_CMDLINE },
+    { "cpus", required_argument, NULL, OPT_CPUS },
+    { "memory", required_argument, NULL, OPT_MEMORY },
+    { "serial", required_argument, NULL, OPT_SERIAL },
+    { "cpu-features", required_argument, NULL, OPT_CPU_FEATURES },
+    { "help", no_argument, NULL, OPT_HELP },
+    { "version", no_argument, NULL, OPT_VERSION },
+    { NULL, 0, NULL, 0 },
+};
+
+void config_usage(FILE *out)
+{
+    fprintf(out,
+"Usage: minivmm --kernel FILE [options]\n"
+"Run a Linux (or PVH ELF) guest under KVM.\n"
+"\n"
+"  --kernel FILE        bzImage (64-bit boot protocol) or ELF with a PVH\n"
+"                       entry note (vmlinux, test payloads)\n"
+"  --initrd FILE        initial ramdisk\n"
+"  --cmdline TEXT       kernel command line (default: empty)\n"
+"  --cpus N             number of vCPUs, 1 to KVM's limit (default 1)\n"
+"  --memory SIZE        guest RAM, e.g. 512M, 2G; a bare number is MiB\n"
+"                       (default 512M)\n"
+"  --serial MODE        COM1 to stdio (default), file:PATH, or none\n"
+"  --cpu-features LIST  hide (-) or force (+) CPUID features, e.g.\n"
+"                       -xsave,-cx16\n"
+"  --help               this text\n"
+"  --version            version\n"
+"\n"
+"Exit status: 0 guest powered off; 1 host error; 2 bad command line or\n"
+"input file; 3 guest reset; 4 guest crashed (triple fault, KVM internal\n"
+"error); V when the guest writes V to the test-exit port 0xf4.\n");
+}
+
+int config_parse_size(const char *s, uint64_t *bytes)
+{
+    char *end;
+    unsigned long long v;
+    unsigned int shift = 20;
+
+    if (!s || !isdigit((unsigned char)*s))
+        return -EINVAL;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno)
+        return -EINVAL;
+    switch (tolower((unsigned char)*end)) {
+    case 0:
+        break;
+    case 'k':
+        shift = 10, end++;
+        break;
+    case 'm':
+        shift = 20, end++;
+        break;
+    case 'g':
+        shift = 30, end++;
+        break;
+    case 't':
+        shift = 40, end++;
+        break;
+    default:
+        return -EINVAL;
+    }
+    if (strcasecmp(end, "") && strcasecmp(end, "b") && strcasecmp(end, "ib"))
+        return -EINVAL;
+    if (v > (UINT64_MAX >> shift))
+        return -EINVAL;
+    *bytes = (uint64_t)v << shift;
+    return 0;
+}
+
+static int parse_cpus(const char *s, unsigned int *cpus, char *err,
+                      size_t errlen)
+{
+    char *end;
+    unsigned long v;
+
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (errno || *end || !isdigit((unsigned char)*s) || v == 0 ||
+        v > CONFIG_MAX_CPUS) {
+        snprintf(err, errlen, "--cpus '%s': need a number from 1 to %d", s,
+                 CONFIG_MAX_CPUS);
+        return -EINVAL;
+    }
+    *cpus = (unsigned int)v;
+    return 0;
+}
+
+static int parse_serial(const char *s, struct vm_config *cfg, char *err,
+                        size_t errlen)
+{
+    if (!strcmp(s, "stdio")) {
+        cfg->serial = SERIAL_STDIO;
+    } else if (!strcmp(s, "none")) {
+        cfg->serial = SERIAL_NONE;
+    } else if (!strncmp(s, "file:", 5) && s[5]) {
+        cfg->serial = SERIAL_FILE;
+        cfg->serial_path = s + 5;
+    } else {
+        snprintf(err, errlen, "--serial '%s': use stdio, file:PATH or none",
+                 s);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int parse_memory(const char *s, struct vm_config *cfg, char *err,
+                        size_t errlen)
+{
+    if (config_parse_size(s, &cfg->memory) < 0) {
+        snprintf(err, errlen, "--memory '%s': not a size (e.g. 512M, 2G)",
+                 s);
+        return -EINVAL;
+    }
+    if (cfg->memory == 0 || cfg->memory % 4096) {
+        snprintf(err, errlen, "--memory '%s': must be a non-zero multiple "
+                 "of 4 KiB", s);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int parse_one(int opt, const char *arg, struct vm_config *cfg,
+                     char *err, size_t errlen)
+{
+    switch (opt) {
+    case OPT_KERNEL:
+        cfg->kernel = arg;
+        return 0;
+    case OPT_INITRD:
+        cfg->initrd = arg;
+        return 0;
+    case OPT_CMDLINE:
+        cfg->cmdline = arg;
+        return 0;
+    case OPT_CPUS:
+        return parse_cpus(arg, &cfg->cpus, err, errlen);
+    case OPT_MEMORY:
+        return parse_memory(arg, cfg, err, errlen);
+    case OPT_SERIAL:
+        return parse_serial(arg, cfg, err, errlen);
+    case OPT_CPU_FEATURES:
+        return cpuid_policy_parse(&cfg->cpuid, arg, err, errlen);
+    case OPT_HELP:
+        cfg->show_help = 1;
+        return 0;
+    case OPT_VERSION:
+        cfg->show_version = 1;
+        return 0;
+    default:
+        snprintf(err, errlen, "unknown or incomplete option (see --help)");
+        return -EINVAL;
+    }
+}
+
+int config_parse(int argc, char **argv, struct vm_config *cfg, char *err,
+                 size_t errlen)
+{
+    int opt;
+
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->cpus = 1;
+    cfg->memory = CONFIG_DEFAULT_MEMORY;
+    cfg->cmdline = "";
+    optind = 0; /* reset getopt: parse may run more than once (tests) */
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        if (opt == '?' || opt == ':') {
+            snprintf(err, errlen, "unknown option or missing value: '%s' "
+                     "(see --help)", argv[optind - 1]);
+            return -EINVAL;
+        }
+        if (parse_one(opt, optarg, cfg, err, errlen) < 0)
+            return -EINVAL;
+    }
+    if (optind < argc) {
+        snprintf(err, errlen, "unexpected argument '%s' (see --help)",
+                 argv[optind]);
+        return -EINVAL;
+    }
+    if (!cfg->kernel && !cfg->show_help && !cfg->show_version) {
+        snprintf(err, errlen, "no --kernel given (see --help)");
+        return -EINVAL;
+    }
+    return 0;
+}

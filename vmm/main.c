@@ -1,0 +1,66 @@
+/* minivmm: command line → VM → exit status (docs/platform.md). The only
+ * place that calls exit(). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arch/x86/boot.h"
+#include "vmm/config.h"
+#include "vmm/vm.h"
+
+#define MINIVMM_VERSION "0.1.0"
+#define EXIT_USAGE 2
+
+static int check_host(const struct vm_config *cfg, char *err, size_t errlen)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    uint64_t host = (uint64_t)pages * (uint64_t)psize;
+
+    if (pages > 0 && psize > 0 && cfg->memory > host) {
+        snprintf(err, errlen, "--memory %llu MiB is more than this host's "
+                 "%llu MiB of RAM", (unsigned long long)(cfg->memory >> 20),
+                 (unsigned long long)(host >> 20));
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct vm_config cfg;
+    struct boot_image img;
+    struct vm *vm = NULL;
+    char err[512] = "";
+    int r, status;
+
+    if (config_parse(argc, argv, &cfg, err, sizeof(err)) < 0) {
+        fprintf(stderr, "minivmm: %s\n", err);
+        return EXIT_USAGE;
+    }
+    if (cfg.show_help) {
+        config_usage(stdout);
+        return 0;
+    }
+    if (cfg.show_version) {
+        printf("minivmm %s\n", MINIVMM_VERSION);
+        return 0;
+    }
+    if (check_host(&cfg, err, sizeof(err)) < 0 ||
+        boot_image_open(&img, cfg.kernel, cfg.initrd, cfg.cmdline, err,
+                        sizeof(err)) < 0) {
+        fprintf(stderr, "minivmm: %s\n", err);
+        return EXIT_USAGE;
+    }
+    r = vm_create(&cfg, &img, &vm, err, sizeof(err));
+    boot_image_close(&img);
+    if (r < 0) {
+        fprintf(stderr, "minivmm: %s\n", err);
+        vm_destroy(vm);
+        return r == -EINVAL ? EXIT_USAGE : EXIT_FAILURE;
+    }
+    status = vm_run(vm);
+    vm_destroy(vm);
+    return status;
+}

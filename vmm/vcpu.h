@@ -1,0 +1,55 @@
+/* One thread per vCPU: KVM_RUN, decode the exit, hand PIO/MMIO to the
+ * buses. No device knowledge here. Stop: vcpu_kick() makes KVM_RUN return
+ * (immediate_exit + a signal), the thread sees the VM's stop flag and ends.
+ */
+#ifndef MINIVMM_VCPU_H
+#define MINIVMM_VCPU_H
+
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "vmm/runstate.h"
+
+struct bus;
+struct guest_memory;
+struct kvm;
+
+/* What a vCPU thread needs from the VM; owned by the VM, shared. */
+struct vcpu_env {
+    struct kvm *kvm;
+    struct bus *pio;
+    struct bus *mmio;
+    struct guest_memory *mem;
+    struct vm_stop_ctl stop;
+    int *stopping;              /* atomic: nonzero once a stop began */
+};
+
+struct vcpu {
+    int id;
+    int fd;
+    struct kvm_run *run;
+    pthread_t thread;
+    bool started;
+    const struct vcpu_env *env;
+    unsigned long exits;        /* statistics: KVM_RUN returns */
+};
+
+/* Install the (no-op) kick signal handler; once per process, before any
+ * vCPU thread starts. 0 or -errno. */
+int vcpu_signals_init(void);
+
+/* KVM_CREATE_VCPU @id. 0 or -errno. */
+int vcpu_create(struct vcpu *v, int id, const struct vcpu_env *env);
+void vcpu_destroy(struct vcpu *v);
+
+/* Start the thread that runs @v until the VM stops. 0 or -errno. */
+int vcpu_start(struct vcpu *v);
+
+/* Make @v leave KVM_RUN soon; safe from any thread. */
+void vcpu_kick(struct vcpu *v);
+
+/* Wait for the thread to end. */
+void vcpu_join(struct vcpu *v);
+
+#endif

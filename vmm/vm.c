@@ -1,0 +1,294 @@
+/* VM construction and run (see vm.h). */
+#include "vmm/vm.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "arch/x86/boot.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/cpuid.h"
+#include "arch/x86/irqchip.h"
+#include "vmm/bus.h"
+#include "vmm/config.h"
+#include "vmm/evloop.h"
+#include "vmm/kvm.h"
+#include "vmm/memory.h"
+#include "vmm/platform.h"
+#include "vmm/vcpu.h"
+
+struct vm {
+    const struct vm_config *cfg;
+    struct kvm kvm;
+    struct guest_memory mem;
+    struct bus *pio;
+    struct bus *mmio;
+    struct irqchip *irqchip;
+    struct evloop *loop;
+    struct platform_env penv;  /* outlives the platform */
+    struct platform *platform;
+    struct vcpu_env env;
+    struct vcpu *vcpus;
+    unsigned int nvcpus;
+    int stop_efd;
+    int signal_fd;
+    int stopping;          /* atomic */
+    int stop_reason;       /* atomic: enum vm_stop_reason, first wins */
+    int stop_status;
+    int stop_signal;
+};
+
+static void request_stop(void *opaque, enum vm_stop_reason reason,
+                         int status)
+{
+    struct vm *vm = opaque;
+    int none = VM_STOP_NONE;
+    uint64_t one = 1;
+
+    if (__atomic_compare_exchange_n(&vm->stop_reason, &none, (int)reason,
+                                    false, __ATOMIC_ACQ_REL,
+                                    __ATOMIC_ACQUIRE))
+        vm->stop_status = status;
+    __atomic_store_n(&vm->stopping, 1, __ATOMIC_RELEASE);
+    if (write(vm->stop_efd, &one, sizeof(one)) < 0) {
+        /* The counter cannot overflow from a handful of requests. */
+    }
+}
+
+static int setup_memory(struct vm *vm, char *err, size_t errlen)
+{
+    int r = guest_memory_create(vm->cfg->memory, &vm->mem);
+
+    if (r < 0) {
+        snprintf(err, errlen, "cannot allocate %llu MiB of guest RAM: %s",
+                 (unsigned long long)(vm->cfg->memory >> 20), strerror(-r));
+        return r;
+    }
+    for (unsigned int i = 0; i < vm->mem.nregions; i++) {
+        const struct guest_region *g = &vm->mem.regions[i];
+
+        r = kvm_set_memslot(&vm->kvm, i, g->gpa, g->size, g->hva, 0);
+        if (r < 0) {
+            snprintf(err, errlen, "KVM_SET_USER_MEMORY_REGION %u: %s", i,
+                     strerror(-r));
+            return r;
+        }
+    }
+    return 0;
+}
+
+static int setup_vcpus(struct vm *vm, const struct boot_entry *entry,
+                       char *err, size_t errlen)
+{
+    struct kvm_cpuid2 *supported, *c;
+    size_t sz;
+    int r;
+
+    r = kvm_get_supported_cpuid(&vm->kvm, &supported);
+    if (r < 0) {
+        snprintf(err, errlen, "KVM_GET_SUPPORTED_CPUID: %s", strerror(-r));
+        return r;
+    }
+    sz = sizeof(*supported) + supported->nent * sizeof(supported->entries[0]);
+    c = malloc(sz);
+    vm->vcpus = calloc(vm->cfg->cpus, sizeof(*vm->vcpus));
+    r = (!c || !vm->vcpus) ? -ENOMEM : 0;
+    for (unsigned int i = 0; r == 0 && i < vm->cfg->cpus; i++) {
+        memcpy(c, supported, sz);
+        cpuid_apply(c, &vm->cfg->cpuid, i, vm->cfg->cpus);
+        r = vcpu_create(&vm->vcpus[i], (int)i, &vm->env);
+        if (r == 0)
+            vm->nvcpus++;
+        if (r == 0)
+            r = x86_vcpu_setup(vm->vcpus[i].fd, c);
+        if (r == 0 && i == 0)
+            r = x86_vcpu_boot(vm->vcpus[0].fd, entry, &vm->mem);
+        if (r < 0)
+            snprintf(err, errlen, "setting up vCPU %u: %s", i, strerror(-r));
+    }
+    free(c);
+    free(supported);
+    return r;
+}
+
+static void on_stop(void *opaque, int fd, uint32_t events)
+{
+    struct vm *vm = opaque;
+    uint64_t v;
+
+    (void)events;
+    if (read(fd, &v, sizeof(v)) < 0) {
+        /* Spurious wakeup: the flag below is what counts. */
+    }
+    if (__atomic_load_n(&vm->stopping, __ATOMIC_ACQUIRE))
+        evloop_quit(vm->loop);
+}
+
+static void on_signal(void *opaque, int fd, uint32_t events)
+{
+    struct vm *vm = opaque;
+    struct signalfd_siginfo si;
+
+    (void)events;
+    if (read(fd, &si, sizeof(si)) != sizeof(si))
+        return;
+    fprintf(stderr, "minivmm: %s: stopping the VM\n", strsignal((int)si.ssi_signo));
+    vm->stop_signal = (int)si.ssi_signo;
+    request_stop(vm, VM_STOP_ERROR, 0);
+}
+
+static int setup_loop(struct vm *vm, char *err, size_t errlen)
+{
+    sigset_t set;
+    int r;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL); /* inherited by vCPU threads */
+    vm->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (vm->signal_fd < 0 || vm->stop_efd < 0) {
+        snprintf(err, errlen, "eventfd/signalfd: %s", strerror(errno));
+        return -errno;
+    }
+    r = evloop_create(&vm->loop);
+    if (r == 0)
+        r = evloop_add(vm->loop, vm->stop_efd, EPOLLIN, on_stop, vm);
+    if (r == 0)
+        r = evloop_add(vm->loop, vm->signal_fd, EPOLLIN, on_signal, vm);
+    if (r < 0)
+        snprintf(err, errlen, "event loop: %s", strerror(-r));
+    return r;
+}
+
+static int setup_kvm(struct vm *vm, char *err, size_t errlen)
+{
+    int r = kvm_open(&vm->kvm);
+
+    if (r < 0) {
+        snprintf(err, errlen, "cannot use /dev/kvm: %s%s", strerror(-r),
+                 r == -ENOENT ? " (is the kvm module loaded?)" : "");
+        return r;
+    }
+    if (vm->cfg->cpus > (unsigned int)vm->kvm.max_vcpus) {
+        snprintf(err, errlen, "--cpus %u: KVM allows at most %d vCPUs",
+                 vm->cfg->cpus, vm->kvm.max_vcpus);
+        return -EINVAL;
+    }
+    r = irqchip_create(&vm->kvm, &vm->irqchip);
+    if (r < 0)
+        snprintf(err, errlen, "in-kernel irqchip: %s", strerror(-r));
+    return r;
+}
+
+int vm_create(const struct vm_config *cfg, const struct boot_image *img,
+              struct vm **out, char *err, size_t errlen)
+{
+    struct boot_entry entry;
+    struct vm *vm = calloc(1, sizeof(*vm));
+    int r;
+
+    if (!vm)
+        return -ENOMEM;
+    vm->cfg = cfg;
+    vm->stop_efd = vm->signal_fd = -1;
+    vm->kvm.vm_fd = vm->kvm.sys_fd = -1;
+    vm->mem.fd = -1;
+    *out = vm;
+    r = setup_loop(vm, err, errlen);
+    if (r == 0)
+        r = setup_kvm(vm, err, errlen);
+    if (r == 0)
+        r = setup_memory(vm, err, errlen);
+    if (r == 0 && ((r = bus_create("pio", &vm->pio)) < 0 ||
+                   (r = bus_create("mmio", &vm->mmio)) < 0))
+        snprintf(err, errlen, "out of memory");
+    if (r < 0)
+        return r;
+    vm->penv = (struct platform_env){
+        .cfg = cfg, .mem = &vm->mem, .pio = vm->pio, .mmio = vm->mmio,
+        .irq = irqchip_lines(vm->irqchip), .loop = vm->loop,
+        .stop = { request_stop, vm },
+    };
+    r = platform_create(&vm->penv, &vm->platform, err, errlen);
+    if (r == 0)
+        r = platform_load(vm->platform, img, &entry, err, errlen);
+    vm->env = (struct vcpu_env){
+        .kvm = &vm->kvm, .pio = vm->pio, .mmio = vm->mmio, .mem = &vm->mem,
+        .stop = { request_stop, vm }, .stopping = &vm->stopping,
+    };
+    if (r == 0)
+        r = setup_vcpus(vm, &entry, err, errlen);
+    return r;
+}
+
+static int exit_status(const struct vm *vm)
+{
+    if (vm->stop_signal)
+        return 128 + vm->stop_signal;
+    switch (vm->stop_reason) {
+    case VM_STOP_POWEROFF:
+        return 0;
+    case VM_STOP_RESET:
+        return 3;
+    case VM_STOP_CRASH:
+        return 4;
+    case VM_STOP_TEST_EXIT:
+        return vm->stop_status & 0xff;
+    default:
+        return 1;
+    }
+}
+
+int vm_run(struct vm *vm)
+{
+    int r = vcpu_signals_init();
+
+    for (unsigned int i = 0; r == 0 && i < vm->nvcpus; i++)
+        r = vcpu_start(&vm->vcpus[i]);
+    if (r < 0) {
+        fprintf(stderr, "minivmm: starting vCPU threads: %s\n",
+                strerror(-r));
+        request_stop(vm, VM_STOP_ERROR, 0);
+    }
+    r = evloop_run(vm->loop);
+    if (r < 0) {
+        fprintf(stderr, "minivmm: event loop: %s\n", strerror(-r));
+        request_stop(vm, VM_STOP_ERROR, 0);
+    }
+    for (unsigned int i = 0; i < vm->nvcpus; i++)
+        vcpu_kick(&vm->vcpus[i]);
+    for (unsigned int i = 0; i < vm->nvcpus; i++)
+        vcpu_join(&vm->vcpus[i]);
+    platform_flush(vm->platform);
+    return exit_status(vm);
+}
+
+void vm_destroy(struct vm *vm)
+{
+    if (!vm)
+        return;
+    for (unsigned int i = 0; i < vm->nvcpus; i++)
+        vcpu_destroy(&vm->vcpus[i]);
+    free(vm->vcpus);
+    platform_destroy(vm->platform);
+    bus_destroy(vm->pio);
+    bus_destroy(vm->mmio);
+    irqchip_destroy(vm->irqchip);
+    guest_memory_destroy(&vm->mem);
+    kvm_close(&vm->kvm);
+    evloop_destroy(vm->loop);
+    if (vm->stop_efd >= 0)
+        close(vm->stop_efd);
+    if (vm->signal_fd >= 0)
+        close(vm->signal_fd);
+    free(vm);
+}

@@ -1,0 +1,27 @@
+/* A virtual machine: KVM VM, guest RAM, buses, irqchip, platform devices,
+ * vCPUs, event loop; built in a visible order from a vm_config, run until
+ * the guest or the host stops it. */
+#ifndef MINIVMM_VM_H
+#define MINIVMM_VM_H
+
+#include <stddef.h>
+
+struct boot_image;
+struct vm;
+struct vm_config;
+
+/* Build the VM and load the guest. 0, -EINVAL when the configuration does
+ * not fit this host (vCPUs above KVM's limit, RAM too small for the
+ * kernel...: the user's error), other -errno for host failures; the reason
+ * is in @err either way. */
+int vm_create(const struct vm_config *cfg, const struct boot_image *img,
+              struct vm **out, char *err, size_t errlen);
+
+/* Run until the guest stops; returns minivmm's exit status for the reason
+ * (docs/platform.md: 0 power-off, 1 host error, 3 reset, 4 crash, the
+ * test-exit value, 128 + signal). */
+int vm_run(struct vm *vm);
+
+void vm_destroy(struct vm *vm);
+
+#endif
