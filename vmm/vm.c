@@ -83,13 +83,34 @@ static int setup_memory(struct vm *vm, char *err, size_t errlen)
     return 0;
 }
 
+/* The CPUID policy: the user's edits, plus on kvm_pvm hosts (software CPL0
+ * emulation without xsave/xrstor, cmpxchg16b, and the fnclex/emms/fild
+ * FXSAVE-leak workaround) hiding those features unless the user said
+ * otherwise. */
+static void cpuid_policy_for_host(const struct vm *vm,
+                                  struct cpuid_policy *pol)
+{
+    static const char *const pvm_edits[] = { "-xsave", "-cx16",
+                                             "+xsaveerptr" };
+    char err[64];
+
+    *pol = vm->cfg->cpuid;
+    if (!vm->kvm.pvm)
+        return;
+    for (unsigned int i = 0; i < 3; i++)
+        if (!cpuid_policy_mentions(&vm->cfg->cpuid, pvm_edits[i] + 1))
+            cpuid_policy_parse(pol, pvm_edits[i], err, sizeof(err));
+}
+
 static int setup_vcpus(struct vm *vm, const struct boot_entry *entry,
                        char *err, size_t errlen)
 {
     struct kvm_cpuid2 *supported, *c;
+    struct cpuid_policy pol;
     size_t sz;
     int r;
 
+    cpuid_policy_for_host(vm, &pol);
     r = kvm_get_supported_cpuid(&vm->kvm, &supported);
     if (r < 0) {
         snprintf(err, errlen, "KVM_GET_SUPPORTED_CPUID: %s", strerror(-r));
@@ -101,7 +122,7 @@ static int setup_vcpus(struct vm *vm, const struct boot_entry *entry,
     r = (!c || !vm->vcpus) ? -ENOMEM : 0;
     for (unsigned int i = 0; r == 0 && i < vm->cfg->cpus; i++) {
         memcpy(c, supported, sz);
-        cpuid_apply(c, &vm->cfg->cpuid, i, vm->cfg->cpus);
+        cpuid_apply(c, &pol, i, vm->cfg->cpus);
         r = vcpu_create(&vm->vcpus[i], (int)i, &vm->env);
         if (r == 0)
             vm->nvcpus++;
