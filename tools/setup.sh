@@ -6,7 +6,7 @@ PKGS="build-essential pkg-config clang llvm lld
       linux-libc-dev libfdt-dev libjson-c-dev liburing-dev libcmocka-dev
       busybox-static cpio
       linux-source-6.1 bc bison flex libelf-dev libssl-dev xz-utils
-      qemu-system-x86 iproute2 time"
+      qemu-system-x86 iproute2 time acpica-tools"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

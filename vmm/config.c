@@ -184,6 +184,12 @@ int config_parse(int argc, char **argv, struct vm_config *cfg, char *err,
     optind = 0; /* reset getopt: parse may run more than once (tests) */
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        if ((opt == '?' || opt == ':') && optopt > 0 && optopt < OPT_KERNEL) {
+            /* A short option: optind may still point at its cluster. */
+            snprintf(err, errlen, "unknown option '-%c' (see --help)",
+                     optopt);
+            return -EINVAL;
+        }
         if (opt == '?' || opt == ':') {
             snprintf(err, errlen, "unknown option or missing value: '%s' "
                      "(see --help)", argv[optind - 1]);

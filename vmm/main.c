@@ -58,7 +58,7 @@ int main(int argc, char **argv)
     if (r < 0) {
         fprintf(stderr, "minivmm: %s\n", err);
         vm_destroy(vm);
-        return r == -EINVAL ? EXIT_USAGE : EXIT_FAILURE;
+        return (r == -EINVAL || r == -ENOSPC) ? EXIT_USAGE : EXIT_FAILURE;
     }
     status = vm_run(vm);
     vm_destroy(vm);

@@ -9,8 +9,11 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "arch/x86/acpi.h"
 #include "arch/x86/boot.h"
 #include "arch/x86/e820.h"
+#include "arch/x86/mptable.h"
+#include "arch/x86/platform.h"
 #include "devices/serial.h"
 #include "vmm/bus.h"
 #include "vmm/config.h"
@@ -150,13 +153,41 @@ int platform_create(const struct platform_env *env, struct platform **out,
     return r;
 }
 
+/* Build one firmware table set into its reserved window of guest RAM. */
+static int put_table(struct guest_memory *mem, uint64_t gpa, size_t max,
+                     int (*build)(const struct x86_platform_desc *,
+                                  uint8_t *, size_t, uint64_t, size_t *),
+                     const struct x86_platform_desc *d)
+{
+    uint8_t *dst = guest_memory_hva(mem, gpa, max);
+    size_t used;
+
+    if (!dst)
+        return -ENOSPC;
+    return build(d, dst, max, gpa, &used);
+}
+
 int platform_load(struct platform *p, const struct boot_image *img,
                   struct boot_entry *entry, char *err, size_t errlen)
 {
+    struct x86_platform_desc d;
     struct e820_map map;
+    int r;
 
+    x86_platform_desc_init(&d, p->env->cfg->cpus);
+    r = put_table(p->env->mem, X86_ACPI_GPA, X86_ACPI_MAX_SIZE, acpi_build,
+                  &d);
+    if (r == 0)
+        r = put_table(p->env->mem, X86_MPTABLE_GPA, X86_MPTABLE_MAX_SIZE,
+                      mptable_build, &d);
+    if (r < 0) {
+        snprintf(err, errlen, "building ACPI/MP tables: %s%s", strerror(-r),
+                 r == -ENOSPC ? " (guest RAM below 1 MiB missing?)" : "");
+        return r;
+    }
     e820_build(p->env->mem, &map);
-    return boot_image_load(img, p->env->mem, &map, 0, entry, err, errlen);
+    return boot_image_load(img, p->env->mem, &map, X86_ACPI_GPA, entry, err,
+                           errlen);
 }
 
 void platform_flush(struct platform *p)

@@ -10,10 +10,10 @@ struct boot_image;
 struct vm;
 struct vm_config;
 
-/* Build the VM and load the guest. 0, -EINVAL when the configuration does
- * not fit this host (vCPUs above KVM's limit, RAM too small for the
- * kernel...: the user's error), other -errno for host failures; the reason
- * is in @err either way. */
+/* Build the VM and load the guest. 0; -EINVAL when the configuration does
+ * not fit this host (vCPUs above KVM's limit) or -ENOSPC when guest RAM is
+ * too small for what must be loaded (both the user's error); other -errno
+ * for host failures. The reason is in @err either way. */
 int vm_create(const struct vm_config *cfg, const struct boot_image *img,
               struct vm **out, char *err, size_t errlen);
 

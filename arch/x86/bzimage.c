@@ -67,6 +67,11 @@ static size_t setup_bytes(const uint8_t *buf)
 
 int bzimage_probe(const uint8_t *buf, size_t len, char *err, size_t errlen)
 {
+    /* First: the fields read below lie up to BP_XLOADFLAGS + 2. */
+    if (len < BP_HDR + 0x80 || len <= setup_bytes(buf)) {
+        snprintf(err, errlen, "bzImage is truncated");
+        return -EINVAL;
+    }
     if (rd16(buf + BP_VERSION) < BZ_MIN_VERSION) {
         snprintf(err, errlen, "bzImage boot protocol %#x is older than "
                  "2.12 (no 64-bit entry)", rd16(buf + BP_VERSION));
@@ -75,10 +80,6 @@ int bzimage_probe(const uint8_t *buf, size_t len, char *err, size_t errlen)
     if (!(rd16(buf + BP_XLOADFLAGS) & XLF_KERNEL_64)) {
         snprintf(err, errlen, "bzImage has no 64-bit entry point "
                  "(XLF_KERNEL_64 unset)");
-        return -EINVAL;
-    }
-    if (len <= setup_bytes(buf) || len < BP_HDR + 0x80) {
-        snprintf(err, errlen, "bzImage is truncated");
         return -EINVAL;
     }
     return 0;

@@ -127,6 +127,7 @@ int pvh_probe(const uint8_t *buf, size_t len, uint64_t *entry, char *err,
 {
     size_t ehsize;
     unsigned int n;
+    int found = 0;
 
     if (len < EI_NIDENT || (buf[EI_CLASS] != ELFCLASS64 &&
                             buf[EI_CLASS] != ELFCLASS32) ||
@@ -149,16 +150,18 @@ int pvh_probe(const uint8_t *buf, size_t len, uint64_t *entry, char *err,
             snprintf(err, errlen, "ELF program header %u is malformed", i);
             return -EINVAL;
         }
-        if (ph.type != PT_NOTE)
+        /* Past the note, still check every header: the loader uses all. */
+        if (ph.type != PT_NOTE || found)
             continue;
         r = find_pvh_note(buf + ph.offset, ph.filesz, entry);
         if (r < 0) {
             snprintf(err, errlen, "ELF note segment %u is malformed", i);
             return -EINVAL;
         }
-        if (r == 1)
-            return 0;
+        found = r == 1;
     }
+    if (found)
+        return 0;
     snprintf(err, errlen, "ELF kernel has no PVH entry note "
              "(XEN_ELFNOTE_PHYS32_ENTRY); build Linux with CONFIG_PVH=y");
     return -EINVAL;
@@ -175,7 +178,10 @@ static int load_segments(const struct boot_image *img,
         struct phdr ph;
         uint8_t *dst;
 
-        get_phdr(img->kernel, img->kernel_len, i, &ph);
+        if (get_phdr(img->kernel, img->kernel_len, i, &ph) < 0) {
+            snprintf(err, errlen, "ELF program header %u is malformed", i);
+            return -EINVAL;
+        }
         if (ph.type != PT_LOAD || ph.memsz == 0)
             continue;
         dst = guest_memory_hva(mem, ph.paddr, ph.memsz);
