@@ -14,7 +14,11 @@
 #include "arch/x86/e820.h"
 #include "arch/x86/mptable.h"
 #include "arch/x86/platform.h"
+#include "devices/pci.h"
+#include "devices/pci_host.h"
+#include "devices/rtc.h"
 #include "devices/serial.h"
+#include "devices/sysctl.h"
 #include "vmm/bus.h"
 #include "vmm/config.h"
 #include "vmm/console.h"
@@ -28,33 +32,20 @@ struct platform {
     const struct platform_env *env;
     struct console console;
     struct serial *serial;
+    struct sysctl *sysctl;
+    struct rtc *rtc;
+    struct pci_bus *pci;
+    struct pci_host *pci_host;
+    bool pci_pio_registered;
+    bool pci_ecam_registered;
+    bool rtc_registered;
+    bool sysctl_attached;
     uint8_t backlog[INPUT_BACKLOG];
     size_t backlog_len;
     int retry_fd;              /* timerfd armed while backlog_len > 0 */
     bool input_watched;
 };
 
-/* TEMPORARY bring-up exit port until devices/sysctl lands. */
-static void tmp_exit_read(void *opaque, uint64_t off, void *data,
-                          uint32_t len)
-{
-    (void)opaque, (void)off;
-    memset(data, 0xff, len);
-}
-
-static void tmp_exit_write(void *opaque, uint64_t off, const void *data,
-                           uint32_t len)
-{
-    struct platform *p = opaque;
-    uint32_t v = 0;
-
-    (void)off;
-    memcpy(&v, data, len < 4 ? len : 4);
-    p->env->stop.request_stop(p->env->stop.opaque, VM_STOP_TEST_EXIT,
-                              (int)(v & 0xff));
-}
-
-static const struct bus_ops tmp_exit_ops = { tmp_exit_read, tmp_exit_write };
 
 static void feed_backlog(struct platform *p)
 {
@@ -131,6 +122,60 @@ static int create_serial(struct platform *p, char *err, size_t errlen)
     return r;
 }
 
+/* i8042, test-exit and ACPI sleep ports; 0xCF9 goes through the host
+ * bridge, which owns 0xCF8-0xCFF. */
+static int create_sysctl(struct platform *p)
+{
+    struct sysctl_config sc = { .stop = p->env->stop };
+    int r = sysctl_create(&sc, &p->sysctl);
+
+    if (r == 0)
+        r = sysctl_attach(p->sysctl, p->env->pio, false);
+    p->sysctl_attached = r == 0;
+    return r;
+}
+
+static int create_rtc(struct platform *p)
+{
+    const struct guest_memory *mem = p->env->mem;
+    uint64_t low = guest_memory_low_size(mem);
+    struct rtc_config rc = { .ram_below_4g = low,
+                             .ram_above_4g = mem->ram_size - low };
+    int r = rtc_create(&rc, &p->rtc);
+
+    if (r == 0)
+        r = bus_register(p->env->pio, RTC_PORT_BASE, RTC_PORT_LEN,
+                         &rtc_bus_ops, p->rtc);
+    p->rtc_registered = r == 0;
+    return r;
+}
+
+static int create_pci(struct platform *p)
+{
+    const struct platform_env *env = p->env;
+    struct pci_bus_config bc = { .mmio = env->mmio, .pio = env->pio,
+                                 .irq = env->irq,
+                                 .intx_gsi_base = X86_PCI_INTX_GSI_BASE };
+    struct pci_host_config hc = { .cf9_ops = &sysctl_reset_ops };
+    int r = pci_bus_create(&bc, &p->pci);
+
+    if (r < 0)
+        return r;
+    hc.bus = p->pci;
+    hc.cf9_opaque = p->sysctl;
+    r = pci_host_create(&hc, &p->pci_host);
+    if (r < 0)
+        return r;
+    r = bus_register(env->pio, PCI_HOST_PIO_BASE, PCI_HOST_PIO_LEN,
+                     &pci_host_pio_ops, p->pci_host);
+    p->pci_pio_registered = r == 0;
+    if (r == 0)
+        r = bus_register(env->mmio, X86_ECAM_BASE, X86_ECAM_SIZE,
+                         &pci_host_ecam_ops, p->pci_host);
+    p->pci_ecam_registered = r == 0;
+    return r;
+}
+
 int platform_create(const struct platform_env *env, struct platform **out,
                     char *err, size_t errlen)
 {
@@ -146,11 +191,20 @@ int platform_create(const struct platform_env *env, struct platform **out,
     r = create_serial(p, err, errlen);
     if (r < 0)
         return r;
-    r = bus_register(env->pio, 0xf4, 4, &tmp_exit_ops, p);
+    r = create_sysctl(p);
+    if (r == 0)
+        r = create_rtc(p);
+    if (r == 0)
+        r = create_pci(p);
     if (r < 0)
-        snprintf(err, errlen, "registering platform devices: %s",
+        snprintf(err, errlen, "creating platform devices: %s",
                  strerror(-r));
     return r;
+}
+
+struct pci_bus *platform_pci_bus(struct platform *p)
+{
+    return p->pci;
 }
 
 /* Build one firmware table set into its reserved window of guest RAM. */
@@ -205,6 +259,18 @@ void platform_destroy(struct platform *p)
         evloop_del(p->env->loop, p->retry_fd);
         close(p->retry_fd);
     }
+    if (p->pci_ecam_registered)
+        bus_unregister(p->env->mmio, X86_ECAM_BASE);
+    if (p->pci_pio_registered)
+        bus_unregister(p->env->pio, PCI_HOST_PIO_BASE);
+    pci_host_destroy(p->pci_host);
+    pci_bus_destroy(p->pci);
+    if (p->rtc_registered)
+        bus_unregister(p->env->pio, RTC_PORT_BASE);
+    rtc_destroy(p->rtc);
+    if (p->sysctl_attached)
+        sysctl_detach(p->sysctl, p->env->pio);
+    sysctl_destroy(p->sysctl);
     serial_destroy(p->serial);
     console_close(&p->console);
     free(p);

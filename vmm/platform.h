@@ -14,6 +14,7 @@ struct boot_image;
 struct bus;
 struct evloop;
 struct guest_memory;
+struct pci_bus;
 struct platform;
 struct vm_config;
 
@@ -36,6 +37,9 @@ int platform_create(const struct platform_env *env, struct platform **out,
  * how vCPU 0 starts. 0 or -errno (-EINVAL: RAM too small etc.). */
 int platform_load(struct platform *p, const struct boot_image *img,
                   struct boot_entry *entry, char *err, size_t errlen);
+
+/* The PCI bus (bus 0) for devices added after the platform. */
+struct pci_bus *platform_pci_bus(struct platform *p);
 
 /* Flush console output (called once the vCPUs are stopped). */
 void platform_flush(struct platform *p);

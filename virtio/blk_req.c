@@ -1,0 +1,628 @@
+/* virtio-blk requests: parsing (spec 5.2.6 "Device Operation") and the
+ * io_uring backend. See blk.h for the threading and memory model. */
+#include "virtio/blk_priv.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+
+enum blk_op_kind {
+    BLK_OP_RW,
+    BLK_OP_FLUSH,
+    BLK_OP_DISCARD,
+    BLK_OP_ZERO,        /* FALLOC_FL_ZERO_RANGE */
+    BLK_OP_ZERO_PUNCH,  /* fallback: FALLOC_FL_PUNCH_HOLE */
+};
+
+/* One SQE's worth of work; user_data points here. */
+struct blk_op {
+    struct blk_req *req;
+    uint64_t off, len;          /* bytes, for fallocate */
+    enum blk_op_kind kind;
+};
+
+struct blk_req {
+    uint16_t qidx, head;
+    uint32_t type;
+    uint64_t offset;            /* disk offset, bytes */
+    uint64_t len;               /* data bytes */
+    uint64_t done;              /* bytes transferred so far */
+    uint64_t status_gpa;
+    unsigned int pending;       /* ops in flight */
+    int err;                    /* first failure, -errno */
+    void *bounce;               /* message-based DMA buffer, or NULL */
+    unsigned int nslices;
+    struct virtq_seg *slices;   /* data buffers in guest memory */
+    unsigned int niov, iov_first;
+    struct iovec *iov;
+    unsigned int nops;
+    struct blk_op *ops;
+};
+
+/* What the parser decided about a chain, before any I/O. */
+struct blk_parse {
+    uint16_t qidx;
+    const struct virtq_elem *e;
+    uint32_t type;
+    uint64_t sector;
+    uint64_t status_gpa;
+};
+
+static struct blk_req *req_alloc(unsigned int nslices, unsigned int nops)
+{
+    struct blk_req *req;
+    size_t sz = sizeof(*req) + nslices * sizeof(struct virtq_seg) +
+                nslices * sizeof(struct iovec) +
+                nops * sizeof(struct blk_op);
+
+    req = calloc(1, sz);
+    if (!req)
+        return NULL;
+    req->slices = (struct virtq_seg *)(req + 1);
+    req->iov = (struct iovec *)(req->slices + nslices);
+    req->ops = (struct blk_op *)(req->iov + nslices);
+    req->nslices = nslices;
+    req->nops = nops;
+    return req;
+}
+
+static void req_free(struct blk_req *req)
+{
+    free(req->bounce);
+    free(req);
+}
+
+/* Write the status byte, push the chain, count it. */
+static void complete(struct virtio_blk *blk, uint16_t qidx, uint16_t head,
+                     uint64_t status_gpa, uint8_t status, uint32_t used)
+{
+    struct virtq *q = &blk->queues[qidx];
+
+    blk->stats.requests++;
+    if (status != VIRTIO_BLK_S_OK)
+        blk->stats.errors++;
+    if (virtio_mem_write(&blk->mem, status_gpa, &status, 1) < 0)
+        used = 0;       /* nothing could be written */
+    if (virtq_push(q, head, used) < 0) {
+        virtio_dev_set_needs_reset(&blk->vdev);
+        return;
+    }
+    blk->to_notify |= 1ULL << qidx;
+}
+
+static void complete_early(struct virtio_blk *blk,
+                           const struct blk_parse *ps, uint8_t status)
+{
+    complete(blk, ps->qidx, ps->e->head, ps->status_gpa, status, 1);
+}
+
+/* Cut [@off, @off + @len) of the readable or writable bytes of @e into
+ * @out (at most e->nsegs slices). Returns the number of slices. */
+static unsigned int slice(const struct virtq_elem *e, bool write,
+                          uint64_t off, uint64_t len, struct virtq_seg *out)
+{
+    unsigned int i, n = 0;
+    uint64_t take;
+
+    for (i = 0; i < e->nsegs && len; i++) {
+        const struct virtq_seg *s = &e->segs[i];
+
+        if (s->write != write)
+            continue;
+        if (off >= s->len) {
+            off -= s->len;
+            continue;
+        }
+        take = s->len - off < len ? s->len - off : len;
+        out[n].gpa = s->gpa + off;
+        out[n].len = (uint32_t)take;
+        out[n].write = write;
+        n++;
+        len -= take;
+        off = 0;
+    }
+    return n;
+}
+
+static struct io_uring_sqe *get_sqe(struct virtio_blk *blk)
+{
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&blk->ring);
+
+    if (!sqe) {
+        io_uring_submit(&blk->ring);
+        sqe = io_uring_get_sqe(&blk->ring);
+    }
+    return sqe;
+}
+
+/* Queue one SQE for @op. 0 or -EBUSY (cannot happen while inflight_ops
+ * stays within max_ops, but is handled). */
+static int submit_op(struct virtio_blk *blk, struct blk_op *op)
+{
+    struct io_uring_sqe *sqe = get_sqe(blk);
+    struct blk_req *req = op->req;
+    int mode;
+
+    if (!sqe)
+        return -EBUSY;
+    switch (op->kind) {
+    case BLK_OP_RW:
+        if (req->type == VIRTIO_BLK_T_IN)
+            io_uring_prep_readv(sqe, blk->fd, req->iov + req->iov_first,
+                                req->niov - req->iov_first,
+                                req->offset + req->done);
+        else
+            io_uring_prep_writev(sqe, blk->fd, req->iov + req->iov_first,
+                                 req->niov - req->iov_first,
+                                 req->offset + req->done);
+        break;
+    case BLK_OP_FLUSH:
+        io_uring_prep_fsync(sqe, blk->fd, 0);
+        break;
+    default:
+        mode = op->kind == BLK_OP_ZERO ? FALLOC_FL_ZERO_RANGE
+                                       : FALLOC_FL_PUNCH_HOLE;
+        io_uring_prep_fallocate(sqe, blk->fd, mode | FALLOC_FL_KEEP_SIZE,
+                                op->off, op->len);
+        break;
+    }
+    io_uring_sqe_set_data(sqe, op);
+    req->pending++;
+    blk->inflight_ops++;
+    return 0;
+}
+
+/* Submit all ops of a new request; on failure complete it with IOERR. */
+static void start_ops(struct virtio_blk *blk, struct blk_req *req)
+{
+    unsigned int i;
+
+    blk->inflight_reqs++;
+    for (i = 0; i < req->nops; i++) {
+        req->ops[i].req = req;
+        if (submit_op(blk, &req->ops[i]) < 0)
+            req->err = -EBUSY;
+    }
+    if (req->pending == 0) {
+        blk->inflight_reqs--;
+        complete(blk, req->qidx, req->head, req->status_gpa,
+                 VIRTIO_BLK_S_IOERR, 1);
+        req_free(req);
+    }
+}
+
+/* --- reads and writes ------------------------------------------------- */
+
+static int map_iov(struct virtio_blk *blk, struct blk_req *req)
+{
+    bool write = req->type == VIRTIO_BLK_T_IN;
+    unsigned int i;
+    void *p;
+
+    for (i = 0; i < req->nslices; i++) {
+        p = virtio_mem_translate(&blk->mem, req->slices[i].gpa,
+                                 req->slices[i].len, write);
+        if (!p)
+            return -EFAULT;
+        req->iov[i].iov_base = p;
+        req->iov[i].iov_len = req->slices[i].len;
+    }
+    req->niov = req->nslices;
+    return 0;
+}
+
+/* Message-based DMA: stage the data in a host buffer. */
+static int map_bounce(struct virtio_blk *blk, struct blk_req *req)
+{
+    uint8_t *p;
+    unsigned int i;
+    int r;
+
+    if (!blk->mem.ops->read || !blk->mem.ops->write)
+        return -EFAULT;
+    req->bounce = malloc(req->len);
+    if (!req->bounce)
+        return -ENOMEM;
+    p = req->bounce;
+    for (i = 0; req->type == VIRTIO_BLK_T_OUT && i < req->nslices; i++) {
+        r = virtio_mem_read(&blk->mem, req->slices[i].gpa, p,
+                            req->slices[i].len);
+        if (r < 0)
+            return r;
+        p += req->slices[i].len;
+    }
+    req->iov[0].iov_base = req->bounce;
+    req->iov[0].iov_len = req->len;
+    req->niov = 1;
+    return 0;
+}
+
+static bool in_capacity(const struct virtio_blk *blk, uint64_t sector,
+                        uint64_t sectors)
+{
+    return sector <= blk->capacity && sectors <= blk->capacity - sector;
+}
+
+static void start_rw(struct virtio_blk *blk, const struct blk_parse *ps)
+{
+    const struct virtq_elem *e = ps->e;
+    bool in = ps->type == VIRTIO_BLK_T_IN;
+    struct blk_req *req;
+    uint64_t len;
+
+    if (!in && blk->readonly) {
+        complete_early(blk, ps, VIRTIO_BLK_S_IOERR);  /* spec 5.2.6.2 */
+        return;
+    }
+    len = in ? e->in_bytes - 1
+             : e->out_bytes - sizeof(struct virtio_blk_outhdr);
+    if (len % BLK_SECTOR_SIZE ||
+        !in_capacity(blk, ps->sector, len >> BLK_SECTOR_SHIFT)) {
+        complete_early(blk, ps, VIRTIO_BLK_S_IOERR);
+        return;
+    }
+    if (len == 0) {
+        complete_early(blk, ps, VIRTIO_BLK_S_OK);
+        return;
+    }
+    req = req_alloc(e->nsegs, 1);
+    if (!req) {
+        complete_early(blk, ps, VIRTIO_BLK_S_IOERR);
+        return;
+    }
+    req->qidx = ps->qidx;
+    req->head = e->head;
+    req->type = ps->type;
+    req->offset = ps->sector << BLK_SECTOR_SHIFT;
+    req->len = len;
+    req->status_gpa = ps->status_gpa;
+    req->nslices = slice(e, in, in ? 0 : sizeof(struct virtio_blk_outhdr),
+                         len, req->slices);
+    if (map_iov(blk, req) < 0 && map_bounce(blk, req) < 0) {
+        req_free(req);
+        complete_early(blk, ps, VIRTIO_BLK_S_IOERR);
+        return;
+    }
+    req->ops[0].kind = BLK_OP_RW;
+    start_ops(blk, req);
+}
+
+/* --- flush, get-id, discard, write-zeroes ----------------------------- */
+
+static void start_flush(struct virtio_blk *blk, const struct blk_parse *ps)
+{
+    struct blk_req *req;
+
+    if (!virtio_dev_has_feature(&blk->vdev, VIRTIO_BLK_F_FLUSH)) {
+        complete_early(blk, ps, VIRTIO_BLK_S_UNSUPP);
+        return;
+    }
+    req = req_alloc(0, 1);
+    if (!req) {
+        complete_early(blk, ps, VIRTIO_BLK_S_IOERR);
+        return;
+    }
+    req->qidx = ps->qidx;
+    req->head = ps->e->head;
+    req->type = ps->type;
+    req->status_gpa = ps->status_gpa;
+    req->ops[0].kind = BLK_OP_FLUSH;
+    start_ops(blk, req);
+}
+
+static void do_get_id(struct virtio_blk *blk, const struct blk_parse *ps)
+{
+    uint64_t n = ps->e->in_bytes - 1;
+    int r;
+
+    if (n > VIRTIO_BLK_ID_BYTES)
+        n = VIRTIO_BLK_ID_BYTES;
+    r = virtq_elem_write(&blk->queues[ps->qidx], ps->e, 0, blk->serial, n);
+    if (r < 0) {
+        complete_early(blk, ps, VIRTIO_BLK_S_IOERR);
+        return;
+    }
+    complete(blk, ps->qidx, ps->e->head, ps->status_gpa, VIRTIO_BLK_S_OK,
+             (uint32_t)n + 1);
+}
+
+/* Check one range; returns a VIRTIO_BLK_S_* status. */
+static uint8_t check_range(const struct virtio_blk *blk, uint32_t type,
+                           const struct virtio_blk_discard_write_zeroes *rg)
+{
+    uint32_t flags = le32toh(rg->flags);
+    uint32_t allowed = type == VIRTIO_BLK_T_WRITE_ZEROES ?
+                       VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP : 0;
+
+    if (flags & ~allowed)
+        return VIRTIO_BLK_S_UNSUPP;     /* spec 5.2.6.2 */
+    if (le32toh(rg->num_sectors) > BLK_MAX_DWZ_SECTORS ||
+        !in_capacity(blk, le64toh(rg->sector), le32toh(rg->num_sectors)))
+        return VIRTIO_BLK_S_IOERR;
+    return VIRTIO_BLK_S_OK;
+}
+
+/* Read and validate the ranges; returns a status, *@n ranges in @rg. */
+static uint8_t read_ranges(struct virtio_blk *blk, const struct blk_parse *ps,
+                           struct virtio_blk_discard_write_zeroes *rg,
+                           unsigned int *n)
+{
+    uint64_t bytes = ps->e->out_bytes - sizeof(struct virtio_blk_outhdr);
+    unsigned int i;
+    uint8_t st;
+
+    if (bytes == 0 || bytes % sizeof(*rg) ||
+        bytes / sizeof(*rg) > BLK_MAX_DWZ_SEG)
+        return VIRTIO_BLK_S_IOERR;
+    *n = bytes / sizeof(*rg);
+    if (virtq_elem_read(&blk->queues[ps->qidx], ps->e,
+                        sizeof(struct virtio_blk_outhdr), rg, bytes) < 0)
+        return VIRTIO_BLK_S_IOERR;
+    for (i = 0; i < *n; i++) {
+        st = check_range(blk, ps->type, &rg[i]);
+        if (st != VIRTIO_BLK_S_OK)
+            return st;
+    }
+    return VIRTIO_BLK_S_OK;
+}
+
+static void start_dwz(struct virtio_blk *blk, const struct blk_parse *ps)
+{
+    struct virtio_blk_discard_write_zeroes rg[BLK_MAX_DWZ_SEG];
+    unsigned int feature = ps->type == VIRTIO_BLK_T_DISCARD ?
+                           VIRTIO_BLK_F_DISCARD : VIRTIO_BLK_F_WRITE_ZEROES;
+    unsigned int i, n = 0, nops = 0;
+    struct blk_req *req;
+    uint8_t st;
+
+    if (!virtio_dev_has_feature(&blk->vdev, feature)) {
+        complete_early(blk, ps, VIRTIO_BLK_S_UNSUPP);
+        return;
+    }
+    st = read_ranges(blk, ps, rg, &n);
+    for (i = 0; i < n; i++)
+        nops += rg[i].num_sectors != 0;
+    if (st != VIRTIO_BLK_S_OK || nops == 0) {
+        complete_early(blk, ps, st);
+        return;
+    }
+    req = req_alloc(0, nops);
+    if (!req) {
+        complete_early(blk, ps, VIRTIO_BLK_S_IOERR);
+        return;
+    }
+    req->qidx = ps->qidx;
+    req->head = ps->e->head;
+    req->type = ps->type;
+    req->status_gpa = ps->status_gpa;
+    for (i = 0, nops = 0; i < n; i++) {
+        if (!rg[i].num_sectors)
+            continue;
+        req->ops[nops].off = le64toh(rg[i].sector) << BLK_SECTOR_SHIFT;
+        req->ops[nops].len = (uint64_t)le32toh(rg[i].num_sectors)
+                             << BLK_SECTOR_SHIFT;
+        req->ops[nops++].kind = ps->type == VIRTIO_BLK_T_DISCARD ?
+                                BLK_OP_DISCARD : BLK_OP_ZERO;
+    }
+    start_ops(blk, req);
+}
+
+/* --- dispatch ---------------------------------------------------------- */
+
+static void blk_start(struct virtio_blk *blk, uint16_t qidx,
+                      const struct virtq_elem *e)
+{
+    struct blk_parse ps = { .qidx = qidx, .e = e };
+    struct virtio_blk_outhdr hdr;
+
+    if (!e->last.len || !e->last.write) {
+        /* no status byte to report anything in */
+        blk->stats.requests++;
+        blk->stats.errors++;
+        if (virtq_push(&blk->queues[qidx], e->head, 0) < 0)
+            virtio_dev_set_needs_reset(&blk->vdev);
+        blk->to_notify |= 1ULL << qidx;
+        return;
+    }
+    ps.status_gpa = e->last.gpa + e->last.len - 1;
+    if (e->truncated ||
+        virtq_elem_read(&blk->queues[qidx], e, 0, &hdr, sizeof(hdr)) < 0) {
+        complete_early(blk, &ps, VIRTIO_BLK_S_IOERR);
+        return;
+    }
+    ps.type = le32toh(hdr.type);
+    ps.sector = le64toh(hdr.sector);
+    switch (ps.type) {
+    case VIRTIO_BLK_T_IN:
+    case VIRTIO_BLK_T_OUT:
+        start_rw(blk, &ps);
+        break;
+    case VIRTIO_BLK_T_FLUSH:
+        start_flush(blk, &ps);
+        break;
+    case VIRTIO_BLK_T_GET_ID:
+        do_get_id(blk, &ps);
+        break;
+    case VIRTIO_BLK_T_DISCARD:
+    case VIRTIO_BLK_T_WRITE_ZEROES:
+        start_dwz(blk, &ps);
+        break;
+    default:
+        complete_early(blk, &ps, VIRTIO_BLK_S_UNSUPP);
+        break;
+    }
+}
+
+/* --- completions ------------------------------------------------------- */
+
+/* IN data reached the guest: copy out the bounce buffer, or re-mark the
+ * pages dirty (the write landed after translate marked them). */
+static int deliver_in(struct virtio_blk *blk, struct blk_req *req)
+{
+    const uint8_t *p = req->bounce;
+    unsigned int i;
+    int r;
+
+    for (i = 0; i < req->nslices; i++) {
+        const struct virtq_seg *s = &req->slices[i];
+
+        if (!p) {
+            virtio_mem_mark_dirty(&blk->mem, s->gpa, s->len);
+            continue;
+        }
+        r = virtio_mem_write(&blk->mem, s->gpa, p, s->len);
+        if (r < 0)
+            return r;
+        p += s->len;
+    }
+    return 0;
+}
+
+static void req_finish(struct virtio_blk *blk, struct blk_req *req)
+{
+    uint8_t status = req->err ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
+    uint32_t used = 1;
+
+    blk->inflight_reqs--;
+    if (blk->dropping) {
+        req_free(req);
+        return;
+    }
+    if (!req->err && req->type == VIRTIO_BLK_T_IN) {
+        if (deliver_in(blk, req) < 0) {
+            status = VIRTIO_BLK_S_IOERR;
+        } else {
+            used += (uint32_t)req->len;
+            blk->stats.bytes_read += req->len;
+        }
+    } else if (!req->err && req->type == VIRTIO_BLK_T_OUT) {
+        blk->stats.bytes_written += req->len;
+    }
+    complete(blk, req->qidx, req->head, req->status_gpa, status, used);
+    req_free(req);
+}
+
+static void iov_advance(struct blk_req *req, uint64_t n)
+{
+    struct iovec *v;
+
+    while (n && req->iov_first < req->niov) {
+        v = &req->iov[req->iov_first];
+        if (n >= v->iov_len) {
+            n -= v->iov_len;
+            req->iov_first++;
+        } else {
+            v->iov_base = (uint8_t *)v->iov_base + n;
+            v->iov_len -= n;
+            n = 0;
+        }
+    }
+}
+
+/* Returns 1 if @op was resubmitted (short transfer, fallback). */
+static int op_result(struct virtio_blk *blk, struct blk_op *op, int res)
+{
+    struct blk_req *req = op->req;
+
+    switch (op->kind) {
+    case BLK_OP_RW:
+        if (res <= 0)
+            return res < 0 ? res : -EIO;  /* 0: unexpected end of file */
+        req->done += (uint64_t)res;
+        if (req->done >= req->len || blk->dropping)
+            return 0;
+        iov_advance(req, (uint64_t)res);
+        return submit_op(blk, op) < 0 ? -EBUSY : 1;
+    case BLK_OP_DISCARD:
+        return res == -EOPNOTSUPP ? 0 : res;   /* discard is a hint */
+    case BLK_OP_ZERO:
+        if (res != -EOPNOTSUPP || blk->dropping)
+            return res;
+        op->kind = BLK_OP_ZERO_PUNCH;
+        return submit_op(blk, op) < 0 ? -EBUSY : 1;
+    default:
+        return res;
+    }
+}
+
+static void op_done(struct virtio_blk *blk, struct blk_op *op, int res)
+{
+    struct blk_req *req = op->req;
+    int r;
+
+    req->pending--;
+    blk->inflight_ops--;
+    r = op_result(blk, op, res);
+    if (r < 0 && !req->err)
+        req->err = r;
+    if (req->pending == 0)
+        req_finish(blk, req);
+}
+
+int blk_reap(struct virtio_blk *blk)
+{
+    struct io_uring_cqe *cqe;
+    struct blk_op *op;
+    int r;
+
+    for (;;) {
+        r = io_uring_peek_cqe(&blk->ring, &cqe);
+        if (r == -EAGAIN)
+            return 0;
+        if (r < 0)
+            return r;
+        op = io_uring_cqe_get_data(cqe);
+        r = cqe->res;
+        io_uring_cqe_seen(&blk->ring, cqe);
+        op_done(blk, op, r);
+    }
+}
+
+void blk_flush_notify(struct virtio_blk *blk)
+{
+    uint16_t i;
+
+    for (i = 0; blk->to_notify && i < blk->vdev.num_queues; i++) {
+        if (!(blk->to_notify & (1ULL << i)))
+            continue;
+        blk->to_notify &= ~(1ULL << i);
+        virtio_dev_notify_queue(&blk->vdev, i);
+    }
+    blk->to_notify = 0;
+}
+
+int blk_process_queue(struct virtio_blk *blk, uint16_t qidx)
+{
+    struct virtq *q = &blk->queues[qidx];
+    struct virtq_elem e = {
+        .segs = blk->scratch,
+        .max_segs = blk->seg_max + 2,
+    };
+    int r = 0;
+
+    blk->blocked &= ~(1ULL << qidx);
+    do {
+        virtq_disable_notify(q);
+        for (;;) {
+            if (blk->inflight_ops + BLK_OPS_PER_REQ > blk->max_ops) {
+                blk->blocked |= 1ULL << qidx;   /* resumed on reap */
+                goto out;
+            }
+            r = virtq_pop(q, &e);
+            if (r < 0) {
+                virtio_dev_set_needs_reset(&blk->vdev);
+                goto out;
+            }
+            if (r == 0)
+                break;
+            blk_start(blk, qidx, &e);
+        }
+    } while (virtq_enable_notify(q));
+out:
+    io_uring_submit(&blk->ring);
+    blk_flush_notify(blk);
+    return r < 0 ? r : 0;
+}

@@ -1,0 +1,568 @@
+/* Split virtqueues, device side (see queue.h; virtio 1.x section 2.7). */
+#include "virtio/queue.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <string.h>
+
+#include <linux/virtio_ring.h>
+
+#include "vmm/state.h"
+
+#define DESC_SIZE 16u
+
+/* Ring geometry (spec 2.7: "Virtqueue Alignment" and layout). */
+static uint64_t avail_bytes(uint16_t size)
+{
+    return 6 + 2ULL * size;    /* flags, idx, ring[size], used_event */
+}
+
+static uint64_t used_bytes(uint16_t size)
+{
+    return 6 + 8ULL * size;    /* flags, idx, ring[size], avail_event */
+}
+
+static bool is_pow2(uint32_t v)
+{
+    return v && !(v & (v - 1));
+}
+
+/* --- little-endian ring fields ---------------------------------------- */
+
+static int ring_read16(struct virtq *q, uint64_t gpa, uint16_t *v,
+                       bool acquire)
+{
+    uint16_t *p = virtio_mem_translate(q->mem, gpa, 2, false);
+    uint16_t raw;
+    int r;
+
+    if (p) {
+        raw = __atomic_load_n(p, acquire ? __ATOMIC_ACQUIRE
+                                         : __ATOMIC_RELAXED);
+    } else {
+        r = virtio_mem_read(q->mem, gpa, &raw, sizeof(raw));
+        if (r < 0)
+            return r;
+        if (acquire)
+            __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    }
+    *v = le16toh(raw);
+    return 0;
+}
+
+static int ring_write16(struct virtq *q, uint64_t gpa, uint16_t v,
+                        bool release)
+{
+    uint16_t *p = virtio_mem_translate(q->mem, gpa, 2, true);
+    uint16_t raw = htole16(v);
+
+    if (p) {
+        __atomic_store_n(p, raw, release ? __ATOMIC_RELEASE
+                                         : __ATOMIC_RELAXED);
+        return 0;
+    }
+    if (release)
+        __atomic_thread_fence(__ATOMIC_RELEASE);
+    return virtio_mem_write(q->mem, gpa, &raw, sizeof(raw));
+}
+
+static uint64_t used_event_gpa(const struct virtq *q)
+{
+    return q->avail_gpa + 4 + 2ULL * q->size;
+}
+
+static uint64_t avail_event_gpa(const struct virtq *q)
+{
+    return q->used_gpa + 4 + 8ULL * q->size;
+}
+
+static int broken(struct virtq *q, int err)
+{
+    q->broken = true;
+    return err;
+}
+
+/* --- configuration ---------------------------------------------------- */
+
+int virtq_init(struct virtq *q, const struct virtio_mem *mem,
+               uint16_t max_size)
+{
+    if (!is_pow2(max_size) || max_size > VIRTQ_MAX_SIZE)
+        return -EINVAL;
+    memset(q, 0, sizeof(*q));
+    q->mem = mem;
+    q->max_size = max_size;
+    virtq_reset(q);
+    return 0;
+}
+
+void virtq_reset(struct virtq *q)
+{
+    const struct virtio_mem *mem = q->mem;
+    uint16_t max_size = q->max_size;
+
+    memset(q, 0, sizeof(*q));
+    q->mem = mem;
+    q->max_size = max_size;
+    q->size = max_size;         /* spec 4.1.4.3: queue_size reads the max */
+    q->notify_enabled = true;
+}
+
+int virtq_set_size(struct virtq *q, uint16_t size)
+{
+    if (q->enabled)
+        return -EBUSY;
+    if (!is_pow2(size) || size > q->max_size)
+        return -EINVAL;
+    q->size = size;
+    return 0;
+}
+
+int virtq_set_addrs(struct virtq *q, uint64_t desc_gpa, uint64_t avail_gpa,
+                    uint64_t used_gpa)
+{
+    if (q->enabled)
+        return -EBUSY;
+    q->desc_gpa = desc_gpa;
+    q->avail_gpa = avail_gpa;
+    q->used_gpa = used_gpa;
+    return 0;
+}
+
+void virtq_set_features(struct virtq *q, uint64_t features)
+{
+    q->event_idx = features & (1ULL << VIRTIO_RING_F_EVENT_IDX);
+    q->indirect = features & (1ULL << VIRTIO_RING_F_INDIRECT_DESC);
+}
+
+static bool range_ok(const struct virtq *q, uint64_t gpa, uint64_t len)
+{
+    if (gpa + len < gpa)
+        return false;
+    if (!virtio_mem_can_translate(q->mem))
+        return true;        /* message-based: checked on each access */
+    return virtio_mem_translate(q->mem, gpa, len, false) != NULL;
+}
+
+static int check_rings(const struct virtq *q)
+{
+    if (!is_pow2(q->size) || q->size > q->max_size)
+        return -EINVAL;
+    if (q->desc_gpa % 16 || q->avail_gpa % 2 || q->used_gpa % 4)
+        return -EINVAL;
+    if (!range_ok(q, q->desc_gpa, (uint64_t)q->size * DESC_SIZE) ||
+        !range_ok(q, q->avail_gpa, avail_bytes(q->size)) ||
+        !range_ok(q, q->used_gpa, used_bytes(q->size)))
+        return -EFAULT;
+    return 0;
+}
+
+int virtq_enable(struct virtq *q)
+{
+    int r = check_rings(q);
+
+    if (r < 0)
+        return r;
+    q->enabled = true;
+    q->broken = false;
+    q->notify_enabled = true;
+    q->signalled_used_valid = false;
+    return 0;
+}
+
+/* --- popping chains --------------------------------------------------- */
+
+/* A descriptor table being walked: the ring's, or an indirect one. */
+struct desc_table {
+    const struct vring_desc *host;  /* translated, or NULL */
+    uint64_t gpa;
+    uint32_t n;                     /* entries */
+    bool indirect;
+};
+
+static int read_desc(struct virtq *q, const struct desc_table *t,
+                     uint32_t i, struct vring_desc *d)
+{
+    int r;
+
+    if (t->host) {
+        memcpy(d, &t->host[i], sizeof(*d));
+    } else {
+        r = virtio_mem_read(q->mem, t->gpa + (uint64_t)i * DESC_SIZE, d,
+                            sizeof(*d));
+        if (r < 0)
+            return r;
+    }
+    d->addr = le64toh(d->addr);
+    d->len = le32toh(d->len);
+    d->flags = le16toh(d->flags);
+    d->next = le16toh(d->next);
+    return 0;
+}
+
+static int add_seg(struct virtq *q, struct virtq_elem *e,
+                   const struct vring_desc *d)
+{
+    bool write = d->flags & VRING_DESC_F_WRITE;
+    struct virtq_seg *s;
+
+    if (!write && e->in_bytes)
+        return -EINVAL;     /* spec 2.7.4.2: readable after writable */
+    if (d->len == 0)
+        return 0;
+    if (e->out_bytes + e->in_bytes + d->len > VIRTQ_MAX_CHAIN_BYTES)
+        return -E2BIG;
+    if (!range_ok(q, d->addr, d->len))
+        return -EFAULT;
+    if (write)
+        e->in_bytes += d->len;
+    else
+        e->out_bytes += d->len;
+    e->last.gpa = d->addr;
+    e->last.len = d->len;
+    e->last.write = write;
+    if (e->nsegs == e->max_segs) {
+        e->truncated = true;
+        return 0;
+    }
+    s = &e->segs[e->nsegs++];
+    s->gpa = d->addr;
+    s->len = d->len;
+    s->write = write;
+    if (!write)
+        e->nout++;
+    return 0;
+}
+
+static int open_indirect(struct virtq *q, const struct desc_table *cur,
+                         const struct vring_desc *d, struct desc_table *t)
+{
+    if (!q->indirect || cur->indirect || (d->flags & VRING_DESC_F_NEXT))
+        return -EINVAL;     /* spec 2.7.5.3.1 */
+    if (d->len == 0 || d->len % DESC_SIZE ||
+        d->len / DESC_SIZE > VIRTQ_MAX_SIZE)
+        return -EINVAL;
+    if (!range_ok(q, d->addr, d->len))
+        return -EFAULT;
+    t->gpa = d->addr;
+    t->n = d->len / DESC_SIZE;
+    t->indirect = true;
+    t->host = virtio_mem_translate(q->mem, t->gpa, d->len, false);
+    return 0;
+}
+
+/* Walk from entry @i of @t; descends into at most one indirect table. */
+static int walk_chain(struct virtq *q, struct virtq_elem *e,
+                      struct desc_table *t, uint32_t i)
+{
+    struct vring_desc d;
+    uint32_t steps = 0;
+    int r;
+
+    for (;;) {
+        if (++steps > t->n)
+            return -ELOOP;
+        r = read_desc(q, t, i, &d);
+        if (r < 0)
+            return r;
+        if (d.flags & VRING_DESC_F_INDIRECT) {
+            r = open_indirect(q, t, &d, t);
+            if (r < 0)
+                return r;
+            i = 0;
+            steps = 0;
+            continue;
+        }
+        r = add_seg(q, e, &d);
+        if (r < 0)
+            return r;
+        if (!(d.flags & VRING_DESC_F_NEXT))
+            return 0;
+        if (d.next >= t->n)
+            return -EINVAL;
+        i = d.next;
+    }
+}
+
+static int avail_pending(struct virtq *q, uint16_t *pending)
+{
+    uint16_t idx;
+    int r = ring_read16(q, q->avail_gpa + 2, &idx, true);
+
+    if (r < 0)
+        return r;
+    *pending = (uint16_t)(idx - q->last_avail_idx);
+    if (*pending > q->size)
+        return -EINVAL;     /* driver moved idx by more than the ring */
+    return 0;
+}
+
+int virtq_pop(struct virtq *q, struct virtq_elem *e)
+{
+    struct desc_table t = { 0 };
+    uint16_t pending, head;
+    int r;
+
+    if (q->broken)
+        return -EIO;
+    if (!q->enabled)
+        return 0;
+    r = avail_pending(q, &pending);
+    if (r < 0)
+        return broken(q, r);
+    if (!pending)
+        return 0;
+    r = ring_read16(q, q->avail_gpa + 4 +
+                    2ULL * (q->last_avail_idx & (q->size - 1)), &head,
+                    false);
+    if (r < 0)
+        return broken(q, r);
+    if (head >= q->size)
+        return broken(q, -EINVAL);
+    e->head = head;
+    e->nsegs = e->nout = 0;
+    e->out_bytes = e->in_bytes = 0;
+    e->truncated = false;
+    e->last.len = 0;
+    t.gpa = q->desc_gpa;
+    t.n = q->size;
+    t.host = virtio_mem_translate(q->mem, t.gpa,
+                                  (uint64_t)t.n * DESC_SIZE, false);
+    r = walk_chain(q, e, &t, head);
+    if (r < 0)
+        return broken(q, r);
+    q->last_avail_idx++;
+    if (q->event_idx && q->notify_enabled) {
+        r = ring_write16(q, avail_event_gpa(q), q->last_avail_idx, false);
+        if (r < 0)
+            return broken(q, r);
+    }
+    return 1;
+}
+
+/* --- used ring and notifications -------------------------------------- */
+
+int virtq_push(struct virtq *q, uint16_t head, uint32_t len)
+{
+    struct vring_used_elem ue;
+    uint64_t gpa;
+    int r;
+
+    if (q->broken)
+        return -EIO;
+    if (!q->enabled)
+        return -EINVAL;
+    ue.id = htole32(head);
+    ue.len = htole32(len);
+    gpa = q->used_gpa + 4 + 8ULL * (q->used_idx & (q->size - 1));
+    r = virtio_mem_write(q->mem, gpa, &ue, sizeof(ue));
+    if (r < 0)
+        return broken(q, r);
+    q->used_idx++;
+    r = ring_write16(q, q->used_gpa + 2, q->used_idx, true);
+    if (r < 0)
+        return broken(q, r);
+    return 0;
+}
+
+bool virtq_need_notify(struct virtq *q)
+{
+    uint16_t v, old;
+    bool valid;
+
+    if (!q->enabled || q->broken)
+        return false;
+    /* The used idx store must be visible before we read the driver's
+     * suppression fields (spec 2.7.7.1, pairs with the driver's fence). */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (!q->event_idx) {
+        if (ring_read16(q, q->avail_gpa, &v, false) < 0)
+            return true;
+        return !(v & VRING_AVAIL_F_NO_INTERRUPT);
+    }
+    old = q->signalled_used;
+    valid = q->signalled_used_valid;
+    q->signalled_used = q->used_idx;
+    q->signalled_used_valid = true;
+    if (!valid)
+        return true;
+    if (ring_read16(q, used_event_gpa(q), &v, false) < 0)
+        return true;
+    return vring_need_event(v, q->used_idx, old);
+}
+
+static void set_used_flags(struct virtq *q, bool no_notify)
+{
+    uint16_t flags = no_notify ? VRING_USED_F_NO_NOTIFY : 0;
+
+    if (ring_write16(q, q->used_gpa, flags, false) < 0)
+        q->broken = true;
+}
+
+void virtq_disable_notify(struct virtq *q)
+{
+    if (!q->enabled || q->broken || !q->notify_enabled)
+        return;
+    q->notify_enabled = false;
+    if (!q->event_idx)
+        set_used_flags(q, true);
+}
+
+bool virtq_enable_notify(struct virtq *q)
+{
+    if (!q->enabled || q->broken)
+        return false;
+    q->notify_enabled = true;
+    if (!q->event_idx)
+        set_used_flags(q, false);
+    else if (ring_write16(q, avail_event_gpa(q), q->last_avail_idx,
+                          false) < 0)
+        q->broken = true;
+    /* Publish the request before re-checking avail idx (spec 2.7.10). */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    return virtq_has_avail(q);
+}
+
+bool virtq_has_avail(struct virtq *q)
+{
+    uint16_t pending;
+
+    if (!q->enabled)
+        return false;
+    if (q->broken)
+        return true;
+    if (avail_pending(q, &pending) < 0)
+        return true;        /* let virtq_pop() report it */
+    return pending != 0;
+}
+
+/* --- chain contents --------------------------------------------------- */
+
+static int elem_copy(const struct virtq *q, const struct virtq_elem *e,
+                     bool write, uint64_t off, void *buf, uint64_t len)
+{
+    uint8_t *p = buf;
+    unsigned int i;
+    uint64_t n;
+    int r;
+
+    for (i = 0; i < e->nsegs && len; i++) {
+        const struct virtq_seg *s = &e->segs[i];
+
+        if (s->write != write)
+            continue;
+        if (off >= s->len) {
+            off -= s->len;
+            continue;
+        }
+        n = s->len - off < len ? s->len - off : len;
+        if (write)
+            r = virtio_mem_write(q->mem, s->gpa + off, p, n);
+        else
+            r = virtio_mem_read(q->mem, s->gpa + off, p, n);
+        if (r < 0)
+            return r;
+        p += n;
+        len -= n;
+        off = 0;
+    }
+    return len ? -ERANGE : 0;
+}
+
+int virtq_elem_read(const struct virtq *q, const struct virtq_elem *e,
+                    uint64_t off, void *buf, uint64_t len)
+{
+    return elem_copy(q, e, false, off, buf, len);
+}
+
+int virtq_elem_write(const struct virtq *q, const struct virtq_elem *e,
+                     uint64_t off, const void *buf, uint64_t len)
+{
+    return elem_copy(q, e, true, off, (void *)buf, len);
+}
+
+/* --- state ------------------------------------------------------------ */
+
+int virtq_save(const struct virtq *q, void *fdt, int node)
+{
+    int r;
+
+    r = state_put_u32(fdt, node, "size", q->size);
+    if (!r)
+        r = state_put_u32(fdt, node, "enabled", q->enabled);
+    if (!r)
+        r = state_put_u64(fdt, node, "desc-addr", q->desc_gpa);
+    if (!r)
+        r = state_put_u64(fdt, node, "avail-addr", q->avail_gpa);
+    if (!r)
+        r = state_put_u64(fdt, node, "used-addr", q->used_gpa);
+    if (!r)
+        r = state_put_u32(fdt, node, "last-avail-idx", q->last_avail_idx);
+    if (!r)
+        r = state_put_u32(fdt, node, "used-idx", q->used_idx);
+    if (!r)
+        r = state_put_u32(fdt, node, "event-idx", q->event_idx);
+    if (!r)
+        r = state_put_u32(fdt, node, "indirect", q->indirect);
+    return r;
+}
+
+struct virtq_state {
+    uint32_t size, enabled, last_avail, used_idx, event_idx, indirect;
+    uint64_t desc, avail, used;
+};
+
+static int read_state(const void *fdt, int node, struct virtq_state *s)
+{
+    int r;
+
+    r = state_get_u32(fdt, node, "size", &s->size);
+    if (!r)
+        r = state_get_u32(fdt, node, "enabled", &s->enabled);
+    if (!r)
+        r = state_get_u64(fdt, node, "desc-addr", &s->desc);
+    if (!r)
+        r = state_get_u64(fdt, node, "avail-addr", &s->avail);
+    if (!r)
+        r = state_get_u64(fdt, node, "used-addr", &s->used);
+    if (!r)
+        r = state_get_u32(fdt, node, "last-avail-idx", &s->last_avail);
+    if (!r)
+        r = state_get_u32(fdt, node, "used-idx", &s->used_idx);
+    if (!r)
+        r = state_get_u32(fdt, node, "event-idx", &s->event_idx);
+    if (!r)
+        r = state_get_u32(fdt, node, "indirect", &s->indirect);
+    return r;
+}
+
+int virtq_load(struct virtq *q, const void *fdt, int node)
+{
+    struct virtq_state s;
+    struct virtq tmp = *q;
+    int r = read_state(fdt, node, &s);
+
+    if (r < 0)
+        return r;
+    if (s.enabled > 1 || s.event_idx > 1 || s.indirect > 1 ||
+        s.last_avail > UINT16_MAX || s.used_idx > UINT16_MAX ||
+        !is_pow2(s.size) || s.size > q->max_size)
+        return -EINVAL;
+    virtq_reset(&tmp);
+    tmp.size = (uint16_t)s.size;
+    tmp.desc_gpa = s.desc;
+    tmp.avail_gpa = s.avail;
+    tmp.used_gpa = s.used;
+    tmp.last_avail_idx = (uint16_t)s.last_avail;
+    tmp.used_idx = (uint16_t)s.used_idx;
+    tmp.event_idx = s.event_idx;
+    tmp.indirect = s.indirect;
+    if (s.enabled) {
+        r = check_rings(&tmp);
+        if (r < 0)
+            return r;
+        tmp.enabled = true;
+    }
+    *q = tmp;
+    return 0;
+}
