@@ -443,7 +443,9 @@ static void test_concurrent_stress(void **state)
 
     for (int i = 0; i < 4; i++)
         assert_int_equal(pthread_create(&t[i], NULL, stress_thread, &b), 0);
-    for (int k = 0; k < 20000; k++) {
+    /* At least 20000 moves, and until the dispatchers really hit. */
+    for (int k = 0; k < 20000 || (__atomic_load_n(&b.calls, __ATOMIC_RELAXED)
+                                  < 1000 && k < 20000000); k++) {
         uint64_t base = k % 2 ? 0x9000 : 0xa000;
 
         assert_int_equal(bus_register(b.bus, base, 0x1000, &count_ops, &b),
@@ -453,6 +455,7 @@ static void test_concurrent_stress(void **state)
     __atomic_store_n(&b.release, 1, __ATOMIC_RELEASE);
     for (int i = 0; i < 4; i++)
         assert_int_equal(pthread_join(t[i], NULL), 0);
+    assert_true(b.calls >= 1000);
 }
 
 static void test_destroy_null(void **state)

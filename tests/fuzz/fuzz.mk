@@ -1,0 +1,56 @@
+# libFuzzer targets, included by the top Makefile.
+#
+# Every tests/fuzz/fuzz_<name>.c becomes $(FUZZ_BUILD)/fuzz_<name>, built
+# with clang -fsanitize=fuzzer,address,undefined. A target names what it
+# links, one line each (paths from the top), in its own header comment:
+#     * FUZZ_SRCS: vfio/conn.c vfio/caps.c
+#     * FUZZ_PKGS: json-c
+# or in a tests/fuzz/fuzz_<name>.srcs file holding the same lines (both are
+# read). Adding a target is dropping such files here; nothing else to edit.
+# Seeds, if any, live in tests/fuzz/corpus/fuzz_<name>/ (read only); the
+# growing corpus is $(FUZZ_BUILD)/corpus/fuzz_<name>/.
+#
+#   make fuzz                      build every target
+#   make fuzz-run FUZZ_SECONDS=60  run each target that long, stop on a crash
+
+FUZZ_CC      ?= clang
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SAN     := -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer \
+                -fno-sanitize-recover=undefined
+FUZZ_CFLAGS  := -std=gnu11 -O1 -g $(WARN) -I. -D_GNU_SOURCE $(FUZZ_SAN)
+
+FUZZ_SRCS_ALL := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS     := $(FUZZ_SRCS_ALL:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+
+# $(call fuzz_field,name,KEY): the words after "KEY:" in fuzz_<name>.c and
+# fuzz_<name>.srcs.
+fuzz_field = $(shell sed -n 's/^.*$(2):[[:space:]]*//p' tests/fuzz/$(1).c \
+                 $(wildcard tests/fuzz/$(1).srcs))
+
+define fuzz_rule
+FUZZ_$(1)_SRCS := $(call fuzz_field,$(1),FUZZ_SRCS)
+FUZZ_$(1)_PKGS := $(call fuzz_field,$(1),FUZZ_PKGS)
+$(FUZZ_BUILD)/$(1): tests/fuzz/$(1).c $$(FUZZ_$(1)_SRCS) \
+        $$(wildcard $$(addsuffix *.h,$$(sort $$(dir $$(FUZZ_$(1)_SRCS)))))
+	@mkdir -p $$(dir $$@)
+	@$$(if $$(FUZZ_$(1)_SRCS),:,echo "$(1): no FUZZ_SRCS line in tests/fuzz/$(1).c or .srcs"; false)
+	$$(FUZZ_CC) $$(FUZZ_CFLAGS) \
+	    $$(if $$(FUZZ_$(1)_PKGS),$$(shell pkg-config --cflags $$(FUZZ_$(1)_PKGS))) \
+	    -o $$@ $$< $$(FUZZ_$(1)_SRCS) \
+	    $$(if $$(FUZZ_$(1)_PKGS),$$(shell pkg-config --libs $$(FUZZ_$(1)_PKGS))) \
+	    -lpthread
+endef
+$(foreach t,$(FUZZ_SRCS_ALL:tests/fuzz/%.c=%),$(eval $(call fuzz_rule,$(t))))
+
+.PHONY: fuzz fuzz-run
+fuzz: $(FUZZ_BINS)
+
+fuzz-run: $(FUZZ_BINS)
+	@set -e; for f in $(FUZZ_BINS); do \
+	    n=$${f##*/}; corpus=$(FUZZ_BUILD)/corpus/$$n; mkdir -p $$corpus; \
+	    seeds=; [ -d tests/fuzz/corpus/$$n ] && seeds=tests/fuzz/corpus/$$n; \
+	    echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        -artifact_prefix=$(FUZZ_BUILD)/$$n- $$corpus $$seeds; \
+	done
