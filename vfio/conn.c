@@ -101,14 +101,17 @@ static int check_command(const struct vfio_user_header *h,
         set_why(why, "error flag set in a command");
         return -EPROTO;
     }
-    if (h->cmd == 0 || (exp->cmd && h->cmd != exp->cmd)) {
+    if (h->cmd == 0 || (exp->type == VFIO_USER_F_TYPE_COMMAND && exp->cmd &&
+                        h->cmd != exp->cmd)) {
         set_why(why, "unexpected command number");
         return -EPROTO;
     }
     return 0;
 }
 
-/* Type, matching, fds, error flag, payload size; the whole message is in. */
+/* Type, matching, fds, error flag, payload size; the whole message is in.
+ * With VFIO_USER_EXPECT_ANY, @exp's command and payload bounds are for the
+ * reply; a command is only checked for a non-zero number. */
 static int body_check(const struct vfio_user_header *h, unsigned int nfds,
                       const struct vfio_user_expect *exp, const char **why)
 {
@@ -135,6 +138,8 @@ static int body_check(const struct vfio_user_header *h, unsigned int nfds,
             return -EIO;
         return -(int)h->error;
     }
+    if (exp->type == VFIO_USER_EXPECT_ANY && type != VFIO_USER_F_TYPE_REPLY)
+        return 0;
     if (plen < exp->min_payload) {
         set_why(why, "payload shorter than the message requires");
         return -EPROTO;

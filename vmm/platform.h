@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 
+#include "devices/hv.h"
 #include "devices/irq.h"
 #include "vmm/runstate.h"
 
@@ -26,6 +27,7 @@ struct platform_env {
     struct irq_chip irq;
     struct evloop *loop;
     struct vm_stop_ctl stop;
+    struct hv hv;               /* ioeventfds, irqfds, MSI routes, memslots */
 };
 
 /* Create and register every platform device. 0 or -errno, reason in @err.

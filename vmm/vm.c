@@ -18,6 +18,7 @@
 #include "vmm/bus.h"
 #include "vmm/config.h"
 #include "vmm/evloop.h"
+#include "vmm/hv.h"
 #include "vmm/kvm.h"
 #include "vmm/memory.h"
 #include "vmm/platform.h"
@@ -30,6 +31,7 @@ struct vm {
     struct bus *pio;
     struct bus *mmio;
     struct irqchip *irqchip;
+    struct vmm_hv *hv;
     struct evloop *loop;
     struct platform_env penv;  /* outlives the platform */
     struct platform *platform;
@@ -232,12 +234,15 @@ int vm_create(const struct vm_config *cfg, const struct boot_image *img,
     if (r == 0 && ((r = bus_create("pio", &vm->pio)) < 0 ||
                    (r = bus_create("mmio", &vm->mmio)) < 0))
         snprintf(err, errlen, "out of memory");
+    if (r == 0 && (r = vmm_hv_create(&vm->kvm, vm->irqchip, &vm->mem,
+                                     &vm->hv)) < 0)
+        snprintf(err, errlen, "out of memory");
     if (r < 0)
         return r;
     vm->penv = (struct platform_env){
         .cfg = cfg, .mem = &vm->mem, .pio = vm->pio, .mmio = vm->mmio,
         .irq = irqchip_lines(vm->irqchip), .loop = vm->loop,
-        .stop = { request_stop, vm },
+        .stop = { request_stop, vm }, .hv = vmm_hv_services(vm->hv),
     };
     r = platform_create(&vm->penv, &vm->platform, err, errlen);
     if (r == 0)
@@ -303,6 +308,7 @@ void vm_destroy(struct vm *vm)
     platform_destroy(vm->platform);
     bus_destroy(vm->pio);
     bus_destroy(vm->mmio);
+    vmm_hv_destroy(vm->hv);
     irqchip_destroy(vm->irqchip);
     guest_memory_destroy(&vm->mem);
     kvm_close(&vm->kvm);

@@ -1,0 +1,19 @@
+/* The hypervisor-services table (devices/hv.h) for a running VM, over
+ * KVM and the GSI routing table. */
+#ifndef MINIVMM_VMM_HV_H
+#define MINIVMM_VMM_HV_H
+
+#include "devices/hv.h"
+
+struct kvm;
+struct irqchip;
+struct guest_memory;
+struct vmm_hv;
+
+/* Memslots for device memory are numbered after guest RAM's. 0/-errno. */
+int vmm_hv_create(struct kvm *kvm, struct irqchip *ic,
+                  const struct guest_memory *mem, struct vmm_hv **out);
+void vmm_hv_destroy(struct vmm_hv *h);
+struct hv vmm_hv_services(struct vmm_hv *h);
+
+#endif
