@@ -33,6 +33,7 @@ PROGS     := $(BUILD)/minivmm $(TOOLS)
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
+.SECONDARY:
 .PHONY: all check check-unit check-payload check-linux check-kvm asan bench \
         fuzz check-headers clean setup
 all: $(PROGS) guest

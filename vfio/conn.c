@@ -751,8 +751,11 @@ int vfio_user_conn_serve(struct vfio_user_conn *c, enum vfio_user_chan chan,
     msg->payload = buf;
     msg->payload_cap = c->max_msg_size - HDR_SIZE;
     vfio_user_conn_expect_command(c, &exp);
-    if (chan == VFIO_USER_CHAN_MAIN)
-        pthread_mutex_lock(&c->call_lock);
+    /* A call in flight on MAIN reads (and serves) everything itself. */
+    if (chan == VFIO_USER_CHAN_MAIN && pthread_mutex_trylock(&c->call_lock)) {
+        free(msg);
+        return -EAGAIN;
+    }
     r = vfio_user_conn_recv(c, chan, &exp, true, msg, why);
     if (chan == VFIO_USER_CHAN_MAIN)
         pthread_mutex_unlock(&c->call_lock);

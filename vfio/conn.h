@@ -217,8 +217,10 @@ int vfio_user_conn_call(struct vfio_user_conn *c, uint16_t cmd,
 
 /* Event-loop hook for @chan's fd becoming readable: receive one command
  * (non-blocking) into a buffer of vfio_user_conn_max_msg_size() bytes at
- * @buf and pass it to the handler (error replies sent here). 0, -EAGAIN
- * (nothing there), or a transport errno. */
+ * @buf and pass it to the handler (error replies sent here). On MAIN it
+ * returns -EAGAIN at once while a _call() is in flight (that call serves
+ * commands itself), so poll the fd level-triggered. 0, -EAGAIN (nothing
+ * there), or a transport errno. */
 int vfio_user_conn_serve(struct vfio_user_conn *c, enum vfio_user_chan chan,
                          void *buf, const char **why);
 

@@ -28,18 +28,18 @@ FUZZ_BINS     := $(FUZZ_SRCS_ALL:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
 fuzz_field = $(shell sed -n 's/^.*$(2):[[:space:]]*//p' tests/fuzz/$(1).c \
                  $(wildcard tests/fuzz/$(1).srcs))
 
+# $(call fuzz_pkg,--cflags|--libs,name): pkg-config output for its PKGS.
+fuzz_pkg = $(if $(FUZZ_$(2)_PKGS),$(shell pkg-config $(1) $(FUZZ_$(2)_PKGS)))
+
 define fuzz_rule
 FUZZ_$(1)_SRCS := $(call fuzz_field,$(1),FUZZ_SRCS)
 FUZZ_$(1)_PKGS := $(call fuzz_field,$(1),FUZZ_PKGS)
 $(FUZZ_BUILD)/$(1): tests/fuzz/$(1).c $$(FUZZ_$(1)_SRCS) \
         $$(wildcard $$(addsuffix *.h,$$(sort $$(dir $$(FUZZ_$(1)_SRCS)))))
 	@mkdir -p $$(dir $$@)
-	@$$(if $$(FUZZ_$(1)_SRCS),:,echo "$(1): no FUZZ_SRCS line in tests/fuzz/$(1).c or .srcs"; false)
-	$$(FUZZ_CC) $$(FUZZ_CFLAGS) \
-	    $$(if $$(FUZZ_$(1)_PKGS),$$(shell pkg-config --cflags $$(FUZZ_$(1)_PKGS))) \
-	    -o $$@ $$< $$(FUZZ_$(1)_SRCS) \
-	    $$(if $$(FUZZ_$(1)_PKGS),$$(shell pkg-config --libs $$(FUZZ_$(1)_PKGS))) \
-	    -lpthread
+	@$$(if $$(FUZZ_$(1)_SRCS),:,echo "$(1): no FUZZ_SRCS line"; false)
+	$$(FUZZ_CC) $$(FUZZ_CFLAGS) $$(call fuzz_pkg,--cflags,$(1)) \
+	    -o $$@ $$< $$(FUZZ_$(1)_SRCS) $$(call fuzz_pkg,--libs,$(1)) -lpthread
 endef
 $(foreach t,$(FUZZ_SRCS_ALL:tests/fuzz/%.c=%),$(eval $(call fuzz_rule,$(t))))
 
