@@ -4,7 +4,8 @@
 set -eu
 PKGS="build-essential pkg-config clang llvm lld
       linux-libc-dev libfdt-dev libjson-c-dev liburing-dev libcmocka-dev
-      busybox-static cpio
+      libxxhash-dev
+      busybox-static cpio lz4
       linux-source-6.1 bc bison flex libelf-dev libssl-dev xz-utils
       qemu-system-x86 iproute2 time acpica-tools"
 missing=""

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Build the minivmm Linux guest kit from Debian packages:
 #   OUT/vmlinux     uncompressed kernel with a PVH entry note (boot this one)
-#   OUT/bzImage     the same kernel as bzImage (LZ4)
+#   OUT/bzImage     the same kernel as bzImage (LZ4 if lz4 is installed,
+#                   else gzip)
 #   OUT/initrd.cpio uncompressed newc initramfs: busybox-static, /init
 #                   (tools/guest/init.sh), /tests/*.sh (tools/guest/tests/)
 #   OUT/System.map, OUT/kernel.config (the final .config)
@@ -9,8 +10,9 @@
 # Kernel: Debian's linux-source-6.1, `make tinyconfig` + tools/guest/
 # kernel.config, with tools/guest/*.patch applied (see pvm-syscall.patch for
 # why). The source tree and object tree are cached under OUT; the kernel is
-# rebuilt only when the fragment, a patch or the source package changes (their hash is the stamp OUT/.kernel-stamp). The initrd is
-# regenerated on every run (about a second) and replaced only if it changed.
+# rebuilt only when the fragment, a patch or the source package changes
+# (their hash is the stamp OUT/.kernel-stamp). The initrd is regenerated on
+# every run (about a second) and replaced only if it changed.
 #
 # Usage: tools/guest/build-kit.sh [--out DIR] [--stock] [--force] [-j N]
 #   --out DIR  output directory (default build/kit)
@@ -21,7 +23,7 @@
 #   --force    rebuild the kernel even if the stamp matches
 #   -j N       kernel build jobs (default 2)
 # Dependencies: tools/setup.sh (linux-source-6.1 bc bison flex libelf-dev
-# libssl-dev cpio busybox-static build-essential lz4).
+# libssl-dev cpio busybox-static build-essential xz-utils).
 set -eu
 
 GUEST_DIR=$(cd "$(dirname "$0")" && pwd)
@@ -47,6 +49,14 @@ while [ $# -gt 0 ]; do
 done
 if [ -z "$OUT" ]; then
     if [ "$STOCK" = 1 ]; then OUT=$ROOT/build/kit-stock; else OUT=$ROOT/build/kit; fi
+fi
+if [ "$STOCK" = 1 ]; then
+    STOCK_KERNEL=$(ls /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -n 1 || true)
+    [ -n "$STOCK_KERNEL" ] || {
+        echo "build-kit: ERROR: --stock: no /boot/vmlinuz-*-cloud-amd64;" \
+             "apt-get install linux-image-cloud-amd64" >&2
+        exit 1
+    }
 fi
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
@@ -81,11 +91,34 @@ file_is_static /bin/busybox ||
 # ---------------------------------------------------------------- kernel ---
 # Files whose content decides the kernel; their hash is the stamp.
 PATCHES=$(ls "$GUEST_DIR"/*.patch 2>/dev/null | LC_ALL=C sort || true)
+# Host-dependent addition to the fragment: the bzImage decompresses much
+# faster in the guest with LZ4 than with gzip, but LZ4 needs the lz4 tool.
+HOST_FRAGMENT=$OUT/host.config
+if command -v lz4 >/dev/null 2>&1; then
+    printf '%s\n' "CONFIG_KERNEL_LZ4=y" "# CONFIG_KERNEL_GZIP is not set" > "$HOST_FRAGMENT"
+else
+    : > "$HOST_FRAGMENT"
+fi
+# The fragment applied and checked: kernel.config, with host.config's
+# options replacing its own.
+FRAGMENT=$OUT/fragment.config
+{
+    opts=$(sed -n -e 's/^\(CONFIG_[A-Za-z0-9_]*\)=.*/\1/p' \
+                  -e 's/^# \(CONFIG_[A-Za-z0-9_]*\) is not set$/\1/p' "$HOST_FRAGMENT")
+    if [ -n "$opts" ]; then
+        grep -v -w -F "$opts" "$GUEST_DIR/kernel.config" || true
+    else
+        cat "$GUEST_DIR/kernel.config"
+    fi
+    echo "# --- host.config (written by build-kit.sh)"
+    cat "$HOST_FRAGMENT"
+} > "$FRAGMENT"
+# Only the settings count (editing a comment in kernel.config rebuilds nothing).
 kernel_stamp() {
     {
         echo "tarball $(stat -c '%s %Y' "$TARBALL")"
-        sha256sum "$GUEST_DIR/kernel.config" $PATCHES |
-            sed "s|  $GUEST_DIR/|  |"
+        grep -E '^CONFIG_|^# CONFIG_[A-Za-z0-9_]* is not set$' "$FRAGMENT"
+        sha256sum $PATCHES | sed -e "s|  $GUEST_DIR/|  |"
     } | sha256sum | cut -d' ' -f1
 }
 
@@ -135,7 +168,7 @@ check_config() {
                 echo "$o: want n, got $(sed -n "s/^$o=//p" "$cfg")" >> "$bad"
             fi ;;
         esac
-    done < "$GUEST_DIR/kernel.config"
+    done < "$FRAGMENT"
     if [ -s "$bad" ]; then
         echo "build-kit: ERROR: the final kernel .config ($cfg) does not match:" >&2
         sed 's/^/build-kit:   /' "$bad" >&2
@@ -172,8 +205,10 @@ prepare_source() {
     if [ ! -f "$SRC/.minivmm-patched" ]; then
         for p in $PATCHES; do
             say "applying $(basename "$p")"
-            patch -d "$SRC" -p1 --forward --no-backup-if-mismatch -s < "$p" ||
+            patch -d "$SRC" -p1 --forward --no-backup-if-mismatch -s < "$p" || {
+                rm -f "$SRC/.minivmm-extracted"   # re-extract next time
                 die "patch $p does not apply to $SRCNAME"
+            }
         done
         echo "$phash" > "$SRC/.minivmm-patched"
     fi
@@ -187,7 +222,7 @@ build_kernel() {
     {
         make -C "$SRC" O="$OBJ" tinyconfig
         (cd "$OBJ" && "$SRC/scripts/kconfig/merge_config.sh" -m .config \
-            "$GUEST_DIR/kernel.config")
+            "$FRAGMENT")
         make -C "$SRC" O="$OBJ" olddefconfig
     } > "$log" 2>&1 || { tail -n 30 "$log" >&2; die "kernel configuration failed (log: $log)"; }
     check_config "$OBJ/.config" || exit 1
@@ -206,23 +241,23 @@ build_kernel() {
     cp "$OBJ/System.map" "$OUT/System.map"
     cp "$OBJ/.config" "$OUT/kernel.config"
     echo "$stamp" > "$OUT/.kernel-stamp"
-    say "kernel built: $(grep '^# Linux' "$OUT/kernel.config" | sed 's/^# //') ($(elapsed))"
+    say "kernel built: $(sed -n "s/^# Linux\/x86 \([^ ]*\) Kernel Configuration/Linux \1/p" "$OUT/kernel.config") ($(elapsed))"
 }
 
 if [ "$STOCK" = 1 ]; then
-    k=$(ls /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -n 1 || true)
-    [ -n "$k" ] || die "--stock: no /boot/vmlinuz-*-cloud-amd64; apt-get install linux-image-cloud-amd64"
+    k=$STOCK_KERNEL
     say "stock kernel: $k (hardware KVM only; modules are not in the initrd)"
     cp "$k" "$OUT/bzImage"
     rm -f "$OUT/vmlinux" "$OUT/.kernel-stamp"
     map=/boot/System.map-${k#/boot/vmlinuz-}
     if [ -r "$map" ]; then cp "$map" "$OUT/System.map"; else rm -f "$OUT/System.map"; fi
 else
-    need bc bison flex patch tar xz lz4 perl
+    need bc bison flex patch tar xz gzip perl
     stamp=$(kernel_stamp)
     if [ "$FORCE" = 0 ] && [ -f "$OUT/vmlinux" ] && [ -f "$OUT/bzImage" ] &&
        [ -f "$OUT/System.map" ] && [ -f "$OUT/.kernel-stamp" ] &&
        [ "$(cat "$OUT/.kernel-stamp")" = "$stamp" ]; then
+        check_config "$OUT/kernel.config" || exit 1
         say "kernel up to date ($OUT/vmlinux)"
     else
         build_kernel
@@ -257,7 +292,15 @@ if [ -f "$OUT/System.map" ]; then
     entry=$(sed -n 's/^\([0-9a-f]*\) T entry_SYSCALL_64$/\1/p' "$OUT/System.map")
 fi
 echo "${entry:-0}" > "$STAGE/entry_SYSCALL_64"
+# gen_init_cpio records a file's own mtime: pin the generated ones.
+touch -d @0 "$STAGE/pvm-selftest" "$STAGE/entry_SYSCALL_64"
 
+INITRD_LINKS="/bin/sh /bin/ash /sbin/init /sbin/poweroff /sbin/reboot"
+if ! env -i PATH=/nonexistent /bin/busybox sh -c 'awk "BEGIN { exit 0 }"' \
+        >/dev/null 2>&1; then
+    say "this busybox's shell is not standalone: linking every applet"
+    INITRD_LINKS=$(/bin/busybox --list-full | sed 's|^|/|' | grep -vx /bin/busybox)
+fi
 LIST=$STAGE/cpio.list
 {
     echo "dir /dev 0755 0 0"
@@ -269,12 +312,15 @@ LIST=$STAGE/cpio.list
         echo "dir $d 0755 0 0"
     done
     echo "file /bin/busybox /bin/busybox 0755 0 0"
-    # Applet links made here: `busybox --install` at boot would cost ~300
-    # emulated system calls.
-    /bin/busybox --list-full | LC_ALL=C sort | while read -r a; do
-        [ "$a" = bin/busybox ] || echo "slink /$a /bin/busybox 0777 0 0"
+    # Debian's busybox-static shell is "standalone": it runs busybox applets
+    # by name without links (and busybox applets exec applets the same way).
+    # So only the links needed by exec-by-path users; each of the ~400 others
+    # would cost emulated kernel time while the initramfs is unpacked.
+    for a in $INITRD_LINKS; do
+        echo "slink $a /bin/busybox 0777 0 0"
     done
     echo "file /init $GUEST_DIR/init.sh 0755 0 0"
+    echo "file /etc/fstab $GUEST_DIR/fstab 0644 0 0"
     echo "file /bin/pvm-selftest $STAGE/pvm-selftest 0755 0 0"
     echo "file /etc/minivmm/entry_SYSCALL_64 $STAGE/entry_SYSCALL_64 0644 0 0"
     for t in "$GUEST_DIR"/tests/*.sh; do

@@ -1,8 +1,9 @@
 #!/bin/sh
-# Boot smoke test: prints what the guest kernel found. Always succeeds once
-# userspace runs (the host side checks the MINIVMM-* markers from /init).
-echo "kernel: $(uname -r) $(uname -m)"
-echo "cmdline: $(cat /proc/cmdline)"
-grep -m1 'model name' /proc/cpuinfo
-ls /sys/bus/pci/devices
-exit 0
+# Boot smoke test: prints what the guest kernel found, then runs the
+# pvm-syscall.patch self-test (pvm_syscall.sh; ~0.3 s), whose status is the
+# test's. (The host side checks the MINIVMM-* markers from /init.)
+# Few processes: each fork+exec costs ~0.25 s of emulated kernel on kvm_pvm.
+read -r cmdline < /proc/cmdline
+echo "kernel: $(uname -rm); cmdline: $cmdline"
+echo "pci:" /sys/bus/pci/devices/*
+. /tests/pvm_syscall.sh
