@@ -4,7 +4,7 @@
 
 BUILD    ?= build
 CC       ?= cc
-PKGS     := json-c liburing
+PKGS     := json-c liburing libxxhash
 OPT      ?= -O2
 SANITIZE ?=
 

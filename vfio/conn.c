@@ -79,11 +79,11 @@ static int hdr_check(const struct vfio_user_header *h,
 static int check_reply(const struct vfio_user_header *h,
                        const struct vfio_user_expect *exp, const char **why)
 {
-    if (h->msg_id != exp->msg_id) {
+    if (!exp->any_reply_id && h->msg_id != exp->msg_id) {
         set_why(why, "reply msg_id does not match the request");
         return -EPROTO;
     }
-    if (h->cmd != exp->cmd) {
+    if (!exp->any_reply_id && h->cmd != exp->cmd) {
         set_why(why, "reply command does not match the request");
         return -EPROTO;
     }

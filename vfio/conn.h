@@ -59,6 +59,10 @@ struct vfio_user_expect {
     uint32_t max_payload;  /* bytes at most; 0: only @max_msg_size */
     uint32_t max_msg_size; /* bound on msg_size (header included), >= 16 */
     uint32_t max_fds;      /* fds allowed, <= VFIO_USER_CONN_MAX_FDS */
+    bool any_reply_id;     /* reply: any msg_id and command; the caller
+                            * matches them afterwards (a reply-waiter
+                            * table: vfio_user_msg_validate() with the
+                            * request's own expectation) */
 };
 
 /* A received message. The caller provides @payload/@payload_cap; the fds

@@ -141,7 +141,10 @@ static bool range_ok(const struct virtq *q, uint64_t gpa, uint64_t len)
         return false;
     if (!virtio_mem_can_translate(q->mem))
         return true;        /* message-based: checked on each access */
-    return virtio_mem_translate(q->mem, gpa, len, false) != NULL;
+    /* Mixed memory (vfio-user maps with and without fds): a range that
+     * does not translate may still be reachable through the copy ops. */
+    return virtio_mem_translate(q->mem, gpa, len, false) != NULL ||
+           q->mem->ops->read != NULL;
 }
 
 static int check_rings(const struct virtq *q)

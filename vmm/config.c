@@ -1,5 +1,7 @@
 /* Command-line parsing (see config.h). */
 #include "vmm/config.h"
+#include "vmm/config_virtio.h"
+#include "vmm/vfio_devs.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -10,6 +12,8 @@
 enum {
     OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEMORY,
     OPT_SERIAL, OPT_CPU_FEATURES, OPT_HELP, OPT_VERSION,
+    OPT_DISK, OPT_NET, OPT_CONSOLE, OPT_RNG,
+    OPT_RESTORE, OPT_API_SOCKET, OPT_VFIO_USER,
 };
 
 static const struct option options[] = {
@@ -20,6 +24,13 @@ static const struct option options[] = {
     { "memory", required_argument, NULL, OPT_MEMORY },
     { "serial", required_argument, NULL, OPT_SERIAL },
     { "cpu-features", required_argument, NULL, OPT_CPU_FEATURES },
+    { "disk", required_argument, NULL, OPT_DISK },
+    { "net", required_argument, NULL, OPT_NET },
+    { "console", no_argument, NULL, OPT_CONSOLE },
+    { "rng", no_argument, NULL, OPT_RNG },
+    { "restore", required_argument, NULL, OPT_RESTORE },
+    { "api-socket", required_argument, NULL, OPT_API_SOCKET },
+    { "vfio-user", required_argument, NULL, OPT_VFIO_USER },
     { "help", no_argument, NULL, OPT_HELP },
     { "version", no_argument, NULL, OPT_VERSION },
     { NULL, 0, NULL, 0 },
@@ -41,6 +52,22 @@ void config_usage(FILE *out)
 "  --serial MODE        COM1 to stdio (default), file:PATH, or none\n"
 "  --cpu-features LIST  hide (-) or force (+) CPUID features, e.g.\n"
 "                       -xsave,-cx16\n"
+"  --disk path=FILE[,readonly][,id=NAME]\n"
+"                       virtio-blk disk on FILE (repeatable; NAME is also\n"
+"                       its serial, default diskN)\n"
+"  --net tap=NAME[,mac=MAC]\n"
+"                       virtio-net on tap device NAME (repeatable)\n"
+"  --console            virtio-console (hvc0) on stdio; stdin then goes to\n"
+"                       it and COM1 is output-only\n"
+"  --rng                virtio-rng fed from getrandom()\n"
+"  --restore FILE       resume the VM saved in snapshot FILE (no --kernel;\n"
+"                       vCPUs and memory come from the file, devices from\n"
+"                       this command line)\n"
+"  --api-socket PATH    JSON control API on UNIX socket PATH (docs/api.md)\n"
+"  --vfio-user socket=PATH[,id=NAME][,dma=fd|message][,reconnect=SECONDS]\n"
+"                       PCI device served by the vfio-user server at PATH\n"
+"                       (repeatable); dma=message shares no guest memory\n"
+"                       fd; reconnect: retry a failed server every SECONDS\n"
 "  --help               this text\n"
 "  --version            version\n"
 "\n"
@@ -160,6 +187,24 @@ static int parse_one(int opt, const char *arg, struct vm_config *cfg,
         return parse_serial(arg, cfg, err, errlen);
     case OPT_CPU_FEATURES:
         return cpuid_policy_parse(&cfg->cpuid, arg, err, errlen);
+    case OPT_DISK:
+        return config_parse_disk(arg, cfg, err, errlen);
+    case OPT_VFIO_USER:
+        return config_parse_vfio_user(arg, cfg, err, errlen);
+    case OPT_NET:
+        return config_parse_net(arg, cfg, err, errlen);
+    case OPT_CONSOLE:
+        cfg->virtio_console = 1;
+        return 0;
+    case OPT_RNG:
+        cfg->virtio_rng = 1;
+        return 0;
+    case OPT_RESTORE:
+        cfg->restore = arg;
+        return 0;
+    case OPT_API_SOCKET:
+        cfg->api_socket = arg;
+        return 0;
     case OPT_HELP:
         cfg->show_help = 1;
         return 0;
@@ -203,7 +248,13 @@ int config_parse(int argc, char **argv, struct vm_config *cfg, char *err,
                  argv[optind]);
         return -EINVAL;
     }
-    if (!cfg->kernel && !cfg->show_help && !cfg->show_version) {
+    if (cfg->restore && (cfg->kernel || cfg->initrd)) {
+        snprintf(err, errlen, "--restore takes no --kernel or --initrd: "
+                 "the snapshot holds the guest");
+        return -EINVAL;
+    }
+    if (!cfg->kernel && !cfg->restore && !cfg->show_help &&
+        !cfg->show_version) {
         snprintf(err, errlen, "no --kernel given (see --help)");
         return -EINVAL;
     }

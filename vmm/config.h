@@ -19,6 +19,37 @@ enum serial_mode {
     SERIAL_NONE,
 };
 
+/* --disk / --net (vmm/config_virtio.c). */
+#define CONFIG_MAX_DISKS 16
+#define CONFIG_MAX_NETS 8
+#define CONFIG_ID_MAX 21        /* id + NUL; the id is also the disk serial */
+#define CONFIG_PATH_MAX 1024
+#define CONFIG_TAP_MAX 16       /* IFNAMSIZ */
+
+struct config_disk {
+    char path[CONFIG_PATH_MAX];
+    char id[CONFIG_ID_MAX];     /* given, or "diskN" */
+    int readonly;
+};
+
+struct config_net {
+    char tap[CONFIG_TAP_MAX];
+    char id[CONFIG_ID_MAX];     /* "netN" */
+    uint8_t mac[6];
+    int has_mac;                /* else generated from the tap name */
+};
+
+/* --vfio-user (vmm/vfio_devs.c). */
+#define CONFIG_MAX_VFIO 8
+
+struct config_vfio {
+    char socket[108];           /* sun_path */
+    char id[CONFIG_ID_MAX];     /* given, or "vfioN" */
+    int dma_message;            /* dma=message: no fds, DMA_READ/WRITE */
+    unsigned int reconnect;     /* seconds between retries, 0: never */
+    unsigned int timeout_ms;    /* reply timeout, 0: default (5 s) */
+};
+
 struct vm_config {
     const char *kernel;
     const char *initrd;
@@ -28,6 +59,16 @@ struct vm_config {
     enum serial_mode serial;
     const char *serial_path;    /* SERIAL_FILE */
     struct cpuid_policy cpuid;
+    struct config_disk disks[CONFIG_MAX_DISKS];
+    unsigned int ndisks;
+    struct config_net nets[CONFIG_MAX_NETS];
+    unsigned int nnets;
+    int virtio_console;         /* --console: stdin goes to hvc0 */
+    int virtio_rng;             /* --rng */
+    struct config_vfio vfio[CONFIG_MAX_VFIO];
+    unsigned int nvfio;
+    const char *restore;        /* --restore FILE: snapshot to resume */
+    const char *api_socket;     /* --api-socket PATH: control API */
     int show_help;
     int show_version;
 };

@@ -191,6 +191,28 @@ int kvm_get_supported_cpuid(const struct kvm *kvm, struct kvm_cpuid2 **out)
     return -E2BIG;
 }
 
+int kvm_get_msr_index_list(const struct kvm *kvm, struct kvm_msr_list **out)
+{
+    for (uint32_t n = 64; n <= 4096; n *= 2) {
+        struct kvm_msr_list *l;
+        int r;
+
+        l = calloc(1, sizeof(*l) + n * sizeof(l->indices[0]));
+        if (!l)
+            return -ENOMEM;
+        l->nmsrs = n;
+        r = xioctl(kvm->sys_fd, KVM_GET_MSR_INDEX_LIST, l);
+        if (r == 0) {
+            *out = l;
+            return 0;
+        }
+        free(l);
+        if (r != -E2BIG)
+            return r;
+    }
+    return -E2BIG;
+}
+
 int kvm_create_vcpu(const struct kvm *kvm, int id, int *fd,
                     struct kvm_run **run)
 {

@@ -56,6 +56,10 @@ int kvm_ioeventfd(const struct kvm *kvm, int fd, uint64_t addr, uint32_t len,
 /* KVM_GET_SUPPORTED_CPUID: *@out is malloc'd, caller frees. */
 int kvm_get_supported_cpuid(const struct kvm *kvm, struct kvm_cpuid2 **out);
 
+/* KVM_GET_MSR_INDEX_LIST (MSRs KVM saves/restores): *@out is malloc'd,
+ * caller frees. */
+int kvm_get_msr_index_list(const struct kvm *kvm, struct kvm_msr_list **out);
+
 /* KVM_CREATE_VCPU and mmap of its kvm_run. */
 int kvm_create_vcpu(const struct kvm *kvm, int id, int *fd,
                     struct kvm_run **run);

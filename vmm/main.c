@@ -8,6 +8,7 @@
 
 #include "arch/x86/boot.h"
 #include "vmm/config.h"
+#include "vmm/restore.h"
 #include "vmm/vm.h"
 
 #define MINIVMM_VERSION "0.1.0"
@@ -46,6 +47,18 @@ int main(int argc, char **argv)
     if (cfg.show_version) {
         printf("minivmm %s\n", MINIVMM_VERSION);
         return 0;
+    }
+    if (cfg.restore) {
+        r = restore_vm(&cfg, &vm, err, sizeof(err));
+        if (r < 0) {
+            fprintf(stderr, "minivmm: %s\n", err);
+            vm_destroy(vm);
+            return (r == -EINVAL || r == -ENOENT || r == -EACCES ||
+                    r == -ENOSPC) ? EXIT_USAGE : EXIT_FAILURE;
+        }
+        status = vm_run(vm);
+        vm_destroy(vm);
+        return status;
     }
     if (check_host(&cfg, err, sizeof(err)) < 0 ||
         boot_image_open(&img, cfg.kernel, cfg.initrd, cfg.cmdline, err,

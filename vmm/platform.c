@@ -22,6 +22,7 @@
 #include "vmm/bus.h"
 #include "vmm/config.h"
 #include "vmm/console.h"
+#include "vmm/devreg.h"
 #include "vmm/evloop.h"
 #include "vmm/memory.h"
 
@@ -44,7 +45,30 @@ struct platform {
     size_t backlog_len;
     int retry_fd;              /* timerfd armed while backlog_len > 0 */
     bool input_watched;
+    unsigned int nstate;       /* entries joined to env->devs */
 };
+
+/* Snapshot ids of the platform devices, in save/load order. */
+static const char *const state_ids[] = { "serial0", "sysctl", "rtc",
+                                         "pci-host" };
+
+static int register_state(struct platform *p)
+{
+    const struct state_ops *ops[] = { &serial_state_ops, &sysctl_state_ops,
+                                      &rtc_state_ops, &pci_host_state_ops };
+    void *opaque[] = { p->serial, p->sysctl, p->rtc, p->pci_host };
+    int r = 0;
+
+    for (unsigned int i = 0; r == 0 && p->env->devs && i < 4; i++) {
+        struct devreg_entry e = { .id = state_ids[i], .state = ops[i],
+                                  .opaque = opaque[i] };
+
+        r = devreg_add(p->env->devs, &e);
+        if (r == 0)
+            p->nstate++;
+    }
+    return r;
+}
 
 
 static void feed_backlog(struct platform *p)
@@ -106,7 +130,9 @@ static int create_serial(struct platform *p, char *err, size_t errlen)
     if (r == 0)
         r = bus_register(env->pio, SERIAL_COM1_BASE, SERIAL_NR_REGS,
                          &serial_bus_ops, p->serial);
-    if (r == 0 && p->console.in_fd >= 0) {
+    /* With --console, stdin belongs to virtio-console (vmm/virtio_devs.c)
+     * and COM1 is output-only. */
+    if (r == 0 && p->console.in_fd >= 0 && !env->cfg->virtio_console) {
         p->retry_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
         r = p->retry_fd < 0 ? -errno : 0;
         if (r == 0)
@@ -196,6 +222,8 @@ int platform_create(const struct platform_env *env, struct platform **out,
         r = create_rtc(p);
     if (r == 0)
         r = create_pci(p);
+    if (r == 0)
+        r = register_state(p);
     if (r < 0)
         snprintf(err, errlen, "creating platform devices: %s",
                  strerror(-r));
@@ -253,6 +281,8 @@ void platform_destroy(struct platform *p)
 {
     if (!p)
         return;
+    for (unsigned int i = 0; i < p->nstate; i++)
+        devreg_del(p->env->devs, state_ids[i]);
     if (p->input_watched)
         evloop_del(p->env->loop, p->console.in_fd);
     if (p->retry_fd >= 0) {

@@ -13,6 +13,7 @@
 struct boot_entry;
 struct boot_image;
 struct bus;
+struct devreg;
 struct evloop;
 struct guest_memory;
 struct pci_bus;
@@ -28,6 +29,7 @@ struct platform_env {
     struct evloop *loop;
     struct vm_stop_ctl stop;
     struct hv hv;               /* ioeventfds, irqfds, MSI routes, memslots */
+    struct devreg *devs;        /* join to be in snapshots (vmm/devreg.h) */
 };
 
 /* Create and register every platform device. 0 or -errno, reason in @err.

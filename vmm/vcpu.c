@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "arch/x86/cpu.h"
 #include "vmm/bus.h"
@@ -138,6 +139,36 @@ static bool handle_exit(struct vcpu *v)
     }
 }
 
+/* Called after KVM_RUN returned -EINTR: the previous exit is complete,
+ * so this is a safe point to park while a pause is requested. */
+static void maybe_park(struct vcpu *v)
+{
+    struct vcpu_sync *s = v->env->sync;
+
+    if (!s || !__atomic_load_n(&s->pause, __ATOMIC_SEQ_CST))
+        return;
+    pthread_mutex_lock(&s->lock);
+    s->parked++;
+    pthread_cond_broadcast(&s->cond);
+    while (__atomic_load_n(&s->pause, __ATOMIC_SEQ_CST) &&
+           !__atomic_load_n(v->env->stopping, __ATOMIC_ACQUIRE))
+        pthread_cond_wait(&s->cond, &s->lock);
+    s->parked--;
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void thread_ends(struct vcpu *v)
+{
+    struct vcpu_sync *s = v->env->sync;
+
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->lock);
+    s->running--;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
 static void *vcpu_thread(void *arg)
 {
     struct vcpu *v = arg;
@@ -150,7 +181,10 @@ static void *vcpu_thread(void *arg)
 
         v->exits++;
         if (r == -EINTR || r == -EAGAIN) {
-            __atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELAXED);
+            /* seq_cst: orders this store before the pause flag's load
+             * (a kick racing with it is then seen by one of the two). */
+            __atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+            maybe_park(v);
             continue;
         }
         if (r < 0) {
@@ -162,15 +196,26 @@ static void *vcpu_thread(void *arg)
         if (!handle_exit(v))
             break;
     }
+    thread_ends(v);
     return NULL;
 }
 
 int vcpu_start(struct vcpu *v)
 {
-    int r = pthread_create(&v->thread, NULL, vcpu_thread, v);
+    struct vcpu_sync *s = v->env->sync;
+    int r;
 
-    if (r)
+    if (s) {
+        pthread_mutex_lock(&s->lock);
+        s->running++;
+        pthread_mutex_unlock(&s->lock);
+    }
+    r = pthread_create(&v->thread, NULL, vcpu_thread, v);
+    if (r) {
+        if (s)
+            thread_ends(v);
         return -r;
+    }
     v->started = true;
     return 0;
 }
@@ -188,4 +233,61 @@ void vcpu_join(struct vcpu *v)
     if (v->started)
         pthread_join(v->thread, NULL);
     v->started = false;
+}
+
+void vcpu_sync_init(struct vcpu_sync *s)
+{
+    memset(s, 0, sizeof(*s));
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->cond, NULL);
+}
+
+void vcpu_sync_destroy(struct vcpu_sync *s)
+{
+    pthread_cond_destroy(&s->cond);
+    pthread_mutex_destroy(&s->lock);
+}
+
+#define PAUSE_REKICK_MS 10
+
+int vcpu_pause_all(struct vcpu *vcpus, unsigned int n,
+                   struct vcpu_sync *s, unsigned int timeout_ms)
+{
+    unsigned int waited = 0;
+    int r = 0;
+
+    pthread_mutex_lock(&s->lock);
+    __atomic_store_n(&s->pause, 1, __ATOMIC_SEQ_CST);
+    while (s->parked < s->running) {
+        struct timespec ts;
+
+        if (waited >= timeout_ms) {
+            r = -ETIMEDOUT;
+            break;
+        }
+        /* Re-kick every few ms: a vCPU busy in a device handler parks
+         * when it next returns to KVM_RUN. */
+        for (unsigned int i = 0; i < n; i++)
+            vcpu_kick(&vcpus[i]);
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += PAUSE_REKICK_MS * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&s->cond, &s->lock, &ts);
+        waited += PAUSE_REKICK_MS;
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (r < 0)
+        vcpu_resume_all(s);
+    return r;
+}
+
+void vcpu_resume_all(struct vcpu_sync *s)
+{
+    pthread_mutex_lock(&s->lock);
+    __atomic_store_n(&s->pause, 0, __ATOMIC_SEQ_CST);
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
 }

@@ -15,6 +15,17 @@ struct bus;
 struct guest_memory;
 struct kvm;
 
+/* Pause rendezvous of one VM's vCPU threads (owned by the VM): a paused
+ * vCPU is out of KVM_RUN with its last exit completed (KVM_RUN re-entered
+ * with immediate_exit), so its registers can be read and written. */
+struct vcpu_sync {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int pause;              /* atomic; written under lock */
+    unsigned int running;   /* threads started and not ended (lock) */
+    unsigned int parked;    /* threads waiting while paused (lock) */
+};
+
 /* What a vCPU thread needs from the VM; owned by the VM, shared. */
 struct vcpu_env {
     struct kvm *kvm;
@@ -23,6 +34,7 @@ struct vcpu_env {
     struct guest_memory *mem;
     struct vm_stop_ctl stop;
     int *stopping;              /* atomic: nonzero once a stop began */
+    struct vcpu_sync *sync;     /* pause/resume of all vCPUs */
 };
 
 struct vcpu {
@@ -51,5 +63,17 @@ void vcpu_kick(struct vcpu *v);
 
 /* Wait for the thread to end. */
 void vcpu_join(struct vcpu *v);
+
+void vcpu_sync_init(struct vcpu_sync *s);
+void vcpu_sync_destroy(struct vcpu_sync *s);
+
+/* Stop every started vCPU of @vcpus[0..@n) at a safe point and return
+ * once all are parked (threads not started yet count as parked). 0, or
+ * -ETIMEDOUT after @timeout_ms (then nothing stays paused). Event-loop
+ * thread only; not while a stop is under way. */
+int vcpu_pause_all(struct vcpu *vcpus, unsigned int n,
+                   struct vcpu_sync *s, unsigned int timeout_ms);
+/* Let parked vCPUs run again (also used to release them for a stop). */
+void vcpu_resume_all(struct vcpu_sync *s);
 
 #endif

@@ -17,12 +17,16 @@
 #include "arch/x86/irqchip.h"
 #include "vmm/bus.h"
 #include "vmm/config.h"
+#include "vmm/devreg.h"
 #include "vmm/evloop.h"
 #include "vmm/hv.h"
 #include "vmm/kvm.h"
 #include "vmm/memory.h"
 #include "vmm/platform.h"
 #include "vmm/vcpu.h"
+#include "vmm/vmctl.h"
+#include "vmm/virtio_devs.h"
+#include "vmm/vfio_devs.h"
 
 struct vm {
     const struct vm_config *cfg;
@@ -35,7 +39,13 @@ struct vm {
     struct evloop *loop;
     struct platform_env penv;  /* outlives the platform */
     struct platform *platform;
+    struct virtio_devs *virtio;  /* --disk, --net, --console, --rng */
+    struct vfio_devs *vfio;      /* --vfio-user */
     struct vcpu_env env;
+    struct devreg *devs;       /* devices in snapshots (devreg.h) */
+    struct vcpu_sync vsync;    /* pause/resume of the vCPUs */
+    struct vmctl *ctl;         /* run state, snapshots, control API */
+    const struct vm_restore *restore; /* vm_restore(): what to load */
     struct vcpu *vcpus;
     unsigned int nvcpus;
     int stop_efd;
@@ -65,7 +75,15 @@ static void request_stop(void *opaque, enum vm_stop_reason reason,
 
 static int setup_memory(struct vm *vm, char *err, size_t errlen)
 {
-    int r = guest_memory_create(vm->cfg->memory, &vm->mem);
+    int r = 0;
+
+    if (vm->restore) { /* RAM already loaded: take it over */
+        vm->mem = *vm->restore->mem;
+        memset(vm->restore->mem, 0, sizeof(*vm->restore->mem));
+        vm->restore->mem->fd = -1;
+    } else {
+        r = guest_memory_create(vm->cfg->memory, &vm->mem);
+    }
 
     if (r < 0) {
         snprintf(err, errlen, "cannot allocate %llu MiB of guest RAM: %s",
@@ -130,7 +148,7 @@ static int setup_vcpus(struct vm *vm, const struct boot_entry *entry,
             vm->nvcpus++;
         if (r == 0)
             r = x86_vcpu_setup(vm->vcpus[i].fd, c);
-        if (r == 0 && i == 0)
+        if (r == 0 && i == 0 && !vm->restore)
             r = x86_vcpu_boot(vm->vcpus[0].fd, entry, &vm->mem);
         if (r < 0)
             snprintf(err, errlen, "setting up vCPU %u: %s", i, strerror(-r));
@@ -212,8 +230,26 @@ static int setup_kvm(struct vm *vm, char *err, size_t errlen)
     return r;
 }
 
-int vm_create(const struct vm_config *cfg, const struct boot_image *img,
-              struct vm **out, char *err, size_t errlen)
+/* Run state, control API, and on restore the saved state (vmctl.h). */
+static int setup_ctl(struct vm *vm, char *err, size_t errlen)
+{
+    struct vmctl_env env = {
+        .kvm = &vm->kvm, .mem = &vm->mem, .vcpus = vm->vcpus,
+        .nvcpus = vm->nvcpus, .sync = &vm->vsync, .loop = vm->loop,
+        .devs = vm->devs, .stop = { request_stop, vm },
+        .api_socket = vm->cfg->api_socket,
+    };
+    int r = vmctl_create(&env, &vm->ctl, err, errlen);
+
+    if (r == 0 && vm->restore)
+        r = vmctl_load(vm->ctl, vm->restore->state, err, errlen);
+    return r;
+}
+
+/* vm_create() and vm_restore(): @img for a boot, @rs for a restore. */
+static int create(const struct vm_config *cfg, const struct boot_image *img,
+                  const struct vm_restore *rs, struct vm **out, char *err,
+                  size_t errlen)
 {
     struct boot_entry entry;
     struct vm *vm = calloc(1, sizeof(*vm));
@@ -222,11 +258,15 @@ int vm_create(const struct vm_config *cfg, const struct boot_image *img,
     if (!vm)
         return -ENOMEM;
     vm->cfg = cfg;
+    vm->restore = rs;
     vm->stop_efd = vm->signal_fd = -1;
     vm->kvm.vm_fd = vm->kvm.sys_fd = -1;
     vm->mem.fd = -1;
     *out = vm;
-    r = setup_loop(vm, err, errlen);
+    vcpu_sync_init(&vm->vsync);
+    r = devreg_create(&vm->devs);
+    if (r == 0)
+        r = setup_loop(vm, err, errlen);
     if (r == 0)
         r = setup_kvm(vm, err, errlen);
     if (r == 0)
@@ -243,17 +283,39 @@ int vm_create(const struct vm_config *cfg, const struct boot_image *img,
         .cfg = cfg, .mem = &vm->mem, .pio = vm->pio, .mmio = vm->mmio,
         .irq = irqchip_lines(vm->irqchip), .loop = vm->loop,
         .stop = { request_stop, vm }, .hv = vmm_hv_services(vm->hv),
+        .devs = vm->devs,
     };
     r = platform_create(&vm->penv, &vm->platform, err, errlen);
-    if (r == 0)
+    if (r == 0 && !rs)
         r = platform_load(vm->platform, img, &entry, err, errlen);
+    if (r == 0)
+        r = virtio_devs_create(&vm->penv, platform_pci_bus(vm->platform),
+                               &vm->virtio, err, errlen);
+    if (r == 0)
+        r = vfio_devs_create(&vm->penv, platform_pci_bus(vm->platform),
+                             &vm->vfio, err, errlen);
     vm->env = (struct vcpu_env){
         .kvm = &vm->kvm, .pio = vm->pio, .mmio = vm->mmio, .mem = &vm->mem,
         .stop = { request_stop, vm }, .stopping = &vm->stopping,
+        .sync = &vm->vsync,
     };
     if (r == 0)
         r = setup_vcpus(vm, &entry, err, errlen);
+    if (r == 0)
+        r = setup_ctl(vm, err, errlen);
     return r;
+}
+
+int vm_create(const struct vm_config *cfg, const struct boot_image *img,
+              struct vm **out, char *err, size_t errlen)
+{
+    return create(cfg, img, NULL, out, err, errlen);
+}
+
+int vm_restore(const struct vm_config *cfg, const struct vm_restore *rs,
+               struct vm **out, char *err, size_t errlen)
+{
+    return create(cfg, NULL, rs, out, err, errlen);
 }
 
 static int exit_status(const struct vm *vm)
@@ -284,12 +346,15 @@ int vm_run(struct vm *vm)
         fprintf(stderr, "minivmm: starting vCPU threads: %s\n",
                 strerror(-r));
         request_stop(vm, VM_STOP_ERROR, 0);
+    } else {
+        vmctl_started(vm->ctl);
     }
     r = evloop_run(vm->loop);
     if (r < 0) {
         fprintf(stderr, "minivmm: event loop: %s\n", strerror(-r));
         request_stop(vm, VM_STOP_ERROR, 0);
     }
+    vmctl_stopping(vm->ctl); /* releases paused vCPUs */
     for (unsigned int i = 0; i < vm->nvcpus; i++)
         vcpu_kick(&vm->vcpus[i]);
     for (unsigned int i = 0; i < vm->nvcpus; i++)
@@ -302,9 +367,12 @@ void vm_destroy(struct vm *vm)
 {
     if (!vm)
         return;
+    vmctl_destroy(vm->ctl);
     for (unsigned int i = 0; i < vm->nvcpus; i++)
         vcpu_destroy(&vm->vcpus[i]);
     free(vm->vcpus);
+    vfio_devs_destroy(vm->vfio);
+    virtio_devs_destroy(vm->virtio);
     platform_destroy(vm->platform);
     bus_destroy(vm->pio);
     bus_destroy(vm->mmio);
@@ -317,5 +385,7 @@ void vm_destroy(struct vm *vm)
         close(vm->stop_efd);
     if (vm->signal_fd >= 0)
         close(vm->signal_fd);
+    devreg_destroy(vm->devs);
+    vcpu_sync_destroy(&vm->vsync);
     free(vm);
 }

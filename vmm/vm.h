@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 struct boot_image;
+struct guest_memory;
 struct vm;
 struct vm_config;
 
@@ -16,6 +17,20 @@ struct vm_config;
  * for host failures. The reason is in @err either way. */
 int vm_create(const struct vm_config *cfg, const struct boot_image *img,
               struct vm **out, char *err, size_t errlen);
+
+/* What a restored VM starts from (vmm/snapshot_file.h, vmctl.h). */
+struct vm_restore {
+    struct guest_memory *mem;   /* guest RAM already loaded; taken over */
+    const void *state;          /* the snapshot's validated state tree */
+};
+
+/* Build the VM of a snapshot: @cfg gives vCPUs and RAM as the snapshot
+ * recorded them and the devices from the command line; no kernel is
+ * loaded, vCPU, irqchip and device state come from @rs->state. Errors as
+ * vm_create(); -EINVAL also when the state does not fit this VM (device
+ * missing or refusing its state). */
+int vm_restore(const struct vm_config *cfg, const struct vm_restore *rs,
+               struct vm **out, char *err, size_t errlen);
 
 /* Run until the guest stops; returns minivmm's exit status for the reason
  * (docs/platform.md: 0 power-off, 1 host error, 3 reset, 4 crash, the

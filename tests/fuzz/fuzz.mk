@@ -5,6 +5,7 @@
 # links, one line each (paths from the top), in its own header comment:
 #     * FUZZ_SRCS: vfio/conn.c vfio/caps.c
 #     * FUZZ_PKGS: json-c
+#     * FUZZ_LIBS: -lfdt          (libraries without a pkg-config file)
 # or in a tests/fuzz/fuzz_<name>.srcs file holding the same lines (both are
 # read). Adding a target is dropping such files here; nothing else to edit.
 # Seeds, if any, live in tests/fuzz/corpus/fuzz_<name>/ (read only); the
@@ -34,12 +35,14 @@ fuzz_pkg = $(if $(FUZZ_$(2)_PKGS),$(shell pkg-config $(1) $(FUZZ_$(2)_PKGS)))
 define fuzz_rule
 FUZZ_$(1)_SRCS := $(call fuzz_field,$(1),FUZZ_SRCS)
 FUZZ_$(1)_PKGS := $(call fuzz_field,$(1),FUZZ_PKGS)
+FUZZ_$(1)_LIBS := $(call fuzz_field,$(1),FUZZ_LIBS)
 $(FUZZ_BUILD)/$(1): tests/fuzz/$(1).c $$(FUZZ_$(1)_SRCS) \
         $$(wildcard $$(addsuffix *.h,$$(sort $$(dir $$(FUZZ_$(1)_SRCS)))))
 	@mkdir -p $$(dir $$@)
 	@$$(if $$(FUZZ_$(1)_SRCS),:,echo "$(1): no FUZZ_SRCS line"; false)
 	$$(FUZZ_CC) $$(FUZZ_CFLAGS) $$(call fuzz_pkg,--cflags,$(1)) \
-	    -o $$@ $$< $$(FUZZ_$(1)_SRCS) $$(call fuzz_pkg,--libs,$(1)) -lpthread
+	    -o $$@ $$< $$(FUZZ_$(1)_SRCS) $$(call fuzz_pkg,--libs,$(1)) \
+	    $$(FUZZ_$(1)_LIBS) -lpthread
 endef
 $(foreach t,$(FUZZ_SRCS_ALL:tests/fuzz/%.c=%),$(eval $(call fuzz_rule,$(t))))
 

@@ -42,6 +42,14 @@ endef
 # The base tests: serial, pci, timer, ioapic, smp (and fault, exit:N).
 $(eval $(call guest_payload,payload,$(wildcard $(GUEST_DIR)/tests/*.c)))
 
+# virtio-pci driver tests and the virtio-blk benchmark (tests/guest/virtio).
+$(eval $(call guest_payload,virtio,$(wildcard $(GUEST_DIR)/virtio/*.c)))
+
+# vfio-user device tests and benchmarks (tests/guest/vfio), reusing the
+# virtio-blk helpers.
+$(eval $(call guest_payload,vfio,$(wildcard $(GUEST_DIR)/vfio/*.c) \
+    $(GUEST_DIR)/virtio/vblk.c))
+
 # The start-up benchmark guest: exits through port 0xF4 at once.
 $(GUEST_OUT)/minimal.elf: $(call guest_objs,$(GUEST_DIR)/minimal.S) \
                           $(GUEST_DIR)/payload.ld

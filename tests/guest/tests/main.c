@@ -23,6 +23,7 @@ static const struct test base_tests[] = {
     { "smp", test_smp },
     /* Only when named: */
     { "fault", test_fault },
+    { "counter", test_counter },
 };
 #define NR_DEFAULT 5
 

@@ -14,5 +14,6 @@ int test_timer(void);
 int test_ioapic(void);
 int test_smp(void);
 int test_fault(void);
+int test_counter(void);   /* count in RAM, print ticks (snapshot tests) */
 
 #endif

@@ -1,0 +1,137 @@
+#!/bin/sh
+# Snapshot save time and restore-to-running time of a 512 MiB guest holding
+# 480 MiB of random data (tests/guest test=counter fill_mb=480), minivmm
+# side by side with QEMU (qemu-system-x86_64, QMP "migrate" to a file via
+# exec:, "-incoming exec:"). Prints numbers only, in ms, median of $RUNS.
+#   save:    minivmm: the "snapshot" API call (pause, save, resume);
+#            QEMU: "migrate" until query-migrate says completed
+#   restore: process start until the guest runs again (minivmm: the API
+#            reports "running"; QEMU: "cont" after the incoming migration
+#            completed, until query-status says running)
+: "${BUILD:=build}"
+: "${RUNS:=3}"
+dir=$(mktemp -d /tmp/bench_snapshot.XXXXXX) || exit 1
+pid=
+trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$dir"' EXIT
+elf=$BUILD/guest/payload.elf
+args="test=counter fill_mb=480 tick_ms=200"
+
+now_ms() { date +%s%3N; }
+wait_for() { # FILE REGEX SECONDS
+    i=0
+    while ! tr -d '\r' <"$1" 2>/dev/null | grep -q "$2"; do
+        i=$((i + 1)); [ "$i" -gt $(($3 * 100)) ] && return 1; sleep 0.01
+    done
+}
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+mv_save() {
+    rm -f "$dir/m.snap" "$dir/api"
+    "$BUILD/minivmm" --kernel "$elf" --memory 512M --cmdline "$args" \
+        --serial "file:$dir/m.out" --api-socket "$dir/api" 2>/dev/null &
+    pid=$!
+    wait_for "$dir/m.out" "counter: tick 1 " 60 || { echo "no fill" >&2; exit 1; }
+    t0=$(now_ms)
+    "$BUILD/minivmm-ctl" "$dir/api" snapshot "$dir/m.snap" >/dev/null || exit 1
+    echo $(($(now_ms) - t0))
+    "$BUILD/minivmm-ctl" "$dir/api" quit >/dev/null
+    wait "$pid"; pid=
+}
+
+mv_restore() {
+    rm -f "$dir/api2"
+    t0=$(now_ms)
+    "$BUILD/minivmm" --restore "$dir/m.snap" --serial none \
+        --api-socket "$dir/api2" 2>/dev/null &
+    pid=$!
+    until "$BUILD/minivmm-ctl" "$dir/api2" status 2>/dev/null |
+          grep -qx "state: running"; do :; done
+    echo $(($(now_ms) - t0))
+    "$BUILD/minivmm-ctl" "$dir/api2" quit >/dev/null
+    wait "$pid"; pid=
+}
+
+# qmp SOCKET CMD...: run QMP commands, print the last reply.
+qmp() {
+    sock=$1; shift
+    python3 - "$sock" "$@" <<'PY'
+import json, socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+for _ in range(500):
+    try:
+        s.connect(sys.argv[1]); break
+    except OSError:
+        time.sleep(0.01)
+f = s.makefile("rw")
+f.readline()
+def cmd(c, **a):
+    f.write(json.dumps({"execute": c, "arguments": a}) + "\n"); f.flush()
+    while True:
+        r = json.loads(f.readline())
+        if "return" in r or "error" in r:
+            return r
+cmd("qmp_capabilities")
+t0 = time.monotonic()
+for c in sys.argv[2:]:
+    if c == "save":
+        cmd("migrate", uri="exec:cat > " + sys.argv[1] + ".snap")
+        while cmd("query-migrate")["return"].get("status") != "completed":
+            time.sleep(0.002)
+    elif c == "wait-incoming":
+        while cmd("query-status")["return"]["status"] != "paused" or \
+              cmd("query-migrate")["return"].get("status") != "completed":
+            time.sleep(0.002)
+    elif c == "cont":
+        cmd("cont")
+        while cmd("query-status")["return"]["status"] != "running":
+            time.sleep(0.001)
+    else:
+        cmd(c)
+print(int((time.monotonic() - t0) * 1000))
+PY
+}
+
+QEMU_ARGS="-M q35 -accel tcg -cpu max -m 512M -nographic -no-reboot \
+    -device isa-debug-exit,iobase=0xf4 -kernel $elf"
+
+q_save() {
+    rm -f "$dir/q.sock" "$dir/q.sock.snap"
+    qemu-system-x86_64 $QEMU_ARGS -append "$args ecam=0xb0000000" \
+        -serial "file:$dir/q.out" -monitor none \
+        -qmp "unix:$dir/q.sock,server=on,wait=off" >/dev/null 2>&1 &
+    pid=$!
+    wait_for "$dir/q.out" "counter: tick 1 " 120 || { echo "qemu: no fill" >&2; exit 1; }
+    qmp "$dir/q.sock" save
+    qmp "$dir/q.sock" quit >/dev/null
+    wait "$pid"; pid=
+}
+
+q_restore() {
+    rm -f "$dir/q2.sock"
+    t0=$(now_ms)
+    qemu-system-x86_64 $QEMU_ARGS -append "$args ecam=0xb0000000" \
+        -serial null -monitor none \
+        -qmp "unix:$dir/q2.sock,server=on,wait=off" \
+        -incoming "exec:cat $dir/q.sock.snap" >/dev/null 2>&1 &
+    pid=$!
+    qmp "$dir/q2.sock" wait-incoming cont >/dev/null
+    echo $(($(now_ms) - t0))
+    qmp "$dir/q2.sock" quit >/dev/null
+    wait "$pid"; pid=
+}
+
+for i in $(seq "$RUNS"); do mv_save; done >"$dir/ms"
+for i in $(seq "$RUNS"); do mv_restore; done >"$dir/mr"
+msize=$(($(wc -c <"$dir/m.snap") >> 20))
+qs=- qr=- qsize=-
+if command -v qemu-system-x86_64 >/dev/null && command -v python3 >/dev/null
+then
+    for i in $(seq "$RUNS"); do q_save; done >"$dir/qs"
+    for i in $(seq "$RUNS"); do q_restore; done >"$dir/qr"
+    qs=$(median <"$dir/qs"); qr=$(median <"$dir/qr")
+    qsize=$(($(wc -c <"$dir/q.sock.snap") >> 20))
+fi
+printf '%-34s %10s %10s\n' "snapshot, 512 MiB guest, 480 MiB random" minivmm qemu
+printf '%-34s %10s %10s\n' "save (ms)" "$(median <"$dir/ms")" "$qs"
+printf '%-34s %10s %10s\n' "restore to running (ms)" "$(median <"$dir/mr")" "$qr"
+printf '%-34s %10s %10s\n' "file size (MiB)" "$msize" "$qsize"

@@ -1,0 +1,64 @@
+/*
+ * test=counter (only when named): count in RAM at CPL3 and print progress,
+ * for snapshot/restore and migration tests. Every tick_ms (default 100)
+ * it prints "counter: tick T value V"; after ticks=N ticks (default 0:
+ * never) it prints "counter: done" and passes. fill_mb=N first fills N MiB
+ * from 16 MiB up with pseudo-random data (benchmarks: incompressible,
+ * no zero pages) and prints "counter: filled N MiB". The counter, the tick and
+ * the deadline all live in guest RAM or registers, so a restored VM goes
+ * on from where it was saved: its first line shows the next tick, not 1.
+ */
+#include <stdint.h>
+
+#include "lib/bootinfo.h"
+#include "lib/printf.h"
+#include "lib/time.h"
+#include "tests/tests.h"
+
+#define FILL_BASE (16ULL << 20)
+
+static volatile uint64_t counter;
+
+/* xorshift64 over [FILL_BASE, FILL_BASE + mb MiB): mapped, free RAM. */
+static void fill(uint64_t mb)
+{
+    uint64_t *p = (uint64_t *)(uintptr_t)FILL_BASE;
+    uint64_t x = 0x9E3779B97F4A7C15ULL;
+
+    for (uint64_t i = 0; i < (mb << 20) / 8; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        p[i] = x;
+    }
+    printf("counter: filled %lu MiB\n", mb);
+}
+static volatile uint64_t tick;
+
+int test_counter(void)
+{
+    uint64_t period_ms = 100, limit = 0, mb = 0, next;
+
+    if (tick == 0 && cmdline_get_u64("fill_mb", &mb) == 0 && mb)
+        fill(mb);
+    cmdline_get_u64("tick_ms", &period_ms);
+    cmdline_get_u64("ticks", &limit);
+    if (period_ms == 0)
+        period_ms = 1;
+    printf("counter: start at tick %lu value %lu\n", tick, counter);
+    next = time_us() + period_ms * 1000;
+    for (;;) {
+        for (unsigned int i = 0; i < 4096; i++)
+            counter = counter + 1;
+        if (time_us() < next)
+            continue;
+        tick = tick + 1;
+        printf("counter: tick %lu value %lu\n", tick, counter);
+        /* From now, not from the old deadline: no burst after a pause. */
+        next = time_us() + period_ms * 1000;
+        if (limit && tick >= limit)
+            break;
+    }
+    printf("counter: done\n");
+    return 0;
+}

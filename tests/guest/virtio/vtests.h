@@ -1,0 +1,21 @@
+/* The virtio payload's tests (tests/guest/virtio/). */
+#ifndef GUEST_VIRTIO_TESTS_H
+#define GUEST_VIRTIO_TESTS_H
+
+/* MSI-X vectors (IDT) the tests use. */
+#define VEC_VBLK      0x50
+#define VEC_VBLK_CFG  0x51
+#define VEC_VRNG      0x52
+#define VEC_VCON_RX   0x53
+#define VEC_VCON_TX   0x54
+#define VEC_VNET_RX   0x55
+#define VEC_VNET_TX   0x56
+
+int test_vblk(void);
+int test_vblk_mask(void);
+int test_vrng(void);
+int test_vcon(void);
+int test_vnet(void);
+int bench_vblk(void);
+
+#endif

@@ -1,0 +1,228 @@
+/* Control API request parser (vmm/api_parse.c) and the socket server
+ * (vmm/api.c) over a real event loop and a fake VM. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "vmm/api.h"
+#include "vmm/evloop.h"
+
+static int parse(const char *s, struct api_request *r, char *err)
+{
+    return api_parse_request(s, strlen(s), r, err, 128);
+}
+
+static void test_parse_ok(void **state)
+{
+    struct api_request r;
+    char err[128];
+
+    (void)state;
+    assert_int_equal(parse("{\"id\":7,\"cmd\":\"pause\"}", &r, err), 0);
+    assert_true(r.has_id);
+    assert_int_equal(r.id, 7);
+    assert_int_equal(r.cmd, API_CMD_PAUSE);
+    assert_int_equal(parse("{\"cmd\":\"status\"}", &r, err), 0);
+    assert_false(r.has_id);
+    assert_int_equal(parse("{\"id\":-3,\"cmd\":\"snapshot\",\"file\":"
+                           "\"/tmp/x\"}", &r, err), 0);
+    assert_int_equal(r.cmd, API_CMD_SNAPSHOT);
+    assert_string_equal(r.file, "/tmp/x");
+    assert_int_equal(parse("{\"cmd\":\"migrate\",\"uri\":\"unix:/a\"}", &r,
+                           err), 0);
+    assert_string_equal(r.uri, "unix:/a");
+    for (int c = 0; c < API_CMD_COUNT; c++) {
+        char line[96];
+
+        if (c == API_CMD_SNAPSHOT || c == API_CMD_MIGRATE)
+            continue;
+        snprintf(line, sizeof(line), "{\"cmd\":\"%s\"}",
+                 api_cmd_name((enum api_cmd)c));
+        assert_int_equal(parse(line, &r, err), 0);
+        assert_int_equal(r.cmd, c);
+    }
+}
+
+static void test_parse_bad(void **state)
+{
+    static const char *const bad[] = {
+        "", "{", "[]", "42", "{\"id\":1}", "{\"cmd\":5}",
+        "{\"cmd\":\"dance\"}", "{\"id\":\"x\",\"cmd\":\"pause\"}",
+        "{\"cmd\":\"snapshot\"}", "{\"cmd\":\"snapshot\",\"file\":\"\"}",
+        "{\"cmd\":\"snapshot\",\"file\":7}", "{\"cmd\":\"pause\"} {}",
+        "{\"cmd\":\"pause\"}x", "{\"id\":1.5,\"cmd\":\"pause\"}",
+    };
+    struct api_request r;
+    char err[128];
+
+    (void)state;
+    for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err[0] = 0;
+        assert_int_equal(parse(bad[i], &r, err), -EINVAL);
+        assert_true(err[0] != 0);
+    }
+    assert_int_equal(parse("{\"id\":9,\"cmd\":\"dance\"}", &r, err),
+                     -EINVAL);
+    assert_true(r.has_id); /* so the error reply can carry it */
+    assert_non_null(strstr(err, "unknown command"));
+}
+
+static void test_parse_long(void **state)
+{
+    size_t n = API_LINE_MAX + 10;
+    char *line = malloc(n + 1);
+    struct api_request r;
+    char err[128];
+
+    (void)state;
+    assert_non_null(line);
+    memset(line, ' ', n);
+    line[n] = 0;
+    assert_int_equal(api_parse_request(line, n, &r, err, sizeof(err)),
+                     -EINVAL);
+    free(line);
+}
+
+struct fake_vm {
+    int pauses, quits;
+    const char *state;
+};
+
+static void f_status(void *o, struct api_status *st)
+{
+    struct fake_vm *f = o;
+
+    st->state = f->state;
+    st->cpus = 3;
+    st->memory = 1 << 20;
+}
+
+static int f_pause(void *o, char *err, size_t errlen)
+{
+    struct fake_vm *f = o;
+
+    (void)err, (void)errlen;
+    f->pauses++;
+    f->state = "paused";
+    return 0;
+}
+
+static int f_resume(void *o, char *err, size_t errlen)
+{
+    (void)o;
+    snprintf(err, errlen, "cannot resume while testing");
+    return -EBUSY;
+}
+
+static int f_snapshot(void *o, const char *path, char *err, size_t errlen)
+{
+    (void)o, (void)path, (void)err, (void)errlen;
+    return 0;
+}
+
+static struct evloop *test_loop;
+
+static void f_quit(void *o)
+{
+    ((struct fake_vm *)o)->quits++;
+    evloop_quit(test_loop);
+}
+
+static const struct api_ops fops = { f_status, f_pause, f_resume,
+                                     f_snapshot, f_quit };
+
+struct client {
+    char path[64];
+    char replies[4][256];
+};
+
+/* Read one line from @fd into @buf. */
+static void read_line(int fd, char *buf, size_t len)
+{
+    size_t n = 0;
+
+    while (n + 1 < len && read(fd, buf + n, 1) == 1 && buf[n] != '\n')
+        n++;
+    buf[n] = 0;
+}
+
+static void *client_thread(void *arg)
+{
+    static const char *const reqs[] = {
+        "{\"id\":1,\"cmd\":\"status\"}\n",
+        "{\"id\":2,\"cmd\":\"pause\"}\r\n",
+        "{\"id\":3,\"cmd\":\"resume\"}\n{\"cmd\":\"bogus\"}\n",
+        "{\"id\":5,\"cmd\":\"quit\"}\n",
+    };
+    struct client *c = arg;
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+    strcpy(sa.sun_path, c->path);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+        return NULL;
+    for (unsigned int i = 0; i < 4; i++) {
+        if (write(fd, reqs[i], strlen(reqs[i])) < 0)
+            break;
+        read_line(fd, c->replies[i], 128);
+        if (i == 2) /* the bogus request's reply, after resume's */
+            read_line(fd, c->replies[i] + 128, 128);
+    }
+    close(fd);
+    return NULL;
+}
+
+static void test_server(void **state)
+{
+    struct fake_vm f = { .state = "running" };
+    char dir[] = "/tmp/minivmm-test-api-XXXXXX";
+    struct client c;
+    struct api *a;
+    pthread_t t;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(c.path, sizeof(c.path), "%s/s", dir);
+    memset(c.replies, 0, sizeof(c.replies));
+    assert_int_equal(evloop_create(&test_loop), 0);
+    assert_int_equal(api_create(test_loop, c.path, &fops, &f, &a), 0);
+    assert_int_equal(pthread_create(&t, NULL, client_thread, &c), 0);
+    assert_int_equal(evloop_run(test_loop), 0);
+    pthread_join(t, NULL);
+    assert_string_equal(c.replies[0], "{\"id\":1,\"ok\":true,\"state\":"
+                        "\"running\",\"cpus\":3,\"memory\":1048576}");
+    assert_string_equal(c.replies[1], "{\"id\":2,\"ok\":true}");
+    assert_int_equal(f.pauses, 1);
+    assert_string_equal(c.replies[2], "{\"id\":3,\"error\":\"cannot "
+                        "resume while testing\"}");
+    assert_non_null(strstr(c.replies[2] + 128, "unknown command"));
+    assert_string_equal(c.replies[3], "{\"id\":5,\"ok\":true}");
+    assert_int_equal(f.quits, 1);
+    api_destroy(a);
+    assert_int_equal(access(c.path, F_OK), -1); /* unlinked */
+    evloop_destroy(test_loop);
+    rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_ok),
+        cmocka_unit_test(test_parse_bad),
+        cmocka_unit_test(test_parse_long),
+        cmocka_unit_test(test_server),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

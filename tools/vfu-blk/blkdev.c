@@ -1,0 +1,428 @@
+/* vfu-blk device glue; see blkdev.h. */
+#include "blkdev.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <libfdt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/kvm.h>
+#include <linux/virtio_blk.h>
+#include <linux/virtio_pci.h>
+
+#include "vfio/server.h"
+#include "virtio/blk.h"
+#include "vpci.h"
+
+#define STATE_VERSION 1u
+#define STATE_MAX     (1u << 20)
+
+struct vfu_blk {
+    struct vfio_srv *srv;
+    struct virtio_blk *blk;
+    struct vpci pci;
+    bool running;           /* migration state RUNNING or PRE_COPY */
+    uint16_t nq;
+    struct vfio_srv_region regions[VFIO_PCI_NUM_REGIONS];
+    struct vfio_srv_ioeventfd ioev[VIRTIO_DEV_MAX_QUEUES];
+    struct vfu_blk_counters c;
+};
+
+/* ---- guest memory: the client's DMA maps -------------------------------- */
+
+static void *mem_translate(void *opaque, uint64_t gpa, uint64_t len,
+                           bool write)
+{
+    struct vfu_blk *d = opaque;
+
+    return d->srv ? vfio_srv_dma_translate(d->srv, gpa, len, write) : NULL;
+}
+
+static int mem_read(void *opaque, uint64_t gpa, void *buf, uint64_t len)
+{
+    struct vfu_blk *d = opaque;
+
+    return d->srv ? vfio_srv_dma_read(d->srv, gpa, buf, len) : -EFAULT;
+}
+
+static int mem_write(void *opaque, uint64_t gpa, const void *buf,
+                     uint64_t len)
+{
+    struct vfu_blk *d = opaque;
+
+    return d->srv ? vfio_srv_dma_write(d->srv, gpa, buf, len) : -EFAULT;
+}
+
+static void mem_mark_dirty(void *opaque, uint64_t gpa, uint64_t len)
+{
+    struct vfu_blk *d = opaque;
+
+    if (d->srv)
+        vfio_srv_dma_mark_dirty(d->srv, gpa, len);
+}
+
+static const struct virtio_mem_ops mem_ops = {
+    .translate = mem_translate,
+    .read = mem_read,
+    .write = mem_write,
+    .mark_dirty = mem_mark_dirty,
+};
+
+/* ---- interrupts ----------------------------------------------------------- */
+
+/* MSI-X vector @vec if the client gave its eventfd; else INTx (with @isr
+ * set) unless MSI-X is on or INTx disabled. */
+static int raise_irq(struct vfu_blk *d, uint16_t vec, uint8_t isr)
+{
+    if (vec != VIRTIO_MSI_NO_VECTOR &&
+        vfio_srv_irq_has_fd(d->srv, VFIO_PCI_MSIX_IRQ_INDEX, vec)) {
+        d->c.irqs_msix++;
+        return vfio_srv_irq_trigger(d->srv, VFIO_PCI_MSIX_IRQ_INDEX, vec);
+    }
+    if (vpci_msix_enabled(&d->pci) || vpci_intx_disabled(&d->pci) ||
+        !vfio_srv_irq_has_fd(d->srv, VFIO_PCI_INTX_IRQ_INDEX, 0))
+        return 0;
+    vpci_set_isr(&d->pci, isr);
+    d->c.irqs_intx++;
+    return vfio_srv_irq_trigger(d->srv, VFIO_PCI_INTX_IRQ_INDEX, 0);
+}
+
+static int irq_queue(void *opaque, uint16_t qidx)
+{
+    struct vfu_blk *d = opaque;
+
+    return raise_irq(d, vpci_queue_vector(&d->pci, qidx), 1);
+}
+
+static int irq_config(void *opaque)
+{
+    struct vfu_blk *d = opaque;
+
+    return raise_irq(d, vpci_config_vector(&d->pci), 2);
+}
+
+static const struct virtio_irq_ops irq_ops = {
+    .notify_queue = irq_queue,
+    .notify_config = irq_config,
+};
+
+/* ---- doorbells and regions ---------------------------------------------- */
+
+static void kick(struct vfu_blk *d, uint16_t qidx)
+{
+    if (d->running) /* stopped: virtio_blk_resume() catches up */
+        virtio_blk_queue_notify(d->blk, qidx);
+}
+
+static void pci_doorbell(void *opaque, uint16_t qidx)
+{
+    struct vfu_blk *d = opaque;
+
+    d->c.doorbells_region++;
+    kick(d, qidx);
+}
+
+static const struct vpci_ops pci_ops = {
+    .doorbell = pci_doorbell,
+};
+
+static void srv_ioeventfd(void *opaque, uint32_t region, uint32_t cookie)
+{
+    struct vfu_blk *d = opaque;
+
+    (void)region;
+    d->c.doorbells_ioeventfd++;
+    kick(d, (uint16_t)cookie);
+}
+
+static int srv_region_access(void *opaque, uint32_t region, uint64_t off,
+                             void *buf, uint32_t len, bool write)
+{
+    struct vfu_blk *d = opaque;
+
+    switch (region) {
+    case VPCI_BAR:
+        return vpci_bar_access(&d->pci, off, buf, len, write);
+    case VPCI_MSIX_BAR:
+        return vpci_msix_access(&d->pci, off, buf, len, write);
+    case VFIO_PCI_CONFIG_REGION_INDEX:
+        return vpci_cfg_access(&d->pci, off, buf, len, write);
+    default:
+        return -EINVAL;
+    }
+}
+
+static int srv_reset(void *opaque)
+{
+    struct vfu_blk *d = opaque;
+
+    virtio_dev_reset(virtio_blk_vdev(d->blk));
+    vpci_reset(&d->pci);
+    d->running = true;
+    return 0;
+}
+
+static void srv_dma_unmap(void *opaque, uint64_t iova, uint64_t size)
+{
+    struct vfu_blk *d = opaque;
+
+    (void)iova;
+    (void)size;
+    virtio_blk_quiesce(d->blk); /* in-flight I/O may target the range */
+}
+
+/* ---- migration ------------------------------------------------------------- */
+
+static bool mig_running(uint32_t s)
+{
+    return s == VFIO_DEVICE_STATE_RUNNING || s == VFIO_DEVICE_STATE_PRE_COPY;
+}
+
+static int srv_mig_arc(void *opaque, uint32_t from, uint32_t to)
+{
+    struct vfu_blk *d = opaque;
+
+    if (mig_running(from) && !mig_running(to)) {
+        d->running = false;
+        return virtio_blk_quiesce(d->blk);
+    }
+    if (!mig_running(from) && mig_running(to)) {
+        d->running = true;
+        return virtio_blk_resume(d->blk);
+    }
+    return 0;
+}
+
+static int save_tree(struct vfu_blk *d, void *fdt, size_t cap)
+{
+    int r, node;
+
+    r = fdt_create_empty_tree(fdt, (int)cap);
+    if (!r)
+        r = fdt_setprop_u32(fdt, 0, "vfu-blk-version", STATE_VERSION);
+    if (r)
+        return -ENOSPC;
+    node = fdt_add_subnode(fdt, 0, "virtio-blk");
+    if (node < 0)
+        return -ENOSPC;
+    r = virtio_blk_state_ops.save(d->blk, fdt, node);
+    if (r)
+        return r;
+    node = fdt_add_subnode(fdt, 0, "vpci");
+    if (node < 0)
+        return -ENOSPC;
+    return vpci_save(&d->pci, fdt, node);
+}
+
+static int srv_mig_save(void *opaque, void **buf, size_t *len)
+{
+    struct vfu_blk *d = opaque;
+    size_t cap;
+    void *fdt;
+    int r = -ENOSPC;
+
+    for (cap = 16384; r == -ENOSPC && cap <= STATE_MAX; cap *= 2) {
+        fdt = malloc(cap);
+        if (!fdt)
+            return -ENOMEM;
+        r = save_tree(d, fdt, cap);
+        if (!r) {
+            fdt_pack(fdt);
+            *buf = fdt;
+            *len = fdt_totalsize(fdt);
+            return 0;
+        }
+        free(fdt);
+    }
+    return r;
+}
+
+static int srv_mig_load(void *opaque, const void *buf, size_t len)
+{
+    struct vfu_blk *d = opaque;
+    const fdt32_t *ver;
+    int node, r;
+
+    if (!buf || len < FDT_V17_SIZE || len > STATE_MAX ||
+        fdt_check_full(buf, len) || fdt_totalsize(buf) != len)
+        return -EINVAL;
+    ver = fdt_getprop(buf, 0, "vfu-blk-version", &r);
+    if (!ver || r != 4 || fdt32_to_cpu(*ver) != STATE_VERSION)
+        return -EINVAL;
+    node = fdt_subnode_offset(buf, 0, "virtio-blk");
+    if (node < 0)
+        return -EINVAL;
+    r = virtio_blk_state_ops.load(d->blk, buf, node);
+    if (r)
+        return r;
+    node = fdt_subnode_offset(buf, 0, "vpci");
+    return node < 0 ? -EINVAL : vpci_load(&d->pci, buf, node);
+}
+
+static const struct vfio_srv_dev_ops srv_ops = {
+    .region_access = srv_region_access,
+    .ioeventfd = srv_ioeventfd,
+    .reset = srv_reset,
+    .dma_unmap = srv_dma_unmap,
+    .mig_arc = srv_mig_arc,
+    .mig_save = srv_mig_save,
+    .mig_load = srv_mig_load,
+};
+
+/* ---- construction -------------------------------------------------------- */
+
+static void fill_regions(struct vfu_blk *d, struct vfio_srv_dev *dev)
+{
+    const uint32_t rw = VFIO_REGION_INFO_FLAG_READ |
+                        VFIO_REGION_INFO_FLAG_WRITE;
+    uint16_t i;
+
+    for (i = 0; i < VFIO_PCI_NUM_REGIONS; i++)
+        d->regions[i].mmap_fd = -1;
+    for (i = 0; i < d->nq; i++) {
+        d->ioev[i].offset = VPCI_NOTIFY_OFF + VPCI_NOTIFY_MULT * i;
+        d->ioev[i].size = 0; /* any width: KVM fast MMIO */
+        d->ioev[i].cookie = i;
+    }
+    d->regions[VPCI_MSIX_BAR].size = VPCI_MSIX_BAR_SIZE;
+    d->regions[VPCI_MSIX_BAR].flags = rw;
+    d->regions[VPCI_BAR].size = VPCI_BAR_SIZE;
+    d->regions[VPCI_BAR].flags = rw;
+    d->regions[VPCI_BAR].ioeventfds = d->ioev;
+    d->regions[VPCI_BAR].nr_ioeventfds = d->nq;
+    d->regions[VFIO_PCI_CONFIG_REGION_INDEX].size = VPCI_CFG_SIZE;
+    d->regions[VFIO_PCI_CONFIG_REGION_INDEX].flags = rw;
+    memset(dev, 0, sizeof(*dev));
+    dev->regions = d->regions;
+    dev->num_regions = VFIO_PCI_NUM_REGIONS;
+    dev->num_irqs = VFIO_PCI_NUM_IRQS;
+    dev->irq_count[VFIO_PCI_INTX_IRQ_INDEX] = 1;
+    dev->irq_count[VFIO_PCI_MSIX_IRQ_INDEX] = d->pci.nvec;
+    dev->mig_flags = VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_PRE_COPY;
+    dev->ops = &srv_ops;
+    dev->opaque = d;
+}
+
+static int make_blk(struct vfu_blk *d, const struct vfu_blk_params *p)
+{
+    struct virtio_blk_params bp = {
+        .fd = p->disk_fd,
+        .readonly = p->readonly,
+        .discard = true,
+        .write_zeroes = true,
+        .num_queues = p->queues,
+        .serial = "vfu-blk",
+    };
+    struct virtio_mem mem = {&mem_ops, d};
+    struct virtio_irq irq = {&irq_ops, d};
+
+    return virtio_blk_create(&bp, &mem, &irq, &d->blk);
+}
+
+int vfu_blk_create(const struct vfu_blk_params *p, struct vfu_blk **out)
+{
+    struct vfio_srv_dev dev;
+    struct vfu_blk *d;
+    int r;
+
+    if (!p->queues || p->queues > VIRTIO_DEV_MAX_QUEUES)
+        return -EINVAL;
+    d = calloc(1, sizeof(*d));
+    if (!d)
+        return -ENOMEM;
+    d->nq = p->queues;
+    d->running = true;
+    r = make_blk(d, p);
+    if (r)
+        goto fail;
+    vpci_init(&d->pci, virtio_blk_vdev(d->blk), 0x010000,
+              sizeof(struct virtio_blk_config), &pci_ops, d);
+    fill_regions(d, &dev);
+    r = vfio_srv_create(&dev, NULL, p->listen_fd, &d->srv);
+    if (r)
+        goto fail_blk;
+    if (p->listen_fd < 0) {
+        r = vfio_srv_attach(d->srv, p->conn_fd);
+        if (r)
+            goto fail_srv;
+    }
+    *out = d;
+    return 0;
+fail_srv:
+    vfio_srv_destroy(d->srv);
+fail_blk:
+    virtio_blk_destroy(d->blk);
+fail:
+    free(d);
+    return r;
+}
+
+void vfu_blk_destroy(struct vfu_blk *d)
+{
+    struct vfio_srv *srv;
+
+    if (!d)
+        return;
+    srv = d->srv;
+    virtio_blk_destroy(d->blk); /* may still complete into the maps */
+    d->srv = NULL;
+    vfio_srv_destroy(srv);
+    free(d);
+}
+
+int vfu_blk_srv_fd(const struct vfu_blk *d)
+{
+    return vfio_srv_poll_fd(d->srv);
+}
+
+int vfu_blk_io_fd(const struct vfu_blk *d)
+{
+    return virtio_blk_poll_fd(d->blk);
+}
+
+int vfu_blk_srv_ready(struct vfu_blk *d)
+{
+    return vfio_srv_handle_ready(d->srv);
+}
+
+int vfu_blk_io_ready(struct vfu_blk *d)
+{
+    return virtio_blk_handle_ready(d->blk);
+}
+
+void vfu_blk_get_counters(const struct vfu_blk *d,
+                          struct vfu_blk_counters *c)
+{
+    struct virtio_blk_stats bs;
+    struct vfio_srv_stats ss;
+
+    *c = d->c;
+    virtio_blk_get_stats(d->blk, &bs);
+    vfio_srv_get_stats(d->srv, &ss);
+    c->requests = bs.requests;
+    c->bytes_read = bs.bytes_read;
+    c->bytes_written = bs.bytes_written;
+    c->errors = bs.errors;
+    c->dma_msgs = ss.dma_msgs;
+    c->commands = ss.commands;
+    c->connections = ss.connections;
+}
+
+void vfu_blk_print_counters(const struct vfu_blk *d, FILE *f)
+{
+    struct vfu_blk_counters c;
+
+    vfu_blk_get_counters(d, &c);
+    fprintf(f,
+            "vfu-blk: requests=%" PRIu64 " bytes_read=%" PRIu64
+            " bytes_written=%" PRIu64 " errors=%" PRIu64
+            " doorbells_ioeventfd=%" PRIu64
+            " doorbells_region_write=%" PRIu64 " irqs_msix=%" PRIu64
+            " irqs_intx=%" PRIu64 " dma_messages=%" PRIu64
+            " commands=%" PRIu64 " connections=%" PRIu64 "\n",
+            c.requests, c.bytes_read, c.bytes_written, c.errors,
+            c.doorbells_ioeventfd, c.doorbells_region, c.irqs_msix,
+            c.irqs_intx, c.dma_msgs, c.commands, c.connections);
+    fflush(f);
+}

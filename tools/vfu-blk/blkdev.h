@@ -1,0 +1,57 @@
+/* vfu-blk device: virtio-blk (virtio/blk.h) behind the vpci register model,
+ * served over vfio-user by the server core (vfio/server.h).
+ *
+ * Guest memory is the client's DMA maps (direct for fd-backed maps,
+ * DMA_READ/WRITE messages otherwise); doorbells arrive as ioeventfds
+ * (offered for the notify area of BAR 2) or as REGION_WRITEs; interrupts
+ * go to the MSI-X eventfds the client set, else INTx; migration state is
+ * an FDT with the virtio-blk core ("virtio-blk") and the transport
+ * ("vpci"). All calls from one thread.
+ */
+#ifndef VFU_BLK_BLKDEV_H
+#define VFU_BLK_BLKDEV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct vfu_blk;
+
+struct vfu_blk_params {
+    int disk_fd;        /* backing file, stays the caller's */
+    bool readonly;
+    uint16_t queues;    /* 1..VIRTIO_DEV_MAX_QUEUES */
+    int listen_fd;      /* listening socket, or -1 */
+    int conn_fd;        /* connected socket (when listen_fd is -1) */
+};
+
+struct vfu_blk_counters {
+    uint64_t requests;
+    uint64_t bytes_read, bytes_written;
+    uint64_t errors;
+    uint64_t doorbells_ioeventfd;   /* kicks through an ioeventfd */
+    uint64_t doorbells_region;      /* kicks through REGION_WRITE */
+    uint64_t irqs_msix, irqs_intx;  /* interrupts raised */
+    uint64_t dma_msgs;              /* DMA_READ/WRITE messages sent */
+    uint64_t commands, connections;
+};
+
+/* 0 or -errno. Takes ownership of listen_fd/conn_fd on success. */
+int vfu_blk_create(const struct vfu_blk_params *p, struct vfu_blk **out);
+void vfu_blk_destroy(struct vfu_blk *d);
+
+/* Fds to poll (readable) and their handlers. vfu_blk_srv_ready() returns
+ * -ENOTCONN when a client given as conn_fd has left. */
+int vfu_blk_srv_fd(const struct vfu_blk *d);
+int vfu_blk_io_fd(const struct vfu_blk *d);
+int vfu_blk_srv_ready(struct vfu_blk *d);
+int vfu_blk_io_ready(struct vfu_blk *d);
+
+void vfu_blk_get_counters(const struct vfu_blk *d,
+                          struct vfu_blk_counters *c);
+/* One line: "vfu-blk: requests=N bytes_read=N bytes_written=N errors=N
+ * doorbells_ioeventfd=N doorbells_region_write=N irqs_msix=N irqs_intx=N
+ * dma_messages=N commands=N connections=N". */
+void vfu_blk_print_counters(const struct vfu_blk *d, FILE *f);
+
+#endif

@@ -1,0 +1,232 @@
+/* vfu-blk: a virtio-blk PCI device served over vfio-user.
+ *
+ *   vfu-blk --socket-path=PATH --disk FILE [--readonly] [--queues N]
+ *   vfu-blk --fd=N --disk FILE ...
+ *
+ * Follows the spec's "Backend Program Conventions" (vfio-user.rst): no
+ * daemonizing, --socket-path or --fd (a listening socket, or an already
+ * connected one: then vfu-blk exits when that client leaves), exits on
+ * SIGTERM. Counters go to stdout on exit and on SIGUSR1. Device
+ * description: tools/vfu-blk/vfu-blk.json.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "blkdev.h"
+
+struct opts {
+    const char *socket_path;
+    int fd;
+    const char *disk;
+    bool readonly;
+    unsigned long queues;
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: vfu-blk (--socket-path=PATH | --fd=N) --disk FILE\n"
+            "               [--readonly] [--queues N]\n"
+            "  --socket-path=PATH  listen on this UNIX socket (replaced)\n"
+            "  --fd=N              use socket fd N (listening or connected)\n"
+            "  --disk FILE         backing file or block device\n"
+            "  --readonly          refuse writes (VIRTIO_BLK_F_RO)\n"
+            "  --queues N          virtqueues, 1..64 (default 1)\n"
+            "Counters are printed on exit and on SIGUSR1; SIGTERM exits.\n");
+}
+
+/* 0, 1 (--help printed), or -1 (usage error, printed). */
+static int parse(int argc, char **argv, struct opts *o)
+{
+    static const struct option lo[] = {
+        {"socket-path", required_argument, NULL, 's'},
+        {"fd", required_argument, NULL, 'f'},
+        {"disk", required_argument, NULL, 'd'},
+        {"readonly", no_argument, NULL, 'r'},
+        {"queues", required_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    char *end;
+    int c;
+
+    memset(o, 0, sizeof(*o));
+    o->fd = -1;
+    o->queues = 1;
+    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+        switch (c) {
+        case 's': o->socket_path = optarg; break;
+        case 'd': o->disk = optarg; break;
+        case 'r': o->readonly = true; break;
+        case 'h': usage(stdout); return 1;
+        case 'f':
+            o->fd = (int)strtol(optarg, &end, 10);
+            if (*end || o->fd < 0)
+                goto bad;
+            break;
+        case 'q':
+            o->queues = strtoul(optarg, &end, 10);
+            if (*end || !o->queues || o->queues > 64)
+                goto bad;
+            break;
+        default:
+            goto bad;
+        }
+    }
+    if (optind == argc && o->disk && (!o->socket_path != (o->fd < 0)))
+        return 0;
+bad:
+    usage(stderr);
+    return -1;
+}
+
+static int listen_path(const char *path)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    struct stat st;
+    int fd;
+
+    if (strlen(path) >= sizeof(sa.sun_path))
+        return -ENAMETOOLONG;
+    strcpy(sa.sun_path, path);
+    if (!stat(path, &st) && S_ISSOCK(st.st_mode))
+        unlink(path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 4)) {
+        int r = -errno;
+
+        close(fd);
+        return r;
+    }
+    return fd;
+}
+
+static bool is_listening(int fd)
+{
+    int v = 0;
+    socklen_t l = sizeof(v);
+
+    return !getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &l) && v;
+}
+
+static int signal_fd(void)
+{
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGUSR1);
+    if (sigprocmask(SIG_BLOCK, &set, NULL))
+        return -errno;
+    signal(SIGPIPE, SIG_IGN);
+    return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+static int watch(int ep, int fd, uint32_t tag)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = tag};
+
+    return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+/* Returns when told to stop (0) or on a fatal error (-errno). */
+static int run(struct vfu_blk *d, int sfd)
+{
+    struct signalfd_siginfo si;
+    struct epoll_event ev[8];
+    int ep, n, i, r = 0;
+
+    ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0)
+        return -errno;
+    if (watch(ep, vfu_blk_srv_fd(d), 0) || watch(ep, vfu_blk_io_fd(d), 1) ||
+        watch(ep, sfd, 2)) {
+        close(ep);
+        return -errno;
+    }
+    while (!r) {
+        n = epoll_wait(ep, ev, 8, -1);
+        if (n < 0 && errno != EINTR)
+            r = -errno;
+        for (i = 0; i < n && !r; i++) {
+            if (ev[i].data.u32 == 0) {
+                r = vfu_blk_srv_ready(d);
+                if (r == -ENOTCONN)
+                    r = 1; /* our only client left */
+            } else if (ev[i].data.u32 == 1) {
+                vfu_blk_io_ready(d);
+            } else if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+                if (si.ssi_signo != SIGUSR1)
+                    r = 1; /* counters printed on the way out */
+                else
+                    vfu_blk_print_counters(d, stdout);
+            }
+        }
+    }
+    close(ep);
+    return r < 0 ? r : 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct vfu_blk_params p = {.listen_fd = -1, .conn_fd = -1};
+    struct vfu_blk *d;
+    struct opts o;
+    int r, sfd, disk;
+
+    r = parse(argc, argv, &o);
+    if (r)
+        return r > 0 ? 0 : 2;
+    disk = open(o.disk, (o.readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+    if (disk < 0) {
+        fprintf(stderr, "vfu-blk: %s: %s\n", o.disk, strerror(errno));
+        return 1;
+    }
+    sfd = signal_fd();
+    if (sfd < 0) {
+        fprintf(stderr, "vfu-blk: signalfd: %s\n", strerror(-sfd));
+        return 1;
+    }
+    r = o.socket_path ? listen_path(o.socket_path) : o.fd;
+    if (r < 0) {
+        fprintf(stderr, "vfu-blk: %s: %s\n", o.socket_path, strerror(-r));
+        return 1;
+    }
+    if (!o.socket_path && !is_listening(r))
+        p.conn_fd = r;
+    else
+        p.listen_fd = r;
+    p.disk_fd = disk;
+    p.readonly = o.readonly;
+    p.queues = (uint16_t)o.queues;
+    r = vfu_blk_create(&p, &d);
+    if (r) {
+        fprintf(stderr, "vfu-blk: device setup: %s\n", strerror(-r));
+        return 1;
+    }
+    printf("vfu-blk: serving %s on %s (%lu queue%s%s)\n", o.disk,
+           o.socket_path ? o.socket_path : "fd", o.queues,
+           o.queues == 1 ? "" : "s", o.readonly ? ", read-only" : "");
+    fflush(stdout);
+    r = run(d, sfd);
+    if (r)
+        fprintf(stderr, "vfu-blk: event loop: %s\n", strerror(-r));
+    vfu_blk_print_counters(d, stdout);
+    vfu_blk_destroy(d);
+    close(disk);
+    return r ? 1 : 0;
+}

@@ -1,0 +1,314 @@
+/* vfu-evil: a deliberately misbehaving vfio-user server for minivmm's
+ * client tests. It serves a tiny PCI device (1234:11e5, class ff0000, one
+ * 4 KiB BAR 0 whose dwords read 0x12345678) correctly, until the fault of
+ * --mode strikes: at discovery (sparse-oob, iofd-oob, irq-count, caps) or
+ * on the --after'th BAR 0 read (short, oversized, wrong-id, fds,
+ * fd-flood, error, stall, disconnect, garbage, unsolicited).
+ *
+ *   vfu-evil --socket-path=PATH --mode=MODE [--after=N]
+ *
+ * Built on vfio/conn (framing only) so it can break every rule the client
+ * checks. One client, then exit. Spec: shared/spec/vfio-user.rst. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <linux/kvm.h>
+
+#include "vfio/conn.h"
+
+#define BAR_SIZE 4096u
+#define NREGIONS 9u
+
+struct evil {
+    struct vfio_user_conn *c;
+    const char *mode;
+    unsigned int after;       /* BAR 0 reads before the fault */
+    unsigned int bar_reads;
+    uint8_t cfg[256];
+};
+
+static bool mode_is(const struct evil *e, const char *m)
+{
+    return !strcmp(e->mode, m);
+}
+
+static int reply(struct evil *e, struct vfio_user_msg *m, const void *p,
+                 size_t len, const int *fds, unsigned int nfds)
+{
+    return vfio_user_conn_send_reply(e->c, VFIO_USER_CHAN_MAIN, &m->hdr, p,
+                                     len, fds, nfds);
+}
+
+static int do_version(struct evil *e, struct vfio_user_msg *m)
+{
+    struct vfio_user_caps caps;
+    void *p;
+    size_t len;
+    int r;
+
+    vfio_user_caps_default(&caps);
+    if (mode_is(e, "caps"))
+        caps.twin_socket = true, caps.twin_fd_index = 3; /* no such fd */
+    if (vfio_user_version_encode(0, 1, &caps, &p, &len))
+        return -ENOMEM;
+    r = reply(e, m, p, len, NULL, 0);
+    free(p);
+    return r;
+}
+
+static int do_region_info(struct evil *e, struct vfio_user_msg *m)
+{
+    uint8_t buf[32 + 32] = {0};
+    struct vfio_region_info ri;
+    struct vfio_region_info_cap_sparse_mmap sp = {
+        .header = {VFIO_REGION_INFO_CAP_SPARSE_MMAP, 1, 0}, .nr_areas = 1,
+    };
+    struct vfio_region_sparse_mmap_area a = {0x2000, 0x1000}; /* beyond */
+    int fd = -1, r;
+
+    memcpy(&ri, m->payload, sizeof(ri));
+    ri.flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
+    ri.size = ri.index == 0 ? BAR_SIZE
+              : ri.index == VFIO_PCI_CONFIG_REGION_INDEX ? 256 : 0;
+    ri.argsz = 32;
+    ri.cap_offset = 0;
+    ri.offset = 0;
+    if (ri.index == 0 && mode_is(e, "sparse-oob")) {
+        fd = memfd_create("evil-bar", MFD_CLOEXEC);
+        if (fd < 0 || ftruncate(fd, BAR_SIZE) < 0)
+            return -EIO;
+        ri.flags |= VFIO_REGION_INFO_FLAG_MMAP | VFIO_REGION_INFO_FLAG_CAPS;
+        ri.cap_offset = 32;
+        ri.argsz = 32 + sizeof(sp) + sizeof(a);
+        memcpy(buf + 32, &sp, sizeof(sp));
+        memcpy(buf + 32 + sizeof(sp), &a, sizeof(a));
+    }
+    memcpy(buf, &ri, sizeof(ri));
+    r = reply(e, m, buf, ri.argsz, &fd, fd >= 0 ? 1 : 0);
+    if (fd >= 0)
+        close(fd);
+    return r;
+}
+
+static int do_io_fds(struct evil *e, struct vfio_user_msg *m)
+{
+    struct vfio_user_region_io_fds_request in;
+    struct {
+        struct vfio_user_region_io_fds_reply h;
+        struct vfio_user_sub_region_ioeventfd s;
+    } __attribute__((packed)) out = {0};
+    int fd, r;
+
+    memcpy(&in, m->payload, sizeof(in));
+    out.h.index = in.index;
+    out.h.argsz = sizeof(out.h);
+    if (in.index != 0 || !mode_is(e, "iofd-oob"))
+        return reply(e, m, &out, sizeof(out.h), NULL, 0);
+    out.h.count = 1;
+    out.h.argsz = sizeof(out);
+    out.s = (struct vfio_user_sub_region_ioeventfd){
+        .offset = 0x10000, .size = 4, .type = VFIO_USER_IO_FD_TYPE_IOEVENTFD,
+    };
+    fd = eventfd(0, EFD_CLOEXEC);
+    r = reply(e, m, &out, sizeof(out), &fd, 1);
+    close(fd);
+    return r;
+}
+
+static int do_simple(struct evil *e, struct vfio_user_msg *m)
+{
+    struct vfio_user_device_info di = {16, VFIO_DEVICE_FLAGS_PCI |
+                                               VFIO_DEVICE_FLAGS_RESET,
+                                       NREGIONS, 5};
+    struct vfio_irq_info ii;
+
+    switch (m->hdr.cmd) {
+    case VFIO_USER_DEVICE_GET_INFO:
+        return reply(e, m, &di, sizeof(di), NULL, 0);
+    case VFIO_USER_DEVICE_GET_IRQ_INFO:
+        memcpy(&ii, m->payload, sizeof(ii));
+        ii.flags = VFIO_IRQ_INFO_EVENTFD;
+        ii.count = mode_is(e, "irq-count") ? 1u << 30 : 0;
+        return reply(e, m, &ii, sizeof(ii), NULL, 0);
+    case VFIO_USER_DMA_UNMAP:
+        return reply(e, m, m->payload, m->payload_len, NULL, 0);
+    case VFIO_USER_DMA_MAP:
+    case VFIO_USER_DEVICE_SET_IRQS:
+    case VFIO_USER_DEVICE_RESET:
+        return reply(e, m, NULL, 0, NULL, 0);
+    default:
+        return -ENOTSUP;
+    }
+}
+
+static bool runtime_mode(const struct evil *e)
+{
+    static const char *const modes[] = {
+        "short", "oversized", "wrong-id", "error", "disconnect", "stall",
+        "garbage", "unsolicited", "fds", "fd-flood",
+    };
+
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+        if (mode_is(e, modes[i]))
+            return true;
+    return false;
+}
+
+/* The fault, on a BAR 0 read. Returns 1 to stop serving. */
+static int strike(struct evil *e, struct vfio_user_msg *m, uint8_t *buf,
+                  uint32_t n)
+{
+    int fds[253], nf = 0, r = 0;
+
+    fprintf(stderr, "vfu-evil: %s on BAR 0 read %u\n", e->mode,
+            e->bar_reads);
+    if (mode_is(e, "short"))
+        reply(e, m, buf, 16 + n / 2, NULL, 0);
+    else if (mode_is(e, "oversized"))
+        reply(e, m, buf, 16 + n + 100, NULL, 0);
+    else if (mode_is(e, "wrong-id"))
+        m->hdr.msg_id++, reply(e, m, buf, 16 + n, NULL, 0);
+    else if (mode_is(e, "error"))
+        vfio_user_conn_send_error(e->c, VFIO_USER_CHAN_MAIN, &m->hdr, EIO);
+    else if (mode_is(e, "disconnect"))
+        r = 1;
+    else if (mode_is(e, "stall"))
+        sleep(30), r = 1;
+    else if (mode_is(e, "garbage"))
+        r = write(vfio_user_conn_fd(e->c, VFIO_USER_CHAN_MAIN),
+                  "\x01\x00\x09\x00\xff\xff\xff\x7f garbage!", 18) < 0, r = 1;
+    else if (mode_is(e, "unsolicited"))
+        m->hdr.msg_id += 100, reply(e, m, buf, 16 + n, NULL, 0);
+    if (mode_is(e, "fds") || mode_is(e, "fd-flood")) {
+        nf = mode_is(e, "fds") ? 1 : 253;
+        for (int i = 0; i < nf; i++)
+            fds[i] = eventfd(0, EFD_CLOEXEC);
+        reply(e, m, buf, 16 + n, fds, (unsigned int)nf);
+        while (nf)
+            close(fds[--nf]);
+    }
+    return r;
+}
+
+static int do_rw(struct evil *e, struct vfio_user_msg *m, bool wr)
+{
+    struct vfio_user_region_access a;
+    uint8_t buf[16 + 256];
+
+    memcpy(&a, m->payload, sizeof(a));
+    if (a.count > 256 || (a.region != 0 && a.region != 7) ||
+        a.offset + a.count > (a.region ? 256u : BAR_SIZE))
+        return -EINVAL;
+    memcpy(buf, &a, sizeof(a));
+    if (wr) {
+        if (a.region == 7 && a.offset >= 4 && a.offset < 8)
+            memcpy(e->cfg + a.offset, buf + 16, a.count);
+        return (m->hdr.flags & VFIO_USER_F_NO_REPLY)
+                   ? 0 : reply(e, m, &a, sizeof(a), NULL, 0);
+    }
+    for (uint32_t i = 0; i < a.count; i++)
+        buf[16 + i] = a.region ? e->cfg[a.offset + i]
+                               : (uint8_t)(0x12345678u >> (8 * ((a.offset + i) % 4)));
+    if (a.region == 0 && ++e->bar_reads > e->after && runtime_mode(e))
+        return strike(e, m, buf, a.count) ? -EPIPE : 0;
+    return reply(e, m, buf, 16 + a.count, NULL, 0);
+}
+
+static int handle(struct evil *e, struct vfio_user_msg *m)
+{
+    switch (m->hdr.cmd) {
+    case VFIO_USER_VERSION:
+        return do_version(e, m);
+    case VFIO_USER_DEVICE_GET_REGION_INFO:
+        return do_region_info(e, m);
+    case VFIO_USER_DEVICE_GET_REGION_IO_FDS:
+        return do_io_fds(e, m);
+    case VFIO_USER_REGION_READ:
+        return do_rw(e, m, false);
+    case VFIO_USER_REGION_WRITE:
+        return do_rw(e, m, true);
+    default:
+        return do_simple(e, m);
+    }
+}
+
+static int serve(struct evil *e)
+{
+    struct vfio_user_msg *m = calloc(1, sizeof(*m));
+    struct vfio_user_expect exp;
+    int r = 0;
+
+    m->payload_cap = 1u << 21;
+    m->payload = malloc(m->payload_cap);
+    while (r != -EPIPE) {
+        vfio_user_conn_expect_command(e->c, &exp);
+        r = vfio_user_conn_recv(e->c, VFIO_USER_CHAN_MAIN, &exp, false, m,
+                                NULL);
+        if (r == -ECONNRESET || r == -ENOTCONN)
+            break;
+        if (r)
+            continue;
+        r = handle(e, m);
+        if (r < 0 && r != -EPIPE && !(m->hdr.flags & VFIO_USER_F_NO_REPLY))
+            vfio_user_conn_send_error(e->c, VFIO_USER_CHAN_MAIN, &m->hdr, -r);
+        vfio_user_msg_close_fds(m);
+    }
+    free(m->payload);
+    free(m);
+    return 0;
+}
+
+static int listen_accept(const char *path)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), c;
+
+    if (s < 0 || strlen(path) >= sizeof(sa.sun_path))
+        return -1;
+    strcpy(sa.sun_path, path);
+    unlink(path);
+    if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(s, 1) < 0)
+        return -1;
+    c = accept4(s, NULL, NULL, SOCK_CLOEXEC);
+    close(s);
+    unlink(path);
+    return c;
+}
+
+int main(int argc, char **argv)
+{
+    struct evil e = {.mode = "none", .after = 2};
+    const char *path = NULL;
+    int fd;
+
+    for (int i = 1; i < argc; i++) {
+        if (!strncmp(argv[i], "--socket-path=", 14))
+            path = argv[i] + 14;
+        else if (!strncmp(argv[i], "--mode=", 7))
+            e.mode = argv[i] + 7;
+        else if (!strncmp(argv[i], "--after=", 8))
+            e.after = (unsigned int)atoi(argv[i] + 8);
+    }
+    if (!path) {
+        fprintf(stderr, "usage: vfu-evil --socket-path=PATH --mode=MODE "
+                "[--after=N]\n");
+        return 2;
+    }
+    e.cfg[0] = 0x34, e.cfg[1] = 0x12, e.cfg[2] = 0xe5, e.cfg[3] = 0x11;
+    e.cfg[11] = 0xff;
+    e.cfg[0x3d] = 1; /* INTA: the client asks for INTx IRQ info */
+    fd = listen_accept(path);
+    if (fd < 0 || vfio_user_conn_new(fd, &e.c)) {
+        perror("vfu-evil");
+        return 1;
+    }
+    serve(&e);
+    vfio_user_conn_free(e.c);
+    return 0;
+}

@@ -1,0 +1,79 @@
+/* The control API: a UNIX stream socket speaking newline-delimited JSON
+ * (docs/api.md). A client sends {"id":N,"cmd":"pause"} (id optional, any
+ * integer, echoed); the reply is {"id":N,"ok":true,...} or
+ * {"id":N,"error":"reason"}. Events go to every client:
+ * {"event":"state","state":"paused"}. Served on the event loop (one
+ * handler per ready fd, no threads); commands run synchronously there.
+ */
+#ifndef MINIVMM_API_H
+#define MINIVMM_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define API_LINE_MAX 4096   /* longest request line, bytes */
+#define API_MAX_CLIENTS 8
+#define API_PATH_MAX 1024
+
+struct api;
+struct evloop;
+
+enum api_cmd {
+    API_CMD_STATUS,
+    API_CMD_PAUSE,
+    API_CMD_RESUME,
+    API_CMD_SNAPSHOT,
+    API_CMD_QUIT,
+    API_CMD_MIGRATE,            /* reserved: "not implemented" */
+    API_CMD_MIGRATE_STATUS,     /* reserved */
+    API_CMD_MIGRATE_CANCEL,     /* reserved */
+    API_CMD_COUNT,
+};
+
+struct api_request {
+    bool has_id;
+    int64_t id;
+    enum api_cmd cmd;
+    char file[API_PATH_MAX];    /* snapshot: "file" */
+    char uri[API_PATH_MAX];     /* migrate: "uri" */
+};
+
+/* Parse one request line (@len bytes, no newline needed). 0, or -EINVAL
+ * with the reason in @err and, when it could be read, the id in @req.
+ * Pure: unit-tested and fuzzable. */
+int api_parse_request(const char *line, size_t len, struct api_request *req,
+                      char *err, size_t errlen);
+
+/* The command's wire name ("pause"). */
+const char *api_cmd_name(enum api_cmd cmd);
+
+struct api_status {
+    const char *state;          /* runstate name */
+    unsigned int cpus;
+    uint64_t memory;            /* bytes */
+};
+
+/* What the API drives; every op returns 0 or -errno with the reason in
+ * @err. */
+struct api_ops {
+    void (*status)(void *opaque, struct api_status *st);
+    int (*pause)(void *opaque, char *err, size_t errlen);
+    int (*resume)(void *opaque, char *err, size_t errlen);
+    int (*snapshot)(void *opaque, const char *path, char *err,
+                    size_t errlen);
+    void (*quit)(void *opaque);
+};
+
+/* Listen on @path (an existing socket file is replaced, anything else
+ * refused: -EEXIST) and serve on @loop. 0 or -errno. */
+int api_create(struct evloop *loop, const char *path,
+               const struct api_ops *ops, void *opaque, struct api **out);
+/* Close every client and the socket; unlink the path. */
+void api_destroy(struct api *a);
+
+/* Send {"event":@event,@key:@value} to every client. */
+void api_event(struct api *a, const char *event, const char *key,
+               const char *value);
+
+#endif

@@ -1,0 +1,67 @@
+/* Restore from a snapshot file (see restore.h). */
+#include "vmm/restore.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "vmm/config.h"
+#include "vmm/memory.h"
+#include "vmm/snapshot_file.h"
+#include "vmm/vm.h"
+#include "vmm/vmctl.h"
+
+static double ms_since(const struct timespec *t0)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) * 1e3 +
+           (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+int restore_vm(struct vm_config *cfg, struct vm **out, char *err,
+               size_t errlen)
+{
+    struct guest_memory mem = { .fd = -1 };
+    struct vm_restore rs = { .mem = &mem };
+    struct snap_reader *snap;
+    struct timespec t0;
+    char why[384];
+    size_t len;
+    int r;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    *out = NULL;
+    r = snap_reader_open(cfg->restore, &snap, err, errlen);
+    if (r < 0)
+        return r;
+    rs.state = snap_reader_state(snap, &len);
+    r = vmctl_state_config(rs.state, &cfg->cpus, &cfg->memory, why,
+                           sizeof(why));
+    if (r == 0 && cfg->memory != snap_reader_ram_size(snap)) {
+        snprintf(why, sizeof(why), "state tree and header disagree on the "
+                 "RAM size");
+        r = -EINVAL;
+    }
+    if (r < 0)
+        snprintf(err, errlen, "%s: %s", cfg->restore, why);
+    if (r == 0 && (r = guest_memory_create(cfg->memory, &mem)) < 0)
+        snprintf(err, errlen, "cannot allocate %llu MiB of guest RAM: %s",
+                 (unsigned long long)(cfg->memory >> 20), strerror(-r));
+    else if (r == 0 && snap_reader_load_ram(snap, &mem, why,
+                                            sizeof(why)) < 0) {
+        snprintf(err, errlen, "%s: %s", cfg->restore, why);
+        r = -EINVAL;
+    }
+    if (r == 0)
+        r = vm_restore(cfg, &rs, out, err, errlen);
+    guest_memory_destroy(&mem); /* no-op once the VM took it */
+    snap_reader_close(snap);
+    if (r == 0)
+        fprintf(stderr, "minivmm: restored %s (%u vCPUs, %llu MiB) in "
+                "%.1f ms\n", cfg->restore, cfg->cpus,
+                (unsigned long long)(cfg->memory >> 20), ms_since(&t0));
+    return r;
+}

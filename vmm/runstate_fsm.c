@@ -1,0 +1,161 @@
+/* VM run-state table (see runstate_fsm.h). */
+#include "vmm/runstate_fsm.h"
+
+#include <errno.h>
+#include <stddef.h>
+
+/* Pseudo-states in the table: go back to rs->prev. */
+#define RS_INVALID (-1)
+#define RS_PREV    (-2)
+
+/* next[state][event]: the new state, RS_PREV, or RS_INVALID (0 entries
+ * are spelled out: VM_RS_CREATED is never a target). */
+static const signed char next_state[VM_RS_COUNT][VM_EV_COUNT] = {
+    [VM_RS_CREATED] = {
+        [VM_EV_START] = VM_RS_RUNNING,
+        [VM_EV_START_PAUSED] = VM_RS_PAUSED,
+        [VM_EV_PAUSE] = RS_INVALID,
+        [VM_EV_RESUME] = RS_INVALID,
+        [VM_EV_SNAPSHOT] = RS_INVALID,
+        [VM_EV_SNAPSHOT_END] = RS_INVALID,
+        [VM_EV_MIGRATE] = RS_INVALID,
+        [VM_EV_MIGRATE_FAIL] = RS_INVALID,
+        [VM_EV_MIGRATE_DONE] = RS_INVALID,
+        [VM_EV_STOP] = VM_RS_SHUTTING_DOWN,
+    },
+    [VM_RS_RUNNING] = {
+        [VM_EV_START] = RS_INVALID,
+        [VM_EV_START_PAUSED] = RS_INVALID,
+        [VM_EV_PAUSE] = VM_RS_PAUSED,
+        [VM_EV_RESUME] = VM_RS_RUNNING,
+        [VM_EV_SNAPSHOT] = VM_RS_SNAPSHOTTING,
+        [VM_EV_SNAPSHOT_END] = RS_INVALID,
+        [VM_EV_MIGRATE] = VM_RS_MIGRATING,
+        [VM_EV_MIGRATE_FAIL] = RS_INVALID,
+        [VM_EV_MIGRATE_DONE] = RS_INVALID,
+        [VM_EV_STOP] = VM_RS_SHUTTING_DOWN,
+    },
+    [VM_RS_PAUSED] = {
+        [VM_EV_START] = RS_INVALID,
+        [VM_EV_START_PAUSED] = RS_INVALID,
+        [VM_EV_PAUSE] = VM_RS_PAUSED,
+        [VM_EV_RESUME] = VM_RS_RUNNING,
+        [VM_EV_SNAPSHOT] = VM_RS_SNAPSHOTTING,
+        [VM_EV_SNAPSHOT_END] = RS_INVALID,
+        [VM_EV_MIGRATE] = VM_RS_MIGRATING,
+        [VM_EV_MIGRATE_FAIL] = RS_INVALID,
+        [VM_EV_MIGRATE_DONE] = RS_INVALID,
+        [VM_EV_STOP] = VM_RS_SHUTTING_DOWN,
+    },
+    [VM_RS_SNAPSHOTTING] = {
+        [VM_EV_START] = RS_INVALID,
+        [VM_EV_START_PAUSED] = RS_INVALID,
+        [VM_EV_PAUSE] = RS_INVALID,
+        [VM_EV_RESUME] = RS_INVALID,
+        [VM_EV_SNAPSHOT] = RS_INVALID,
+        [VM_EV_SNAPSHOT_END] = RS_PREV,
+        [VM_EV_MIGRATE] = RS_INVALID,
+        [VM_EV_MIGRATE_FAIL] = RS_INVALID,
+        [VM_EV_MIGRATE_DONE] = RS_INVALID,
+        [VM_EV_STOP] = VM_RS_SHUTTING_DOWN,
+    },
+    [VM_RS_MIGRATING] = {
+        [VM_EV_START] = RS_INVALID,
+        [VM_EV_START_PAUSED] = RS_INVALID,
+        [VM_EV_PAUSE] = RS_INVALID,
+        [VM_EV_RESUME] = RS_INVALID,
+        [VM_EV_SNAPSHOT] = RS_INVALID,
+        [VM_EV_SNAPSHOT_END] = RS_INVALID,
+        [VM_EV_MIGRATE] = RS_INVALID,
+        [VM_EV_MIGRATE_FAIL] = RS_PREV,
+        [VM_EV_MIGRATE_DONE] = VM_RS_SHUTTING_DOWN,
+        [VM_EV_STOP] = VM_RS_SHUTTING_DOWN,
+    },
+    [VM_RS_SHUTTING_DOWN] = {
+        [VM_EV_START] = RS_INVALID,
+        [VM_EV_START_PAUSED] = RS_INVALID,
+        [VM_EV_PAUSE] = RS_INVALID,
+        [VM_EV_RESUME] = RS_INVALID,
+        [VM_EV_SNAPSHOT] = RS_INVALID,
+        [VM_EV_SNAPSHOT_END] = RS_INVALID,
+        [VM_EV_MIGRATE] = RS_INVALID,
+        [VM_EV_MIGRATE_FAIL] = RS_INVALID,
+        [VM_EV_MIGRATE_DONE] = RS_INVALID,
+        [VM_EV_STOP] = VM_RS_SHUTTING_DOWN,
+    },
+};
+
+static const char *const state_names[VM_RS_COUNT] = {
+    [VM_RS_CREATED] = "created",
+    [VM_RS_RUNNING] = "running",
+    [VM_RS_PAUSED] = "paused",
+    [VM_RS_SNAPSHOTTING] = "snapshotting",
+    [VM_RS_MIGRATING] = "migrating",
+    [VM_RS_SHUTTING_DOWN] = "shutting-down",
+};
+
+static const char *const event_names[VM_EV_COUNT] = {
+    [VM_EV_START] = "start",
+    [VM_EV_START_PAUSED] = "start-paused",
+    [VM_EV_PAUSE] = "pause",
+    [VM_EV_RESUME] = "resume",
+    [VM_EV_SNAPSHOT] = "snapshot",
+    [VM_EV_SNAPSHOT_END] = "snapshot-end",
+    [VM_EV_MIGRATE] = "migrate",
+    [VM_EV_MIGRATE_FAIL] = "migrate-fail",
+    [VM_EV_MIGRATE_DONE] = "migrate-done",
+    [VM_EV_STOP] = "stop",
+};
+
+void runstate_init(struct vm_runstate *rs)
+{
+    rs->state = VM_RS_CREATED;
+    rs->prev = VM_RS_CREATED;
+}
+
+static int lookup(enum vm_run_state s, enum vm_run_event ev)
+{
+    if ((unsigned int)s >= VM_RS_COUNT || (unsigned int)ev >= VM_EV_COUNT)
+        return RS_INVALID;
+    return next_state[s][ev];
+}
+
+bool runstate_allowed(enum vm_run_state s, enum vm_run_event ev)
+{
+    return lookup(s, ev) != RS_INVALID;
+}
+
+int runstate_apply(struct vm_runstate *rs, enum vm_run_event ev)
+{
+    int n = lookup(rs->state, ev);
+
+    if (n == RS_INVALID)
+        return -EBUSY;
+    if (n == RS_PREV) {
+        rs->state = rs->prev;
+        return 0;
+    }
+    if (n == VM_RS_SNAPSHOTTING || n == VM_RS_MIGRATING)
+        rs->prev = rs->state;
+    rs->state = (enum vm_run_state)n;
+    return 0;
+}
+
+bool runstate_vcpus_run(enum vm_run_state s)
+{
+    return s == VM_RS_RUNNING;
+}
+
+const char *runstate_name(enum vm_run_state s)
+{
+    if ((unsigned int)s >= VM_RS_COUNT)
+        return "?";
+    return state_names[s];
+}
+
+const char *runstate_event_name(enum vm_run_event ev)
+{
+    if ((unsigned int)ev >= VM_EV_COUNT)
+        return "?";
+    return event_names[ev];
+}

@@ -1,0 +1,64 @@
+/* Snapshot files: writing a VM's state tree and guest RAM in the format of
+ * snapshot_fmt.h, and reading one back, fast:
+ *
+ * - save: pages are tested for zero in place (holes of the memfd are
+ *   skipped with SEEK_DATA/SEEK_HOLE without touching them), chunks are
+ *   scanned and checksummed by several threads, then written straight
+ *   from guest memory with pwritev (no copies), into PATH.tmp renamed to
+ *   PATH when complete;
+ * - restore: every header, the state tree and every RAM section's layout
+ *   are validated before anything is allocated (snap_reader_open), then
+ *   present pages are read straight into guest RAM with preadv (one call
+ *   per section, zero pages never touched: the memfd is zero) by several
+ *   threads, each section's checksum verified in memory.
+ */
+#ifndef MINIVMM_SNAPSHOT_FILE_H
+#define MINIVMM_SNAPSHOT_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct guest_memory;
+struct snap_reader;
+
+struct snap_write_stats {
+    uint64_t bytes;         /* file size */
+    uint64_t pages;         /* present (non-zero) pages written */
+    uint64_t zero_pages;    /* pages elided */
+    uint32_t sections;
+};
+
+/* Write @fdt (@fdt_len bytes, a finished tree) and all of @mem to @path
+ * (through @path.tmp). Guest RAM must not change meanwhile (vCPUs and
+ * devices quiesced). 0 or -errno with the reason in @err. */
+int snap_write_file(const char *path, const void *fdt, size_t fdt_len,
+                    const struct guest_memory *mem,
+                    struct snap_write_stats *st, char *err, size_t errlen);
+
+/* Same into an open fd at offset 0 (tests, and later streams). */
+int snap_write_fd(int fd, const void *fdt, size_t fdt_len,
+                  const struct guest_memory *mem,
+                  struct snap_write_stats *st, char *err, size_t errlen);
+
+/* Open and validate @path: header, state tree, every section header and
+ * RAM bitmap, the end record. -EINVAL (corrupt, truncated, foreign or too
+ * new; the reason names the section), or another -errno (cannot open), the
+ * reason in @err either way. */
+int snap_reader_open(const char *path, struct snap_reader **out, char *err,
+                     size_t errlen);
+int snap_reader_open_fd(int fd, struct snap_reader **out, char *err,
+                        size_t errlen);
+void snap_reader_close(struct snap_reader *r);
+
+/* The validated state tree, valid until close. */
+const void *snap_reader_state(const struct snap_reader *r, size_t *len);
+/* Guest RAM size recorded in the header, bytes. */
+uint64_t snap_reader_ram_size(const struct snap_reader *r);
+
+/* Read every RAM section into @mem (fresh: all zero), verifying each
+ * checksum. -EINVAL names the section (corrupt data, pages outside RAM);
+ * -EIO etc. for read errors. */
+int snap_reader_load_ram(struct snap_reader *r, struct guest_memory *mem,
+                         char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,168 @@
+/* vfio-user devices of the VM (see vfio_devs.h). */
+#include "vmm/vfio_devs.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "vfio/pci_dev.h"
+#include "vmm/evloop.h"
+#include "vmm/platform.h"
+
+#define RECONNECT_MAX 3600u
+#define TIMEOUT_MAX_MS 600000u
+
+struct vfio_devs {
+    const struct platform_env *env;
+    struct vfio_pci *dev[CONFIG_MAX_VFIO];
+    bool watched[CONFIG_MAX_VFIO];
+    unsigned int n;
+};
+
+static bool id_ok(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n >= CONFIG_ID_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                    "0123456789_.-", s[i]))
+            return false;
+    return true;
+}
+
+static int parse_uint(const char *v, unsigned int max, unsigned int *out)
+{
+    char *end;
+    unsigned long x;
+
+    errno = 0;
+    x = strtoul(v, &end, 10);
+    if (errno || *end || !*v || *v == '-' || x > max)
+        return -EINVAL;
+    *out = (unsigned int)x;
+    return 0;
+}
+
+/* One key=value of --vfio-user. */
+static int parse_key(const char *k, const char *v, struct config_vfio *c,
+                     char *err, size_t errlen)
+{
+    if (!strcmp(k, "socket") && *v && strlen(v) < sizeof(c->socket)) {
+        strcpy(c->socket, v);
+    } else if (!strcmp(k, "id") && id_ok(v)) {
+        strcpy(c->id, v);
+    } else if (!strcmp(k, "dma") && (!strcmp(v, "fd") ||
+                                     !strcmp(v, "message"))) {
+        c->dma_message = !strcmp(v, "message");
+    } else if (!strcmp(k, "reconnect") &&
+               parse_uint(v, RECONNECT_MAX, &c->reconnect) == 0) {
+    } else if (!strcmp(k, "timeout") &&
+               parse_uint(v, TIMEOUT_MAX_MS, &c->timeout_ms) == 0 &&
+               c->timeout_ms) {
+    } else {
+        snprintf(err, errlen, "--vfio-user: bad '%s=%s' (socket=PATH, "
+                 "id=NAME, dma=fd|message, reconnect=SECONDS, "
+                 "timeout=MS)", k, v);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int config_parse_vfio_user(const char *arg, struct vm_config *cfg, char *err,
+                           size_t errlen)
+{
+    struct config_vfio c = {0};
+    char *dup = strdup(arg), *save = NULL, *tok;
+    int r = dup ? 0 : -ENOMEM;
+
+    if (cfg->nvfio >= CONFIG_MAX_VFIO) {
+        snprintf(err, errlen, "--vfio-user: at most %d devices",
+                 CONFIG_MAX_VFIO);
+        r = -EINVAL;
+    }
+    for (tok = r ? NULL : strtok_r(dup, ",", &save); tok && r == 0;
+         tok = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(tok, '=');
+
+        if (!eq) {
+            snprintf(err, errlen, "--vfio-user: '%s' is not key=value", tok);
+            r = -EINVAL;
+            break;
+        }
+        *eq = 0;
+        r = parse_key(tok, eq + 1, &c, err, errlen);
+    }
+    free(dup);
+    if (r == 0 && !c.socket[0]) {
+        snprintf(err, errlen, "--vfio-user '%s': socket=PATH is required",
+                 arg);
+        r = -EINVAL;
+    }
+    if (r == 0 && !c.id[0])
+        snprintf(c.id, sizeof(c.id), "vfio%u", cfg->nvfio);
+    for (unsigned int i = 0; r == 0 && i < cfg->nvfio; i++) {
+        if (!strcmp(cfg->vfio[i].id, c.id)) {
+            snprintf(err, errlen, "--vfio-user: duplicate id '%s'", c.id);
+            r = -EINVAL;
+        }
+    }
+    if (r == 0)
+        cfg->vfio[cfg->nvfio++] = c;
+    return r == -ENOMEM ? -EINVAL : r;
+}
+
+static void on_ready(void *opaque, int fd, uint32_t events)
+{
+    (void)fd;
+    (void)events;
+    vfio_pci_handle_ready(opaque);
+}
+
+int vfio_devs_create(const struct platform_env *env, struct pci_bus *pci,
+                     struct vfio_devs **out, char *err, size_t errlen)
+{
+    struct vfio_devs *ds = calloc(1, sizeof(*ds));
+    struct vfio_pci_env penv = {.bus = pci, .hv = env->hv, .mem = env->mem};
+    int r = 0;
+
+    *out = ds;
+    if (!ds)
+        return -ENOMEM;
+    ds->env = env;
+    for (unsigned int i = 0; r == 0 && i < env->cfg->nvfio; i++) {
+        const struct config_vfio *c = &env->cfg->vfio[i];
+        struct vfio_pci_opts o = {
+            .name = c->id, .socket = c->socket, .sock_fd = -1,
+            .dma_message = c->dma_message, .reconnect = c->reconnect,
+            .timeout_ms = c->timeout_ms, .posted_writes = true,
+        };
+
+        r = vfio_pci_create(&penv, &o, &ds->dev[i], err, errlen);
+        if (r)
+            break;
+        ds->n++;
+        r = evloop_add(env->loop, vfio_pci_poll_fd(ds->dev[i]), EPOLLIN,
+                       on_ready, ds->dev[i]);
+        ds->watched[i] = r == 0;
+        if (r)
+            snprintf(err, errlen, "vfio-user %s: event loop: %s", c->id,
+                     strerror(-r));
+    }
+    return r;
+}
+
+void vfio_devs_destroy(struct vfio_devs *ds)
+{
+    if (!ds)
+        return;
+    for (unsigned int i = 0; i < ds->n; i++) {
+        if (ds->watched[i])
+            evloop_del(ds->env->loop, vfio_pci_poll_fd(ds->dev[i]));
+        vfio_pci_destroy(ds->dev[i]);
+    }
+    free(ds);
+}

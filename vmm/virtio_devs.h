@@ -1,0 +1,33 @@
+/* The VM's in-process virtio devices (--disk, --net, --console, --rng):
+ * each a virtio-pci function (virtio/pci.h) on bus 0, in this order:
+ * disks, nets, console, rng, taking slots from 1 up after the platform's.
+ *
+ * Host resources are opened here, before the guest starts: a disk file
+ * that cannot be opened (or is locked by another user), or a tap that
+ * cannot be attached, fails creation with -EINVAL and a message naming
+ * the option (main.c then exits 2).
+ *
+ * Every fd a device needs (doorbell eventfds, the blk io_uring eventfd,
+ * tap fds, stdin for the console) is watched by the VM's event loop; no
+ * device runs a thread of its own.
+ */
+#ifndef MINIVMM_VIRTIO_DEVS_H
+#define MINIVMM_VIRTIO_DEVS_H
+
+#include <stddef.h>
+
+struct platform_env;
+struct pci_bus;
+struct virtio_devs;
+
+/* Create and register the devices of @env->cfg on @pci. 0 or -errno
+ * (-EINVAL for bad host input), reason in @err. On failure *@out still
+ * holds what was built: release it with virtio_devs_destroy(). */
+int virtio_devs_create(const struct platform_env *env, struct pci_bus *pci,
+                       struct virtio_devs **out, char *err, size_t errlen);
+
+/* Unregister and free every device (vCPUs stopped; before the PCI bus and
+ * the event loop go away). NULL is a no-op. */
+void virtio_devs_destroy(struct virtio_devs *d);
+
+#endif
