@@ -206,9 +206,11 @@ static const char *complete(struct client_waiter *w, struct vfio_user_msg *m,
         r = h->error == 0 || h->error > PEER_ERRNO_MAX ? -EIO
                                                         : -(int)h->error;
     } else {
-        memcpy(call->reply, m->payload, m->payload_len);
+        if (m->payload_len)
+            memcpy(call->reply, m->payload, m->payload_len);
         call->reply_len = m->payload_len;
-        memcpy(call->rfds, m->fds, m->nfds * sizeof(int));
+        if (m->nfds)
+            memcpy(call->rfds, m->fds, m->nfds * sizeof(int));
         call->nrfds = m->nfds;
         m->nfds = 0; /* the caller owns them now */
     }
@@ -452,7 +454,7 @@ void vfio_client_handle_ready(struct vfio_client *c)
     }
 }
 
-/* ---- connection ---------------------------------------------------------- */
+/* ---- connection --------------------------------------------------------- */
 
 int vfio_client_dial(const char *path, int *fd)
 {

@@ -17,7 +17,8 @@
 #define PAGE      4096ull
 #define IOFD_HDR  ((uint32_t)sizeof(struct vfio_user_region_io_fds_reply))
 #define IOFD_ENT  ((uint32_t)sizeof(struct vfio_user_sub_region_ioeventfd))
-#define IOFD_BUF  (IOFD_HDR + VFIO_CLIENT_MAX_IOFDS * VFIO_CLIENT_IOFD_STRIDE_MAX)
+#define IOFD_BUF                                                              \
+    (IOFD_HDR + VFIO_CLIENT_MAX_IOFDS * VFIO_CLIENT_IOFD_STRIDE_MAX)
 
 static void close_fds(int *fds, unsigned int n)
 {

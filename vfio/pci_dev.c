@@ -17,7 +17,7 @@
 
 #define CFG_REGION VFIO_PCI_CONFIG_REGION_INDEX
 
-/* ---- config space -------------------------------------------------------- */
+/* ---- config space ------------------------------------------------------- */
 
 static void vpd_cfg_read(struct pci_dev *pdev, uint32_t off, uint32_t len,
                          uint32_t *val)
@@ -140,7 +140,7 @@ static int config_setup(struct vfio_pci *d, char *err, size_t errlen)
     return 0;
 }
 
-/* ---- DMA ------------------------------------------------------------------ */
+/* ---- DMA ---------------------------------------------------------------- */
 
 static int dma_setup(struct vfio_pci *d, char *err, size_t errlen)
 {
@@ -290,7 +290,7 @@ struct vfio_client *vfio_pci_client(struct vfio_pci *d)
     return d->client;
 }
 
-/* ---- creation ------------------------------------------------------------- */
+/* ---- creation ----------------------------------------------------------- */
 
 static int watch(struct vfio_pci *d, int fd, uint32_t tag)
 {

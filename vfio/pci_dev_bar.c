@@ -21,7 +21,7 @@ static bool in_range(uint64_t off, uint32_t len, uint64_t start,
     return off >= start && off - start < size && len <= size - (off - start);
 }
 
-/* ---- trapped access ------------------------------------------------------ */
+/* ---- trapped access ----------------------------------------------------- */
 
 /* MSI-X table or PBA access in this BAR: handled here, returns true. */
 static bool msix_access(struct vpd_bar *b, uint64_t off, void *data,
@@ -74,7 +74,7 @@ static void bar_write(void *opaque, uint64_t off, const void *data,
 
 const struct bus_ops vpd_bar_ops = {bar_read, bar_write};
 
-/* ---- memslot areas ------------------------------------------------------- */
+/* ---- memslot areas ------------------------------------------------------ */
 
 /* Remove [@start, @end) (rounded out to pages) from @b's areas. */
 static void carve(struct vpd_bar *b, uint64_t start, uint64_t end)
@@ -238,7 +238,7 @@ int vpd_bars_declare(struct vfio_pci *d)
     return r;
 }
 
-/* ---- mapping -------------------------------------------------------------- */
+/* ---- mapping ------------------------------------------------------------ */
 
 static void detach_bar(struct vfio_pci *d, struct vpd_bar *b)
 {

@@ -68,7 +68,7 @@ static void drop_vec(struct vfio_pci *d, struct vpd_vec *v)
     v->irqfd = v->polled = false;
 }
 
-/* ---- MSI-X ---------------------------------------------------------------- */
+/* ---- MSI-X -------------------------------------------------------------- */
 
 static void msix_vector_changed(void *opaque, unsigned int vec, uint64_t addr,
                                 uint32_t data, bool masked)
@@ -170,7 +170,7 @@ static void msix_cfg_write(struct vfio_pci *d)
         d->msix_on = on;
 }
 
-/* ---- MSI ------------------------------------------------------------------ */
+/* ---- MSI ---------------------------------------------------------------- */
 
 static bool msi_64(struct vfio_pci *d)
 {
@@ -269,7 +269,7 @@ static void msi_cfg_write(struct vfio_pci *d)
         d->msi_on = on;
 }
 
-/* ---- INTx ----------------------------------------------------------------- */
+/* ---- INTx --------------------------------------------------------------- */
 
 static int intx_wire(struct vfio_pci *d)
 {
@@ -294,7 +294,7 @@ static int intx_wire(struct vfio_pci *d)
     return r;
 }
 
-/* ---- setup and life cycle ---------------------------------------------- */
+/* ---- setup and life cycle ----------------------------------------------- */
 
 static uint32_t irq_count(struct vfio_pci *d, uint32_t index)
 {

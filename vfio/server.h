@@ -43,6 +43,8 @@
 #define VFIO_SRV_MAX_IRQ_COUNT  2048u /* vectors per IRQ index */
 #define VFIO_SRV_MIG_DATA_MAX   (64u << 20) /* bytes of migration data */
 #define VFIO_SRV_LOG_PGSIZE     4096u /* internal dirty-log granularity */
+#define VFIO_SRV_DMA_MAX_SIZE   (1ull << 40) /* bytes per DMA map (its
+                                                dirty bitmap: 32 MiB) */
 
 /* One mmap-able window of a region, bytes relative to the region start. */
 struct vfio_srv_sparse {

@@ -124,6 +124,7 @@ int srv_cmd_dma_map(struct vfio_srv *s, struct vfio_user_msg *m)
 
     memcpy(&in, m->payload, sizeof(in));
     if (in.argsz < sizeof(in) || m->nfds > 1 || !in.size ||
+        in.size > VFIO_SRV_DMA_MAX_SIZE ||
         in.address + in.size < in.address || in.offset + in.size < in.offset ||
         (in.flags & ~(VFIO_USER_F_DMA_REGION_READ |
                       VFIO_USER_F_DMA_REGION_WRITE)))
@@ -415,6 +416,10 @@ static void log_harvest(struct srv_dma *d, uint64_t iova, uint64_t len,
     for (p = 0; p < np; p++) {
         uint64_t a, e, b;
 
+        if (!d->dirty[p / LONG_BITS]) {
+            p |= LONG_BITS - 1; /* skip a clean word */
+            continue;
+        }
         if (!(d->dirty[p / LONG_BITS] & (1ul << (p % LONG_BITS))))
             continue;
         a = base + p * PGSZ;

@@ -12,8 +12,11 @@ fail() { echo "payload_vfio_blk: $*" >&2; exit 1; }
     { echo "payload_vfio_blk: no usable /dev/kvm" >&2; exit 77; }
 [ -x "$BUILD/vfu-blk" ] || { echo "payload_vfio_blk: no vfu-blk" >&2; exit 77; }
 dir=$(mktemp -d) || exit 1
-srv=
-cleanup() { [ -n "$srv" ] && kill "$srv" 2>/dev/null; rm -rf "$dir"; }
+srv= srv_a= srv_b=
+cleanup() {
+    for p in $srv $srv_a $srv_b; do kill "$p" 2>/dev/null; done
+    rm -rf "$dir"
+}
 trap cleanup EXIT
 
 # Start vfu-blk on $1.sock with disk $1.img; wait for the socket.
@@ -68,6 +71,23 @@ run_one fd ""
 [ "$dmam" -eq 0 ] || fail "dma=fd: $dmam DMA messages, want 0"
 run_one msg ",dma=message"
 [ "$dmam" -gt 0 ] || fail "dma=message: no DMA_READ/WRITE messages"
-echo "payload_vfio_blk: ioeventfd doorbells, irqfd interrupts, dma=fd and" \
-     "dma=message all pass"
+# Two vfu-blk devices at once (vfio payload, test=vfio-two).
+truncate -s 1M "$dir/a.img"; truncate -s 1M "$dir/b.img"
+start_srv a; srv_a=$srv
+start_srv b; srv_b=$srv; srv=
+"$BUILD/minivmm" --kernel "$BUILD/guest/vfio.elf" --memory 256M \
+    --vfio-user socket="$dir/a.sock" --vfio-user socket="$dir/b.sock",id=b \
+    --cmdline "test=vfio-two" </dev/null >"$dir/two.out" 2>&1
+rc=$?
+kill "$srv_a" "$srv_b"; wait "$srv_a" "$srv_b" 2>/dev/null; srv_a= srv_b=
+tr -d '\r' <"$dir/two.out"
+[ "$rc" -eq 0 ] || fail "two devices: minivmm exited $rc, want 0"
+tr -d '\r' <"$dir/two.out" | grep -qx "PASS vfio-two" || fail "no 'PASS vfio-two'"
+for d in a b; do
+    n=$([ $d = a ] && echo 0 || echo 1)
+    got=$(head -c 19 "$dir/$d.img")
+    [ "$got" = "VFIO-DEV$n sector 0" ] || fail "device $n file holds '$got'"
+done
+echo "payload_vfio_blk: ioeventfd doorbells, irqfd interrupts, dma=fd," \
+     "dma=message and two devices all pass"
 exit 0

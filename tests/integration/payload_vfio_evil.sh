@@ -60,6 +60,8 @@ done
 run error
 [ "$rc" -eq 0 ] || fail "error: minivmm exited $rc, want 0"
 grep -q "device failed" "$dir/error.out" && fail "error: an error reply failed the device"
+tr -d '\r' <"$dir/error.out" | grep -q "read 2 0xffffffff" ||
+    fail "error: the failed read did not return all-ones"
 tr -d '\r' <"$dir/error.out" | grep -q "read 7 0x12345678" ||
     fail "error: the device did not keep working"
 echo "payload_vfio_evil: every fault refused or contained; minivmm never crashed"

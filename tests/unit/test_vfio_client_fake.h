@@ -255,6 +255,24 @@ static inline int fake_simple(struct fake *f, struct vfio_user_msg *m)
     }
 }
 
+/* The scripted io-fd reply for the region it names; empty for others. */
+static inline int fake_io_fds(struct fake *f, struct vfio_user_msg *m)
+{
+    struct vfio_user_region_io_fds_request in;
+    struct vfio_user_region_io_fds_reply none = {16, 0, 0, 0};
+    uint32_t idx = 0;
+
+    memcpy(&in, m->payload, sizeof(in));
+    if (f->iofds)
+        memcpy(&idx, f->iofds + 8, 4);
+    if (!f->iofds || idx != in.index) {
+        none.index = in.index;
+        return fake_reply(f, m, &none, sizeof(none), NULL, 0);
+    }
+    return fake_reply(f, m, f->iofds, f->iofds_len, &f->iofd_efd,
+                      f->iofd_efd >= 0 ? 1 : 0);
+}
+
 static inline int fake_handle(struct fake *f, struct vfio_user_msg *m)
 {
     atomic_fetch_add(&f->n_cmds, 1);
@@ -266,8 +284,7 @@ static inline int fake_handle(struct fake *f, struct vfio_user_msg *m)
     case VFIO_USER_DEVICE_GET_REGION_INFO:
         return fake_region_info(f, m);
     case VFIO_USER_DEVICE_GET_REGION_IO_FDS:
-        return fake_reply(f, m, f->iofds, f->iofds_len, &f->iofd_efd,
-                          f->iofd_efd >= 0 ? 1 : 0);
+        return fake_io_fds(f, m);
     case VFIO_USER_REGION_READ:
         return fake_rw(f, m, false);
     case VFIO_USER_REGION_WRITE:

@@ -47,7 +47,7 @@ static int reply(struct evil *e, struct vfio_user_msg *m, const void *p,
 
 static int do_version(struct evil *e, struct vfio_user_msg *m)
 {
-    struct vfio_user_caps caps;
+    struct vfio_user_caps caps, eff;
     void *p;
     size_t len;
     int r;
@@ -59,6 +59,9 @@ static int do_version(struct evil *e, struct vfio_user_msg *m)
         return -ENOMEM;
     r = reply(e, m, p, len, NULL, 0);
     free(p);
+    eff = caps;
+    eff.max_msg_fds = 253; /* lets fd-flood send as many as SCM_RIGHTS can */
+    vfio_user_conn_set_caps(e->c, &caps, &eff);
     return r;
 }
 
@@ -212,10 +215,13 @@ static int do_rw(struct evil *e, struct vfio_user_msg *m, bool wr)
         return (m->hdr.flags & VFIO_USER_F_NO_REPLY)
                    ? 0 : reply(e, m, &a, sizeof(a), NULL, 0);
     }
-    for (uint32_t i = 0; i < a.count; i++)
-        buf[16 + i] = a.region ? e->cfg[a.offset + i]
-                               : (uint8_t)(0x12345678u >> (8 * ((a.offset + i) % 4)));
-    if (a.region == 0 && ++e->bar_reads > e->after && runtime_mode(e))
+    for (uint32_t i = 0; i < a.count; i++) {
+        uint64_t o = a.offset + i;
+
+        buf[16 + i] = a.region ? e->cfg[o]
+                               : (uint8_t)(0x12345678u >> (8 * (o % 4)));
+    }
+    if (a.region == 0 && ++e->bar_reads == e->after + 1 && runtime_mode(e))
         return strike(e, m, buf, a.count) ? -EPIPE : 0;
     return reply(e, m, buf, 16 + a.count, NULL, 0);
 }

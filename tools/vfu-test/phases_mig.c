@@ -158,6 +158,7 @@ void phase_migrate(struct env *e, struct dev *a)
     memset(&b, 0, sizeof(b));
     if (a->p.pid <= 0)
         return check(e, false, "migration: no source device");
+    fill(e->mem + TD_OUT, TD_BUF_SIZE, 1); /* what phase_fd wrote */
     dirty_log(e, a);
     /* In-flight state: two requests made available, never kicked. */
     memset(e->mem + TD_IN, 0, 2u << 20);

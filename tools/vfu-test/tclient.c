@@ -75,18 +75,20 @@ static void *twin_thread(void *arg)
     return NULL;
 }
 
-void tc_poll_serve(struct tc *t, int ms)
+bool tc_poll_serve(struct tc *t, int ms)
 {
     struct pollfd p = {.fd = vfio_user_conn_fd(t->conn, VFIO_USER_CHAN_MAIN),
                        .events = POLLIN};
     uint8_t *buf;
+    int r = -1;
 
     if (t->twin || poll(&p, 1, ms) <= 0)
-        return;
+        return false;
     buf = malloc(vfio_user_conn_max_msg_size(t->conn));
     if (buf)
-        vfio_user_conn_serve(t->conn, VFIO_USER_CHAN_MAIN, buf, NULL);
+        r = vfio_user_conn_serve(t->conn, VFIO_USER_CHAN_MAIN, buf, NULL);
     free(buf);
+    return r == 0;
 }
 
 /* ---- connection ----------------------------------------------------------- */

@@ -43,8 +43,8 @@ void tc_close(struct tc *t);
 int tc_call(struct tc *t, uint16_t cmd, const void *pl, size_t len,
             const int *fds, unsigned int nfds);
 /* Serve one server->client command if the main socket has one (no twin
- * socket), waiting up to @ms. */
-void tc_poll_serve(struct tc *t, int ms);
+ * socket), waiting up to @ms. True if one was served. */
+bool tc_poll_serve(struct tc *t, int ms);
 
 int tc_region_read(struct tc *t, uint32_t region, uint64_t off, void *buf,
                    uint32_t len);

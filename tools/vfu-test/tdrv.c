@@ -201,29 +201,27 @@ int tdrv_wait(struct tdrv *d, unsigned int n)
     uint32_t id, len;
     uint64_t v;
 
-    bool irq = false;
-
-    /* All @n used, and the interrupt after the last one seen: the server
-     * has finished with the ring (without a twin socket it may still need
-     * us to serve its DMA_READ of the avail flags). */
-    while (n || !irq) {
+    while (n) {
         while (n && vring_drv_get_used(&d->vr, &id, &len) == 1) {
             uint16_t slot = d->slot_of[id % TD_QSIZE];
 
             if (d->base[TD_HDRS + slot * 32u + 16] != VIRTIO_BLK_S_OK)
                 d->errors++;
             n--;
-            irq = false;
         }
+        if (!n)
+            break;
         if (now_ms() > deadline)
-            return n ? -ETIMEDOUT : 0;
+            return -ETIMEDOUT;
         tc_poll_serve(d->tc, 0);
-        if (poll(&p, 1, d->tc->twin ? 100 : 5) > 0) {
-            if (read(d->irq[1], &v, sizeof(v)) < 0)
-                return -errno;
-            irq = true;
-        }
+        if (poll(&p, 1, d->tc->twin ? 100 : 5) > 0 &&
+            read(d->irq[1], &v, sizeof(v)) < 0)
+            return -errno;
     }
+    /* Without a twin socket the server may still need us to serve its
+     * DMA_READ of the avail flags: serve until it goes quiet. */
+    while (tc_poll_serve(d->tc, 20))
+        ;
     return d->errors ? -EIO : 0;
 }
 

@@ -1,0 +1,526 @@
+/* Unit tests for vfio/server*.c: every command handler over a socketpair,
+ * with a fake device. The client side is vfio/conn; each call sends one
+ * command, runs the server once and reads the reply. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "vfio/conn.h"
+#include "vfio/server.h"
+
+#define IOVA 0x100000ull
+
+struct fx {
+    struct vfio_srv *srv;
+    struct vfio_user_conn *c;
+    struct vfio_user_msg rep;
+    uint8_t buf[1 << 17];
+    uint8_t regmem[4096];
+    int bar_fd;
+    int resets, unmaps, arcs, loads;
+    size_t loaded;
+};
+
+/* ---- fake device ---------------------------------------------------------- */
+
+static int f_access(void *o, uint32_t region, uint64_t off, void *buf,
+                    uint32_t len, bool write)
+{
+    struct fx *f = o;
+
+    if (region != 1)
+        return -EIO;
+    if (write)
+        memcpy(f->regmem + off, buf, len);
+    else
+        memcpy(buf, f->regmem + off, len);
+    return 0;
+}
+
+static int f_reset(void *o)
+{
+    ((struct fx *)o)->resets++;
+    return 0;
+}
+
+static void f_unmap(void *o, uint64_t iova, uint64_t size)
+{
+    (void)iova;
+    (void)size;
+    ((struct fx *)o)->unmaps++;
+}
+
+static int f_arc(void *o, uint32_t from, uint32_t to)
+{
+    (void)from;
+    (void)to;
+    ((struct fx *)o)->arcs++;
+    return 0;
+}
+
+static int f_save(void *o, void **buf, size_t *len)
+{
+    (void)o;
+    *buf = malloc(5000);
+    memset(*buf, 0x5a, 5000);
+    *len = 5000;
+    return 0;
+}
+
+static int f_load(void *o, const void *buf, size_t len)
+{
+    struct fx *f = o;
+
+    f->loads++;
+    f->loaded = len;
+    return len == 5000 && ((const uint8_t *)buf)[4999] == 0x5a ? 0 : -EINVAL;
+}
+
+static const struct vfio_srv_dev_ops f_ops = {
+    .region_access = f_access, .reset = f_reset, .dma_unmap = f_unmap,
+    .mig_arc = f_arc, .mig_save = f_save, .mig_load = f_load,
+};
+
+static const struct vfio_srv_sparse sparse[1] = {{4096, 4096}};
+static const struct vfio_srv_ioeventfd ioev[2] = {
+    {.offset = 0x100, .cookie = 0}, {.offset = 0x104, .cookie = 1}};
+
+/* ---- harness ---------------------------------------------------------------- */
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    struct vfio_srv_region rg[8] = {0};
+    struct vfio_srv_dev d = {0};
+    int sv[2];
+
+    f->bar_fd = memfd_create("bar", 0);
+    assert_int_equal(ftruncate(f->bar_fd, 8192), 0);
+    rg[0] = (struct vfio_srv_region){.size = 8192, .flags = 7,
+                                     .mmap_fd = f->bar_fd, .sparse = sparse,
+                                     .nr_sparse = 1, .type = 3, .subtype = 1};
+    rg[1] = (struct vfio_srv_region){.size = 4096, .flags = 3, .mmap_fd = -1,
+                                     .ioeventfds = ioev, .nr_ioeventfds = 2};
+    rg[2] = (struct vfio_srv_region){.size = 64, .flags = 1, .mmap_fd = -1};
+    d.regions = rg;
+    d.num_regions = 8;
+    d.num_irqs = 5;
+    d.irq_count[VFIO_PCI_INTX_IRQ_INDEX] = 1;
+    d.irq_count[VFIO_PCI_MSIX_IRQ_INDEX] = 4;
+    d.mig_flags = VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_PRE_COPY;
+    d.ops = &f_ops;
+    d.opaque = f;
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    assert_int_equal(vfio_srv_create(&d, NULL, -1, &f->srv), 0);
+    assert_int_equal(vfio_srv_attach(f->srv, sv[1]), 0);
+    assert_int_equal(vfio_user_conn_new(sv[0], &f->c), 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+
+    vfio_user_msg_close_fds(&f->rep);
+    vfio_srv_destroy(f->srv);
+    vfio_user_conn_free(f->c);
+    close(f->bar_fd);
+    free(f);
+    return 0;
+}
+
+/* Send @cmd, let the server run, read the reply into f->rep/f->buf. */
+static int call(struct fx *f, uint16_t cmd, const void *pl, size_t len,
+                const int *fds, unsigned int nfds)
+{
+    struct vfio_user_expect exp;
+    uint16_t id;
+    int r;
+
+    vfio_user_msg_close_fds(&f->rep);
+    r = vfio_user_conn_send_command(f->c, VFIO_USER_CHAN_MAIN, cmd, 0, pl,
+                                    len, fds, nfds, &id);
+    if (r)
+        return r;
+    r = vfio_srv_handle_ready(f->srv);
+    if (r && r != -ENOTCONN)
+        return r;
+    vfio_user_conn_expect_reply(f->c, cmd, id, &exp);
+    f->rep.payload = f->buf;
+    f->rep.payload_cap = sizeof(f->buf);
+    return vfio_user_conn_recv(f->c, VFIO_USER_CHAN_MAIN, &exp, true,
+                               &f->rep, NULL);
+}
+
+static void version(struct fx *f)
+{
+    struct vfio_user_caps caps;
+    size_t len;
+    void *pl;
+
+    vfio_user_caps_default(&caps);
+    caps.max_msg_fds = 8;
+    caps.write_multiple = true;
+    assert_int_equal(vfio_user_version_encode(0, 1, &caps, &pl, &len), 0);
+    assert_int_equal(call(f, VFIO_USER_VERSION, pl, len, NULL, 0), 0);
+    free(pl);
+    vfio_user_conn_set_caps(f->c, &caps, &caps);
+    assert_true(vfio_srv_connected(f->srv));
+}
+
+/* ---- tests ------------------------------------------------------------------- */
+
+static void test_version_first(void **state)
+{
+    struct fx *f = *state;
+    struct vfio_user_device_info di = {.argsz = 16};
+
+    assert_int_equal(call(f, VFIO_USER_DEVICE_GET_INFO, &di, 16, NULL, 0),
+                     -EINVAL);
+    version(f);
+    assert_int_equal(call(f, VFIO_USER_DEVICE_GET_INFO, &di, 16, NULL, 0), 0);
+    memcpy(&di, f->buf, 16);
+    assert_int_equal(di.num_regions, 8);
+    assert_int_equal(di.num_irqs, 5);
+    assert_true(di.flags & VFIO_DEVICE_FLAGS_RESET);
+    assert_int_equal(call(f, VFIO_USER_VERSION, "\0\0\1\0", 4, NULL, 0),
+                     -EINVAL);
+}
+
+static void test_version_bad_json(void **state)
+{
+    struct fx *f = *state;
+    static const char pl[] = "\0\0\1\0{\"capabilities\":{";
+    int r;
+
+    assert_int_equal(call(f, VFIO_USER_VERSION, pl, sizeof(pl), NULL, 0),
+                     -EINVAL);
+    assert_false(vfio_srv_connected(f->srv));
+    r = call(f, VFIO_USER_DEVICE_RESET, NULL, 0, NULL, 0);
+    assert_true(r == -EPIPE || r == -ECONNRESET); /* the server dropped us */
+}
+
+static void test_region_info(void **state)
+{
+    struct fx *f = *state;
+    struct vfio_region_info ri = {.argsz = 32, .index = 0};
+    struct vfio_region_info_cap_sparse_mmap sp;
+    struct vfio_region_info_cap_type ty;
+
+    version(f);
+    assert_int_equal(call(f, VFIO_USER_DEVICE_GET_REGION_INFO, &ri, 32, NULL,
+                          0), 0);
+    memcpy(&ri, f->buf, 32);
+    assert_int_equal(ri.argsz, 32 + 32 + 16);
+    assert_int_equal(ri.cap_offset, 0);
+    assert_true(ri.flags & VFIO_REGION_INFO_FLAG_CAPS);
+    assert_int_equal(f->rep.nfds, 1);
+    ri.argsz = 200;
+    assert_int_equal(call(f, VFIO_USER_DEVICE_GET_REGION_INFO, &ri, 32, NULL,
+                          0), 0);
+    assert_int_equal(f->rep.payload_len, 80);
+    memcpy(&ri, f->buf, 32);
+    assert_int_equal(ri.cap_offset, 32);
+    memcpy(&sp, f->buf + 32, sizeof(sp));
+    assert_int_equal(sp.header.id, VFIO_REGION_INFO_CAP_SPARSE_MMAP);
+    assert_int_equal(sp.nr_areas, 1);
+    assert_int_equal(sp.header.next, 64);
+    memcpy(&ty, f->buf + 64, sizeof(ty));
+    assert_int_equal(ty.header.id, VFIO_REGION_INFO_CAP_TYPE);
+    assert_int_equal(ty.type, 3);
+    ri.index = 8;
+    assert_int_equal(call(f, VFIO_USER_DEVICE_GET_REGION_INFO, &ri, 32, NULL,
+                          0), -EINVAL);
+}
+
+static void test_io_fds(void **state)
+{
+    struct fx *f = *state;
+    struct vfio_user_region_io_fds_request rq = {.argsz = 16, .index = 1};
+    struct vfio_user_region_io_fds_reply rp;
+    struct vfio_user_sub_region_ioeventfd e;
+    uint64_t one = 1;
+
+    version(f);
+    assert_int_equal(call(f, VFIO_USER_DEVICE_GET_REGION_IO_FDS, &rq, 16,
+                          NULL, 0), 0);
+    memcpy(&rp, f->buf, 16);
+    assert_int_equal(rp.argsz, 16 + 2 * 40);
+    assert_int_equal(f->rep.nfds, 0);
+    rq.argsz = 200;
+    assert_int_equal(call(f, VFIO_USER_DEVICE_GET_REGION_IO_FDS, &rq, 16,
+                          NULL, 0), 0);
+    assert_int_equal(f->rep.payload_len, 96);
+    assert_int_equal(f->rep.nfds, 2);
+    memcpy(&e, f->buf + 16 + 40, 40);
+    assert_int_equal(e.offset, 0x104);
+    assert_int_equal(e.fd_index, 1);
+    assert_int_equal(write(f->rep.fds[1], &one, 8), 8);
+    assert_int_equal(vfio_srv_handle_ready(f->srv), 0);
+    rq.flags = 1;
+    assert_int_equal(call(f, VFIO_USER_DEVICE_GET_REGION_IO_FDS, &rq, 16,
+                          NULL, 0), -EINVAL);
+}
+
+static bool readable(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    uint64_t v;
+
+    if (poll(&p, 1, 0) != 1)
+        return false;
+    return read(fd, &v, 8) == 8;
+}
+
+static void set_irqs(struct fx *f, uint32_t flags, uint32_t start,
+                     uint32_t count, const void *data, size_t dlen,
+                     const int *fds, int expect)
+{
+    uint8_t pl[64];
+    struct vfio_irq_set s = {.argsz = (uint32_t)(20 + dlen), .flags = flags,
+                             .index = VFIO_PCI_MSIX_IRQ_INDEX,
+                             .start = start, .count = count};
+
+    memcpy(pl, &s, 20);
+    if (dlen)
+        memcpy(pl + 20, data, dlen);
+    assert_int_equal(call(f, VFIO_USER_DEVICE_SET_IRQS, pl, 20 + dlen, fds,
+                          fds ? count : 0), expect);
+}
+
+static void test_set_irqs(void **state)
+{
+    struct fx *f = *state;
+    int efd[2] = {eventfd(0, 0), eventfd(0, 0)};
+    const uint32_t TRIG = VFIO_IRQ_SET_ACTION_TRIGGER;
+    uint8_t bools[2] = {0, 1};
+
+    version(f);
+    set_irqs(f, VFIO_IRQ_SET_DATA_EVENTFD | TRIG, 1, 2, NULL, 0, efd, 0);
+    assert_int_equal(vfio_srv_irq_trigger(f->srv, VFIO_PCI_MSIX_IRQ_INDEX, 1),
+                     0);
+    assert_true(readable(efd[0]));
+    assert_int_equal(vfio_srv_irq_trigger(f->srv, VFIO_PCI_MSIX_IRQ_INDEX, 0),
+                     -ENOENT);
+    set_irqs(f, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK, 2, 1,
+             NULL, 0, NULL, 0);
+    vfio_srv_irq_trigger(f->srv, VFIO_PCI_MSIX_IRQ_INDEX, 2);
+    assert_false(readable(efd[1]));      /* masked: pending */
+    set_irqs(f, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK, 2, 1,
+             NULL, 0, NULL, 0);
+    assert_true(readable(efd[1]));       /* fires on unmask */
+    set_irqs(f, VFIO_IRQ_SET_DATA_BOOL | TRIG, 1, 2, bools, 2, NULL, 0);
+    assert_false(readable(efd[0]));
+    assert_true(readable(efd[1]));
+    set_irqs(f, VFIO_IRQ_SET_DATA_NONE | TRIG, 3, 2, NULL, 0, NULL, -EINVAL);
+    set_irqs(f, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_DATA_BOOL | TRIG, 0, 1,
+             NULL, 0, NULL, -EINVAL);
+    set_irqs(f, VFIO_IRQ_SET_DATA_BOOL | TRIG, 0, 4, bools, 2, NULL,
+             -EINVAL);
+    set_irqs(f, VFIO_IRQ_SET_DATA_NONE | TRIG, 0, 0, NULL, 0, NULL, 0);
+    assert_false(vfio_srv_irq_has_fd(f->srv, VFIO_PCI_MSIX_IRQ_INDEX, 1));
+    close(efd[0]);
+    close(efd[1]);
+}
+
+static void test_region_rw(void **state)
+{
+    struct fx *f = *state;
+    uint8_t pl[16 + 4];
+    struct vfio_user_region_access a = {.offset = 8, .region = 1,
+                                        .count = 4};
+    uint8_t wm[8 + 2 * 24] = {0};
+    struct vfio_user_write_multi_entry e = {.offset = 100, .region = 1,
+                                            .count = 2, .data = {7, 8}};
+
+    version(f);
+    memcpy(pl, &a, 16);
+    memcpy(pl + 16, "abcd", 4);
+    assert_int_equal(call(f, VFIO_USER_REGION_WRITE, pl, 20, NULL, 0), 0);
+    assert_int_equal(call(f, VFIO_USER_REGION_READ, &a, 16, NULL, 0), 0);
+    assert_memory_equal(f->buf + 16, "abcd", 4);
+    a.offset = 4094;
+    assert_int_equal(call(f, VFIO_USER_REGION_READ, &a, 16, NULL, 0),
+                     -EINVAL);
+    a.offset = 0;
+    a.region = 2; /* read-only */
+    memcpy(pl, &a, 16);
+    assert_int_equal(call(f, VFIO_USER_REGION_WRITE, pl, 20, NULL, 0),
+                     -EPERM);
+    assert_int_equal(call(f, VFIO_USER_REGION_WRITE, pl, 19, NULL, 0),
+                     -EINVAL);
+    wm[0] = 2;
+    memcpy(wm + 8, &e, 24);
+    e.offset = 5000; /* second write fails: one completed */
+    memcpy(wm + 32, &e, 24);
+    assert_int_equal(call(f, VFIO_USER_REGION_WRITE_MULTI, wm, sizeof(wm),
+                          NULL, 0), 0);
+    assert_int_equal(f->buf[0], 1);
+    assert_int_equal(f->regmem[101], 8);
+    assert_int_equal(call(f, VFIO_USER_DEVICE_RESET, NULL, 0, NULL, 0), 0);
+    assert_int_equal(f->resets, 1);
+}
+
+static void test_dma_and_logging(void **state)
+{
+    struct fx *f = *state;
+    int mfd = memfd_create("g", 0);
+    struct vfio_user_dma_map m = {.argsz = 32, .flags = 3, .address = IOVA,
+                                  .size = 65536};
+    struct vfio_user_dma_unmap u = {.argsz = 24, .address = IOVA,
+                                    .size = 65536};
+    uint8_t ctl[8 + 16] = {0}, rep[8 + 24] = {0}, *p;
+    struct vfio_user_dma_logging_report rq = {IOVA, 65536, 4096};
+    uint64_t bm;
+
+    assert_int_equal(ftruncate(mfd, 65536), 0);
+    version(f);
+    assert_int_equal(call(f, VFIO_USER_DMA_MAP, &m, 32, &mfd, 1), 0);
+    assert_int_equal(call(f, VFIO_USER_DMA_MAP, &m, 32, NULL, 0), -EEXIST);
+    assert_non_null(vfio_srv_dma_translate(f->srv, IOVA + 100, 100, false));
+    assert_null(vfio_srv_dma_translate(f->srv, IOVA + 65000, 1000, false));
+    ((struct vfio_user_device_feature *)ctl)->argsz = 24;
+    ((struct vfio_user_device_feature *)ctl)->flags =
+        VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_START;
+    assert_int_equal(call(f, VFIO_USER_DEVICE_FEATURE, ctl, 24, NULL, 0), 0);
+    p = vfio_srv_dma_translate(f->srv, IOVA + 3 * 4096 + 10, 8, true);
+    assert_non_null(p);
+    assert_int_equal(vfio_srv_dma_write(f->srv, IOVA + 5 * 4096, "x", 1), 0);
+    ((struct vfio_user_device_feature *)rep)->argsz = 8 + 24 + 8;
+    ((struct vfio_user_device_feature *)rep)->flags =
+        VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT;
+    memcpy(rep + 8, &rq, 24);
+    assert_int_equal(call(f, VFIO_USER_DEVICE_FEATURE, rep, 32, NULL, 0), 0);
+    assert_int_equal(f->rep.payload_len, 40);
+    memcpy(&bm, f->buf + 32, 8);
+    assert_int_equal(bm, (1u << 3) | (1u << 5));
+    assert_int_equal(call(f, VFIO_USER_DEVICE_FEATURE, rep, 32, NULL, 0), 0);
+    memcpy(&bm, f->buf + 32, 8);
+    assert_int_equal(bm, 0); /* read and clear */
+    u.size = 4096;
+    assert_int_equal(call(f, VFIO_USER_DMA_UNMAP, &u, 24, NULL, 0), -ENOENT);
+    u.size = 65536;
+    assert_int_equal(call(f, VFIO_USER_DMA_UNMAP, &u, 24, NULL, 0), 0);
+    assert_int_equal(f->unmaps, 1);
+    assert_null(vfio_srv_dma_translate(f->srv, IOVA, 1, false));
+    close(mfd);
+}
+
+static int mig(struct fx *f, uint32_t state)
+{
+    uint8_t pl[16] = {0};
+
+    ((struct vfio_user_device_feature *)pl)->argsz = 16;
+    ((struct vfio_user_device_feature *)pl)->flags =
+        VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE;
+    memcpy(pl + 8, &state, 4);
+    return call(f, VFIO_USER_DEVICE_FEATURE, pl, 16, NULL, 0);
+}
+
+static void test_migration(void **state)
+{
+    struct fx *f = *state;
+    struct vfio_user_mig_data rd = {.argsz = 8 + 4096, .size = 4096};
+    uint8_t wr[8 + 5000];
+    struct vfio_user_mig_data wh = {.argsz = 8, .size = 5000};
+
+    version(f);
+    assert_int_equal(call(f, VFIO_USER_MIG_DATA_READ, &rd, 8, NULL, 0),
+                     -EINVAL);
+    assert_int_equal(mig(f, VFIO_DEVICE_STATE_STOP_COPY), 0);
+    assert_int_equal(vfio_srv_mig_state(f->srv), VFIO_DEVICE_STATE_STOP_COPY);
+    assert_int_equal(f->arcs, 2); /* RUNNING -> STOP -> STOP_COPY */
+    assert_int_equal(call(f, VFIO_USER_MIG_DATA_READ, &rd, 8, NULL, 0), 0);
+    assert_int_equal(f->rep.payload_len, 8 + 4096);
+    assert_int_equal(call(f, VFIO_USER_MIG_DATA_READ, &rd, 8, NULL, 0), 0);
+    assert_int_equal(f->rep.payload_len, 8 + 904);
+    assert_int_equal(mig(f, VFIO_DEVICE_STATE_PRE_COPY), -EINVAL);
+    assert_int_equal(mig(f, VFIO_DEVICE_STATE_RESUMING), 0);
+    memcpy(wr, &wh, 8);
+    memset(wr + 8, 0x5a, 5000);
+    assert_int_equal(call(f, VFIO_USER_MIG_DATA_WRITE, wr, sizeof(wr), NULL,
+                          0), 0);
+    assert_int_equal(mig(f, VFIO_DEVICE_STATE_RUNNING), 0);
+    assert_int_equal(f->loads, 1);
+    assert_int_equal(f->loaded, 5000);
+    /* A bad stream fails RESUMING -> STOP into ERROR; reset recovers. */
+    assert_int_equal(mig(f, VFIO_DEVICE_STATE_RESUMING), 0);
+    assert_int_equal(mig(f, VFIO_DEVICE_STATE_STOP), -EINVAL);
+    assert_int_equal(vfio_srv_mig_state(f->srv), VFIO_DEVICE_STATE_ERROR);
+    assert_int_equal(call(f, VFIO_USER_DEVICE_RESET, NULL, 0, NULL, 0), 0);
+    assert_int_equal(vfio_srv_mig_state(f->srv), VFIO_DEVICE_STATE_RUNNING);
+}
+
+static void test_disconnect(void **state)
+{
+    struct fx *f = *state;
+    int mfd = memfd_create("g", 0), efd = eventfd(0, 0), sv[2];
+    struct vfio_user_dma_map m = {.argsz = 32, .flags = 3, .address = IOVA,
+                                  .size = 4096};
+    struct vfio_irq_set s = {.argsz = 20, .index = VFIO_PCI_MSIX_IRQ_INDEX,
+                             .flags = VFIO_IRQ_SET_DATA_EVENTFD |
+                                      VFIO_IRQ_SET_ACTION_TRIGGER,
+                             .count = 1};
+
+    assert_int_equal(ftruncate(mfd, 4096), 0);
+    version(f);
+    assert_int_equal(call(f, VFIO_USER_DMA_MAP, &m, 32, &mfd, 1), 0);
+    assert_int_equal(call(f, VFIO_USER_DEVICE_SET_IRQS, &s, 20, &efd, 1), 0);
+    vfio_user_conn_free(f->c);
+    assert_int_equal(vfio_srv_handle_ready(f->srv), -ENOTCONN);
+    assert_int_equal(f->unmaps, 1);
+    assert_null(vfio_srv_dma_translate(f->srv, IOVA, 1, false));
+    assert_false(vfio_srv_irq_has_fd(f->srv, VFIO_PCI_MSIX_IRQ_INDEX, 0));
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    assert_int_equal(vfio_srv_attach(f->srv, sv[1]), 0);
+    assert_int_equal(vfio_user_conn_new(sv[0], &f->c), 0);
+    version(f);
+    close(mfd);
+    close(efd);
+}
+
+static void test_garbage(void **state)
+{
+    struct fx *f = *state;
+    uint8_t junk[64];
+    int fd = vfio_user_conn_fd(f->c, VFIO_USER_CHAN_MAIN);
+
+    version(f);
+    assert_int_equal(call(f, 77, NULL, 0, NULL, 0), -ENOTSUP);
+    memset(junk, 0xff, sizeof(junk)); /* msg_size 0xffffffff */
+    assert_int_equal(write(fd, junk, sizeof(junk)), 64);
+    assert_int_equal(vfio_srv_handle_ready(f->srv), -ENOTCONN);
+    assert_false(vfio_srv_connected(f->srv));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_version_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_version_bad_json, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_region_info, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_io_fds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_set_irqs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_region_rw, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dma_and_logging, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_migration, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_disconnect, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
