@@ -6,11 +6,11 @@
 #   save:    minivmm: the "snapshot" API call (pause, save, resume);
 #            QEMU: "migrate" until query-migrate says completed
 #   restore: process start until the guest runs again (minivmm: the API
-#            reports "running"; QEMU: "cont" after the incoming migration
-#            completed, until query-status says running)
+#            reports "running"; QEMU: query-status says "running")
+# Both write their files to the same directory ($TMPDIR or /tmp).
 : "${BUILD:=build}"
 : "${RUNS:=3}"
-dir=$(mktemp -d /tmp/bench_snapshot.XXXXXX) || exit 1
+dir=$(mktemp -d "${TMPDIR:-/tmp}/bench_snapshot.XXXXXX") || exit 1
 pid=
 trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$dir"' EXIT
 elf=$BUILD/guest/payload.elf
@@ -19,14 +19,14 @@ args="test=counter fill_mb=480 tick_ms=200"
 now_ms() { date +%s%3N; }
 wait_for() { # FILE REGEX SECONDS
     i=0
-    while ! tr -d '\r' <"$1" 2>/dev/null | grep -q "$2"; do
+    while ! { tr -d '\r' <"$1"; } 2>/dev/null | grep -q "$2"; do
         i=$((i + 1)); [ "$i" -gt $(($3 * 100)) ] && return 1; sleep 0.01
     done
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 mv_save() {
-    rm -f "$dir/m.snap" "$dir/api"
+    rm -f "$dir/m.snap" "$dir/api" "$dir/m.out"
     "$BUILD/minivmm" --kernel "$elf" --memory 512M --cmdline "$args" \
         --serial "file:$dir/m.out" --api-socket "$dir/api" 2>/dev/null &
     pid=$!
@@ -77,12 +77,8 @@ for c in sys.argv[2:]:
         cmd("migrate", uri="exec:cat > " + sys.argv[1] + ".snap")
         while cmd("query-migrate")["return"].get("status") != "completed":
             time.sleep(0.002)
-    elif c == "wait-incoming":
-        while cmd("query-status")["return"]["status"] != "paused" or \
-              cmd("query-migrate")["return"].get("status") != "completed":
-            time.sleep(0.002)
-    elif c == "cont":
-        cmd("cont")
+    elif c == "wait-running":
+        # -incoming without -S: QEMU starts the guest once loaded.
         while cmd("query-status")["return"]["status"] != "running":
             time.sleep(0.001)
     else:
@@ -95,7 +91,7 @@ QEMU_ARGS="-M q35 -accel tcg -cpu max -m 512M -nographic -no-reboot \
     -device isa-debug-exit,iobase=0xf4 -kernel $elf"
 
 q_save() {
-    rm -f "$dir/q.sock" "$dir/q.sock.snap"
+    rm -f "$dir/q.sock" "$dir/q.sock.snap" "$dir/q.out"
     qemu-system-x86_64 $QEMU_ARGS -append "$args ecam=0xb0000000" \
         -serial "file:$dir/q.out" -monitor none \
         -qmp "unix:$dir/q.sock,server=on,wait=off" >/dev/null 2>&1 &
@@ -114,7 +110,7 @@ q_restore() {
         -qmp "unix:$dir/q2.sock,server=on,wait=off" \
         -incoming "exec:cat $dir/q.sock.snap" >/dev/null 2>&1 &
     pid=$!
-    qmp "$dir/q2.sock" wait-incoming cont >/dev/null
+    qmp "$dir/q2.sock" wait-running >/dev/null
     echo $(($(now_ms) - t0))
     qmp "$dir/q2.sock" quit >/dev/null
     wait "$pid"; pid=

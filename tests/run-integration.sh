@@ -23,5 +23,5 @@ for t in tests/integration/"$kind"_*.sh; do
     *)  fail=$((fail + 1)); echo "FAIL $t (exit $rc, ${secs}s)" ;;
     esac
 done
-echo "$kind: $pass passed, $fail failed, $skip skipped"
+echo "$kind tests: $pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]

@@ -268,7 +268,7 @@ int srv_cmd_set_irqs(struct vfio_srv *s, struct vfio_user_msg *m)
     q = &s->irqs[st.index];
     data = st.flags & VFIO_IRQ_SET_DATA_TYPE_MASK;
     action = st.flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
-    if (st.count == 0 && data == VFIO_IRQ_SET_DATA_NONE &&
+    if (st.count == 0 && st.start == 0 && data == VFIO_IRQ_SET_DATA_NONE &&
         action == VFIO_IRQ_SET_ACTION_TRIGGER) {
         st.count = q->count; /* spec: disable every interrupt of @index */
         data = VFIO_IRQ_SET_DATA_EVENTFD;

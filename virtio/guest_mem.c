@@ -148,15 +148,25 @@ void virtio_flat_mem_init(struct virtio_flat_mem *fm, void *base,
 
 /* --- VMM guest RAM ---------------------------------------------------- */
 
+/* Device writes are logged for migration (memory.h, vmm/dirty.h). */
 static void *gm_translate(void *opaque, uint64_t gpa, uint64_t len,
                           bool write)
 {
-    (void)write;
-    return guest_memory_hva(opaque, gpa, len);
+    void *p = guest_memory_hva(opaque, gpa, len);
+
+    if (p && write)
+        guest_memory_mark_dirty(opaque, gpa, len);
+    return p;
+}
+
+static void gm_mark_dirty(void *opaque, uint64_t gpa, uint64_t len)
+{
+    guest_memory_mark_dirty(opaque, gpa, len);
 }
 
 static const struct virtio_mem_ops gm_ops = {
     .translate = gm_translate,
+    .mark_dirty = gm_mark_dirty,
 };
 
 void virtio_mem_from_guest_memory(const struct guest_memory *gm,

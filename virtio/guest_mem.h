@@ -81,8 +81,10 @@ void virtio_flat_mem_init(struct virtio_flat_mem *fm, void *base,
                           uint64_t gpa, uint64_t size, bool shared,
                           struct virtio_mem *out);
 
-/* Adapter over the VMM's guest RAM (vmm/memory.h): translate only, no
- * dirty logging of device writes yet (KVM logs vCPU writes only). */
+/* Adapter over the VMM's guest RAM (vmm/memory.h): translate and
+ * mark_dirty; device writes (translate with @write, mark_dirty) are
+ * recorded in the migration dirty bitmap while it is on (KVM logs vCPU
+ * writes only). */
 void virtio_mem_from_guest_memory(const struct guest_memory *gm,
                                   struct virtio_mem *out);
 

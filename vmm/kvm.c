@@ -251,3 +251,33 @@ int kvm_vm_ioctl(const struct kvm *kvm, unsigned long req, void *arg)
 {
     return xioctl(kvm->vm_fd, req, arg);
 }
+
+int kvm_enable_manual_dirty_log(const struct kvm *kvm)
+{
+    struct kvm_enable_cap cap = {
+        .cap = KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
+        .args = { KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE },
+    };
+
+    if (kvm_check_cap(kvm, KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2) <= 0)
+        return -EINVAL;
+    return xioctl(kvm->vm_fd, KVM_ENABLE_CAP, &cap);
+}
+
+int kvm_get_dirty_log(const struct kvm *kvm, uint32_t slot, void *bitmap)
+{
+    struct kvm_dirty_log d = { .slot = slot, .dirty_bitmap = bitmap };
+
+    return xioctl(kvm->vm_fd, KVM_GET_DIRTY_LOG, &d);
+}
+
+int kvm_clear_dirty_log(const struct kvm *kvm, uint32_t slot, uint64_t first,
+                        uint32_t num, void *bitmap)
+{
+    struct kvm_clear_dirty_log c = {
+        .slot = slot, .first_page = first, .num_pages = num,
+        .dirty_bitmap = bitmap,
+    };
+
+    return xioctl(kvm->vm_fd, KVM_CLEAR_DIRTY_LOG, &c);
+}

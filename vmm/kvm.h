@@ -65,6 +65,19 @@ int kvm_create_vcpu(const struct kvm *kvm, int id, int *fd,
                     struct kvm_run **run);
 void kvm_destroy_vcpu(const struct kvm *kvm, int fd, struct kvm_run *run);
 
+/* Dirty logging (migration, vmm/dirty.c). Slots must have been set with
+ * KVM_MEM_LOG_DIRTY_PAGES. kvm_enable_manual_dirty_log: KVM_ENABLE_CAP
+ * KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 (GET no longer write-protects; CLEAR
+ * does), -EINVAL/-ENOTTY when the host lacks it. kvm_get_dirty_log:
+ * KVM_GET_DIRTY_LOG of @slot into @bitmap (one bit per 4 KiB page of the
+ * slot, rounded up to 64 bits). kvm_clear_dirty_log: KVM_CLEAR_DIRTY_LOG
+ * of the set bits of @bitmap for pages [@first, @first + @num) of @slot
+ * (@first multiple of 64). */
+int kvm_enable_manual_dirty_log(const struct kvm *kvm);
+int kvm_get_dirty_log(const struct kvm *kvm, uint32_t slot, void *bitmap);
+int kvm_clear_dirty_log(const struct kvm *kvm, uint32_t slot, uint64_t first,
+                        uint32_t num, void *bitmap);
+
 /* Any vCPU ioctl (KVM_RUN, KVM_GET_REGS, ...): result or -errno. */
 int kvm_vcpu_ioctl(int vcpu_fd, unsigned long req, void *arg);
 

@@ -109,3 +109,26 @@ uint64_t guest_memory_low_size(const struct guest_memory *mem)
 {
     return mem->nregions ? mem->regions[0].size : 0;
 }
+
+void guest_memory_mark_dirty(const struct guest_memory *mem, uint64_t gpa,
+                             uint64_t len)
+{
+    uint64_t *bits = __atomic_load_n(&mem->dirty, __ATOMIC_ACQUIRE);
+
+    if (!bits || !len)
+        return;
+    for (unsigned int i = 0; i < mem->nregions; i++) {
+        const struct guest_region *r = &mem->regions[i];
+        uint64_t s, e, first, last;
+
+        if (gpa >= r->gpa + r->size || gpa + len <= r->gpa)
+            continue;
+        s = gpa > r->gpa ? gpa : r->gpa;
+        e = gpa + len < r->gpa + r->size ? gpa + len : r->gpa + r->size;
+        first = (r->fd_offset + s - r->gpa) >> 12;
+        last = (r->fd_offset + e - 1 - r->gpa) >> 12;
+        for (uint64_t p = first; p <= last; p++)
+            __atomic_fetch_or(&bits[p / 64], 1ULL << (p % 64),
+                              __ATOMIC_RELAXED);
+    }
+}

@@ -27,6 +27,11 @@ struct guest_memory {
     uint8_t *base;          /* mapping of the whole memfd */
     unsigned int nregions;
     struct guest_region regions[GUEST_MEM_MAX_REGIONS];
+    /* While migrating: pages written by the VMM itself (virtio devices),
+     * which KVM's dirty log does not see. One bit per 4 KiB page of the
+     * memfd (bit fd_offset / 4096), set atomically by
+     * guest_memory_mark_dirty(); NULL when not logging (vmm/dirty.h). */
+    uint64_t *dirty;
 };
 
 /* Create @ram_size bytes of guest RAM (multiple of 4 KiB, > 0): a memfd,
@@ -46,6 +51,11 @@ int guest_memory_read(const struct guest_memory *mem, uint64_t gpa,
                       void *buf, uint64_t len);
 int guest_memory_write(const struct guest_memory *mem, uint64_t gpa,
                        const void *buf, uint64_t len);
+
+/* Record a VMM-side write of [@gpa, @gpa + @len) in @mem->dirty if dirty
+ * logging is on (any thread; parts outside RAM are ignored). */
+void guest_memory_mark_dirty(const struct guest_memory *mem, uint64_t gpa,
+                             uint64_t len);
 
 /* RAM size below 4 GiB (bytes), i.e. the end of the first region. */
 uint64_t guest_memory_low_size(const struct guest_memory *mem);

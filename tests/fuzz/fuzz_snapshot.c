@@ -1,7 +1,8 @@
 /* libFuzzer target: the snapshot loader, i.e. everything a corrupt or
  * hostile snapshot file reaches before a VM exists.
  *
- * FUZZ_SRCS: vmm/snapshot_fmt.c vmm/snapshot_read.c vmm/memory.c vmm/state.c vmm/api_parse.c
+ * FUZZ_SRCS: vmm/snapshot_fmt.c vmm/snapshot_read.c vmm/memory.c
+ * FUZZ_SRCS: vmm/state.c vmm/api_parse.c
  * FUZZ_PKGS: libxxhash json-c
  * FUZZ_LIBS: -lfdt
  *

@@ -329,6 +329,8 @@ static void test_set_irqs(void **state)
              NULL, 0, NULL, -EINVAL);
     set_irqs(f, VFIO_IRQ_SET_DATA_BOOL | TRIG, 0, 4, bools, 2, NULL,
              -EINVAL);
+    set_irqs(f, VFIO_IRQ_SET_DATA_NONE | TRIG, 2, 0, NULL, 0, NULL, 0);
+    assert_true(vfio_srv_irq_has_fd(f->srv, VFIO_PCI_MSIX_IRQ_INDEX, 1));
     set_irqs(f, VFIO_IRQ_SET_DATA_NONE | TRIG, 0, 0, NULL, 0, NULL, 0);
     assert_false(vfio_srv_irq_has_fd(f->srv, VFIO_PCI_MSIX_IRQ_INDEX, 1));
     close(efd[0]);

@@ -72,7 +72,8 @@ static struct json_object *build_request(int argc, char **argv)
         const char *v = argv[3];
 
         /* The VMM may run elsewhere: send an absolute path. */
-        if (!strcmp(arg_key, "file") && v[0] != '/' && getcwd(abs, sizeof(abs)) &&
+        if (!strcmp(arg_key, "file") && v[0] != '/' &&
+            getcwd(abs, sizeof(abs)) &&
             strlen(abs) + strlen(v) + 2 < sizeof(abs)) {
             strcat(abs, "/");
             strcat(abs, v);

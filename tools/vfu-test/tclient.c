@@ -96,7 +96,7 @@ bool tc_poll_serve(struct tc *t, int ms)
 static int dial(const char *path, struct vfio_user_conn **c)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    int fd, r;
+    int fd, r, i;
 
     if (strlen(path) >= sizeof(sa.sun_path))
         return -ENAMETOOLONG;
@@ -104,10 +104,14 @@ static int dial(const char *path, struct vfio_user_conn **c)
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -errno;
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+    /* The socket file appears at bind(), a moment before listen(). */
+    for (i = 0; connect(fd, (struct sockaddr *)&sa, sizeof(sa)); i++) {
         r = -errno;
-        close(fd);
-        return r;
+        if (r != -ECONNREFUSED || i == 100) {
+            close(fd);
+            return r;
+        }
+        usleep(10000);
     }
     r = vfio_user_conn_new(fd, c);
     if (r)

@@ -1,0 +1,275 @@
+/* The migration thread: connect, pre-copy RAM under dirty logging until
+ * the rest fits the downtime target, have the event loop stop the guest,
+ * send the rest and the state, and settle with the destination (see
+ * migration.h). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vmm/dirty.h"
+#include "vmm/memory.h"
+#include "vmm/migration_fmt.h"
+#include "vmm/migration_priv.h"
+#include "vmm/migration_send.h"
+
+#define CONNECT_WAIT_MS 3000
+#define MAX_ITERATIONS 30
+#define PG 4096ULL
+#define MIN_BW (16ULL << 20)   /* bytes/s assumed before anything is sent */
+
+struct run {
+    struct migration *m;
+    struct mig_tx tx;
+    uint64_t *bits;         /* pages to send next, memfd numbering */
+    uint64_t npages;
+    uint64_t t_start, t_sync, t_stop;
+};
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Record the first error (later ones are consequences). */
+static void set_error(struct migration *m, const char *fmt, ...)
+{
+    va_list ap;
+
+    pthread_mutex_lock(&m->lock);
+    if (!m->error[0]) {
+        va_start(ap, fmt);
+        vsnprintf(m->error, sizeof(m->error), fmt, ap);
+        va_end(ap);
+    }
+    pthread_mutex_unlock(&m->lock);
+}
+
+static bool cancelled(struct migration *m)
+{
+    return __atomic_load_n(&m->cancel, __ATOMIC_ACQUIRE);
+}
+
+/* Move to the next phase unless cancelled. */
+static int step(struct migration *m, enum mig_event ev)
+{
+    int r;
+
+    pthread_mutex_lock(&m->lock);
+    r = cancelled(m) ? -ECANCELED : mig_apply_locked(m, ev);
+    pthread_mutex_unlock(&m->lock);
+    mig_kick_loop(m);
+    return r;
+}
+
+static int io_fail(struct run *rn, const char *what, int r)
+{
+    if (!cancelled(rn->m))
+        set_error(rn->m, "%s: %s", what, r == -EPIPE ?
+                  "connection closed by the destination" : strerror(-r));
+    return r;
+}
+
+/* Pass statistics after @bytes in @us microseconds. */
+static void account_pass(struct run *rn, uint64_t bytes, uint64_t us)
+{
+    struct mig_stats *s = &rn->m->st;
+
+    pthread_mutex_lock(&rn->m->lock);
+    s->iterations++;
+    s->bytes = rn->tx.bytes;
+    if (bytes >= (1u << 20) && us > 0)
+        s->bandwidth = bytes * 1000000 / us;
+    else if (!s->bandwidth)
+        s->bandwidth = MIN_BW;
+    s->total_ms = (now_us() - rn->t_start) / 1000;
+    pthread_mutex_unlock(&rn->m->lock);
+}
+
+/* Sync the dirty log; whether what is left fits the downtime target. */
+static int sync_and_decide(struct run *rn, bool *converged)
+{
+    struct migration *m = rn->m;
+    struct mig_stats *s = &m->st;
+    uint64_t n, t = now_us(), dirty;
+    int r = dirty_log_sync(m->dirty, rn->bits, &n);
+
+    if (r < 0) {
+        set_error(m, "reading the dirty log: %s", strerror(-r));
+        return r;
+    }
+    dirty = dirty_bits_count(rn->bits, rn->npages) * PG;
+    pthread_mutex_lock(&m->lock);
+    s->remaining = dirty;
+    s->dirty_rate = t > rn->t_sync ? dirty * 1000000 / (t - rn->t_sync) : 0;
+    s->expected_downtime_ms = dirty * 1000 / s->bandwidth;
+    *converged = s->expected_downtime_ms < m->env.downtime_ms ||
+                 s->iterations >= MAX_ITERATIONS;
+    m->progress_pending = true;
+    pthread_mutex_unlock(&m->lock);
+    rn->t_sync = t;
+    mig_kick_loop(m);
+    return 0;
+}
+
+static int send_dirty(struct run *rn)
+{
+    uint64_t t = now_us(), b = rn->tx.bytes, sent;
+    int r = mig_tx_ram_dirty(&rn->tx, rn->bits, &sent);
+
+    if (r < 0)
+        return io_fail(rn, "sending dirty pages", r);
+    memset(rn->bits, 0, dirty_words(rn->npages) * 8);
+    account_pass(rn, rn->tx.bytes - b, now_us() - t);
+    return 0;
+}
+
+/* RAM pass 1, then dirty passes until converged. */
+static int precopy(struct run *rn)
+{
+    uint64_t t = now_us();
+    bool converged = false;
+    int r = mig_tx_ram_all(&rn->tx);
+
+    if (r < 0)
+        return io_fail(rn, "sending guest RAM", r);
+    account_pass(rn, rn->tx.bytes, now_us() - t);
+    for (;;) {
+        if (cancelled(rn->m))
+            return -ECANCELED;
+        r = sync_and_decide(rn, &converged);
+        if (r < 0 || converged)
+            return r;
+        r = send_dirty(rn);
+        if (r < 0)
+            return r;
+    }
+}
+
+/* Guest stopped: the last pages, the state, END; then the reply. */
+static int complete(struct run *rn, const void *fdt, size_t len)
+{
+    struct migration *m = rn->m;
+    uint8_t reply[MIG_REPLY_SIZE];
+    uint32_t status;
+    char why[MIG_REPLY_SIZE];
+    uint64_t n, sent;
+    int r = dirty_log_sync(m->dirty, rn->bits, &n);
+
+    if (r < 0) {
+        set_error(m, "reading the dirty log: %s", strerror(-r));
+        return r;
+    }
+    r = mig_tx_ram_dirty(&rn->tx, rn->bits, &sent);
+    if (r == 0)
+        r = mig_tx_state_end(&rn->tx, fdt, len);
+    if (r < 0)
+        return io_fail(rn, "sending the final pages and state", r);
+    account_pass(rn, 0, 0);
+    r = mig_recv(rn->tx.fd, reply, sizeof(reply));
+    if (r < 0)
+        return io_fail(rn, "waiting for the destination", r);
+    if (mig_reply_decode(reply, &status, why, sizeof(why)) < 0) {
+        set_error(m, "the destination's reply is not understood");
+        return -EPROTO;
+    }
+    if (status) {
+        set_error(m, "the destination failed: %s", why);
+        return -(int)status;
+    }
+    if (cancelled(m))
+        return -ECANCELED;
+    r = mig_send(rn->tx.fd, MIG_GO, MIG_GO_SIZE);
+    if (r < 0)
+        return io_fail(rn, "telling the destination to go", r);
+    return step(m, MIG_E_ACKED);
+}
+
+/* Have the loop stop the guest, then complete. */
+static int stop_and_complete(struct run *rn)
+{
+    struct migration *m = rn->m;
+    void *fdt;
+    size_t len;
+    int r = step(m, MIG_E_CONVERGED);
+
+    rn->t_stop = now_us();
+    if (r == 0)
+        r = mig_ask_loop(m, MIG_REQ_STOP, false);
+    pthread_mutex_lock(&m->lock);
+    fdt = m->fdt;
+    len = m->fdt_len;
+    m->fdt = NULL;
+    pthread_mutex_unlock(&m->lock);
+    if (r == 0)
+        r = step(m, MIG_E_STOPPED);
+    if (r == 0)
+        r = complete(rn, fdt, len);
+    free(fdt);
+    pthread_mutex_lock(&m->lock);
+    m->st.downtime_us = now_us() - rn->t_stop;
+    m->st.total_ms = (now_us() - rn->t_start) / 1000;
+    pthread_mutex_unlock(&m->lock);
+    return r;
+}
+
+/* Connect and send the stream header with dirty logging on. */
+static int setup(struct run *rn)
+{
+    struct migration *m = rn->m;
+    char err[256];
+    int fd, r = mig_connect(&m->u, CONNECT_WAIT_MS, &fd, err, sizeof(err));
+
+    if (r < 0) {
+        set_error(m, "%s", err);
+        return r;
+    }
+    pthread_mutex_lock(&m->lock);
+    m->fd = fd;
+    pthread_mutex_unlock(&m->lock);
+    r = step(m, MIG_E_CONNECTED);
+    if (r == 0 && (r = mig_tx_init(&rn->tx, fd, m->env.mem)) < 0)
+        set_error(m, "out of memory");
+    if (r == 0 && (r = dirty_log_start(m->dirty)) < 0)
+        set_error(m, "starting dirty logging: %s", strerror(-r));
+    if (r == 0 && (r = mig_tx_header(&rn->tx)) < 0)
+        io_fail(rn, "sending the stream header", r);
+    return r;
+}
+
+void *mig_thread_main(void *arg)
+{
+    struct run rn = { .m = arg, .t_start = now_us() };
+    struct migration *m = rn.m;
+    int r;
+
+    rn.t_sync = rn.t_start;
+    rn.npages = dirty_log_pages(m->dirty);
+    rn.bits = calloc(dirty_words(rn.npages) + 1, 8);
+    r = rn.bits ? setup(&rn) : -ENOMEM;
+    if (r == 0)
+        r = precopy(&rn);
+    if (r == 0)
+        r = stop_and_complete(&rn);
+    dirty_log_stop(m->dirty);
+    mig_tx_fini(&rn.tx);
+    free(rn.bits);
+    pthread_mutex_lock(&m->lock);
+    if (r < 0 && cancelled(m))
+        snprintf(m->error, sizeof(m->error), "cancelled");
+    if (r < 0)
+        mig_apply_locked(m, cancelled(m) ? MIG_E_CANCELLED : MIG_E_ERROR);
+    if (m->fd >= 0)
+        close(m->fd);
+    m->fd = -1;
+    m->st.total_ms = (now_us() - rn.t_start) / 1000;
+    pthread_mutex_unlock(&m->lock);
+    mig_ask_loop(m, MIG_REQ_END, r == 0);
+    return NULL;
+}

@@ -1,0 +1,45 @@
+/* The sending side of the migration stream (migration_fmt.h): guest RAM
+ * in windows of MIG_WINDOW_PAGES pages, each a RAM or RAM_DIRTY section
+ * whose pages are first copied into a staging buffer (the guest may write
+ * them meanwhile: the checksum must cover exactly the bytes sent; a page
+ * written after its copy is dirty again and goes in a later pass). Called
+ * from the migration thread only. All functions return 0 or -errno. */
+#ifndef MINIVMM_MIGRATION_SEND_H
+#define MINIVMM_MIGRATION_SEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct guest_memory;
+
+#define MIG_WINDOW_PAGES 1024u      /* 4 MiB of guest RAM per section */
+
+struct mig_tx {
+    int fd;
+    const struct guest_memory *mem;
+    uint32_t index;         /* next section index */
+    uint64_t pages;         /* present pages sent so far */
+    uint64_t bytes;         /* stream bytes sent so far */
+    uint64_t zero_pages;    /* first pass: pages elided */
+    uint8_t *stage;         /* MIG_WINDOW_PAGES pages */
+    void *xxh;              /* XXH3_state_t */
+};
+
+int mig_tx_init(struct mig_tx *tx, int fd, const struct guest_memory *mem);
+void mig_tx_fini(struct mig_tx *tx);
+
+/* The stream header (flag MIG_F_STREAM, RAM size). */
+int mig_tx_header(struct mig_tx *tx);
+/* First pass: every non-zero page of RAM as RAM sections. */
+int mig_tx_ram_all(struct mig_tx *tx);
+/* A dirty pass: the pages set in @bits (memfd page numbers, vmm/dirty.h),
+ * as RAM_DIRTY sections; *@sent = pages sent. */
+int mig_tx_ram_dirty(struct mig_tx *tx, const uint64_t *bits,
+                     uint64_t *sent);
+/* One DEVICE section (@id, @len bytes of data). */
+int mig_tx_device(struct mig_tx *tx, const char *id, const void *data,
+                  size_t len);
+/* The STATE section, then END. */
+int mig_tx_state_end(struct mig_tx *tx, const void *fdt, size_t len);
+
+#endif
