@@ -304,7 +304,7 @@ static int load_section(int fd, const struct ram_sec *rs, uint8_t *hva,
 {
     uint64_t off = rs->off + rs->fixed_len;
     uint32_t i = 0;
-    int cnt = 0;
+    unsigned int cnt = 0; /* iovecs pending, at most IOV_MAX */
 
     XXH3_64bits_reset_withSeed(st, rs->s.index);
     XXH3_64bits_update(st, rs->fixed, rs->fixed_len);
@@ -323,12 +323,12 @@ static int load_section(int fd, const struct ram_sec *rs, uint8_t *hva,
             size_t want = 0;
             ssize_t got;
 
-            for (int k = 0; k < cnt; k++)
+            for (unsigned int k = 0; k < cnt; k++)
                 want += iov[k].iov_len;
-            got = preadv(fd, iov, cnt, (off_t)off);
+            got = preadv(fd, iov, (int)cnt, (off_t)off);
             if (got < 0 || (size_t)got != want)
                 return got < 0 ? -errno : -EIO;
-            for (int k = 0; k < cnt; k++)
+            for (unsigned int k = 0; k < cnt; k++)
                 XXH3_64bits_update(st, iov[k].iov_base, iov[k].iov_len);
             off += want;
             cnt = 0;
