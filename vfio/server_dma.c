@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define PGSZ     ((uint64_t)VFIO_SRV_LOG_PGSIZE)
@@ -97,6 +98,7 @@ static bool dma_overlaps(const struct vfio_srv *s, uint64_t iova,
 static int dma_mmap(struct srv_dma *d, int fd, uint64_t offset)
 {
     uint64_t skew = offset & (uint64_t)(sysconf(_SC_PAGESIZE) - 1);
+    struct stat st;
     int prot = 0;
 
     if (d->prot & VFIO_USER_F_DMA_REGION_READ)
@@ -104,6 +106,13 @@ static int dma_mmap(struct srv_dma *d, int fd, uint64_t offset)
     if (d->prot & VFIO_USER_F_DMA_REGION_WRITE)
         prot |= PROT_WRITE;
     if (d->size > SIZE_MAX - skew)
+        return -EINVAL;
+    /* Pages past the end of a file fault with SIGBUS on access: refuse a
+     * window the file does not cover (a client shrinking the file later
+     * can still do that; see the report). */
+    if (fstat(fd, &st))
+        return -errno;
+    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size < offset + d->size)
         return -EINVAL;
     d->map_len = d->size + skew;
     d->map = mmap(NULL, d->map_len, prot, MAP_SHARED, fd,

@@ -75,6 +75,15 @@ void api_event(struct api *a, const char *event, const char *key,
     json_object_put(o);
 }
 
+void api_event_obj(struct api *a, struct json_object *ev)
+{
+    if (!a)
+        return;
+    for (unsigned int i = 0; i < API_MAX_CLIENTS; i++)
+        if (a->clients[i])
+            send_obj(a, i, ev);
+}
+
 static int cmd_status(struct api *a, const struct api_request *req,
                       struct json_object *reply, char *err, size_t errlen)
 {
@@ -121,12 +130,40 @@ static int cmd_quit(struct api *a, const struct api_request *req,
     return 0; /* the stop is requested after the reply went out */
 }
 
-static int cmd_reserved(struct api *a, const struct api_request *req,
-                        struct json_object *reply, char *err, size_t errlen)
+static int not_implemented(const struct api_request *req, char *err,
+                           size_t errlen)
 {
-    (void)a, (void)reply;
     snprintf(err, errlen, "%s: not implemented", api_cmd_name(req->cmd));
     return -ENOSYS;
+}
+
+static int cmd_migrate(struct api *a, const struct api_request *req,
+                       struct json_object *reply, char *err, size_t errlen)
+{
+    (void)reply;
+    if (!a->ops->migrate)
+        return not_implemented(req, err, errlen);
+    return a->ops->migrate(a->opaque, req->uri, err, errlen);
+}
+
+static int cmd_migrate_status(struct api *a, const struct api_request *req,
+                              struct json_object *reply, char *err,
+                              size_t errlen)
+{
+    if (!a->ops->migrate_status)
+        return not_implemented(req, err, errlen);
+    a->ops->migrate_status(a->opaque, reply);
+    return 0;
+}
+
+static int cmd_migrate_cancel(struct api *a, const struct api_request *req,
+                              struct json_object *reply, char *err,
+                              size_t errlen)
+{
+    (void)reply;
+    if (!a->ops->migrate_cancel)
+        return not_implemented(req, err, errlen);
+    return a->ops->migrate_cancel(a->opaque, err, errlen);
 }
 
 typedef int (*api_cmd_fn)(struct api *a, const struct api_request *req,
@@ -139,9 +176,9 @@ static const api_cmd_fn handlers[API_CMD_COUNT] = {
     [API_CMD_RESUME] = cmd_resume,
     [API_CMD_SNAPSHOT] = cmd_snapshot,
     [API_CMD_QUIT] = cmd_quit,
-    [API_CMD_MIGRATE] = cmd_reserved,
-    [API_CMD_MIGRATE_STATUS] = cmd_reserved,
-    [API_CMD_MIGRATE_CANCEL] = cmd_reserved,
+    [API_CMD_MIGRATE] = cmd_migrate,
+    [API_CMD_MIGRATE_STATUS] = cmd_migrate_status,
+    [API_CMD_MIGRATE_CANCEL] = cmd_migrate_cancel,
 };
 
 /* Parse, run, reply: the one place a request's outcome is reported. */

@@ -18,6 +18,7 @@
 
 struct api;
 struct evloop;
+struct json_object;
 
 enum api_cmd {
     API_CMD_STATUS,
@@ -25,9 +26,9 @@ enum api_cmd {
     API_CMD_RESUME,
     API_CMD_SNAPSHOT,
     API_CMD_QUIT,
-    API_CMD_MIGRATE,            /* reserved: "not implemented" */
-    API_CMD_MIGRATE_STATUS,     /* reserved */
-    API_CMD_MIGRATE_CANCEL,     /* reserved */
+    API_CMD_MIGRATE,            /* vmm/migration.h */
+    API_CMD_MIGRATE_STATUS,
+    API_CMD_MIGRATE_CANCEL,
     API_CMD_COUNT,
 };
 
@@ -63,6 +64,11 @@ struct api_ops {
     int (*snapshot)(void *opaque, const char *path, char *err,
                     size_t errlen);
     void (*quit)(void *opaque);
+    /* Outgoing live migration (NULL: "not implemented"): start to @uri,
+     * add the status fields to @reply, cancel. */
+    int (*migrate)(void *opaque, const char *uri, char *err, size_t errlen);
+    void (*migrate_status)(void *opaque, struct json_object *reply);
+    int (*migrate_cancel)(void *opaque, char *err, size_t errlen);
 };
 
 /* Listen on @path (an existing socket file is replaced, anything else
@@ -75,5 +81,8 @@ void api_destroy(struct api *a);
 /* Send {"event":@event,@key:@value} to every client. */
 void api_event(struct api *a, const char *event, const char *key,
                const char *value);
+/* Send the event object @ev (with its "event" member; reference
+ * borrowed) to every client. */
+void api_event_obj(struct api *a, struct json_object *ev);
 
 #endif

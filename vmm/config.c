@@ -14,6 +14,7 @@ enum {
     OPT_SERIAL, OPT_CPU_FEATURES, OPT_HELP, OPT_VERSION,
     OPT_DISK, OPT_NET, OPT_CONSOLE, OPT_RNG,
     OPT_RESTORE, OPT_API_SOCKET, OPT_VFIO_USER,
+    OPT_INCOMING, OPT_MIGRATE_DOWNTIME,
 };
 
 static const struct option options[] = {
@@ -31,6 +32,8 @@ static const struct option options[] = {
     { "restore", required_argument, NULL, OPT_RESTORE },
     { "api-socket", required_argument, NULL, OPT_API_SOCKET },
     { "vfio-user", required_argument, NULL, OPT_VFIO_USER },
+    { "incoming", required_argument, NULL, OPT_INCOMING },
+    { "migrate-downtime-ms", required_argument, NULL, OPT_MIGRATE_DOWNTIME },
     { "help", no_argument, NULL, OPT_HELP },
     { "version", no_argument, NULL, OPT_VERSION },
     { NULL, 0, NULL, 0 },
@@ -63,6 +66,12 @@ void config_usage(FILE *out)
 "  --restore FILE       resume the VM saved in snapshot FILE (no --kernel;\n"
 "                       vCPUs and memory come from the file, devices from\n"
 "                       this command line)\n"
+"  --incoming unix:PATH|tcp:HOST:PORT\n"
+"                       receive a live migration there, then run it (no\n"
+"                       --kernel; devices from this command line)\n"
+"  --migrate-downtime-ms N\n"
+"                       downtime target of outgoing migrations (default\n"
+"                       20)\n"
 "  --api-socket PATH    JSON control API on UNIX socket PATH (docs/api.md)\n"
 "  --vfio-user socket=PATH[,id=NAME][,dma=fd|message][,reconnect=SECONDS]\n"
 "                       PCI device served by the vfio-user server at PATH\n"
@@ -166,6 +175,24 @@ static int parse_memory(const char *s, struct vm_config *cfg, char *err,
     return 0;
 }
 
+static int parse_downtime(const char *s, struct vm_config *cfg, char *err,
+                          size_t errlen)
+{
+    char *end;
+    unsigned long v;
+
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (errno || *end || !isdigit((unsigned char)*s) || v == 0 ||
+        v > 60000) {
+        snprintf(err, errlen, "--migrate-downtime-ms '%s': need a number "
+                 "from 1 to 60000", s);
+        return -EINVAL;
+    }
+    cfg->migrate_downtime_ms = (unsigned int)v;
+    return 0;
+}
+
 static int parse_one(int opt, const char *arg, struct vm_config *cfg,
                      char *err, size_t errlen)
 {
@@ -202,6 +229,11 @@ static int parse_one(int opt, const char *arg, struct vm_config *cfg,
     case OPT_RESTORE:
         cfg->restore = arg;
         return 0;
+    case OPT_INCOMING:
+        cfg->incoming = arg;
+        return 0;
+    case OPT_MIGRATE_DOWNTIME:
+        return parse_downtime(arg, cfg, err, errlen);
     case OPT_API_SOCKET:
         cfg->api_socket = arg;
         return 0;
@@ -253,8 +285,13 @@ int config_parse(int argc, char **argv, struct vm_config *cfg, char *err,
                  "the snapshot holds the guest");
         return -EINVAL;
     }
-    if (!cfg->kernel && !cfg->restore && !cfg->show_help &&
-        !cfg->show_version) {
+    if (cfg->incoming && (cfg->kernel || cfg->initrd || cfg->restore)) {
+        snprintf(err, errlen, "--incoming takes no --kernel, --initrd or "
+                 "--restore: the source sends the guest");
+        return -EINVAL;
+    }
+    if (!cfg->kernel && !cfg->restore && !cfg->incoming &&
+        !cfg->show_help && !cfg->show_version) {
         snprintf(err, errlen, "no --kernel given (see --help)");
         return -EINVAL;
     }

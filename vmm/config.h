@@ -68,6 +68,8 @@ struct vm_config {
     struct config_vfio vfio[CONFIG_MAX_VFIO];
     unsigned int nvfio;
     const char *restore;        /* --restore FILE: snapshot to resume */
+    const char *incoming;       /* --incoming URI: migration destination */
+    unsigned int migrate_downtime_ms; /* --migrate-downtime-ms, 0: 20 */
     const char *api_socket;     /* --api-socket PATH: control API */
     int show_help;
     int show_version;

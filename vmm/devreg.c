@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,10 +12,17 @@ struct devreg_slot {
     struct devreg_entry e;
 };
 
+struct devreg_blocker {
+    char id[DEVREG_ID_MAX];
+    char why[128];
+};
+
 struct devreg {
     pthread_mutex_t lock;
     unsigned int n;
     struct devreg_slot slots[DEVREG_MAX];
+    unsigned int nblock;
+    struct devreg_blocker block[DEVREG_MAX];
 };
 
 int devreg_create(struct devreg **out)
@@ -121,6 +129,39 @@ int devreg_get(struct devreg *r, unsigned int i, struct devreg_entry *out,
         strcpy(idbuf, r->slots[i].id);
         out->id = idbuf;
         ret = 0;
+    }
+    pthread_mutex_unlock(&r->lock);
+    return ret;
+}
+
+int devreg_add_blocker(struct devreg *r, const char *id, const char *why)
+{
+    int ret = 0;
+
+    if (!devreg_valid_id(id))
+        return -EINVAL;
+    pthread_mutex_lock(&r->lock);
+    if (r->nblock == DEVREG_MAX) {
+        ret = -ENOSPC;
+    } else {
+        snprintf(r->block[r->nblock].id, DEVREG_ID_MAX, "%s", id);
+        snprintf(r->block[r->nblock].why, sizeof(r->block[0].why), "%s",
+                 why ? why : "no migration support");
+        r->nblock++;
+    }
+    pthread_mutex_unlock(&r->lock);
+    return ret;
+}
+
+int devreg_blocked(struct devreg *r, char *msg, size_t len)
+{
+    int ret = 0;
+
+    pthread_mutex_lock(&r->lock);
+    if (r->nblock) {
+        snprintf(msg, len, "device %s cannot be migrated: %s",
+                 r->block[0].id, r->block[0].why);
+        ret = -EOPNOTSUPP;
     }
     pthread_mutex_unlock(&r->lock);
     return ret;

@@ -64,6 +64,14 @@ unsigned int devreg_count(struct devreg *r);
 int devreg_get(struct devreg *r, unsigned int i, struct devreg_entry *out,
                char *idbuf);
 
+/* A device whose state cannot be saved (yet) registers a blocker instead
+ * of an entry: outgoing migration is refused with a message naming it.
+ * @why is copied (truncated to 128 bytes). 0, -EINVAL (bad id), -ENOSPC. */
+int devreg_add_blocker(struct devreg *r, const char *id, const char *why);
+/* 0 when nothing blocks; else -EOPNOTSUPP with "device ID cannot be
+ * migrated: WHY" (the first blocker) in @msg. */
+int devreg_blocked(struct devreg *r, char *msg, size_t len);
+
 /* Whether @id is a valid registry id (also used on snapshot node names). */
 int devreg_valid_id(const char *id);
 

@@ -8,6 +8,7 @@
 
 #include "arch/x86/boot.h"
 #include "vmm/config.h"
+#include "vmm/migration_in.h"
 #include "vmm/restore.h"
 #include "vmm/vm.h"
 
@@ -48,13 +49,15 @@ int main(int argc, char **argv)
         printf("minivmm %s\n", MINIVMM_VERSION);
         return 0;
     }
-    if (cfg.restore) {
-        r = restore_vm(&cfg, &vm, err, sizeof(err));
+    if (cfg.restore || cfg.incoming) {
+        r = cfg.restore ? restore_vm(&cfg, &vm, err, sizeof(err)) :
+                          migration_incoming(&cfg, &vm, err, sizeof(err));
         if (r < 0) {
             fprintf(stderr, "minivmm: %s\n", err);
             vm_destroy(vm);
-            return (r == -EINVAL || r == -ENOENT || r == -EACCES ||
-                    r == -ENOSPC) ? EXIT_USAGE : EXIT_FAILURE;
+            return (cfg.restore && (r == -EINVAL || r == -ENOENT ||
+                                    r == -EACCES || r == -ENOSPC)) ?
+                   EXIT_USAGE : EXIT_FAILURE;
         }
         status = vm_run(vm);
         vm_destroy(vm);

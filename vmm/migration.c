@@ -81,12 +81,16 @@ static void status_locked(struct migration *m, struct json_object *o)
     add_u64(o, "bandwidth", s->bandwidth);
     add_u64(o, "expected-downtime-ms", s->expected_downtime_ms);
     add_u64(o, "total-ms", s->total_ms);
-    if (m->state == MIG_S_COMPLETED)
+    if (m->state == MIG_S_COMPLETED) {
+        char ms[32];
+
+        snprintf(ms, sizeof(ms), "%.3f", (double)s->downtime_us / 1000.0);
         json_object_object_add(o, "downtime-ms",
-                               json_object_new_double(s->downtime_us /
-                                                      1000.0));
+                               json_object_new_double_s(
+                                   (double)s->downtime_us / 1000.0, ms));
+    }
     if (m->error[0])
-        json_object_object_add(o, "error",
+        json_object_object_add(o, "failure",
                                json_object_new_string(m->error));
 }
 
@@ -152,7 +156,8 @@ static void on_kick(void *opaque, int fd, uint32_t events)
     pthread_mutex_lock(&m->lock);
     req = m->req;
     done = m->req_done_flag;
-    progress = m->progress_pending;
+    /* The final state goes out once, from finish(), with all figures. */
+    progress = m->progress_pending && mig_fsm_active(m->state);
     m->progress_pending = false;
     if (req == MIG_REQ_END)
         m->req = MIG_REQ_NONE;

@@ -47,6 +47,7 @@ struct migration_env {
     const struct kvm *kvm;
     struct guest_memory *mem;
     struct evloop *loop;
+    unsigned int cpus;              /* vCPUs (the stream's CONFIG) */
     unsigned int downtime_ms;       /* target, 0: default (20) */
     const struct migration_host_ops *host;
     void *host_opaque;

@@ -4,6 +4,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vmm/devreg.h"
@@ -29,6 +30,8 @@ const char *mig_section_name(uint32_t type)
         return "ram-dirty";
     if (type == MIG_SEC_DEVICE)
         return "device";
+    if (type == MIG_SEC_CONFIG)
+        return "config";
     return snap_section_name(type);
 }
 
@@ -46,7 +49,7 @@ int mig_rx_header(struct mig_rx *rx, const void *buf, size_t len, char *err,
     if (!(h.flags & MIG_F_STREAM))
         return fail(err, errlen, "stream header: not a migration stream");
     rx->ram_size = h.ram_size;
-    rx->phase = MIG_RX_RAM;
+    rx->phase = MIG_RX_CONFIG;
     return 0;
 }
 
@@ -55,6 +58,7 @@ static int order_ok(enum mig_rx_phase p, uint32_t type,
                     enum mig_rx_phase *next)
 {
     static const uint8_t allowed[MIG_RX_DONE + 1] = {
+        [MIG_RX_CONFIG] = 1u << 5,
         [MIG_RX_RAM] = 1u << 0 | 1u << 1 | 1u << 2 | 1u << 3,
         [MIG_RX_DIRTY] = 1u << 1 | 1u << 2 | 1u << 3,
         [MIG_RX_STATE_SEEN] = 1u << 4,
@@ -68,9 +72,10 @@ static int order_ok(enum mig_rx_phase p, uint32_t type,
         { MIG_SEC_DEVICE, MIG_RX_DIRTY },
         { SNAP_SEC_STATE, MIG_RX_STATE_SEEN },
         { SNAP_SEC_END, MIG_RX_DONE },
+        { MIG_SEC_CONFIG, MIG_RX_RAM },
     };
 
-    for (unsigned int k = 0; k < 5; k++) {
+    for (unsigned int k = 0; k < 6; k++) {
         if (kinds[k].type != type)
             continue;
         if (!(allowed[p] >> k & 1))
@@ -108,6 +113,8 @@ int mig_rx_section(struct mig_rx *rx, const void *buf,
         s->length > max)
         return sec_fail(err, errlen, s, "bad length");
     if (s->type == MIG_SEC_DEVICE && s->length < MIG_DEVICE_ID_SIZE)
+        return sec_fail(err, errlen, s, "bad length");
+    if (s->type == MIG_SEC_CONFIG && s->length != MIG_CONFIG_SIZE)
         return sec_fail(err, errlen, s, "bad length");
     rx->phase = next;
     rx->next_index++;
@@ -193,6 +200,33 @@ int mig_rx_end(struct mig_rx *rx, const struct snap_section *s,
     return 0;
 }
 
+void mig_config_encode(void *buf, uint32_t cpus)
+{
+    uint32_t v = htole32(cpus);
+
+    memset(buf, 0, MIG_CONFIG_SIZE);
+    memcpy(buf, &v, 4);
+}
+
+int mig_rx_config(const void *buf, size_t len, uint32_t *cpus, char *err,
+                  size_t errlen)
+{
+    const uint8_t *p = buf;
+    uint32_t v;
+
+    if (len != MIG_CONFIG_SIZE)
+        return fail(err, errlen, "config section: bad length");
+    for (size_t i = 4; i < MIG_CONFIG_SIZE; i++)
+        if (p[i])
+            return fail(err, errlen, "config section: reserved bytes set");
+    memcpy(&v, p, 4);
+    v = le32toh(v);
+    if (v == 0 || v > 255)
+        return fail(err, errlen, "config section: bad vCPU count");
+    *cpus = v;
+    return 0;
+}
+
 void mig_device_id_encode(void *buf, const char *id)
 {
     memset(buf, 0, MIG_DEVICE_ID_SIZE);
@@ -225,6 +259,30 @@ int mig_reply_decode(const void *buf, uint32_t *status, char *why,
     return 0;
 }
 
+/* libfdt wants the tree 8-byte aligned: copy it if it is not. */
+static int parse_state(const struct snap_section *s, const uint8_t *pl,
+                       const struct mig_visitor *v, char *err,
+                       size_t errlen)
+{
+    void *copy = NULL;
+    char why[96];
+    int r = 0;
+
+    if ((uintptr_t)pl % 8) {
+        copy = malloc(s->length);
+        if (!copy)
+            return -ENOMEM;
+        memcpy(copy, pl, s->length);
+        pl = copy;
+    }
+    if (snap_state_check(pl, s->length, why, sizeof(why)))
+        r = sec_fail(err, errlen, s, why);
+    else if (v && v->state)
+        r = v->state(v->opaque, pl, s->length);
+    free(copy);
+    return r;
+}
+
 /* One section's payload @pl (checksum verified). */
 static int parse_payload(struct mig_rx *rx, const struct snap_section *s,
                          const uint8_t *pl, const struct mig_visitor *v,
@@ -233,6 +291,7 @@ static int parse_payload(struct mig_rx *rx, const struct snap_section *s,
     char id[DEVREG_ID_MAX], why[96];
     const uint8_t *data;
     struct snap_ram r;
+    uint32_t cpus;
     size_t dlen;
 
     switch (s->type) {
@@ -249,9 +308,11 @@ static int parse_payload(struct mig_rx *rx, const struct snap_section *s,
             return sec_fail(err, errlen, s, why);
         return v && v->device ? v->device(v->opaque, id, data, dlen) : 0;
     case SNAP_SEC_STATE:
-        if (snap_state_check(pl, s->length, why, sizeof(why)))
+        return parse_state(s, pl, v, err, errlen);
+    case MIG_SEC_CONFIG:
+        if (mig_rx_config(pl, s->length, &cpus, why, sizeof(why)) < 0)
             return sec_fail(err, errlen, s, why);
-        return v && v->state ? v->state(v->opaque, pl, s->length) : 0;
+        return 0;
     default:
         return mig_rx_end(rx, s, pl, s->length, err, errlen);
     }

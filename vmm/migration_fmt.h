@@ -4,6 +4,8 @@
  * a different order:
  *
  *   header      SNAP header, flag MIG_F_STREAM, guest RAM size
+ *   CONFIG      vCPU count (u32), 12 zero bytes: the destination builds
+ *               its VM at once, while RAM arrives
  *   RAM ...     first pass: every region in increasing gpa order, zero
  *               pages elided (the destination's RAM is fresh, all zero)
  *   RAM_DIRTY   later passes: the same payload as RAM, but an absent page
@@ -35,7 +37,9 @@
 enum mig_section_type {
     MIG_SEC_RAM_DIRTY = 0x10,
     MIG_SEC_DEVICE = 0x11,
+    MIG_SEC_CONFIG = 0x12,
 };
+#define MIG_CONFIG_SIZE 16
 
 #define MIG_DEVICE_ID_SIZE 48
 #define MIG_DEVICE_DATA_MAX (64u << 20)
@@ -47,6 +51,7 @@ enum mig_section_type {
 /* Receiver-side validation of the stream's order, counts and ranges. */
 enum mig_rx_phase {
     MIG_RX_HEADER = 0,      /* waiting for the file header */
+    MIG_RX_CONFIG,          /* CONFIG must come first */
     MIG_RX_RAM,             /* first-pass RAM sections allowed */
     MIG_RX_DIRTY,           /* a RAM_DIRTY or DEVICE was seen */
     MIG_RX_STATE_SEEN,      /* only END may follow */
@@ -93,6 +98,11 @@ int mig_rx_device(const void *buf, size_t len, char *id,
 /* An END payload: checks the counts; the stream is then complete. */
 int mig_rx_end(struct mig_rx *rx, const struct snap_section *s,
                const void *buf, size_t len, char *err, size_t errlen);
+
+/* CONFIG payload: encode / decode (1..255 vCPUs, reserved bytes 0). */
+void mig_config_encode(void *buf, uint32_t cpus);
+int mig_rx_config(const void *buf, size_t len, uint32_t *cpus, char *err,
+                  size_t errlen);
 
 /* Whether gpa range [@gpa, @gpa + @len) lies inside one RAM region of a
  * guest with @ram_size bytes of RAM. */

@@ -27,6 +27,9 @@ struct mig_stats {
     uint64_t expected_downtime_ms;
     uint64_t total_ms;
     uint64_t downtime_us;       /* guest stopped → destination told GO */
+    uint64_t stop_us;           /* of which: stopping, state tree */
+    uint64_t final_us;          /* final pages, state, END sent */
+    uint64_t dest_us;           /* the destination building its VM */
 };
 
 struct migration {

@@ -159,7 +159,7 @@ static int complete(struct run *rn, const void *fdt, size_t len)
     uint8_t reply[MIG_REPLY_SIZE];
     uint32_t status;
     char why[MIG_REPLY_SIZE];
-    uint64_t n, sent;
+    uint64_t n, sent, t;
     int r = dirty_log_sync(m->dirty, rn->bits, &n);
 
     if (r < 0) {
@@ -172,7 +172,10 @@ static int complete(struct run *rn, const void *fdt, size_t len)
     if (r < 0)
         return io_fail(rn, "sending the final pages and state", r);
     account_pass(rn, 0, 0);
+    t = now_us();
+    m->st.final_us = t - rn->t_stop - m->st.stop_us;
     r = mig_recv(rn->tx.fd, reply, sizeof(reply));
+    m->st.dest_us = now_us() - t;
     if (r < 0)
         return io_fail(rn, "waiting for the destination", r);
     if (mig_reply_decode(reply, &status, why, sizeof(why)) < 0) {
@@ -202,6 +205,7 @@ static int stop_and_complete(struct run *rn)
     rn->t_stop = now_us();
     if (r == 0)
         r = mig_ask_loop(m, MIG_REQ_STOP, false);
+    m->st.stop_us = now_us() - rn->t_stop;
     pthread_mutex_lock(&m->lock);
     fdt = m->fdt;
     len = m->fdt_len;
@@ -216,6 +220,15 @@ static int stop_and_complete(struct run *rn)
     m->st.downtime_us = now_us() - rn->t_stop;
     m->st.total_ms = (now_us() - rn->t_start) / 1000;
     pthread_mutex_unlock(&m->lock);
+    if (r == 0)
+        fprintf(stderr, "minivmm: migrated to %s: %llu MiB in %u passes, "
+                "%llu ms; downtime %.1f ms (stop %.1f, final send %.1f, "
+                "destination %.1f)\n", m->uri,
+                (unsigned long long)(rn->tx.bytes >> 20), m->st.iterations,
+                (unsigned long long)m->st.total_ms,
+                (double)m->st.downtime_us / 1e3,
+                (double)m->st.stop_us / 1e3, (double)m->st.final_us / 1e3,
+                (double)m->st.dest_us / 1e3);
     return r;
 }
 
@@ -238,7 +251,7 @@ static int setup(struct run *rn)
         set_error(m, "out of memory");
     if (r == 0 && (r = dirty_log_start(m->dirty)) < 0)
         set_error(m, "starting dirty logging: %s", strerror(-r));
-    if (r == 0 && (r = mig_tx_header(&rn->tx)) < 0)
+    if (r == 0 && (r = mig_tx_header(&rn->tx, m->env.cpus)) < 0)
         io_fail(rn, "sending the stream header", r);
     return r;
 }

@@ -53,16 +53,22 @@ void mig_tx_fini(struct mig_tx *tx)
     tx->xxh = NULL;
 }
 
-int mig_tx_header(struct mig_tx *tx)
+static int send_section(struct mig_tx *tx, uint32_t type, uint8_t *hdr,
+                        size_t prelen, const void *body, size_t len);
+
+int mig_tx_header(struct mig_tx *tx, unsigned int cpus)
 {
     uint8_t h[SNAP_HEADER_SIZE];
+    uint8_t c[SNAP_SECTION_HEADER_SIZE + MIG_CONFIG_SIZE];
     int r;
 
     snap_header_encode(h, MIG_F_STREAM, tx->mem->ram_size);
     r = mig_send(tx->fd, h, sizeof(h));
-    if (r == 0)
-        tx->bytes += sizeof(h);
-    return r;
+    if (r < 0)
+        return r;
+    tx->bytes += sizeof(h);
+    mig_config_encode(c + SNAP_SECTION_HEADER_SIZE, cpus);
+    return send_section(tx, MIG_SEC_CONFIG, c, MIG_CONFIG_SIZE, NULL, 0);
 }
 
 /* Section header + @pre (@prelen bytes, already in place after the

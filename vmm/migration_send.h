@@ -28,8 +28,8 @@ struct mig_tx {
 int mig_tx_init(struct mig_tx *tx, int fd, const struct guest_memory *mem);
 void mig_tx_fini(struct mig_tx *tx);
 
-/* The stream header (flag MIG_F_STREAM, RAM size). */
-int mig_tx_header(struct mig_tx *tx);
+/* The stream header (flag MIG_F_STREAM, RAM size) and CONFIG. */
+int mig_tx_header(struct mig_tx *tx, unsigned int cpus);
 /* First pass: every non-zero page of RAM as RAM sections. */
 int mig_tx_ram_all(struct mig_tx *tx);
 /* A dirty pass: the pages set in @bits (memfd page numbers, vmm/dirty.h),

@@ -1,5 +1,6 @@
 /* vfio-user devices of the VM (see vfio_devs.h). */
 #include "vmm/vfio_devs.h"
+#include "vmm/devreg.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -127,6 +128,7 @@ int vfio_devs_create(const struct platform_env *env, struct pci_bus *pci,
 {
     struct vfio_devs *ds = calloc(1, sizeof(*ds));
     struct vfio_pci_env penv = {.bus = pci, .hv = env->hv, .mem = env->mem};
+    char bid[DEVREG_ID_MAX];
     int r = 0;
 
     *out = ds;
@@ -145,6 +147,11 @@ int vfio_devs_create(const struct platform_env *env, struct pci_bus *pci,
         if (r)
             break;
         ds->n++;
+        /* Until the device joins the registry with save/load (and the
+         * server's migration data): outgoing migration names it. */
+        snprintf(bid, sizeof(bid), "vfio-user@%s", c->id);
+        devreg_add_blocker(env->devs, bid, "its state (client side and "
+                           "the server's migration data) is not saved yet");
         r = evloop_add(env->loop, vfio_pci_poll_fd(ds->dev[i]), EPOLLIN,
                        on_ready, ds->dev[i]);
         ds->watched[i] = r == 0;

@@ -234,9 +234,12 @@ static void blk_destroy(void *model)
     virtio_blk_destroy(model);
 }
 
-/* Open (and lock: shared if read-only, else exclusive) the disk file. */
-static int open_disk(const struct config_disk *cd, int *out, char *err,
-                     size_t errlen)
+/* Open (and lock: shared if read-only, else exclusive) the disk file.
+ * The destination of a live migration (@incoming) shares the file with
+ * its source, which holds the lock until it hands over and exits (its
+ * device is quiesced by then): it goes on unlocked if it must. */
+static int open_disk(const struct config_disk *cd, bool incoming, int *out,
+                     char *err, size_t errlen)
 {
     int fd = open(cd->path, (cd->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 
@@ -245,7 +248,8 @@ static int open_disk(const struct config_disk *cd, int *out, char *err,
                  strerror(errno));
         return -EINVAL;
     }
-    if (flock(fd, (cd->readonly ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
+    if (flock(fd, (cd->readonly ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0 &&
+        !(incoming && errno == EWOULDBLOCK)) {
         snprintf(err, errlen, "--disk path=%s: in use by another process "
                  "(%s)", cd->path, strerror(errno));
         close(fd);
@@ -273,7 +277,7 @@ static int create_disk(struct virtio_devs *ds, const struct config_disk *cd,
     struct vd *vd;
     int fd, r;
 
-    r = open_disk(cd, &fd, err, errlen);
+    r = open_disk(cd, ds->env->cfg->incoming != NULL, &fd, err, errlen);
     if (r < 0)
         return r;
     r = vd_begin(ds, &pp, &vd);

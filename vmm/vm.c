@@ -238,10 +238,11 @@ static int setup_ctl(struct vm *vm, char *err, size_t errlen)
         .nvcpus = vm->nvcpus, .sync = &vm->vsync, .loop = vm->loop,
         .devs = vm->devs, .stop = { request_stop, vm },
         .api_socket = vm->cfg->api_socket,
+        .migrate_downtime_ms = vm->cfg->migrate_downtime_ms,
     };
     int r = vmctl_create(&env, &vm->ctl, err, errlen);
 
-    if (r == 0 && vm->restore)
+    if (r == 0 && vm->restore && vm->restore->state)
         r = vmctl_load(vm->ctl, vm->restore->state, err, errlen);
     return r;
 }
@@ -316,6 +317,17 @@ int vm_restore(const struct vm_config *cfg, const struct vm_restore *rs,
                struct vm **out, char *err, size_t errlen)
 {
     return create(cfg, NULL, rs, out, err, errlen);
+}
+
+struct guest_memory *vm_guest_memory(struct vm *vm)
+{
+    return &vm->mem;
+}
+
+int vm_load_state(struct vm *vm, const void *fdt, char *err, size_t errlen)
+{
+    vm->restore = NULL; /* the caller's; gone after creation */
+    return vmctl_load(vm->ctl, fdt, err, errlen);
 }
 
 static int exit_status(const struct vm *vm)

@@ -32,6 +32,14 @@ struct vm_restore {
 int vm_restore(const struct vm_config *cfg, const struct vm_restore *rs,
                struct vm **out, char *err, size_t errlen);
 
+/* Migration destination (vmm/migration_in.c): vm_restore() with
+ * @rs->state NULL builds the VM without loading any state, so RAM can be
+ * received straight into its memory (vm_guest_memory()) while the
+ * source still runs; vm_load_state() then loads the state tree, before
+ * vm_run(). 0 or -errno (-EINVAL: refused) with the reason in @err. */
+struct guest_memory *vm_guest_memory(struct vm *vm);
+int vm_load_state(struct vm *vm, const void *fdt, char *err, size_t errlen);
+
 /* Run until the guest stops; returns minivmm's exit status for the reason
  * (docs/platform.md: 0 power-off, 1 host error, 3 reset, 4 crash, the
  * test-exit value, 128 + signal). */

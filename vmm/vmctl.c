@@ -3,6 +3,7 @@
 #include "vmm/vmctl.h"
 
 #include <errno.h>
+#include <json-c/json.h>
 #include <libfdt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "vmm/api.h"
 #include "vmm/devreg.h"
 #include "vmm/memory.h"
+#include "vmm/migration.h"
 #include "vmm/runstate_fsm.h"
 #include "vmm/snapshot_file.h"
 #include "vmm/snapshot_fmt.h"
@@ -28,6 +30,8 @@ struct vmctl {
     struct vm_runstate rs;
     bool devices_quiesced;
     struct api *api;
+    struct migration *mig;      /* outgoing live migration */
+    bool mig_stopped;           /* the migration stopped the guest */
 };
 
 static void set_state(struct vmctl *c, enum vm_run_event ev)
@@ -454,13 +458,111 @@ static void api_quit(void *opaque)
     c->env.stop.request_stop(c->env.stop.opaque, VM_STOP_POWEROFF, 0);
 }
 
+/* --- outgoing migration (vmm/migration.h), on the event loop --- */
+
+static int mig_begin(void *opaque, char *err, size_t errlen)
+{
+    struct vmctl *c = opaque;
+
+    if (!runstate_allowed(c->rs.state, VM_EV_MIGRATE)) {
+        snprintf(err, errlen, "cannot migrate while %s",
+                 runstate_name(c->rs.state));
+        return -EBUSY;
+    }
+    if (devreg_blocked(c->env.devs, err, errlen) < 0)
+        return -EOPNOTSUPP;
+    c->mig_stopped = false;
+    set_state(c, VM_EV_MIGRATE);
+    return 0;
+}
+
+static int mig_stop(void *opaque, void **fdt, size_t *len, char *err,
+                    size_t errlen)
+{
+    struct vmctl *c = opaque;
+    int r = 0;
+
+    if (c->rs.prev == VM_RS_RUNNING && !c->mig_stopped) {
+        r = stop_guest(c, err, errlen);
+        c->mig_stopped = r == 0;
+    }
+    return r < 0 ? r : build_tree(c, fdt, len, err, errlen);
+}
+
+static void mig_end(void *opaque, bool done)
+{
+    struct vmctl *c = opaque;
+    char err[256];
+
+    if (done) {
+        set_state(c, VM_EV_MIGRATE_DONE);
+        c->env.stop.request_stop(c->env.stop.opaque, VM_STOP_POWEROFF, 0);
+        return;
+    }
+    if (c->mig_stopped && start_guest(c, err, sizeof(err)) < 0)
+        fprintf(stderr, "minivmm: after the migration: %s\n", err);
+    c->mig_stopped = false;
+    set_state(c, VM_EV_MIGRATE_FAIL);
+}
+
+static void mig_event(void *opaque, struct json_object *ev)
+{
+    struct vmctl *c = opaque;
+
+    api_event_obj(c->api, ev);
+}
+
+static const struct migration_host_ops vmctl_mig_ops = {
+    .begin = mig_begin,
+    .stop = mig_stop,
+    .end = mig_end,
+    .event = mig_event,
+};
+
+static int api_migrate(void *opaque, const char *uri, char *err,
+                       size_t errlen)
+{
+    struct vmctl *c = opaque;
+
+    return migration_start(c->mig, uri, err, errlen);
+}
+
+static void api_migrate_status(void *opaque, struct json_object *reply)
+{
+    struct vmctl *c = opaque;
+
+    migration_status(c->mig, reply);
+}
+
+static int api_migrate_cancel(void *opaque, char *err, size_t errlen)
+{
+    struct vmctl *c = opaque;
+
+    return migration_cancel(c->mig, err, errlen);
+}
+
 static const struct api_ops vmctl_api_ops = {
     .status = api_status,
     .pause = api_pause,
     .resume = api_resume,
     .snapshot = api_snapshot,
     .quit = api_quit,
+    .migrate = api_migrate,
+    .migrate_status = api_migrate_status,
+    .migrate_cancel = api_migrate_cancel,
 };
+
+/* The outgoing-migration object of @c. */
+static int create_migration(struct vmctl *c)
+{
+    struct migration_env me = {
+        .kvm = c->env.kvm, .mem = c->env.mem, .loop = c->env.loop,
+        .cpus = c->env.nvcpus, .downtime_ms = c->env.migrate_downtime_ms,
+        .host = &vmctl_mig_ops, .host_opaque = c,
+    };
+
+    return migration_create(&me, &c->mig);
+}
 
 int vmctl_create(const struct vmctl_env *env, struct vmctl **out, char *err,
                  size_t errlen)
@@ -472,12 +574,19 @@ int vmctl_create(const struct vmctl_env *env, struct vmctl **out, char *err,
         return -ENOMEM;
     c->env = *env;
     runstate_init(&c->rs);
+    r = create_migration(c);
+    if (r < 0) {
+        snprintf(err, errlen, "migration: %s", strerror(-r));
+        free(c);
+        return r;
+    }
     if (env->api_socket)
         r = api_create(env->loop, env->api_socket, &vmctl_api_ops, c,
                        &c->api);
     if (r < 0) {
         snprintf(err, errlen, "--api-socket %s: %s%s", env->api_socket,
                  strerror(-r), r == -EEXIST ? " (not a socket)" : "");
+        migration_destroy(c->mig);
         free(c);
         return r;
     }
@@ -489,6 +598,7 @@ void vmctl_destroy(struct vmctl *c)
 {
     if (!c)
         return;
+    migration_destroy(c->mig);
     api_destroy(c->api);
     free(c);
 }

@@ -35,6 +35,7 @@ struct vmctl_env {
     struct devreg *devs;
     struct vm_stop_ctl stop;
     const char *api_socket;     /* NULL: no control socket */
+    unsigned int migrate_downtime_ms; /* outgoing migrations, 0: default */
 };
 
 /* @env is copied. Opens the API socket if asked. 0 or -errno (reason in

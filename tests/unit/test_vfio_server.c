@@ -391,6 +391,11 @@ static void test_dma_and_logging(void **state)
     version(f);
     assert_int_equal(call(f, VFIO_USER_DMA_MAP, &m, 32, &mfd, 1), 0);
     assert_int_equal(call(f, VFIO_USER_DMA_MAP, &m, 32, NULL, 0), -EEXIST);
+    m.address = 2 * IOVA; /* past the end of the file: would SIGBUS */
+    m.offset = 4096;
+    assert_int_equal(call(f, VFIO_USER_DMA_MAP, &m, 32, &mfd, 1), -EINVAL);
+    m.address = IOVA;
+    m.offset = 0;
     assert_non_null(vfio_srv_dma_translate(f->srv, IOVA + 100, 100, false));
     assert_null(vfio_srv_dma_translate(f->srv, IOVA + 65000, 1000, false));
     ((struct vfio_user_device_feature *)ctl)->argsz = 24;

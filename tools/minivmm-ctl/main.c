@@ -4,7 +4,8 @@
  *                    |migrate URI|migrate-status|migrate-cancel
  *
  * Sends one request, waits for the reply with its id (events before it
- * are skipped), prints the reply's fields as "key: value" lines (status)
+ * are skipped; migrate then follows the migration's events until it ends,
+ * progress on stderr, and exits 0 only if it completed), prints the reply's fields as "key: value" lines (status)
  * or "ok", and exits 0; on {"error":...} prints it and exits 1; 2 for a
  * bad command line; 3 when the socket cannot be reached or the reply is
  * not understood.
@@ -84,38 +85,96 @@ static struct json_object *build_request(int argc, char **argv)
     return o;
 }
 
-/* Read lines until the reply carrying our id; NULL on EOF or junk. */
-static struct json_object *read_reply(int fd)
-{
-    static char buf[65536];
-    size_t len = 0;
+struct reader {
+    int fd;
+    size_t len;
+    char buf[65536];
+};
 
+/* The next line as a JSON object (NULL for junk: check @eof); @eof set
+ * when the connection ended. */
+static struct json_object *read_obj(struct reader *rd, int *eof)
+{
     for (;;) {
-        char *nl;
+        char *nl = memchr(rd->buf, '\n', rd->len);
+        struct json_object *o;
         ssize_t n;
 
-        while ((nl = memchr(buf, '\n', len))) {
-            struct json_object *o, *id;
-
+        if (nl) {
             *nl = 0;
-            o = json_tokener_parse(buf);
-            len -= (size_t)(nl + 1 - buf);
-            memmove(buf, nl + 1, len);
-            if (o && json_object_object_get_ex(o, "id", &id) &&
-                json_object_get_int(id) == CTL_ID)
-                return o;
-            if (o && json_object_object_get_ex(o, "error", NULL) &&
-                !json_object_object_get_ex(o, "event", NULL))
-                return o; /* an error without an id (e.g. busy) */
-            json_object_put(o);
+            o = json_tokener_parse(rd->buf);
+            rd->len -= (size_t)(nl + 1 - rd->buf);
+            memmove(rd->buf, nl + 1, rd->len);
+            return o;
         }
-        if (len == sizeof(buf))
+        n = rd->len == sizeof(rd->buf) ? 0 :
+            read(rd->fd, rd->buf + rd->len, sizeof(rd->buf) - rd->len);
+        if (n <= 0) {
+            *eof = 1;
             return NULL;
-        n = read(fd, buf + len, sizeof(buf) - len);
-        if (n <= 0)
-            return NULL;
-        len += (size_t)n;
+        }
+        rd->len += (size_t)n;
     }
+}
+
+/* Read lines until the reply carrying our id; NULL on EOF or junk. */
+static struct json_object *read_reply(struct reader *rd)
+{
+    int eof = 0;
+
+    while (!eof) {
+        struct json_object *o = read_obj(rd, &eof), *id;
+
+        if (o && json_object_object_get_ex(o, "id", &id) &&
+            json_object_get_int(id) == CTL_ID)
+            return o;
+        if (o && json_object_object_get_ex(o, "error", NULL) &&
+            !json_object_object_get_ex(o, "event", NULL))
+            return o; /* an error without an id (e.g. busy) */
+        json_object_put(o);
+    }
+    return NULL;
+}
+
+static const char *get_str(struct json_object *o, const char *key)
+{
+    struct json_object *v;
+
+    return json_object_object_get_ex(o, key, &v) ?
+           json_object_get_string(v) : NULL;
+}
+
+/* migrate: follow the "migration" events until it ends. Progress goes to
+ * stderr, the final status to stdout; 0 when completed, 1 otherwise. */
+static int follow_migration(struct reader *rd)
+{
+    int eof = 0;
+
+    while (!eof) {
+        struct json_object *o = read_obj(rd, &eof);
+        const char *ev = o ? get_str(o, "event") : NULL;
+        const char *st = o ? get_str(o, "state") : NULL;
+        int done = st && (!strcmp(st, "completed") ||
+                          !strcmp(st, "failed") ||
+                          !strcmp(st, "cancelled"));
+
+        if (ev && st && !strcmp(ev, "migration") && done) {
+            int r = strcmp(st, "completed") ? 1 : 0;
+
+            json_object_object_del(o, "event");
+            json_object_object_foreach(o, key, val)
+                printf("%s: %s\n", key, json_object_get_string(val));
+            json_object_put(o);
+            return r;
+        }
+        if (ev && !strcmp(ev, "migration"))
+            fprintf(stderr, "%s\n", json_object_to_json_string_ext(
+                                        o, JSON_C_TO_STRING_PLAIN));
+        json_object_put(o);
+    }
+    fprintf(stderr, "minivmm-ctl: connection closed during the migration "
+            "(minivmm gone?)\n");
+    return EXIT_NOCONN;
 }
 
 static int print_reply(struct json_object *reply)
@@ -141,6 +200,7 @@ static int print_reply(struct json_object *reply)
 int main(int argc, char **argv)
 {
     struct json_object *req, *reply;
+    struct reader *rd;
     const char *line;
     int fd, status;
 
@@ -155,18 +215,24 @@ int main(int argc, char **argv)
         json_object_put(req);
         return EXIT_NOCONN;
     }
+    rd = calloc(1, sizeof(*rd));
     line = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
-    if (dprintf(fd, "%s\n", line) < 0) {
+    if (!rd) {
+        status = EXIT_NOCONN;
+    } else if (rd->fd = fd, dprintf(fd, "%s\n", line) < 0) {
         fprintf(stderr, "minivmm-ctl: sending: %s\n", strerror(errno));
         status = EXIT_NOCONN;
-    } else if (!(reply = read_reply(fd))) {
+    } else if (!(reply = read_reply(rd))) {
         fprintf(stderr, "minivmm-ctl: no reply (minivmm gone?)\n");
         status = EXIT_NOCONN;
     } else {
-        status = print_reply(reply);
+        status = !strcmp(argv[2], "migrate") &&
+                 !json_object_object_get_ex(reply, "error", NULL) ?
+                 follow_migration(rd) : print_reply(reply);
         json_object_put(reply);
     }
     json_object_put(req);
+    free(rd);
     close(fd);
     return status;
 }

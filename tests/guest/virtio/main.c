@@ -19,6 +19,7 @@ static const struct test virtio_tests[] = {
     { "vcon", test_vcon },
     { "vnet", test_vnet },
     { "bench-vblk", bench_vblk },
+    { "vblk-count", test_vblk_count },
 };
 
 void payload_main(void)

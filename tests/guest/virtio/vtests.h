@@ -17,5 +17,6 @@ int test_vrng(void);
 int test_vcon(void);
 int test_vnet(void);
 int bench_vblk(void);
+int test_vblk_count(void);      /* live migration with disk I/O */
 
 #endif
