@@ -404,6 +404,7 @@ void vfio_pci_destroy(struct vfio_pci *d)
     if (!d)
         return;
     pci_unregister(&d->pci);
+    vpd_state_free(d);
     vpd_irq_free(d);
     vpd_bars_free(d);
     vfio_client_free(d->client);

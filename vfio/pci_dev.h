@@ -73,6 +73,41 @@ void vfio_pci_destroy(struct vfio_pci *d);
 int vfio_pci_poll_fd(const struct vfio_pci *d);
 void vfio_pci_handle_ready(struct vfio_pci *d);
 
+/* ---- snapshots and migration (pci_dev_state.c) ------------------------
+ * The device's node in the VM state tree (vmm/devreg.h): the config space
+ * as the guest sees it (BAR addresses, decode bits, MSI/MSI-X), the MSI-X
+ * table and PBA, the IOMMU windows, the server's identity (device, region
+ * and IRQ info) and its migration data stream ("server-state", read in
+ * STOP_COPY). All on the event-loop thread with the vCPUs stopped.
+ *
+ * quiesce: RUNNING -> STOP (PRE_COPY -> STOP_COPY); nothing for a server
+ * without migration support (its save then fails with -EOPNOTSUPP, naming
+ * the device on stderr). resume: back to RUNNING. save may run several
+ * times per quiesce (the state tree grows): the stream is read once.
+ * load (restore / incoming migration, on a device just created from the
+ * command line): refuses a server whose identity differs (-EINVAL, the
+ * field named on stderr), then RESUMING + MIG_DATA_WRITE + STOP, config
+ * space (BARs mapped: memslots, ioeventfds), MSI-X table (routes,
+ * irqfds), SET_IRQS, and RUNNING. opaque = struct vfio_pci *. */
+struct state_ops;
+extern const struct state_ops vfio_pci_state_ops;
+int vfio_pci_quiesce(struct vfio_pci *d);
+int vfio_pci_resume(struct vfio_pci *d);
+/* The server's VFIO_MIGRATION_* flags (asked once), 0 if it cannot
+ * migrate; -errno if the device failed. */
+int vfio_pci_mig_flags(struct vfio_pci *d, uint64_t *flags);
+
+/* Live migration: the server's DMA dirty logging over every DMA window
+ * (guest RAM), pci_dev_dirty.c. start logs at 4 KiB; sync ORs the pages
+ * the server wrote since the last sync (read and clear) into @bits, one
+ * bit per 4 KiB page of the guest RAM memfd as vmm/dirty.h numbers them
+ * (@npages of them), and counts them in *@count; stop ends logging. Any
+ * thread; 0 or -errno (-ENOTSUP etc. from a server without logging). */
+int vfio_pci_dirty_start(struct vfio_pci *d);
+int vfio_pci_dirty_sync(struct vfio_pci *d, uint64_t *bits, uint64_t npages,
+                        uint64_t *count);
+int vfio_pci_dirty_stop(struct vfio_pci *d);
+
 /* True while the server is usable. */
 bool vfio_pci_alive(const struct vfio_pci *d);
 /* The client (tests, bench statistics). */

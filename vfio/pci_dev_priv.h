@@ -8,6 +8,7 @@
 #include "devices/msix.h"
 #include "devices/pci.h"
 #include "vfio/client.h"
+#include "vfio/client_mig.h"
 #include "vfio/pci_dev.h"
 
 #define VPD_NR_BARS   PCI_NR_BAR_SLOTS   /* 0-5 and the ROM (region 6) */
@@ -82,6 +83,13 @@ struct vfio_pci {
     int fail_efd;
     int timer_fd;
     atomic_bool dead;              /* torn down; reads all-ones */
+    /* Snapshots and migration (pci_dev_state.c), event loop only */
+    bool mig_probed;
+    uint64_t mig_flags;            /* VFIO_MIGRATION_*, 0: none */
+    bool mig_saved;                /* the fields below are this pause's */
+    void *mig_data;                /* the server's STOP_COPY stream */
+    size_t mig_len;
+    struct vfio_client_identity ident;
 };
 
 /* pci_dev_bar.c */
@@ -111,5 +119,13 @@ void vpd_irq_vec_ready(struct vfio_pci *d, uint32_t tag);
 void vpd_irq_detach(struct vfio_pci *d);
 int vpd_irq_reattach(struct vfio_pci *d);
 void vpd_irq_reset(struct vfio_pci *d);
+
+/* pci_dev_state.c */
+void vpd_state_free(struct vfio_pci *d);
+/* The identity properties of a device node (tests use these too). */
+int vpd_identity_save(void *fdt, int node,
+                      const struct vfio_client_identity *id);
+int vpd_identity_load(const void *fdt, int node,
+                      struct vfio_client_identity *id);
 
 #endif

@@ -15,7 +15,9 @@
  *   STATE       the state tree (vmctl.h), once, after all RAM
  *   END         section count and pages sent: nothing follows
  *
- * Then the destination answers with a reply record (ready, or an error
+ * Once its VM is built from CONFIG, the destination sends MIG_BUILT
+ * (the source stops the guest only after that: building is not downtime);
+ * at the end it answers with a reply record (ready, or an error
  * with its reason) once the VM is built from the stream, and the source
  * either sends GO (the destination resumes the guest; the source stops)
  * or closes the connection (the destination exits, the source goes on).
@@ -46,6 +48,8 @@ enum mig_section_type {
 #define MIG_REPLY_SIZE 256
 #define MIG_REPLY_MAGIC "MVMMIGR\n"
 #define MIG_GO "MVMMIGGO"           /* 8 bytes, no NUL */
+#define MIG_BUILT "MVMMIGB\n"       /* destination → source after CONFIG:
+                                     * its VM is built (8 bytes) */
 #define MIG_GO_SIZE 8
 
 /* Receiver-side validation of the stream's order, counts and ranges. */

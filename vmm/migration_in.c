@@ -156,6 +156,8 @@ static int on_config(struct rx *x, const void *buf, size_t len, char *err,
     r = vm_restore(x->cfg, &x->rs, &x->vm, err, errlen);
     if (r == 0)
         x->gm = vm_guest_memory(x->vm);
+    if (r == 0)
+        r = mig_send(x->fd, MIG_BUILT, 8);
     return r;
 }
 

@@ -25,6 +25,7 @@ struct run {
     struct migration *m;
     struct mig_tx tx;
     uint64_t *bits;         /* pages to send next, memfd numbering */
+    bool built;             /* the destination's VM is built */
     uint64_t npages;
     uint64_t t_start, t_sync, t_stop;
 };
@@ -130,6 +131,31 @@ static int send_dirty(struct run *rn)
     return 0;
 }
 
+/* Wait for the destination's MIG_BUILT (or its error reply) while the
+ * guest still runs. */
+static int wait_built(struct run *rn)
+{
+    uint8_t buf[MIG_REPLY_SIZE];
+    uint32_t status;
+    char why[MIG_REPLY_SIZE];
+    int r = mig_recv(rn->tx.fd, buf, 8);
+
+    if (r < 0)
+        return io_fail(rn, "waiting for the destination's VM", r);
+    if (!memcmp(buf, MIG_BUILT, 8)) {
+        rn->built = true;
+        return 0;
+    }
+    if (memcmp(buf, MIG_REPLY_MAGIC, 8) ||
+        mig_recv(rn->tx.fd, buf + 8, sizeof(buf) - 8) < 0 ||
+        mig_reply_decode(buf, &status, why, sizeof(why)) < 0) {
+        set_error(rn->m, "the destination's reply is not understood");
+        return -EPROTO;
+    }
+    set_error(rn->m, "the destination failed: %s", why);
+    return status ? -(int)status : -EPROTO;
+}
+
 /* RAM pass 1, then dirty passes until converged. */
 static int precopy(struct run *rn)
 {
@@ -144,6 +170,10 @@ static int precopy(struct run *rn)
         if (cancelled(rn->m))
             return -ECANCELED;
         r = sync_and_decide(rn, &converged);
+        if (r == 0 && converged && !rn->built) {
+            r = wait_built(rn);
+            continue; /* it may have taken a while: sync again */
+        }
         if (r < 0 || converged)
             return r;
         r = send_dirty(rn);

@@ -9,6 +9,7 @@
 #include <sys/epoll.h>
 
 #include "vfio/pci_dev.h"
+#include "vmm/state.h"
 #include "vmm/evloop.h"
 #include "vmm/platform.h"
 
@@ -123,12 +124,54 @@ static void on_ready(void *opaque, int fd, uint32_t events)
     vfio_pci_handle_ready(opaque);
 }
 
+static int dev_quiesce(void *opaque)
+{
+    return vfio_pci_quiesce(opaque);
+}
+
+static int dev_resume(void *opaque)
+{
+    return vfio_pci_resume(opaque);
+}
+
+/* Snapshots include the device (vfio/pci_dev.h: client state and the
+ * server's migration stream). Live migration stays blocked until it also
+ * merges the server's DMA dirty logging (vfio/client_mig.h
+ * vfio_client_dma_log_*) into its dirty pages: without that, pages the
+ * server writes during pre-copy would be lost. */
+static int join_registry(const struct platform_env *env, struct vfio_pci *d,
+                         const char *id, char *err, size_t errlen)
+{
+    struct devreg_entry e = {
+        .state = &vfio_pci_state_ops, .opaque = d,
+        .quiesce = dev_quiesce, .resume = dev_resume,
+    };
+    char bid[DEVREG_ID_MAX];
+    uint64_t f = 0;
+    int r;
+
+    snprintf(bid, sizeof(bid), "vfio-user@%s", id);
+    e.id = bid;
+    r = devreg_add(env->devs, &e);
+    if (r) {
+        snprintf(err, errlen, "vfio-user %s: device registry: %s", id,
+                 strerror(-r));
+        return r;
+    }
+    if (vfio_pci_mig_flags(d, &f) == 0 && !f)
+        devreg_add_blocker(env->devs, bid, "its vfio-user server does not "
+                           "support migration");
+    else
+        devreg_add_blocker(env->devs, bid, "live migration does not drive "
+                           "the server's DMA dirty logging yet");
+    return 0;
+}
+
 int vfio_devs_create(const struct platform_env *env, struct pci_bus *pci,
                      struct vfio_devs **out, char *err, size_t errlen)
 {
     struct vfio_devs *ds = calloc(1, sizeof(*ds));
     struct vfio_pci_env penv = {.bus = pci, .hv = env->hv, .mem = env->mem};
-    char bid[DEVREG_ID_MAX];
     int r = 0;
 
     *out = ds;
@@ -147,11 +190,9 @@ int vfio_devs_create(const struct platform_env *env, struct pci_bus *pci,
         if (r)
             break;
         ds->n++;
-        /* Until the device joins the registry with save/load (and the
-         * server's migration data): outgoing migration names it. */
-        snprintf(bid, sizeof(bid), "vfio-user@%s", c->id);
-        devreg_add_blocker(env->devs, bid, "its state (client side and "
-                           "the server's migration data) is not saved yet");
+        r = join_registry(env, ds->dev[i], c->id, err, errlen);
+        if (r)
+            break;
         r = evloop_add(env->loop, vfio_pci_poll_fd(ds->dev[i]), EPOLLIN,
                        on_ready, ds->dev[i]);
         ds->watched[i] = r == 0;
@@ -162,13 +203,27 @@ int vfio_devs_create(const struct platform_env *env, struct pci_bus *pci,
     return r;
 }
 
+unsigned int vfio_devs_count(const struct vfio_devs *ds)
+{
+    return ds ? ds->n : 0;
+}
+
+struct vfio_pci *vfio_devs_get(struct vfio_devs *ds, unsigned int i)
+{
+    return ds && i < ds->n ? ds->dev[i] : NULL;
+}
+
 void vfio_devs_destroy(struct vfio_devs *ds)
 {
+    char bid[DEVREG_ID_MAX];
+
     if (!ds)
         return;
     for (unsigned int i = 0; i < ds->n; i++) {
         if (ds->watched[i])
             evloop_del(ds->env->loop, vfio_pci_poll_fd(ds->dev[i]));
+        snprintf(bid, sizeof(bid), "vfio-user@%s", ds->env->cfg->vfio[i].id);
+        devreg_del(ds->env->devs, bid);
         vfio_pci_destroy(ds->dev[i]);
     }
     free(ds);

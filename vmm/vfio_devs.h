@@ -14,6 +14,7 @@
 struct platform_env;
 struct pci_bus;
 struct vfio_devs;
+struct vfio_pci;
 
 /* --vfio-user socket=PATH[,id=NAME][,dma=fd|message][,reconnect=SECONDS]
  * [,timeout=MS]: append to cfg->vfio. NAME is 1-20 characters of
@@ -27,6 +28,11 @@ int config_parse_vfio_user(const char *arg, struct vm_config *cfg, char *err,
  * vfio_devs_destroy(). */
 int vfio_devs_create(const struct platform_env *env, struct pci_bus *pci,
                      struct vfio_devs **out, char *err, size_t errlen);
+
+/* The devices, in command-line order (live migration drives their DMA
+ * dirty logging through vfio/pci_dev.h vfio_pci_dirty_*). */
+unsigned int vfio_devs_count(const struct vfio_devs *ds);
+struct vfio_pci *vfio_devs_get(struct vfio_devs *ds, unsigned int i);
 
 /* Unregister and free (vCPUs stopped; before the PCI bus and the event
  * loop go away). NULL is a no-op. */

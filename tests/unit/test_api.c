@@ -139,8 +139,10 @@ static void f_quit(void *o)
     evloop_quit(test_loop);
 }
 
-static const struct api_ops fops = { f_status, f_pause, f_resume,
-                                     f_snapshot, f_quit };
+static const struct api_ops fops = {
+    .status = f_status, .pause = f_pause, .resume = f_resume,
+    .snapshot = f_snapshot, .quit = f_quit, /* no migration: NULL ops */
+};
 
 struct client {
     char path[64];

@@ -1,0 +1,133 @@
+#!/bin/sh
+# Live migration of a 512 MiB guest holding 480 MiB of random data
+# (tests/guest test=counter fill_mb=480: the counter keeps running), over
+# a unix socket on this host, minivmm side by side with QEMU
+# (qemu-system-x86_64 -accel kvm, QMP "migrate" to "-incoming unix:",
+# max-bandwidth uncapped, default downtime limit). Prints numbers only, in
+# ms, median of $RUNS:
+#   total:    minivmm: the migration's total-ms (connect to hand-over);
+#             QEMU: query-migrate "total-time"
+#   downtime: minivmm: guest stopped on the source until the destination
+#             was told to run it; QEMU: query-migrate "downtime"
+#   wall:     the migrate command until the source reports completion
+: "${BUILD:=build}"
+: "${RUNS:=3}"
+dir=$(mktemp -d "${TMPDIR:-/tmp}/bench_migrate.XXXXXX") || exit 1
+pids=
+trap 'for p in $pids; do kill -9 "$p" 2>/dev/null; done; rm -rf "$dir"' EXIT
+elf=$BUILD/guest/payload.elf
+args="test=counter fill_mb=480 tick_ms=200"
+
+now_ms() { date +%s%3N; }
+wait_for() { # FILE REGEX SECONDS
+    i=0
+    while ! { tr -d '\r' <"$1"; } 2>/dev/null | grep -q "$2"; do
+        i=$((i + 1)); [ "$i" -gt $(($3 * 100)) ] && return 1; sleep 0.01
+    done
+}
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+field() { sed -n "s/^$1: //p" "$2"; }
+
+mv_one() {
+    rm -f "$dir"/m.* "$dir/api"
+    "$BUILD/minivmm" --kernel "$elf" --memory 512M --cmdline "$args" \
+        --serial "file:$dir/m.out" --api-socket "$dir/api" 2>/dev/null &
+    src=$!
+    "$BUILD/minivmm" --incoming "unix:$dir/m.sock" --serial none \
+        2>/dev/null &
+    dst=$!
+    pids="$src $dst"
+    wait_for "$dir/m.out" "counter: tick 1 " 60 ||
+        { echo "minivmm: no fill" >&2; exit 1; }
+    t0=$(now_ms)
+    "$BUILD/minivmm-ctl" "$dir/api" migrate "unix:$dir/m.sock" \
+        >"$dir/m.res" 2>/dev/null || { cat "$dir/m.res" >&2; exit 1; }
+    wall=$(($(now_ms) - t0))
+    wait "$src"
+    kill -9 "$dst" 2>/dev/null
+    wait "$dst" 2>/dev/null
+    pids=
+    echo "$(field total-ms "$dir/m.res") $(field downtime-ms "$dir/m.res")" \
+        "$wall"
+}
+
+# qmp SOCKET CMD...: run QMP commands; "migrate:URI" migrates uncapped and
+# prints "total downtime wall" from query-migrate.
+qmp() {
+    sock=$1; shift
+    python3 - "$sock" "$@" <<'PY'
+import json, socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+for _ in range(1000):
+    try:
+        s.connect(sys.argv[1]); break
+    except OSError:
+        time.sleep(0.01)
+f = s.makefile("rw")
+f.readline()
+def cmd(c, **a):
+    f.write(json.dumps({"execute": c, "arguments": a}) + "\n"); f.flush()
+    while True:
+        r = json.loads(f.readline())
+        if "return" in r or "error" in r:
+            return r
+cmd("qmp_capabilities")
+for c in sys.argv[2:]:
+    if c.startswith("migrate:"):
+        cmd("migrate-set-parameters", **{"max-bandwidth": 1 << 40})
+        t0 = time.monotonic()
+        cmd("migrate", uri=c[len("migrate:"):])
+        while True:
+            r = cmd("query-migrate")["return"]
+            if r.get("status") in ("completed", "failed", "cancelled"):
+                break
+            time.sleep(0.001)
+        wall = int((time.monotonic() - t0) * 1000)
+        if r["status"] != "completed":
+            sys.exit("qemu migration " + r["status"])
+        print(r["total-time"], r["downtime"], wall)
+    else:
+        cmd(c)
+PY
+}
+
+QEMU_ARGS="-M q35 -accel kvm -cpu host -m 512M -nographic -no-reboot \
+    -device isa-debug-exit,iobase=0xf4 -kernel $elf -monitor none"
+
+q_one() {
+    rm -f "$dir"/q.*
+    qemu-system-x86_64 $QEMU_ARGS -append "$args ecam=0xb0000000" \
+        -serial "file:$dir/q.out" \
+        -qmp "unix:$dir/q.qmp1,server=on,wait=off" >/dev/null 2>&1 &
+    src=$!
+    qemu-system-x86_64 $QEMU_ARGS -append "$args ecam=0xb0000000" \
+        -serial null -qmp "unix:$dir/q.qmp2,server=on,wait=off" \
+        -incoming "unix:$dir/q.sock" >/dev/null 2>&1 &
+    dst=$!
+    pids="$src $dst"
+    wait_for "$dir/q.out" "counter: tick 1 " 120 ||
+        { echo "qemu: no fill" >&2; exit 1; }
+    qmp "$dir/q.qmp1" "migrate:unix:$dir/q.sock" || exit 1
+    qmp "$dir/q.qmp1" quit >/dev/null
+    qmp "$dir/q.qmp2" quit >/dev/null
+    wait "$src" "$dst" 2>/dev/null
+    pids=
+}
+
+for i in $(seq "$RUNS"); do mv_one; done >"$dir/mv"
+q="- - -"
+if command -v qemu-system-x86_64 >/dev/null && command -v python3 >/dev/null
+then
+    for i in $(seq "$RUNS"); do q_one; done >"$dir/q"
+    q="$(awk '{print $1}' "$dir/q" | median) $(awk '{print $2}' "$dir/q" |
+        median) $(awk '{print $3}' "$dir/q" | median)"
+fi
+set -- $q
+printf '%-42s %10s %10s\n' "live migration, 512 MiB guest, 480 MiB random" \
+    minivmm qemu
+printf '%-42s %10s %10s\n' "total (ms)" \
+    "$(awk '{print $1}' "$dir/mv" | median)" "$1"
+printf '%-42s %10s %10s\n' "downtime (ms)" \
+    "$(awk '{print $2}' "$dir/mv" | median)" "$2"
+printf '%-42s %10s %10s\n' "wall, migrate to completed (ms)" \
+    "$(awk '{print $3}' "$dir/mv" | median)" "$3"
