@@ -282,8 +282,8 @@ static int vpd_state_save(void *opaque, void *fdt, int node)
     if (r == 0)
         r = pci_dev_save(&d->pci, fdt, node);
     if (r == 0)
-        r = state_put_bytes(fdt, node, "server-state", d->mig_data,
-                            d->mig_len);
+        r = state_put_bytes(fdt, node, "server-state",
+                            d->mig_data ? d->mig_data : "", d->mig_len);
     return r;
 }
 

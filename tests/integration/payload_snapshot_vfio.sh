@@ -77,7 +77,8 @@ start_srv srvq --queues 2; srvq=$srv
     --serial "file:$dir/outq" 2>"$dir/errq"
 rc=$?
 stop_srv "$srvq"
-[ "$rc" -eq 2 ] || { cat "$dir/errq"; fail "mismatching server: exit $rc, want 2"; }
+[ "$rc" -eq 2 ] ||
+    { cat "$dir/errq"; fail "mismatching server: exit $rc, want 2"; }
 grep -q "vfio-user blk: cannot restore its state: IRQ index .* count" \
     "$dir/errq" || { cat "$dir/errq"; fail "no message naming the field"; }
 [ -s "$dir/outq" ] && fail "the guest ran against the mismatching server"
