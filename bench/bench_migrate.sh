@@ -10,6 +10,9 @@
 #   downtime: minivmm: guest stopped on the source until the destination
 #             was told to run it; QEMU: query-migrate "downtime"
 #   wall:     the migrate command until the source reports completion
+# and the same for minivmm with a vfio-user disk attached (tools/vfu-blk,
+# one server per instance; the guest does not use it), which QEMU cannot
+# migrate.
 : "${BUILD:=build}"
 : "${RUNS:=3}"
 dir=$(mktemp -d "${TMPDIR:-/tmp}/bench_migrate.XXXXXX") || exit 1
@@ -28,15 +31,27 @@ wait_for() { # FILE REGEX SECONDS
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 field() { sed -n "s/^$1: //p" "$2"; }
 
-mv_one() {
+# vfu NAME: start a vfu-blk on $dir/NAME.sock, print its option.
+vfu() {
+    rm -f "$dir/$1.sock"
+    "$BUILD/vfu-blk" --socket-path="$dir/$1.sock" --disk "$dir/disk.img" \
+        >/dev/null 2>&1 &
+    pids="$pids $!"
+    for i in $(seq 50); do [ -S "$dir/$1.sock" ] && break; sleep 0.1; done
+    echo "--vfio-user socket=$dir/$1.sock,id=blk"
+}
+
+mv_one() {  # [vfio]
     rm -f "$dir"/m.* "$dir/api"
-    "$BUILD/minivmm" --kernel "$elf" --memory 512M --cmdline "$args" \
+    d1= d2=
+    [ "$1" = vfio ] && d1=$(vfu v1) && d2=$(vfu v2)
+    "$BUILD/minivmm" --kernel "$elf" --memory 512M --cmdline "$args" $d1 \
         --serial "file:$dir/m.out" --api-socket "$dir/api" 2>/dev/null &
     src=$!
-    "$BUILD/minivmm" --incoming "unix:$dir/m.sock" --serial none \
+    "$BUILD/minivmm" --incoming "unix:$dir/m.sock" --serial none $d2 \
         2>/dev/null &
     dst=$!
-    pids="$src $dst"
+    pids="$pids $src $dst"
     wait_for "$dir/m.out" "counter: tick 1 " 60 ||
         { echo "minivmm: no fill" >&2; exit 1; }
     t0=$(now_ms)
@@ -44,8 +59,8 @@ mv_one() {
         >"$dir/m.res" 2>/dev/null || { cat "$dir/m.res" >&2; exit 1; }
     wall=$(($(now_ms) - t0))
     wait "$src"
-    kill -9 "$dst" 2>/dev/null
-    wait "$dst" 2>/dev/null
+    for p in $pids; do kill -9 "$p" 2>/dev/null; done
+    wait 2>/dev/null
     pids=
     echo "$(field total-ms "$dir/m.res") $(field downtime-ms "$dir/m.res")" \
         "$wall"
@@ -114,7 +129,14 @@ q_one() {
     pids=
 }
 
+truncate -s 64M "$dir/disk.img"
 for i in $(seq "$RUNS"); do mv_one; done >"$dir/mv"
+v="- - -"
+if [ -x "$BUILD/vfu-blk" ]; then
+    for i in $(seq "$RUNS"); do mv_one vfio; done >"$dir/mvv"
+    v="$(awk '{print $1}' "$dir/mvv" | median) $(awk '{print $2}' \
+        "$dir/mvv" | median) $(awk '{print $3}' "$dir/mvv" | median)"
+fi
 q="- - -"
 if command -v qemu-system-x86_64 >/dev/null && command -v python3 >/dev/null
 then
@@ -123,11 +145,14 @@ then
         median) $(awk '{print $3}' "$dir/q" | median)"
 fi
 set -- $q
-printf '%-42s %10s %10s\n' "live migration, 512 MiB guest, 480 MiB random" \
-    minivmm qemu
-printf '%-42s %10s %10s\n' "total (ms)" \
-    "$(awk '{print $1}' "$dir/mv" | median)" "$1"
-printf '%-42s %10s %10s\n' "downtime (ms)" \
-    "$(awk '{print $2}' "$dir/mv" | median)" "$2"
-printf '%-42s %10s %10s\n' "wall, migrate to completed (ms)" \
-    "$(awk '{print $3}' "$dir/mv" | median)" "$3"
+qt=$1 qd=$2 qw=$3
+set -- $v
+printf '%-42s %10s %10s %12s\n' \
+    "live migration, 512 MiB guest, 480 MiB random" minivmm qemu \
+    "+vfio-user"
+printf '%-42s %10s %10s %12s\n' "total (ms)" \
+    "$(awk '{print $1}' "$dir/mv" | median)" "$qt" "$1"
+printf '%-42s %10s %10s %12s\n' "downtime (ms)" \
+    "$(awk '{print $2}' "$dir/mv" | median)" "$qd" "$2"
+printf '%-42s %10s %10s %12s\n' "wall, migrate to completed (ms)" \
+    "$(awk '{print $3}' "$dir/mv" | median)" "$qw" "$3"

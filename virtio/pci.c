@@ -112,7 +112,7 @@ static void vp_reset(struct pci_dev *dev)
     pthread_mutex_lock(&vp->lock);
     if (vp->vdev)
         virtio_dev_reset(vp->vdev);
-    vp_regs_reset(vp);
+    vpm_reset(&vp->regs);
     pthread_mutex_unlock(&vp->lock);
     msix_reset(&vp->msix);
 }
@@ -216,7 +216,9 @@ int virtio_pci_create(const struct virtio_pci_params *p,
     vp->num_queues = p->num_queues;
     vp->config_size = p->config_size;
     vp->nvec = p->num_queues + 1u;
-    r = alloc_parts(vp);
+    r = vp_regs_init(vp);
+    if (r == 0)
+        r = alloc_parts(vp);
     if (r == 0)
         r = msix_init(&vp->msix, vp->nvec, &vp_msix_ops, vp);
     if (r == 0)
@@ -225,7 +227,6 @@ int virtio_pci_create(const struct virtio_pci_params *p,
         virtio_pci_destroy(vp);
         return r;
     }
-    vp_regs_reset(vp);
     *out = vp;
     return 0;
 }
@@ -257,12 +258,11 @@ int virtio_pci_attach(struct virtio_pci *vp, struct virtio_dev *vdev,
                       const struct state_ops *dev_state, void *dev_opaque)
 {
     if (vp->vdev || !vdev || vdev->num_queues != vp->num_queues ||
-        vdev->irq.opaque != vp)
+        vdev->irq.opaque != vp || vpm_attach(&vp->regs, vdev) < 0)
         return -EINVAL;
     vp->vdev = vdev;
     vp->dev_state = dev_state;
     vp->dev_opaque = dev_opaque;
-    vp_regs_reset(vp);
     return 0;
 }
 
@@ -337,20 +337,20 @@ static int save_regs(struct virtio_pci *vp, void *fdt, int node)
     if (!qs)
         return -ENOMEM;
     for (uint16_t i = 0; i < vp->num_queues; i++)
-        qs[i] = (struct vp_queue_state){ .desc = vp->q[i].desc,
-                                         .avail = vp->q[i].avail,
-                                         .used = vp->q[i].used,
-                                         .size = vp->q[i].size,
-                                         .vector = vp->q[i].vector };
+        qs[i] = (struct vp_queue_state){ .desc = vp->regs.q[i].desc,
+                                         .avail = vp->regs.q[i].driver,
+                                         .used = vp->regs.q[i].device,
+                                         .size = vp->regs.q[i].size,
+                                         .vector = vp->regs.q[i].vector };
     r = state_put_bytes(fdt, node, "queues", qs,
                         vp->num_queues * sizeof(*qs));
     free(qs);
     if (r == 0)
-        r = state_put_u32(fdt, node, "msix-config", vp->msix_config);
+        r = state_put_u32(fdt, node, "msix-config", vp->regs.msix_config);
     if (r == 0)
-        r = state_put_u32(fdt, node, "queue-select", vp->queue_select);
+        r = state_put_u32(fdt, node, "queue-select", vp->regs.queue_select);
     if (r == 0)
-        r = state_put_u32(fdt, node, "isr", vp->isr);
+        r = state_put_u32(fdt, node, "isr", vp->regs.isr);
     return r;
 }
 
@@ -423,22 +423,22 @@ static int load_regs(struct virtio_pci *vp, const void *fdt, int node)
     if (r == 0)
         r = state_get_u32(fdt, node, "isr", &isr);
     for (uint16_t i = 0; r == 0 && i < vp->num_queues; i++)
-        if (qs[i].vector != VP_NO_VECTOR && qs[i].vector >= vp->nvec)
+        if (qs[i].vector != VPM_NO_VECTOR && qs[i].vector >= vp->nvec)
             r = -EINVAL;
-    if (r == 0 && ((mc != VP_NO_VECTOR && mc >= vp->nvec) ||
+    if (r == 0 && ((mc != VPM_NO_VECTOR && mc >= vp->nvec) ||
                    sel > UINT16_MAX || isr > 3))
         r = -EINVAL;
     for (uint16_t i = 0; r == 0 && i < vp->num_queues; i++) {
-        vp->q[i].desc = qs[i].desc;
-        vp->q[i].avail = qs[i].avail;
-        vp->q[i].used = qs[i].used;
-        vp->q[i].size = qs[i].size;
-        vp->q[i].vector = qs[i].vector;
+        vp->regs.q[i].desc = qs[i].desc;
+        vp->regs.q[i].driver = qs[i].avail;
+        vp->regs.q[i].device = qs[i].used;
+        vp->regs.q[i].size = qs[i].size;
+        vp->regs.q[i].vector = qs[i].vector;
     }
     if (r == 0) {
-        vp->msix_config = (uint16_t)mc;
-        vp->queue_select = (uint16_t)sel;
-        vp->isr = (uint8_t)isr;
+        vp->regs.msix_config = (uint16_t)mc;
+        vp->regs.queue_select = (uint16_t)sel;
+        vp->regs.isr = (uint8_t)isr;
     }
     free(qs);
     return r;

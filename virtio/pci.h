@@ -8,7 +8,7 @@
  *   BAR 2 (64-bit, 16 KiB): common config at 0x0000, ISR at 0x1000,
  *                   device config at 0x2000, notify at 0x3000 with
  *                   notify_off_multiplier 4 (queue N's doorbell at
- *                   0x3000 + 4 * N).
+ *                   0x3000 + 4 * N); registers in virtio/pci_model.h.
  * Vendor capabilities describe them (common, notify, ISR, device, and a
  * VIRTIO_PCI_CAP_PCI_CFG access window), plus the MSI-X capability.
  *
@@ -40,19 +40,13 @@
 #include "devices/hv.h"
 #include "devices/pci.h"
 #include "virtio/device.h"
+#include "virtio/pci_model.h"
 #include "vmm/state.h"
 
 #define VIRTIO_PCI_VENDOR_ID     0x1AF4
 #define VIRTIO_PCI_DEVICE_ID_BASE 0x1040  /* + VIRTIO_ID_* (4.1.2.1) */
 #define VIRTIO_PCI_MSIX_BAR      0
-#define VIRTIO_PCI_CFG_BAR       2
-#define VIRTIO_PCI_CFG_BAR_SIZE  0x4000
-#define VIRTIO_PCI_COMMON_OFF    0x0000
-#define VIRTIO_PCI_ISR_OFF       0x1000
-#define VIRTIO_PCI_DEVICE_OFF    0x2000
-#define VIRTIO_PCI_NOTIFY_OFF    0x3000
-#define VIRTIO_PCI_NOTIFY_MULT   4
-#define VIRTIO_PCI_COMMON_SIZE   0x38      /* through queue_used_hi */
+#define VIRTIO_PCI_CFG_BAR       2 /* layout: virtio/pci_model.h */
 
 struct virtio_pci;
 

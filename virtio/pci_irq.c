@@ -95,11 +95,11 @@ void vp_vectors_release(struct virtio_pci *vp)
 static int raise(struct virtio_pci *vp, uint16_t vector, uint8_t isr_bit)
 {
     if (msix_control(&vp->msix) & MSIX_CTRL_ENABLE) {
-        if (vector == VP_NO_VECTOR)
+        if (vector == VPM_NO_VECTOR)
             return 0;
         return msix_notify(&vp->msix, vector);
     }
-    __atomic_or_fetch(&vp->isr, isr_bit, __ATOMIC_ACQ_REL);
+    vpm_set_isr(&vp->regs, isr_bit);
     pci_dev_set_intx(&vp->pci, true);
     return 0;
 }
@@ -110,14 +110,14 @@ static int vp_notify_queue(void *opaque, uint16_t qidx)
 
     if (qidx >= vp->num_queues)
         return -EINVAL;
-    return raise(vp, vp->q[qidx].vector, VP_ISR_QUEUE);
+    return raise(vp, vpm_queue_vector(&vp->regs, qidx), VPM_ISR_QUEUE);
 }
 
 static int vp_notify_config(void *opaque)
 {
     struct virtio_pci *vp = opaque;
 
-    return raise(vp, vp->msix_config, VP_ISR_CONFIG);
+    return raise(vp, vpm_config_vector(&vp->regs), VPM_ISR_CONFIG);
 }
 
 const struct virtio_irq_ops vp_irq_ops = {

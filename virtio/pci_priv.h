@@ -11,15 +11,8 @@
 #include "devices/msix.h"
 #include "virtio/pci.h"
 
-#define VP_ISR_QUEUE  0x1u
-#define VP_ISR_CONFIG 0x2u
-#define VP_NO_VECTOR  0xFFFFu
-
-/* Transport registers of one queue (common config while selected). */
+/* Doorbell of one queue (its registers are in struct vpm). */
 struct vp_queue {
-    uint16_t size;          /* queue_size register */
-    uint16_t vector;        /* queue_msix_vector */
-    uint64_t desc, avail, used;
     int efd;                /* doorbell eventfd */
     bool ioeventfd;         /* registered with KVM (bus lock) */
 };
@@ -42,6 +35,7 @@ struct virtio_pci {
     void *dev_opaque;
     uint16_t num_queues;
     uint32_t config_size;
+    struct vpm regs;                /* BAR 2 registers (lock held) */
     struct vp_queue *q;             /* [num_queues] */
     struct msix msix;
     unsigned int nvec;
@@ -49,16 +43,13 @@ struct virtio_pci {
     uint32_t pba_off;               /* in the MSI-X BAR */
     int msix_cap;                   /* config offsets */
     int cfg_cap;
-    uint16_t msix_config;
-    uint16_t queue_select;
-    uint8_t isr;                    /* atomic */
 };
 
 /* pci_regs.c: BAR 2 and the PCI_CFG window. */
 extern const struct bus_ops vp_cfg_bar_ops;
 extern const struct bus_ops vp_msix_bar_ops;
-/* Transport registers back to reset values (lock held). */
-void vp_regs_reset(struct virtio_pci *vp);
+/* Set up vp->regs (num_queues, nvec, config_size already set). */
+int vp_regs_init(struct virtio_pci *vp);
 void vp_cfg_cap_read(struct virtio_pci *vp, uint32_t off, uint32_t len,
                      uint32_t *val);
 void vp_cfg_cap_write(struct virtio_pci *vp, uint32_t off, uint32_t len);

@@ -104,6 +104,14 @@ int devreg_del(struct devreg *r, const char *id)
         for (unsigned int k = 0; k < r->n; k++)
             r->slots[k].e.id = r->slots[k].id;
     }
+    for (unsigned int k = 0; k < r->nblock; k++) {
+        if (strcmp(r->block[k].id, id))
+            continue;
+        memmove(&r->block[k], &r->block[k + 1],
+                (r->nblock - k - 1) * sizeof(r->block[0]));
+        r->nblock--;
+        k--;
+    }
     pthread_mutex_unlock(&r->lock);
     return i >= 0 ? 0 : -ENOENT;
 }

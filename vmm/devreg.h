@@ -27,6 +27,7 @@
 #define MINIVMM_DEVREG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "vmm/state.h"
 
@@ -36,12 +37,25 @@
 /* Quiesce or resume the device; 0 or -errno. */
 typedef int (*devreg_fn)(void *opaque);
 
+/* Live migration (vmm/migration.h): a device whose DMA writes guest RAM
+ * behind KVM's and the VMM's back (a vfio-user server) reports those
+ * pages. start/stop: log or stop logging; sync: OR the pages written since
+ * the last sync into @bits (vmm/dirty.h numbering, @npages bits), count
+ * in *@count. Called from the migration thread; 0 or -errno. */
+struct devreg_dirty_ops {
+    int (*start)(void *opaque);
+    int (*sync)(void *opaque, uint64_t *bits, uint64_t npages,
+                uint64_t *count);
+    int (*stop)(void *opaque);
+};
+
 struct devreg_entry {
     const char *id;               /* copied by devreg_add */
     const struct state_ops *state;
     void *opaque;
     devreg_fn quiesce;            /* may be NULL */
     devreg_fn resume;             /* may be NULL */
+    const struct devreg_dirty_ops *dirty;   /* may be NULL */
 };
 
 struct devreg;
@@ -54,7 +68,7 @@ void devreg_destroy(struct devreg *r);
  * name: [A-Za-z0-9,._+@-]), -EEXIST (id taken), -ENOSPC (DEVREG_MAX).
  * Thread-safe against the other calls. */
 int devreg_add(struct devreg *r, const struct devreg_entry *e);
-/* Remove @id; 0 or -ENOENT. */
+/* Remove @id (and its blockers); 0 or -ENOENT. */
 int devreg_del(struct devreg *r, const char *id);
 
 /* Number of entries, and entry @i (0-based, registration order) copied

@@ -123,7 +123,7 @@ static void finish(struct migration *m, bool done)
 
 static void serve_stop(struct migration *m)
 {
-    char err[256] = "";
+    char err[200] = "";
     void *fdt = NULL;
     size_t len = 0;
     int r = m->env.host->stop(m->env.host_opaque, &fdt, &len, err,
@@ -192,6 +192,7 @@ int migration_start(struct migration *m, const char *uri, char *err,
     memset(&m->st, 0, sizeof(m->st));
     m->error[0] = 0;
     m->cancel = 0;
+    m->committed = false;
     m->fd = -1;
     pthread_mutex_unlock(&m->lock);
     r = pthread_create(&m->thread, NULL, mig_thread_main, m);
@@ -213,9 +214,12 @@ int migration_cancel(struct migration *m, char *err, size_t errlen)
     int r = 0;
 
     pthread_mutex_lock(&m->lock);
-    if (!mig_fsm_active(m->state) || m->state == MIG_S_COMPLETED) {
+    if (!mig_fsm_active(m->state)) {
         snprintf(err, errlen, "no migration under way");
         r = -ENOENT;
+    } else if (m->committed) {
+        snprintf(err, errlen, "too late: the destination runs the guest");
+        r = -EBUSY;
     } else {
         __atomic_store_n(&m->cancel, 1, __ATOMIC_RELEASE);
         if (m->fd >= 0)

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct devreg;
 struct evloop;
 struct guest_memory;
 struct json_object;
@@ -47,6 +48,7 @@ struct migration_env {
     const struct kvm *kvm;
     struct guest_memory *mem;
     struct evloop *loop;
+    struct devreg *devs;            /* devices with DMA dirty logging */
     unsigned int cpus;              /* vCPUs (the stream's CONFIG) */
     unsigned int downtime_ms;       /* target, 0: default (20) */
     const struct migration_host_ops *host;

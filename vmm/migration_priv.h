@@ -49,6 +49,7 @@ struct migration {
     struct mig_uri u;
     int fd;                     /* stream socket or -1 */
     int cancel;                 /* atomic too */
+    bool committed;             /* GO is being sent: too late to cancel */
     bool progress_pending;
     bool loop_gone;             /* being destroyed: no more loop service */
     enum mig_req req;

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vmm/devreg.h"
 #include "vmm/dirty.h"
 #include "vmm/memory.h"
 #include "vmm/migration_fmt.h"
@@ -26,6 +27,7 @@ struct run {
     struct mig_tx tx;
     uint64_t *bits;         /* pages to send next, memfd numbering */
     bool built;             /* the destination's VM is built */
+    bool dev_logging;       /* devices' DMA dirty logging was started */
     uint64_t npages;
     uint64_t t_start, t_sync, t_stop;
 };
@@ -93,6 +95,41 @@ static void account_pass(struct run *rn, uint64_t bytes, uint64_t us)
     pthread_mutex_unlock(&rn->m->lock);
 }
 
+enum dev_dirty_op { DEV_DIRTY_START, DEV_DIRTY_SYNC, DEV_DIRTY_STOP };
+
+/* Run @op on every device that reports DMA writes (devreg dirty ops);
+ * for SYNC, OR their pages into rn->bits. Stops at the first failure
+ * (except for STOP, which goes on) and names the device. */
+static int dev_dirty(struct run *rn, enum dev_dirty_op op)
+{
+    struct devreg *devs = rn->m->env.devs;
+    unsigned int n = devs ? devreg_count(devs) : 0;
+    static const char *const what[] = { "starting", "reading", "stopping" };
+    char id[DEVREG_ID_MAX];
+    struct devreg_entry e;
+    int ret = 0;
+
+    for (unsigned int i = 0; i < n; i++) {
+        uint64_t count;
+        int r;
+
+        if (devreg_get(devs, i, &e, id) < 0 || !e.dirty)
+            continue;
+        r = op == DEV_DIRTY_START ? e.dirty->start(e.opaque) :
+            op == DEV_DIRTY_SYNC ? e.dirty->sync(e.opaque, rn->bits,
+                                                 rn->npages, &count) :
+            e.dirty->stop(e.opaque);
+        if (r < 0 && ret == 0) {
+            set_error(rn->m, "device %s: %s its DMA dirty log: %s", id,
+                      what[op], strerror(-r));
+            ret = r;
+        }
+        if (ret < 0 && op != DEV_DIRTY_STOP)
+            break;
+    }
+    return ret;
+}
+
 /* Sync the dirty log; whether what is left fits the downtime target. */
 static int sync_and_decide(struct run *rn, bool *converged)
 {
@@ -105,6 +142,9 @@ static int sync_and_decide(struct run *rn, bool *converged)
         set_error(m, "reading the dirty log: %s", strerror(-r));
         return r;
     }
+    r = dev_dirty(rn, DEV_DIRTY_SYNC);
+    if (r < 0)
+        return r;
     dirty = dirty_bits_count(rn->bits, rn->npages) * PG;
     pthread_mutex_lock(&m->lock);
     s->remaining = dirty;
@@ -196,7 +236,9 @@ static int complete(struct run *rn, const void *fdt, size_t len)
         set_error(m, "reading the dirty log: %s", strerror(-r));
         return r;
     }
-    r = mig_tx_ram_dirty(&rn->tx, rn->bits, &sent);
+    r = dev_dirty(rn, DEV_DIRTY_SYNC);
+    if (r == 0)
+        r = mig_tx_ram_dirty(&rn->tx, rn->bits, &sent);
     if (r == 0)
         r = mig_tx_state_end(&rn->tx, fdt, len);
     if (r < 0)
@@ -216,12 +258,20 @@ static int complete(struct run *rn, const void *fdt, size_t len)
         set_error(m, "the destination failed: %s", why);
         return -(int)status;
     }
-    if (cancelled(m))
-        return -ECANCELED;
-    r = mig_send(rn->tx.fd, MIG_GO, MIG_GO_SIZE);
-    if (r < 0)
+    /* Commit: from here a cancel is refused (the destination may run). */
+    pthread_mutex_lock(&m->lock);
+    r = cancelled(m) ? -ECANCELED : 0;
+    m->committed = r == 0;
+    pthread_mutex_unlock(&m->lock);
+    if (r == 0 && (r = mig_send(rn->tx.fd, MIG_GO, MIG_GO_SIZE)) < 0)
         return io_fail(rn, "telling the destination to go", r);
-    return step(m, MIG_E_ACKED);
+    if (r < 0)
+        return r;
+    pthread_mutex_lock(&m->lock);
+    mig_apply_locked(m, MIG_E_ACKED);
+    pthread_mutex_unlock(&m->lock);
+    mig_kick_loop(m);
+    return 0;
 }
 
 /* Have the loop stop the guest, then complete. */
@@ -281,6 +331,10 @@ static int setup(struct run *rn)
         set_error(m, "out of memory");
     if (r == 0 && (r = dirty_log_start(m->dirty)) < 0)
         set_error(m, "starting dirty logging: %s", strerror(-r));
+    if (r == 0 && (r = dev_dirty(rn, DEV_DIRTY_START)) < 0)
+        rn->dev_logging = true; /* some may have started: stop them all */
+    else if (r == 0)
+        rn->dev_logging = true;
     if (r == 0 && (r = mig_tx_header(&rn->tx, m->env.cpus)) < 0)
         io_fail(rn, "sending the stream header", r);
     return r;
@@ -300,6 +354,8 @@ void *mig_thread_main(void *arg)
         r = precopy(&rn);
     if (r == 0)
         r = stop_and_complete(&rn);
+    if (rn.dev_logging)
+        dev_dirty(&rn, DEV_DIRTY_STOP);
     dirty_log_stop(m->dirty);
     mig_tx_fini(&rn.tx);
     free(rn.bits);

@@ -134,17 +134,38 @@ static int dev_resume(void *opaque)
     return vfio_pci_resume(opaque);
 }
 
-/* Snapshots include the device (vfio/pci_dev.h: client state and the
- * server's migration stream). Live migration stays blocked until it also
- * merges the server's DMA dirty logging (vfio/client_mig.h
- * vfio_client_dma_log_*) into its dirty pages: without that, pages the
- * server writes during pre-copy would be lost. */
+static int dirty_start(void *opaque)
+{
+    return vfio_pci_dirty_start(opaque);
+}
+
+static int dirty_sync(void *opaque, uint64_t *bits, uint64_t npages,
+                      uint64_t *count)
+{
+    return vfio_pci_dirty_sync(opaque, bits, npages, count);
+}
+
+static int dirty_stop(void *opaque)
+{
+    return vfio_pci_dirty_stop(opaque);
+}
+
+/* Live migration merges the pages the server writes (its DMA logging)
+ * into the migration's dirty pages (vmm/migration_run.c). */
+static const struct devreg_dirty_ops vfio_dirty_ops = {
+    .start = dirty_start, .sync = dirty_sync, .stop = dirty_stop,
+};
+
+/* Snapshots and live migration include the device (vfio/pci_dev.h: client
+ * state and the server's migration stream; DMA dirty logging during
+ * pre-copy). A server without migration support blocks both. */
 static int join_registry(const struct platform_env *env, struct vfio_pci *d,
                          const char *id, char *err, size_t errlen)
 {
     struct devreg_entry e = {
         .state = &vfio_pci_state_ops, .opaque = d,
         .quiesce = dev_quiesce, .resume = dev_resume,
+        .dirty = &vfio_dirty_ops,
     };
     char bid[DEVREG_ID_MAX];
     uint64_t f = 0;
@@ -161,9 +182,6 @@ static int join_registry(const struct platform_env *env, struct vfio_pci *d,
     if (vfio_pci_mig_flags(d, &f) == 0 && !f)
         devreg_add_blocker(env->devs, bid, "its vfio-user server does not "
                            "support migration");
-    else
-        devreg_add_blocker(env->devs, bid, "live migration does not drive "
-                           "the server's DMA dirty logging yet");
     return 0;
 }
 

@@ -557,7 +557,7 @@ static int create_migration(struct vmctl *c)
 {
     struct migration_env me = {
         .kvm = c->env.kvm, .mem = c->env.mem, .loop = c->env.loop,
-        .cpus = c->env.nvcpus, .downtime_ms = c->env.migrate_downtime_ms,
+        .devs = c->env.devs, .cpus = c->env.nvcpus, .downtime_ms = c->env.migrate_downtime_ms,
         .host = &vmctl_mig_ops, .host_opaque = c,
     };
 

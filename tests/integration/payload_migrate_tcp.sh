@@ -3,9 +3,12 @@
 # Live migration over tcp between two network namespaces: the test creates
 # a namespace pair joined by a veth pair (addresses only inside them), runs
 # the source minivmm in one and the destination (--incoming tcp:ADDR:PORT)
-# in the other. The guest counts in RAM (tests/guest test=counter) and
-# goes on from the next tick at the destination. Skipped (77) without
-# root / ip netns.
+# in the other. The guest counts in RAM and does block I/O on a vfio-user
+# disk (tests/guest/virtio test=vblk-count on tools/vfu-blk, one vfu-blk
+# process per instance on the same file; the counter payload alone when
+# vfu-blk is not built) and goes on from the next tick at the
+# destination, which verifies every block at the end. Skipped (77)
+# without root / ip netns.
 : "${BUILD:=build}"
 name=payload_migrate_tcp
 fail() { echo "$name: $*" >&2; exit 1; }
@@ -49,13 +52,33 @@ wait_for() {    # FILE REGEX SECONDS
 }
 ticks() { tr -d '\r' <"$1" | sed -n 's/^counter: tick \([0-9]*\) .*/\1/p'; }
 
-ip netns exec "$nsa" "$BUILD/minivmm" --kernel "$BUILD/guest/payload.elf" \
-    --cpus 2 --memory 256M \
-    --cmdline "test=counter ticks=30 tick_ms=100 fill_mb=64" \
+# start_srv NAME: a vfu-blk on $dir/NAME.sock (root namespace: unix
+# sockets are reached by path from any network namespace).
+start_srv() {
+    "$BUILD/vfu-blk" --socket-path="$dir/$1.sock" --disk "$dir/disk.img" \
+        >"$dir/$1.log" 2>&1 &
+    pids="$pids $!"
+    for i in $(seq 50); do [ -S "$dir/$1.sock" ] && return 0; sleep 0.1; done
+    fail "vfu-blk $1 did not create its socket"
+}
+if [ -x "$BUILD/vfu-blk" ]; then
+    truncate -s 4M "$dir/disk.img"
+    start_srv srv1
+    start_srv srv2
+    kernel=$BUILD/guest/virtio.elf pass="PASS vblk-count"
+    guest="test=vblk-count ticks=30 tick_ms=100 blocks=256"
+    dev1="--vfio-user socket=$dir/srv1.sock,id=blk"
+    dev2="--vfio-user socket=$dir/srv2.sock,id=blk"
+else
+    kernel=$BUILD/guest/payload.elf pass="PASS counter" dev1= dev2=
+    guest="test=counter ticks=30 tick_ms=100 fill_mb=64"
+fi
+ip netns exec "$nsa" "$BUILD/minivmm" --kernel "$kernel" $dev1 \
+    --cpus 2 --memory 256M --cmdline "$guest" \
     --serial "file:$dir/out1" --api-socket "$dir/api1" 2>"$dir/err1" &
 src=$!
-pids="$src"
-ip netns exec "$nsb" "$BUILD/minivmm" --incoming "tcp:$net.2:4444" \
+pids="$pids $src"
+ip netns exec "$nsb" "$BUILD/minivmm" --incoming "tcp:$net.2:4444" $dev2 \
     --serial "file:$dir/out2" 2>"$dir/err2" &
 dst=$!
 pids="$pids $dst"
@@ -75,6 +98,6 @@ rc=$?
 first=$(ticks "$dir/out2" | head -n 1)
 [ "$first" = $((last + 1)) ] ||
     fail "destination starts at tick '$first', want $((last + 1))"
-tr -d '\r' <"$dir/out2" | grep -qx "PASS counter" || fail "no 'PASS counter'"
-echo "$name: $net.1 -> $net.2: ticks 1-$last, then $first-30;" \
+tr -d '\r' <"$dir/out2" | grep -qx "$pass" || fail "no '$pass'"
+echo "$name: ${dev1:+vfu-blk disk, }$net.1 -> $net.2: ticks 1-$last, then $first-30;" \
     "$(grep '^total-ms' "$dir/mig.out"), $(grep '^downtime' "$dir/mig.out")"

@@ -3,18 +3,22 @@
 # Live migration with a vfio-user disk (tools/vfu-blk): the guest
 # (tests/guest/virtio test=vblk-count) counts and does block I/O on a
 # vfu-blk device; each minivmm instance has its own vfu-blk process on the
-# same disk file. The source's device goes RUNNING -> PRE_COPY/STOP_COPY,
-# the destination's RESUMING -> RUNNING; the counter and the writes go on
-# at the destination, which verifies every block at the end.
-# While the vfio-user client cannot save device state, migration must be
-# refused with an error naming the device and the source must keep
-# running: that is checked, then the test exits 77 (skipped) saying so.
+# same disk file. During pre-copy the server's DMA dirty logging reports
+# the pages it writes; the source's device goes to STOP_COPY and its
+# stream travels in the state tree; the destination's goes RESUMING ->
+# RUNNING; the counter and the writes go on at the destination, which
+# verifies every block at the end, and the host file holds them.
+# Then a server without migration support (tools/vfu-evil --mode=none):
+# migrate is refused with an error naming the device, and the VM keeps
+# running.
 : "${BUILD:=build}"
 name=payload_migrate_vfio
 fail() { echo "$name: $*" >&2; exit 1; }
 [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] ||
     { echo "$name: no usable /dev/kvm" >&2; exit 77; }
-[ -x "$BUILD/vfu-blk" ] || { echo "$name: no vfu-blk" >&2; exit 77; }
+for b in vfu-blk vfu-evil minivmm-ctl; do
+    [ -x "$BUILD/$b" ] || { echo "$name: no $BUILD/$b" >&2; exit 77; }
+done
 dir=$(mktemp -d) || exit 1
 pids=
 trap 'for p in $pids; do kill -9 "$p" 2>/dev/null; done; rm -rf "$dir"' EXIT
@@ -52,19 +56,8 @@ start_srv srv2
     --serial "file:$dir/out2" 2>"$dir/err2" &
 dst=$!
 pids="$pids $dst"
-if ! ctl "$dir/api1" migrate "unix:$dir/mig" >"$dir/mig.out" 2>&1; then
-    grep -q "device vfio-user@blk cannot be migrated" "$dir/mig.out" ||
-        { cat "$dir/mig.out" "$dir/err1" "$dir/err2";
-          fail "migration failed"; }
-    t=$(ticks "$dir/out1" | tail -n 1)
-    wait_for "$dir/out1" "^counter: tick $((t + 2)) " 5 ||
-        fail "the source stopped after the refusal"
-    ctl "$dir/api1" status | grep -qx "state: running" ||
-        fail "source not running after the refusal"
-    echo "$name: refused as expected: $(cat "$dir/mig.out")" >&2
-    echo "$name: vfio-user devices cannot migrate yet: skipped" >&2
-    exit 77
-fi
+ctl "$dir/api1" migrate "unix:$dir/mig" >"$dir/mig.out" 2>&1 ||
+    { cat "$dir/mig.out" "$dir/err1" "$dir/err2"; fail "migration failed"; }
 wait "$src" || fail "the source exited non-zero"
 wait "$dst"
 rc=$?
@@ -76,5 +69,30 @@ first=$(ticks "$dir/out2" | head -n 1)
     fail "destination starts at tick '$first', want $((last + 1))"
 tr -d '\r' <"$dir/out2" | grep -qx "PASS vblk-count" ||
     fail "no 'PASS vblk-count'"
+head -c 12 "$dir/disk.img" | grep -q "MVMBLK write" ||
+    fail "the disk file does not hold the guest's blocks"
 echo "$name: ticks 1-$last on the source, $first-40 on the destination;" \
     "$(grep '^downtime' "$dir/mig.out")"
+
+# A server without migration support blocks migration, naming it.
+"$BUILD/vfu-evil" --socket-path="$dir/evil.sock" --mode=none \
+    >"$dir/evil.log" 2>&1 &
+pids="$pids $!"
+for i in $(seq 50); do [ -S "$dir/evil.sock" ] && break; sleep 0.1; done
+"$BUILD/minivmm" --kernel "$BUILD/guest/payload.elf" --memory 256M \
+    --vfio-user "socket=$dir/evil.sock,id=evil" \
+    --cmdline "test=counter ticks=600 tick_ms=100" \
+    --serial "file:$dir/out3" --api-socket "$dir/api3" 2>"$dir/err3" &
+pids="$pids $!"
+wait_for "$dir/out3" "^counter: tick 2 " 30 ||
+    { cat "$dir/out3" "$dir/err3"; fail "the vfu-evil guest does not count"; }
+ctl "$dir/api3" migrate "unix:$dir/mig3" >"$dir/mig3.out" 2>&1 &&
+    fail "migrated a device without migration support"
+grep -q "device vfio-user@evil cannot be migrated: its vfio-user server" \
+    "$dir/mig3.out" || fail "refusal: $(cat "$dir/mig3.out")"
+t=$(ticks "$dir/out3" | tail -n 1)
+wait_for "$dir/out3" "^counter: tick $((t + 2)) " 5 ||
+    fail "the guest stopped after the refusal"
+ctl "$dir/api3" status | grep -qx "state: running" ||
+    fail "not running after the refusal"
+echo "$name: refused: $(cat "$dir/mig3.out")"

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "vmm/config.h"
 #include "vmm/memory.h"
 #include "vmm/migration_fmt.h"
 #include "vmm/migration_fsm.h"
@@ -314,6 +315,32 @@ static void test_reply(void **state)
     assert_int_equal(mig_reply_decode(buf, &st, why, sizeof(why)), -EINVAL);
 }
 
+/* --incoming and --migrate-downtime-ms (vmm/config.c). */
+static void test_config(void **state)
+{
+    char *ok[] = { "minivmm", "--incoming", "unix:/x", "--disk",
+                   "path=/d", NULL };
+    char *dt[] = { "minivmm", "--kernel", "k", "--migrate-downtime-ms",
+                   "7", NULL };
+    char *both[] = { "minivmm", "--incoming", "unix:/x", "--kernel", "k",
+                     NULL };
+    char *bad[] = { "minivmm", "--kernel", "k", "--migrate-downtime-ms",
+                    "0", NULL };
+    struct vm_config cfg;
+    char err[256];
+
+    (void)state;
+    assert_int_equal(config_parse(5, ok, &cfg, err, sizeof(err)), 0);
+    assert_string_equal(cfg.incoming, "unix:/x");
+    assert_int_equal(cfg.migrate_downtime_ms, 0);
+    assert_int_equal(config_parse(5, dt, &cfg, err, sizeof(err)), 0);
+    assert_int_equal(cfg.migrate_downtime_ms, 7);
+    assert_int_equal(config_parse(5, both, &cfg, err, sizeof(err)),
+                     -EINVAL);
+    assert_non_null(strstr(err, "--incoming"));
+    assert_int_equal(config_parse(5, bad, &cfg, err, sizeof(err)), -EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -323,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_stream_roundtrip),
         cmocka_unit_test(test_stream_order),
         cmocka_unit_test(test_reply),
+        cmocka_unit_test(test_config),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -281,13 +281,13 @@ static void fill_regions(struct vfu_blk *d, struct vfio_srv_dev *dev)
     for (i = 0; i < VFIO_PCI_NUM_REGIONS; i++)
         d->regions[i].mmap_fd = -1;
     for (i = 0; i < d->nq; i++) {
-        d->ioev[i].offset = VPCI_NOTIFY_OFF + VPCI_NOTIFY_MULT * i;
+        d->ioev[i].offset = VIRTIO_PCI_NOTIFY_OFF + VIRTIO_PCI_NOTIFY_MULT * i;
         d->ioev[i].size = 0; /* any width: KVM fast MMIO */
         d->ioev[i].cookie = i;
     }
     d->regions[VPCI_MSIX_BAR].size = VPCI_MSIX_BAR_SIZE;
     d->regions[VPCI_MSIX_BAR].flags = rw;
-    d->regions[VPCI_BAR].size = VPCI_BAR_SIZE;
+    d->regions[VPCI_BAR].size = VIRTIO_PCI_CFG_BAR_SIZE;
     d->regions[VPCI_BAR].flags = rw;
     d->regions[VPCI_BAR].ioeventfds = d->ioev;
     d->regions[VPCI_BAR].nr_ioeventfds = d->nq;
@@ -336,8 +336,10 @@ int vfu_blk_create(const struct vfu_blk_params *p, struct vfu_blk **out)
     r = make_blk(d, p);
     if (r)
         goto fail;
-    vpci_init(&d->pci, virtio_blk_vdev(d->blk), 0x010000,
-              sizeof(struct virtio_blk_config), &pci_ops, d);
+    r = vpci_init(&d->pci, virtio_blk_vdev(d->blk), 0x010000,
+                  sizeof(struct virtio_blk_config), &pci_ops, d);
+    if (r)
+        goto fail_blk;
     fill_regions(d, &dev);
     r = vfio_srv_create(&dev, NULL, p->listen_fd, &d->srv);
     if (r)

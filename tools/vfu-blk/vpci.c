@@ -79,7 +79,7 @@ static void init_header(struct vpci *p, uint32_t class_code)
     c[PCI_INTERRUPT_PIN] = 1;
     put16(p->wmask + PCI_COMMAND, CMD_WMASK);
     mask32(p, PCI_BASE_ADDRESS_0, ~(VPCI_MSIX_BAR_SIZE - 1));
-    mask32(p, PCI_BASE_ADDRESS_2, ~(VPCI_BAR_SIZE - 1));
+    mask32(p, PCI_BASE_ADDRESS_2, ~(VIRTIO_PCI_CFG_BAR_SIZE - 1));
     mask32(p, PCI_BASE_ADDRESS_3, 0xffffffffu);
     p->wmask[PCI_INTERRUPT_LINE] = 0xff;
 }
@@ -96,13 +96,14 @@ static void init_caps(struct vpci *p)
     put32(m + PCI_MSIX_PBA, VPCI_MSIX_PBA_OFF | VPCI_MSIX_BAR);
     p->wmask[CAP_MSIX + PCI_MSIX_FLAGS + 1] = 0xc0; /* enable, mask all */
     vcap(p, CAP_COMMON, CAP_NOTIFY, 16, VIRTIO_PCI_CAP_COMMON_CFG,
-         VPCI_COMMON_OFF, sizeof(struct virtio_pci_common_cfg));
+         VIRTIO_PCI_COMMON_OFF, sizeof(struct virtio_pci_common_cfg));
     vcap(p, CAP_NOTIFY, CAP_ISR, 20, VIRTIO_PCI_CAP_NOTIFY_CFG,
-         VPCI_NOTIFY_OFF, VPCI_NOTIFY_MULT * nq);
-    put32(&p->cfg[CAP_NOTIFY + 16], VPCI_NOTIFY_MULT);
-    vcap(p, CAP_ISR, CAP_DEVICE, 16, VIRTIO_PCI_CAP_ISR_CFG, VPCI_ISR_OFF, 1);
+         VIRTIO_PCI_NOTIFY_OFF, VIRTIO_PCI_NOTIFY_MULT * nq);
+    put32(&p->cfg[CAP_NOTIFY + 16], VIRTIO_PCI_NOTIFY_MULT);
+    vcap(p, CAP_ISR, CAP_DEVICE, 16, VIRTIO_PCI_CAP_ISR_CFG,
+         VIRTIO_PCI_ISR_OFF, 1);
     vcap(p, CAP_DEVICE, CAP_PCICFG, 16, VIRTIO_PCI_CAP_DEVICE_CFG,
-         VPCI_DEVICE_OFF, p->devcfg_size);
+         VIRTIO_PCI_DEVICE_OFF, p->devcfg_size);
     vcap(p, CAP_PCICFG, 0, 20, VIRTIO_PCI_CAP_PCI_CFG, 0, 0);
     p->wmask[CAP_PCICFG + 4] = 0xff;
     mask32(p, CAP_PCICFG + 8, 0xffffffffu);
@@ -110,37 +111,49 @@ static void init_caps(struct vpci *p)
     mask32(p, PCICFG_DATA, 0xffffffffu);
 }
 
-void vpci_init(struct vpci *p, struct virtio_dev *vdev, uint32_t class_code,
-               uint32_t devcfg_size, const struct vpci_ops *ops,
-               void *opaque)
+static void regs_notify(void *opaque, uint16_t qidx)
 {
+    struct vpci *p = opaque;
+
+    if (p->ops->doorbell)
+        p->ops->doorbell(p->opaque, qidx);
+}
+
+static const struct vpm_ops regs_ops = {
+    .notify = regs_notify,
+};
+
+int vpci_init(struct vpci *p, struct virtio_dev *vdev, uint32_t class_code,
+              uint32_t devcfg_size, const struct vpci_ops *ops, void *opaque)
+{
+    struct vpm_params rp = {
+        .num_queues = vdev->num_queues,
+        .nvec = (uint16_t)(vdev->num_queues + 1),
+        .config_size = devcfg_size,
+        .flags = VPM_F_BYTE_VIEW | VPM_F_FREEZE_ENABLED,
+        .ops = &regs_ops,
+        .opaque = p,
+    };
     uint32_t v;
+    int r;
 
     memset(p, 0, sizeof(*p));
     p->vdev = vdev;
     p->ops = ops;
     p->opaque = opaque;
-    p->nvec = (uint16_t)(vdev->num_queues + 1);
+    p->nvec = rp.nvec;
     p->devcfg_size = devcfg_size;
     init_header(p, class_code);
     init_caps(p);
     for (v = 0; v < p->nvec; v++) /* entries start masked */
         put32(&p->msix[v * 16 + 12], 1);
-    vpci_reset(p);
+    r = vpm_init(&p->regs, &rp);
+    return r ? r : vpm_attach(&p->regs, vdev);
 }
 
 void vpci_reset(struct vpci *p)
 {
-    uint16_t i;
-
-    p->queue_select = 0;
-    p->msix_config = VIRTIO_MSI_NO_VECTOR;
-    p->isr = 0;
-    memset(p->q, 0, sizeof(p->q));
-    for (i = 0; i < p->vdev->num_queues; i++) {
-        p->q[i].size = p->vdev->queues[i].max_size;
-        p->q[i].vector = VIRTIO_MSI_NO_VECTOR;
-    }
+    vpm_reset(&p->regs);
 }
 
 /* ---- configuration space ------------------------------------------------ */
@@ -193,203 +206,13 @@ bool vpci_intx_disabled(const struct vpci *p)
     return p->cfg[PCI_COMMAND + 1] & (PCI_COMMAND_INTX_DISABLE >> 8);
 }
 
-/* ---- common configuration ----------------------------------------------- */
-
-static struct vpci_queue *sel_queue(struct vpci *p, struct virtq **vq)
-{
-    *vq = virtio_dev_queue(p->vdev, p->queue_select);
-    return *vq ? &p->q[p->queue_select] : NULL;
-}
-
-static void common_read(struct vpci *p, struct virtio_pci_common_cfg *c)
-{
-    struct virtio_dev *vd = p->vdev;
-    struct virtq *vq;
-    struct vpci_queue *q = sel_queue(p, &vq);
-
-    memset(c, 0, sizeof(*c));
-    c->device_feature_select = htole32(vd->device_feature_select);
-    c->device_feature = htole32(virtio_dev_read_device_features(vd));
-    c->guest_feature_select = htole32(vd->driver_feature_select);
-    c->guest_feature = htole32(virtio_dev_read_driver_features(vd));
-    c->msix_config = htole16(p->msix_config);
-    c->num_queues = htole16(vd->num_queues);
-    c->device_status = virtio_dev_read_status(vd);
-    c->config_generation = vd->config_generation;
-    c->queue_select = htole16(p->queue_select);
-    if (!q)
-        return;
-    c->queue_size = htole16(vq->enabled ? vq->size : q->size);
-    c->queue_msix_vector = htole16(q->vector);
-    c->queue_enable = htole16(vq->enabled);
-    c->queue_notify_off = htole16(p->queue_select);
-    c->queue_desc_lo = htole32((uint32_t)q->desc);
-    c->queue_desc_hi = htole32((uint32_t)(q->desc >> 32));
-    c->queue_avail_lo = htole32((uint32_t)q->driver);
-    c->queue_avail_hi = htole32((uint32_t)(q->driver >> 32));
-    c->queue_used_lo = htole32((uint32_t)q->device);
-    c->queue_used_hi = htole32((uint32_t)(q->device >> 32));
-}
-
-static void set_half(uint64_t *a, bool hi, uint64_t v, uint32_t len)
-{
-    if (len == 8)
-        *a = v;
-    else if (hi)
-        *a = (*a & 0xffffffffull) | (v << 32);
-    else
-        *a = (*a & ~0xffffffffull) | (uint32_t)v;
-}
-
-static void queue_addr(struct vpci_queue *q, uint32_t off, uint64_t v,
-                       uint32_t len)
-{
-    uint32_t base = off & ~7u;
-    bool hi = off & 4;
-
-    if (base == VIRTIO_PCI_COMMON_Q_DESCLO)
-        set_half(&q->desc, hi, v, len);
-    else if (base == VIRTIO_PCI_COMMON_Q_AVAILLO)
-        set_half(&q->driver, hi, v, len);
-    else
-        set_half(&q->device, hi, v, len);
-}
-
-static void queue_enable(struct vpci_queue *q, struct virtq *vq)
-{
-    if (vq->enabled || virtq_set_size(vq, q->size) ||
-        virtq_set_addrs(vq, q->desc, q->driver, q->device))
-        return;
-    virtq_enable(vq); /* refused: queue_enable reads back 0 */
-}
-
-static uint16_t vector_ok(const struct vpci *p, uint64_t v)
-{
-    return v < p->nvec ? (uint16_t)v : VIRTIO_MSI_NO_VECTOR;
-}
-
-static void common_write(struct vpci *p, uint32_t off, uint64_t v,
-                         uint32_t len)
-{
-    struct virtio_dev *vd = p->vdev;
-    struct virtq *vq;
-    struct vpci_queue *q = sel_queue(p, &vq);
-    bool idle = q && !vq->enabled;
-
-    switch (off) {
-    case VIRTIO_PCI_COMMON_DFSELECT:
-        virtio_dev_select_device_features(vd, (uint32_t)v);
-        break;
-    case VIRTIO_PCI_COMMON_GFSELECT:
-        virtio_dev_select_driver_features(vd, (uint32_t)v);
-        break;
-    case VIRTIO_PCI_COMMON_GF:
-        virtio_dev_write_driver_features(vd, (uint32_t)v);
-        break;
-    case VIRTIO_PCI_COMMON_MSIX:
-        p->msix_config = vector_ok(p, v);
-        break;
-    case VIRTIO_PCI_COMMON_STATUS:
-        virtio_dev_write_status(vd, (uint8_t)v);
-        if (!v)
-            vpci_reset(p);
-        break;
-    case VIRTIO_PCI_COMMON_Q_SELECT:
-        p->queue_select = (uint16_t)v;
-        break;
-    case VIRTIO_PCI_COMMON_Q_SIZE:
-        if (idle)
-            q->size = (uint16_t)v;
-        break;
-    case VIRTIO_PCI_COMMON_Q_MSIX:
-        if (q)
-            q->vector = vector_ok(p, v);
-        break;
-    case VIRTIO_PCI_COMMON_Q_ENABLE:
-        if (idle && v == 1)
-            queue_enable(q, vq);
-        break;
-    default:
-        if (idle && off >= VIRTIO_PCI_COMMON_Q_DESCLO &&
-            off < VIRTIO_PCI_COMMON_Q_NDATA)
-            queue_addr(q, off, v, len);
-        break;
-    }
-}
-
-/* Field widths of the common structure, by offset (0: not a field start).
- * A write must hit a whole field, or a 32-bit half of a 64-bit one. */
-static uint32_t common_width(uint32_t off)
-{
-    static const uint8_t w[VIRTIO_PCI_COMMON_Q_NDATA] = {
-        [0] = 4, [4] = 4, [8] = 4, [12] = 4, [16] = 2, [18] = 2,
-        [20] = 1, [21] = 1, [22] = 2, [24] = 2, [26] = 2, [28] = 2,
-        [30] = 2, [32] = 8, [40] = 8, [48] = 8,
-    };
-
-    return off < VIRTIO_PCI_COMMON_Q_NDATA ? w[off] : 0;
-}
-
-static int common_access(struct vpci *p, uint32_t off, uint8_t *b,
-                         uint32_t len, bool write)
-{
-    struct virtio_pci_common_cfg c;
-    uint64_t v = 0;
-    uint32_t w;
-
-    if (!write) {
-        common_read(p, &c);
-        memset(b, 0, len);
-        if (off < sizeof(c))
-            memcpy(b, (uint8_t *)&c + off,
-                   len < sizeof(c) - off ? len : sizeof(c) - off);
-        return 0;
-    }
-    w = common_width(off & ~7u) == 8 ? 8 : common_width(off);
-    if (!w || (len != w && !(w == 8 && len == 4)))
-        return 0; /* not a register write the spec allows: ignored */
-    memcpy(&v, b, len);
-    common_write(p, off, le64toh(v), len);
-    return 0;
-}
-
-/* ---- BARs ------------------------------------------------------------------ */
+/* ---- BARs --------------------------------------------------------------- */
 
 int vpci_bar_access(struct vpci *p, uint64_t off, void *buf, uint32_t len,
                     bool write)
 {
-    uint8_t *b = buf;
-    uint64_t end = VPCI_NOTIFY_OFF +
-                   (uint64_t)VPCI_NOTIFY_MULT * p->vdev->num_queues;
-
-    if (off >= VPCI_BAR_SIZE || len > VPCI_BAR_SIZE - off)
-        return -EINVAL;
-    if (off < VPCI_ISR_OFF)
-        return common_access(p, (uint32_t)off, b, len, write);
-    if (off < VPCI_DEVICE_OFF) {
-        if (!write) {
-            memset(b, 0, len);
-            b[0] = off == VPCI_ISR_OFF ? p->isr : 0;
-            if (off == VPCI_ISR_OFF)
-                p->isr = 0;
-        }
-        return 0;
-    }
-    if (off < VPCI_NOTIFY_OFF) {
-        off -= VPCI_DEVICE_OFF;
-        if (write) /* a refused write (read-only field) is ignored */
-            virtio_dev_config_write(p->vdev, (uint32_t)off, b, len);
-        else if (virtio_dev_config_read(p->vdev, (uint32_t)off, b, len))
-            memset(b, 0, len);
-        return 0;
-    }
-    if (!write)
-        memset(b, 0, len);
-    else if (off < end && p->ops->doorbell)
-        p->ops->doorbell(p->opaque,
-                         (uint16_t)((off - VPCI_NOTIFY_OFF) /
-                                    VPCI_NOTIFY_MULT));
-    return 0;
+    return write ? vpm_write(&p->regs, off, buf, len)
+                 : vpm_read(&p->regs, off, buf, len);
 }
 
 int vpci_msix_access(struct vpci *p, uint64_t off, void *buf, uint32_t len,
@@ -408,21 +231,20 @@ int vpci_msix_access(struct vpci *p, uint64_t off, void *buf, uint32_t len,
 
 uint16_t vpci_queue_vector(const struct vpci *p, uint16_t qidx)
 {
-    return qidx < p->vdev->num_queues ? p->q[qidx].vector
-                                      : VIRTIO_MSI_NO_VECTOR;
+    return vpm_queue_vector(&p->regs, qidx);
 }
 
 uint16_t vpci_config_vector(const struct vpci *p)
 {
-    return p->msix_config;
+    return vpm_config_vector(&p->regs);
 }
 
 void vpci_set_isr(struct vpci *p, uint8_t bits)
 {
-    p->isr |= bits;
+    vpm_set_isr(&p->regs, bits);
 }
 
-/* ---- state ------------------------------------------------------------------ */
+/* ---- state -------------------------------------------------------------- */
 
 int vpci_save(const struct vpci *p, void *fdt, int node)
 {
@@ -432,19 +254,20 @@ int vpci_save(const struct vpci *p, void *fdt, int node)
     if (!r)
         r = state_put_bytes(fdt, node, "msix", p->msix, sizeof(p->msix));
     if (!r)
-        r = state_put_bytes(fdt, node, "queues", p->q, sizeof(p->q));
+        r = state_put_bytes(fdt, node, "queues", p->regs.q,
+                            sizeof(p->regs.q));
     if (!r)
-        r = state_put_u32(fdt, node, "queue-select", p->queue_select);
+        r = state_put_u32(fdt, node, "queue-select", p->regs.queue_select);
     if (!r)
-        r = state_put_u32(fdt, node, "msix-config", p->msix_config);
+        r = state_put_u32(fdt, node, "msix-config", p->regs.msix_config);
     if (!r)
-        r = state_put_u32(fdt, node, "isr", p->isr);
+        r = state_put_u32(fdt, node, "isr", p->regs.isr);
     return r;
 }
 
 int vpci_load(struct vpci *p, const void *fdt, int node)
 {
-    struct vpci_queue q[VIRTIO_DEV_MAX_QUEUES];
+    struct vpm_queue q[VIRTIO_DEV_MAX_QUEUES];
     uint8_t cfg[VPCI_CFG_SIZE];
     uint32_t sel, msix, isr, i;
     int r;
@@ -460,18 +283,20 @@ int vpci_load(struct vpci *p, const void *fdt, int node)
         r = state_get_u32(fdt, node, "isr", &isr);
     if (r)
         return r;
-    if (memcmp(cfg, p->cfg, 4) || memcmp(cfg + 8, p->cfg + 8, 4) || sel > 0xffff ||
+    if (memcmp(cfg, p->cfg, 4) || memcmp(cfg + 8, p->cfg + 8, 4) ||
+        sel > 0xffff ||
         (msix >= p->nvec && msix != VIRTIO_MSI_NO_VECTOR) || isr > 3)
         return -EINVAL; /* another device's state */
     r = state_get_bytes(fdt, node, "msix", p->msix, sizeof(p->msix));
     if (r)
         return r;
     for (i = 0; i < VIRTIO_DEV_MAX_QUEUES; i++)
-        q[i].vector = vector_ok(p, q[i].vector);
+        if (q[i].vector >= p->nvec)
+            q[i].vector = VPM_NO_VECTOR;
     memcpy(p->cfg, cfg, sizeof(cfg));
-    memcpy(p->q, q, sizeof(q));
-    p->queue_select = (uint16_t)sel;
-    p->msix_config = (uint16_t)msix;
-    p->isr = (uint8_t)isr;
+    memcpy(p->regs.q, q, sizeof(q));
+    p->regs.queue_select = (uint16_t)sel;
+    p->regs.msix_config = (uint16_t)msix;
+    p->regs.isr = (uint8_t)isr;
     return 0;
 }

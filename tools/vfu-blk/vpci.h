@@ -4,11 +4,11 @@
  * MSI-X table BAR. No I/O of its own: the vfio-user region callbacks call
  * these, and the owner supplies doorbell and interrupt hooks.
  *
- * Layout (like virtio/pci.h, whose model is bound to the VMM's PCI bus and
- * KVM services and so is not reused here):
+ * Layout (like virtio/pci.h):
  *   BAR 0 (32-bit memory, 4 KiB): MSI-X table at 0, PBA at 0x800;
- *   BAR 2 (64-bit memory, 16 KiB): common config 0x0000, ISR 0x1000,
- *   device config 0x2000, notify 0x3000 (queue N at 0x3000 + 4 * N).
+ *   BAR 2 (64-bit memory, 16 KiB): the virtio structures, whose registers
+ *   are the shared model of virtio/pci_model.h (vfio-user flavour:
+ *   VPM_F_BYTE_VIEW | VPM_F_FREEZE_ENABLED).
  * In vfio-user the client virtualises MSI-X (it traps BAR 0 and hands the
  * server one eventfd per vector), so BAR 0 here is plain storage.
  *
@@ -22,29 +22,18 @@
 #include <stdint.h>
 
 #include "virtio/device.h"
+#include "virtio/pci_model.h"
 
 #define VPCI_CFG_SIZE      256u
 #define VPCI_MSIX_BAR      0u
 #define VPCI_MSIX_BAR_SIZE 0x1000u
 #define VPCI_MSIX_PBA_OFF  0x800u
 #define VPCI_BAR           2u
-#define VPCI_BAR_SIZE      0x4000u
-#define VPCI_COMMON_OFF    0x0000u
-#define VPCI_ISR_OFF       0x1000u
-#define VPCI_DEVICE_OFF    0x2000u
-#define VPCI_NOTIFY_OFF    0x3000u
-#define VPCI_NOTIFY_MULT   4u
 #define VPCI_MAX_VECTORS   (VIRTIO_DEV_MAX_QUEUES + 1)
 
 struct vpci_ops {
     /* Trapped write to queue @qidx's doorbell. */
     void (*doorbell)(void *opaque, uint16_t qidx);
-};
-
-struct vpci_queue {
-    uint16_t size;          /* driver's queue_size before enable */
-    uint16_t vector;        /* queue_msix_vector */
-    uint64_t desc, driver, device;
 };
 
 struct vpci {
@@ -56,18 +45,15 @@ struct vpci {
     uint8_t cfg[VPCI_CFG_SIZE];
     uint8_t wmask[VPCI_CFG_SIZE];
     uint8_t msix[VPCI_MSIX_BAR_SIZE];
-    uint16_t queue_select;
-    uint16_t msix_config;
-    uint8_t isr;
-    struct vpci_queue q[VIRTIO_DEV_MAX_QUEUES];
+    struct vpm regs;        /* BAR 2 */
 };
 
 /* Set up the function for device core @vdev (already initialised):
  * vendor 0x1af4, device 0x1040 + @vdev->device_id, class @class_code,
- * @devcfg_size bytes of device config. */
-void vpci_init(struct vpci *p, struct virtio_dev *vdev, uint32_t class_code,
-               uint32_t devcfg_size, const struct vpci_ops *ops,
-               void *opaque);
+ * @devcfg_size bytes of device config (<= 4096). 0 or -EINVAL (queue
+ * count 0 or above VIRTIO_DEV_MAX_QUEUES, config too large). */
+int vpci_init(struct vpci *p, struct virtio_dev *vdev, uint32_t class_code,
+              uint32_t devcfg_size, const struct vpci_ops *ops, void *opaque);
 
 /* Region accessors. */
 int vpci_cfg_access(struct vpci *p, uint64_t off, void *buf, uint32_t len,
