@@ -3,10 +3,12 @@
  * send the rest and the state, and settle with the destination (see
  * migration.h). */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -71,8 +73,35 @@ static int step(struct migration *m, enum mig_event ev)
     return r;
 }
 
+/* After a send failed: the destination may have said why before it hung
+ * up (its reply record, maybe after its BUILT message). */
+static void peer_reason(struct run *rn)
+{
+    uint8_t buf[MIG_REPLY_SIZE + 8];
+    struct pollfd p = { .fd = rn->tx.fd, .events = POLLIN };
+    char why[MIG_REPLY_SIZE];
+    size_t got = 0, off;
+    uint32_t status;
+
+    while (got < sizeof(buf) && poll(&p, 1, 200) > 0) {
+        ssize_t n = recv(rn->tx.fd, buf + got, sizeof(buf) - got,
+                         MSG_DONTWAIT);
+
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    off = got >= 8 && !memcmp(buf, MIG_BUILT, 8) ? 8 : 0;
+    if (got - off >= MIG_REPLY_SIZE &&
+        mig_reply_decode(buf + off, &status, why, sizeof(why)) == 0 &&
+        status)
+        set_error(rn->m, "the destination failed: %s", why);
+}
+
 static int io_fail(struct run *rn, const char *what, int r)
 {
+    if (!cancelled(rn->m) && r != -ECANCELED && rn->tx.fd >= 0)
+        peer_reason(rn);
     if (!cancelled(rn->m))
         set_error(rn->m, "%s: %s", what, r == -EPIPE ?
                   "connection closed by the destination" : strerror(-r));
@@ -347,6 +376,7 @@ void *mig_thread_main(void *arg)
     int r;
 
     rn.t_sync = rn.t_start;
+    rn.tx.fd = -1;
     rn.npages = dirty_log_pages(m->dirty);
     rn.bits = calloc(dirty_words(rn.npages) + 1, 8);
     r = rn.bits ? setup(&rn) : -ENOMEM;

@@ -7,10 +7,11 @@
 # it finishes the writes, reads the data back and compares md5 sums, and
 # the host file holds the data.
 #   DISK=vfio (default): a vfu-blk disk, each instance with its own vfu-blk
-#     process on the same file (the acceptance test). While the
-#     vfio-user client cannot save device state, the refusal is checked
-#     (an error naming the device, the source goes on) and the test then
-#     runs the DISK=virtio variant and exits 77 (skipped) if that passes.
+#     process on the same file (the acceptance test). Should the
+#     source refuse (a blocker naming the device, e.g. a server without
+#     migration support), the refusal is checked (the source goes on and
+#     finishes its dd) and the test runs the DISK=virtio variant, then
+#     exits 77 (skipped) if that passes.
 #   DISK=virtio: the in-VMM virtio-blk disk (--disk) on the same file.
 : "${BUILD:=build}"
 : "${KIT:=build/kit}"

@@ -15,6 +15,14 @@ fail() { echo "$name: $*" >&2; exit 1; }
 dir=$(mktemp -d) || exit 1
 pids=
 trap 'for p in $pids; do kill -9 "$p" 2>/dev/null; done; rm -rf "$dir"' EXIT
+# next_tick SRC_OUT LAST FIRST: the destination's first whole tick line is
+# the next tick, or the one after when the source stopped in the middle of
+# printing it (its output then ends in a partial line, finished at the
+# destination: neither file holds it whole).
+next_tick() {
+    [ "$3" = $(($2 + 1)) ] && return 0
+    [ "$3" = $(($2 + 2)) ] && [ -n "$(tail -c 1 "$1" | tr -d '\n')" ]
+}
 ctl() { "$BUILD/minivmm-ctl" "$@"; }
 wait_for() {    # FILE REGEX SECONDS
     i=0
@@ -52,7 +60,7 @@ last=$(ticks "$dir/out1" | tail -n 1)
 wait_for "$dir/out2" "^counter: tick $((last + 3)) " 20 ||
     { cat "$dir/out2" "$dir/err2"; fail "no progress on the destination"; }
 first=$(ticks "$dir/out2" | head -n 1)
-[ "$first" = $((last + 1)) ] ||
+next_tick "$dir/out1" "$last" "$first" ||
     fail "destination starts at tick '$first', want $((last + 1))"
 tr -d '\r' <"$dir/out2" | grep -q "^payload: cmdline" &&
     fail "the destination booted the guest again"
@@ -74,7 +82,7 @@ rc=$?
 tr -d '\r' <"$dir/out3" | tail -n 3
 [ "$rc" -eq 0 ] || { cat "$dir/err3"; fail "final VM exited $rc, want 0"; }
 first2=$(ticks "$dir/out3" | head -n 1)
-[ "$first2" = $((last2 + 1)) ] ||
+next_tick "$dir/out2" "$last2" "$first2" ||
     fail "third instance starts at tick '$first2', want $((last2 + 1))"
 tr -d '\r' <"$dir/out3" | grep -qx "PASS counter" || fail "no 'PASS counter'"
 echo "$name: ticks 1-$last on the source, $first-$last2 on the second," \

@@ -16,6 +16,14 @@ fail() { echo "$name: $*" >&2; exit 1; }
 dir=$(mktemp -d) || exit 1
 pids=
 trap 'for p in $pids; do kill -9 "$p" 2>/dev/null; done; rm -rf "$dir"' EXIT
+# next_tick SRC_OUT LAST FIRST: the destination's first whole tick line is
+# the next tick, or the one after when the source stopped in the middle of
+# printing it (its output then ends in a partial line, finished at the
+# destination: neither file holds it whole).
+next_tick() {
+    [ "$3" = $(($2 + 1)) ] && return 0
+    [ "$3" = $(($2 + 2)) ] && [ -n "$(tail -c 1 "$1" | tr -d '\n')" ]
+}
 ctl() { "$BUILD/minivmm-ctl" "$@"; }
 wait_for() {    # FILE REGEX SECONDS
     i=0
@@ -53,7 +61,7 @@ tr -d '\r' <"$dir/out2" | tail -n 3
 [ "$rc" -eq 0 ] || { cat "$dir/err2"; fail "destination exited $rc"; }
 last=$(ticks "$dir/out1" | tail -n 1)
 first=$(ticks "$dir/out2" | head -n 1)
-[ "$first" = $((last + 1)) ] ||
+next_tick "$dir/out1" "$last" "$first" ||
     fail "destination starts at tick '$first', want $((last + 1))"
 w1=$(writes "$dir/out1" | tail -n 1)
 w2=$(writes "$dir/out2" | head -n 1)

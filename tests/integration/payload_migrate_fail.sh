@@ -20,6 +20,14 @@ fail() { echo "$name: $*" >&2; exit 1; }
 dir=$(mktemp -d) || exit 1
 pids=
 trap 'for p in $pids; do kill -9 "$p" 2>/dev/null; done; rm -rf "$dir"' EXIT
+# next_tick SRC_OUT LAST FIRST: the destination's first whole tick line is
+# the next tick, or the one after when the source stopped in the middle of
+# printing it (its output then ends in a partial line, finished at the
+# destination: neither file holds it whole).
+next_tick() {
+    [ "$3" = $(($2 + 1)) ] && return 0
+    [ "$3" = $(($2 + 2)) ] && [ -n "$(tail -c 1 "$1" | tr -d '\n')" ]
+}
 ctl() { "$BUILD/minivmm-ctl" "$@"; }
 wait_for() {    # FILE REGEX SECONDS
     i=0
@@ -118,7 +126,7 @@ wait_for "$dir/d4" "^counter: tick $((last + 2)) " 20 ||
     { cat "$dir/d4" "$dir/derr4"; fail "no progress on the destination"; }
 first=$(tr -d '\r' <"$dir/d4" |
         sed -n 's/^counter: tick \([0-9]*\) .*/\1/p' | head -n 1)
-[ "$first" = $((last + 1)) ] ||
+next_tick "$dir/out1" "$last" "$first" ||
     fail "destination starts at tick '$first', want $((last + 1))"
 ctl "$dir/api1" status >/dev/null 2>&1 && fail "the source still runs"
 echo "$name: good migration after the failures: source ticks up to $last," \

@@ -41,6 +41,14 @@ for ns in "$nsa" "$nsb"; do
 done
 ip -n "$nsa" link set mvm-a up
 ip -n "$nsb" link set mvm-b up
+# next_tick SRC_OUT LAST FIRST: the destination's first whole tick line is
+# the next tick, or the one after when the source stopped in the middle of
+# printing it (its output then ends in a partial line, finished at the
+# destination: neither file holds it whole).
+next_tick() {
+    [ "$3" = $(($2 + 1)) ] && return 0
+    [ "$3" = $(($2 + 2)) ] && [ -n "$(tail -c 1 "$1" | tr -d '\n')" ]
+}
 ctl() { "$BUILD/minivmm-ctl" "$@"; }
 wait_for() {    # FILE REGEX SECONDS
     i=0
@@ -96,7 +104,7 @@ wait "$dst"
 rc=$?
 [ "$rc" -eq 0 ] || { cat "$dir/err2"; fail "destination exited $rc"; }
 first=$(ticks "$dir/out2" | head -n 1)
-[ "$first" = $((last + 1)) ] ||
+next_tick "$dir/out1" "$last" "$first" ||
     fail "destination starts at tick '$first', want $((last + 1))"
 tr -d '\r' <"$dir/out2" | grep -qx "$pass" || fail "no '$pass'"
 echo "$name: ${dev1:+vfu-blk disk, }$net.1 -> $net.2: ticks 1-$last, then $first-30;" \
