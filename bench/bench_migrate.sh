@@ -31,20 +31,24 @@ wait_for() { # FILE REGEX SECONDS
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 field() { sed -n "s/^$1: //p" "$2"; }
 
-# vfu NAME: start a vfu-blk on $dir/NAME.sock, print its option.
+# vfu NAME: start a vfu-blk on $dir/NAME.sock; its option goes in $vfu_opt.
+# Not run in $(...): the PID must reach $pids in this shell for cleanup.
 vfu() {
     rm -f "$dir/$1.sock"
     "$BUILD/vfu-blk" --socket-path="$dir/$1.sock" --disk "$dir/disk.img" \
         >/dev/null 2>&1 &
     pids="$pids $!"
     for i in $(seq 50); do [ -S "$dir/$1.sock" ] && break; sleep 0.1; done
-    echo "--vfio-user socket=$dir/$1.sock,id=blk"
+    vfu_opt="--vfio-user socket=$dir/$1.sock,id=blk"
 }
 
 mv_one() {  # [vfio]
     rm -f "$dir"/m.* "$dir/api"
     d1= d2=
-    [ "$1" = vfio ] && d1=$(vfu v1) && d2=$(vfu v2)
+    if [ "$1" = vfio ]; then
+        vfu v1; d1=$vfu_opt
+        vfu v2; d2=$vfu_opt
+    fi
     "$BUILD/minivmm" --kernel "$elf" --memory 512M --cmdline "$args" $d1 \
         --serial "file:$dir/m.out" --api-socket "$dir/api" 2>/dev/null &
     src=$!
