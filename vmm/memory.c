@@ -43,7 +43,6 @@ int guest_memory_create(uint64_t ram_size, struct guest_memory *mem)
         mem->base = NULL;
         goto fail_errno;
     }
-    madvise(mem->base, ram_size, MADV_MERGEABLE);
     mem->ram_size = ram_size;
     low = ram_size < GUEST_MEM_LOW_LIMIT ? ram_size : GUEST_MEM_LOW_LIMIT;
     add_region(mem, 0, low, 0);
