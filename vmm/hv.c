@@ -19,8 +19,7 @@ struct vmm_hv {
     uint8_t used[HV_MAX_SLOTS];
 };
 
-int vmm_hv_create(struct kvm *kvm, struct irqchip *ic,
-                  const struct guest_memory *mem, struct vmm_hv **out)
+int vmm_hv_create(struct kvm *kvm, struct irqchip *ic, struct vmm_hv **out)
 {
     struct vmm_hv *h = calloc(1, sizeof(*h));
 
@@ -28,9 +27,7 @@ int vmm_hv_create(struct kvm *kvm, struct irqchip *ic,
         return -ENOMEM;
     h->kvm = kvm;
     h->ic = ic;
-    h->first_slot = GUEST_MEM_MAX_REGIONS > mem->nregions
-                        ? GUEST_MEM_MAX_REGIONS
-                        : mem->nregions;
+    h->first_slot = GUEST_MEM_MAX_REGIONS; /* RAM never uses more slots */
     pthread_mutex_init(&h->lock, NULL);
     *out = h;
     return 0;

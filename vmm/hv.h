@@ -7,12 +7,11 @@
 
 struct kvm;
 struct irqchip;
-struct guest_memory;
 struct vmm_hv;
 
-/* Memslots for device memory are numbered after guest RAM's. 0/-errno. */
-int vmm_hv_create(struct kvm *kvm, struct irqchip *ic,
-                  const struct guest_memory *mem, struct vmm_hv **out);
+/* Memslots for device memory are numbered after guest RAM's (from
+ * GUEST_MEM_MAX_REGIONS). 0/-errno. */
+int vmm_hv_create(struct kvm *kvm, struct irqchip *ic, struct vmm_hv **out);
 void vmm_hv_destroy(struct vmm_hv *h);
 struct hv vmm_hv_services(struct vmm_hv *h);
 

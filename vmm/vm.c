@@ -275,8 +275,7 @@ static int create(const struct vm_config *cfg, const struct boot_image *img,
     if (r == 0 && ((r = bus_create("pio", &vm->pio)) < 0 ||
                    (r = bus_create("mmio", &vm->mmio)) < 0))
         snprintf(err, errlen, "out of memory");
-    if (r == 0 && (r = vmm_hv_create(&vm->kvm, vm->irqchip, &vm->mem,
-                                     &vm->hv)) < 0)
+    if (r == 0 && (r = vmm_hv_create(&vm->kvm, vm->irqchip, &vm->hv)) < 0)
         snprintf(err, errlen, "out of memory");
     if (r < 0)
         return r;
