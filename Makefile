@@ -35,7 +35,7 @@ UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .SECONDARY:
 .PHONY: all check check-unit check-payload check-linux check-kvm asan bench \
-        fuzz check-headers clean setup
+        fuzz check-headers clean setup check-interop peers
 all: $(PROGS) guest
 
 $(BUILD)/%.o: %.c
@@ -77,6 +77,16 @@ check-linux: $(PROGS)
 check-kvm: check-payload check-linux
 
 check: check-unit check-payload check-linux
+
+# Interop suite against third-party vfio-user peers built from Debian's qemu
+# source package (tests/interop/build-peers.sh; skips with 77 when it cannot
+# be had). Tests: tests/interop/interop_*.sh.
+peers:
+	@tests/interop/build-peers.sh --out $(BUILD)/peers; rc=$$?; \
+	    [ $$rc -eq 0 ] || [ $$rc -eq 77 ]
+
+check-interop: $(PROGS) guest peers
+	@BUILD=$(BUILD) tests/run-integration.sh interop
 
 # ASan + UBSan: unit and payload tests, in a separate build tree.
 asan:

@@ -1,14 +1,17 @@
 #!/bin/sh
-# Run the integration tests of one kind: tests/integration/<kind>_*.sh.
+# Run the integration tests of one kind: tests/integration/<kind>_*.sh
+# (tests/interop/interop_*.sh for the kind "interop").
 # Each script exits 0 (pass), 77 (skipped: says why on stderr) or anything
 # else (fail), and is killed after TEST_TIMEOUT seconds (default 300, or the
 # number on a "# timeout: N" line in the script). Prints
 # "<kind>: N passed, N failed, N skipped" and exits non-zero on any failure.
-kind=${1:?usage: run-integration.sh payload|linux}
+kind=${1:?usage: run-integration.sh payload|linux|interop}
 : "${BUILD:=build}"
 export BUILD
 pass=0; fail=0; skip=0
-for t in tests/integration/"$kind"_*.sh; do
+dir=tests/integration
+[ "$kind" = interop ] && dir=tests/interop
+for t in "$dir"/"$kind"_*.sh; do
     [ -e "$t" ] || continue
     limit=$(sed -n 's/^# timeout: *\([0-9]*\).*/\1/p' "$t" | head -n 1)
     limit=${limit:-${TEST_TIMEOUT:-300}}
