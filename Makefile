@@ -35,7 +35,7 @@ UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .SECONDARY:
 .PHONY: all check check-unit check-payload check-linux check-kvm asan bench \
-        fuzz check-headers clean setup check-interop peers
+        fuzz check-headers clean setup check-interop peers lvu-server
 all: $(PROGS) guest
 
 $(BUILD)/%.o: %.c
@@ -85,7 +85,21 @@ peers:
 	@tests/interop/build-peers.sh --out $(BUILD)/peers; rc=$$?; \
 	    [ $$rc -eq 0 ] || [ $$rc -eq 77 ]
 
-check-interop: $(PROGS) guest peers
+# Our libvfio-user-based test server (tests/interop/lvu-test-server.c),
+# linked against the peers' libvfio-user; built only when the peers are.
+LVU_SERVER := $(BUILD)/interop/lvu-test-server
+LVU_LIB    := $(BUILD)/peers/libvfio-user/lib
+$(LVU_SERVER): tests/interop/lvu-test-server.c $(BUILD)/peers/.stamp
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(OPT) -g $(WARN) -D_GNU_SOURCE \
+	    -I$(BUILD)/peers/include -o $@ $< -L$(LVU_LIB) -lvfio-user \
+	    -Wl,-rpath,$(abspath $(LVU_LIB))
+
+lvu-server: peers
+	@if [ -f $(BUILD)/peers/.stamp ]; then \
+	    $(MAKE) --no-print-directory $(LVU_SERVER); fi
+
+check-interop: $(PROGS) guest peers lvu-server
 	@BUILD=$(BUILD) tests/run-integration.sh interop
 
 # ASan + UBSan: unit and payload tests, in a separate build tree.
