@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <linux/kvm.h>
 
@@ -144,10 +145,34 @@ static int check_region(struct vfio_client *c, struct vfio_client_region *o,
                       (unsigned long long)ri->offset);
         return -EPROTO;
     }
-    if (nfds > 1 || (nfds && !(ri->flags & VFIO_REGION_INFO_FLAG_MMAP))) {
-        client_refuse(c, "region %u info: %u fds for a region %s", o->index,
-                      nfds, nfds > 1 ? "(at most 1)" : "without MMAP flag");
+    if (nfds && !(ri->flags & VFIO_REGION_INFO_FLAG_MMAP)) {
+        client_refuse(c, "region %u info: %u fds for a region without MMAP "
+                      "flag", o->index, nfds);
         return -EPROTO;
+    }
+    return 0;
+}
+
+/* libvfio-user sends the region's fd once per sparse mmap area (its
+ * dev_get_caps()); the spec speaks of one fd. Several are accepted if they
+ * all name the same file, which is then mapped through the first. */
+static int check_region_fds(struct vfio_client *c, uint32_t index,
+                            const int *fds, unsigned int nfds)
+{
+    struct stat a, b;
+
+    if (nfds < 2)
+        return 0;
+    if (fstat(fds[0], &a) < 0)
+        return -errno;
+    for (unsigned int i = 1; i < nfds; i++) {
+        if (fstat(fds[i], &b) < 0 || a.st_dev != b.st_dev ||
+            a.st_ino != b.st_ino) {
+            client_refuse(c, "region %u info: fd %u of %u names another "
+                          "file than fd 0 (one file per region)", index, i,
+                          nfds);
+            return -EPROTO;
+        }
     }
     return 0;
 }
@@ -157,11 +182,11 @@ int vfio_client_region_info(struct vfio_client *c, uint32_t index,
 {
     struct vfio_region_info req = {.argsz = RI_BUF, .index = index}, ri;
     uint8_t *buf = malloc(RI_BUF);
-    int fd = -1;
+    int fds[VFIO_CLIENT_MAX_SPARSE];
     struct client_call call = {
         .cmd = VFIO_USER_DEVICE_GET_REGION_INFO, .req = &req,
         .req_len = sizeof(req), .reply = buf, .reply_cap = RI_BUF,
-        .reply_min = RI_SIZE, .rfds = &fd, .rfds_cap = 1,
+        .reply_min = RI_SIZE, .rfds = fds, .rfds_cap = VFIO_CLIENT_MAX_SPARSE,
     };
     int r = buf ? client_call(c, &call) : -ENOMEM;
 
@@ -172,6 +197,8 @@ int vfio_client_region_info(struct vfio_client *c, uint32_t index,
         memcpy(&ri, buf, sizeof(ri));
         r = check_region(c, out, &ri, call.reply_len, call.nrfds);
     }
+    if (r == 0)
+        r = check_region_fds(c, index, fds, call.nrfds);
     if (r == 0) {
         out->flags = ri.flags;
         out->size = ri.size;
@@ -182,10 +209,10 @@ int vfio_client_region_info(struct vfio_client *c, uint32_t index,
             r = parse_caps(c, out, buf, ri.argsz, ri.cap_offset);
     }
     if (r == 0 && call.nrfds) {
-        out->fd = fd;
-        call.nrfds = 0;
+        out->fd = fds[0];
+        fds[0] = -1;
     }
-    close_fds(&fd, call.nrfds);
+    close_fds(fds, call.nrfds);
     free(buf);
     return r;
 }

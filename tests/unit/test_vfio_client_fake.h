@@ -40,6 +40,8 @@ struct fake {
     uint8_t *rcaps[FAKE_REGIONS];  /* region info cap chain (at 32) */
     uint32_t rcaps_len[FAKE_REGIONS];
     int rfd[FAKE_REGIONS];      /* mmap fd, -1 none */
+    int rfd_list[FAKE_REGIONS][4]; /* if rfd_n[i]: these fds instead */
+    unsigned int rfd_n[FAKE_REGIONS]; /* (libvfio-user: one per area) */
     uint8_t *iofds;             /* GET_REGION_IO_FDS reply body */
     uint32_t iofds_len;
     int iofd_efd;               /* eventfd sent with io-fds */
@@ -181,6 +183,8 @@ static inline int fake_region_info(struct fake *f, struct vfio_user_msg *m)
         memcpy(buf + 32, f->rcaps[n], f->rcaps_len[n]);
     }
     memcpy(buf, &ri, sizeof(ri));
+    if (f->rfd_n[n])
+        return fake_reply(f, m, buf, ri.argsz, f->rfd_list[n], f->rfd_n[n]);
     return fake_reply(f, m, buf, ri.argsz, &fd, fd >= 0 ? 1 : 0);
 }
 

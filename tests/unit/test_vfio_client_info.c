@@ -10,6 +10,8 @@
 
 #include <stdio.h>
 #include <linux/kvm.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "vfio/client.h"
 #include "test_vfio_client_fake.h"
@@ -88,6 +90,45 @@ static void test_region_sparse(void **state)
     assert_int_equal(ri.fd, -1);
     finish(&f, c);
     close(memfd);
+}
+
+/* libvfio-user sends the region's fd once per sparse area: accepted when
+ * every fd names the same file (mapped through the first), refused when
+ * one names another file.
+ * (Before: any second fd failed the device, "more fds than max_msg_fds".) */
+static void test_region_fd_per_area(void **state)
+{
+    static const uint64_t areas[2][2] = {{0, 0x1000}, {0x2000, 0x1000}};
+    uint8_t caps[256];
+    struct vfio_client_region ri;
+    struct fake f;
+    struct vfio_client *c;
+    int memfd = memfd_create("r1", 0), other = memfd_create("r1b", 0);
+    struct stat a, b;
+
+    (void)state;
+    fake_init(&f);
+    f.rsize[1] = 0x3000;
+    f.rflags[1] = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_MMAP;
+    f.rcaps[1] = caps;
+    f.rcaps_len[1] = build_caps(caps, areas, 2, 0);
+    f.rfd_list[1][0] = f.rfd_list[1][1] = memfd;
+    f.rfd_n[1] = 2;
+    c = connect_fake(&f);
+    assert_int_equal(vfio_client_region_info(c, 1, &ri), 0);
+    assert_true(ri.flags & VFIO_REGION_INFO_FLAG_MMAP);
+    assert_int_equal(ri.nsparse, 2);
+    assert_int_equal(fstat(ri.fd, &a), 0);
+    assert_int_equal(fstat(memfd, &b), 0);
+    assert_true(a.st_ino == b.st_ino && a.st_dev == b.st_dev);
+    close(ri.fd);
+    assert_false(vfio_client_failed(c));
+    f.rfd_list[1][1] = other;
+    assert_int_equal(vfio_client_region_info(c, 1, &ri), -EPROTO);
+    assert_true(vfio_client_failed(c));
+    finish(&f, c);
+    close(memfd);
+    close(other);
 }
 
 static void bad_region(const uint64_t (*areas)[2], uint32_t n,
@@ -294,6 +335,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_region_sparse),
         cmocka_unit_test(test_region_lies),
+        cmocka_unit_test(test_region_fd_per_area),
         cmocka_unit_test(test_iofds_40),
         cmocka_unit_test(test_iofds_48),
         cmocka_unit_test(test_iofds_lies),
