@@ -55,3 +55,7 @@ $(GUEST_OUT)/minimal.elf: $(call guest_objs,$(GUEST_DIR)/minimal.S) \
                           $(GUEST_DIR)/payload.ld
 	$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
 guest:: $(GUEST_OUT)/minimal.elf
+
+# Interop tests against libvfio-user's samples and lvu-test-server
+# (tests/guest/interop, scripts in tests/interop/).
+$(eval $(call guest_payload,interop,$(wildcard $(GUEST_DIR)/interop/*.c)))
