@@ -83,6 +83,8 @@ struct vfio_pci {
     int fail_efd;
     int timer_fd;
     atomic_bool dead;              /* torn down; reads all-ones */
+    atomic_uint io_errors;         /* BAR accesses the server failed */
+    atomic_llong io_err_sec;       /* when the last one was logged */
     /* Snapshots and migration (pci_dev_state.c), event loop only */
     bool mig_probed;
     uint64_t mig_flags;            /* VFIO_MIGRATION_*, 0: none */
