@@ -37,6 +37,8 @@ grep -q "region1: wrote 0x55667788 to (0x1004:4)" "$dir/server.log" ||
     fail "server sample: no BAR1 write at 0x1004 in its log"
 grep -q "region0: read from (0:4) failed" "$dir/server.log" ||
     fail "server sample: the 4-byte BAR0 read did not reach it"
+grep -q "vfio-user server: read of 4 bytes at BAR 0 offset 0 failed" \
+    "$dir/vm.out" || fail "minivmm did not log the server's refused BAR0 read"
 n=$(grep -c "region2: read .* from (0:1)" "$dir/gpio.log")
 [ "$n" -eq 10 ] || fail "gpio sample: $n BAR2[0] reads in its log, want 10"
 grep -q "device failed" "$dir/vm.out" && fail "a device failed (see above)"
