@@ -5,7 +5,8 @@
 # once the guest has seen the device dead, a new sample process is started
 # on the same socket, minivmm reconnects (reconnect=1) and replays the
 # device setup, and the guest reads the new server's counter from its start
-# (0,0,0,1,1,1): the reads reach the new process.
+# (0,0,0,1,1,1): the reads reach the new process. Then the same with
+# lvu-test-server, whose memslots and ioeventfds must follow the new process.
 NAME=interop_reconnect
 . tests/interop/lib_interop.sh
 
@@ -24,5 +25,30 @@ tr -d '\r' <"$dir/vm.out"
 [ "$rc" -eq 0 ] || fail "minivmm exited $rc, want 0"
 tr -d '\r' <"$dir/vm.out" | grep -qx "PASS reconnect" || fail "no 'PASS reconnect'"
 grep -q "vfio-user gpio: reconnected to" "$dir/vm.out" || fail "no reconnect reported"
-echo "$NAME: gpio sample restarted; minivmm reconnected, the guest uses the new server"
+
+# The same with lvu-test-server: the new process's BAR0 memfd must back the
+# memslots (the guest's writes show in its SUM0) and its ioeventfds must be
+# registered (doorbells counted with no message).
+need_lvu
+spawn srv "$LVU" "$dir/lvu.sock" >"$dir/lvu.log" 2>&1
+wait_sock "$dir/lvu.sock"
+spawn vm "$BUILD/minivmm" --kernel "$BUILD/guest/interop.elf" --memory 256M \
+    --vfio-user "socket=$dir/lvu.sock,id=lvu,reconnect=1,timeout=2000" \
+    --cmdline "test=lvu-reconnect secs=40" </dev/null >"$dir/vm2.out" 2>&1
+wait_line "$dir/vm2.out" "^lvu-reconnect: alive" 30
+kill -KILL "$srv"; wait "$srv" 2>/dev/null
+wait_line "$dir/vm2.out" "^lvu-reconnect: dead" 30
+rm -f "$dir/lvu.sock"
+spawn srv "$LVU" "$dir/lvu.sock" >"$dir/lvu2.log" 2>&1
+wait "$vm"; rc=$?
+tr -d '\r' <"$dir/vm2.out"
+[ "$rc" -eq 0 ] || fail "lvu: minivmm exited $rc, want 0"
+tr -d '\r' <"$dir/vm2.out" | grep -qx "PASS lvu-reconnect" ||
+    fail "no 'PASS lvu-reconnect'"
+stop "$srv"
+line=$(grep "counters" "$dir/lvu2.log" | tail -n 1)
+for want in mmap_traps=0 doorbells=100 dm_doorbells=50; do
+    echo " $line " | grep -q " $want " || fail "new server's counters: want $want: $line"
+done
+echo "$NAME: gpio sample and lvu-test-server restarted; minivmm reconnected, the guest uses the new servers"
 exit 0

@@ -34,6 +34,7 @@ int test_gpio(void);
 int test_null(void);
 int test_lvu(void);
 int test_lvu_intx(void);
+int test_lvu_reconnect(void);
 int test_survive(void);
 int test_reconnect(void);
 

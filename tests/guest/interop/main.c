@@ -19,6 +19,7 @@ static const struct test interop_tests[] = {
     { "null", test_null },
     { "lvu", test_lvu },
     { "lvu-intx", test_lvu_intx },
+    { "lvu-reconnect", test_lvu_reconnect },
     { "survive", test_survive },
     { "reconnect", test_reconnect },
 };
