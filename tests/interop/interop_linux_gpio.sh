@@ -37,5 +37,5 @@ echo " $values " | grep -q " 0 " && echo " $values " | grep -q " 1 " ||
 n=$(grep -c "region2: read .* from (0:1)" "$dir/gpio.log")
 [ "$n" -ge 12 ] || fail "the sample logged $n BAR2[0] reads, want >= 12"
 grep -q "MINIVMM-TEST-DONE 0" "$dir/log" || fail "guest test did not pass"
-echo "$NAME: Linux bound gpio_pci_idio_16 to the sample; OUT0 read$values"
+echo "$NAME: Linux bound gpio_pci_idio_16 to the sample; OUT0 read:$values"
 exit 0

@@ -31,10 +31,14 @@ done
 read -r base < "$chip/base"; read -r ngpio < "$chip/ngpio"
 echo "GPIO-IDIO16 chip ${chip##*/} base $base ngpio $ngpio"
 echo "$base" > /sys/class/gpio/export || exit 1
+# The driver names its lines (OUT0...), and the sysfs node takes that name.
+f=/sys/class/gpio/OUT0/value
+[ -e "$f" ] || f=/sys/class/gpio/gpio$base/value
+echo "GPIO-IDIO16 line $f"
 values=
 i=0
 while [ $i -lt 12 ]; do
-    read -r v < "/sys/class/gpio/gpio$base/value" || exit 1
+    read -r v < "$f" || exit 1
     values="$values $v"
     i=$((i + 1))
 done
