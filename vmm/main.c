@@ -74,7 +74,8 @@ int main(int argc, char **argv)
     if (r < 0) {
         fprintf(stderr, "minivmm: %s\n", err);
         vm_destroy(vm);
-        return (r == -EINVAL || r == -ENOSPC) ? EXIT_USAGE : EXIT_FAILURE;
+        return (r == -EINVAL || r == -ENOSPC || r == -EADDRINUSE ||
+                r == -EEXIST) ? EXIT_USAGE : EXIT_FAILURE;
     }
     status = vm_run(vm);
     vm_destroy(vm);

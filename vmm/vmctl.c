@@ -585,7 +585,10 @@ int vmctl_create(const struct vmctl_env *env, struct vmctl **out, char *err,
                        &c->api);
     if (r < 0) {
         snprintf(err, errlen, "--api-socket %s: %s%s", env->api_socket,
-                 strerror(-r), r == -EEXIST ? " (not a socket)" : "");
+                 strerror(-r),
+                 r == -EEXIST ? " (not a socket; choose another path)" :
+                 r == -EADDRINUSE ? " (another minivmm serves it; stop it "
+                                    "or choose another path)" : "");
         migration_destroy(c->mig);
         free(c);
         return r;

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <json-c/json.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,6 +207,9 @@ int main(int argc, char **argv)
 
     if (argc < 3)
         return usage();
+    /* minivmm may hang up mid-request (a rejected or too-long request):
+     * report it as an error instead of dying of SIGPIPE (exit 141). */
+    signal(SIGPIPE, SIG_IGN);
     req = build_request(argc, argv);
     if (!req)
         return usage();
