@@ -11,6 +11,7 @@
 #include <xxhash.h>
 
 #include "vmm/config.h"
+#include "vmm/host_limits.h"
 #include "vmm/memory.h"
 #include "vmm/migration_fmt.h"
 #include "vmm/migration_net.h"
@@ -223,6 +224,9 @@ static int receive(struct rx *x, char *err, size_t errlen)
     if (r == 0 && mig_rx_header(&x->rx, h, sizeof(h), err, errlen) < 0)
         return -EINVAL;
     x->gm = &x->mem;
+    if (r == 0 && (r = host_check_memory(x->rx.ram_size, "the migration "
+                                         "stream", err, errlen)) < 0)
+        return r;
     if (r == 0 && (r = guest_memory_create(x->rx.ram_size, &x->mem)) < 0) {
         snprintf(err, errlen, "cannot allocate %llu MiB of guest RAM: %s",
                  (unsigned long long)(x->rx.ram_size >> 20), strerror(-r));

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "vmm/config.h"
+#include "vmm/host_limits.h"
 #include "vmm/memory.h"
 #include "vmm/snapshot_file.h"
 #include "vmm/vm.h"
@@ -45,6 +46,8 @@ int restore_vm(struct vm_config *cfg, struct vm **out, char *err,
                  "RAM size");
         r = -EINVAL;
     }
+    if (r == 0)
+        r = host_check_memory(cfg->memory, "the snapshot", why, sizeof(why));
     if (r < 0)
         snprintf(err, errlen, "%s: %s", cfg->restore, why);
     if (r == 0 && (r = guest_memory_create(cfg->memory, &mem)) < 0)
