@@ -14,7 +14,7 @@ enum {
     OPT_SERIAL, OPT_CPU_FEATURES, OPT_HELP, OPT_VERSION,
     OPT_DISK, OPT_NET, OPT_CONSOLE, OPT_RNG,
     OPT_RESTORE, OPT_API_SOCKET, OPT_VFIO_USER,
-    OPT_INCOMING, OPT_MIGRATE_DOWNTIME,
+    OPT_INCOMING, OPT_MIGRATE_DOWNTIME, OPT_MIGRATE_TIMEOUT,
 };
 
 static const struct option options[] = {
@@ -34,6 +34,7 @@ static const struct option options[] = {
     { "vfio-user", required_argument, NULL, OPT_VFIO_USER },
     { "incoming", required_argument, NULL, OPT_INCOMING },
     { "migrate-downtime-ms", required_argument, NULL, OPT_MIGRATE_DOWNTIME },
+    { "migrate-timeout-ms", required_argument, NULL, OPT_MIGRATE_TIMEOUT },
     { "help", no_argument, NULL, OPT_HELP },
     { "version", no_argument, NULL, OPT_VERSION },
     { NULL, 0, NULL, 0 },
@@ -72,6 +73,10 @@ void config_usage(FILE *out)
 "  --migrate-downtime-ms N\n"
 "                       downtime target of outgoing migrations (default\n"
 "                       20)\n"
+"  --migrate-timeout-ms N\n"
+"                       deadline of every wait on the migration peer, both\n"
+"                       as source and as --incoming destination (default\n"
+"                       30000; docs/migration.md, \"Hand-over\")\n"
 "  --api-socket PATH    JSON control API on UNIX socket PATH (docs/api.md)\n"
 "  --vfio-user socket=PATH[,id=NAME][,dma=fd|message][,reconnect=SECONDS]\n"
 "                       PCI device served by the vfio-user server at PATH\n"
@@ -193,6 +198,25 @@ static int parse_downtime(const char *s, struct vm_config *cfg, char *err,
     return 0;
 }
 
+/* A number of milliseconds in [@min, @max] for option @name. */
+static int parse_ms(const char *name, const char *s, unsigned int min,
+                    unsigned int max, unsigned int *out, char *err,
+                    size_t errlen)
+{
+    char *end;
+    unsigned long v;
+
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (errno || *end || !isdigit((unsigned char)*s) || v < min || v > max) {
+        snprintf(err, errlen, "--%s '%s': need a number from %u to %u", name,
+                 s, min, max);
+        return -EINVAL;
+    }
+    *out = (unsigned int)v;
+    return 0;
+}
+
 static int parse_one(int opt, const char *arg, struct vm_config *cfg,
                      char *err, size_t errlen)
 {
@@ -234,6 +258,9 @@ static int parse_one(int opt, const char *arg, struct vm_config *cfg,
         return 0;
     case OPT_MIGRATE_DOWNTIME:
         return parse_downtime(arg, cfg, err, errlen);
+    case OPT_MIGRATE_TIMEOUT:
+        return parse_ms("migrate-timeout-ms", arg, 100, 3600000,
+                        &cfg->migrate_timeout_ms, err, errlen);
     case OPT_API_SOCKET:
         cfg->api_socket = arg;
         return 0;

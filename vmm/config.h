@@ -70,6 +70,7 @@ struct vm_config {
     const char *restore;        /* --restore FILE: snapshot to resume */
     const char *incoming;       /* --incoming URI: migration destination */
     unsigned int migrate_downtime_ms; /* --migrate-downtime-ms, 0: 20 */
+    unsigned int migrate_timeout_ms;  /* --migrate-timeout-ms, 0: 30000 */
     const char *api_socket;     /* --api-socket PATH: control API */
     int show_help;
     int show_version;

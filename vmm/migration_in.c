@@ -251,7 +251,11 @@ static double ms_since(const struct timespec *t0)
            (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
-/* Ready: tell the source, wait for its GO. */
+/* Ready: tell the source, wait for its GO (within the peer deadline).
+ * GO decides: from here this side runs the guest, and says so with
+ * MIG_RUNNING (best effort: the source keeps its copy paused until it
+ * hears it). No GO in time: the caller answers an error record and this
+ * side never runs the guest (docs/migration.md, "Hand-over"). */
 static int handover(struct rx *x, char *err, size_t errlen)
 {
     uint8_t reply[MIG_REPLY_SIZE], go[MIG_GO_SIZE];
@@ -263,10 +267,16 @@ static int handover(struct rx *x, char *err, size_t errlen)
         r = mig_recv(x->fd, go, sizeof(go));
     if (r == 0 && memcmp(go, MIG_GO, MIG_GO_SIZE))
         r = -EPROTO;
-    if (r < 0)
+    if (r < 0) {
         snprintf(err, errlen, "the source did not confirm the hand-over "
-                 "(%s): it keeps the guest", strerror(-r));
-    return r;
+                 "(%s): not running the guest; the source keeps it",
+                 strerror(-r));
+        return r;
+    }
+    if (mig_send(x->fd, MIG_RUNNING, 8) < 0)
+        fprintf(stderr, "minivmm: could not tell the source that the guest "
+                "runs here; it keeps its copy paused until told\n");
+    return 0;
 }
 
 static int rx_init(struct rx *x)
@@ -322,6 +332,10 @@ int migration_incoming(struct vm_config *cfg, struct vm **out, char *err,
     err[0] = 0;
     if (r == 0)
         r = wait_source(&x, cfg->incoming, err, errlen);
+    if (r == 0 && (r = mig_set_deadline(x.fd, cfg->migrate_timeout_ms ?
+                                        cfg->migrate_timeout_ms :
+                                        MIG_DEFAULT_TIMEOUT_MS)) < 0)
+        snprintf(err, errlen, "setting the peer deadline: %s", strerror(-r));
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (r == 0)
         r = receive(&x, err, errlen);

@@ -225,6 +225,23 @@ int mig_accept(const struct mig_uri *u, int lfd, int *fd, char *err,
     return 0;
 }
 
+int mig_set_deadline(int fd, unsigned int ms)
+{
+    struct timeval tv = { .tv_sec = ms / 1000,
+                          .tv_usec = (suseconds_t)(ms % 1000) * 1000 };
+
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+        return -errno;
+    return 0;
+}
+
+/* A send or receive that hit the deadline returns EAGAIN (socket(7)). */
+static int io_errno(void)
+{
+    return errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
+}
+
 int mig_sendv(int fd, struct iovec *iov, int cnt)
 {
     while (cnt > 0) {
@@ -235,7 +252,7 @@ int mig_sendv(int fd, struct iovec *iov, int cnt)
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
-            return w < 0 ? -errno : -EIO;
+            return w < 0 ? io_errno() : -EIO;
         while (cnt > 0 && (size_t)w >= iov->iov_len) {
             w -= (ssize_t)iov->iov_len;
             iov++;
@@ -266,7 +283,7 @@ int mig_recvv(int fd, struct iovec *iov, int cnt)
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            return n < 0 ? -errno : -EPIPE;
+            return n < 0 ? io_errno() : -EPIPE;
         while (cnt > 0 && (size_t)n >= iov->iov_len) {
             n -= (ssize_t)iov->iov_len;
             iov++;

@@ -39,6 +39,13 @@ int mig_accept(const struct mig_uri *u, int lfd, int *fd, char *err,
                size_t errlen);
 
 /* Send all of @iov[0..@cnt) (modified) without SIGPIPE. 0 or -errno. */
+/* Every later send/receive on @fd fails with -ETIMEDOUT when the peer
+ * neither sends nor takes a byte for @ms milliseconds (SO_RCVTIMEO and
+ * SO_SNDTIMEO, socket(7)). 0 or -errno. */
+int mig_set_deadline(int fd, unsigned int ms);
+
+#define MIG_DEFAULT_TIMEOUT_MS 30000 /* --migrate-timeout-ms default */
+
 int mig_sendv(int fd, struct iovec *iov, int cnt);
 int mig_send(int fd, const void *buf, size_t len);
 /* Receive exactly @len bytes. 0, -EPIPE on EOF, or -errno. */

@@ -239,6 +239,7 @@ static int setup_ctl(struct vm *vm, char *err, size_t errlen)
         .devs = vm->devs, .stop = { request_stop, vm },
         .api_socket = vm->cfg->api_socket,
         .migrate_downtime_ms = vm->cfg->migrate_downtime_ms,
+        .migrate_timeout_ms = vm->cfg->migrate_timeout_ms,
     };
     int r = vmctl_create(&env, &vm->ctl, err, errlen);
 

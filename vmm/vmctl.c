@@ -489,14 +489,26 @@ static int mig_stop(void *opaque, void **fdt, size_t *len, char *err,
     return r < 0 ? r : build_tree(c, fdt, len, err, errlen);
 }
 
-static void mig_end(void *opaque, bool done)
+static void mig_end(void *opaque, enum mig_end outcome)
 {
     struct vmctl *c = opaque;
     char err[256];
 
-    if (done) {
+    if (outcome == MIG_END_DONE) {
         set_state(c, VM_EV_MIGRATE_DONE);
         c->env.stop.request_stop(c->env.stop.opaque, VM_STOP_POWEROFF, 0);
+        return;
+    }
+    if (outcome == MIG_END_IN_DOUBT) {
+        /* Not ours to decide: the destination may run it. Keep it paused
+         * (vCPUs and devices stay stopped; `resume` starts them). */
+        fprintf(stderr, "minivmm: migration hand-over in doubt: GO was sent "
+                "but the destination never answered. The guest is kept "
+                "here, paused. If the destination runs it, quit this "
+                "minivmm; if not, resume it here (minivmm-ctl SOCKET "
+                "resume).\n");
+        c->mig_stopped = false; /* now an ordinary pause */
+        set_state(c, VM_EV_MIGRATE_IN_DOUBT);
         return;
     }
     if (c->mig_stopped && start_guest(c, err, sizeof(err)) < 0)
@@ -558,6 +570,7 @@ static int create_migration(struct vmctl *c)
     struct migration_env me = {
         .kvm = c->env.kvm, .mem = c->env.mem, .loop = c->env.loop,
         .devs = c->env.devs, .cpus = c->env.nvcpus, .downtime_ms = c->env.migrate_downtime_ms,
+        .timeout_ms = c->env.migrate_timeout_ms,
         .host = &vmctl_mig_ops, .host_opaque = c,
     };
 

@@ -157,7 +157,8 @@ static int follow_migration(struct reader *rd)
         const char *st = o ? get_str(o, "state") : NULL;
         int done = st && (!strcmp(st, "completed") ||
                           !strcmp(st, "failed") ||
-                          !strcmp(st, "cancelled"));
+                          !strcmp(st, "cancelled") ||
+                          !strcmp(st, "in-doubt"));
 
         if (ev && st && !strcmp(ev, "migration") && done) {
             int r = strcmp(st, "completed") ? 1 : 0;
