@@ -196,6 +196,8 @@ int migration_start(struct migration *m, const char *uri, char *err,
     mig_apply_locked(m, MIG_E_START);
     m->u = u;
     snprintf(m->uri, sizeof(m->uri), "%s", uri);
+    if (strstr(m->uri, ",token")) /* never shown: status, events, logs */
+        *strstr(m->uri, ",token") = 0;
     memset(&m->st, 0, sizeof(m->st));
     m->error[0] = 0;
     m->cancel = 0;

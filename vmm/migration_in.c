@@ -13,6 +13,7 @@
 #include "vmm/config.h"
 #include "vmm/host_limits.h"
 #include "vmm/memory.h"
+#include "vmm/migration_auth.h"
 #include "vmm/migration_fmt.h"
 #include "vmm/migration_net.h"
 #include "vmm/vm.h"
@@ -301,21 +302,30 @@ static void rx_fini(struct rx *x)
     guest_memory_destroy(&x->mem); /* no-op once the VM took it */
 }
 
-/* Listen, accept one source. */
+/* Listen, accept one source; from then on every wait has a deadline, and
+ * a source must first prove the token when there is one. */
 static int wait_source(struct rx *x, const char *uri, char *err,
                        size_t errlen)
 {
     struct mig_uri u;
+    unsigned int ms = x->cfg->migrate_timeout_ms ?
+                      x->cfg->migrate_timeout_ms : MIG_DEFAULT_TIMEOUT_MS;
     int lfd, r = mig_uri_parse(uri, &u, err, errlen);
 
     if (r == 0)
         r = mig_listen(&u, &lfd, err, errlen);
     if (r < 0)
         return r;
-    fprintf(stderr, "minivmm: waiting for an incoming migration on %s\n",
-            uri);
+    fprintf(stderr, "minivmm: waiting for an incoming migration on %s%s%s%s"
+            "\n", u.kind == MIG_UNIX ? "unix:" : "tcp:",
+            u.kind == MIG_UNIX ? u.path : u.host, u.kind == MIG_UNIX ? "" : ":",
+            u.kind == MIG_UNIX ? "" : u.port);
     r = mig_accept(&u, lfd, &x->fd, err, errlen);
     close(lfd);
+    if (r == 0 && (r = mig_set_deadline(x->fd, ms)) < 0)
+        snprintf(err, errlen, "setting the peer deadline: %s", strerror(-r));
+    if (r == 0)
+        r = mig_auth_challenge(x->fd, &u, err, errlen);
     return r;
 }
 
@@ -332,10 +342,6 @@ int migration_incoming(struct vm_config *cfg, struct vm **out, char *err,
     err[0] = 0;
     if (r == 0)
         r = wait_source(&x, cfg->incoming, err, errlen);
-    if (r == 0 && (r = mig_set_deadline(x.fd, cfg->migrate_timeout_ms ?
-                                        cfg->migrate_timeout_ms :
-                                        MIG_DEFAULT_TIMEOUT_MS)) < 0)
-        snprintf(err, errlen, "setting the peer deadline: %s", strerror(-r));
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (r == 0)
         r = receive(&x, err, errlen);

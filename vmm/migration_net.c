@@ -43,10 +43,44 @@ bad:
     return -EINVAL;
 }
 
-int mig_uri_parse(const char *s, struct mig_uri *u, char *err,
+/* The ",token=..." / ",token-file=..." suffix of @s, cut off into @u. */
+static int parse_options(char *s, struct mig_uri *u, char *err,
+                         size_t errlen)
+{
+    char *comma = strstr(s, ",token");
+
+    if (!comma)
+        return 0;
+    *comma++ = 0;
+    if (!strncmp(comma, "token=", 6) && comma[6] &&
+        strlen(comma + 6) <= MIG_TOKEN_MAX && !strchr(comma + 6, ',')) {
+        strcpy(u->token, comma + 6);
+        return 0;
+    }
+    if (!strncmp(comma, "token-file=", 11) && comma[11] &&
+        !strchr(comma + 11, ',')) {
+        strcpy(u->token_file, comma + 11);
+        return 0;
+    }
+    snprintf(err, errlen, "'%s': want token=SECRET (1 to %d bytes) or "
+             "token-file=PATH", comma, MIG_TOKEN_MAX);
+    return -EINVAL;
+}
+
+int mig_uri_parse(const char *str, struct mig_uri *u, char *err,
                   size_t errlen)
 {
+    char s[MIG_URI_MAX];
+
     memset(u, 0, sizeof(*u));
+    if (strlen(str) >= sizeof(s)) {
+        snprintf(err, errlen, "migration URI too long (at most %d bytes)",
+                 MIG_URI_MAX - 1);
+        return -EINVAL;
+    }
+    strcpy(s, str);
+    if (parse_options(s, u, err, errlen) < 0)
+        return -EINVAL;
     if (!strncmp(s, "unix:", 5)) {
         if (!s[5] || strlen(s + 5) >= sizeof(u->path)) {
             snprintf(err, errlen, "'%s': want unix:PATH (at most %zu "

@@ -16,6 +16,7 @@
 #include "vmm/devreg.h"
 #include "vmm/dirty.h"
 #include "vmm/memory.h"
+#include "vmm/migration_auth.h"
 #include "vmm/migration_fmt.h"
 #include "vmm/migration_priv.h"
 #include "vmm/migration_send.h"
@@ -397,6 +398,8 @@ static int setup(struct run *rn)
                                  MIG_DEFAULT_TIMEOUT_MS);
     if (r < 0)
         set_error(m, "setting the peer deadline: %s", strerror(-r));
+    if (r == 0 && (r = mig_auth_respond(fd, &m->u, err, sizeof(err))) < 0)
+        set_error(m, "%s", err);
     if (r == 0)
         r = step(m, MIG_E_CONNECTED);
     if (r == 0 && (r = mig_tx_init(&rn->tx, fd, m->env.mem)) < 0)

@@ -15,6 +15,9 @@
 #     on; the destination (no GO) never runs.
 #  5. source stalls after the header: the destination gives up at its
 #     deadline (it does not wait forever); the source runs on.
+#  6. token: a source with the wrong token is refused before any data is
+#     read (the source runs on, the token never shows in status); with the
+#     right one the migration completes.
 : "${BUILD:=build}"
 name=payload_migrate_handover
 . tests/integration/lib_migrate.sh
@@ -41,9 +44,9 @@ start_src() {   # N
     wait_for "$dir/s$1" "^counter: tick 2 " 30 ||
         { cat "$dir/s$1" "$dir/serr$1"; fail "source $1 does not count"; }
 }
-start_dst() {   # N
+start_dst() {   # N [URI-OPTIONS]
     # shellcheck disable=SC2086
-    "$BUILD/minivmm" --incoming "unix:$dir/dmig$1" $T \
+    "$BUILD/minivmm" --incoming "unix:$dir/dmig$1$2" $T \
         --serial "file:$dir/d$1" 2>"$dir/derr$1" &
     dst=$!
     pids="$pids $dst"
@@ -122,4 +125,20 @@ grep -q "timed out" "$dir/derr5" || fail "5: destination: $(cat "$dir/derr5")"
 counts "$dir/s5" "5"
 echo "$name: 5. stalled source: destination: $(tail -n 1 "$dir/derr5")"
 ctl "$dir/api5" quit >/dev/null
+
+# 6. Token.
+start_src 6; start_dst 6 ",token=open-sesame"
+ctl "$dir/api6" migrate "unix:$dir/dmig6,token=open-sesamE" >"$dir/m6" 2>&1 &&
+    fail "6: a wrong token was accepted"
+dst_never_ran 6 "6"
+grep -q "did not prove the migration token" "$dir/derr6" ||
+    fail "6: destination: $(cat "$dir/derr6")"
+grep -q "sesam" "$dir/m6" && fail "6: the token shows in the status"
+counts "$dir/s6" "6"
+start_dst 7 ",token=open-sesame"
+ctl "$dir/api6" migrate "unix:$dir/dmig7,token=open-sesame" >"$dir/m7" 2>&1 ||
+    fail "6: the right token: $(cat "$dir/m7")"
+wait_for "$dir/d7" "^counter: tick" 20 || fail "6: destination does not run"
+echo "$name: 6. token: wrong one refused, right one migrated"
+kill "$dst" 2>/dev/null
 echo "$name: PASS"
