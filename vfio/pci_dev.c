@@ -207,9 +207,7 @@ static void teardown(struct vfio_pci *d)
         timerfd_settime(d->timer_fd, 0, &its, NULL);
 }
 
-/* Guest-visible state the new server must learn again: the BAR
- * addresses (emulated values) and Command, then MSI-X control. */
-static void replay_config(struct vfio_pci *d)
+void vpd_config_replay(struct vfio_pci *d)
 {
     uint32_t cmd = pci_cfg_get(&d->pci, PCI_COMMAND, 2);
 
@@ -226,6 +224,13 @@ static void replay_config(struct vfio_pci *d)
     }
     vfio_client_region_write(d->client, CFG_REGION, PCI_COMMAND, &cmd, 2,
                              false);
+}
+
+/* Guest-visible state the new server must learn again: BARs, Command,
+ * then MSI-X control. */
+static void replay_config(struct vfio_pci *d)
+{
+    vpd_config_replay(d);
     if (d->msix_cap >= 0) {
         uint32_t ctl = pci_cfg_get(&d->pci, d->msix_cap + 2, 2);
 

@@ -94,6 +94,12 @@ struct vfio_pci {
     struct vfio_client_identity ident;
 };
 
+/* pci_dev.c */
+/* Write the emulated BAR (and ROM BAR) registers and Command to the
+ * server, as if the guest wrote them now: after a reconnect or a restore,
+ * for servers that decode BAR accesses by them (docs/interop.md). */
+void vpd_config_replay(struct vfio_pci *d);
+
 /* pci_dev_bar.c */
 extern const struct bus_ops vpd_bar_ops;
 int vpd_bars_setup(struct vfio_pci *d, char *err, size_t errlen);
