@@ -106,6 +106,14 @@ static void put32(uint8_t *p, uint32_t v)
     memcpy(p, &v, 4);
 }
 
+static uint32_t get32(const uint8_t *p)
+{
+    uint32_t v;
+
+    memcpy(&v, p, 4);
+    return v;
+}
+
 /* A virtio-pci-like device: BAR0 MSI-X (4 vectors, PBA at 0x800), BAR2
  * 64-bit 16 KiB with an ioeventfd at 0x3000. */
 static void rig_server(struct rig *r)
@@ -198,8 +206,8 @@ static void test_config_virtualisation(void **state)
     cfg_wr(&r, PCI_BASE_ADDRESS_3, 4, 0xFFFFFFFF);
     assert_int_equal(cfg_rd(&r, PCI_BASE_ADDRESS_2, 4), 0xFFFFC004);
     assert_int_equal(cfg_rd(&r, PCI_BASE_ADDRESS_3, 4), 0xFFFFFFFF);
-    /* BAR addresses never reach the server; Command does. */
-    assert_int_equal(r.f.mem[7][PCI_BASE_ADDRESS_0], 0);
+    /* BAR writes reach the server (sizing included), Command too. */
+    assert_int_equal(get32(r.f.mem[7] + PCI_BASE_ADDRESS_0), 0xFFFFFFFF);
     cfg_wr(&r, PCI_BASE_ADDRESS_2, 4, 0xC0000000);
     cfg_wr(&r, PCI_BASE_ADDRESS_3, 4, 0);
     cfg_wr(&r, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
@@ -215,6 +223,115 @@ static void test_config_virtualisation(void **state)
     cfg_wr(&r, PCI_COMMAND, 2, 0);
     assert_int_equal(r.hv.ioev, 0);
     assert_int_equal(r.hv.ioev_pio, 0);
+    rig_down(&r);
+}
+
+/* Config writes to the BARs and Command are forwarded to the server as
+ * the guest wrote them (QEMU's server decodes BAR accesses by them), and
+ * the guest still reads the emulated registers, not the server's copy. */
+static void test_bar_forwarding(void **state)
+{
+    uint8_t *srv;
+    struct rig r;
+
+    (void)state;
+    rig_up(&r);
+    srv = r.f.mem[VFIO_PCI_CONFIG_REGION_INDEX];
+    cfg_wr(&r, PCI_BASE_ADDRESS_0, 4, 0xC0010000);
+    cfg_wr(&r, PCI_BASE_ADDRESS_2, 4, 0xC0000000);
+    cfg_wr(&r, PCI_BASE_ADDRESS_3, 4, 0x80);
+    cfg_wr(&r, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+    assert_int_equal(get32(srv + PCI_BASE_ADDRESS_0), 0xC0010000);
+    assert_int_equal(get32(srv + PCI_BASE_ADDRESS_2), 0xC0000000);
+    assert_int_equal(get32(srv + PCI_BASE_ADDRESS_3), 0x80);
+    assert_int_equal(srv[PCI_COMMAND],
+                     PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+    /* The guest's view is the emulation: type bits, masks. */
+    put32(srv + PCI_BASE_ADDRESS_0, 0x12345678);
+    assert_int_equal(cfg_rd(&r, PCI_BASE_ADDRESS_0, 4), 0xC0010000);
+    assert_int_equal(cfg_rd(&r, PCI_BASE_ADDRESS_2, 4), 0xC0000004);
+    /* A sizing write: forwarded as written, answered here. */
+    cfg_wr(&r, PCI_BASE_ADDRESS_2, 4, 0xFFFFFFFF);
+    assert_int_equal(get32(srv + PCI_BASE_ADDRESS_2), 0xFFFFFFFF);
+    assert_int_equal(cfg_rd(&r, PCI_BASE_ADDRESS_2, 4), 0xFFFFC004);
+    /* Interrupt Line stays here. */
+    cfg_wr(&r, PCI_INTERRUPT_LINE, 1, 0x0B);
+    assert_int_equal(srv[PCI_INTERRUPT_LINE], 0);
+    assert_int_equal(cfg_rd(&r, PCI_INTERRUPT_LINE, 1), 0x0B);
+    rig_down(&r);
+}
+
+/* The server fails every REGION_READ/WRITE of BAR2. */
+static int fail_bar2(struct fake *f, struct vfio_user_msg *m)
+{
+    struct vfio_user_region_access a;
+
+    if ((m->hdr.cmd != VFIO_USER_REGION_READ &&
+         m->hdr.cmd != VFIO_USER_REGION_WRITE) ||
+        m->payload_len < sizeof(a))
+        return 0;
+    memcpy(&a, m->payload, sizeof(a));
+    if (a.region != 2)
+        return 0;
+    vfio_user_conn_send_error(f->conn, VFIO_USER_CHAN_MAIN, &m->hdr, EINVAL);
+    return 1;
+}
+
+/* Run @n reads of BAR2 with stderr in a buffer; returns it (static). */
+static const char *failing_reads(struct rig *r, int n)
+{
+    static char buf[8192];
+    FILE *tmp = tmpfile();
+    int saved = dup(2);
+    size_t len;
+    uint32_t v;
+
+    assert_non_null(tmp);
+    fflush(stderr);
+    assert_true(dup2(fileno(tmp), 2) >= 0);
+    for (int i = 0; i < n; i++) {
+        v = 0;
+        assert_int_equal(bus_dispatch(r->mmio, 0xC0000010, &v, 4, false), 0);
+        assert_int_equal(v, 0xFFFFFFFF);
+    }
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    rewind(tmp);
+    len = fread(buf, 1, sizeof(buf) - 1, tmp);
+    buf[len] = 0;
+    fclose(tmp);
+    return buf;
+}
+
+static unsigned int count_lines(const char *s, const char *what)
+{
+    unsigned int n = 0;
+
+    for (; (s = strstr(s, what)) != NULL; s += strlen(what))
+        n++;
+    return n;
+}
+
+/* A BAR read the server fails reads all-ones and is logged: the first
+ * few, then at most one per second (not one line per access). */
+static void test_bar_read_error_logged(void **state)
+{
+    struct rig r;
+    const char *log;
+    unsigned int n;
+
+    (void)state;
+    rig_up(&r);
+    r.f.hook = fail_bar2;
+    cfg_wr(&r, PCI_BASE_ADDRESS_2, 4, 0xC0000000);
+    cfg_wr(&r, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+    log = failing_reads(&r, 20);
+    n = count_lines(log, "vfio-user p0: read of 4 bytes at BAR 2 offset "
+                         "0x10 failed");
+    assert_true(n >= 5 && n <= 7); /* 5, +1 per second boundary */
+    assert_non_null(strstr(log, "the guest reads all-ones"));
+    assert_true(vfio_pci_alive(r.d)); /* an error reply is not fatal */
     rig_down(&r);
 }
 
@@ -303,6 +420,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config_virtualisation),
+        cmocka_unit_test(test_bar_forwarding),
+        cmocka_unit_test(test_bar_read_error_logged),
         cmocka_unit_test(test_msix_wiring),
         cmocka_unit_test(test_failure_teardown),
     };
