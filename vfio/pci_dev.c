@@ -162,6 +162,17 @@ static int dma_setup(struct vfio_pci *d, char *err, size_t errlen)
     r = vfio_client_check_dma(d->client, &needs, err, errlen);
     for (unsigned int i = 0; r == 0 && i < mem->nregions; i++) {
         const struct guest_region *g = &mem->regions[i];
+
+        /* Once per window: servers like SPDK's NVMe target skip a fd
+         * window not 2 MiB-aligned (docs/interop.md). */
+        if (!d->opts.dma_message && !guest_region_huge_aligned(g))
+            fprintf(stderr, "minivmm: vfio-user %s: DMA window [%#llx, "
+                    "+%#llx) at memfd offset %#llx is not 2 MiB-aligned "
+                    "(some servers, e.g. SPDK's NVMe target, ignore it): "
+                    "use a --memory size that is a multiple of 2 MiB\n",
+                    d->name, (unsigned long long)g->gpa,
+                    (unsigned long long)g->size,
+                    (unsigned long long)g->fd_offset);
         struct iommu_window w = {
             .iova = g->gpa, .size = g->size, .hva = g->hva,
             .fd = d->opts.dma_message ? -1 : g->fd,
@@ -185,6 +196,17 @@ static void vpd_on_fail(void *opaque)
     struct vfio_pci *d = opaque;
 
     eventfd_write(d->fail_efd, 1); /* torn down on the event loop */
+}
+
+/* A DMA_WRITE the client served landed in guest RAM (IOVA = GPA here):
+ * the server's DMA logging does not see message-based writes, so they
+ * feed the VMM-side dirty bitmap (vmm/memory.h, docs/migration.md). */
+static void vpd_on_dma_write(void *opaque, uint64_t iova, uint64_t len)
+{
+    struct vfio_pci *d = opaque;
+
+    if (d->env.mem)
+        guest_memory_mark_dirty(d->env.mem, iova, len);
 }
 
 static void teardown(struct vfio_pci *d)
@@ -350,6 +372,7 @@ static int vpd_connect(struct vfio_pci *d, char *err, size_t errlen)
     struct vfio_client_opts co = {
         .name = d->name, .timeout_ms = d->opts.timeout_ms,
         .on_fail = vpd_on_fail, .opaque = d,
+        .on_dma_write = vpd_on_dma_write,
     };
     struct vfio_client_dev_info di;
     int r;

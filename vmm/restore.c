@@ -26,6 +26,7 @@ int restore_vm(struct vm_config *cfg, struct vm **out, char *err,
                size_t errlen)
 {
     struct guest_memory mem = { .fd = -1 };
+    struct guest_memory_opts mo = { .hugepages = cfg->hugepages };
     struct vm_restore rs = { .mem = &mem };
     struct snap_reader *snap;
     struct timespec t0;
@@ -50,10 +51,9 @@ int restore_vm(struct vm_config *cfg, struct vm **out, char *err,
         r = host_check_memory(cfg->memory, "the snapshot", why, sizeof(why));
     if (r < 0)
         snprintf(err, errlen, "%s: %s", cfg->restore, why);
-    if (r == 0 && (r = guest_memory_create(cfg->memory, &mem)) < 0)
-        snprintf(err, errlen, "cannot allocate %llu MiB of guest RAM: %s",
-                 (unsigned long long)(cfg->memory >> 20), strerror(-r));
-    else if (r == 0 && snap_reader_load_ram(snap, &mem, why,
+    if (r == 0)
+        r = guest_memory_create_opts(cfg->memory, &mo, &mem, err, errlen);
+    if (r == 0 && snap_reader_load_ram(snap, &mem, why,
                                             sizeof(why)) < 0) {
         snprintf(err, errlen, "%s: %s", cfg->restore, why);
         r = -EINVAL;
