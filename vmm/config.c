@@ -205,6 +205,7 @@ static int parse_memory(const char *s, struct vm_config *cfg, char *err,
     }
     memcpy(size, s, n);
     size[n] = 0;
+    cfg->memory_given = n != 0;
     if (n && config_parse_size(size, &cfg->memory) < 0) {
         snprintf(err, errlen, "--memory '%s': not a size (e.g. 512M, 2G)",
                  s);

@@ -58,6 +58,9 @@ struct vm_config {
     unsigned int cpus;
     uint64_t memory;            /* bytes, multiple of 4 KiB */
     bool hugepages;             /* --memory ...,hugepages=on: 2 MiB pages */
+    bool memory_given;          /* --memory SIZE was on the command line:
+                                 * with --restore/--incoming, the size the
+                                 * file/stream must have */
     enum serial_mode serial;
     const char *serial_path;    /* SERIAL_FILE */
     struct cpuid_policy cpuid;

@@ -226,6 +226,14 @@ static int receive(struct rx *x, char *err, size_t errlen)
     if (r == 0 && mig_rx_header(&x->rx, h, sizeof(h), err, errlen) < 0)
         return -EINVAL;
     x->gm = &x->mem;
+    if (r == 0 && x->cfg->memory_given && x->cfg->memory != x->rx.ram_size) {
+        snprintf(err, errlen, "the migration stream has %llu MiB of guest "
+                 "RAM, --memory says %llu MiB: refused (leave --memory out, "
+                 "or give the source's size)",
+                 (unsigned long long)(x->rx.ram_size >> 20),
+                 (unsigned long long)(x->cfg->memory >> 20));
+        return -EINVAL;
+    }
     if (r == 0 && (r = host_check_memory(x->rx.ram_size, "the migration "
                                          "stream", err, errlen)) < 0)
         return r;

@@ -31,6 +31,7 @@ int restore_vm(struct vm_config *cfg, struct vm **out, char *err,
     struct snap_reader *snap;
     struct timespec t0;
     char why[384];
+    uint64_t given;
     size_t len;
     int r;
 
@@ -40,8 +41,16 @@ int restore_vm(struct vm_config *cfg, struct vm **out, char *err,
     if (r < 0)
         return r;
     rs.state = snap_reader_state(snap, &len);
+    given = cfg->memory;
     r = vmctl_state_config(rs.state, &cfg->cpus, &cfg->memory, why,
                            sizeof(why));
+    if (r == 0 && cfg->memory_given && given != cfg->memory) {
+        snprintf(why, sizeof(why), "the snapshot has %llu MiB of guest "
+                 "RAM, --memory says %llu MiB (leave --memory out, or give "
+                 "the saved size)", (unsigned long long)(cfg->memory >> 20),
+                 (unsigned long long)(given >> 20));
+        r = -EINVAL;
+    }
     if (r == 0 && cfg->memory != snap_reader_ram_size(snap)) {
         snprintf(why, sizeof(why), "state tree and header disagree on the "
                  "RAM size");

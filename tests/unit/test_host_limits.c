@@ -39,6 +39,7 @@ static void test_memory(void **state)
 
 struct peer {
     char path[108];
+    uint64_t ram;           /* what the stream header asks for */
 };
 
 /* An unauthenticated source: a valid 64-byte stream header asking for
@@ -62,7 +63,7 @@ static void *source(void *arg)
     }
     if (fd < 0)
         return NULL;
-    snap_header_encode(h, MIG_F_STREAM, 64 * TIB);
+    snap_header_encode(h, MIG_F_STREAM, p->ram);
     if (write(fd, h, sizeof(h)) == (ssize_t)sizeof(h)) {
         while (read(fd, buf, sizeof(buf)) > 0) {
             /* until the destination hangs up */
@@ -72,30 +73,56 @@ static void *source(void *arg)
     return NULL;
 }
 
-static void test_incoming_refuses_huge_ram(void **state)
+/* An --incoming destination given @cfg, fed a header asking for @ram:
+ * migration_incoming()'s result, the reason in @err. */
+static int incoming(struct vm_config *cfg, uint64_t ram, char *err,
+                    size_t errlen)
 {
     char dir[] = "/tmp/minivmm-test-host-XXXXXX", uri[160];
-    struct vm_config cfg;
     struct vm *vm = NULL;
-    struct peer p;
-    char err[512] = "";
+    struct peer p = { .ram = ram };
     pthread_t t;
+    int r;
 
-    (void)state;
     assert_non_null(mkdtemp(dir));
     snprintf(p.path, sizeof(p.path), "%s/mig", dir);
     snprintf(uri, sizeof(uri), "unix:%s", p.path);
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.incoming = uri;
+    cfg->incoming = uri;
     assert_int_equal(pthread_create(&t, NULL, source, &p), 0);
-    assert_int_equal(migration_incoming(&cfg, &vm, err, sizeof(err)),
-                     -EINVAL);
+    r = migration_incoming(cfg, &vm, err, errlen);
     pthread_join(t, NULL);
     assert_null(vm);
-    if (!strstr(err, "the migration stream asks for 67108864 MiB"))
-        fail_msg("unexpected reason: %s", err);
     unlink(p.path);
     rmdir(dir);
+    return r;
+}
+
+static void test_incoming_refuses_huge_ram(void **state)
+{
+    struct vm_config cfg;
+    char err[512] = "";
+
+    (void)state;
+    memset(&cfg, 0, sizeof(cfg));
+    assert_int_equal(incoming(&cfg, 64 * TIB, err, sizeof(err)), -EINVAL);
+    if (!strstr(err, "the migration stream asks for 67108864 MiB"))
+        fail_msg("unexpected reason: %s", err);
+}
+
+/* --incoming --memory 128M is a check against the stream, not ignored. */
+static void test_incoming_memory_must_match(void **state)
+{
+    struct vm_config cfg;
+    char err[512] = "";
+
+    (void)state;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.memory = 128ull << 20;
+    cfg.memory_given = true;
+    assert_int_equal(incoming(&cfg, 256ull << 20, err, sizeof(err)),
+                     -EINVAL);
+    if (!strstr(err, "has 256 MiB of guest RAM, --memory says 128 MiB"))
+        fail_msg("unexpected reason: %s", err);
 }
 
 int main(void)
@@ -103,6 +130,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_memory),
         cmocka_unit_test(test_incoming_refuses_huge_ram),
+        cmocka_unit_test(test_incoming_memory_must_match),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
