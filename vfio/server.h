@@ -104,6 +104,13 @@ struct vfio_srv_dev {
     uint32_t irq_count[VFIO_PCI_NUM_IRQS]; /* vectors per IRQ index */
     uint32_t num_irqs;                     /* <= VFIO_PCI_NUM_IRQS */
     uint64_t mig_flags;    /* VFIO_MIGRATION_*; 0: not migratable */
+    /* Behave like current libvfio-user (2023+, migration v2) where it is
+     * stricter than the spec: in STOP, STOP_COPY and RESUMING only
+     * REGION_READ/WRITE(_MULTI), DEVICE_FEATURE, MIG_DATA_READ/WRITE and
+     * DMA_MAP/UNMAP are served (others: EINVAL, logged); MIG_DATA_READ
+     * replies are padded to the requested size; MIG_DATA_WRITE needs
+     * argsz >= 8 + size. For testing clients against those rules. */
+    bool strict;
     const struct vfio_srv_dev_ops *ops;
     void *opaque;
 };

@@ -12,6 +12,7 @@
 #include "vfio/server_priv.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -195,8 +196,6 @@ int srv_cmd_mig_read(struct vfio_srv *s, struct vfio_user_msg *m)
         in.size > s->buf_size - MIG_HDR)
         return -EINVAL;
     n = in.size;
-    if (s->mig_state == VFIO_DEVICE_STATE_PRE_COPY)
-        n = 0;
     if (n > left)
         n = (uint32_t)left;
     if (n > in.argsz - MIG_HDR)
@@ -207,6 +206,10 @@ int srv_cmd_mig_read(struct vfio_srv *s, struct vfio_user_msg *m)
     if (n)
         memcpy(s->obuf + MIG_HDR, s->mig_buf + s->mig_pos, n);
     s->mig_pos += n;
+    if (s->dev.strict && in.size > n) { /* libvfio-user pads to size */
+        memset(s->obuf + MIG_HDR + n, 0, in.size - n);
+        n = in.size;
+    }
     return srv_reply(s, m, s->obuf, MIG_HDR + n, NULL, 0);
 }
 
@@ -217,6 +220,11 @@ int srv_cmd_mig_write(struct vfio_srv *s, struct vfio_user_msg *m)
     size_t cap;
 
     memcpy(&in, m->payload, sizeof(in));
+    if (s->dev.strict && in.argsz < MIG_HDR + (uint64_t)in.size) {
+        fprintf(stderr, "vfio-user server: MIG_DATA_WRITE argsz too small "
+                "(%u < %u) (strict)\n", in.argsz, MIG_HDR + in.size);
+        return -EINVAL;
+    }
     if (s->mig_state != VFIO_DEVICE_STATE_RESUMING ||
         in.size != m->payload_len - MIG_HDR ||
         in.size > VFIO_SRV_MIG_DATA_MAX - s->mig_len)

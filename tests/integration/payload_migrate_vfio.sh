@@ -11,8 +11,11 @@
 # Then a server without migration support (tools/vfu-evil --mode=none):
 # migrate is refused with an error naming the device, and the VM keeps
 # running.
+# VFU_ARGS (e.g. --strict, from payload_migrate_vfio_strict.sh) go to
+# every vfu-blk; then no server may log a refusal, and vfu-evil is skipped.
 : "${BUILD:=build}"
-name=payload_migrate_vfio
+: "${VFU_ARGS:=}"
+name=payload_migrate_vfio${VFU_ARGS:+ ($VFU_ARGS)}
 fail() { echo "$name: $*" >&2; exit 1; }
 [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] ||
     { echo "$name: no usable /dev/kvm" >&2; exit 77; }
@@ -41,8 +44,9 @@ wait_for() {    # FILE REGEX SECONDS
 }
 ticks() { tr -d '\r' <"$1" | sed -n 's/^counter: tick \([0-9]*\) .*/\1/p'; }
 start_srv() {   # NAME
+    # shellcheck disable=SC2086
     "$BUILD/vfu-blk" --socket-path="$dir/$1.sock" --disk "$dir/disk.img" \
-        >"$dir/$1.log" 2>&1 &
+        $VFU_ARGS >"$dir/$1.log" 2>&1 &
     pids="$pids $!"
     for i in $(seq 50); do [ -S "$dir/$1.sock" ] && return 0; sleep 0.1; done
     fail "vfu-blk $1 did not create its socket"
@@ -81,6 +85,11 @@ head -c 12 "$dir/disk.img" | grep -q "MVMBLK write" ||
     fail "the disk file does not hold the guest's blocks"
 echo "$name: ticks 1-$last on the source, $first-40 on the destination;" \
     "$(grep '^downtime' "$dir/mig.out")"
+if [ -n "$VFU_ARGS" ]; then
+    ! grep -h "strict\|client dropped" "$dir"/srv1.log "$dir"/srv2.log ||
+        fail "vfu-blk $VFU_ARGS refused the client (above)"
+    exit 0
+fi
 
 # A server without migration support blocks migration, naming it.
 "$BUILD/vfu-evil" --socket-path="$dir/evil.sock" --mode=none \
