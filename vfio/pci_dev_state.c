@@ -204,8 +204,8 @@ static int save_prepare(struct vfio_pci *d)
             "FEATURE_MIGRATION): its state cannot be saved");
         return -EOPNOTSUPP;
     }
-    if (r == 0 && (r = vfio_client_identity(d->client, &d->ident)) != 0)
-        say(d, "device info: %s", strerror(-r));
+    /* d->ident was taken at setup (pci_dev.c): no GET_INFO here, the
+     * device may be in STOP already. */
     if (r == 0)
         r = mig_set(d, VFIO_DEVICE_STATE_STOP_COPY);
     if (r == 0) {
@@ -366,11 +366,6 @@ static int load_check(struct vfio_pci *d, const void *fdt, int node,
         snprintf(why, len, "no valid device identity in the snapshot");
         return -EINVAL;
     }
-    r = vfio_client_identity(d->client, &d->ident);
-    if (r) {
-        snprintf(why, len, "device info: %s", strerror(-r));
-        return r;
-    }
     r = vfio_client_identity_diff(&saved, &d->ident, why, len);
     if (r == 0)
         r = check_ids(d, fdt, node, why, len);
@@ -454,12 +449,15 @@ static int vpd_state_load(void *opaque, const void *fdt, int node)
     vpd_state_free(d);
     r = vfio_pci_alive(d) ? load_check(d, fdt, node, why, sizeof(why))
                           : -ENODEV;
-    if (r == 0)
-        r = load_server(d, fdt, node, why, sizeof(why));
+    /* Config and interrupts (SET_IRQS) while the fresh device still
+     * runs: libvfio-user refuses SET_IRQS in STOP and RESUMING. The
+     * device has no state yet, so it raises nothing before the load. */
     if (r == 0 && (r = pci_dev_load(&d->pci, fdt, node)) != 0)
         snprintf(why, sizeof(why), "config space: %s", strerror(-r));
     if (r == 0 && (r = load_irqs(d, fdt, node)) != 0)
         snprintf(why, sizeof(why), "interrupts: %s", strerror(-r));
+    if (r == 0)
+        r = load_server(d, fdt, node, why, sizeof(why));
     if (r == 0 && (r = mig_set(d, VFIO_DEVICE_STATE_RUNNING)) != 0)
         snprintf(why, sizeof(why), "RUNNING: %s", strerror(-r));
     if (r == 0)

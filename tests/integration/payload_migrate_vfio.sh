@@ -86,7 +86,7 @@ head -c 12 "$dir/disk.img" | grep -q "MVMBLK write" ||
 echo "$name: ticks 1-$last on the source, $first-40 on the destination;" \
     "$(grep '^downtime' "$dir/mig.out")"
 if [ -n "$VFU_ARGS" ]; then
-    ! grep -h "strict\|client dropped" "$dir"/srv1.log "$dir"/srv2.log ||
+    ! grep -h "(strict)$\|client dropped" "$dir"/srv1.log "$dir"/srv2.log ||
         fail "vfu-blk $VFU_ARGS refused the client (above)"
     exit 0
 fi

@@ -120,7 +120,7 @@ done
 echo "$name: saved at tick $saved, restored from tick $first; $writes" \
      "writes, all 256 blocks on the host file as the guest wrote them"
 if [ -n "$VFU_ARGS" ]; then
-    ! grep -h "strict\|client dropped" "$dir"/srv1.log "$dir"/srv2.log ||
+    ! grep -h "(strict)$\|client dropped" "$dir"/srv1.log "$dir"/srv2.log ||
         fail "vfu-blk $VFU_ARGS refused the client (above)"
     exit 0
 fi

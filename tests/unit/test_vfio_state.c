@@ -39,6 +39,7 @@ struct mfake {
     uint8_t in[64];         /* the stream it was given */
     uint32_t in_len;
     bool loaded;            /* RESUMING -> STOP seen */
+    atomic_int refused;     /* commands refused as libvfio-user does */
 };
 
 /* DMA_LOGGING_REPORT: pages 0 and 5 of the range were written. */
@@ -97,30 +98,74 @@ static int feat_hook(struct mfake *m, struct vfio_user_msg *msg)
     return fake_reply(&m->f, msg, rep, sizeof(rep), NULL, 0);
 }
 
+/* Like current libvfio-user: in STOP, STOP_COPY and RESUMING only region
+ * access, DEVICE_FEATURE, MIG_DATA_* and DMA_(UN)MAP are served. */
+static bool lvu_allowed(uint32_t state, uint16_t cmd)
+{
+    if (state != VFIO_DEVICE_STATE_STOP &&
+        state != VFIO_DEVICE_STATE_STOP_COPY &&
+        state != VFIO_DEVICE_STATE_RESUMING)
+        return true;
+    return cmd == VFIO_USER_REGION_READ || cmd == VFIO_USER_REGION_WRITE ||
+           cmd == VFIO_USER_DEVICE_FEATURE ||
+           cmd == VFIO_USER_MIG_DATA_READ ||
+           cmd == VFIO_USER_MIG_DATA_WRITE || cmd == VFIO_USER_DMA_MAP ||
+           cmd == VFIO_USER_DMA_UNMAP;
+}
+
+/* MIG_DATA_READ, the reply padded to the requested size as libvfio-user
+ * does (size says how much is data; at most 64 bytes per reply). */
+static int mig_read(struct mfake *m, struct vfio_user_msg *msg)
+{
+    struct vfio_user_mig_data d;
+    uint32_t want;
+    uint8_t *rep;
+    int r;
+
+    memcpy(&d, msg->payload, 8);
+    want = d.size;
+    if (want > (2u << 20))
+        return -EINVAL;
+    rep = calloc(1, 8 + want);
+    assert_non_null(rep);
+    if (d.size > m->out_len - m->pos)
+        d.size = m->out_len - m->pos;
+    d.size = d.size > 64 ? 64 : d.size;
+    d.argsz = 8 + want;
+    memcpy(rep, &d, 8);
+    memcpy(rep + 8, m->out + m->pos, d.size);
+    memset(rep + 8 + d.size, 0xA5, want - d.size); /* padding */
+    m->pos += d.size;
+    r = fake_reply(&m->f, msg, rep, 8 + want, NULL, 0);
+    free(rep);
+    return r;
+}
+
 static int mig_hook(struct fake *f, struct vfio_user_msg *msg)
 {
     struct mfake *m = (struct mfake *)f;
     struct vfio_user_mig_data d;
-    uint8_t rep[8 + 64];
     int r = 0;
 
+    if (!lvu_allowed(m->state, msg->hdr.cmd)) {
+        atomic_fetch_add(&m->refused, 1);
+        r = -EINVAL;
+        goto out;
+    }
     switch (msg->hdr.cmd) {
     case VFIO_USER_DEVICE_FEATURE:
         r = feat_hook(m, msg);
         break;
     case VFIO_USER_MIG_DATA_READ:
-        memcpy(&d, msg->payload, 8);
-        if (d.size > m->out_len - m->pos)
-            d.size = m->out_len - m->pos;
-        d.size = d.size > 64 ? 64 : d.size;
-        d.argsz = 8 + d.size;
-        memcpy(rep, &d, 8);
-        memcpy(rep + 8, m->out + m->pos, d.size);
-        m->pos += d.size;
-        r = fake_reply(f, msg, rep, 8 + d.size, NULL, 0);
+        r = mig_read(m, msg);
         break;
     case VFIO_USER_MIG_DATA_WRITE:
         memcpy(&d, msg->payload, 8);
+        if (d.argsz < 8 + d.size) { /* libvfio-user: argsz too small */
+            atomic_fetch_add(&m->refused, 1);
+            r = -EINVAL;
+            break;
+        }
         assert_true(m->in_len + d.size <= sizeof(m->in));
         memcpy(m->in + m->in_len, (uint8_t *)msg->payload + 8, d.size);
         m->in_len += d.size;
@@ -129,6 +174,7 @@ static int mig_hook(struct fake *f, struct vfio_user_msg *msg)
     default:
         return 0;
     }
+out:
     if (r < 0)
         vfio_user_conn_send_error(f->conn, VFIO_USER_CHAN_MAIN, &msg->hdr,
                                   -r);
@@ -422,6 +468,7 @@ static void *save_source(void)
     assert_int_equal(len, 4 * 16);
     assert_int_equal(vfio_pci_resume(a.d), 0);
     assert_int_equal(a.m.state, VFIO_DEVICE_STATE_RUNNING);
+    assert_int_equal(atomic_load(&a.m.refused), 0);
     rig_down(&a);
     return fdt;
 }
@@ -443,6 +490,7 @@ static void test_round_trip(void **state)
     assert_int_equal(b.m.in_len, 24);
     assert_memory_equal(b.m.in, "server-stream-0123456789", 24);
     assert_int_equal(b.m.state, VFIO_DEVICE_STATE_RUNNING);
+    assert_int_equal(atomic_load(&b.m.refused), 0);
     /* BARs where the guest put them: ioeventfd and decode. */
     assert_int_equal(cfg_rd(&b, PCI_BASE_ADDRESS_2, 4), 0xC0000004);
     assert_int_equal(cfg_rd(&b, PCI_COMMAND, 2) & PCI_COMMAND_MEMORY,
