@@ -99,7 +99,7 @@ static const struct vfio_srv_ioeventfd ioev[2] = {
 
 /* ---- harness ---------------------------------------------------------------- */
 
-static int setup(void **state)
+static int setup_dev(void **state, bool strict)
 {
     struct fx *f = calloc(1, sizeof(*f));
     struct vfio_srv_region rg[8] = {0};
@@ -122,12 +122,23 @@ static int setup(void **state)
     d.mig_flags = VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_PRE_COPY;
     d.ops = &f_ops;
     d.opaque = f;
+    d.strict = strict;
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     assert_int_equal(vfio_srv_create(&d, NULL, -1, &f->srv), 0);
     assert_int_equal(vfio_srv_attach(f->srv, sv[1]), 0);
     assert_int_equal(vfio_user_conn_new(sv[0], &f->c), 0);
     *state = f;
     return 0;
+}
+
+static int setup(void **state)
+{
+    return setup_dev(state, false);
+}
+
+static int setup_strict(void **state)
+{
+    return setup_dev(state, true);
 }
 
 static int teardown(void **state)
@@ -537,6 +548,46 @@ static void test_migration(void **state)
     assert_int_equal(vfio_srv_mig_state(f->srv), VFIO_DEVICE_STATE_RUNNING);
 }
 
+/* Strict mode (libvfio-user's rules): commands refused while stopped,
+ * padded MIG_DATA_READ replies, MIG_DATA_WRITE argsz >= 8 + size. */
+static void test_migration_strict(void **state)
+{
+    struct fx *f = *state;
+    struct vfio_user_mig_data rd = {.argsz = 8 + 4096, .size = 4096}, h;
+    struct vfio_device_info di = {.argsz = 16};
+    uint8_t wr[8 + 5000];
+    struct vfio_user_mig_data wh = {.argsz = 8, .size = 5000};
+
+    version(f);
+    assert_int_equal(call(f, VFIO_USER_DEVICE_GET_INFO, &di, 16, NULL, 0),
+                     0); /* running: served */
+    assert_int_equal(mig(f, VFIO_DEVICE_STATE_STOP_COPY), 0);
+    assert_int_equal(call(f, VFIO_USER_DEVICE_GET_INFO, &di, 16, NULL, 0),
+                     -EINVAL);
+    assert_int_equal(call(f, VFIO_USER_MIG_DATA_READ, &rd, 8, NULL, 0), 0);
+    assert_int_equal(f->rep.payload_len, 8 + 4096);
+    assert_int_equal(call(f, VFIO_USER_MIG_DATA_READ, &rd, 8, NULL, 0), 0);
+    memcpy(&h, f->buf, 8);
+    assert_int_equal(h.size, 904);                   /* the data */
+    assert_int_equal(f->rep.payload_len, 8 + 4096);  /* padded */
+    assert_int_equal(mig(f, VFIO_DEVICE_STATE_STOP), 0);
+    assert_int_equal(call(f, VFIO_USER_DEVICE_GET_INFO, &di, 16, NULL, 0),
+                     -EINVAL);
+    assert_int_equal(mig(f, VFIO_DEVICE_STATE_RESUMING), 0);
+    memcpy(wr, &wh, 8);
+    memset(wr + 8, 0x5a, 5000);
+    assert_int_equal(call(f, VFIO_USER_MIG_DATA_WRITE, wr, sizeof(wr), NULL,
+                          0), -EINVAL); /* argsz 8 < 8 + 5000 */
+    wh.argsz = 8 + 5000;
+    memcpy(wr, &wh, 8);
+    assert_int_equal(call(f, VFIO_USER_MIG_DATA_WRITE, wr, sizeof(wr), NULL,
+                          0), 0);
+    assert_int_equal(mig(f, VFIO_DEVICE_STATE_RUNNING), 0);
+    assert_int_equal(f->loads, 1);
+    assert_int_equal(call(f, VFIO_USER_DEVICE_GET_INFO, &di, 16, NULL, 0),
+                     0);
+}
+
 static void test_disconnect(void **state)
 {
     struct fx *f = *state;
@@ -584,6 +635,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_version_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dma_write_replies, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_migration_strict, setup_strict,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_version_bad_json, setup,
                                         teardown),
