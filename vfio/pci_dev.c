@@ -455,6 +455,7 @@ void vfio_pci_destroy(struct vfio_pci *d)
         return;
     pci_unregister(&d->pci);
     vpd_state_free(d);
+    vpd_precopy_end(d);
     vpd_irq_free(d);
     vpd_bars_free(d);
     vfio_client_free(d->client);

@@ -96,6 +96,13 @@ struct vfio_srv_dev_ops {
     int (*mig_arc)(void *opaque, uint32_t from, uint32_t to);
     int (*mig_save)(void *opaque, void **buf, size_t *len);
     int (*mig_load)(void *opaque, const void *buf, size_t len);
+    /* Optional (with VFIO_MIGRATION_PRE_COPY): entering PRE_COPY, the
+     * state that can move while the device runs, into a malloc'd buffer;
+     * MIG_DATA_READ drains it in PRE_COPY. Whatever the client has not
+     * read by STOP_COPY comes first in the STOP_COPY stream, so mig_load
+     * gets this part (when the client went through PRE_COPY) followed by
+     * mig_save's: the device must tell them apart. */
+    int (*mig_precopy)(void *opaque, void **buf, size_t *len);
 };
 
 struct vfio_srv_dev {

@@ -79,6 +79,15 @@ static int f_save(void *o, void **buf, size_t *len)
     return 0;
 }
 
+static int f_precopy(void *o, void **buf, size_t *len)
+{
+    (void)o;
+    *buf = malloc(300);
+    memset(*buf, 0x11, 300);
+    *len = 300;
+    return 0;
+}
+
 static int f_load(void *o, const void *buf, size_t len)
 {
     struct fx *f = o;
@@ -91,6 +100,7 @@ static int f_load(void *o, const void *buf, size_t len)
 static const struct vfio_srv_dev_ops f_ops = {
     .region_access = f_access, .reset = f_reset, .dma_unmap = f_unmap,
     .mig_arc = f_arc, .mig_save = f_save, .mig_load = f_load,
+    .mig_precopy = f_precopy,
 };
 
 static const struct vfio_srv_sparse sparse[1] = {{4096, 4096}};
@@ -588,6 +598,37 @@ static void test_migration_strict(void **state)
                      0);
 }
 
+/* PRE_COPY carries the device's early part; what the client has not read
+ * of it by STOP_COPY leads the STOP_COPY stream. Leaving the saving group
+ * ends the stream. */
+static void test_migration_pre_copy(void **state)
+{
+    struct fx *f = *state;
+    struct vfio_user_mig_data rd = {.argsz = 8 + 100, .size = 100}, h;
+    struct vfio_user_mig_data big = {.argsz = 8 + 8192, .size = 8192};
+
+    version(f);
+    assert_int_equal(mig(f, VFIO_DEVICE_STATE_PRE_COPY), 0);
+    assert_int_equal(call(f, VFIO_USER_MIG_DATA_READ, &rd, 8, NULL, 0), 0);
+    assert_int_equal(f->rep.payload_len, 8 + 100);
+    assert_int_equal(f->buf[8], 0x11);
+    assert_int_equal(mig(f, VFIO_DEVICE_STATE_STOP_COPY), 0);
+    assert_int_equal(call(f, VFIO_USER_MIG_DATA_READ, &big, 8, NULL, 0), 0);
+    memcpy(&h, f->buf, 8);
+    assert_int_equal(h.size, 200 + 5000);
+    assert_int_equal(f->buf[8], 0x11);          /* the pre-copy rest */
+    assert_int_equal(f->buf[8 + 199], 0x11);
+    assert_int_equal(f->buf[8 + 200], 0x5a);    /* then the final state */
+    assert_int_equal(call(f, VFIO_USER_MIG_DATA_READ, &big, 8, NULL, 0), 0);
+    assert_int_equal(f->rep.payload_len, 8);    /* drained */
+    /* A cancelled pre-copy: back to RUNNING, nothing left to read. */
+    assert_int_equal(mig(f, VFIO_DEVICE_STATE_RUNNING), 0);
+    assert_int_equal(mig(f, VFIO_DEVICE_STATE_PRE_COPY), 0);
+    assert_int_equal(mig(f, VFIO_DEVICE_STATE_RUNNING), 0);
+    assert_int_equal(call(f, VFIO_USER_MIG_DATA_READ, &rd, 8, NULL, 0),
+                     -EINVAL);
+}
+
 static void test_disconnect(void **state)
 {
     struct fx *f = *state;
@@ -637,6 +678,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_dma_write_replies, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_migration_strict, setup_strict,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_migration_pre_copy, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_version_bad_json, setup,
                                         teardown),
