@@ -40,6 +40,9 @@ struct mfake {
     uint32_t in_len;
     bool loaded;            /* RESUMING -> STOP seen */
     atomic_int refused;     /* commands refused as libvfio-user does */
+    bool precopy;           /* offers VFIO_MIGRATION_PRE_COPY */
+    uint8_t pre[16];        /* what it sends in PRE_COPY */
+    uint32_t pre_len, pre_pos;
 };
 
 /* DMA_LOGGING_REPORT: pages 0 and 5 of the range were written. */
@@ -63,7 +66,8 @@ static int feat_hook(struct mfake *m, struct vfio_user_msg *msg)
 {
     uint8_t rep[FEAT + 8];
     uint32_t flags, feat, st;
-    uint64_t mf = VFIO_MIGRATION_STOP_COPY;
+    uint64_t mf = VFIO_MIGRATION_STOP_COPY |
+                  (m->precopy ? VFIO_MIGRATION_PRE_COPY : 0);
 
     memcpy(&flags, (uint8_t *)msg->payload + 4, 4);
     feat = flags & VFIO_DEVICE_FEATURE_MASK;
@@ -87,6 +91,8 @@ static int feat_hook(struct mfake *m, struct vfio_user_msg *msg)
         m->sets++;
         if (st == VFIO_DEVICE_STATE_STOP_COPY)
             m->pos = 0;
+        if (st == VFIO_DEVICE_STATE_PRE_COPY)
+            m->pre_pos = 0;
         if (st == VFIO_DEVICE_STATE_RESUMING)
             m->in_len = 0;
         if (m->state == VFIO_DEVICE_STATE_RESUMING)
@@ -128,14 +134,21 @@ static int mig_read(struct mfake *m, struct vfio_user_msg *msg)
         return -EINVAL;
     rep = calloc(1, 8 + want);
     assert_non_null(rep);
-    if (d.size > m->out_len - m->pos)
-        d.size = m->out_len - m->pos;
-    d.size = d.size > 64 ? 64 : d.size;
+    if (m->state == VFIO_DEVICE_STATE_PRE_COPY) {
+        if (d.size > m->pre_len - m->pre_pos)
+            d.size = m->pre_len - m->pre_pos;
+        memcpy(rep + 8, m->pre + m->pre_pos, d.size);
+        m->pre_pos += d.size;
+    } else {
+        if (d.size > m->out_len - m->pos)
+            d.size = m->out_len - m->pos;
+        d.size = d.size > 64 ? 64 : d.size;
+        memcpy(rep + 8, m->out + m->pos, d.size);
+        m->pos += d.size;
+    }
     d.argsz = 8 + want;
     memcpy(rep, &d, 8);
-    memcpy(rep + 8, m->out + m->pos, d.size);
     memset(rep + 8 + d.size, 0xA5, want - d.size); /* padding */
-    m->pos += d.size;
     r = fake_reply(&m->f, msg, rep, 8 + want, NULL, 0);
     free(rep);
     return r;
@@ -582,6 +595,55 @@ static void test_dirty_logging(void **state)
     rig_down(&r);
 }
 
+/* Live migration with a PRE_COPY server: the pre-copy data is read while
+ * the device runs and leads the saved stream; a cancelled migration
+ * returns the server to RUNNING. */
+static void test_pre_copy(void **state)
+{
+    void *fdt = new_tree();
+    int node = fdt_add_subnode(fdt, 0, "vfio-user@s0"), len;
+    uint64_t bits[16] = {0}, n = 0;
+    const void *p;
+    struct rig r;
+
+    (void)state;
+    rig_up(&r, 0x4000, true);
+    r.m.precopy = true;
+    memcpy(r.m.pre, "early-state", 11);
+    r.m.pre_len = 11;
+    memcpy(r.m.out, "final", 5);
+    r.m.out_len = 5;
+    /* Cancelled: PRE_COPY, then back to RUNNING. */
+    assert_int_equal(vfio_pci_dirty_start(r.d), 0);
+    assert_int_equal(r.m.state, VFIO_DEVICE_STATE_PRE_COPY);
+    assert_int_equal(vfio_pci_dirty_stop(r.d), 0);
+    assert_int_equal(r.m.state, VFIO_DEVICE_STATE_RUNNING);
+    /* Completed: pre-copy data, then STOP_COPY's. */
+    assert_int_equal(vfio_pci_dirty_start(r.d), 0);
+    assert_int_equal(r.m.pre_pos, 11);
+    assert_int_equal(vfio_pci_dirty_sync(r.d, bits, 1024, &n), 0);
+    assert_int_equal(vfio_pci_quiesce(r.d), 0);
+    assert_int_equal(r.m.state, VFIO_DEVICE_STATE_STOP_COPY);
+    assert_int_equal(vfio_pci_state_ops.save(r.d, fdt, node), 0);
+    p = fdt_getprop(fdt, node, "server-state", &len);
+    assert_int_equal(len, 16);
+    assert_memory_equal(p, "early-statefinal", 16);
+    assert_int_equal(vfio_pci_dirty_stop(r.d), 0);
+    assert_int_equal(r.m.state, VFIO_DEVICE_STATE_STOP);
+    assert_int_equal(vfio_pci_resume(r.d), 0);
+    /* A snapshot afterwards: no PRE_COPY, the final part alone. */
+    r.m.pos = 0;
+    assert_int_equal(vfio_pci_quiesce(r.d), 0);
+    assert_int_equal(vfio_pci_state_ops.save(r.d, fdt, node), 0);
+    p = fdt_getprop(fdt, node, "server-state", &len);
+    assert_int_equal(len, 5);
+    assert_memory_equal(p, "final", 5);
+    assert_int_equal(vfio_pci_resume(r.d), 0);
+    assert_int_equal(atomic_load(&r.m.refused), 0);
+    rig_down(&r);
+    free(fdt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -591,6 +653,7 @@ int main(void)
         cmocka_unit_test(test_mismatch_refused),
         cmocka_unit_test(test_no_migration),
         cmocka_unit_test(test_dirty_logging),
+        cmocka_unit_test(test_pre_copy),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
