@@ -238,9 +238,9 @@ int vfio_pci_quiesce(struct vfio_pci *d)
         /* What we read in PRE_COPY leads this stream (save_prepare). */
         d->pre_in_stream = atomic_exchange(&d->pre_active, false);
         r = mig_set(d, VFIO_DEVICE_STATE_STOP_COPY);
-    }
-    else if (r == 0 && cur == VFIO_DEVICE_STATE_RUNNING)
+    } else if (r == 0 && cur == VFIO_DEVICE_STATE_RUNNING) {
         r = mig_set(d, VFIO_DEVICE_STATE_STOP);
+    }
     return r;
 }
 
