@@ -43,6 +43,7 @@ struct mfake {
     bool precopy;           /* offers VFIO_MIGRATION_PRE_COPY */
     uint8_t pre[16];        /* what it sends in PRE_COPY */
     uint32_t pre_len, pre_pos;
+    bool lie;               /* MIG_DATA_READ: size beyond the payload */
 };
 
 /* DMA_LOGGING_REPORT: pages 0 and 5 of the range were written. */
@@ -147,8 +148,12 @@ static int mig_read(struct mfake *m, struct vfio_user_msg *msg)
         m->pos += d.size;
     }
     d.argsz = 8 + want;
-    memcpy(rep, &d, 8);
     memset(rep + 8 + d.size, 0xA5, want - d.size); /* padding */
+    if (m->lie) { /* unpadded, and 10 bytes more claimed than sent */
+        want = d.size;
+        d.size += 10;
+    }
+    memcpy(rep, &d, 8);
     r = fake_reply(&m->f, msg, rep, 8 + want, NULL, 0);
     free(rep);
     return r;
@@ -644,6 +649,26 @@ static void test_pre_copy(void **state)
     free(fdt);
 }
 
+/* A MIG_DATA_READ reply claiming more data than its payload holds: the
+ * device fails, the save says so (padding is fine, a short payload not). */
+static void test_mig_read_lies(void **state)
+{
+    void *fdt = new_tree();
+    int node = fdt_add_subnode(fdt, 0, "vfio-user@s0");
+    struct rig r;
+
+    (void)state;
+    rig_up(&r, 0x4000, true);
+    memcpy(r.m.out, "final", 5);
+    r.m.out_len = 5;
+    r.m.lie = true;
+    assert_int_equal(vfio_pci_quiesce(r.d), 0);
+    assert_int_equal(vfio_pci_state_ops.save(r.d, fdt, node), -EPROTO);
+    assert_true(vfio_client_failed(vfio_pci_client(r.d)));
+    rig_down(&r);
+    free(fdt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -654,6 +679,7 @@ int main(void)
         cmocka_unit_test(test_no_migration),
         cmocka_unit_test(test_dirty_logging),
         cmocka_unit_test(test_pre_copy),
+        cmocka_unit_test(test_mig_read_lies),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
