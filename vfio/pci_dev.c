@@ -162,6 +162,17 @@ static int dma_setup(struct vfio_pci *d, char *err, size_t errlen)
     r = vfio_client_check_dma(d->client, &needs, err, errlen);
     for (unsigned int i = 0; r == 0 && i < mem->nregions; i++) {
         const struct guest_region *g = &mem->regions[i];
+
+        /* Once per window: servers like SPDK's NVMe target skip a fd
+         * window not 2 MiB-aligned (docs/interop.md). */
+        if (!d->opts.dma_message && !guest_region_huge_aligned(g))
+            fprintf(stderr, "minivmm: vfio-user %s: DMA window [%#llx, "
+                    "+%#llx) at memfd offset %#llx is not 2 MiB-aligned "
+                    "(some servers, e.g. SPDK's NVMe target, ignore it): "
+                    "use a --memory size that is a multiple of 2 MiB\n",
+                    d->name, (unsigned long long)g->gpa,
+                    (unsigned long long)g->size,
+                    (unsigned long long)g->fd_offset);
         struct iommu_window w = {
             .iova = g->gpa, .size = g->size, .hva = g->hva,
             .fd = d->opts.dma_message ? -1 : g->fd,
@@ -187,6 +198,17 @@ static void vpd_on_fail(void *opaque)
     eventfd_write(d->fail_efd, 1); /* torn down on the event loop */
 }
 
+/* A DMA_WRITE the client served landed in guest RAM (IOVA = GPA here):
+ * the server's DMA logging does not see message-based writes, so they
+ * feed the VMM-side dirty bitmap (vmm/memory.h, docs/migration.md). */
+static void vpd_on_dma_write(void *opaque, uint64_t iova, uint64_t len)
+{
+    struct vfio_pci *d = opaque;
+
+    if (d->env.mem)
+        guest_memory_mark_dirty(d->env.mem, iova, len);
+}
+
 static void teardown(struct vfio_pci *d)
 {
     struct itimerspec its = {{d->opts.reconnect, 0}, {d->opts.reconnect, 0}};
@@ -207,9 +229,7 @@ static void teardown(struct vfio_pci *d)
         timerfd_settime(d->timer_fd, 0, &its, NULL);
 }
 
-/* Guest-visible state the new server must learn again: the BAR
- * addresses (emulated values) and Command, then MSI-X control. */
-static void replay_config(struct vfio_pci *d)
+void vpd_config_replay(struct vfio_pci *d)
 {
     uint32_t cmd = pci_cfg_get(&d->pci, PCI_COMMAND, 2);
 
@@ -226,6 +246,13 @@ static void replay_config(struct vfio_pci *d)
     }
     vfio_client_region_write(d->client, CFG_REGION, PCI_COMMAND, &cmd, 2,
                              false);
+}
+
+/* Guest-visible state the new server must learn again: BARs, Command,
+ * then MSI-X control. */
+static void replay_config(struct vfio_pci *d)
+{
+    vpd_config_replay(d);
     if (d->msix_cap >= 0) {
         uint32_t ctl = pci_cfg_get(&d->pci, d->msix_cap + 2, 2);
 
@@ -243,6 +270,8 @@ static void try_reconnect(struct vfio_pci *d)
     if (r)
         return; /* not back yet */
     r = vfio_client_reconnect(d->client, fd, err, sizeof(err));
+    if (r == 0 && (r = vfio_client_identity(d->client, &d->ident)) != 0)
+        snprintf(err, sizeof(err), "device identity: %s", strerror(-r));
     if (r == 0) {
         pthread_mutex_lock(&d->map_lock);
         atomic_store(&d->dead, false);
@@ -345,6 +374,7 @@ static int vpd_connect(struct vfio_pci *d, char *err, size_t errlen)
     struct vfio_client_opts co = {
         .name = d->name, .timeout_ms = d->opts.timeout_ms,
         .on_fail = vpd_on_fail, .opaque = d,
+        .on_dma_write = vpd_on_dma_write,
     };
     struct vfio_client_dev_info di;
     int r;
@@ -370,6 +400,11 @@ static int vpd_setup(struct vfio_pci *d, char *err, size_t errlen)
 {
     int r = vpd_connect(d, err, errlen);
 
+    /* What a snapshot records of the server, taken while the device
+     * runs: some servers (libvfio-user) refuse these queries once the
+     * device is in STOP / STOP_COPY, where the state save happens. */
+    if (r == 0 && (r = vfio_client_identity(d->client, &d->ident)) != 0)
+        snprintf(err, errlen, "device identity: %s", strerror(-r));
     if (r == 0)
         r = config_setup(d, err, errlen);
     if (r == 0)
@@ -420,6 +455,7 @@ void vfio_pci_destroy(struct vfio_pci *d)
         return;
     pci_unregister(&d->pci);
     vpd_state_free(d);
+    vpd_precopy_end(d);
     vpd_irq_free(d);
     vpd_bars_free(d);
     vfio_client_free(d->client);

@@ -71,8 +71,11 @@ static void io_err(struct vpd_bar *b, uint64_t off, uint32_t len, bool write,
                    int err)
 {
     struct vfio_pci *d = b->d;
-    unsigned int n = atomic_fetch_add(&d->io_errors, 1);
+    unsigned int n;
 
+    if (vfio_client_failed(d->client))
+        return; /* the device's failure is logged once, by the client */
+    n = atomic_fetch_add(&d->io_errors, 1);
     if (!io_err_log_ok(d, n))
         return;
     fprintf(stderr, "minivmm: vfio-user %s: %s of %u bytes at BAR %u offset "
