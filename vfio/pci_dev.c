@@ -273,9 +273,13 @@ static void try_reconnect(struct vfio_pci *d)
     if (r == 0 && (r = vfio_client_identity(d->client, &d->ident)) != 0)
         snprintf(err, sizeof(err), "device identity: %s", strerror(-r));
     if (r == 0) {
+        /* Alive only once the BARs are back: while reattaching, a BAR's
+         * region info is refetched (a vCPU access would see size 0: reads
+         * all-ones, writes dropped) and its memslots are not in place. */
         pthread_mutex_lock(&d->map_lock);
-        atomic_store(&d->dead, false);
         r = vpd_bars_reattach(d);
+        if (r == 0)
+            atomic_store(&d->dead, false);
         pthread_mutex_unlock(&d->map_lock);
     }
     if (r == 0)

@@ -15,16 +15,16 @@ wait_sock "$dir/lvu.sock"
 spawn vm "$BUILD/minivmm" --kernel "$BUILD/guest/interop.elf" --memory 256M \
     --vfio-user "socket=$dir/gpio.sock,id=gpio" \
     --vfio-user "socket=$dir/lvu.sock,id=lvu" \
-    --cmdline "test=survive secs=30" </dev/null >"$dir/vm.out" 2>&1
+    --cmdline "test=survive secs=30" </dev/null >"$dir/vm.out" 2>"$dir/vm.err"
 wait_line "$dir/vm.out" "^survive: gpio alive" 30
 kill -KILL "$gpio"
 wait "$vm"; rc=$?
-tr -d '\r' <"$dir/vm.out"
+tr -d '\r' <"$dir/vm.out"; cat "$dir/vm.err"
 [ "$rc" -eq 0 ] || fail "minivmm exited $rc, want 0"
 tr -d '\r' <"$dir/vm.out" | grep -qx "PASS survive" || fail "no 'PASS survive'"
-grep -q "vfio-user gpio.*device failed" "$dir/vm.out" ||
+grep -q "vfio-user gpio.*device failed" "$dir/vm.err" ||
     fail "the gpio device's failure was not reported"
-grep -q "vfio-user lvu.*failed" "$dir/vm.out" && fail "the lvu device failed too"
+grep -q "vfio-user lvu.*failed" "$dir/vm.err" && fail "the lvu device failed too"
 kill -0 "$srv" 2>/dev/null || fail "lvu-test-server died"
 echo "$NAME: gpio sample killed mid-run; VM and the other device lived"
 exit 0

@@ -14,17 +14,17 @@ spawn gpio "$SAMPLES/gpio-pci-idio-16" "$dir/gpio.sock" >"$dir/gpio.log" 2>&1
 wait_sock "$dir/gpio.sock"
 spawn vm "$BUILD/minivmm" --kernel "$BUILD/guest/interop.elf" --memory 256M \
     --vfio-user "socket=$dir/gpio.sock,id=gpio,reconnect=1,timeout=2000" \
-    --cmdline "test=reconnect secs=40" </dev/null >"$dir/vm.out" 2>&1
+    --cmdline "test=reconnect secs=40" </dev/null >"$dir/vm.out" 2>"$dir/vm.err"
 wait_line "$dir/vm.out" "^reconnect: gpio alive" 30
 kill -KILL "$gpio"; wait "$gpio" 2>/dev/null
 wait_line "$dir/vm.out" "^reconnect: gpio dead" 30
 rm -f "$dir/gpio.sock"
 spawn gpio "$SAMPLES/gpio-pci-idio-16" "$dir/gpio.sock" >>"$dir/gpio.log" 2>&1
 wait "$vm"; rc=$?
-tr -d '\r' <"$dir/vm.out"
+tr -d '\r' <"$dir/vm.out"; cat "$dir/vm.err"
 [ "$rc" -eq 0 ] || fail "minivmm exited $rc, want 0"
 tr -d '\r' <"$dir/vm.out" | grep -qx "PASS reconnect" || fail "no 'PASS reconnect'"
-grep -q "vfio-user gpio: reconnected to" "$dir/vm.out" || fail "no reconnect reported"
+grep -q "vfio-user gpio: reconnected to" "$dir/vm.err" || fail "no reconnect reported"
 
 # The same with lvu-test-server: the new process's BAR0 memfd must back the
 # memslots (the guest's writes show in its SUM0) and its ioeventfds must be
@@ -34,14 +34,14 @@ spawn srv "$LVU" "$dir/lvu.sock" >"$dir/lvu.log" 2>&1
 wait_sock "$dir/lvu.sock"
 spawn vm "$BUILD/minivmm" --kernel "$BUILD/guest/interop.elf" --memory 256M \
     --vfio-user "socket=$dir/lvu.sock,id=lvu,reconnect=1,timeout=2000" \
-    --cmdline "test=lvu-reconnect secs=40" </dev/null >"$dir/vm2.out" 2>&1
+    --cmdline "test=lvu-reconnect secs=40" </dev/null >"$dir/vm2.out" 2>"$dir/vm2.err"
 wait_line "$dir/vm2.out" "^lvu-reconnect: alive" 30
 kill -KILL "$srv"; wait "$srv" 2>/dev/null
 wait_line "$dir/vm2.out" "^lvu-reconnect: dead" 30
 rm -f "$dir/lvu.sock"
 spawn srv "$LVU" "$dir/lvu.sock" >"$dir/lvu2.log" 2>&1
 wait "$vm"; rc=$?
-tr -d '\r' <"$dir/vm2.out"
+tr -d '\r' <"$dir/vm2.out"; cat "$dir/vm2.err"
 [ "$rc" -eq 0 ] || fail "lvu: minivmm exited $rc, want 0"
 tr -d '\r' <"$dir/vm2.out" | grep -qx "PASS lvu-reconnect" ||
     fail "no 'PASS lvu-reconnect'"

@@ -47,6 +47,7 @@ wait_line() {
         tr -d '\r' <"$1" 2>/dev/null | grep -q -- "$2" && return 0
         sleep 0.1
     done
+    tr -d '\r' <"$1" | tail -n 20 >&2
     fail "no line matching '$2' in $1 within $3 s"
 }
 stop() {
