@@ -341,6 +341,7 @@ int vfu_blk_create(const struct vfu_blk_params *p, struct vfu_blk **out)
     if (r)
         goto fail_blk;
     fill_regions(d, &dev);
+    dev.mig_v1 = p->mig_v1;
     r = vfio_srv_create(&dev, NULL, p->listen_fd, &d->srv);
     if (r)
         goto fail_blk;
