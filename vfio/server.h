@@ -126,6 +126,8 @@ struct vfio_srv_stats {
     uint64_t dma_msgs;      /* DMA_READ/DMA_WRITE messages sent */
     uint64_t irqs;          /* eventfd signals of trigger fds */
     uint64_t ioeventfds;    /* ioeventfd wake-ups delivered */
+    uint64_t dirty_bitmaps; /* DIRTY_PAGES GET_BITMAP answered (v1) */
+    uint64_t dirty_pages;   /* bits set in those bitmaps */
 };
 
 struct vfio_srv;

@@ -268,6 +268,10 @@ static int get_bitmap(struct vfio_srv *s, struct vfio_user_msg *m,
     memset(s->obuf + DP + RANGE, 0, bytes);
     srv_log_harvest_all(s, rg.iova, rg.size, rg.bitmap.pgsize,
                         (uint64_t *)(s->obuf + DP + RANGE));
+    s->stats.dirty_bitmaps++;
+    for (uint64_t i = 0; i < bytes / 8; i++)
+        s->stats.dirty_pages += (uint64_t)__builtin_popcountll(
+            ((uint64_t *)(s->obuf + DP + RANGE))[i]);
     return srv_reply(s, m, s->obuf, need, NULL, 0);
 }
 
