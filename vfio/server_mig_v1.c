@@ -123,6 +123,8 @@ static int resume_chunk(struct vfio_srv *s, uint64_t n)
     if (s->mig_state != VFIO_DEVICE_STATE_RESUMING || n > DSIZE ||
         n > VFIO_SRV_MIG_DATA_MAX - s->mig_len)
         return -EINVAL;
+    if (n == 0)
+        return 0;
     if (s->mig_len + n > s->mig_cap) {
         cap = s->mig_cap ? s->mig_cap : 4096;
         while (cap < s->mig_len + n)

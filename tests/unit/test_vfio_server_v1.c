@@ -293,6 +293,8 @@ static void test_save_and_resume(void **state)
     assert_int_equal(wr(f, DOFF, 2000, data + 3000), 0);
     n = 2000;
     assert_int_equal(wr(f, 24, 8, &n), 0);
+    n = 0; /* an empty chunk: nothing appended (no NULL + 0, see fuzz) */
+    assert_int_equal(wr(f, 24, 8, &n), 0);
     n = VFIO_SRV_MIG_V1_DATA_SIZE + 1; /* more than the data section */
     assert_int_equal(wr(f, 24, 8, &n), -EINVAL);
     assert_int_equal(wr(f, DOFF + VFIO_SRV_MIG_V1_DATA_SIZE - 4, 8, data),
