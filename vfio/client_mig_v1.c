@@ -53,8 +53,9 @@ int vfio_client_mig_v1_find(struct vfio_client *c, uint32_t num_regions,
     return r;
 }
 
-static int reg_read64(struct vfio_client *c, const struct vfio_client_mig_v1 *m,
-                      uint32_t off, uint64_t *v)
+static int reg_read64(struct vfio_client *c,
+                      const struct vfio_client_mig_v1 *m, uint32_t off,
+                      uint64_t *v)
 {
     return vfio_client_region_read(c, m->region, off, v, 8);
 }
@@ -93,7 +94,7 @@ int vfio_client_mig_v1_set_state(struct vfio_client *c,
     return r;
 }
 
-/* ---- stream framing ------------------------------------------------------ */
+/* ---- stream framing ----------------------------------------------------- */
 
 int vfio_mig_v1_stream_put(uint8_t **buf, size_t *len, size_t *cap,
                            const void *data, uint64_t n)
@@ -140,7 +141,7 @@ int vfio_mig_v1_stream_next(const uint8_t *buf, size_t len, size_t *pos,
     return 1;
 }
 
-/* ---- save / load --------------------------------------------------------- */
+/* ---- save / load -------------------------------------------------------- */
 
 /* data_offset (read first: the server prepares the chunk) and data_size,
  * checked to lie in the data section of the region. */
@@ -252,7 +253,7 @@ int vfio_client_mig_v1_load(struct vfio_client *c,
     return r;
 }
 
-/* ---- DIRTY_PAGES ----------------------------------------------------------- */
+/* ---- DIRTY_PAGES -------------------------------------------------------- */
 
 int vfio_client_dirty_pages(struct vfio_client *c, uint32_t flag)
 {
@@ -308,37 +309,37 @@ int vfio_client_dirty_bitmap(struct vfio_client *c, uint64_t iova,
                              uint64_t size, uint64_t pgsize,
                              uint64_t *bitmap)
 {
+    struct vfio_user_dirty_pages dp = {
+        0, VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP};
     struct vfio_user_bitmap_range rq;
-    uint64_t pages, bytes;
-    uint8_t req[DP + RANGE], *rep;
-    uint32_t want;
+    uint8_t req[DP + RANGE];
+    struct client_call call = {
+        .cmd = VFIO_USER_DIRTY_PAGES, .req = req, .req_len = sizeof(req),
+        .reply_min = DP,
+    };
+    uint64_t bytes;
     int r;
 
     if (pgsize < 512 || (pgsize & (pgsize - 1)) || !size ||
         (iova | size) & (pgsize - 1) || iova + size < iova)
         return -EINVAL;
-    pages = size / pgsize;
-    bytes = (pages + 63) / 64 * 8;
+    bytes = (size / pgsize + 63) / 64 * 8;
     if (bytes > c->eff.max_data_xfer_size ||
         bytes > VFIO_USER_DEFAULT_MAX_DATA_XFER_SIZE)
         return -E2BIG;
-    want = (uint32_t)(DP + RANGE + bytes);
+    dp.argsz = (uint32_t)(DP + RANGE + bytes);
     rq = (struct vfio_user_bitmap_range){iova, size, {pgsize, bytes}};
-    memcpy(req, &(struct vfio_user_dirty_pages){want,
-                  VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP}, DP);
+    memcpy(req, &dp, DP);
     memcpy(req + DP, &rq, RANGE);
-    rep = malloc(want);
-    if (!rep)
+    call.reply = malloc(dp.argsz);
+    call.reply_cap = dp.argsz;
+    if (!call.reply)
         return -ENOMEM;
-    struct client_call call = {
-        .cmd = VFIO_USER_DIRTY_PAGES, .req = req, .req_len = sizeof(req),
-        .reply = rep, .reply_cap = want, .reply_min = DP,
-    };
     r = client_call(c, &call);
     if (r == 0)
-        r = check_bitmap(c, rep, call.reply_len, &rq, want);
+        r = check_bitmap(c, call.reply, call.reply_len, &rq, dp.argsz);
     if (r == 0)
-        memcpy(bitmap, rep + DP + RANGE, bytes);
-    free(rep);
+        memcpy(bitmap, (uint8_t *)call.reply + DP + RANGE, bytes);
+    free(call.reply);
     return r;
 }

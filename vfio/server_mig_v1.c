@@ -237,7 +237,7 @@ int srv_mig_v1_access(struct vfio_srv *s, uint64_t off, void *buf,
     return 0;
 }
 
-/* ---- DIRTY_PAGES ----------------------------------------------------------- */
+/* ---- DIRTY_PAGES -------------------------------------------------------- */
 
 static int get_bitmap(struct vfio_srv *s, struct vfio_user_msg *m,
                       struct vfio_user_dirty_pages *dp)

@@ -201,7 +201,7 @@ static int set_state(struct fx *f, uint32_t s)
     return wr(f, 0, 4, &s);
 }
 
-/* ---- tests --------------------------------------------------------------- */
+/* ---- tests -------------------------------------------------------------- */
 
 static void test_region_and_caps(void **state)
 {
