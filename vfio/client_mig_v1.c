@@ -325,7 +325,8 @@ int vfio_client_dirty_bitmap(struct vfio_client *c, uint64_t iova,
         return -EINVAL;
     bytes = (size / pgsize + 63) / 64 * 8;
     if (bytes > c->eff.max_data_xfer_size ||
-        bytes > VFIO_USER_DEFAULT_MAX_DATA_XFER_SIZE)
+        bytes > VFIO_USER_DEFAULT_MAX_DATA_XFER_SIZE ||
+        (c->eff.mig_max_bitmap_size && bytes > c->eff.mig_max_bitmap_size))
         return -E2BIG;
     dp.argsz = (uint32_t)(DP + RANGE + bytes);
     rq = (struct vfio_user_bitmap_range){iova, size, {pgsize, bytes}};

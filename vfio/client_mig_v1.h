@@ -90,7 +90,8 @@ int vfio_client_dirty_pages(struct vfio_client *c, uint32_t flag);
  * (size / pgsize + 63) / 64 of them) = page @iova + i * @pgsize, read and
  * cleared by the server. One request (libvfio-user only answers ranges
  * that are exactly one DMA map): -E2BIG when the reply would not fit
- * max_data_xfer_size. The reply must echo the range and carry exactly the
+ * max_data_xfer_size or the bitmap exceeds the server's stated
+ * "max_bitmap_size". The reply must echo the range and carry exactly the
  * bitmap asked for, else -EPROTO. */
 int vfio_client_dirty_bitmap(struct vfio_client *c, uint64_t iova,
                              uint64_t size, uint64_t pgsize,

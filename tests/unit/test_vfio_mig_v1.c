@@ -207,8 +207,8 @@ static int v1_hook(struct fake *f, struct vfio_user_msg *m)
 /* The migration type capability at offset 32 of the region info. */
 static uint8_t type_cap[16];
 
-static struct vfio_client *v1_up(struct v1fake *v, enum hostile h,
-                                 bool with_cap)
+static struct vfio_client *v1_up_full(struct v1fake *v, enum hostile h,
+                                      bool with_cap, uint64_t max_bitmap)
 {
     struct vfio_region_info_cap_type t = {
         .header = {VFIO_REGION_INFO_CAP_TYPE, 1, 0},
@@ -223,6 +223,7 @@ static struct vfio_client *v1_up(struct v1fake *v, enum hostile h,
     v->f.hook = v1_hook;
     v->f.caps.migration = true;
     v->f.caps.mig_pgsize = 4096;
+    v->f.caps.mig_max_bitmap_size = max_bitmap;
     v->h = h;
     v->state = VFIO_USER_MIG_V1_STATE_RUNNING;
     v->chunk_max = 10;
@@ -238,6 +239,17 @@ static struct vfio_client *v1_up(struct v1fake *v, enum hostile h,
     if (vfio_client_new(v->f.cfd, &o, &c, err, sizeof(err)))
         fail_msg("connect: %s", err);
     return c;
+}
+
+static struct vfio_client *v1_up(struct v1fake *v, enum hostile h,
+                                 bool with_cap)
+{
+    return v1_up_full(v, h, with_cap, 0);
+}
+
+static struct vfio_client *v1_up_caps(struct v1fake *v, uint64_t max_bitmap)
+{
+    return v1_up_full(v, H_NONE, true, max_bitmap);
 }
 
 static void v1_down(struct v1fake *v, struct vfio_client *c)
@@ -447,6 +459,14 @@ static void test_dirty_bitmap(void **state)
     assert_int_equal(vfio_client_dirty_pages(
                          c, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP), 0);
     assert_int_equal(v.logging, 0);
+    v1_down(&v, c);
+    /* A server stating max_bitmap_size 8: a 16-byte bitmap is not asked. */
+    memset(&v, 0, sizeof(v));
+    c = v1_up_caps(&v, 8);
+    assert_int_equal(vfio_client_dirty_bitmap(c, 0, 64 * 4096, 4096, bm), 0);
+    assert_int_equal(vfio_client_dirty_bitmap(c, 0, 65 * 4096, 4096, bm),
+                     -E2BIG);
+    assert_int_equal(v.bitmaps, 1);
     v1_down(&v, c);
 }
 
