@@ -37,6 +37,7 @@ enum hostile {
     H_BM_ECHO,      /* GET_BITMAP echoes another iova */
     H_BM_SHORT,     /* GET_BITMAP reply 8 bytes short */
     H_BM_HDR,       /* GET_BITMAP answers "need more room" */
+    H_BM_HIGH,      /* GET_BITMAP refused (EINVAL) at iova >= 8 MiB */
 };
 
 struct v1fake {
@@ -160,6 +161,8 @@ static int bitmap(struct v1fake *v, struct vfio_user_msg *m)
     memcpy(&rg, (uint8_t *)m->payload + DP, RANGE);
     assert_true(rg.bitmap.size <= 64);
     v->bitmaps++;
+    if (v->h == H_BM_HIGH && rg.iova >= 0x800000)
+        return -EINVAL;
     len = DP + RANGE + (uint32_t)rg.bitmap.size;
     if (v->h == H_BM_HDR) {
         dp.argsz = len + 4096;
@@ -560,41 +563,62 @@ static void test_device_cycle(void **state)
     v1_down(&w, c);
 }
 
+/* A DMA window of @pages pages at @iova, @fd (-1: dma=message) at RAM
+ * offset @ram. */
+static struct iommu_window window(uint64_t iova, uint64_t pages, int fd,
+                                  uint64_t ram)
+{
+    return (struct iommu_window){.iova = iova, .size = pages * 4096,
+                                 .fd = fd, .fd_offset = ram,
+                                 .prot = IOMMU_PROT_READ |
+                                         IOMMU_PROT_WRITE};
+}
+
 static void test_device_dirty(void **state)
 {
-    struct iommu_window fdw = {.iova = 0x100000, .size = 64 * 4096,
-                               .fd = 0, .fd_offset = 0x200000,
-                               .prot = IOMMU_PROT_READ | IOMMU_PROT_WRITE};
-    struct iommu_window msgw = {.iova = 0x800000, .size = 16 * 4096,
-                                .fd = -1, .fd_offset = 0x400000,
-                                .prot = IOMMU_PROT_READ | IOMMU_PROT_WRITE};
+    int fd = memfd_create("ram", 0);
     uint64_t bits[32] = {0}, n = 0;
     struct v1fake v;
     struct vfio_client *c = v1_up(&v, H_NONE, true);
     struct vfio_pci *d = dev_of(c);
+    struct iommu_window fdw = window(0x100000, 64, fd, 0x200000);
+    struct iommu_window msgw = window(0x800000, 16, -1, 0x400000);
 
     (void)state;
-    fdw.fd = memfd_create("ram", 0);
-    assert_true(fdw.fd >= 0);
-    assert_int_equal(ftruncate(fdw.fd, 4 << 20), 0);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, 4 << 20), 0);
     assert_int_equal(vfio_client_dma_map(c, &fdw), 0);
     assert_int_equal(vfio_client_dma_map(c, &msgw), 0);
     assert_int_equal(vpd_v1_dirty_start(d), 0);
     assert_int_equal(v.logging, 1);
     assert_int_equal(vpd_v1_dirty_sync(d, bits, 2048, &n), 0);
-    /* One bitmap (the fd-backed window), merged at RAM page 512: pages
-     * 512 and 517; the message window is the client's to mark. */
-    assert_int_equal(v.bitmaps, 1);
-    assert_int_equal(n, 2);
-    assert_int_equal(bits[8], 0x21);
+    /* Both windows asked, merged at their RAM pages: 512 + {0, 5} and
+     * 1024 + {0, 5} (a dma=message window too: the server may know what
+     * it wrote through messages). */
+    assert_int_equal(v.bitmaps, 2);
+    assert_int_equal(n, 4);
     for (int i = 0; i < 32; i++)
-        if (i != 8)
-            assert_int_equal(bits[i], 0);
+        assert_int_equal(bits[i], i == 8 || i == 16 ? 0x21 : 0);
     assert_int_equal(vpd_v1_dirty_stop(d), 0);
     assert_int_equal(v.logging, 0);
-    close(fdw.fd);
     free(d);
     v1_down(&v, c);
+    /* A server that cannot report a window without an fd (libvfio-user):
+     * forgiven there, not for an fd-backed window. */
+    c = v1_up(&v, H_BM_HIGH, true);
+    d = dev_of(c);
+    assert_int_equal(vfio_client_dma_map(c, &fdw), 0);
+    assert_int_equal(vfio_client_dma_map(c, &msgw), 0);
+    memset(bits, 0, sizeof(bits));
+    assert_int_equal(vpd_v1_dirty_sync(d, bits, 2048, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(bits[8], 0x21);
+    fdw = window(0x900000, 16, fd, 0x100000);
+    assert_int_equal(vfio_client_dma_map(c, &fdw), 0);
+    assert_int_equal(vpd_v1_dirty_sync(d, bits, 2048, &n), -EINVAL);
+    free(d);
+    v1_down(&v, c);
+    close(fd);
 }
 
 int main(void)
