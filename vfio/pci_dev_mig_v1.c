@@ -14,8 +14,8 @@
  *   load:    RUNNING -> RESUMING, the records, stays RESUMING until the
  *            final -> RUNNING of vpd_state_load.
  * Dirty pages: DIRTY_PAGES START / GET_BITMAP per DMA window / STOP; a
- * window without an fd (written through DMA_WRITE messages, which the
- * client marks itself) may be refused by the server (libvfio-user cannot
+ * window without an fd (written through DMA_WRITE messages, served by
+ * vfio/client_dma.c) may be refused by the server (libvfio-user cannot
  * report it) without failing the sync. */
 #include "vfio/pci_dev_priv.h"
 
@@ -234,9 +234,9 @@ int vpd_v1_dirty_sync(struct vfio_pci *d, uint64_t *bits, uint64_t npages,
     for (size_t i = 0; i < n && r == 0; i++) {
         r = sync_window(d, &w[i], bits, npages, count);
         /* A window without an fd: the server writes it through DMA_WRITE
-         * messages, which the client marks itself; libvfio-user cannot
-         * report such windows (EINVAL), ours can. Only its errno is
-         * forgiven, never a broken reply. */
+         * messages (client_dma.c serves them); libvfio-user cannot report
+         * such windows (EINVAL), ours can. Only its errno is forgiven,
+         * never a broken reply. */
         if (r < 0 && !w[i].fd_backed && !vfio_client_failed(d->client) &&
             r != -ENOMEM)
             r = 0;
