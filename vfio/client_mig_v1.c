@@ -324,7 +324,10 @@ int vfio_client_dirty_bitmap(struct vfio_client *c, uint64_t iova,
         (iova | size) & (pgsize - 1) || iova + size < iova)
         return -EINVAL;
     bytes = (size / pgsize + 63) / 64 * 8;
-    if (bytes > c->eff.max_data_xfer_size ||
+    /* The whole reply within max_data_xfer_size: libvfio-user refuses an
+     * argsz above its own. */
+    if (c->eff.max_data_xfer_size < DP + RANGE ||
+        bytes > c->eff.max_data_xfer_size - DP - RANGE ||
         bytes > VFIO_USER_DEFAULT_MAX_DATA_XFER_SIZE ||
         (c->eff.mig_max_bitmap_size && bytes > c->eff.mig_max_bitmap_size))
         return -E2BIG;
