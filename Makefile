@@ -4,7 +4,7 @@
 
 BUILD    ?= build
 CC       ?= cc
-PKGS     := json-c liburing libxxhash
+PKGS     := json-c liburing libxxhash libcrypto
 OPT      ?= -O2
 SANITIZE ?=
 

@@ -22,9 +22,15 @@ int pci_bus_create(const struct pci_bus_config *cfg, struct pci_bus **out)
 
     if (!cfg->mmio || !cfg->pio || (cfg->irq.ops && !cfg->irq.ops->set_level))
         return -EINVAL;
+    if (cfg->nreserved > PCI_MAX_RESERVED)
+        return -EINVAL;
     bus = calloc(1, sizeof(*bus));
     if (!bus)
         return -ENOMEM;
+    if (cfg->assign_bars && pci_alloc_init(&bus->alloc, &cfg->windows)) {
+        free(bus);
+        return -EINVAL;
+    }
     pthread_mutex_init(&bus->lock, NULL);
     pthread_mutex_init(&bus->irq_lock, NULL);
     bus->cfg = *cfg;
@@ -162,6 +168,7 @@ int pci_register_slot(struct pci_bus *bus, struct pci_dev *dev,
             (uint8_t)(bus->cfg.intx_gsi_base + (slot + pin - 1) % 4);
     bus->devs[dev->devfn] = dev;
     __atomic_store_n(&dev->bus, bus, __ATOMIC_RELEASE);
+    pci_bars_assign(dev);
     pci_bars_update(bus);
     pci_intx_refresh(dev, true);
     pthread_mutex_unlock(&bus->lock);
@@ -268,6 +275,15 @@ int pci_cfg_read(struct pci_bus *bus, uint16_t bdf, uint32_t off,
     return 0;
 }
 
+void pci_dev_write(struct pci_dev *dev, uint32_t off, uint32_t len,
+                   uint32_t val)
+{
+    if (!dev->ops || !(dev->ops->flags & PCI_DEV_OWNS_CONFIG))
+        pci_dev_emulate_write(dev, off, len, val);
+    if (dev->ops && dev->ops->cfg_write)
+        dev->ops->cfg_write(dev, off, len, val);
+}
+
 int pci_cfg_write(struct pci_bus *bus, uint16_t bdf, uint32_t off,
                   const void *data, uint32_t len)
 {
@@ -280,10 +296,7 @@ int pci_cfg_write(struct pci_bus *bus, uint16_t bdf, uint32_t off,
     if (dev) {
         for (uint32_t i = 0; i < len; i++)
             val |= (uint32_t)((const uint8_t *)data)[i] << (8 * i);
-        if (!dev->ops || !(dev->ops->flags & PCI_DEV_OWNS_CONFIG))
-            pci_dev_emulate_write(dev, off, len, val);
-        if (dev->ops && dev->ops->cfg_write)
-            dev->ops->cfg_write(dev, off, len, val);
+        pci_dev_write(dev, off, len, val);
     }
     pthread_mutex_unlock(&bus->lock);
     return dev ? 0 : r;

@@ -21,12 +21,16 @@
  * works through the write mask. A BAR is decoded when the Command register
  * enables its space (and, for the ROM, its enable bit is set) and its
  * address is non-zero and fits the space with room to spare (the all-ones
- * sizing pattern and the top slot of the space never decode). When a BAR
+ * sizing pattern and the top slot of the 32-bit memory space never decode;
+ * an I/O BAR decodes anywhere inside the 64 KiB port space). When a BAR
  * becomes decoded at an address, or moves, the core registers bar->ops on
  * the PIO (I/O BAR) or MMIO bus at that address (if bar->ops is set) and
  * then calls ops->bar_map; on the way out it calls ops->bar_unmap and then
  * unregisters. A BAR that cannot be mapped (overlap, bar_map failure) stays
- * unmapped and is retried on the next Command/BAR write to any device.
+ * unmapped and is retried on the next Command/BAR write to any device;
+ * such a refusal (also: a memory BAR over a reserved range of
+ * pci_bus_config, e.g. RAM or ECAM) is logged once per BAR and address on
+ * stderr with the function's BDF.
  *
  * Locking: config accesses on one bus are serialized by a bus mutex; every
  * pci_dev_ops callback except save/load runs with it held and must not call
@@ -45,6 +49,7 @@
 #include <stdint.h>
 
 #include "devices/irq.h"
+#include "devices/pci_alloc.h"
 #include "vmm/bus.h"
 #include "vmm/state.h"
 
@@ -79,6 +84,8 @@ struct pci_bar {
     void *opaque;               /* for ops */
     bool mapped;                /* owned by the core: */
     uint64_t addr;              /*   where it is mapped (bus address) */
+    bool refused;               /*   a placement was refused (logged) */
+    uint64_t refused_addr;      /*   at this address */
 };
 
 struct pci_dev_ops {
@@ -135,11 +142,30 @@ struct pci_dev {
     uint16_t ext_cap_end;
 };
 
+#define PCI_MAX_RESERVED 8
+
+/* A guest-physical range no memory BAR may decode in (RAM, ECAM, the
+ * interrupt controllers): a BAR placed over it is refused and logged. */
+struct pci_reserved {
+    uint64_t base, size;  /* bytes */
+    const char *what;     /* for the log; a string constant */
+};
+
 struct pci_bus_config {
     struct bus *mmio;        /* memory BARs, the ROM */
     struct bus *pio;         /* I/O BARs */
     struct irq_chip irq;     /* INTx; irq.ops == NULL: no INTx */
     uint32_t intx_gsi_base;  /* slot S pin P (INTA = 0): base + (S+P) % 4 */
+    /* Firmware's job: with assign_bars, pci_register() places every BAR
+     * and the ROM of the function in @windows (devices/pci_alloc.h), by
+     * config writes as firmware would make them (so a device owning its
+     * config sees them), then sets Command I/O and/or Memory for the
+     * spaces it has BARs in (not Bus Master; the ROM stays disabled). A
+     * BAR that finds no room is logged and left at 0. */
+    bool assign_bars;
+    struct pci_alloc_config windows;
+    struct pci_reserved reserved[PCI_MAX_RESERVED];
+    unsigned int nreserved;
 };
 
 /* Create an empty bus 0. @cfg is copied; the buses must outlive it.

@@ -4,6 +4,8 @@
 #include "devices/pci_priv.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 
 static bool pci_pow2(uint64_t v)
 {
@@ -96,9 +98,13 @@ static bool pci_bar_decoded(const struct pci_dev *dev, unsigned int idx,
     case PCI_BAR_IO:
         if (!(cmd & PCI_COMMAND_IO))
             return false;
+        /* Within the 64 KiB port space, the top slot included (sizing
+         * leaves bits 31:16 set, so it cannot look like an address). */
         a = lo & PCI_BASE_ADDRESS_IO_MASK;
-        limit = 1ULL << 16;
-        break;
+        if (a == 0 || a + bar->size > (1ULL << 16))
+            return false;
+        *addr = a;
+        return true;
     case PCI_BAR_MEM32:
     case PCI_BAR_MEM64:
         if (!(cmd & PCI_COMMAND_MEMORY))
@@ -132,22 +138,78 @@ static struct bus *pci_bar_space(const struct pci_bus *bus,
                                                       : bus->cfg.mmio;
 }
 
+static const char *pci_bar_name(unsigned int idx, char buf[8])
+{
+    if (idx == PCI_ROM_BAR)
+        return "ROM";
+    snprintf(buf, 8, "BAR %u", idx);
+    return buf;
+}
+
+/* A placement of BAR @idx at @addr is refused: say so once per address. */
+static void pci_bar_refuse(struct pci_dev *dev, unsigned int idx,
+                           uint64_t addr, const char *why)
+{
+    struct pci_bar *bar = &dev->bars[idx];
+    char name[8];
+
+    if (bar->refused && bar->refused_addr == addr)
+        return;
+    bar->refused = true;
+    bar->refused_addr = addr;
+    fprintf(stderr, "minivmm: pci 00:%02x.%x %s at %#llx (%#llx bytes) "
+            "not mapped: %s\n", dev->devfn >> 3, dev->devfn & 7,
+            pci_bar_name(idx, name), (unsigned long long)addr,
+            (unsigned long long)bar->size, why);
+}
+
+/* The reserved range a memory BAR at @addr would overlap, or NULL. */
+static const char *pci_bar_reserved(const struct pci_bus *bus,
+                                    const struct pci_bar *bar, uint64_t addr)
+{
+    if ((bar->type & PCI_BAR_TYPE) == PCI_BAR_IO)
+        return NULL;
+    for (unsigned int i = 0; i < bus->cfg.nreserved; i++) {
+        const struct pci_reserved *r = &bus->cfg.reserved[i];
+
+        if (r->size && addr < r->base + r->size && r->base < addr + bar->size)
+            return r->what;
+    }
+    return NULL;
+}
+
 static void pci_bar_map(struct pci_dev *dev, unsigned int idx, uint64_t addr)
 {
     struct pci_bar *bar = &dev->bars[idx];
     struct bus *space = pci_bar_space(dev->bus, bar);
+    const char *what = pci_bar_reserved(dev->bus, bar, addr);
+    char why[96];
+    int r;
 
-    if (bar->ops &&
-        bus_register(space, addr, bar->size, bar->ops, bar->opaque) < 0)
+    if (what) {
+        snprintf(why, sizeof(why), "overlaps %s", what);
+        pci_bar_refuse(dev, idx, addr, why);
         return;
+    }
+    if (bar->ops &&
+        (r = bus_register(space, addr, bar->size, bar->ops, bar->opaque))) {
+        snprintf(why, sizeof(why), "%s",
+                 r == -EEXIST || r == -EBUSY
+                     ? "overlaps another mapping on its bus" : strerror(-r));
+        pci_bar_refuse(dev, idx, addr, why);
+        return;
+    }
     if (dev->ops && dev->ops->bar_map &&
-        dev->ops->bar_map(dev, idx, addr, bar->size) < 0) {
+        (r = dev->ops->bar_map(dev, idx, addr, bar->size)) < 0) {
         if (bar->ops)
             bus_unregister(space, addr);
+        snprintf(why, sizeof(why), "device refused it: %s", strerror(-r));
+        pci_bar_refuse(dev, idx, addr, why);
         return;
     }
     bar->mapped = true;
     bar->addr = addr;
+    bar->refused = false;
 }
 
 static void pci_bar_unmap(struct pci_dev *dev, unsigned int idx)
@@ -190,4 +252,71 @@ void pci_bars_update(struct pci_bus *bus)
             if (!dev->bars[i].mapped && pci_bar_decoded(dev, i, &addr))
                 pci_bar_map(dev, i, addr);
     }
+}
+
+/* Write BAR @idx's address as firmware would (low dword, then the high
+ * one of a 64-bit BAR; the type bits are read-only). */
+static void pci_bar_program(struct pci_dev *dev, unsigned int idx,
+                            uint64_t addr)
+{
+    uint32_t reg = pci_bar_reg(idx);
+
+    pci_dev_write(dev, reg, 4, (uint32_t)addr);
+    if ((dev->bars[idx].type & PCI_BAR_TYPE) == PCI_BAR_MEM64)
+        pci_dev_write(dev, reg + 4, 4, (uint32_t)(addr >> 32));
+}
+
+/* @dev's declared BAR slots, largest first (fewest alignment gaps). */
+static unsigned int pci_bars_by_size(const struct pci_dev *dev,
+                                     unsigned int order[PCI_NR_BAR_SLOTS])
+{
+    unsigned int n = 0;
+
+    for (unsigned int i = 0; i < PCI_NR_BAR_SLOTS; i++) {
+        unsigned int j = n++;
+
+        if (dev->bars[i].type == PCI_BAR_NONE) {
+            n--;
+            continue;
+        }
+        for (; j > 0 && dev->bars[order[j - 1]].size < dev->bars[i].size; j--)
+            order[j] = order[j - 1];
+        order[j] = i;
+    }
+    return n;
+}
+
+void pci_bars_assign(struct pci_dev *dev)
+{
+    struct pci_bus *bus = dev->bus;
+    unsigned int order[PCI_NR_BAR_SLOTS];
+    unsigned int n = pci_bars_by_size(dev, order);
+    uint32_t cmd = 0;
+    uint64_t addr;
+    char name[8];
+
+    if (!bus->cfg.assign_bars)
+        return;
+    for (unsigned int k = 0; k < n; k++) {
+        const struct pci_bar *bar = &dev->bars[order[k]];
+        unsigned int t = bar->type & PCI_BAR_TYPE;
+
+        if (pci_alloc_bar(&bus->alloc, bar->type, bar->size, &addr) < 0) {
+            fprintf(stderr, "minivmm: pci 00:%02x.%x %s (%#llx bytes): no "
+                    "room in the PCI %s window; left unassigned\n",
+                    dev->devfn >> 3, dev->devfn & 7,
+                    pci_bar_name(order[k], name),
+                    (unsigned long long)bar->size,
+                    t == PCI_BAR_IO ? "I/O" : "memory");
+            continue;
+        }
+        pci_bar_program(dev, order[k], addr);
+        if (t == PCI_BAR_IO)
+            cmd |= PCI_COMMAND_IO;
+        else if (t != PCI_BAR_ROM)
+            cmd |= PCI_COMMAND_MEMORY;
+    }
+    if (cmd)
+        pci_dev_write(dev, PCI_COMMAND, 2,
+                      pci_cfg_get(dev, PCI_COMMAND, 2) | cmd);
 }

@@ -50,11 +50,14 @@ static void vpd_cfg_read(struct pci_dev *pdev, uint32_t off, uint32_t len,
     *val = len == 4 ? v : v & ((1u << (8 * len)) - 1);
 }
 
+/* Config writes that stay here: Interrupt Line (the VMM's routing). BAR,
+ * ROM and Command writes go to the server too, like QEMU's client does:
+ * a server may decode BAR accesses by the addresses the guest programmed
+ * (QEMU's x-vfio-user-server does). The emulation here stays what the
+ * guest reads back; the server's copy of those registers is never read. */
 static bool owned_here(uint32_t off, uint32_t len)
 {
-    return pci_cfg_overlaps(off, len, PCI_BASE_ADDRESS_0, 24) ||
-           pci_cfg_overlaps(off, len, PCI_ROM_ADDRESS, 4) ||
-           (off == PCI_INTERRUPT_LINE && len == 1);
+    return off == PCI_INTERRUPT_LINE && len == 1;
 }
 
 static void vpd_cfg_write(struct pci_dev *pdev, uint32_t off, uint32_t len,
@@ -64,8 +67,8 @@ static void vpd_cfg_write(struct pci_dev *pdev, uint32_t off, uint32_t len,
 
     pci_dev_emulate_write(pdev, off, len, val);
     vpd_irq_cfg_write(d, off, len);
-    /* The server sees everything but BAR addresses (Command, MSI-X
-     * enable, its own registers); it never learns guest addresses. */
+    /* The value the guest wrote (sizing all-ones included), after the
+     * emulation here, as QEMU's vfio_pci_write_config() passes it. */
     if (!owned_here(off, len) && !atomic_load(&d->dead) &&
         off + len <= d->cfg_size)
         vfio_client_region_write(d->client, CFG_REGION, off, &val, len,
@@ -159,6 +162,17 @@ static int dma_setup(struct vfio_pci *d, char *err, size_t errlen)
     r = vfio_client_check_dma(d->client, &needs, err, errlen);
     for (unsigned int i = 0; r == 0 && i < mem->nregions; i++) {
         const struct guest_region *g = &mem->regions[i];
+
+        /* Once per window: servers like SPDK's NVMe target skip a fd
+         * window not 2 MiB-aligned (docs/interop.md). */
+        if (!d->opts.dma_message && !guest_region_huge_aligned(g))
+            fprintf(stderr, "minivmm: vfio-user %s: DMA window [%#llx, "
+                    "+%#llx) at memfd offset %#llx is not 2 MiB-aligned "
+                    "(some servers, e.g. SPDK's NVMe target, ignore it): "
+                    "use a --memory size that is a multiple of 2 MiB\n",
+                    d->name, (unsigned long long)g->gpa,
+                    (unsigned long long)g->size,
+                    (unsigned long long)g->fd_offset);
         struct iommu_window w = {
             .iova = g->gpa, .size = g->size, .hva = g->hva,
             .fd = d->opts.dma_message ? -1 : g->fd,
@@ -184,6 +198,17 @@ static void vpd_on_fail(void *opaque)
     eventfd_write(d->fail_efd, 1); /* torn down on the event loop */
 }
 
+/* A DMA_WRITE the client served landed in guest RAM (IOVA = GPA here):
+ * the server's DMA logging does not see message-based writes, so they
+ * feed the VMM-side dirty bitmap (vmm/memory.h, docs/migration.md). */
+static void vpd_on_dma_write(void *opaque, uint64_t iova, uint64_t len)
+{
+    struct vfio_pci *d = opaque;
+
+    if (d->env.mem)
+        guest_memory_mark_dirty(d->env.mem, iova, len);
+}
+
 static void teardown(struct vfio_pci *d)
 {
     struct itimerspec its = {{d->opts.reconnect, 0}, {d->opts.reconnect, 0}};
@@ -204,13 +229,30 @@ static void teardown(struct vfio_pci *d)
         timerfd_settime(d->timer_fd, 0, &its, NULL);
 }
 
-/* Guest-visible state the new server must learn again. */
-static void replay_config(struct vfio_pci *d)
+void vpd_config_replay(struct vfio_pci *d)
 {
     uint32_t cmd = pci_cfg_get(&d->pci, PCI_COMMAND, 2);
 
+    for (unsigned int i = 0; i < VPD_NR_BARS; i++) {
+        uint32_t reg = i == PCI_ROM_BAR ? PCI_ROM_ADDRESS
+                                        : PCI_BASE_ADDRESS_0 + 4 * i;
+        uint32_t v = pci_cfg_get(&d->pci, reg, 4);
+
+        if (d->pci.bars[i].type != PCI_BAR_NONE ||
+            (i > 0 && i < PCI_ROM_BAR &&
+             (d->pci.bars[i - 1].type & PCI_BAR_TYPE) == PCI_BAR_MEM64))
+            vfio_client_region_write(d->client, CFG_REGION, reg, &v, 4,
+                                     false);
+    }
     vfio_client_region_write(d->client, CFG_REGION, PCI_COMMAND, &cmd, 2,
                              false);
+}
+
+/* Guest-visible state the new server must learn again: BARs, Command,
+ * then MSI-X control. */
+static void replay_config(struct vfio_pci *d)
+{
+    vpd_config_replay(d);
     if (d->msix_cap >= 0) {
         uint32_t ctl = pci_cfg_get(&d->pci, d->msix_cap + 2, 2);
 
@@ -330,6 +372,7 @@ static int vpd_connect(struct vfio_pci *d, char *err, size_t errlen)
     struct vfio_client_opts co = {
         .name = d->name, .timeout_ms = d->opts.timeout_ms,
         .on_fail = vpd_on_fail, .opaque = d,
+        .on_dma_write = vpd_on_dma_write,
     };
     struct vfio_client_dev_info di;
     int r;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/kvm.h>
 
@@ -46,16 +47,61 @@ static bool msix_access(struct vpd_bar *b, uint64_t off, void *data,
     return false;
 }
 
+#define VPD_ERR_BURST 5 /* failed accesses logged before rate limiting */
+
+/* Whether failure number @n (from 0) of @d is logged: the first
+ * VPD_ERR_BURST, then at most one per second per device. */
+static bool io_err_log_ok(struct vfio_pci *d, unsigned int n)
+{
+    struct timespec ts;
+    long long last, now;
+
+    if (n < VPD_ERR_BURST)
+        return true;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    now = (long long)ts.tv_sec;
+    last = atomic_load(&d->io_err_sec);
+    return now != last &&
+           atomic_compare_exchange_strong(&d->io_err_sec, &last, now);
+}
+
+/* A trapped BAR access the server failed (REGION_READ/WRITE error or no
+ * reply): the guest gets all-ones / the write is lost; say so. */
+static void io_err(struct vpd_bar *b, uint64_t off, uint32_t len, bool write,
+                   int err)
+{
+    struct vfio_pci *d = b->d;
+    unsigned int n;
+
+    if (vfio_client_failed(d->client))
+        return; /* the device's failure is logged once, by the client */
+    n = atomic_fetch_add(&d->io_errors, 1);
+    if (!io_err_log_ok(d, n))
+        return;
+    fprintf(stderr, "minivmm: vfio-user %s: %s of %u bytes at BAR %u offset "
+            "%#llx failed: %s (%s; %u failed BAR accesses so far)\n",
+            d->name, write ? "write" : "read", len, b->idx,
+            (unsigned long long)off, strerror(-err),
+            write ? "dropped" : "the guest reads all-ones", n + 1);
+}
+
 static void bar_read(void *opaque, uint64_t off, void *data, uint32_t len)
 {
     struct vpd_bar *b = opaque;
     struct vfio_pci *d = b->d;
+    int r;
 
     if (msix_access(b, off, data, len, false))
         return;
-    if (atomic_load(&d->dead) || !in_range(off, len, 0, b->ri.size) ||
-        vfio_client_region_read(d->client, b->idx, off, data, len))
+    if (atomic_load(&d->dead) || !in_range(off, len, 0, b->ri.size)) {
         memset(data, 0xFF, len);
+        return;
+    }
+    r = vfio_client_region_read(d->client, b->idx, off, data, len);
+    if (r) {
+        memset(data, 0xFF, len);
+        io_err(b, off, len, false, r);
+    }
 }
 
 static void bar_write(void *opaque, uint64_t off, const void *data,
@@ -63,13 +109,16 @@ static void bar_write(void *opaque, uint64_t off, const void *data,
 {
     struct vpd_bar *b = opaque;
     struct vfio_pci *d = b->d;
+    int r;
 
     if (msix_access(b, off, (void *)data, len, true))
         return;
     if (atomic_load(&d->dead) || !in_range(off, len, 0, b->ri.size))
         return; /* dropped */
-    vfio_client_region_write(d->client, b->idx, off, data, len,
-                             d->opts.posted_writes && !b->io);
+    r = vfio_client_region_write(d->client, b->idx, off, data, len,
+                                 d->opts.posted_writes && !b->io);
+    if (r)
+        io_err(b, off, len, true, r);
 }
 
 const struct bus_ops vpd_bar_ops = {bar_read, bar_write};

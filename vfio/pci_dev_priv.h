@@ -84,6 +84,8 @@ struct vfio_pci {
     int fail_efd;
     int timer_fd;
     atomic_bool dead;              /* torn down; reads all-ones */
+    atomic_uint io_errors;         /* BAR accesses the server failed */
+    atomic_llong io_err_sec;       /* when the last one was logged */
     /* Snapshots and migration (pci_dev_state.c), event loop only */
     bool mig_probed;
     uint64_t mig_flags;            /* VFIO_MIGRATION_*, 0: none */
@@ -95,6 +97,12 @@ struct vfio_pci {
     bool mig_v1;
     struct vfio_client_mig_v1 v1;
 };
+
+/* pci_dev.c */
+/* Write the emulated BAR (and ROM BAR) registers and Command to the
+ * server, as if the guest wrote them now: after a reconnect or a restore,
+ * for servers that decode BAR accesses by them (docs/interop.md). */
+void vpd_config_replay(struct vfio_pci *d);
 
 /* pci_dev_bar.c */
 extern const struct bus_ops vpd_bar_ops;

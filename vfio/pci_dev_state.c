@@ -477,6 +477,8 @@ static int vpd_state_load(void *opaque, const void *fdt, int node)
         snprintf(why, sizeof(why), "interrupts: %s", strerror(-r));
     if (r == 0 && (r = mig_set(d, VFIO_DEVICE_STATE_RUNNING)) != 0)
         snprintf(why, sizeof(why), "RUNNING: %s", strerror(-r));
+    if (r == 0)
+        vpd_config_replay(d); /* the BARs the guest programmed */
     if (r)
         say(d, "cannot restore its state: %s",
             why[0] ? why : strerror(-r));

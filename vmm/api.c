@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vmm/evloop.h"
@@ -17,7 +18,7 @@
 struct api_client {
     int fd;
     size_t len;
-    bool discard;           /* the current line overflowed: skip it */
+    uint64_t last_us;       /* CLOCK_MONOTONIC of its last request */
     char buf[API_LINE_MAX + 1];
 };
 
@@ -29,6 +30,14 @@ struct api {
     void *opaque;
     struct api_client *clients[API_MAX_CLIENTS];
 };
+
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 
 static void drop_client(struct api *a, unsigned int i)
 {
@@ -224,11 +233,9 @@ static void drain_lines(struct api *a, unsigned int i)
         while (len && (c->buf[len - 1] == '\r' || c->buf[len - 1] == ' ' ||
                        c->buf[len - 1] == '\t'))
             len--;
-        if (!c->discard && len)
-            handle_line(a, i, c->buf, len);
+        handle_line(a, i, c->buf, len); /* an empty line: an error reply */
         if (a->clients[i] != c)
             return; /* dropped while replying */
-        c->discard = false;
         memmove(c->buf, nl + 1, c->len - n - 1);
         c->len -= n + 1;
     }
@@ -254,45 +261,85 @@ static void on_client(void *opaque, int fd, uint32_t events)
         return;
     }
     c->len += (size_t)n;
+    c->last_us = mono_us();
     drain_lines(a, i);
     if (a->clients[i] == c && c->len == API_LINE_MAX) {
-        /* A line longer than the limit: say so once, skip to its end. */
+        /* A line longer than the limit: say so once, then hang up (the
+         * rest of the line is not worth reading). */
         struct json_object *o = json_object_new_object();
 
         json_object_object_add(o, "error",
                                json_object_new_string("request too long"));
         send_obj(a, i, o);
         json_object_put(o);
-        if (a->clients[i] == c) {
-            c->discard = true;
-            c->len = 0;
-        }
+        if (a->clients[i] == c)
+            drop_client(a, i);
     }
     (void)events;
+}
+
+/* A free client slot, evicting the longest-idle client when all are taken
+ * and it has been silent for API_IDLE_SEC; API_MAX_CLIENTS when none. */
+static unsigned int free_slot(struct api *a)
+{
+    unsigned int i, idle = API_MAX_CLIENTS;
+    uint64_t now = mono_us();
+
+    for (i = 0; i < API_MAX_CLIENTS; i++) {
+        if (!a->clients[i])
+            return i;
+        if (idle == API_MAX_CLIENTS ||
+            a->clients[i]->last_us < a->clients[idle]->last_us)
+            idle = i;
+    }
+    if (now - a->clients[idle]->last_us < API_IDLE_SEC * 1000000ull)
+        return API_MAX_CLIENTS;
+    drop_client(a, idle);
+    return idle;
+}
+
+/* Only the socket's owner (minivmm's effective uid) and root may drive the
+ * VM (SO_PEERCRED, unix(7)); the socket file is 0600 too. */
+static bool peer_allowed(int cfd)
+{
+    struct ucred cr;
+    socklen_t len = sizeof(cr);
+
+    if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
+        return false;
+    return cr.uid == 0 || cr.uid == geteuid();
+}
+
+static void refuse(int cfd, const char *line)
+{
+    if (send(cfd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+        /* closing anyway */
+    }
+    close(cfd);
 }
 
 static void on_accept(void *opaque, int fd, uint32_t events)
 {
     struct api *a = opaque;
     int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-    unsigned int i = 0;
+    unsigned int i;
 
     (void)events;
     if (cfd < 0)
         return;
-    while (i < API_MAX_CLIENTS && a->clients[i])
-        i++;
+    if (!peer_allowed(cfd)) {
+        refuse(cfd, "{\"error\":\"permission denied: not the owner of "
+                    "this minivmm\"}\n");
+        return;
+    }
+    i = free_slot(a);
     if (i == API_MAX_CLIENTS ||
         !(a->clients[i] = calloc(1, sizeof(*a->clients[i])))) {
-        static const char busy[] = "{\"error\":\"too many clients\"}\n";
-
-        if (send(cfd, busy, sizeof(busy) - 1, MSG_NOSIGNAL) < 0) {
-            /* closing anyway */
-        }
-        close(cfd);
+        refuse(cfd, "{\"error\":\"too many clients\"}\n");
         return;
     }
     a->clients[i]->fd = cfd;
+    a->clients[i]->last_us = mono_us();
     if (evloop_add(a->loop, cfd, EPOLLIN, on_client, a) < 0) {
         close(cfd);
         free(a->clients[i]);
@@ -300,7 +347,23 @@ static void on_accept(void *opaque, int fd, uint32_t events)
     }
 }
 
-/* Bind @path; a stale socket file left by a dead minivmm is replaced. */
+/* Whether a process listens on the socket at @sa (connect succeeds). */
+static bool socket_live(const struct sockaddr_un *sa)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    bool live;
+
+    if (fd < 0)
+        return true; /* cannot tell: do not remove it */
+    live = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0 ||
+           errno != ECONNREFUSED;
+    close(fd);
+    return live;
+}
+
+/* Bind @path owner-only (0600). A stale socket file left by a dead minivmm
+ * is replaced; a live one (another minivmm answers) is -EADDRINUSE; any
+ * other file there is -EEXIST. */
 static int bind_path(int fd, const char *path)
 {
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -312,11 +375,18 @@ static int bind_path(int fd, const char *path)
     if (lstat(path, &st) == 0) {
         if (!S_ISSOCK(st.st_mode))
             return -EEXIST;
+        if (socket_live(&sa))
+            return -EADDRINUSE;
         unlink(path);
     }
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-        listen(fd, API_MAX_CLIENTS) < 0)
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
         return -errno;
+    if (chmod(path, 0600) < 0 || listen(fd, API_MAX_CLIENTS) < 0) {
+        int r = -errno;
+
+        unlink(path);
+        return r;
+    }
     return 0;
 }
 

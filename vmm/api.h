@@ -15,6 +15,8 @@
 #define API_LINE_MAX 4096   /* longest request line, bytes */
 #define API_MAX_CLIENTS 8
 #define API_PATH_MAX 1024
+#define API_ID_MAX ((int64_t)((1ull << 53) - 1)) /* |id| limit (I-JSON) */
+#define API_IDLE_SEC 30     /* a client silent this long may be evicted */
 
 struct api;
 struct evloop;

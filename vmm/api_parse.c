@@ -53,8 +53,19 @@ static int parse_id(struct json_object *obj, struct api_request *req,
         snprintf(err, errlen, "\"id\" must be an integer");
         return -EINVAL;
     }
-    req->has_id = true;
+    /* I-JSON (RFC 7493 2.2): integers beyond +-(2^53 - 1) do not survive
+     * every JSON implementation; json-c would clamp them to INT64_MIN/MAX.
+     * Refuse them rather than echo a different id. */
+    errno = 0;
     req->id = json_object_get_int64(v);
+    if (errno || req->id > API_ID_MAX || req->id < -API_ID_MAX ||
+        (json_object_get_int64(v) == INT64_MAX &&
+         json_object_get_uint64(v) != (uint64_t)INT64_MAX)) {
+        snprintf(err, errlen, "\"id\" must be an integer in [-%lld, %lld]",
+                 (long long)API_ID_MAX, (long long)API_ID_MAX);
+        return -EINVAL;
+    }
+    req->has_id = true;
     return 0;
 }
 

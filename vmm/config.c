@@ -14,7 +14,7 @@ enum {
     OPT_SERIAL, OPT_CPU_FEATURES, OPT_HELP, OPT_VERSION,
     OPT_DISK, OPT_NET, OPT_CONSOLE, OPT_RNG,
     OPT_RESTORE, OPT_API_SOCKET, OPT_VFIO_USER,
-    OPT_INCOMING, OPT_MIGRATE_DOWNTIME,
+    OPT_INCOMING, OPT_MIGRATE_DOWNTIME, OPT_MIGRATE_TIMEOUT,
 };
 
 static const struct option options[] = {
@@ -34,6 +34,7 @@ static const struct option options[] = {
     { "vfio-user", required_argument, NULL, OPT_VFIO_USER },
     { "incoming", required_argument, NULL, OPT_INCOMING },
     { "migrate-downtime-ms", required_argument, NULL, OPT_MIGRATE_DOWNTIME },
+    { "migrate-timeout-ms", required_argument, NULL, OPT_MIGRATE_TIMEOUT },
     { "help", no_argument, NULL, OPT_HELP },
     { "version", no_argument, NULL, OPT_VERSION },
     { NULL, 0, NULL, 0 },
@@ -50,8 +51,11 @@ void config_usage(FILE *out)
 "  --initrd FILE        initial ramdisk\n"
 "  --cmdline TEXT       kernel command line (default: empty)\n"
 "  --cpus N             number of vCPUs, 1 to KVM's limit (default 1)\n"
-"  --memory SIZE        guest RAM, e.g. 512M, 2G; a bare number is MiB\n"
-"                       (default 512M)\n"
+"  --memory SIZE[,hugepages=on]\n"
+"                       guest RAM, e.g. 512M, 2G; a bare number is MiB\n"
+"                       (default 512M); hugepages=on backs it with 2 MiB\n"
+"                       huge pages (size a multiple of 2 MiB; needed by\n"
+"                       SPDK's vfio-user NVMe target)\n"
 "  --serial MODE        COM1 to stdio (default), file:PATH, or none\n"
 "  --cpu-features LIST  hide (-) or force (+) CPUID features, e.g.\n"
 "                       -xsave,-cx16\n"
@@ -72,6 +76,10 @@ void config_usage(FILE *out)
 "  --migrate-downtime-ms N\n"
 "                       downtime target of outgoing migrations (default\n"
 "                       20)\n"
+"  --migrate-timeout-ms N\n"
+"                       deadline of every wait on the migration peer, both\n"
+"                       as source and as --incoming destination (default\n"
+"                       30000; docs/migration.md, \"Hand-over\")\n"
 "  --api-socket PATH    JSON control API on UNIX socket PATH (docs/api.md)\n"
 "  --vfio-user socket=PATH[,id=NAME][,dma=fd|message][,reconnect=SECONDS]\n"
 "                       PCI device served by the vfio-user server at PATH\n"
@@ -159,10 +167,46 @@ static int parse_serial(const char *s, struct vm_config *cfg, char *err,
     return 0;
 }
 
+/* The ",key=value" options of --memory after the size. */
+static int parse_memory_opts(const char *arg, const char *o,
+                             struct vm_config *cfg, char *err, size_t errlen)
+{
+    while (*o) {
+        const char *end = strchr(o, ',');
+        size_t n = end ? (size_t)(end - o) : strlen(o);
+
+        if (n == 12 && !strncmp(o, "hugepages=on", n)) {
+            cfg->hugepages = true;
+        } else if (n == 13 && !strncmp(o, "hugepages=off", n)) {
+            cfg->hugepages = false;
+        } else {
+            snprintf(err, errlen, "--memory '%s': unknown option '%.*s' "
+                     "(hugepages=on|off)", arg, (int)n, o);
+            return -EINVAL;
+        }
+        o += n + (end ? 1 : 0);
+    }
+    return 0;
+}
+
+/* --memory [SIZE][,hugepages=on|off]: the size may be left out (it then
+ * stays the default, or comes from the snapshot/stream). */
 static int parse_memory(const char *s, struct vm_config *cfg, char *err,
                         size_t errlen)
 {
-    if (config_parse_size(s, &cfg->memory) < 0) {
+    const char *comma = strchr(s, ',');
+    size_t n = comma ? (size_t)(comma - s) : strlen(s);
+    char size[32];
+
+    if (n >= sizeof(size) || (n == 0 && !comma)) {
+        snprintf(err, errlen, "--memory '%s': not a size (e.g. 512M, 2G)",
+                 s);
+        return -EINVAL;
+    }
+    memcpy(size, s, n);
+    size[n] = 0;
+    cfg->memory_given = n != 0;
+    if (n && config_parse_size(size, &cfg->memory) < 0) {
         snprintf(err, errlen, "--memory '%s': not a size (e.g. 512M, 2G)",
                  s);
         return -EINVAL;
@@ -170,6 +214,13 @@ static int parse_memory(const char *s, struct vm_config *cfg, char *err,
     if (cfg->memory == 0 || cfg->memory % 4096) {
         snprintf(err, errlen, "--memory '%s': must be a non-zero multiple "
                  "of 4 KiB", s);
+        return -EINVAL;
+    }
+    if (comma && parse_memory_opts(s, comma + 1, cfg, err, errlen) < 0)
+        return -EINVAL;
+    if (cfg->hugepages && cfg->memory % (2ULL << 20)) {
+        snprintf(err, errlen, "--memory '%s': with hugepages=on the size "
+                 "must be a multiple of 2 MiB", s);
         return -EINVAL;
     }
     return 0;
@@ -190,6 +241,25 @@ static int parse_downtime(const char *s, struct vm_config *cfg, char *err,
         return -EINVAL;
     }
     cfg->migrate_downtime_ms = (unsigned int)v;
+    return 0;
+}
+
+/* A number of milliseconds in [@min, @max] for option @name. */
+static int parse_ms(const char *name, const char *s, unsigned int min,
+                    unsigned int max, unsigned int *out, char *err,
+                    size_t errlen)
+{
+    char *end;
+    unsigned long v;
+
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (errno || *end || !isdigit((unsigned char)*s) || v < min || v > max) {
+        snprintf(err, errlen, "--%s '%s': need a number from %u to %u", name,
+                 s, min, max);
+        return -EINVAL;
+    }
+    *out = (unsigned int)v;
     return 0;
 }
 
@@ -234,6 +304,9 @@ static int parse_one(int opt, const char *arg, struct vm_config *cfg,
         return 0;
     case OPT_MIGRATE_DOWNTIME:
         return parse_downtime(arg, cfg, err, errlen);
+    case OPT_MIGRATE_TIMEOUT:
+        return parse_ms("migrate-timeout-ms", arg, 100, 3600000,
+                        &cfg->migrate_timeout_ms, err, errlen);
     case OPT_API_SOCKET:
         cfg->api_socket = arg;
         return 0;

@@ -4,6 +4,7 @@
 #ifndef MINIVMM_CONFIG_H
 #define MINIVMM_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -56,6 +57,10 @@ struct vm_config {
     const char *cmdline;
     unsigned int cpus;
     uint64_t memory;            /* bytes, multiple of 4 KiB */
+    bool hugepages;             /* --memory ...,hugepages=on: 2 MiB pages */
+    bool memory_given;          /* --memory SIZE was on the command line:
+                                 * with --restore/--incoming, the size the
+                                 * file/stream must have */
     enum serial_mode serial;
     const char *serial_path;    /* SERIAL_FILE */
     struct cpuid_policy cpuid;
@@ -70,6 +75,7 @@ struct vm_config {
     const char *restore;        /* --restore FILE: snapshot to resume */
     const char *incoming;       /* --incoming URI: migration destination */
     unsigned int migrate_downtime_ms; /* --migrate-downtime-ms, 0: 20 */
+    unsigned int migrate_timeout_ms;  /* --migrate-timeout-ms, 0: 30000 */
     const char *api_socket;     /* --api-socket PATH: control API */
     int show_help;
     int show_version;

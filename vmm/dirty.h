@@ -9,10 +9,13 @@
  *   - vCPU writes: KVM dirty logging on the RAM memslots (slot i = region
  *     i), KVM_GET_DIRTY_LOG, plus KVM_CLEAR_DIRTY_LOG when the host has
  *     KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2;
- *   - VMM-side writes (in-VMM virtio devices, virtio/guest_mem.h): set
- *     atomically in mem->dirty by guest_memory_mark_dirty();
- *   - vfio-user servers' DMA writes: their DMA logging reports, merged by
- *     the caller with dirty_bits_or_at().
+ *   - VMM-side writes (in-VMM virtio devices, virtio/guest_mem.h, and
+ *     vfio-user DMA_WRITE messages the client serves, vfio/client_dma.c):
+ *     set atomically in mem->dirty by guest_memory_mark_dirty(), after the
+ *     bytes landed;
+ *   - vfio-user servers' DMA writes through the mapped memfd: their DMA
+ *     logging reports, merged by the caller with dirty_bits_or_at().
+ * docs/migration.md "Guest-RAM writers" lists every writer.
  *
  * The dirty_bits_* helpers are pure (unit-tested); dirty_log_* talk to KVM
  * through vmm/kvm.c and are called from the migration thread only.

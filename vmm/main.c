@@ -8,26 +8,13 @@
 
 #include "arch/x86/boot.h"
 #include "vmm/config.h"
+#include "vmm/host_limits.h"
 #include "vmm/migration_in.h"
 #include "vmm/restore.h"
 #include "vmm/vm.h"
 
 #define MINIVMM_VERSION "0.1.0"
 #define EXIT_USAGE 2
-
-static int check_host(const struct vm_config *cfg, char *err, size_t errlen)
-{
-    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
-    uint64_t host = (uint64_t)pages * (uint64_t)psize;
-
-    if (pages > 0 && psize > 0 && cfg->memory > host) {
-        snprintf(err, errlen, "--memory %llu MiB is more than this host's "
-                 "%llu MiB of RAM", (unsigned long long)(cfg->memory >> 20),
-                 (unsigned long long)(host >> 20));
-        return -EINVAL;
-    }
-    return 0;
-}
 
 int main(int argc, char **argv)
 {
@@ -63,7 +50,7 @@ int main(int argc, char **argv)
         vm_destroy(vm);
         return status;
     }
-    if (check_host(&cfg, err, sizeof(err)) < 0 ||
+    if (host_check_memory(cfg.memory, "--memory", err, sizeof(err)) < 0 ||
         boot_image_open(&img, cfg.kernel, cfg.initrd, cfg.cmdline, err,
                         sizeof(err)) < 0) {
         fprintf(stderr, "minivmm: %s\n", err);
@@ -74,7 +61,8 @@ int main(int argc, char **argv)
     if (r < 0) {
         fprintf(stderr, "minivmm: %s\n", err);
         vm_destroy(vm);
-        return (r == -EINVAL || r == -ENOSPC) ? EXIT_USAGE : EXIT_FAILURE;
+        return (r == -EINVAL || r == -ENOSPC || r == -EADDRINUSE ||
+                r == -EEXIST) ? EXIT_USAGE : EXIT_FAILURE;
     }
     status = vm_run(vm);
     vm_destroy(vm);

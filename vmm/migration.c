@@ -115,7 +115,14 @@ static void send_progress(struct migration *m)
 /* The thread is done (REQ_END posted): hand the VM back or stop it. */
 static void finish(struct migration *m, bool done)
 {
-    m->env.host->end(m->env.host_opaque, done);
+    enum mig_state s;
+
+    pthread_mutex_lock(&m->lock);
+    s = m->state;
+    pthread_mutex_unlock(&m->lock);
+    m->env.host->end(m->env.host_opaque,
+                     done ? MIG_END_DONE :
+                     s == MIG_S_IN_DOUBT ? MIG_END_IN_DOUBT : MIG_END_FAILED);
     pthread_join(m->thread, NULL);
     m->thread_live = false;
     send_progress(m);
@@ -189,6 +196,8 @@ int migration_start(struct migration *m, const char *uri, char *err,
     mig_apply_locked(m, MIG_E_START);
     m->u = u;
     snprintf(m->uri, sizeof(m->uri), "%s", uri);
+    if (strstr(m->uri, ",token")) /* never shown: status, events, logs */
+        *strstr(m->uri, ",token") = 0;
     memset(&m->st, 0, sizeof(m->st));
     m->error[0] = 0;
     m->cancel = 0;

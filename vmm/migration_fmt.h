@@ -19,8 +19,12 @@
  * (the source stops the guest only after that: building is not downtime);
  * at the end it answers with a reply record (ready, or an error
  * with its reason) once the VM is built from the stream, and the source
- * either sends GO (the destination resumes the guest; the source stops)
- * or closes the connection (the destination exits, the source goes on).
+ * either sends GO or closes the connection (the destination exits, the
+ * source goes on). On GO the destination answers MIG_RUNNING and runs the
+ * guest; without GO before its deadline it answers an error record and
+ * never runs it. The source stops for good only on MIG_RUNNING, resumes
+ * on an error record, and keeps the guest paused ("in doubt") when the
+ * answer never comes (docs/migration.md, "Hand-over").
  *
  * Everything here is pure (no I/O, no allocation): the receiver in
  * migration_in.c, the fuzz target and the unit tests share it.
@@ -51,6 +55,8 @@ enum mig_section_type {
 #define MIG_BUILT "MVMMIGB\n"       /* destination → source after CONFIG:
                                      * its VM is built (8 bytes) */
 #define MIG_GO_SIZE 8
+#define MIG_RUNNING "MVMMIGRN"      /* destination → source after GO: it
+                                     * runs the guest (8 bytes, no NUL) */
 
 /* Receiver-side validation of the stream's order, counts and ranges. */
 enum mig_rx_phase {

@@ -7,7 +7,7 @@
 #define ACTIVE (BIT(MIG_S_SETUP) | BIT(MIG_S_PRECOPY) | \
                 BIT(MIG_S_STOPPING) | BIT(MIG_S_COMPLETING))
 #define FINAL (BIT(MIG_S_NONE) | BIT(MIG_S_COMPLETED) | BIT(MIG_S_FAILED) | \
-               BIT(MIG_S_CANCELLED))
+               BIT(MIG_S_CANCELLED) | BIT(MIG_S_IN_DOUBT))
 
 /* For each event: the states it is allowed in, and where it leads. */
 static const struct {
@@ -21,6 +21,7 @@ static const struct {
     [MIG_E_ACKED] = { BIT(MIG_S_COMPLETING), MIG_S_COMPLETED },
     [MIG_E_ERROR] = { ACTIVE, MIG_S_FAILED },
     [MIG_E_CANCELLED] = { ACTIVE, MIG_S_CANCELLED },
+    [MIG_E_NO_ANSWER] = { BIT(MIG_S_COMPLETING), MIG_S_IN_DOUBT },
 };
 
 static const char *const names[MIG_S_COUNT] = {
@@ -32,6 +33,7 @@ static const char *const names[MIG_S_COUNT] = {
     [MIG_S_COMPLETED] = "completed",
     [MIG_S_FAILED] = "failed",
     [MIG_S_CANCELLED] = "cancelled",
+    [MIG_S_IN_DOUBT] = "in-doubt",
 };
 
 static const char *const event_names[MIG_E_COUNT] = {
@@ -42,6 +44,7 @@ static const char *const event_names[MIG_E_COUNT] = {
     [MIG_E_ACKED] = "acked",
     [MIG_E_ERROR] = "error",
     [MIG_E_CANCELLED] = "cancelled",
+    [MIG_E_NO_ANSWER] = "no-answer",
 };
 
 int mig_fsm_next(enum mig_state s, enum mig_event ev, enum mig_state *next)

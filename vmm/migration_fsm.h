@@ -25,6 +25,7 @@ enum mig_state {
     MIG_S_COMPLETED,
     MIG_S_FAILED,
     MIG_S_CANCELLED,
+    MIG_S_IN_DOUBT,         /* GO sent, no answer: paused, kept whole */
     MIG_S_COUNT,
 };
 
@@ -36,6 +37,7 @@ enum mig_event {
     MIG_E_ACKED,
     MIG_E_ERROR,
     MIG_E_CANCELLED,
+    MIG_E_NO_ANSWER,        /* after GO: the destination said nothing */
     MIG_E_COUNT,
 };
 

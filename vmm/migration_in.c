@@ -11,7 +11,9 @@
 #include <xxhash.h>
 
 #include "vmm/config.h"
+#include "vmm/host_limits.h"
 #include "vmm/memory.h"
+#include "vmm/migration_auth.h"
 #include "vmm/migration_fmt.h"
 #include "vmm/migration_net.h"
 #include "vmm/vm.h"
@@ -217,17 +219,27 @@ static int recv_section(struct rx *x, char *err, size_t errlen)
 /* Header, guest RAM, sections up to END. */
 static int receive(struct rx *x, char *err, size_t errlen)
 {
+    struct guest_memory_opts mo = { .hugepages = x->cfg->hugepages };
     uint8_t h[SNAP_HEADER_SIZE];
     int r = mig_recv(x->fd, h, sizeof(h));
 
     if (r == 0 && mig_rx_header(&x->rx, h, sizeof(h), err, errlen) < 0)
         return -EINVAL;
     x->gm = &x->mem;
-    if (r == 0 && (r = guest_memory_create(x->rx.ram_size, &x->mem)) < 0) {
-        snprintf(err, errlen, "cannot allocate %llu MiB of guest RAM: %s",
-                 (unsigned long long)(x->rx.ram_size >> 20), strerror(-r));
-        return r;
+    if (r == 0 && x->cfg->memory_given && x->cfg->memory != x->rx.ram_size) {
+        snprintf(err, errlen, "the migration stream has %llu MiB of guest "
+                 "RAM, --memory says %llu MiB: refused (leave --memory out, "
+                 "or give the source's size)",
+                 (unsigned long long)(x->rx.ram_size >> 20),
+                 (unsigned long long)(x->cfg->memory >> 20));
+        return -EINVAL;
     }
+    if (r == 0 && (r = host_check_memory(x->rx.ram_size, "the migration "
+                                         "stream", err, errlen)) < 0)
+        return r;
+    if (r == 0 && (r = guest_memory_create_opts(x->rx.ram_size, &mo,
+                                                &x->mem, err, errlen)) < 0)
+        return r;
     while (r == 0)
         r = recv_section(x, err, errlen);
     if (r == -EPIPE && !err[0])
@@ -247,7 +259,11 @@ static double ms_since(const struct timespec *t0)
            (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
-/* Ready: tell the source, wait for its GO. */
+/* Ready: tell the source, wait for its GO (within the peer deadline).
+ * GO decides: from here this side runs the guest, and says so with
+ * MIG_RUNNING (best effort: the source keeps its copy paused until it
+ * hears it). No GO in time: the caller answers an error record and this
+ * side never runs the guest (docs/migration.md, "Hand-over"). */
 static int handover(struct rx *x, char *err, size_t errlen)
 {
     uint8_t reply[MIG_REPLY_SIZE], go[MIG_GO_SIZE];
@@ -259,10 +275,16 @@ static int handover(struct rx *x, char *err, size_t errlen)
         r = mig_recv(x->fd, go, sizeof(go));
     if (r == 0 && memcmp(go, MIG_GO, MIG_GO_SIZE))
         r = -EPROTO;
-    if (r < 0)
+    if (r < 0) {
         snprintf(err, errlen, "the source did not confirm the hand-over "
-                 "(%s): it keeps the guest", strerror(-r));
-    return r;
+                 "(%s): not running the guest; the source keeps it",
+                 strerror(-r));
+        return r;
+    }
+    if (mig_send(x->fd, MIG_RUNNING, 8) < 0)
+        fprintf(stderr, "minivmm: could not tell the source that the guest "
+                "runs here; it keeps its copy paused until told\n");
+    return 0;
 }
 
 static int rx_init(struct rx *x)
@@ -287,21 +309,30 @@ static void rx_fini(struct rx *x)
     guest_memory_destroy(&x->mem); /* no-op once the VM took it */
 }
 
-/* Listen, accept one source. */
+/* Listen, accept one source; from then on every wait has a deadline, and
+ * a source must first prove the token when there is one. */
 static int wait_source(struct rx *x, const char *uri, char *err,
                        size_t errlen)
 {
     struct mig_uri u;
+    unsigned int ms = x->cfg->migrate_timeout_ms ?
+                      x->cfg->migrate_timeout_ms : MIG_DEFAULT_TIMEOUT_MS;
     int lfd, r = mig_uri_parse(uri, &u, err, errlen);
 
     if (r == 0)
         r = mig_listen(&u, &lfd, err, errlen);
     if (r < 0)
         return r;
-    fprintf(stderr, "minivmm: waiting for an incoming migration on %s\n",
-            uri);
+    fprintf(stderr, "minivmm: waiting for an incoming migration on %s%s%s%s"
+            "\n", u.kind == MIG_UNIX ? "unix:" : "tcp:",
+            u.kind == MIG_UNIX ? u.path : u.host, u.kind == MIG_UNIX ? "" : ":",
+            u.kind == MIG_UNIX ? "" : u.port);
     r = mig_accept(&u, lfd, &x->fd, err, errlen);
     close(lfd);
+    if (r == 0 && (r = mig_set_deadline(x->fd, ms)) < 0)
+        snprintf(err, errlen, "setting the peer deadline: %s", strerror(-r));
+    if (r == 0)
+        r = mig_auth_challenge(x->fd, &u, err, errlen);
     return r;
 }
 

@@ -43,10 +43,44 @@ bad:
     return -EINVAL;
 }
 
-int mig_uri_parse(const char *s, struct mig_uri *u, char *err,
+/* The ",token=..." / ",token-file=..." suffix of @s, cut off into @u. */
+static int parse_options(char *s, struct mig_uri *u, char *err,
+                         size_t errlen)
+{
+    char *comma = strstr(s, ",token");
+
+    if (!comma)
+        return 0;
+    *comma++ = 0;
+    if (!strncmp(comma, "token=", 6) && comma[6] &&
+        strlen(comma + 6) <= MIG_TOKEN_MAX && !strchr(comma + 6, ',')) {
+        strcpy(u->token, comma + 6);
+        return 0;
+    }
+    if (!strncmp(comma, "token-file=", 11) && comma[11] &&
+        !strchr(comma + 11, ',')) {
+        strcpy(u->token_file, comma + 11);
+        return 0;
+    }
+    snprintf(err, errlen, "'%s': want token=SECRET (1 to %d bytes) or "
+             "token-file=PATH", comma, MIG_TOKEN_MAX);
+    return -EINVAL;
+}
+
+int mig_uri_parse(const char *str, struct mig_uri *u, char *err,
                   size_t errlen)
 {
+    char s[MIG_URI_MAX];
+
     memset(u, 0, sizeof(*u));
+    if (strlen(str) >= sizeof(s)) {
+        snprintf(err, errlen, "migration URI too long (at most %d bytes)",
+                 MIG_URI_MAX - 1);
+        return -EINVAL;
+    }
+    strcpy(s, str);
+    if (parse_options(s, u, err, errlen) < 0)
+        return -EINVAL;
     if (!strncmp(s, "unix:", 5)) {
         if (!s[5] || strlen(s + 5) >= sizeof(u->path)) {
             snprintf(err, errlen, "'%s': want unix:PATH (at most %zu "
@@ -225,6 +259,23 @@ int mig_accept(const struct mig_uri *u, int lfd, int *fd, char *err,
     return 0;
 }
 
+int mig_set_deadline(int fd, unsigned int ms)
+{
+    struct timeval tv = { .tv_sec = ms / 1000,
+                          .tv_usec = (suseconds_t)(ms % 1000) * 1000 };
+
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+        return -errno;
+    return 0;
+}
+
+/* A send or receive that hit the deadline returns EAGAIN (socket(7)). */
+static int io_errno(void)
+{
+    return errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
+}
+
 int mig_sendv(int fd, struct iovec *iov, int cnt)
 {
     while (cnt > 0) {
@@ -235,7 +286,7 @@ int mig_sendv(int fd, struct iovec *iov, int cnt)
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
-            return w < 0 ? -errno : -EIO;
+            return w < 0 ? io_errno() : -EIO;
         while (cnt > 0 && (size_t)w >= iov->iov_len) {
             w -= (ssize_t)iov->iov_len;
             iov++;
@@ -266,7 +317,7 @@ int mig_recvv(int fd, struct iovec *iov, int cnt)
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            return n < 0 ? -errno : -EPIPE;
+            return n < 0 ? io_errno() : -EPIPE;
         while (cnt > 0 && (size_t)n >= iov->iov_len) {
             n -= (ssize_t)iov->iov_len;
             iov++;

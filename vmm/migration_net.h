@@ -8,6 +8,7 @@
 #include <sys/uio.h>
 
 #define MIG_URI_MAX 1024
+#define MIG_TOKEN_MAX 256   /* bytes of a shared migration token */
 
 enum mig_transport {
     MIG_UNIX = 1,
@@ -19,9 +20,13 @@ struct mig_uri {
     char path[108];         /* unix: sun_path */
     char host[256];         /* tcp: name or address ("[v6]" unbracketed) */
     char port[8];           /* tcp: 1..65535 */
+    char token[MIG_TOKEN_MAX + 1];      /* ",token=SECRET": "" when none */
+    char token_file[MIG_URI_MAX];       /* ",token-file=PATH": "" when none */
 };
 
-/* Parse @s. 0 or -EINVAL with the reason in @err. Pure. */
+/* Parse @s: "unix:PATH" or "tcp:HOST:PORT", optionally followed by
+ * ",token=SECRET" or ",token-file=PATH" (migration_auth.h). 0 or -EINVAL
+ * with the reason in @err. Pure. */
 int mig_uri_parse(const char *s, struct mig_uri *u, char *err,
                   size_t errlen);
 
@@ -39,6 +44,13 @@ int mig_accept(const struct mig_uri *u, int lfd, int *fd, char *err,
                size_t errlen);
 
 /* Send all of @iov[0..@cnt) (modified) without SIGPIPE. 0 or -errno. */
+/* Every later send/receive on @fd fails with -ETIMEDOUT when the peer
+ * neither sends nor takes a byte for @ms milliseconds (SO_RCVTIMEO and
+ * SO_SNDTIMEO, socket(7)). 0 or -errno. */
+int mig_set_deadline(int fd, unsigned int ms);
+
+#define MIG_DEFAULT_TIMEOUT_MS 30000 /* --migrate-timeout-ms default */
+
 int mig_sendv(int fd, struct iovec *iov, int cnt);
 int mig_send(int fd, const void *buf, size_t len);
 /* Receive exactly @len bytes. 0, -EPIPE on EOF, or -errno. */

@@ -3,6 +3,7 @@
  * send the rest and the state, and settle with the destination (see
  * migration.h). */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include "vmm/devreg.h"
 #include "vmm/dirty.h"
 #include "vmm/memory.h"
+#include "vmm/migration_auth.h"
 #include "vmm/migration_fmt.h"
 #include "vmm/migration_priv.h"
 #include "vmm/migration_send.h"
@@ -251,6 +253,49 @@ static int precopy(struct run *rn)
     }
 }
 
+/* GO is out: only the destination's answer may end the source's guest.
+ * MIG_RUNNING: it runs (completed). An error record: it refused and will
+ * never run (failed: the guest resumes here). Nothing before the deadline,
+ * a cut or garbage: in doubt (the guest stays paused here, whole). */
+static int await_running(struct run *rn)
+{
+    struct migration *m = rn->m;
+    uint8_t buf[MIG_REPLY_SIZE];
+    char why[MIG_REPLY_SIZE];
+    uint32_t status;
+    unsigned int t = m->env.timeout_ms ? m->env.timeout_ms :
+                                         MIG_DEFAULT_TIMEOUT_MS;
+    int r;
+
+    /* Twice the destination's deadline for GO: its refusal, sent when that
+     * deadline passes, still arrives before this one. */
+    r = mig_set_deadline(rn->tx.fd, t > UINT_MAX / 2 ? UINT_MAX : 2 * t);
+    if (r == 0)
+        r = mig_recv(rn->tx.fd, buf, 8);
+    if (r == 0 && !memcmp(buf, MIG_RUNNING, 8)) {
+        pthread_mutex_lock(&m->lock);
+        mig_apply_locked(m, MIG_E_ACKED);
+        pthread_mutex_unlock(&m->lock);
+        mig_kick_loop(m);
+        return 0;
+    }
+    if (r == 0 && !memcmp(buf, MIG_REPLY_MAGIC, 8) &&
+        mig_recv(rn->tx.fd, buf + 8, sizeof(buf) - 8) == 0 &&
+        mig_reply_decode(buf, &status, why, sizeof(why)) == 0 && status) {
+        set_error(m, "the destination did not take the guest: %s", why);
+        return -(int)status;
+    }
+    set_error(m, "hand-over in doubt: GO was sent, but the destination "
+              "did not say it runs the guest (%s); the guest is kept here, "
+              "paused: quit this minivmm if the destination runs it, "
+              "resume it here if not",
+              r < 0 ? strerror(-r) : "unexpected reply");
+    pthread_mutex_lock(&m->lock);
+    mig_apply_locked(m, MIG_E_NO_ANSWER);
+    pthread_mutex_unlock(&m->lock);
+    return -EPROTO;
+}
+
 /* Guest stopped: the last pages, the state, END; then the reply. */
 static int complete(struct run *rn, const void *fdt, size_t len)
 {
@@ -294,13 +339,7 @@ static int complete(struct run *rn, const void *fdt, size_t len)
     pthread_mutex_unlock(&m->lock);
     if (r == 0 && (r = mig_send(rn->tx.fd, MIG_GO, MIG_GO_SIZE)) < 0)
         return io_fail(rn, "telling the destination to go", r);
-    if (r < 0)
-        return r;
-    pthread_mutex_lock(&m->lock);
-    mig_apply_locked(m, MIG_E_ACKED);
-    pthread_mutex_unlock(&m->lock);
-    mig_kick_loop(m);
-    return 0;
+    return r < 0 ? r : await_running(rn);
 }
 
 /* Have the loop stop the guest, then complete. */
@@ -355,7 +394,14 @@ static int setup(struct run *rn)
     pthread_mutex_lock(&m->lock);
     m->fd = fd;
     pthread_mutex_unlock(&m->lock);
-    r = step(m, MIG_E_CONNECTED);
+    r = mig_set_deadline(fd, m->env.timeout_ms ? m->env.timeout_ms :
+                                 MIG_DEFAULT_TIMEOUT_MS);
+    if (r < 0)
+        set_error(m, "setting the peer deadline: %s", strerror(-r));
+    if (r == 0 && (r = mig_auth_respond(fd, &m->u, err, sizeof(err))) < 0)
+        set_error(m, "%s", err);
+    if (r == 0)
+        r = step(m, MIG_E_CONNECTED);
     if (r == 0 && (r = mig_tx_init(&rn->tx, fd, m->env.mem)) < 0)
         set_error(m, "out of memory");
     if (r == 0 && (r = dirty_log_start(m->dirty)) < 0)
@@ -392,7 +438,7 @@ void *mig_thread_main(void *arg)
     pthread_mutex_lock(&m->lock);
     if (r < 0 && cancelled(m))
         snprintf(m->error, sizeof(m->error), "cancelled");
-    if (r < 0)
+    if (r < 0 && m->state != MIG_S_IN_DOUBT)
         mig_apply_locked(m, cancelled(m) ? MIG_E_CANCELLED : MIG_E_ERROR);
     if (m->fd >= 0)
         close(m->fd);

@@ -176,6 +176,39 @@ static int create_rtc(struct platform *p)
     return r;
 }
 
+/* Where the VMM places BARs (docs/platform.md "PCI"), and what no memory
+ * BAR may cover: guest RAM, ECAM, the IOAPIC and the LAPIC. */
+static void pci_layout(const struct guest_memory *mem,
+                       struct pci_bus_config *bc)
+{
+    static const struct pci_reserved fixed[] = {
+        { X86_ECAM_BASE, X86_ECAM_SIZE, "ECAM" },
+        { X86_IOAPIC_ADDR, 0x1000, "the IOAPIC" },
+        { X86_LAPIC_ADDR, 0x1000, "the LAPIC" },
+    };
+    uint64_t ram_end = 0;
+
+    bc->assign_bars = true;
+    bc->windows = (struct pci_alloc_config){
+        .io = { X86_PCI_IO_BASE, X86_PCI_IO_SIZE },
+        .mem32 = { X86_MMIO32_BASE, X86_MMIO32_SIZE },
+        .mem64 = { X86_MMIO64_BASE, X86_MMIO64_SIZE },
+    };
+    for (unsigned int i = 0; i < 3; i++)
+        bc->reserved[bc->nreserved++] = fixed[i];
+    for (unsigned int i = 0; mem && i < mem->nregions; i++) {
+        const struct guest_region *g = &mem->regions[i];
+
+        if (bc->nreserved < PCI_MAX_RESERVED)
+            bc->reserved[bc->nreserved++] =
+                (struct pci_reserved){ g->gpa, g->size, "guest RAM" };
+        if (g->gpa + g->size > ram_end)
+            ram_end = g->gpa + g->size;
+    }
+    if (ram_end > X86_MMIO64_BASE) /* 64-bit BARs only past RAM */
+        bc->windows.mem64.size = 0;
+}
+
 static int create_pci(struct platform *p)
 {
     const struct platform_env *env = p->env;
@@ -183,7 +216,10 @@ static int create_pci(struct platform *p)
                                  .irq = env->irq,
                                  .intx_gsi_base = X86_PCI_INTX_GSI_BASE };
     struct pci_host_config hc = { .cf9_ops = &sysctl_reset_ops };
-    int r = pci_bus_create(&bc, &p->pci);
+    int r;
+
+    pci_layout(env->mem, &bc);
+    r = pci_bus_create(&bc, &p->pci);
 
     if (r < 0)
         return r;

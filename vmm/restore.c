@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "vmm/config.h"
+#include "vmm/host_limits.h"
 #include "vmm/memory.h"
 #include "vmm/snapshot_file.h"
 #include "vmm/vm.h"
@@ -25,10 +26,12 @@ int restore_vm(struct vm_config *cfg, struct vm **out, char *err,
                size_t errlen)
 {
     struct guest_memory mem = { .fd = -1 };
+    struct guest_memory_opts mo = { .hugepages = cfg->hugepages };
     struct vm_restore rs = { .mem = &mem };
     struct snap_reader *snap;
     struct timespec t0;
     char why[384];
+    uint64_t given;
     size_t len;
     int r;
 
@@ -38,19 +41,28 @@ int restore_vm(struct vm_config *cfg, struct vm **out, char *err,
     if (r < 0)
         return r;
     rs.state = snap_reader_state(snap, &len);
+    given = cfg->memory;
     r = vmctl_state_config(rs.state, &cfg->cpus, &cfg->memory, why,
                            sizeof(why));
+    if (r == 0 && cfg->memory_given && given != cfg->memory) {
+        snprintf(why, sizeof(why), "the snapshot has %llu MiB of guest "
+                 "RAM, --memory says %llu MiB (leave --memory out, or give "
+                 "the saved size)", (unsigned long long)(cfg->memory >> 20),
+                 (unsigned long long)(given >> 20));
+        r = -EINVAL;
+    }
     if (r == 0 && cfg->memory != snap_reader_ram_size(snap)) {
         snprintf(why, sizeof(why), "state tree and header disagree on the "
                  "RAM size");
         r = -EINVAL;
     }
+    if (r == 0)
+        r = host_check_memory(cfg->memory, "the snapshot", why, sizeof(why));
     if (r < 0)
         snprintf(err, errlen, "%s: %s", cfg->restore, why);
-    if (r == 0 && (r = guest_memory_create(cfg->memory, &mem)) < 0)
-        snprintf(err, errlen, "cannot allocate %llu MiB of guest RAM: %s",
-                 (unsigned long long)(cfg->memory >> 20), strerror(-r));
-    else if (r == 0 && snap_reader_load_ram(snap, &mem, why,
+    if (r == 0)
+        r = guest_memory_create_opts(cfg->memory, &mo, &mem, err, errlen);
+    if (r == 0 && snap_reader_load_ram(snap, &mem, why,
                                             sizeof(why)) < 0) {
         snprintf(err, errlen, "%s: %s", cfg->restore, why);
         r = -EINVAL;

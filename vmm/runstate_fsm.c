@@ -21,6 +21,7 @@ static const signed char next_state[VM_RS_COUNT][VM_EV_COUNT] = {
         [VM_EV_MIGRATE] = RS_INVALID,
         [VM_EV_MIGRATE_FAIL] = RS_INVALID,
         [VM_EV_MIGRATE_DONE] = RS_INVALID,
+        [VM_EV_MIGRATE_IN_DOUBT] = RS_INVALID,
         [VM_EV_STOP] = VM_RS_SHUTTING_DOWN,
     },
     [VM_RS_RUNNING] = {
@@ -33,6 +34,7 @@ static const signed char next_state[VM_RS_COUNT][VM_EV_COUNT] = {
         [VM_EV_MIGRATE] = VM_RS_MIGRATING,
         [VM_EV_MIGRATE_FAIL] = RS_INVALID,
         [VM_EV_MIGRATE_DONE] = RS_INVALID,
+        [VM_EV_MIGRATE_IN_DOUBT] = RS_INVALID,
         [VM_EV_STOP] = VM_RS_SHUTTING_DOWN,
     },
     [VM_RS_PAUSED] = {
@@ -45,6 +47,7 @@ static const signed char next_state[VM_RS_COUNT][VM_EV_COUNT] = {
         [VM_EV_MIGRATE] = VM_RS_MIGRATING,
         [VM_EV_MIGRATE_FAIL] = RS_INVALID,
         [VM_EV_MIGRATE_DONE] = RS_INVALID,
+        [VM_EV_MIGRATE_IN_DOUBT] = RS_INVALID,
         [VM_EV_STOP] = VM_RS_SHUTTING_DOWN,
     },
     [VM_RS_SNAPSHOTTING] = {
@@ -57,6 +60,7 @@ static const signed char next_state[VM_RS_COUNT][VM_EV_COUNT] = {
         [VM_EV_MIGRATE] = RS_INVALID,
         [VM_EV_MIGRATE_FAIL] = RS_INVALID,
         [VM_EV_MIGRATE_DONE] = RS_INVALID,
+        [VM_EV_MIGRATE_IN_DOUBT] = RS_INVALID,
         [VM_EV_STOP] = VM_RS_SHUTTING_DOWN,
     },
     [VM_RS_MIGRATING] = {
@@ -69,6 +73,7 @@ static const signed char next_state[VM_RS_COUNT][VM_EV_COUNT] = {
         [VM_EV_MIGRATE] = RS_INVALID,
         [VM_EV_MIGRATE_FAIL] = RS_PREV,
         [VM_EV_MIGRATE_DONE] = VM_RS_SHUTTING_DOWN,
+        [VM_EV_MIGRATE_IN_DOUBT] = VM_RS_PAUSED,
         [VM_EV_STOP] = VM_RS_SHUTTING_DOWN,
     },
     [VM_RS_SHUTTING_DOWN] = {
@@ -81,6 +86,7 @@ static const signed char next_state[VM_RS_COUNT][VM_EV_COUNT] = {
         [VM_EV_MIGRATE] = RS_INVALID,
         [VM_EV_MIGRATE_FAIL] = RS_INVALID,
         [VM_EV_MIGRATE_DONE] = RS_INVALID,
+        [VM_EV_MIGRATE_IN_DOUBT] = RS_INVALID,
         [VM_EV_STOP] = VM_RS_SHUTTING_DOWN,
     },
 };
@@ -104,6 +110,7 @@ static const char *const event_names[VM_EV_COUNT] = {
     [VM_EV_MIGRATE] = "migrate",
     [VM_EV_MIGRATE_FAIL] = "migrate-fail",
     [VM_EV_MIGRATE_DONE] = "migrate-done",
+    [VM_EV_MIGRATE_IN_DOUBT] = "migrate-in-doubt",
     [VM_EV_STOP] = "stop",
 };
 

@@ -37,6 +37,7 @@ enum vm_run_event {
     VM_EV_MIGRATE,        /* begin outgoing migration */
     VM_EV_MIGRATE_FAIL,   /* cancelled or failed: back where it was */
     VM_EV_MIGRATE_DONE,   /* destination took over */
+    VM_EV_MIGRATE_IN_DOUBT, /* GO sent, no answer: paused, kept whole */
     VM_EV_STOP,           /* quit, guest power-off/reset/crash, signal */
     VM_EV_COUNT,
 };

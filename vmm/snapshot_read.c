@@ -240,13 +240,27 @@ int snap_reader_open_fd(int fd, struct snap_reader **out, char *err,
 int snap_reader_open(const char *path, struct snap_reader **out, char *err,
                      size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    struct stat st;
     int r;
 
     err[0] = 0;
     if (fd < 0) {
         r = -errno;
         snprintf(err, errlen, "%s: %s", path, strerror(-r));
+        return r;
+    }
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: not a regular file (a snapshot is a "
+                 "file written by the snapshot command)", path);
+        close(fd);
+        return -EINVAL;
+    }
+    if (fcntl(fd, F_SETFL, 0) < 0) {
+        r = -errno;
+        snprintf(err, errlen, "%s: %s", path, strerror(-r));
+        close(fd);
         return r;
     }
     r = snap_reader_open_fd(fd, out, err, errlen);

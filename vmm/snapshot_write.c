@@ -347,6 +347,35 @@ int snap_write_fd(int fd, const void *fdt, size_t fdt_len,
     return 0;
 }
 
+/* fsync the directory holding @path so a rename into it is durable. */
+static int fsync_dir_of(const char *path)
+{
+    char dir[PATH_MAX];
+    char *slash;
+    int fd, r = 0;
+
+    snprintf(dir, sizeof(dir), "%s", path);
+    slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, sizeof(dir), ".");
+    else if (slash == dir)
+        dir[1] = 0;
+    else
+        *slash = 0;
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    if (fsync(fd) < 0)
+        r = -errno;
+    close(fd);
+    return r;
+}
+
+/* The temporary file is created with a fresh random name next to @path
+ * (mkostemp: O_CREAT|O_EXCL, mode 0600), so whatever sits at a predictable
+ * name (a symlink planted by another user, a FIFO) is never opened; it is
+ * fsynced, then renamed over @path (rename(2) replaces a symlink at @path,
+ * it never follows it), then the directory is fsynced. */
 int snap_write_file(const char *path, const void *fdt, size_t fdt_len,
                     const struct guest_memory *mem,
                     struct snap_write_stats *st, char *err, size_t errlen)
@@ -354,17 +383,23 @@ int snap_write_file(const char *path, const void *fdt, size_t fdt_len,
     char tmp[PATH_MAX];
     int fd, r;
 
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path) >=
+        (int)sizeof(tmp)) {
         snprintf(err, errlen, "%s: path too long", path);
         return -ENAMETOOLONG;
     }
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
         r = -errno;
-        snprintf(err, errlen, "%s: %s", tmp, strerror(-r));
+        snprintf(err, errlen, "%s: creating a temporary file: %s", path,
+                 strerror(-r));
         return r;
     }
     r = snap_write_fd(fd, fdt, fdt_len, mem, st, err, errlen);
+    if (r == 0 && fsync(fd) < 0) {
+        r = -errno;
+        snprintf(err, errlen, "%s: fsync: %s", tmp, strerror(-r));
+    }
     if (close(fd) < 0 && r == 0) {
         r = -errno;
         snprintf(err, errlen, "%s: %s", tmp, strerror(-r));
@@ -374,7 +409,13 @@ int snap_write_file(const char *path, const void *fdt, size_t fdt_len,
         snprintf(err, errlen, "renaming %s to %s: %s", tmp, path,
                  strerror(-r));
     }
-    if (r < 0)
+    if (r < 0) {
         unlink(tmp);
+        return r;
+    }
+    r = fsync_dir_of(path);
+    if (r < 0)
+        snprintf(err, errlen, "%s: syncing its directory: %s", path,
+                 strerror(-r));
     return r;
 }

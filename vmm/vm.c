@@ -82,14 +82,13 @@ static int setup_memory(struct vm *vm, char *err, size_t errlen)
         memset(vm->restore->mem, 0, sizeof(*vm->restore->mem));
         vm->restore->mem->fd = -1;
     } else {
-        r = guest_memory_create(vm->cfg->memory, &vm->mem);
-    }
+        struct guest_memory_opts mo = { .hugepages = vm->cfg->hugepages };
 
-    if (r < 0) {
-        snprintf(err, errlen, "cannot allocate %llu MiB of guest RAM: %s",
-                 (unsigned long long)(vm->cfg->memory >> 20), strerror(-r));
-        return r;
+        r = guest_memory_create_opts(vm->cfg->memory, &mo, &vm->mem, err,
+                                     errlen);
     }
+    if (r < 0)
+        return r;
     for (unsigned int i = 0; i < vm->mem.nregions; i++) {
         const struct guest_region *g = &vm->mem.regions[i];
 
@@ -239,6 +238,7 @@ static int setup_ctl(struct vm *vm, char *err, size_t errlen)
         .devs = vm->devs, .stop = { request_stop, vm },
         .api_socket = vm->cfg->api_socket,
         .migrate_downtime_ms = vm->cfg->migrate_downtime_ms,
+        .migrate_timeout_ms = vm->cfg->migrate_timeout_ms,
     };
     int r = vmctl_create(&env, &vm->ctl, err, errlen);
 

@@ -18,6 +18,7 @@
 #include "vmm/migration.h"
 #include "vmm/runstate_fsm.h"
 #include "vmm/snapshot_file.h"
+#include "vmm/snapshot_outcome.h"
 #include "vmm/snapshot_fmt.h"
 #include "vmm/vcpu.h"
 
@@ -258,42 +259,79 @@ static uint64_t now_us(void)
     return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+/* After the snapshot: devices, then vCPUs only if every device resumed.
+ * A device that cannot resume leaves the VM paused (the guest would
+ * otherwise run against a stopped device). 0 or -errno (+ @err). */
+static int snapshot_resume(struct vmctl *c, char *err, size_t errlen)
+{
+    int r = walk_devices(c, false, err, errlen);
+
+    if (r == 0) {
+        vcpu_resume_all(c->env.sync);
+        return 0;
+    }
+    set_state(c, VM_EV_PAUSE);
+    return r;
+}
+
+/* Report a failed snapshot (API reply in @err, and the log). */
+static int snapshot_failed(struct vmctl *c, struct snap_outcome *o,
+                           int r, char *err, size_t errlen)
+{
+    o->vm_state = runstate_name(c->rs.state);
+    snap_outcome_text(o, err, errlen);
+    fprintf(stderr, "minivmm: %s\n", err);
+    return r;
+}
+
 int vmctl_snapshot(struct vmctl *c, const char *path, char *err,
                    size_t errlen)
 {
     bool was_running = c->rs.state == VM_RS_RUNNING;
+    struct snap_outcome o = { .path = path, .step = SNAP_STEP_STOP };
     struct snap_write_stats st;
     uint64_t t0 = now_us();
     void *fdt = NULL;
     size_t len = 0;
-    char err2[256];
-    int r = 0;
+    char why[512] = "", rwhy[256] = "";
+    int r = 0, rr = 0;
 
     if (!runstate_allowed(c->rs.state, VM_EV_SNAPSHOT)) {
         snprintf(err, errlen, "cannot snapshot while %s",
                  runstate_name(c->rs.state));
         return -EBUSY;
     }
-    if (was_running && (r = stop_guest(c, err, errlen)) < 0)
-        return r;
+    o.why = why;
+    if (was_running && (r = stop_guest(c, why, sizeof(why))) < 0)
+        return snapshot_failed(c, &o, r, err, errlen);
     set_state(c, VM_EV_SNAPSHOT);
-    r = build_tree(c, &fdt, &len, err, errlen);
-    if (r == 0)
-        r = snap_write_file(path, fdt, len, c->env.mem, &st, err, errlen);
-    free(fdt);
-    set_state(c, VM_EV_SNAPSHOT_END);
-    if (was_running && start_guest(c, err2, sizeof(err2)) < 0 && r == 0) {
-        snprintf(err, errlen, "%s", err2);
-        r = -EIO;
+    o.step = SNAP_STEP_SAVE;
+    r = build_tree(c, &fdt, &len, why, sizeof(why));
+    if (r == 0) {
+        o.step = SNAP_STEP_WRITE;
+        r = snap_write_file(path, fdt, len, c->env.mem, &st, why,
+                            sizeof(why));
     }
-    if (r == 0)
-        fprintf(stderr, "minivmm: snapshot %s: %llu MiB, %llu pages, %llu "
-                "zero pages skipped, %.1f ms\n", path,
-                (unsigned long long)(st.bytes >> 20),
-                (unsigned long long)st.pages,
-                (unsigned long long)st.zero_pages,
-                (double)(now_us() - t0) / 1000.0);
-    return r;
+    free(fdt);
+    o.file_written = r == 0;
+    set_state(c, VM_EV_SNAPSHOT_END);
+    if (was_running)
+        rr = snapshot_resume(c, rwhy, sizeof(rwhy));
+    if (r == 0 && rr < 0) {
+        o.step = SNAP_STEP_RESUME;
+        o.why = rwhy;
+        r = -EIO;
+    } else if (rr < 0) {
+        o.resume_why = rwhy;
+    }
+    if (r < 0)
+        return snapshot_failed(c, &o, r, err, errlen);
+    fprintf(stderr, "minivmm: snapshot %s: %llu MiB, %llu pages, %llu "
+            "zero pages skipped, %.1f ms\n", path,
+            (unsigned long long)(st.bytes >> 20),
+            (unsigned long long)st.pages, (unsigned long long)st.zero_pages,
+            (double)(now_us() - t0) / 1000.0);
+    return 0;
 }
 
 static int check_compatible(const void *fdt, char *err, size_t errlen)
@@ -489,14 +527,26 @@ static int mig_stop(void *opaque, void **fdt, size_t *len, char *err,
     return r < 0 ? r : build_tree(c, fdt, len, err, errlen);
 }
 
-static void mig_end(void *opaque, bool done)
+static void mig_end(void *opaque, enum mig_end outcome)
 {
     struct vmctl *c = opaque;
     char err[256];
 
-    if (done) {
+    if (outcome == MIG_END_DONE) {
         set_state(c, VM_EV_MIGRATE_DONE);
         c->env.stop.request_stop(c->env.stop.opaque, VM_STOP_POWEROFF, 0);
+        return;
+    }
+    if (outcome == MIG_END_IN_DOUBT) {
+        /* Not ours to decide: the destination may run it. Keep it paused
+         * (vCPUs and devices stay stopped; `resume` starts them). */
+        fprintf(stderr, "minivmm: migration hand-over in doubt: GO was sent "
+                "but the destination never answered. The guest is kept "
+                "here, paused. If the destination runs it, quit this "
+                "minivmm; if not, resume it here (minivmm-ctl SOCKET "
+                "resume).\n");
+        c->mig_stopped = false; /* now an ordinary pause */
+        set_state(c, VM_EV_MIGRATE_IN_DOUBT);
         return;
     }
     if (c->mig_stopped && start_guest(c, err, sizeof(err)) < 0)
@@ -558,6 +608,7 @@ static int create_migration(struct vmctl *c)
     struct migration_env me = {
         .kvm = c->env.kvm, .mem = c->env.mem, .loop = c->env.loop,
         .devs = c->env.devs, .cpus = c->env.nvcpus, .downtime_ms = c->env.migrate_downtime_ms,
+        .timeout_ms = c->env.migrate_timeout_ms,
         .host = &vmctl_mig_ops, .host_opaque = c,
     };
 
@@ -585,7 +636,10 @@ int vmctl_create(const struct vmctl_env *env, struct vmctl **out, char *err,
                        &c->api);
     if (r < 0) {
         snprintf(err, errlen, "--api-socket %s: %s%s", env->api_socket,
-                 strerror(-r), r == -EEXIST ? " (not a socket)" : "");
+                 strerror(-r),
+                 r == -EEXIST ? " (not a socket; choose another path)" :
+                 r == -EADDRINUSE ? " (another minivmm serves it; stop it "
+                                    "or choose another path)" : "");
         migration_destroy(c->mig);
         free(c);
         return r;

@@ -36,6 +36,7 @@ struct vmctl_env {
     struct vm_stop_ctl stop;
     const char *api_socket;     /* NULL: no control socket */
     unsigned int migrate_downtime_ms; /* outgoing migrations, 0: default */
+    unsigned int migrate_timeout_ms;  /* peer deadline, 0: default */
 };
 
 /* @env is copied. Opens the API socket if asked. 0 or -errno (reason in

@@ -36,6 +36,10 @@
 #define X86_MMIO32_SIZE 0x20000000ULL
 #define X86_MMIO64_BASE 0x8000000000ULL
 #define X86_MMIO64_SIZE 0x8000000000ULL
+/* I/O ports the VMM places I/O BARs in (inside the host bridge's WordIO
+ * window 0x0D00-0xFFFF of the DSDT), like SeaBIOS's 0xC000 upward. */
+#define X86_PCI_IO_BASE 0xC000U
+#define X86_PCI_IO_SIZE 0x4000U
 
 /* Interrupts. ISA IRQ n is GSI n (edge, active-high), except IRQ 0 (PIT),
  * which is GSI 2. PCI INTx of slot S, pin P (INTA = 0) is GSI

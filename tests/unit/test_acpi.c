@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -534,6 +535,103 @@ static void test_iasl(void **state)
     assert_int_equal(rc, 0);
 }
 
+/* One address window of the host bridge's _CRS, from iasl's text. */
+struct crs_window {
+    char kind[16]; /* WordIO, DWordMemory, QWordMemory */
+    unsigned long long min, max;
+};
+
+/* Parse the windows out of a disassembled DSDT: each WordIO/DWordMemory/
+ * QWordMemory descriptor, then its "Range Minimum" and "Range Maximum"
+ * lines. Returns how many (at most @cap). */
+static unsigned int crs_windows(FILE *f, struct crs_window *w,
+                                unsigned int cap)
+{
+    char line[256];
+    unsigned int n = 0;
+    int state = 0; /* 1: want minimum, 2: want maximum */
+
+    while (fgets(line, sizeof(line), f) && n < cap) {
+        char *p = line + strspn(line, " \t");
+
+        if (!strncmp(p, "WordIO (", 8) || !strncmp(p, "DWordMemory (", 13) ||
+            !strncmp(p, "QWordMemory (", 13)) {
+            snprintf(w[n].kind, sizeof(w[n].kind), "%.*s",
+                     (int)strcspn(p, " ("), p);
+            state = 1;
+        } else if (state == 1 && strstr(p, "Range Minimum")) {
+            w[n].min = strtoull(p, NULL, 16);
+            state = 2;
+        } else if (state == 2 && strstr(p, "Range Maximum")) {
+            w[n++].max = strtoull(p, NULL, 16);
+            state = 0;
+        }
+    }
+    return n;
+}
+
+/* Whether [@base, @base + @size) is inside a window of @kind. */
+static bool crs_covers(const struct crs_window *w, unsigned int n,
+                       const char *kind, uint64_t base, uint64_t size)
+{
+    for (unsigned int i = 0; i < n; i++)
+        if (!strcmp(w[i].kind, kind) && w[i].min <= base &&
+            base + size - 1 <= w[i].max)
+            return true;
+    return false;
+}
+
+/* Optional (iasl): the host bridge's _CRS, as iasl disassembles it,
+ * describes the windows the VMM places BARs in (docs/platform.md "PCI"):
+ * I/O 0xC000-0xFFFF in a WordIO, the 32-bit window in a DWordMemory, the
+ * 64-bit one in a QWordMemory; and no memory window covers ECAM, the
+ * IOAPIC or the LAPIC. */
+static void test_iasl_crs_windows(void **state)
+{
+    struct tables *t = *state;
+    char dir[] = "/tmp/minivmm-crs-XXXXXX";
+    struct crs_window w[16];
+    char cmd[512];
+    const uint8_t *p;
+    unsigned int n;
+    FILE *f;
+    int rc;
+
+    if (system("command -v iasl >/dev/null 2>&1") != 0) {
+        skip();
+        return;
+    }
+    build(t, 1);
+    assert_non_null(mkdtemp(dir));
+    p = table_at(t, get64(xsdt_find(t, "FACP") + 140), "DSDT");
+    write_file(dir, "dsdt.dat", p, get32(p + 4));
+    snprintf(cmd, sizeof(cmd), "cd %s && iasl -d dsdt.dat >log 2>&1", dir);
+    rc = system(cmd);
+    snprintf(cmd, sizeof(cmd), "%s/dsdt.dsl", dir);
+    f = rc == 0 ? fopen(cmd, "r") : NULL;
+    n = f ? crs_windows(f, w, 16) : 0;
+    if (f)
+        fclose(f);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    (void)!system(cmd);
+    assert_int_equal(rc, 0);
+    assert_true(n >= 4);
+    assert_true(crs_covers(w, n, "WordIO", X86_PCI_IO_BASE, X86_PCI_IO_SIZE));
+    assert_true(crs_covers(w, n, "DWordMemory", X86_MMIO32_BASE,
+                           X86_MMIO32_SIZE));
+    assert_true(crs_covers(w, n, "QWordMemory", X86_MMIO64_BASE,
+                           X86_MMIO64_SIZE));
+    for (unsigned int i = 0; i < n; i++) {
+        if (!strcmp(w[i].kind, "WordIO"))
+            continue;
+        assert_false(w[i].min < X86_ECAM_BASE + X86_ECAM_SIZE &&
+                     X86_ECAM_BASE <= w[i].max);
+        assert_false(w[i].min <= X86_IOAPIC_ADDR &&
+                     X86_IOAPIC_ADDR <= w[i].max);
+        assert_false(w[i].min <= X86_LAPIC_ADDR && X86_LAPIC_ADDR <= w[i].max);
+    }
+}
+
 static int setup(void **state)
 {
     *state = calloc(1, sizeof(struct tables));
@@ -560,6 +658,7 @@ int main(void)
         cmocka_unit_test(test_aml_encoding),
         cmocka_unit_test(test_aml_errors),
         cmocka_unit_test(test_iasl),
+        cmocka_unit_test(test_iasl_crs_windows),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <pthread.h>
 #include <unistd.h>
@@ -62,6 +63,11 @@ static void test_parse_bad(void **state)
         "{\"cmd\":\"snapshot\"}", "{\"cmd\":\"snapshot\",\"file\":\"\"}",
         "{\"cmd\":\"snapshot\",\"file\":7}", "{\"cmd\":\"pause\"} {}",
         "{\"cmd\":\"pause\"}x", "{\"id\":1.5,\"cmd\":\"pause\"}",
+        /* beyond +-(2^53 - 1), and beyond int64 (json-c would clamp) */
+        "{\"id\":9007199254740992,\"cmd\":\"pause\"}",
+        "{\"id\":-9007199254740992,\"cmd\":\"pause\"}",
+        "{\"id\":99999999999999999999,\"cmd\":\"pause\"}",
+        "{\"id\":-99999999999999999999,\"cmd\":\"pause\"}",
     };
     struct api_request r;
     char err[128];
@@ -76,6 +82,9 @@ static void test_parse_bad(void **state)
                      -EINVAL);
     assert_true(r.has_id); /* so the error reply can carry it */
     assert_non_null(strstr(err, "unknown command"));
+    assert_int_equal(parse("{\"id\":9007199254740991,\"cmd\":\"pause\"}",
+                           &r, err), 0);
+    assert_true(r.id == 9007199254740991LL);
 }
 
 static void test_parse_long(void **state)
@@ -217,6 +226,90 @@ static void test_server(void **state)
     rmdir(dir);
 }
 
+static int connect_path(const char *path)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+    strcpy(sa.sun_path, path);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* An empty line gets an error; an over-long line one error, then EOF. */
+static void *guard_thread(void *arg)
+{
+    struct client *c = arg;
+    char big[API_LINE_MAX + 512];
+    int fd = connect_path(c->path);
+
+    if (fd < 0)
+        return NULL;
+    if (write(fd, "\n", 1) == 1)
+        read_line(fd, c->replies[0], 256);
+    memset(big, 'x', sizeof(big));
+    if (write(fd, big, sizeof(big)) > 0) {
+        read_line(fd, c->replies[1], 256);
+        /* hung up: EOF, or a reset (it closed with our bytes unread) */
+        ssize_t n = read(fd, c->replies[2], 1);
+
+        if (n == 0 || (n < 0 && errno == ECONNRESET))
+            strcpy(c->replies[2], "EOF");
+    }
+    close(fd);
+    fd = connect_path(c->path);
+    if (fd >= 0 && write(fd, "{\"cmd\":\"quit\"}\n", 16) == 16)
+        read_line(fd, c->replies[3], 256);
+    if (fd >= 0)
+        close(fd);
+    return NULL;
+}
+
+static void test_server_guards(void **state)
+{
+    struct fake_vm f = { .state = "running" };
+    char dir[] = "/tmp/minivmm-test-api-XXXXXX";
+    struct client c;
+    struct api *a, *b;
+    struct stat st;
+    pthread_t t;
+    int stale;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(c.path, sizeof(c.path), "%s/s", dir);
+    memset(c.replies, 0, sizeof(c.replies));
+    /* A stale socket (nobody listens) is replaced... */
+    stale = socket(AF_UNIX, SOCK_STREAM, 0);
+    {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+        strcpy(sa.sun_path, c.path);
+        assert_int_equal(bind(stale, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        close(stale);
+    }
+    assert_int_equal(evloop_create(&test_loop), 0);
+    assert_int_equal(api_create(test_loop, c.path, &fops, &f, &a), 0);
+    /* ...owner-only; a live one is refused, not stolen. */
+    assert_int_equal(stat(c.path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(api_create(test_loop, c.path, &fops, &f, &b),
+                     -EADDRINUSE);
+    assert_int_equal(pthread_create(&t, NULL, guard_thread, &c), 0);
+    assert_int_equal(evloop_run(test_loop), 0);
+    pthread_join(t, NULL);
+    assert_string_equal(c.replies[0], "{\"error\":\"empty request\"}");
+    assert_string_equal(c.replies[1], "{\"error\":\"request too long\"}");
+    assert_string_equal(c.replies[2], "EOF");
+    assert_string_equal(c.replies[3], "{\"ok\":true}");
+    api_destroy(a);
+    evloop_destroy(test_loop);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -224,6 +317,7 @@ int main(void)
         cmocka_unit_test(test_parse_bad),
         cmocka_unit_test(test_parse_long),
         cmocka_unit_test(test_server),
+        cmocka_unit_test(test_server_guards),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

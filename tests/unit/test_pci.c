@@ -169,8 +169,9 @@ static int setup(void **state)
     assert_non_null(f);
     assert_int_equal(bus_create("mmio", &f->mmio), 0);
     assert_int_equal(bus_create("pio", &f->pio), 0);
-    bc = (struct pci_bus_config){ f->mmio, f->pio,
-                                  { &fake_irq_ops, &f->irq }, GSI_BASE };
+    bc = (struct pci_bus_config){ .mmio = f->mmio, .pio = f->pio,
+                                  .irq = { &fake_irq_ops, &f->irq },
+                                  .intx_gsi_base = GSI_BASE };
     assert_int_equal(pci_bus_create(&bc, &f->pci), 0);
     hc = (struct pci_host_config){ f->pci, &cf9_ops, f };
     assert_int_equal(pci_host_create(&hc, &f->host), 0);

@@ -64,6 +64,12 @@ static void test_migration(void **state)
     assert_int_equal(runstate_apply(&rs, VM_EV_SNAPSHOT), -EBUSY);
     assert_int_equal(runstate_apply(&rs, VM_EV_MIGRATE_FAIL), 0);
     assert_int_equal(rs.state, VM_RS_RUNNING);
+    /* In doubt: paused, and from there resumable by hand. */
+    assert_int_equal(runstate_apply(&rs, VM_EV_MIGRATE), 0);
+    assert_int_equal(runstate_apply(&rs, VM_EV_MIGRATE_IN_DOUBT), 0);
+    assert_int_equal(rs.state, VM_RS_PAUSED);
+    assert_int_equal(runstate_apply(&rs, VM_EV_MIGRATE_IN_DOUBT), -EBUSY);
+    assert_int_equal(runstate_apply(&rs, VM_EV_RESUME), 0);
     assert_int_equal(runstate_apply(&rs, VM_EV_MIGRATE), 0);
     assert_int_equal(runstate_apply(&rs, VM_EV_MIGRATE_DONE), 0);
     assert_int_equal(rs.state, VM_RS_SHUTTING_DOWN);

@@ -2,6 +2,8 @@
  * (vmm/snapshot_write.c, snapshot_read.c): round trip, truncation, a
  * flipped byte in every section, foreign and too-new files. */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -303,10 +305,58 @@ static void test_ram_decode_limits(void **state)
                                      sizeof(err)), -EINVAL);
 }
 
+/* Snapshot files by path: a symlink planted at the old predictable
+ * temporary name or at the final name is never followed, the file is
+ * 0600, and the reader refuses a FIFO (without waiting for a writer) and a
+ * directory. */
+static void test_file_paths(void **state)
+{
+    struct fixture *f = *state;
+    char dir[] = "/tmp/minivmm-test-snap-XXXXXX";
+    char path[128], victim[128], tmp[160], fifo[128], buf[8];
+    struct snap_reader *r;
+    struct stat st;
+    char err[256];
+    int fd;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/vm.snap", dir);
+    snprintf(victim, sizeof(victim), "%s/victim", dir);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    fd = open(victim, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "precious", 8), 8);
+    close(fd);
+    assert_int_equal(symlink(victim, tmp), 0);
+    assert_int_equal(symlink(victim, path), 0);
+    assert_int_equal(snap_write_file(path, f->fdt, fdt_totalsize(f->fdt),
+                                     &f->mem, NULL, err, sizeof(err)), 0);
+    fd = open(victim, O_RDONLY);
+    assert_int_equal(read(fd, buf, 8), 8);
+    close(fd);
+    assert_memory_equal(buf, "precious", 8);
+    assert_int_equal(lstat(path, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(snap_reader_open(path, &r, err, sizeof(err)), 0);
+    snap_reader_close(r);
+    snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    assert_int_equal(snap_reader_open(fifo, &r, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "not a regular file"));
+    assert_int_equal(snap_reader_open(dir, &r, err, sizeof(err)), -EINVAL);
+    unlink(fifo);
+    unlink(path);
+    unlink(tmp);
+    unlink(victim);
+    assert_int_equal(rmdir(dir), 0); /* no temporary file left behind */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_file_paths, setup, teardown),
         cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flipped_each_section, setup,
                                         teardown),

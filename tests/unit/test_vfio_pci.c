@@ -3,7 +3,8 @@
  * ioeventfds, MSI routes and irqfds: config-space virtualisation (BAR
  * sizing, 64-bit BARs, what reaches the server), ioeventfds following BAR
  * moves and decode, MSI-X table/PBA wiring (irqfd on unmask, masked vector
- * polled into the PBA, delivery on unmask), and failure teardown. */
+ * polled into the PBA, delivery on unmask), failure teardown, and a
+ * DMA_WRITE served by the client marking guest pages dirty. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 #include "vfio/client.h"
 #include "vfio/pci_dev.h"
 #include "vmm/bus.h"
+#include "vmm/memory.h"
 #include "test_vfio_client_fake.h"
 
 #define BDF PCI_BDF(0, 1, 0)
@@ -106,6 +108,14 @@ static void put32(uint8_t *p, uint32_t v)
     memcpy(p, &v, 4);
 }
 
+static uint32_t get32(const uint8_t *p)
+{
+    uint32_t v;
+
+    memcpy(&v, p, 4);
+    return v;
+}
+
 /* A virtio-pci-like device: BAR0 MSI-X (4 vectors, PBA at 0x800), BAR2
  * 64-bit 16 KiB with an ioeventfd at 0x3000. */
 static void rig_server(struct rig *r)
@@ -137,11 +147,14 @@ static void rig_server(struct rig *r)
     r->f.iofd_efd = eventfd(0, EFD_CLOEXEC);
 }
 
-static void rig_up(struct rig *r)
+/* With @mem: guest RAM DMA-mapped, by messages when @dma_message. */
+static void rig_up_mem(struct rig *r, const struct guest_memory *mem,
+                       bool dma_message)
 {
     struct pci_bus_config bc;
     struct vfio_pci_env env;
-    struct vfio_pci_opts o = {.name = "p0", .timeout_ms = 2000};
+    struct vfio_pci_opts o = {.name = "p0", .timeout_ms = 2000,
+                              .dma_message = dma_message};
     char err[256] = "";
 
     memset(r, 0, sizeof(*r));
@@ -152,11 +165,16 @@ static void rig_up(struct rig *r)
                                  .intx_gsi_base = 16};
     assert_int_equal(pci_bus_create(&bc, &r->bus), 0);
     env = (struct vfio_pci_env){.bus = r->bus,
-                                .hv = {&fake_hv_ops, &r->hv}};
+                                .hv = {&fake_hv_ops, &r->hv}, .mem = mem};
     o.sock_fd = r->f.cfd;
     fake_start(&r->f);
     if (vfio_pci_create(&env, &o, &r->d, err, sizeof(err)))
         fail_msg("create: %s", err);
+}
+
+static void rig_up(struct rig *r)
+{
+    rig_up_mem(r, NULL, false);
 }
 
 static void rig_down(struct rig *r)
@@ -198,8 +216,8 @@ static void test_config_virtualisation(void **state)
     cfg_wr(&r, PCI_BASE_ADDRESS_3, 4, 0xFFFFFFFF);
     assert_int_equal(cfg_rd(&r, PCI_BASE_ADDRESS_2, 4), 0xFFFFC004);
     assert_int_equal(cfg_rd(&r, PCI_BASE_ADDRESS_3, 4), 0xFFFFFFFF);
-    /* BAR addresses never reach the server; Command does. */
-    assert_int_equal(r.f.mem[7][PCI_BASE_ADDRESS_0], 0);
+    /* BAR writes reach the server (sizing included), Command too. */
+    assert_int_equal(get32(r.f.mem[7] + PCI_BASE_ADDRESS_0), 0xFFFFFFFF);
     cfg_wr(&r, PCI_BASE_ADDRESS_2, 4, 0xC0000000);
     cfg_wr(&r, PCI_BASE_ADDRESS_3, 4, 0);
     cfg_wr(&r, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
@@ -215,6 +233,115 @@ static void test_config_virtualisation(void **state)
     cfg_wr(&r, PCI_COMMAND, 2, 0);
     assert_int_equal(r.hv.ioev, 0);
     assert_int_equal(r.hv.ioev_pio, 0);
+    rig_down(&r);
+}
+
+/* Config writes to the BARs and Command are forwarded to the server as
+ * the guest wrote them (QEMU's server decodes BAR accesses by them), and
+ * the guest still reads the emulated registers, not the server's copy. */
+static void test_bar_forwarding(void **state)
+{
+    uint8_t *srv;
+    struct rig r;
+
+    (void)state;
+    rig_up(&r);
+    srv = r.f.mem[VFIO_PCI_CONFIG_REGION_INDEX];
+    cfg_wr(&r, PCI_BASE_ADDRESS_0, 4, 0xC0010000);
+    cfg_wr(&r, PCI_BASE_ADDRESS_2, 4, 0xC0000000);
+    cfg_wr(&r, PCI_BASE_ADDRESS_3, 4, 0x80);
+    cfg_wr(&r, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+    assert_int_equal(get32(srv + PCI_BASE_ADDRESS_0), 0xC0010000);
+    assert_int_equal(get32(srv + PCI_BASE_ADDRESS_2), 0xC0000000);
+    assert_int_equal(get32(srv + PCI_BASE_ADDRESS_3), 0x80);
+    assert_int_equal(srv[PCI_COMMAND],
+                     PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+    /* The guest's view is the emulation: type bits, masks. */
+    put32(srv + PCI_BASE_ADDRESS_0, 0x12345678);
+    assert_int_equal(cfg_rd(&r, PCI_BASE_ADDRESS_0, 4), 0xC0010000);
+    assert_int_equal(cfg_rd(&r, PCI_BASE_ADDRESS_2, 4), 0xC0000004);
+    /* A sizing write: forwarded as written, answered here. */
+    cfg_wr(&r, PCI_BASE_ADDRESS_2, 4, 0xFFFFFFFF);
+    assert_int_equal(get32(srv + PCI_BASE_ADDRESS_2), 0xFFFFFFFF);
+    assert_int_equal(cfg_rd(&r, PCI_BASE_ADDRESS_2, 4), 0xFFFFC004);
+    /* Interrupt Line stays here. */
+    cfg_wr(&r, PCI_INTERRUPT_LINE, 1, 0x0B);
+    assert_int_equal(srv[PCI_INTERRUPT_LINE], 0);
+    assert_int_equal(cfg_rd(&r, PCI_INTERRUPT_LINE, 1), 0x0B);
+    rig_down(&r);
+}
+
+/* The server fails every REGION_READ/WRITE of BAR2. */
+static int fail_bar2(struct fake *f, struct vfio_user_msg *m)
+{
+    struct vfio_user_region_access a;
+
+    if ((m->hdr.cmd != VFIO_USER_REGION_READ &&
+         m->hdr.cmd != VFIO_USER_REGION_WRITE) ||
+        m->payload_len < sizeof(a))
+        return 0;
+    memcpy(&a, m->payload, sizeof(a));
+    if (a.region != 2)
+        return 0;
+    vfio_user_conn_send_error(f->conn, VFIO_USER_CHAN_MAIN, &m->hdr, EINVAL);
+    return 1;
+}
+
+/* Run @n reads of BAR2 with stderr in a buffer; returns it (static). */
+static const char *failing_reads(struct rig *r, int n)
+{
+    static char buf[8192];
+    FILE *tmp = tmpfile();
+    int saved = dup(2);
+    size_t len;
+    uint32_t v;
+
+    assert_non_null(tmp);
+    fflush(stderr);
+    assert_true(dup2(fileno(tmp), 2) >= 0);
+    for (int i = 0; i < n; i++) {
+        v = 0;
+        assert_int_equal(bus_dispatch(r->mmio, 0xC0000010, &v, 4, false), 0);
+        assert_int_equal(v, 0xFFFFFFFF);
+    }
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    rewind(tmp);
+    len = fread(buf, 1, sizeof(buf) - 1, tmp);
+    buf[len] = 0;
+    fclose(tmp);
+    return buf;
+}
+
+static unsigned int count_lines(const char *s, const char *what)
+{
+    unsigned int n = 0;
+
+    for (; (s = strstr(s, what)) != NULL; s += strlen(what))
+        n++;
+    return n;
+}
+
+/* A BAR read the server fails reads all-ones and is logged: the first
+ * few, then at most one per second (not one line per access). */
+static void test_bar_read_error_logged(void **state)
+{
+    struct rig r;
+    const char *log;
+    unsigned int n;
+
+    (void)state;
+    rig_up(&r);
+    r.f.hook = fail_bar2;
+    cfg_wr(&r, PCI_BASE_ADDRESS_2, 4, 0xC0000000);
+    cfg_wr(&r, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+    log = failing_reads(&r, 20);
+    n = count_lines(log, "vfio-user p0: read of 4 bytes at BAR 2 offset "
+                         "0x10 failed");
+    assert_true(n >= 5 && n <= 7); /* 5, +1 per second boundary */
+    assert_non_null(strstr(log, "the guest reads all-ones"));
+    assert_true(vfio_pci_alive(r.d)); /* an error reply is not fatal */
     rig_down(&r);
 }
 
@@ -299,12 +426,92 @@ static void test_failure_teardown(void **state)
     rig_down(&r);
 }
 
+/* From a hook: DMA_WRITE @len bytes of @data at @addr through the client;
+ * f->dma_result gets the result. */
+static void fake_dma_write(struct fake *f, uint64_t addr, const void *data,
+                           uint32_t len)
+{
+    enum vfio_user_chan ch = vfio_user_conn_s2c_chan(f->conn);
+    struct vfio_user_dma_access a = {addr, len};
+    struct vfio_user_msg *m = calloc(1, sizeof(*m));
+    uint8_t req[16 + 256], rep[64];
+    struct vfio_user_expect exp;
+    uint16_t id;
+
+    memcpy(req, &a, 16);
+    memcpy(req + 16, data, len);
+    f->dma_result = vfio_user_conn_send_command(f->conn, ch,
+                                                VFIO_USER_DMA_WRITE, 0, req,
+                                                16 + len, NULL, 0, &id);
+    m->payload = rep;
+    m->payload_cap = sizeof(rep);
+    vfio_user_conn_expect_reply(f->conn, VFIO_USER_DMA_WRITE, id, &exp);
+    if (f->dma_result == 0)
+        f->dma_result = vfio_user_conn_recv(f->conn, ch, &exp, false, m,
+                                            NULL);
+    free(m);
+}
+
+/* During a trapped BAR write, the server DMA_WRITEs f->dma_buf[0..100)
+ * at f->dma_addr (a write straddling a page boundary). */
+static int hook_dma_write(struct fake *f, struct vfio_user_msg *m)
+{
+    if (m->hdr.cmd != VFIO_USER_REGION_WRITE || m->payload_len < 8)
+        return 0;
+    fake_dma_write(f, f->dma_addr, f->dma_buf, 100);
+    fake_rw(f, m, true);
+    return 1;
+}
+
+/* Issue 9 item 1: a DMA_WRITE served by the client marks the written
+ * guest pages in the VMM-side dirty bitmap (else live migration loses
+ * the write); nothing is marked while logging is off. */
+static void test_dma_write_marks_dirty(void **state)
+{
+    uint64_t bits[1] = {0};
+    struct guest_memory gm;
+    struct rig r;
+    uint32_t v = 1;
+    uint8_t *p;
+
+    (void)state;
+    assert_int_equal(guest_memory_create(16 * 4096, &gm), 0);
+    rig_up_mem(&r, &gm, true);
+    assert_int_equal(r.f.n_maps, 1);
+    r.f.hook = hook_dma_write;
+    memset(r.f.dma_buf, 0xAB, 100);
+    cfg_wr(&r, PCI_BASE_ADDRESS_2, 4, 0xC0000000);
+    cfg_wr(&r, PCI_BASE_ADDRESS_3, 4, 0);
+    cfg_wr(&r, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+    /* Logging off: written, nothing recorded (and no crash). */
+    r.f.dma_addr = 0x1000;
+    mmio_rw(&r, 0xC0000010, &v, 4, true);
+    assert_int_equal(r.f.dma_result, 0);
+    assert_int_equal(gm.base[0x1000], 0xAB);
+    /* Logging on: pages 5 and 6 (0x5FD0 + 100 crosses into page 6). */
+    __atomic_store_n(&gm.dirty, bits, __ATOMIC_RELEASE);
+    r.f.dma_addr = 0x5FD0;
+    mmio_rw(&r, 0xC0000010, &v, 4, true);
+    assert_int_equal(r.f.dma_result, 0);
+    p = guest_memory_hva(&gm, 0x5FD0, 100);
+    assert_non_null(p);
+    assert_int_equal(p[0], 0xAB);
+    assert_int_equal(p[99], 0xAB);
+    assert_int_equal(bits[0], (1ULL << 5) | (1ULL << 6));
+    __atomic_store_n(&gm.dirty, NULL, __ATOMIC_RELEASE);
+    rig_down(&r);
+    guest_memory_destroy(&gm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config_virtualisation),
+        cmocka_unit_test(test_bar_forwarding),
+        cmocka_unit_test(test_bar_read_error_logged),
         cmocka_unit_test(test_msix_wiring),
         cmocka_unit_test(test_failure_teardown),
+        cmocka_unit_test(test_dma_write_marks_dirty),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -431,6 +431,7 @@ static void test_round_trip(void **state)
     void *fdt = save_source();
     int node = fdt_subnode_offset(fdt, 0, "vfio-user@s0");
     uint64_t pba = 0;
+    uint32_t bar2;
     struct rig b;
 
     (void)state;
@@ -448,6 +449,12 @@ static void test_round_trip(void **state)
                      PCI_COMMAND_MEMORY);
     assert_int_equal(b.hv.ioev, 1);
     assert_int_equal(b.hv.last_ioev_addr, 0xC0003000);
+    /* ... and the server learnt them too (docs/interop.md). */
+    memcpy(&bar2, b.m.f.mem[VFIO_PCI_CONFIG_REGION_INDEX] +
+                      PCI_BASE_ADDRESS_2, 4);
+    assert_int_equal(bar2 & ~0xFu, 0xC0000000);
+    assert_true(b.m.f.mem[VFIO_PCI_CONFIG_REGION_INDEX][PCI_COMMAND] &
+                PCI_COMMAND_MEMORY);
     /* MSI-X: enabled, eventfds at the server, vector 0 an irqfd, the
      * interrupt that hit masked vector 1 pending. */
     assert_int_equal(cfg_rd(&b, 0x42, 2), PCI_MSIX_FLAGS_ENABLE | 3);

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <json-c/json.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,7 +157,8 @@ static int follow_migration(struct reader *rd)
         const char *st = o ? get_str(o, "state") : NULL;
         int done = st && (!strcmp(st, "completed") ||
                           !strcmp(st, "failed") ||
-                          !strcmp(st, "cancelled"));
+                          !strcmp(st, "cancelled") ||
+                          !strcmp(st, "in-doubt"));
 
         if (ev && st && !strcmp(ev, "migration") && done) {
             int r = strcmp(st, "completed") ? 1 : 0;
@@ -206,6 +208,9 @@ int main(int argc, char **argv)
 
     if (argc < 3)
         return usage();
+    /* minivmm may hang up mid-request (a rejected or too-long request):
+     * report it as an error instead of dying of SIGPIPE (exit 141). */
+    signal(SIGPIPE, SIG_IGN);
     req = build_request(argc, argv);
     if (!req)
         return usage();

@@ -3,7 +3,11 @@
  * 4 KiB BAR 0 whose dwords read 0x12345678) correctly, until the fault of
  * --mode strikes: at discovery (sparse-oob, iofd-oob, irq-count, caps) or
  * on the --after'th BAR 0 read (short, oversized, wrong-id, fds,
- * fd-flood, error, stall, disconnect, garbage, unsolicited). The mig-v1-*
+ * fd-flood, error, stall, disconnect, garbage, unsolicited). Modes mig and
+ * refuse-running add v2 migration (DEVICE_FEATURE MIGRATION with
+ * STOP_COPY, MIG_DEVICE_STATE, a 16-byte MIG_DATA stream); refuse-running
+ * then fails every transition back to RUNNING (EPERM), as a server that
+ * cannot restart would, for the snapshot-resume failure test. The mig-v1-*
  * modes serve spec 0.9.1's migration v1 (a migration region at index 9,
  * DIRTY_PAGES) and lie there: mig-v1-window puts the data window inside
  * the registers, mig-v1-endless never ends a save (pending_bytes stays,
@@ -39,9 +43,13 @@ struct evil {
     unsigned int after;       /* BAR 0 reads before the fault */
     unsigned int bar_reads;
     uint8_t cfg[256];
-    uint32_t mig_state;       /* v1 device_state */
-    bool mig_sent;            /* the one v1 chunk was prepared */
+    uint32_t mig_state;       /* enum vfio_device_mig_state */
+    bool stream_sent;         /* this STOP_COPY's data was read */
+    uint32_t v1_state;        /* mig-v1-*: v1 device_state */
+    bool v1_sent;             /* the one v1 chunk was prepared */
 };
+
+#define EVIL_STREAM "vfu-evil state\n" /* 16 bytes with the NUL */
 
 static bool mode_is(const struct evil *e, const char *m)
 {
@@ -233,16 +241,16 @@ static int strike(struct evil *e, struct vfio_user_msg *m, uint8_t *buf,
 /* A v1 register read at @off: the lies of the mig-v1-* modes. */
 static uint64_t mig_reg(struct evil *e, uint64_t off)
 {
-    bool saving = e->mig_state & VFIO_USER_MIG_V1_STATE_SAVING;
+    bool saving = e->v1_state & VFIO_USER_MIG_V1_STATE_SAVING;
 
     switch (off) {
     case 0:
-        return e->mig_state;
+        return e->v1_state;
     case 8:
-        return mode_is(e, "mig-v1-endless") || (saving && !e->mig_sent)
+        return mode_is(e, "mig-v1-endless") || (saving && !e->v1_sent)
                    ? 0x100 : 0;
     case 16:
-        e->mig_sent = saving;
+        e->v1_sent = saving;
         return mode_is(e, "mig-v1-window") ? 8 : MIG_DATA;
     default:
         return mode_is(e, "mig-v1-endless") ? 0 : 0x100;
@@ -260,10 +268,10 @@ static int do_mig_rw(struct evil *e, struct vfio_user_msg *m,
     memcpy(buf, a, sizeof(*a));
     if (wr) {
         if (a->offset == 0 && a->count == 4)
-            memcpy(&e->mig_state, (uint8_t *)m->payload + 16, 4);
+            memcpy(&e->v1_state, (uint8_t *)m->payload + 16, 4);
         if (a->offset == 0 && a->count == 4 &&
-            (e->mig_state & VFIO_USER_MIG_V1_STATE_SAVING))
-            e->mig_sent = false;
+            (e->v1_state & VFIO_USER_MIG_V1_STATE_SAVING))
+            e->v1_sent = false;
         return reply(e, m, a, sizeof(*a), NULL, 0);
     }
     if (a->offset < MIG_DATA) {
@@ -324,9 +332,81 @@ static int do_rw(struct evil *e, struct vfio_user_msg *m, bool wr)
     return reply(e, m, buf, 16 + a.count, NULL, 0);
 }
 
+static bool mig_mode(const struct evil *e)
+{
+    return mode_is(e, "mig") || mode_is(e, "refuse-running");
+}
+
+/* DEVICE_FEATURE: MIGRATION (GET), MIG_DEVICE_STATE (GET, SET). */
+static int do_feature(struct evil *e, struct vfio_user_msg *m)
+{
+    struct vfio_user_device_feature h;
+    struct vfio_user_device_feature_mig_state st = {0, 0};
+    uint8_t out[16];
+    uint64_t mflags = VFIO_MIGRATION_STOP_COPY;
+    uint32_t feat;
+
+    if (!mig_mode(e) || m->payload_len < sizeof(h))
+        return -ENOTSUP;
+    memcpy(&h, m->payload, sizeof(h));
+    feat = h.flags & VFIO_DEVICE_FEATURE_MASK;
+    memcpy(out, &h, sizeof(h));
+    if (feat == VFIO_DEVICE_FEATURE_MIGRATION &&
+        (h.flags & VFIO_DEVICE_FEATURE_GET)) {
+        memcpy(out + 8, &mflags, 8);
+        return reply(e, m, out, 16, NULL, 0);
+    }
+    if (feat != VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE)
+        return -ENOTSUP;
+    if (h.flags & VFIO_DEVICE_FEATURE_SET) {
+        if (m->payload_len < sizeof(h) + sizeof(st))
+            return -EINVAL;
+        memcpy(&st, (uint8_t *)m->payload + sizeof(h), sizeof(st));
+        fprintf(stderr, "vfu-evil: migration state %u -> %u%s\n",
+                e->mig_state, st.device_state,
+                st.device_state == VFIO_DEVICE_STATE_RUNNING &&
+                mode_is(e, "refuse-running") ? ": refused" : "");
+        if (st.device_state == VFIO_DEVICE_STATE_RUNNING &&
+            mode_is(e, "refuse-running"))
+            return -EPERM;
+        e->mig_state = st.device_state;
+        e->stream_sent = false;
+    }
+    st.device_state = e->mig_state;
+    memcpy(out + 8, &st, sizeof(st));
+    return reply(e, m, out, 16, NULL, 0);
+}
+
+/* MIG_DATA_READ: the 16-byte stream in STOP_COPY, then nothing;
+ * MIG_DATA_WRITE: accepted (RESUMING). */
+static int do_mig_data(struct evil *e, struct vfio_user_msg *m, bool wr)
+{
+    struct vfio_user_mig_data d;
+    uint8_t out[8 + 16];
+
+    if (!mig_mode(e) || m->payload_len < sizeof(d))
+        return -ENOTSUP;
+    memcpy(&d, m->payload, sizeof(d));
+    if (wr) /* spec: no reply payload */
+        return reply(e, m, NULL, 0, NULL, 0);
+    d.size = e->mig_state == VFIO_DEVICE_STATE_STOP_COPY && d.size >= 16 &&
+             !e->stream_sent ? 16 : 0;
+    d.argsz = (uint32_t)sizeof(d) + d.size;
+    memcpy(out, &d, sizeof(d));
+    memcpy(out + 8, EVIL_STREAM, 16);
+    e->stream_sent = e->stream_sent || d.size;
+    return reply(e, m, out, d.argsz, NULL, 0);
+}
+
 static int handle(struct evil *e, struct vfio_user_msg *m)
 {
     switch (m->hdr.cmd) {
+    case VFIO_USER_DEVICE_FEATURE:
+        return do_feature(e, m);
+    case VFIO_USER_MIG_DATA_READ:
+        return do_mig_data(e, m, false);
+    case VFIO_USER_MIG_DATA_WRITE:
+        return do_mig_data(e, m, true);
     case VFIO_USER_VERSION:
         return do_version(e, m);
     case VFIO_USER_DEVICE_GET_REGION_INFO:
@@ -390,7 +470,8 @@ static int listen_accept(const char *path)
 int main(int argc, char **argv)
 {
     struct evil e = {.mode = "none", .after = 2,
-                     .mig_state = VFIO_USER_MIG_V1_STATE_RUNNING};
+                     .mig_state = VFIO_DEVICE_STATE_RUNNING,
+                     .v1_state = VFIO_USER_MIG_V1_STATE_RUNNING};
     const char *path = NULL;
     int fd;
 

@@ -24,6 +24,7 @@ static const struct test base_tests[] = {
     /* Only when named: */
     { "fault", test_fault },
     { "counter", test_counter },
+    { "bars", test_bars },
 };
 #define NR_DEFAULT 5
 

@@ -14,6 +14,7 @@ int test_timer(void);
 int test_ioapic(void);
 int test_smp(void);
 int test_fault(void);
-int test_counter(void);   /* count in RAM, print ticks (snapshot tests) */
+int test_counter(void);
+int test_bars(void);      /* BARs placed by the VMM */   /* count in RAM, print ticks (snapshot tests) */
 
 #endif
