@@ -44,7 +44,8 @@
 #define VFIO_CLIENT_MAX_SPARSE     32   /* sparse mmap areas per region */
 #define VFIO_CLIENT_MAX_CAPS       16   /* region info capabilities */
 #define VFIO_CLIENT_MAX_IOFDS      64   /* GET_REGION_IO_FDS sub-regions */
-#define VFIO_CLIENT_IOFD_STRIDE_MAX 256 /* bytes per io-fd entry */
+#define VFIO_CLIENT_IOFD_STRIDE_MAX 48  /* bytes per io-fd entry (40 spec,
+                                           48 libvfio-user) */
 #define VFIO_CLIENT_MAX_VECTORS    2048 /* interrupts of one index */
 #define VFIO_CLIENT_WAITERS        64   /* requests in flight */
 #define VFIO_CLIENT_RECV_FDS       64   /* max_msg_fds we advertise */
@@ -154,7 +155,7 @@ struct vfio_client_iofds {
     struct vfio_client_iofd e[VFIO_CLIENT_MAX_IOFDS];
     unsigned int nfds;
     int fds[VFIO_CLIENT_RECV_FDS];
-    uint32_t stride;    /* entry size the server used, bytes */
+    uint32_t stride;    /* entry size the server used: 40 or 48 bytes */
 };
 int vfio_client_region_io_fds(struct vfio_client *c, uint32_t index,
                               uint64_t region_size,

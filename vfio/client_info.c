@@ -17,6 +17,8 @@
 #define PAGE      4096ull
 #define IOFD_HDR  ((uint32_t)sizeof(struct vfio_user_region_io_fds_reply))
 #define IOFD_ENT  ((uint32_t)sizeof(struct vfio_user_sub_region_ioeventfd))
+#define IOFD_ENT_SHADOW                                                       \
+    ((uint32_t)sizeof(struct vfio_user_sub_region_ioeventfd_shadow))
 #define IOFD_BUF                                                              \
     (IOFD_HDR + VFIO_CLIENT_MAX_IOFDS * VFIO_CLIENT_IOFD_STRIDE_MAX)
 
@@ -190,15 +192,21 @@ int vfio_client_region_info(struct vfio_client *c, uint32_t index,
     return r;
 }
 
-/* One 40-byte-or-larger ioeventfd entry at @p. Returns 1 if usable. */
+/* One ioeventfd entry at @p, in the spec's 40-byte layout or (@stride
+ * 48) libvfio-user's, whose datamatch is at 40. Returns 1 if usable. */
 static int parse_iofd(struct vfio_client *c, uint32_t index, uint64_t rsize,
-                      const uint8_t *p, unsigned int i,
+                      const uint8_t *p, uint32_t stride, unsigned int i,
                       struct vfio_client_iofds *out)
 {
     struct vfio_user_sub_region_ioeventfd e;
+    struct vfio_user_sub_region_ioeventfd_shadow sh;
     uint64_t span;
 
     memcpy(&e, p, sizeof(e));
+    if (stride == IOFD_ENT_SHADOW) {
+        memcpy(&sh, p, sizeof(sh));
+        e.datamatch = sh.datamatch;
+    }
     if (e.fd_index >= out->nfds) {
         client_refuse(c, "region %u io-fd %u: fd_index %u but %u fds "
                       "received", index, i, e.fd_index, out->nfds);
@@ -245,16 +253,17 @@ static int parse_iofds(struct vfio_client *c, uint32_t index, uint64_t rsize,
     if (!h.count)
         return 0;
     stride = (h.argsz - IOFD_HDR) / h.count;
-    if ((h.argsz - IOFD_HDR) % h.count || stride < IOFD_ENT ||
-        stride > VFIO_CLIENT_IOFD_STRIDE_MAX) {
+    if ((h.argsz - IOFD_HDR) % h.count ||
+        (stride != IOFD_ENT && stride != IOFD_ENT_SHADOW)) {
         client_refuse(c, "region %u io-fds: argsz %u is not 16 + %u entries "
-                      "of 40..%u bytes", index, h.argsz, h.count,
-                      VFIO_CLIENT_IOFD_STRIDE_MAX);
+                      "of 40 (spec) or 48 (libvfio-user) bytes", index,
+                      h.argsz, h.count);
         return -EPROTO;
     }
     out->stride = stride;
     for (uint32_t i = 0; i < h.count && r >= 0; i++)
-        r = parse_iofd(c, index, rsize, buf + IOFD_HDR + i * stride, i, out);
+        r = parse_iofd(c, index, rsize, buf + IOFD_HDR + i * stride, stride,
+                       i, out);
     return r < 0 ? r : 0;
 }
 

@@ -107,7 +107,10 @@ int vfio_client_mig_set_state(struct vfio_client *c, uint32_t state)
                    &st, sizeof(st), NULL, sizeof(st), NULL);
 }
 
-/* One MIG_DATA_READ of up to @want bytes into @dst; *@got. */
+/* One MIG_DATA_READ of up to @want bytes into @dst; *@got. The reply's
+ * size field says how much is data; a payload longer than 8 + size (up to
+ * 8 + @want: libvfio-user pads its replies to the requested size) carries
+ * padding, ignored. */
 static int mig_read_one(struct vfio_client *c, uint8_t *dst, uint32_t want,
                         uint8_t *buf, uint32_t *got)
 {
@@ -121,7 +124,7 @@ static int mig_read_one(struct vfio_client *c, uint8_t *dst, uint32_t want,
     if (r)
         return r;
     memcpy(&rp, buf, MIGH);
-    if (rp.size > want || call.reply_len != MIGH + rp.size) {
+    if (rp.size > want || call.reply_len < MIGH + rp.size) {
         client_refuse(c, "MIG_DATA_READ of %u bytes: reply says %u bytes in "
                       "a %u-byte payload", want, rp.size, call.reply_len);
         return -EPROTO;
@@ -179,7 +182,8 @@ int vfio_client_mig_write(struct vfio_client *c, const void *buf, size_t len)
         r = -EFBIG;
     for (size_t off = 0; r == 0 && off < len; off += chunk) {
         uint32_t n = len - off < chunk ? (uint32_t)(len - off) : chunk;
-        struct vfio_user_mig_data h = {MIGH, n};
+        /* argsz = the whole payload (libvfio-user refuses less). */
+        struct vfio_user_mig_data h = {MIGH + n, n};
         struct client_call call = {
             .cmd = VFIO_USER_MIG_DATA_WRITE, .req = req,
             .req_len = MIGH + n,

@@ -270,6 +270,8 @@ static void try_reconnect(struct vfio_pci *d)
     if (r)
         return; /* not back yet */
     r = vfio_client_reconnect(d->client, fd, err, sizeof(err));
+    if (r == 0 && (r = vfio_client_identity(d->client, &d->ident)) != 0)
+        snprintf(err, sizeof(err), "device identity: %s", strerror(-r));
     if (r == 0) {
         pthread_mutex_lock(&d->map_lock);
         atomic_store(&d->dead, false);
@@ -398,6 +400,11 @@ static int vpd_setup(struct vfio_pci *d, char *err, size_t errlen)
 {
     int r = vpd_connect(d, err, errlen);
 
+    /* What a snapshot records of the server, taken while the device
+     * runs: some servers (libvfio-user) refuse these queries once the
+     * device is in STOP / STOP_COPY, where the state save happens. */
+    if (r == 0 && (r = vfio_client_identity(d->client, &d->ident)) != 0)
+        snprintf(err, errlen, "device identity: %s", strerror(-r));
     if (r == 0)
         r = config_setup(d, err, errlen);
     if (r == 0)
@@ -448,6 +455,7 @@ void vfio_pci_destroy(struct vfio_pci *d)
         return;
     pci_unregister(&d->pci);
     vpd_state_free(d);
+    vpd_precopy_end(d);
     vpd_irq_free(d);
     vpd_bars_free(d);
     vfio_client_free(d->client);

@@ -77,8 +77,10 @@ void vfio_pci_handle_ready(struct vfio_pci *d);
  * The device's node in the VM state tree (vmm/devreg.h): the config space
  * as the guest sees it (BAR addresses, decode bits, MSI/MSI-X), the MSI-X
  * table and PBA, the IOMMU windows, the server's identity (device, region
- * and IRQ info) and its migration data stream ("server-state", read in
- * STOP_COPY). All on the event-loop thread with the vCPUs stopped.
+ * and IRQ info, taken at setup and reconnect while the device runs: some
+ * servers refuse those queries in STOP) and its migration data stream
+ * ("server-state": what was read in PRE_COPY during a live migration, then
+ * STOP_COPY's). All on the event-loop thread with the vCPUs stopped.
  *
  * quiesce: RUNNING -> STOP (PRE_COPY -> STOP_COPY); nothing for a server
  * without migration support (its save then fails with -EOPNOTSUPP, naming
@@ -86,9 +88,12 @@ void vfio_pci_handle_ready(struct vfio_pci *d);
  * times per quiesce (the state tree grows): the stream is read once.
  * load (restore / incoming migration, on a device just created from the
  * command line): refuses a server whose identity differs (-EINVAL, the
- * field named on stderr), then RESUMING + MIG_DATA_WRITE + STOP, config
- * space (BARs mapped: memslots, ioeventfds), MSI-X table (routes,
- * irqfds), SET_IRQS, and RUNNING. opaque = struct vfio_pci *. */
+ * field named on stderr), then config space (BARs mapped: memslots,
+ * ioeventfds), MSI-X table (routes, irqfds) and SET_IRQS while the fresh
+ * device runs, then RESUMING + MIG_DATA_WRITE + STOP, and RUNNING (only
+ * region access, DEVICE_FEATURE and MIG_DATA_* are sent in STOP,
+ * STOP_COPY and RESUMING, as libvfio-user requires; docs/interop.md).
+ * opaque = struct vfio_pci *. */
 struct state_ops;
 extern const struct state_ops vfio_pci_state_ops;
 int vfio_pci_quiesce(struct vfio_pci *d);
@@ -101,7 +106,10 @@ int vfio_pci_mig_flags(struct vfio_pci *d, uint64_t *flags);
  * (guest RAM), pci_dev_dirty.c. start logs at 4 KiB; sync ORs the pages
  * the server wrote since the last sync (read and clear) into @bits, one
  * bit per 4 KiB page of the guest RAM memfd as vmm/dirty.h numbers them
- * (@npages of them), and counts them in *@count; stop ends logging. Any
+ * (@npages of them), and counts them in *@count; stop ends logging. With
+ * a server offering VFIO_MIGRATION_PRE_COPY, start also moves it to
+ * PRE_COPY and start and sync read its pre-copy data (kept for save);
+ * stop returns it to RUNNING if the migration ended before quiesce. Any
  * thread; 0 or -errno (-ENOTSUP etc. from a server without logging). */
 int vfio_pci_dirty_start(struct vfio_pci *d);
 int vfio_pci_dirty_sync(struct vfio_pci *d, uint64_t *bits, uint64_t npages,

@@ -19,6 +19,7 @@ int vfio_pci_dirty_start(struct vfio_pci *d)
     struct vfio_client_log_range rg[MAX_WINDOWS];
     uint64_t chosen = 0;
     size_t n;
+    int r;
 
     if (!vfio_pci_alive(d))
         return -ENODEV;
@@ -29,8 +30,10 @@ int vfio_pci_dirty_start(struct vfio_pci *d)
         return -E2BIG;
     for (size_t i = 0; i < n; i++)
         rg[i] = (struct vfio_client_log_range){w[i].iova, w[i].size};
-    return vfio_client_dma_log_start(d->client, PG, rg, (unsigned int)n,
-                                     &chosen);
+    r = vfio_client_dma_log_start(d->client, PG, rg, (unsigned int)n,
+                                  &chosen);
+    /* Pre-copy: the server's early state moves now (pci_dev_state.c). */
+    return r ? r : vpd_precopy_start(d);
 }
 
 /* The pages the server wrote in window @w, ORed into @bits. */
@@ -72,12 +75,16 @@ int vfio_pci_dirty_sync(struct vfio_pci *d, uint64_t *bits, uint64_t npages,
         return -E2BIG;
     for (size_t i = 0; i < n && r == 0; i++)
         r = sync_window(d, &w[i], bits, npages, count);
-    return r;
+    return r ? r : vpd_precopy_more(d);
 }
 
 int vfio_pci_dirty_stop(struct vfio_pci *d)
 {
+    int r;
+
     if (vfio_pci_alive(d) && d->mig_v1)
         return vpd_v1_dirty_stop(d);
-    return vfio_pci_alive(d) ? vfio_client_dma_log_stop(d->client) : 0;
+    r = vfio_pci_alive(d) ? vfio_client_dma_log_stop(d->client) : 0;
+    vpd_precopy_end(d);
+    return r;
 }

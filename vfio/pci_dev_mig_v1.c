@@ -7,8 +7,8 @@
  * Mapping onto the device life cycle (v1 has no STOP -> STOP_COPY arc, and
  * libvfio-user 2022 refuses every command but REGION_READ/WRITE and
  * DIRTY_PAGES once the device is stopped or saving):
- *   quiesce: identity read while the device runs, then RUNNING (or
- *            PRE_COPY) -> STOP_COPY (_SAVING: the device stops and saves);
+ *   quiesce: RUNNING (or PRE_COPY) -> STOP_COPY (_SAVING: the device
+ *            stops and saves; its identity was taken at setup);
  *   save:    the save iterations until pending_bytes is 0, then -> STOP;
  *   resume:  -> RUNNING (from STOP_COPY, STOP or RESUMING);
  *   load:    RUNNING -> RESUMING, the records, stays RESUMING until the
@@ -130,12 +130,8 @@ int vpd_v1_quiesce(struct vfio_pci *d)
     uint32_t cur = 0;
     int r;
 
-    /* Everything but region access is refused once stopped: ask now. */
-    r = vfio_client_identity(d->client, &d->ident);
-    if (r) {
-        say(d, "device info before stopping", r);
-        return r;
-    }
+    /* d->ident was taken at setup (pci_dev.c): nothing but region access
+     * may be needed once the device is stopped. */
     r = vfio_client_mig_v1_get_state(d->client, &d->v1, &cur);
     if (r == 0 && (cur == V1_RUNNING || cur == V1_PRE_COPY))
         r = v1_step(d, cur, V1_STOP_COPY);
@@ -150,9 +146,6 @@ int vpd_v1_save_prepare(struct vfio_pci *d)
         say(d, "the device is dead (its server is gone)", -ENODEV);
         return -ENODEV;
     }
-    if (d->ident.num_regions == 0 &&
-        (r = vfio_client_identity(d->client, &d->ident)) != 0)
-        return r;
     r = vpd_v1_set(d, VFIO_DEVICE_STATE_STOP_COPY);
     if (r == 0) {
         r = vfio_client_mig_v1_save(d->client, &d->v1,

@@ -93,6 +93,13 @@ struct vfio_pci {
     void *mig_data;                /* the server's STOP_COPY stream */
     size_t mig_len;
     struct vfio_client_identity ident;
+    /* Pre-copy (live migration, VFIO_MIGRATION_PRE_COPY): set and read on
+     * the migration thread; quiesce/save (event loop) run while it waits */
+    atomic_bool pre_active;        /* we moved the server to PRE_COPY */
+    bool pre_in_stream;            /* this quiesce left PRE_COPY: pre_data
+                                      leads the saved stream */
+    void *pre_data;                /* MIG_DATA_READ in PRE_COPY */
+    size_t pre_len;
     /* Region-based migration v1 (pci_dev_mig_v1.c): chosen at probe */
     bool mig_v1;
     struct vfio_client_mig_v1 v1;
@@ -134,6 +141,14 @@ void vpd_irq_reset(struct vfio_pci *d);
 
 /* pci_dev_state.c */
 void vpd_state_free(struct vfio_pci *d);
+/* Live migration's pre-copy phase (from pci_dev_dirty.c, migration
+ * thread). start: RUNNING -> PRE_COPY if the server offers it, and read
+ * what it has; more: read what it has now (while still in PRE_COPY); end:
+ * back to RUNNING if still in PRE_COPY (migration failed before the stop),
+ * drop the data. 0 or -errno (logged). */
+int vpd_precopy_start(struct vfio_pci *d);
+int vpd_precopy_more(struct vfio_pci *d);
+void vpd_precopy_end(struct vfio_pci *d);
 /* The identity properties of a device node (tests use these too). */
 int vpd_identity_save(void *fdt, int node,
                       const struct vfio_client_identity *id);

@@ -167,6 +167,68 @@ static int mig_set(struct vfio_pci *d, uint32_t to)
     return r;
 }
 
+/* ---- pre-copy ------------------------------------------------------------ */
+
+int vpd_precopy_more(struct vfio_pci *d)
+{
+    void *buf = NULL, *nb;
+    size_t len = 0;
+    int r;
+
+    if (!atomic_load(&d->pre_active))
+        return 0;
+    r = vfio_client_mig_read_all(d->client,
+                                 VFIO_CLIENT_MIG_DATA_MAX - d->pre_len, &buf,
+                                 &len);
+    if (r) {
+        say(d, "MIG_DATA_READ in PRE_COPY: %s", strerror(-r));
+        return r;
+    }
+    if (!len)
+        return 0;
+    nb = realloc(d->pre_data, d->pre_len + len);
+    if (!nb) {
+        free(buf);
+        return -ENOMEM;
+    }
+    memcpy((uint8_t *)nb + d->pre_len, buf, len);
+    d->pre_data = nb;
+    d->pre_len += len;
+    free(buf);
+    return 0;
+}
+
+int vpd_precopy_start(struct vfio_pci *d)
+{
+    uint64_t f = 0;
+    int r;
+
+    vpd_precopy_end(d);
+    r = vfio_pci_mig_flags(d, &f);
+    if (r || !(f & VFIO_MIGRATION_PRE_COPY))
+        return r;
+    r = mig_set(d, VFIO_DEVICE_STATE_PRE_COPY);
+    if (r == 0) {
+        atomic_store(&d->pre_active, true);
+        r = vpd_precopy_more(d);
+    }
+    return r;
+}
+
+void vpd_precopy_end(struct vfio_pci *d)
+{
+    uint32_t cur;
+
+    if (atomic_exchange(&d->pre_active, false) && vfio_pci_alive(d) &&
+        vfio_client_mig_get_state(d->client, &cur) == 0 &&
+        cur == VFIO_DEVICE_STATE_PRE_COPY)
+        mig_set(d, VFIO_DEVICE_STATE_RUNNING);
+    free(d->pre_data);
+    d->pre_data = NULL;
+    d->pre_len = 0;
+    d->pre_in_stream = false;
+}
+
 int vfio_pci_quiesce(struct vfio_pci *d)
 {
     uint32_t cur;
@@ -179,13 +241,17 @@ int vfio_pci_quiesce(struct vfio_pci *d)
     r = vfio_pci_mig_flags(d, &f);
     if (r || !f)
         return r;
+    d->pre_in_stream = false;
     if (d->mig_v1)
         return vpd_v1_quiesce(d);
     r = vfio_client_mig_get_state(d->client, &cur);
-    if (r == 0 && cur == VFIO_DEVICE_STATE_PRE_COPY)
+    if (r == 0 && cur == VFIO_DEVICE_STATE_PRE_COPY) {
+        /* What we read in PRE_COPY leads this stream (save_prepare). */
+        d->pre_in_stream = atomic_exchange(&d->pre_active, false);
         r = mig_set(d, VFIO_DEVICE_STATE_STOP_COPY);
-    else if (r == 0 && cur == VFIO_DEVICE_STATE_RUNNING)
+    } else if (r == 0 && cur == VFIO_DEVICE_STATE_RUNNING) {
         r = mig_set(d, VFIO_DEVICE_STATE_STOP);
+    }
     return r;
 }
 
@@ -195,6 +261,31 @@ int vfio_pci_resume(struct vfio_pci *d)
     if (!vfio_pci_alive(d) || !d->mig_flags)
         return 0;
     return mig_set(d, VFIO_DEVICE_STATE_RUNNING);
+}
+
+/* The stream the destination gets: the pre-copy data, then STOP_COPY's
+ * (the server continues its stream where PRE_COPY left it). */
+static int prepend_precopy(struct vfio_pci *d)
+{
+    size_t n = d->pre_len + d->mig_len;
+    uint8_t *buf;
+
+    say(d, "migration stream: %zu bytes in pre-copy, %zu bytes at "
+        "stop-copy", d->pre_len, d->mig_len);
+    if (!d->pre_len)
+        return 0;
+    if (n > VFIO_CLIENT_MIG_DATA_MAX)
+        return -EFBIG;
+    buf = malloc(n);
+    if (!buf)
+        return -ENOMEM;
+    memcpy(buf, d->pre_data, d->pre_len);
+    if (d->mig_len)
+        memcpy(buf + d->pre_len, d->mig_data, d->mig_len);
+    free(d->mig_data);
+    d->mig_data = buf;
+    d->mig_len = n;
+    return 0;
 }
 
 /* Once per quiesce: identity and the STOP_COPY stream, then STOP. */
@@ -217,8 +308,8 @@ static int save_prepare(struct vfio_pci *d)
             "FEATURE_MIGRATION): its state cannot be saved");
         return -EOPNOTSUPP;
     }
-    if (r == 0 && (r = vfio_client_identity(d->client, &d->ident)) != 0)
-        say(d, "device info: %s", strerror(-r));
+    /* d->ident was taken at setup (pci_dev.c): no GET_INFO here, the
+     * device may be in STOP already. */
     if (r == 0)
         r = mig_set(d, VFIO_DEVICE_STATE_STOP_COPY);
     if (r == 0) {
@@ -227,6 +318,8 @@ static int save_prepare(struct vfio_pci *d)
         if (r)
             say(d, "MIG_DATA_READ: %s", strerror(-r));
     }
+    if (r == 0 && d->pre_in_stream)
+        r = prepend_precopy(d);
     if (r == 0)
         r = mig_set(d, VFIO_DEVICE_STATE_STOP);
     d->mig_saved = r == 0;
@@ -379,11 +472,6 @@ static int load_check(struct vfio_pci *d, const void *fdt, int node,
         snprintf(why, len, "no valid device identity in the snapshot");
         return -EINVAL;
     }
-    r = vfio_client_identity(d->client, &d->ident);
-    if (r) {
-        snprintf(why, len, "device info: %s", strerror(-r));
-        return r;
-    }
     r = vfio_client_identity_diff(&saved, &d->ident, why, len);
     if (r == 0)
         r = check_ids(d, fdt, node, why, len);
@@ -469,12 +557,15 @@ static int vpd_state_load(void *opaque, const void *fdt, int node)
     vpd_state_free(d);
     r = vfio_pci_alive(d) ? load_check(d, fdt, node, why, sizeof(why))
                           : -ENODEV;
-    if (r == 0)
-        r = load_server(d, fdt, node, why, sizeof(why));
+    /* Config and interrupts (SET_IRQS) while the fresh device still
+     * runs: libvfio-user refuses SET_IRQS in STOP and RESUMING. The
+     * device has no state yet, so it raises nothing before the load. */
     if (r == 0 && (r = pci_dev_load(&d->pci, fdt, node)) != 0)
         snprintf(why, sizeof(why), "config space: %s", strerror(-r));
     if (r == 0 && (r = load_irqs(d, fdt, node)) != 0)
         snprintf(why, sizeof(why), "interrupts: %s", strerror(-r));
+    if (r == 0)
+        r = load_server(d, fdt, node, why, sizeof(why));
     if (r == 0 && (r = mig_set(d, VFIO_DEVICE_STATE_RUNNING)) != 0)
         snprintf(why, sizeof(why), "RUNNING: %s", strerror(-r));
     if (r == 0)

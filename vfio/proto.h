@@ -228,6 +228,24 @@ struct vfio_user_sub_region_ioeventfd {
 _Static_assert(sizeof(struct vfio_user_sub_region_ioeventfd) == 40,
                "spec: Sub-Region IO FD info (ioeventfd)");
 
+/* libvfio-user's entry (since its shadow ioeventfds, 2023): 48 bytes, not
+ * in the spec; the 40-byte padding became shadow_mem_fd_index and
+ * shadow_offset was inserted, so datamatch moved from 32 to 40. A client
+ * tells the two apart by the reply's entry size ((argsz - 16) / count);
+ * see docs/interop.md. */
+struct vfio_user_sub_region_ioeventfd_shadow {
+    uint64_t offset;
+    uint64_t size;
+    uint32_t fd_index;
+    uint32_t type;      /* IOEVENTFD; libvfio-user's shadow type is other */
+    uint32_t flags;
+    uint32_t shadow_mem_fd_index;
+    uint64_t shadow_offset;
+    uint64_t datamatch;
+} __attribute__((packed));
+_Static_assert(sizeof(struct vfio_user_sub_region_ioeventfd_shadow) == 48,
+               "libvfio-user: vfio_user_sub_region_ioeventfd");
+
 struct vfio_user_sub_region_ioregionfd {
     uint64_t offset;
     uint64_t size;

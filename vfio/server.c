@@ -141,6 +141,34 @@ static int srv_cmd_version(struct vfio_srv *s, struct vfio_user_msg *m)
     return 0;
 }
 
+/* Strict mode (server.h): the commands libvfio-user serves while the
+ * device is stopped (STOP, STOP_COPY, RESUMING); true if @cmd may run. */
+static bool srv_strict_allows(const struct vfio_srv *s, uint16_t cmd)
+{
+    uint32_t st = s->mig_state;
+
+    if (!s->dev.strict || (st != VFIO_DEVICE_STATE_STOP &&
+                           st != VFIO_DEVICE_STATE_STOP_COPY &&
+                           st != VFIO_DEVICE_STATE_RESUMING))
+        return true;
+    switch (cmd) {
+    case VFIO_USER_REGION_READ:
+    case VFIO_USER_REGION_WRITE:
+    case VFIO_USER_REGION_WRITE_MULTI:
+    case VFIO_USER_DEVICE_FEATURE:
+    case VFIO_USER_MIG_DATA_READ:
+    case VFIO_USER_MIG_DATA_WRITE:
+    case VFIO_USER_DMA_MAP:
+    case VFIO_USER_DMA_UNMAP:
+        return true;
+    default:
+        fprintf(stderr, "vfio-user server: bad command %u while device in "
+                "%s state (strict)\n", cmd,
+                vfio_user_mig_state_name(st));
+        return false;
+    }
+}
+
 /* Check and run one command; the single place error replies are sent. */
 static void srv_dispatch(struct vfio_srv *s, struct vfio_user_msg *m)
 {
@@ -153,6 +181,8 @@ static void srv_dispatch(struct vfio_srv *s, struct vfio_user_msg *m)
         r = -EINVAL;
     else if ((s->state == SRV_READY) == (cmd == VFIO_USER_VERSION))
         r = -EINVAL; /* VERSION first, and only once */
+    else if (!srv_strict_allows(s, cmd))
+        r = -EINVAL;
     else
         r = cmd_table[cmd].fn(s, m);
     s->stats.commands++;

@@ -100,6 +100,13 @@ struct vfio_srv_dev_ops {
     int (*mig_arc)(void *opaque, uint32_t from, uint32_t to);
     int (*mig_save)(void *opaque, void **buf, size_t *len);
     int (*mig_load)(void *opaque, const void *buf, size_t len);
+    /* Optional (with VFIO_MIGRATION_PRE_COPY): entering PRE_COPY, the
+     * state that can move while the device runs, into a malloc'd buffer;
+     * MIG_DATA_READ drains it in PRE_COPY. Whatever the client has not
+     * read by STOP_COPY comes first in the STOP_COPY stream, so mig_load
+     * gets this part (when the client went through PRE_COPY) followed by
+     * mig_save's: the device must tell them apart. */
+    int (*mig_precopy)(void *opaque, void **buf, size_t *len);
 };
 
 struct vfio_srv_dev {
@@ -108,6 +115,13 @@ struct vfio_srv_dev {
     uint32_t irq_count[VFIO_PCI_NUM_IRQS]; /* vectors per IRQ index */
     uint32_t num_irqs;                     /* <= VFIO_PCI_NUM_IRQS */
     uint64_t mig_flags;    /* VFIO_MIGRATION_*; 0: not migratable */
+    /* Behave like current libvfio-user (2023+, migration v2) where it is
+     * stricter than the spec: in STOP, STOP_COPY and RESUMING only
+     * REGION_READ/WRITE(_MULTI), DEVICE_FEATURE, MIG_DATA_READ/WRITE and
+     * DMA_MAP/UNMAP are served (others: EINVAL, logged); MIG_DATA_READ
+     * replies are padded to the requested size; MIG_DATA_WRITE needs
+     * argsz >= 8 + size. For testing clients against those rules. */
+    bool strict;
     /* Serve migration as spec 0.9.1 does ("v1": a migration region at
      * VFIO_SRV_MIG_V1_REGION, added by the core, num_regions must be
      * <= that index; DIRTY_PAGES; the VERSION "migration" capability)

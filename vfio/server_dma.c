@@ -5,6 +5,7 @@
 #include "vfio/server_priv.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -319,8 +320,18 @@ static int dma_msg_write(struct vfio_srv *s, uint64_t iova,
         a.count = len < dma_chunk(s) ? len : dma_chunk(s);
         memcpy(out, &a, sizeof(a));
         memcpy(out + DMA_HDR, buf, a.count);
-        r = dma_call(s, VFIO_USER_DMA_WRITE, out, DMA_HDR + a.count,
-                     VFIO_USER_DMA_WRITE_REPLY_MIN, rep);
+        /* The reply echoes address and count (spec; 12 or 16 bytes), or
+         * is a bare header: QEMU's client answers success that way. */
+        r = dma_call(s, VFIO_USER_DMA_WRITE, out, DMA_HDR + a.count, 0,
+                     rep);
+        if (r == 0 && rep->payload_len &&
+            rep->payload_len < VFIO_USER_DMA_WRITE_REPLY_MIN) {
+            fprintf(stderr, "vfio-user server: DMA_WRITE at %#llx: a "
+                    "%u-byte reply (want 0 or >= %u)\n",
+                    (unsigned long long)iova, rep->payload_len,
+                    VFIO_USER_DMA_WRITE_REPLY_MIN);
+            r = -EPROTO;
+        }
         if (r)
             return r;
         buf += a.count;

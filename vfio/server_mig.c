@@ -3,15 +3,18 @@
  * "VFIO_USER_DEVICE_FEATURE", "Device Features", "VFIO_USER_MIG_DATA_READ",
  * "VFIO_USER_MIG_DATA_WRITE".
  *
- * The stream: entering STOP_COPY the device serialises itself once
- * (ops->mig_save) and MIG_DATA_READ drains that buffer; PRE_COPY offers no
- * data (a read returns 0 bytes: nothing to pre-copy). In RESUMING,
+ * The stream: entering PRE_COPY the device gives its early part
+ * (ops->mig_precopy, none without it) and MIG_DATA_READ drains that;
+ * entering STOP_COPY the device serialises itself once (ops->mig_save),
+ * after what is left of the pre-copy part, and MIG_DATA_READ drains that
+ * buffer. In RESUMING,
  * MIG_DATA_WRITE appends (up to VFIO_SRV_MIG_DATA_MAX bytes) and RESUMING
  * -> STOP hands the whole stream to ops->mig_load.
  */
 #include "vfio/server_priv.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +30,43 @@ void srv_mig_free(struct vfio_srv *s)
     s->mig_len = s->mig_pos = s->mig_cap = 0;
 }
 
+static bool pre_copy(uint32_t st)
+{
+    return st == VFIO_DEVICE_STATE_PRE_COPY ||
+           st == VFIO_DEVICE_STATE_PRE_COPY_P2P;
+}
+
+/* Entering STOP_COPY (from @from): the unread rest of the pre-copy part,
+ * then the device's final state. */
+static int stream_stop_copy(struct vfio_srv *s, uint32_t from)
+{
+    size_t len = 0, rest = 0;
+    void *buf = NULL;
+    uint8_t *nb;
+    int r = s->dev.ops->mig_save(s->dev.opaque, &buf, &len);
+
+    if (r)
+        return r;
+    if (pre_copy(from))
+        rest = s->mig_len - s->mig_pos;
+    if (rest) {
+        nb = malloc(rest + len);
+        if (!nb) {
+            free(buf);
+            return -ENOMEM;
+        }
+        memcpy(nb, s->mig_buf + s->mig_pos, rest);
+        memcpy(nb + rest, buf, len);
+        free(buf);
+        buf = nb;
+        len += rest;
+    }
+    srv_mig_free(s);
+    s->mig_buf = buf;
+    s->mig_len = s->mig_cap = len;
+    return 0;
+}
+
 /* The server's part of one arc, after the device's. */
 static int mig_stream_arc(struct vfio_srv *s, uint32_t from, uint32_t to)
 {
@@ -34,11 +74,15 @@ static int mig_stream_arc(struct vfio_srv *s, uint32_t from, uint32_t to)
     size_t len = 0;
     int r;
 
-    if (to == VFIO_DEVICE_STATE_STOP_COPY) {
-        r = s->dev.ops->mig_save(s->dev.opaque, &buf, &len);
+    if (to == VFIO_DEVICE_STATE_STOP_COPY)
+        return stream_stop_copy(s, from);
+    if (pre_copy(to) && !pre_copy(from)) {
+        srv_mig_free(s);
+        if (!s->dev.ops->mig_precopy)
+            return 0;
+        r = s->dev.ops->mig_precopy(s->dev.opaque, &buf, &len);
         if (r)
             return r;
-        srv_mig_free(s);
         s->mig_buf = buf;
         s->mig_len = s->mig_cap = len;
     } else if (to == VFIO_DEVICE_STATE_RESUMING) {
@@ -47,9 +91,8 @@ static int mig_stream_arc(struct vfio_srv *s, uint32_t from, uint32_t to)
         r = s->dev.ops->mig_load(s->dev.opaque, s->mig_buf, s->mig_len);
         srv_mig_free(s);
         return r;
-    } else if (from == VFIO_DEVICE_STATE_STOP_COPY ||
-               from == VFIO_DEVICE_STATE_PRE_COPY) {
-        srv_mig_free(s);
+    } else if (!pre_copy(to)) {
+        srv_mig_free(s); /* out of the saving group: the stream ends */
     }
     return 0;
 }
@@ -189,14 +232,12 @@ int srv_cmd_mig_read(struct vfio_srv *s, struct vfio_user_msg *m)
 
     memcpy(&in, m->payload, sizeof(in));
     if (s->mig_state != VFIO_DEVICE_STATE_STOP_COPY &&
-        s->mig_state != VFIO_DEVICE_STATE_PRE_COPY)
+        !pre_copy(s->mig_state))
         return -EINVAL;
     if (in.size > s->eff.max_data_xfer_size || in.argsz < MIG_HDR ||
         in.size > s->buf_size - MIG_HDR)
         return -EINVAL;
     n = in.size;
-    if (s->mig_state == VFIO_DEVICE_STATE_PRE_COPY)
-        n = 0;
     if (n > left)
         n = (uint32_t)left;
     if (n > in.argsz - MIG_HDR)
@@ -207,6 +248,10 @@ int srv_cmd_mig_read(struct vfio_srv *s, struct vfio_user_msg *m)
     if (n)
         memcpy(s->obuf + MIG_HDR, s->mig_buf + s->mig_pos, n);
     s->mig_pos += n;
+    if (s->dev.strict && in.size > n) { /* libvfio-user pads to size */
+        memset(s->obuf + MIG_HDR + n, 0, in.size - n);
+        n = in.size;
+    }
     return srv_reply(s, m, s->obuf, MIG_HDR + n, NULL, 0);
 }
 
@@ -217,6 +262,11 @@ int srv_cmd_mig_write(struct vfio_srv *s, struct vfio_user_msg *m)
     size_t cap;
 
     memcpy(&in, m->payload, sizeof(in));
+    if (s->dev.strict && in.argsz < MIG_HDR + (uint64_t)in.size) {
+        fprintf(stderr, "vfio-user server: MIG_DATA_WRITE argsz too small "
+                "(%u < %u) (strict)\n", in.argsz, MIG_HDR + in.size);
+        return -EINVAL;
+    }
     if (s->mig_state != VFIO_DEVICE_STATE_RESUMING ||
         in.size != m->payload_len - MIG_HDR ||
         in.size > VFIO_SRV_MIG_DATA_MAX - s->mig_len)

@@ -87,7 +87,7 @@ static void complete(struct virtio_blk *blk, uint16_t qidx, uint16_t head,
     if (virtio_mem_write(&blk->mem, status_gpa, &status, 1) < 0)
         used = 0;       /* nothing could be written */
     if (virtq_push(q, head, used) < 0) {
-        virtio_dev_set_needs_reset(&blk->vdev);
+        virtio_dev_queue_failed(&blk->vdev, q);
         return;
     }
     blk->to_notify |= 1ULL << qidx;
@@ -423,7 +423,7 @@ static void blk_start(struct virtio_blk *blk, uint16_t qidx,
         blk->stats.requests++;
         blk->stats.errors++;
         if (virtq_push(&blk->queues[qidx], e->head, 0) < 0)
-            virtio_dev_set_needs_reset(&blk->vdev);
+            virtio_dev_queue_failed(&blk->vdev, &blk->queues[qidx]);
         blk->to_notify |= 1ULL << qidx;
         return;
     }
@@ -613,7 +613,7 @@ int blk_process_queue(struct virtio_blk *blk, uint16_t qidx)
             }
             r = virtq_pop(q, &e);
             if (r < 0) {
-                virtio_dev_set_needs_reset(&blk->vdev);
+                virtio_dev_queue_failed(&blk->vdev, q);
                 goto out;
             }
             if (r == 0)

@@ -78,7 +78,7 @@ static int flush_rx(struct virtio_console *con)
             break;
     }
     if (r < 0 && q->broken)
-        virtio_dev_set_needs_reset(&con->vdev);
+        virtio_dev_queue_failed(&con->vdev, q);
     virtio_dev_notify_queue(&con->vdev, CON_RX);
     return r < 0 ? r : 0;
 }
@@ -105,7 +105,7 @@ static int drain_tx(struct virtio_console *con)
             break;
     }
     if (r < 0 && q->broken)
-        virtio_dev_set_needs_reset(&con->vdev);
+        virtio_dev_queue_failed(&con->vdev, q);
     virtio_dev_notify_queue(&con->vdev, CON_TX);
     return r < 0 ? r : 0;
 }

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <libfdt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -165,13 +166,46 @@ void virtio_dev_reset(struct virtio_dev *vdev)
     vdev->driver_feature_select = 0;
 }
 
-void virtio_dev_set_needs_reset(struct virtio_dev *vdev)
+static const char *type_name(uint32_t id)
 {
+    switch (id) {
+    case 1: return "net";
+    case 2: return "blk";
+    case 3: return "console";
+    case 4: return "rng";
+    default: return "device";
+    }
+}
+
+void virtio_dev_set_needs_reset(struct virtio_dev *vdev, const char *fmt,
+                                ...)
+{
+    char why[200];
+    va_list ap;
+
     if (vdev->status & VIRTIO_DEV_S_NEEDS_RESET)
         return;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "virtio-%s: device needs reset: %s\n",
+            type_name(vdev->device_id), why);
     vdev->status |= VIRTIO_DEV_S_NEEDS_RESET;
     if (virtio_dev_driver_ok(vdev))
         vdev->irq.ops->notify_config(vdev->irq.opaque);
+}
+
+void virtio_dev_queue_failed(struct virtio_dev *vdev, const struct virtq *q)
+{
+    long idx = vdev->queues && q >= vdev->queues &&
+                       q < vdev->queues + vdev->num_queues
+                   ? q - vdev->queues : -1;
+
+    virtio_dev_set_needs_reset(vdev, "queue %ld: %s (%s)", idx,
+                               q->broken_why ? q->broken_why
+                                             : "a ring access failed",
+                               strerror(q->broken_err < 0 ? -q->broken_err
+                                                          : EIO));
 }
 
 struct virtq *virtio_dev_queue(struct virtio_dev *vdev, uint16_t qidx)

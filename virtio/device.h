@@ -103,8 +103,14 @@ int virtio_dev_write_status(struct virtio_dev *vdev, uint8_t status);
 uint8_t virtio_dev_read_status(const struct virtio_dev *vdev);
 void virtio_dev_reset(struct virtio_dev *vdev);
 /* Device-detected error (broken queue): set DEVICE_NEEDS_RESET and raise
- * a config interrupt if the driver is running (spec 2.1.2). */
-void virtio_dev_set_needs_reset(struct virtio_dev *vdev);
+ * a config interrupt if the driver is running (spec 2.1.2). The reason
+ * (printf @fmt) goes to stderr as one line, "virtio-<type>: device needs
+ * reset: <reason>", when the bit gets set (not again while it stays). */
+void virtio_dev_set_needs_reset(struct virtio_dev *vdev, const char *fmt,
+                                ...) __attribute__((format(printf, 2, 3)));
+/* virtio_dev_set_needs_reset() for broken queue @q of @vdev, with the
+ * cause the queue recorded (virtq.broken_why / broken_err). */
+void virtio_dev_queue_failed(struct virtio_dev *vdev, const struct virtq *q);
 bool virtio_dev_driver_ok(const struct virtio_dev *vdev);
 
 /* Queue @qidx, or NULL if out of range. */

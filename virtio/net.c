@@ -160,7 +160,7 @@ void virtio_net_handle_tap(struct virtio_net *net)
             break;
     }
     if (q->broken)
-        virtio_dev_set_needs_reset(&net->vdev);
+        virtio_dev_queue_failed(&net->vdev, q);
     virtio_dev_notify_queue(&net->vdev, NET_RX);
 }
 
@@ -200,7 +200,7 @@ static int drain_tx(struct virtio_net *net)
             break;
     }
     if (q->broken)
-        virtio_dev_set_needs_reset(&net->vdev);
+        virtio_dev_queue_failed(&net->vdev, q);
     virtio_dev_notify_queue(&net->vdev, NET_TX);
     return r < 0 ? r : 0;
 }

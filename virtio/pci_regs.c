@@ -30,7 +30,9 @@ static void regs_queue_enable(void *opaque, uint16_t qidx, int result)
 
     virtq_set_features(&vp->vdev->queues[qidx], vp->vdev->driver_features);
     if (result < 0)
-        virtio_dev_set_needs_reset(vp->vdev);
+        virtio_dev_set_needs_reset(vp->vdev, "queue %u: the driver enabled "
+                                   "it with bad rings (%s)", qidx,
+                                   strerror(-result));
 }
 
 static void regs_isr_cleared(void *opaque)

@@ -78,8 +78,14 @@ static uint64_t avail_event_gpa(const struct virtq *q)
     return q->used_gpa + 4 + 8ULL * q->size;
 }
 
-static int broken(struct virtq *q, int err)
+/* Latch the queue broken; @what says what failed (for the log line of
+ * DEVICE_NEEDS_RESET, virtio_dev_queue_failed()). The first cause stays. */
+static int broken(struct virtq *q, int err, const char *what)
 {
+    if (!q->broken) {
+        q->broken_why = what;
+        q->broken_err = err;
+    }
     q->broken = true;
     return err;
 }
@@ -170,6 +176,8 @@ int virtq_enable(struct virtq *q)
         return r;
     q->enabled = true;
     q->broken = false;
+    q->broken_why = NULL;
+    q->broken_err = 0;
     q->notify_enabled = true;
     q->signalled_used_valid = false;
     return 0;
@@ -314,16 +322,16 @@ int virtq_pop(struct virtq *q, struct virtq_elem *e)
         return 0;
     r = avail_pending(q, &pending);
     if (r < 0)
-        return broken(q, r);
+        return broken(q, r, "reading the available ring index");
     if (!pending)
         return 0;
     r = ring_read16(q, q->avail_gpa + 4 +
                     2ULL * (q->last_avail_idx & (q->size - 1)), &head,
                     false);
     if (r < 0)
-        return broken(q, r);
+        return broken(q, r, "reading the available ring");
     if (head >= q->size)
-        return broken(q, -EINVAL);
+        return broken(q, -EINVAL, "available ring head beyond the queue");
     e->head = head;
     e->nsegs = e->nout = 0;
     e->out_bytes = e->in_bytes = 0;
@@ -335,12 +343,12 @@ int virtq_pop(struct virtq *q, struct virtq_elem *e)
                                   (uint64_t)t.n * DESC_SIZE, false);
     r = walk_chain(q, e, &t, head);
     if (r < 0)
-        return broken(q, r);
+        return broken(q, r, "malformed or unreadable descriptor chain");
     q->last_avail_idx++;
     if (q->event_idx && q->notify_enabled) {
         r = ring_write16(q, avail_event_gpa(q), q->last_avail_idx, false);
         if (r < 0)
-            return broken(q, r);
+            return broken(q, r, "writing avail_event");
     }
     return 1;
 }
@@ -362,11 +370,11 @@ int virtq_push(struct virtq *q, uint16_t head, uint32_t len)
     gpa = q->used_gpa + 4 + 8ULL * (q->used_idx & (q->size - 1));
     r = virtio_mem_write(q->mem, gpa, &ue, sizeof(ue));
     if (r < 0)
-        return broken(q, r);
+        return broken(q, r, "writing a used ring element");
     q->used_idx++;
     r = ring_write16(q, q->used_gpa + 2, q->used_idx, true);
     if (r < 0)
-        return broken(q, r);
+        return broken(q, r, "writing the used ring index");
     return 0;
 }
 
@@ -401,7 +409,7 @@ static void set_used_flags(struct virtq *q, bool no_notify)
     uint16_t flags = no_notify ? VRING_USED_F_NO_NOTIFY : 0;
 
     if (ring_write16(q, q->used_gpa, flags, false) < 0)
-        q->broken = true;
+        broken(q, -EFAULT, "writing the used ring flags");
 }
 
 void virtq_disable_notify(struct virtq *q)
@@ -422,7 +430,7 @@ bool virtq_enable_notify(struct virtq *q)
         set_used_flags(q, false);
     else if (ring_write16(q, avail_event_gpa(q), q->last_avail_idx,
                           false) < 0)
-        q->broken = true;
+        broken(q, -EFAULT, "writing avail_event");
     /* Publish the request before re-checking avail idx (spec 2.7.10). */
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     return virtq_has_avail(q);

@@ -64,6 +64,8 @@ struct virtq {
     bool event_idx;         /* VIRTIO_RING_F_EVENT_IDX negotiated */
     bool indirect;          /* VIRTIO_RING_F_INDIRECT_DESC negotiated */
     bool broken;
+    const char *broken_why; /* what failed (static text), with broken */
+    int broken_err;         /* -errno it failed with */
     bool notify_enabled;    /* device wants avail notifications */
     bool signalled_used_valid;
     uint64_t desc_gpa;      /* descriptor table, 16-byte aligned */

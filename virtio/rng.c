@@ -67,7 +67,7 @@ static int rng_queue_notify(struct virtio_dev *vdev, uint16_t qidx)
         rng->bytes += (uint64_t)n;
     }
     if (r < 0 && rng->queue.broken)
-        virtio_dev_set_needs_reset(vdev);
+        virtio_dev_queue_failed(vdev, &rng->queue);
     virtio_dev_notify_queue(vdev, 0);
     return r < 0 ? r : 0;
 }

@@ -4,15 +4,19 @@
 # (tests/guest/virtio test=vblk-count) counts and does block I/O on a
 # vfu-blk device; each minivmm instance has its own vfu-blk process on the
 # same disk file. During pre-copy the server's DMA dirty logging reports
-# the pages it writes; the source's device goes to STOP_COPY and its
+# the pages it writes, and its PRE_COPY data (identity) is read and must
+# not be empty; the source's device goes to STOP_COPY and its
 # stream travels in the state tree; the destination's goes RESUMING ->
 # RUNNING; the counter and the writes go on at the destination, which
 # verifies every block at the end, and the host file holds them.
 # Then a server without migration support (tools/vfu-evil --mode=none):
 # migrate is refused with an error naming the device, and the VM keeps
 # running.
+# VFU_ARGS (e.g. --strict, from payload_migrate_vfio_strict.sh) go to
+# every vfu-blk; then no server may log a refusal, and vfu-evil is skipped.
 : "${BUILD:=build}"
-name=payload_migrate_vfio
+: "${VFU_ARGS:=}"
+name=payload_migrate_vfio${VFU_ARGS:+ ($VFU_ARGS)}
 fail() { echo "$name: $*" >&2; exit 1; }
 [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] ||
     { echo "$name: no usable /dev/kvm" >&2; exit 77; }
@@ -41,8 +45,9 @@ wait_for() {    # FILE REGEX SECONDS
 }
 ticks() { tr -d '\r' <"$1" | sed -n 's/^counter: tick \([0-9]*\) .*/\1/p'; }
 start_srv() {   # NAME
+    # shellcheck disable=SC2086
     "$BUILD/vfu-blk" --socket-path="$dir/$1.sock" --disk "$dir/disk.img" \
-        >"$dir/$1.log" 2>&1 &
+        $VFU_ARGS >"$dir/$1.log" 2>&1 &
     pids="$pids $!"
     for i in $(seq 50); do [ -S "$dir/$1.sock" ] && return 0; sleep 0.1; done
     fail "vfu-blk $1 did not create its socket"
@@ -79,8 +84,23 @@ tr -d '\r' <"$dir/out2" | grep -qx "PASS vblk-count" ||
     fail "no 'PASS vblk-count'"
 head -c 12 "$dir/disk.img" | grep -q "MVMBLK write" ||
     fail "the disk file does not hold the guest's blocks"
+# vfu-blk's PRE_COPY carries its identity (tools/vfu-blk/precopy.h): the
+# source's client read it before the stop, the destination's server
+# checked and loaded it ahead of the final state.
+pre=$(sed -n 's/.*migration stream: \([0-9]*\) bytes in pre-copy.*/\1/p' \
+      "$dir/err1")
+[ -n "$pre" ] && [ "$pre" -gt 0 ] ||
+    { cat "$dir/err1"; fail "no pre-copy data from vfu-blk ('$pre' bytes)"; }
+grep -q "vfu-blk: migration stream loaded: $pre bytes pre-copy" \
+    "$dir/srv2.log" ||
+    { cat "$dir/srv2.log"; fail "the destination did not load the pre-copy part"; }
 echo "$name: ticks 1-$last on the source, $first-40 on the destination;" \
-    "$(grep '^downtime' "$dir/mig.out")"
+    "$(grep '^downtime' "$dir/mig.out"); $pre bytes of pre-copy data"
+if [ -n "$VFU_ARGS" ]; then
+    ! grep -h "(strict)$\|client dropped" "$dir"/srv1.log "$dir"/srv2.log ||
+        fail "vfu-blk $VFU_ARGS refused the client (above)"
+    exit 0
+fi
 
 # A server without migration support blocks migration, naming it.
 "$BUILD/vfu-evil" --socket-path="$dir/evil.sock" --mode=none \

@@ -11,8 +11,11 @@
 # host file holds exactly the guest's last write in each block. Last, a
 # server without migration support (vfu-evil): the snapshot is refused
 # naming the device and the VM keeps running.
+# VFU_ARGS (e.g. --strict, from payload_snapshot_vfio_strict.sh) go to
+# every vfu-blk; then no server may log a refusal, and vfu-evil is skipped.
 : "${BUILD:=build}"
-name=payload_snapshot_vfio
+: "${VFU_ARGS:=}"
+name=payload_snapshot_vfio${VFU_ARGS:+ ($VFU_ARGS)}
 fail() { echo "$name: $*" >&2; exit 1; }
 [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] ||
     { echo "$name: no usable /dev/kvm" >&2; exit 77; }
@@ -34,8 +37,9 @@ wait_for() {    # FILE REGEX SECONDS
 ticks() { tr -d '\r' <"$1" | sed -n 's/^counter: tick \([0-9]*\) .*/\1/p'; }
 start_srv() {   # NAME [vfu-blk options]
     n=$1; shift
+    # shellcheck disable=SC2086
     "$BUILD/vfu-blk" --socket-path="$dir/$n.sock" --disk "$dir/disk.img" \
-        "$@" >"$dir/$n.log" 2>&1 &
+        $VFU_ARGS "$@" >"$dir/$n.log" 2>&1 &
     srv=$!
     pids="$pids $srv"
     for i in $(seq 50); do [ -S "$dir/$n.sock" ] && return 0; sleep 0.1; done
@@ -115,6 +119,11 @@ while [ "$k" -lt 256 ]; do
 done
 echo "$name: saved at tick $saved, restored from tick $first; $writes" \
      "writes, all 256 blocks on the host file as the guest wrote them"
+if [ -n "$VFU_ARGS" ]; then
+    ! grep -h "(strict)$\|client dropped" "$dir"/srv1.log "$dir"/srv2.log ||
+        fail "vfu-blk $VFU_ARGS refused the client (above)"
+    exit 0
+fi
 
 # No migration support in the server: the snapshot is refused, naming
 # the device; the VM keeps running.

@@ -128,18 +128,34 @@ static void test_region_lies(void **state)
     bad_region(ok, 1, 0, 0x4000, 1000);  /* nr_areas beyond the reply */
 }
 
-/* io-fd reply with entries of @stride bytes. */
+/* io-fd reply with entries of @stride bytes: 40 = the spec's layout, 48 =
+ * libvfio-user's (shadow_mem_fd_index at 28, shadow_offset at 32 holding
+ * a decoy datamatch, datamatch at 40); other strides: 40-byte entries
+ * followed by junk. */
 static uint32_t build_iofds(uint8_t *b, uint32_t stride, uint32_t count,
                             const struct vfio_user_sub_region_ioeventfd *e)
 {
     struct vfio_user_region_io_fds_reply h = {
         .argsz = 16 + stride * count, .index = 0, .count = count,
     };
+    struct vfio_user_sub_region_ioeventfd_shadow sh;
 
     memset(b, 0xEE, 16 + stride * count); /* junk in the extra fields */
     memcpy(b, &h, sizeof(h));
-    for (uint32_t i = 0; i < count; i++)
-        memcpy(b + 16 + i * stride, &e[i], sizeof(e[i]));
+    for (uint32_t i = 0; i < count; i++) {
+        if (stride != 48) {
+            memcpy(b + 16 + i * stride, &e[i], sizeof(e[i]));
+            continue;
+        }
+        sh = (struct vfio_user_sub_region_ioeventfd_shadow){
+            .offset = e[i].offset, .size = e[i].size,
+            .fd_index = e[i].fd_index, .type = e[i].type,
+            .flags = e[i].flags, .shadow_mem_fd_index = 0,
+            .shadow_offset = e[i].datamatch + 1, /* decoy at offset 32 */
+            .datamatch = e[i].datamatch,
+        };
+        memcpy(b + 16 + i * stride, &sh, sizeof(sh));
+    }
     return h.argsz;
 }
 
@@ -222,6 +238,8 @@ static void test_iofds_lies(void **state)
     bad_iofds(&e, 40, 0, true);
     bad_iofds(&ok, 40, 0, false);  /* entries but no fd */
     bad_iofds(&ok, 32, 0, true);   /* stride below 40 */
+    bad_iofds(&ok, 44, 0, true);   /* neither 40 nor 48 */
+    bad_iofds(&ok, 56, 0, true);
     bad_iofds(&ok, 40, 1000, true); /* argsz beyond the reply */
 }
 

@@ -503,6 +503,7 @@ static struct vfio_pci *dev_of(struct vfio_client *c)
     assert_non_null(d);
     d->client = c;
     snprintf(d->name, sizeof(d->name), "v1dev");
+    assert_int_equal(vfio_client_identity(c, &d->ident), 0); /* as setup */
     assert_int_equal(vpd_v1_probe(d), 0);
     return d;
 }
@@ -515,15 +516,19 @@ static void test_device_cycle(void **state)
     void *saved;
     size_t len;
     char why[200] = "";
+    int n_before;
 
     (void)state;
     assert_true(d->mig_v1);
     assert_int_equal(d->v1.region, MREG);
     assert_int_equal(d->mig_flags, VFIO_MIGRATION_STOP_COPY);
-    /* Pause for a snapshot: the identity is read while running, then the
-     * device goes straight to _SAVING (v1 has no STOP -> SAVING). */
+    /* Pause for a snapshot: the device goes straight to _SAVING (v1 has
+     * no STOP -> SAVING), with nothing but region access once stopping. */
+    n_before = atomic_load(&v.f.n_cmds);
     assert_int_equal(vpd_v1_quiesce(d), 0);
     assert_int_equal(v.state, VFIO_USER_MIG_V1_STATE_STOP_COPY);
+    /* device_state read, written, read again: no GET_INFO or such. */
+    assert_int_equal(atomic_load(&v.f.n_cmds) - n_before, 3);
     assert_int_equal(d->ident.num_regions, FAKE_REGIONS);
     assert_int_equal(d->ident.region[MREG].size, MSIZE);
     assert_int_equal(vpd_v1_save_prepare(d), 0);

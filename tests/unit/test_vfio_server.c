@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -78,6 +79,15 @@ static int f_save(void *o, void **buf, size_t *len)
     return 0;
 }
 
+static int f_precopy(void *o, void **buf, size_t *len)
+{
+    (void)o;
+    *buf = malloc(300);
+    memset(*buf, 0x11, 300);
+    *len = 300;
+    return 0;
+}
+
 static int f_load(void *o, const void *buf, size_t len)
 {
     struct fx *f = o;
@@ -90,6 +100,7 @@ static int f_load(void *o, const void *buf, size_t len)
 static const struct vfio_srv_dev_ops f_ops = {
     .region_access = f_access, .reset = f_reset, .dma_unmap = f_unmap,
     .mig_arc = f_arc, .mig_save = f_save, .mig_load = f_load,
+    .mig_precopy = f_precopy,
 };
 
 static const struct vfio_srv_sparse sparse[1] = {{4096, 4096}};
@@ -98,7 +109,7 @@ static const struct vfio_srv_ioeventfd ioev[2] = {
 
 /* ---- harness ---------------------------------------------------------------- */
 
-static int setup(void **state)
+static int setup_dev(void **state, bool strict)
 {
     struct fx *f = calloc(1, sizeof(*f));
     struct vfio_srv_region rg[8] = {0};
@@ -121,12 +132,23 @@ static int setup(void **state)
     d.mig_flags = VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_PRE_COPY;
     d.ops = &f_ops;
     d.opaque = f;
+    d.strict = strict;
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     assert_int_equal(vfio_srv_create(&d, NULL, -1, &f->srv), 0);
     assert_int_equal(vfio_srv_attach(f->srv, sv[1]), 0);
     assert_int_equal(vfio_user_conn_new(sv[0], &f->c), 0);
     *state = f;
     return 0;
+}
+
+static int setup(void **state)
+{
+    return setup_dev(state, false);
+}
+
+static int setup_strict(void **state)
+{
+    return setup_dev(state, true);
 }
 
 static int teardown(void **state)
@@ -425,6 +447,72 @@ static void test_dma_and_logging(void **state)
     close(mfd);
 }
 
+/* The client side of message-based DMA: answer one DMA_WRITE with a
+ * reply of @reply_len bytes (0: a bare header, as QEMU's client sends). */
+struct dma_peer {
+    struct fx *f;
+    uint32_t reply_len;
+    uint64_t addr;      /* seen in the request */
+    uint8_t data[8];
+};
+
+static void *dma_peer_main(void *arg)
+{
+    struct dma_peer *p = arg;
+    struct vfio_user_expect exp;
+    struct vfio_user_msg m = {.payload = p->f->buf,
+                              .payload_cap = sizeof(p->f->buf)};
+    uint8_t rep[16] = {0};
+    struct pollfd pfd = {
+        .fd = vfio_user_conn_fd(p->f->c, VFIO_USER_CHAN_MAIN),
+        .events = POLLIN};
+
+    if (poll(&pfd, 1, 2000) != 1) /* no request: the server gave up */
+        return NULL;
+    vfio_user_conn_expect_command(p->f->c, &exp);
+    if (vfio_user_conn_recv(p->f->c, VFIO_USER_CHAN_MAIN, &exp, true, &m,
+                            NULL) ||
+        m.hdr.cmd != VFIO_USER_DMA_WRITE || m.payload_len < 16 + 8)
+        return NULL;
+    memcpy(&p->addr, m.payload, 8);
+    memcpy(p->data, (uint8_t *)m.payload + 16, 8);
+    memcpy(rep, m.payload, 16);
+    vfio_user_conn_send_reply(p->f->c, VFIO_USER_CHAN_MAIN, &m.hdr, rep,
+                              p->reply_len, NULL, 0);
+    return NULL;
+}
+
+static int dma_write_with_reply(struct fx *f, uint32_t reply_len)
+{
+    struct dma_peer p = {.f = f, .reply_len = reply_len};
+    pthread_t th;
+    int r;
+
+    assert_int_equal(pthread_create(&th, NULL, dma_peer_main, &p), 0);
+    r = vfio_srv_dma_write(f->srv, IOVA + 8, "abcdefgh", 8);
+    pthread_join(th, NULL);
+    assert_int_equal(p.addr, IOVA + 8);
+    assert_memory_equal(p.data, "abcdefgh", 8);
+    return r;
+}
+
+/* DMA_WRITE through messages (a map without fd): the reply may echo
+ * address and count (16 bytes, or the spec table's 12) or be a bare
+ * header (QEMU's client); anything between is a protocol error. */
+static void test_dma_write_replies(void **state)
+{
+    struct fx *f = *state;
+    struct vfio_user_dma_map m = {.argsz = 32, .flags = 3, .address = IOVA,
+                                  .size = 65536};
+
+    version(f);
+    assert_int_equal(call(f, VFIO_USER_DMA_MAP, &m, 32, NULL, 0), 0);
+    assert_int_equal(dma_write_with_reply(f, 16), 0);
+    assert_int_equal(dma_write_with_reply(f, 12), 0);
+    assert_int_equal(dma_write_with_reply(f, 0), 0);
+    assert_int_equal(dma_write_with_reply(f, 5), -EPROTO);
+}
+
 static int mig(struct fx *f, uint32_t state)
 {
     uint8_t pl[16] = {0};
@@ -468,6 +556,77 @@ static void test_migration(void **state)
     assert_int_equal(vfio_srv_mig_state(f->srv), VFIO_DEVICE_STATE_ERROR);
     assert_int_equal(call(f, VFIO_USER_DEVICE_RESET, NULL, 0, NULL, 0), 0);
     assert_int_equal(vfio_srv_mig_state(f->srv), VFIO_DEVICE_STATE_RUNNING);
+}
+
+/* Strict mode (libvfio-user's rules): commands refused while stopped,
+ * padded MIG_DATA_READ replies, MIG_DATA_WRITE argsz >= 8 + size. */
+static void test_migration_strict(void **state)
+{
+    struct fx *f = *state;
+    struct vfio_user_mig_data rd = {.argsz = 8 + 4096, .size = 4096}, h;
+    struct vfio_device_info di = {.argsz = 16};
+    uint8_t wr[8 + 5000];
+    struct vfio_user_mig_data wh = {.argsz = 8, .size = 5000};
+
+    version(f);
+    assert_int_equal(call(f, VFIO_USER_DEVICE_GET_INFO, &di, 16, NULL, 0),
+                     0); /* running: served */
+    assert_int_equal(mig(f, VFIO_DEVICE_STATE_STOP_COPY), 0);
+    assert_int_equal(call(f, VFIO_USER_DEVICE_GET_INFO, &di, 16, NULL, 0),
+                     -EINVAL);
+    assert_int_equal(call(f, VFIO_USER_MIG_DATA_READ, &rd, 8, NULL, 0), 0);
+    assert_int_equal(f->rep.payload_len, 8 + 4096);
+    assert_int_equal(call(f, VFIO_USER_MIG_DATA_READ, &rd, 8, NULL, 0), 0);
+    memcpy(&h, f->buf, 8);
+    assert_int_equal(h.size, 904);                   /* the data */
+    assert_int_equal(f->rep.payload_len, 8 + 4096);  /* padded */
+    assert_int_equal(mig(f, VFIO_DEVICE_STATE_STOP), 0);
+    assert_int_equal(call(f, VFIO_USER_DEVICE_GET_INFO, &di, 16, NULL, 0),
+                     -EINVAL);
+    assert_int_equal(mig(f, VFIO_DEVICE_STATE_RESUMING), 0);
+    memcpy(wr, &wh, 8);
+    memset(wr + 8, 0x5a, 5000);
+    assert_int_equal(call(f, VFIO_USER_MIG_DATA_WRITE, wr, sizeof(wr), NULL,
+                          0), -EINVAL); /* argsz 8 < 8 + 5000 */
+    wh.argsz = 8 + 5000;
+    memcpy(wr, &wh, 8);
+    assert_int_equal(call(f, VFIO_USER_MIG_DATA_WRITE, wr, sizeof(wr), NULL,
+                          0), 0);
+    assert_int_equal(mig(f, VFIO_DEVICE_STATE_RUNNING), 0);
+    assert_int_equal(f->loads, 1);
+    assert_int_equal(call(f, VFIO_USER_DEVICE_GET_INFO, &di, 16, NULL, 0),
+                     0);
+}
+
+/* PRE_COPY carries the device's early part; what the client has not read
+ * of it by STOP_COPY leads the STOP_COPY stream. Leaving the saving group
+ * ends the stream. */
+static void test_migration_pre_copy(void **state)
+{
+    struct fx *f = *state;
+    struct vfio_user_mig_data rd = {.argsz = 8 + 100, .size = 100}, h;
+    struct vfio_user_mig_data big = {.argsz = 8 + 8192, .size = 8192};
+
+    version(f);
+    assert_int_equal(mig(f, VFIO_DEVICE_STATE_PRE_COPY), 0);
+    assert_int_equal(call(f, VFIO_USER_MIG_DATA_READ, &rd, 8, NULL, 0), 0);
+    assert_int_equal(f->rep.payload_len, 8 + 100);
+    assert_int_equal(f->buf[8], 0x11);
+    assert_int_equal(mig(f, VFIO_DEVICE_STATE_STOP_COPY), 0);
+    assert_int_equal(call(f, VFIO_USER_MIG_DATA_READ, &big, 8, NULL, 0), 0);
+    memcpy(&h, f->buf, 8);
+    assert_int_equal(h.size, 200 + 5000);
+    assert_int_equal(f->buf[8], 0x11);          /* the pre-copy rest */
+    assert_int_equal(f->buf[8 + 199], 0x11);
+    assert_int_equal(f->buf[8 + 200], 0x5a);    /* then the final state */
+    assert_int_equal(call(f, VFIO_USER_MIG_DATA_READ, &big, 8, NULL, 0), 0);
+    assert_int_equal(f->rep.payload_len, 8);    /* drained */
+    /* A cancelled pre-copy: back to RUNNING, nothing left to read. */
+    assert_int_equal(mig(f, VFIO_DEVICE_STATE_RUNNING), 0);
+    assert_int_equal(mig(f, VFIO_DEVICE_STATE_PRE_COPY), 0);
+    assert_int_equal(mig(f, VFIO_DEVICE_STATE_RUNNING), 0);
+    assert_int_equal(call(f, VFIO_USER_MIG_DATA_READ, &rd, 8, NULL, 0),
+                     -EINVAL);
 }
 
 static void test_disconnect(void **state)
@@ -516,6 +675,12 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_version_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dma_write_replies, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_migration_strict, setup_strict,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_migration_pre_copy, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_version_bad_json, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_region_info, setup, teardown),

@@ -39,6 +39,11 @@ struct mfake {
     uint8_t in[64];         /* the stream it was given */
     uint32_t in_len;
     bool loaded;            /* RESUMING -> STOP seen */
+    atomic_int refused;     /* commands refused as libvfio-user does */
+    bool precopy;           /* offers VFIO_MIGRATION_PRE_COPY */
+    uint8_t pre[16];        /* what it sends in PRE_COPY */
+    uint32_t pre_len, pre_pos;
+    bool lie;               /* MIG_DATA_READ: size beyond the payload */
 };
 
 /* DMA_LOGGING_REPORT: pages 0 and 5 of the range were written. */
@@ -62,7 +67,8 @@ static int feat_hook(struct mfake *m, struct vfio_user_msg *msg)
 {
     uint8_t rep[FEAT + 8];
     uint32_t flags, feat, st;
-    uint64_t mf = VFIO_MIGRATION_STOP_COPY;
+    uint64_t mf = VFIO_MIGRATION_STOP_COPY |
+                  (m->precopy ? VFIO_MIGRATION_PRE_COPY : 0);
 
     memcpy(&flags, (uint8_t *)msg->payload + 4, 4);
     feat = flags & VFIO_DEVICE_FEATURE_MASK;
@@ -86,6 +92,8 @@ static int feat_hook(struct mfake *m, struct vfio_user_msg *msg)
         m->sets++;
         if (st == VFIO_DEVICE_STATE_STOP_COPY)
             m->pos = 0;
+        if (st == VFIO_DEVICE_STATE_PRE_COPY)
+            m->pre_pos = 0;
         if (st == VFIO_DEVICE_STATE_RESUMING)
             m->in_len = 0;
         if (m->state == VFIO_DEVICE_STATE_RESUMING)
@@ -97,30 +105,85 @@ static int feat_hook(struct mfake *m, struct vfio_user_msg *msg)
     return fake_reply(&m->f, msg, rep, sizeof(rep), NULL, 0);
 }
 
+/* Like current libvfio-user: in STOP, STOP_COPY and RESUMING only region
+ * access, DEVICE_FEATURE, MIG_DATA_* and DMA_(UN)MAP are served. */
+static bool lvu_allowed(uint32_t state, uint16_t cmd)
+{
+    if (state != VFIO_DEVICE_STATE_STOP &&
+        state != VFIO_DEVICE_STATE_STOP_COPY &&
+        state != VFIO_DEVICE_STATE_RESUMING)
+        return true;
+    return cmd == VFIO_USER_REGION_READ || cmd == VFIO_USER_REGION_WRITE ||
+           cmd == VFIO_USER_DEVICE_FEATURE ||
+           cmd == VFIO_USER_MIG_DATA_READ ||
+           cmd == VFIO_USER_MIG_DATA_WRITE || cmd == VFIO_USER_DMA_MAP ||
+           cmd == VFIO_USER_DMA_UNMAP;
+}
+
+/* MIG_DATA_READ, the reply padded to the requested size as libvfio-user
+ * does (size says how much is data; at most 64 bytes per reply). */
+static int mig_read(struct mfake *m, struct vfio_user_msg *msg)
+{
+    struct vfio_user_mig_data d;
+    uint32_t want;
+    uint8_t *rep;
+    int r;
+
+    memcpy(&d, msg->payload, 8);
+    want = d.size;
+    if (want > (2u << 20))
+        return -EINVAL;
+    rep = calloc(1, 8 + want);
+    assert_non_null(rep);
+    if (m->state == VFIO_DEVICE_STATE_PRE_COPY) {
+        if (d.size > m->pre_len - m->pre_pos)
+            d.size = m->pre_len - m->pre_pos;
+        memcpy(rep + 8, m->pre + m->pre_pos, d.size);
+        m->pre_pos += d.size;
+    } else {
+        if (d.size > m->out_len - m->pos)
+            d.size = m->out_len - m->pos;
+        d.size = d.size > 64 ? 64 : d.size;
+        memcpy(rep + 8, m->out + m->pos, d.size);
+        m->pos += d.size;
+    }
+    d.argsz = 8 + want;
+    memset(rep + 8 + d.size, 0xA5, want - d.size); /* padding */
+    if (m->lie) { /* unpadded, and 10 bytes more claimed than sent */
+        want = d.size;
+        d.size += 10;
+    }
+    memcpy(rep, &d, 8);
+    r = fake_reply(&m->f, msg, rep, 8 + want, NULL, 0);
+    free(rep);
+    return r;
+}
+
 static int mig_hook(struct fake *f, struct vfio_user_msg *msg)
 {
     struct mfake *m = (struct mfake *)f;
     struct vfio_user_mig_data d;
-    uint8_t rep[8 + 64];
     int r = 0;
 
+    if (!lvu_allowed(m->state, msg->hdr.cmd)) {
+        atomic_fetch_add(&m->refused, 1);
+        r = -EINVAL;
+        goto out;
+    }
     switch (msg->hdr.cmd) {
     case VFIO_USER_DEVICE_FEATURE:
         r = feat_hook(m, msg);
         break;
     case VFIO_USER_MIG_DATA_READ:
-        memcpy(&d, msg->payload, 8);
-        if (d.size > m->out_len - m->pos)
-            d.size = m->out_len - m->pos;
-        d.size = d.size > 64 ? 64 : d.size;
-        d.argsz = 8 + d.size;
-        memcpy(rep, &d, 8);
-        memcpy(rep + 8, m->out + m->pos, d.size);
-        m->pos += d.size;
-        r = fake_reply(f, msg, rep, 8 + d.size, NULL, 0);
+        r = mig_read(m, msg);
         break;
     case VFIO_USER_MIG_DATA_WRITE:
         memcpy(&d, msg->payload, 8);
+        if (d.argsz < 8 + d.size) { /* libvfio-user: argsz too small */
+            atomic_fetch_add(&m->refused, 1);
+            r = -EINVAL;
+            break;
+        }
         assert_true(m->in_len + d.size <= sizeof(m->in));
         memcpy(m->in + m->in_len, (uint8_t *)msg->payload + 8, d.size);
         m->in_len += d.size;
@@ -129,6 +192,7 @@ static int mig_hook(struct fake *f, struct vfio_user_msg *msg)
     default:
         return 0;
     }
+out:
     if (r < 0)
         vfio_user_conn_send_error(f->conn, VFIO_USER_CHAN_MAIN, &msg->hdr,
                                   -r);
@@ -422,6 +486,7 @@ static void *save_source(void)
     assert_int_equal(len, 4 * 16);
     assert_int_equal(vfio_pci_resume(a.d), 0);
     assert_int_equal(a.m.state, VFIO_DEVICE_STATE_RUNNING);
+    assert_int_equal(atomic_load(&a.m.refused), 0);
     rig_down(&a);
     return fdt;
 }
@@ -443,6 +508,7 @@ static void test_round_trip(void **state)
     assert_int_equal(b.m.in_len, 24);
     assert_memory_equal(b.m.in, "server-stream-0123456789", 24);
     assert_int_equal(b.m.state, VFIO_DEVICE_STATE_RUNNING);
+    assert_int_equal(atomic_load(&b.m.refused), 0);
     /* BARs where the guest put them: ioeventfd and decode. */
     assert_int_equal(cfg_rd(&b, PCI_BASE_ADDRESS_2, 4), 0xC0000004);
     assert_int_equal(cfg_rd(&b, PCI_COMMAND, 2) & PCI_COMMAND_MEMORY,
@@ -534,6 +600,75 @@ static void test_dirty_logging(void **state)
     rig_down(&r);
 }
 
+/* Live migration with a PRE_COPY server: the pre-copy data is read while
+ * the device runs and leads the saved stream; a cancelled migration
+ * returns the server to RUNNING. */
+static void test_pre_copy(void **state)
+{
+    void *fdt = new_tree();
+    int node = fdt_add_subnode(fdt, 0, "vfio-user@s0"), len;
+    uint64_t bits[16] = {0}, n = 0;
+    const void *p;
+    struct rig r;
+
+    (void)state;
+    rig_up(&r, 0x4000, true);
+    r.m.precopy = true;
+    memcpy(r.m.pre, "early-state", 11);
+    r.m.pre_len = 11;
+    memcpy(r.m.out, "final", 5);
+    r.m.out_len = 5;
+    /* Cancelled: PRE_COPY, then back to RUNNING. */
+    assert_int_equal(vfio_pci_dirty_start(r.d), 0);
+    assert_int_equal(r.m.state, VFIO_DEVICE_STATE_PRE_COPY);
+    assert_int_equal(vfio_pci_dirty_stop(r.d), 0);
+    assert_int_equal(r.m.state, VFIO_DEVICE_STATE_RUNNING);
+    /* Completed: pre-copy data, then STOP_COPY's. */
+    assert_int_equal(vfio_pci_dirty_start(r.d), 0);
+    assert_int_equal(r.m.pre_pos, 11);
+    assert_int_equal(vfio_pci_dirty_sync(r.d, bits, 1024, &n), 0);
+    assert_int_equal(vfio_pci_quiesce(r.d), 0);
+    assert_int_equal(r.m.state, VFIO_DEVICE_STATE_STOP_COPY);
+    assert_int_equal(vfio_pci_state_ops.save(r.d, fdt, node), 0);
+    p = fdt_getprop(fdt, node, "server-state", &len);
+    assert_int_equal(len, 16);
+    assert_memory_equal(p, "early-statefinal", 16);
+    assert_int_equal(vfio_pci_dirty_stop(r.d), 0);
+    assert_int_equal(r.m.state, VFIO_DEVICE_STATE_STOP);
+    assert_int_equal(vfio_pci_resume(r.d), 0);
+    /* A snapshot afterwards: no PRE_COPY, the final part alone. */
+    r.m.pos = 0;
+    assert_int_equal(vfio_pci_quiesce(r.d), 0);
+    assert_int_equal(vfio_pci_state_ops.save(r.d, fdt, node), 0);
+    p = fdt_getprop(fdt, node, "server-state", &len);
+    assert_int_equal(len, 5);
+    assert_memory_equal(p, "final", 5);
+    assert_int_equal(vfio_pci_resume(r.d), 0);
+    assert_int_equal(atomic_load(&r.m.refused), 0);
+    rig_down(&r);
+    free(fdt);
+}
+
+/* A MIG_DATA_READ reply claiming more data than its payload holds: the
+ * device fails, the save says so (padding is fine, a short payload not). */
+static void test_mig_read_lies(void **state)
+{
+    void *fdt = new_tree();
+    int node = fdt_add_subnode(fdt, 0, "vfio-user@s0");
+    struct rig r;
+
+    (void)state;
+    rig_up(&r, 0x4000, true);
+    memcpy(r.m.out, "final", 5);
+    r.m.out_len = 5;
+    r.m.lie = true;
+    assert_int_equal(vfio_pci_quiesce(r.d), 0);
+    assert_int_equal(vfio_pci_state_ops.save(r.d, fdt, node), -EPROTO);
+    assert_true(vfio_client_failed(vfio_pci_client(r.d)));
+    rig_down(&r);
+    free(fdt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -543,6 +678,8 @@ int main(void)
         cmocka_unit_test(test_mismatch_refused),
         cmocka_unit_test(test_no_migration),
         cmocka_unit_test(test_dirty_logging),
+        cmocka_unit_test(test_pre_copy),
+        cmocka_unit_test(test_mig_read_lies),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -184,8 +184,8 @@ static void test_needs_reset_and_doorbells(void **state)
     virtio_dev_config_changed(v);
     assert_int_equal(v->config_generation, 1);
     assert_int_equal(f->config_irqs, 1);
-    virtio_dev_set_needs_reset(v);
-    virtio_dev_set_needs_reset(v);                  /* once */
+    virtio_dev_set_needs_reset(v, "test %d", 1);
+    virtio_dev_set_needs_reset(v, "test %d", 2);    /* once */
     assert_int_equal(f->config_irqs, 2);
     assert_int_equal(virtio_dev_queue_notify(v, 1), 0);
     assert_int_equal(f->notifies, 1);               /* ignored now */

@@ -388,7 +388,11 @@ static void expect_broken(struct fixture *f, int err)
 {
     assert_int_equal(virtq_pop(&f->q, &f->e), err);
     assert_true(f->q.broken);
+    /* The cause is kept for the DEVICE_NEEDS_RESET log line. */
+    assert_non_null(f->q.broken_why);
+    assert_int_equal(f->q.broken_err, err);
     assert_int_equal(virtq_pop(&f->q, &f->e), -EIO);
+    assert_int_equal(f->q.broken_err, err); /* the first cause stays */
     assert_int_equal(virtq_push(&f->q, 0, 0), -EIO);
     assert_false(virtq_need_notify(&f->q));
 }

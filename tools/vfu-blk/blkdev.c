@@ -1,9 +1,11 @@
 /* vfu-blk device glue; see blkdev.h. */
 #include "blkdev.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <libfdt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +13,7 @@
 #include <linux/virtio_blk.h>
 #include <linux/virtio_pci.h>
 
+#include "precopy.h"
 #include "vfio/server.h"
 #include "virtio/blk.h"
 #include "vpci.h"
@@ -238,9 +241,72 @@ static int srv_mig_save(void *opaque, void **buf, size_t *len)
     return r;
 }
 
+/* What the pre-copy part carries (precopy.h): fixed while running. */
+static void identity(struct vfu_blk *d, struct vfu_blk_ident *id)
+{
+    struct virtio_dev *vdev = virtio_blk_vdev(d->blk);
+    struct virtio_blk_config cfg;
+
+    memset(&cfg, 0, sizeof(cfg));
+    virtio_dev_config_read(vdev, 0, &cfg, sizeof(cfg));
+    *id = (struct vfu_blk_ident){
+        .features = vdev->device_features,
+        .capacity = le64toh(cfg.capacity),
+        .blk_size = le32toh(cfg.blk_size),
+        .size_max = le32toh(cfg.size_max),
+        .seg_max = le32toh(cfg.seg_max),
+        .queues = d->nq,
+        .queue_size = vdev->num_queues ? vdev->queues[0].max_size : 0,
+        .vectors = d->pci.nvec,
+    };
+}
+
+static int srv_mig_precopy(void *opaque, void **buf, size_t *len)
+{
+    struct vfu_blk_ident id;
+
+    identity(opaque, &id);
+    return vfu_blk_precopy_encode(&id, buf, len);
+}
+
+static int load_final(struct vfu_blk *d, const void *buf, size_t len);
+
+/* [pre-copy part] final part (precopy.h); each refusal says why. */
 static int srv_mig_load(void *opaque, const void *buf, size_t len)
 {
     struct vfu_blk *d = opaque;
+    struct vfu_blk_ident own;
+    const void *pre, *fin;
+    size_t pre_len, fin_len;
+    char why[160] = "";
+    void *copy = NULL;
+    int r = vfu_blk_stream_split(buf, len, &pre, &pre_len, &fin, &fin_len);
+
+    if (r)
+        snprintf(why, sizeof(why), "%zu bytes are not [pre-copy part] "
+                 "final part", len);
+    identity(d, &own);
+    if (r == 0 && pre)
+        r = vfu_blk_precopy_check(pre, pre_len, &own, why, sizeof(why));
+    if (r == 0 && ((uintptr_t)fin % 8)) { /* libfdt wants it aligned */
+        copy = malloc(fin_len);
+        r = copy ? 0 : -ENOMEM;
+        if (copy)
+            fin = memcpy(copy, fin, fin_len);
+    }
+    if (r == 0 && (r = load_final(d, fin, fin_len)) != 0)
+        snprintf(why, sizeof(why), "final part: %s", strerror(-r));
+    free(copy);
+    if (r)
+        fprintf(stderr, "vfu-blk: migration stream refused: %s\n", why);
+    else
+        fprintf(stderr, "vfu-blk: migration stream loaded: %zu bytes "
+                "pre-copy, %zu bytes final\n", pre_len, fin_len);
+    return r;
+}
+
+static int load_final(struct vfu_blk *d, const void *buf, size_t len)
+{
     const fdt32_t *ver;
     int node, r;
 
@@ -268,6 +334,7 @@ static const struct vfio_srv_dev_ops srv_ops = {
     .mig_arc = srv_mig_arc,
     .mig_save = srv_mig_save,
     .mig_load = srv_mig_load,
+    .mig_precopy = srv_mig_precopy,
 };
 
 /* ---- construction -------------------------------------------------------- */
@@ -341,6 +408,7 @@ int vfu_blk_create(const struct vfu_blk_params *p, struct vfu_blk **out)
     if (r)
         goto fail_blk;
     fill_regions(d, &dev);
+    dev.strict = p->strict;
     dev.mig_v1 = p->mig_v1;
     r = vfio_srv_create(&dev, NULL, p->listen_fd, &d->srv);
     if (r)

@@ -3,6 +3,8 @@
  *   vfu-blk --socket-path=PATH --disk FILE [--readonly] [--queues N]
  *           [--migration=v1|v2]
  *   vfu-blk --fd=N --disk FILE ...
+ *   ... [--strict]: behave like current libvfio-user where it is stricter
+ *   than the spec (vfio/server.h, struct vfio_srv_dev.strict)
  *
  * Follows the spec's "Backend Program Conventions" (vfio-user.rst): no
  * daemonizing, --socket-path or --fd (a listening socket, or an already
@@ -32,6 +34,7 @@ struct opts {
     const char *disk;
     bool readonly;
     unsigned long queues;
+    bool strict;
     bool mig_v1;
 };
 
@@ -39,12 +42,19 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: vfu-blk (--socket-path=PATH | --fd=N) --disk FILE\n"
-            "               [--readonly] [--queues N] [--migration=v1|v2]\n"
+            "               [--readonly] [--queues N] [--strict]\n"
+            "               [--migration=v1|v2]\n"
             "  --socket-path=PATH  listen on this UNIX socket (replaced)\n"
             "  --fd=N              use socket fd N (listening or connected)\n"
             "  --disk FILE         backing file or block device\n"
             "  --readonly          refuse writes (VIRTIO_BLK_F_RO)\n"
             "  --queues N          virtqueues, 1..64 (default 1)\n"
+            "  --strict            refuse what current libvfio-user refuses:\n"
+            "                      commands other than region access,\n"
+            "                      DEVICE_FEATURE, MIG_DATA_* and DMA_(UN)MAP\n"
+            "                      in STOP/STOP_COPY/RESUMING; MIG_DATA_WRITE\n"
+            "                      with argsz < 8 + size; pads MIG_DATA_READ\n"
+            "                      replies to the requested size\n"
             "  --migration=v1|v2   migration protocol: v2 (DEVICE_FEATURE,\n"
             "                      default) or v1 (spec 0.9.1: migration\n"
             "                      region and DIRTY_PAGES)\n"
@@ -60,6 +70,7 @@ static int parse(int argc, char **argv, struct opts *o)
         {"disk", required_argument, NULL, 'd'},
         {"readonly", no_argument, NULL, 'r'},
         {"queues", required_argument, NULL, 'q'},
+        {"strict", no_argument, NULL, 'S'},
         {"migration", required_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -75,6 +86,7 @@ static int parse(int argc, char **argv, struct opts *o)
         case 's': o->socket_path = optarg; break;
         case 'd': o->disk = optarg; break;
         case 'r': o->readonly = true; break;
+        case 'S': o->strict = true; break;
         case 'm':
             if (strcmp(optarg, "v1") && strcmp(optarg, "v2"))
                 goto bad;
@@ -224,15 +236,17 @@ int main(int argc, char **argv)
     p.disk_fd = disk;
     p.readonly = o.readonly;
     p.queues = (uint16_t)o.queues;
+    p.strict = o.strict;
     p.mig_v1 = o.mig_v1;
     r = vfu_blk_create(&p, &d);
     if (r) {
         fprintf(stderr, "vfu-blk: device setup: %s\n", strerror(-r));
         return 1;
     }
-    printf("vfu-blk: serving %s on %s (%lu queue%s%s%s)\n", o.disk,
+    printf("vfu-blk: serving %s on %s (%lu queue%s%s%s%s)\n", o.disk,
            o.socket_path ? o.socket_path : "fd", o.queues,
            o.queues == 1 ? "" : "s", o.readonly ? ", read-only" : "",
+           o.strict ? ", strict" : "",
            o.mig_v1 ? ", migration v1" : "");
     fflush(stdout);
     r = run(d, sfd);

@@ -74,14 +74,32 @@ static void dirty_log(struct env *e, struct dev *a)
     check(e, !r, "DMA_LOGGING_STOP");
 }
 
-/* Source side: PRE_COPY (no data), STOP_COPY (the state), STOP. */
+/* The pre-copy part, then the STOP_COPY stream: one stream, as the
+ * destination must get it. */
+static int join(uint8_t *pre, size_t n, uint8_t **buf, size_t *len)
+{
+    uint8_t *all = malloc(n + *len);
+
+    if (!all)
+        return -ENOMEM;
+    memcpy(all, pre, n);
+    if (*len)
+        memcpy(all + n, *buf, *len);
+    free(*buf);
+    *buf = all;
+    *len += n;
+    return 0;
+}
+
+/* Source side: PRE_COPY (vfu-blk's identity as pre-copy data), STOP_COPY
+ * (the state), STOP. */
 static int save_state(struct env *e, struct dev *a, uint8_t **buf,
                       size_t *len)
 {
     struct vfio_user_device_feature_migration mf;
     uint32_t st = 0;
-    uint8_t *pre;
-    size_t n;
+    uint8_t *pre = NULL;
+    size_t n = 0;
     int r;
 
     r = tc_feature(&a->tc, VFIO_DEVICE_FEATURE_GET |
@@ -92,14 +110,16 @@ static int save_state(struct env *e, struct dev *a, uint8_t **buf,
     r = tc_mig_state(&a->tc, NULL, VFIO_DEVICE_STATE_PRE_COPY);
     if (!r)
         r = tc_mig_read_all(&a->tc, &pre, &n);
-    check(e, !r && n == 0, "PRE_COPY: no pre-copy data");
+    check(e, !r && n > 0, "PRE_COPY: pre-copy data (device identity)");
     if (!r)
-        free(pre);
-    r = tc_mig_state(&a->tc, NULL, VFIO_DEVICE_STATE_STOP_COPY);
+        r = tc_mig_state(&a->tc, NULL, VFIO_DEVICE_STATE_STOP_COPY);
     if (!r)
         r = tc_mig_read_all(&a->tc, buf, len);
     check(e, !r && *len > 0, "STOP_COPY: device state read with "
                              "MIG_DATA_READ");
+    if (!r)
+        r = join(pre, n, buf, len);
+    free(pre);
     if (!r)
         r = tc_mig_state(&a->tc, NULL, VFIO_DEVICE_STATE_STOP);
     if (!r)

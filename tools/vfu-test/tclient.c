@@ -409,7 +409,7 @@ int tc_mig_write_all(struct tc *t, const uint8_t *buf, size_t len)
 
     while (off < len && !r) {
         n = len - off < 3000 ? len - off : 3000;
-        h.argsz = 8;
+        h.argsz = (uint32_t)(8 + n); /* the payload (libvfio-user needs) */
         h.size = (uint32_t)n;
         memcpy(pl, &h, sizeof(h));
         memcpy(pl + 8, buf + off, n);
