@@ -9,6 +9,9 @@
  * DIRTY_PAGES once the device is stopped or saving):
  *   quiesce: RUNNING (or PRE_COPY) -> STOP_COPY (_SAVING: the device
  *            stops and saves; its identity was taken at setup);
+ *   live migration: at dirty-log start RUNNING -> PRE_COPY
+ *            (_RUNNING|_SAVING) and the data the server has, more at each
+ *            sync; it leads the stream saved at the stop;
  *   save:    the save iterations until pending_bytes is 0, then -> STOP;
  *   resume:  -> RUNNING (from STOP_COPY, STOP or RESUMING);
  *   load:    RUNNING -> RESUMING, the records, stays RESUMING until the
@@ -133,9 +136,38 @@ int vpd_v1_quiesce(struct vfio_pci *d)
     /* d->ident was taken at setup (pci_dev.c): nothing but region access
      * may be needed once the device is stopped. */
     r = vfio_client_mig_v1_get_state(d->client, &d->v1, &cur);
+    /* What we read in pre-copy leads this stream (save_prepare). */
+    if (r == 0 && cur == V1_PRE_COPY)
+        d->pre_in_stream = atomic_exchange(&d->pre_active, false);
     if (r == 0 && (cur == V1_RUNNING || cur == V1_PRE_COPY))
         r = v1_step(d, cur, V1_STOP_COPY);
     return r;
+}
+
+/* The saved stream: the pre-copy records, then the stop-and-copy ones
+ * (the server goes on where pre-copy left it; records concatenate). */
+static int prepend_precopy(struct vfio_pci *d)
+{
+    size_t n = d->pre_len + d->mig_len;
+    uint8_t *buf;
+
+    fprintf(stderr, "minivmm: vfio-user %s: migration stream: %zu bytes "
+            "in pre-copy, %zu bytes at stop-copy (v1)\n", d->name,
+            d->pre_len, d->mig_len);
+    if (!d->pre_len)
+        return 0;
+    if (n > VFIO_CLIENT_MIG_DATA_MAX)
+        return -EFBIG;
+    buf = malloc(n);
+    if (!buf)
+        return -ENOMEM;
+    memcpy(buf, d->pre_data, d->pre_len);
+    if (d->mig_len)
+        memcpy(buf + d->pre_len, d->mig_data, d->mig_len);
+    free(d->mig_data);
+    d->mig_data = buf;
+    d->mig_len = n;
+    return 0;
 }
 
 int vpd_v1_save_prepare(struct vfio_pci *d)
@@ -154,6 +186,8 @@ int vpd_v1_save_prepare(struct vfio_pci *d)
         if (r)
             say(d, "reading the device state", r);
     }
+    if (r == 0 && d->pre_in_stream)
+        r = prepend_precopy(d);
     if (r == 0)
         r = vpd_v1_set(d, VFIO_DEVICE_STATE_STOP);
     d->mig_saved = r == 0;
@@ -176,11 +210,76 @@ int vpd_v1_load_server(struct vfio_pci *d, const void *data, size_t n,
     return r;
 }
 
+/* ---- pre-copy (live migration) ----------------------------------------- */
+
+/* Read what the server has in pre-copy now, appended to d->pre_data. */
+static int precopy_more(struct vfio_pci *d)
+{
+    void *buf = NULL;
+    uint8_t *nb;
+    size_t len = 0;
+    int r;
+
+    if (!atomic_load(&d->pre_active))
+        return 0;
+    r = vfio_client_mig_v1_save(d->client, &d->v1,
+                                VFIO_CLIENT_MIG_DATA_MAX - d->pre_len, &buf,
+                                &len);
+    if (r) {
+        say(d, "reading pre-copy data", r);
+        return r;
+    }
+    if (!len)
+        return 0;
+    nb = realloc(d->pre_data, d->pre_len + len);
+    if (!nb) {
+        free(buf);
+        return -ENOMEM;
+    }
+    memcpy(nb + d->pre_len, buf, len);
+    d->pre_data = nb;
+    d->pre_len += len;
+    free(buf);
+    return 0;
+}
+
+/* RUNNING -> PRE_COPY (_RUNNING|_SAVING) and its first data. The spec
+ * makes the state optional for the client: a server refusing it (an
+ * error reply) migrates without. */
+static int precopy_start(struct vfio_pci *d)
+{
+    int r;
+
+    vpd_v1_precopy_end(d);
+    r = vpd_v1_set(d, VFIO_DEVICE_STATE_PRE_COPY);
+    if (r)
+        return vfio_client_failed(d->client) ? r : 0;
+    atomic_store(&d->pre_active, true);
+    return precopy_more(d);
+}
+
+void vpd_v1_precopy_end(struct vfio_pci *d)
+{
+    uint32_t cur = 0;
+
+    /* Still in pre-copy (the migration failed before the stop): back to
+     * RUNNING, through _SAVING (v1 has no PRE_COPY -> RUNNING arc). */
+    if (atomic_exchange(&d->pre_active, false) && vfio_pci_alive(d) &&
+        vfio_client_mig_v1_get_state(d->client, &d->v1, &cur) == 0 &&
+        cur == V1_PRE_COPY)
+        vpd_v1_set(d, VFIO_DEVICE_STATE_RUNNING);
+    free(d->pre_data);
+    d->pre_data = NULL;
+    d->pre_len = 0;
+    d->pre_in_stream = false;
+}
+
 /* ---- dirty pages ------------------------------------------------------- */
 
 int vpd_v1_dirty_start(struct vfio_pci *d)
 {
     uint64_t ps = vfio_client_caps(d->client)->mig_pgsize;
+    int r;
 
     if (ps != PG) {
         fprintf(stderr, "minivmm: vfio-user %s: migration v1: dirty page "
@@ -188,8 +287,9 @@ int vpd_v1_dirty_start(struct vfio_pci *d)
                 (unsigned long long)ps);
         return -ENOTSUP;
     }
-    return vfio_client_dirty_pages(d->client,
-                                   VFIO_IOMMU_DIRTY_PAGES_FLAG_START);
+    r = vfio_client_dirty_pages(d->client, VFIO_IOMMU_DIRTY_PAGES_FLAG_START);
+    /* Pre-copy: the server's early state moves now. */
+    return r ? r : precopy_start(d);
 }
 
 static int sync_window(struct vfio_pci *d, const struct vfio_client_window *w,
@@ -234,11 +334,14 @@ int vpd_v1_dirty_sync(struct vfio_pci *d, uint64_t *bits, uint64_t npages,
             r != -ENOMEM)
             r = 0;
     }
-    return r;
+    return r ? r : precopy_more(d);
 }
 
 int vpd_v1_dirty_stop(struct vfio_pci *d)
 {
-    return vfio_client_dirty_pages(d->client,
-                                   VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP);
+    int r = vfio_client_dirty_pages(d->client,
+                                    VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP);
+
+    vpd_v1_precopy_end(d);
+    return r;
 }

@@ -168,5 +168,7 @@ int vpd_v1_dirty_start(struct vfio_pci *d);
 int vpd_v1_dirty_sync(struct vfio_pci *d, uint64_t *bits, uint64_t npages,
                       uint64_t *count);
 int vpd_v1_dirty_stop(struct vfio_pci *d);
+/* Leave pre-copy if still there (back to RUNNING), drop its data. */
+void vpd_v1_precopy_end(struct vfio_pci *d);
 
 #endif

@@ -219,6 +219,10 @@ void vpd_precopy_end(struct vfio_pci *d)
 {
     uint32_t cur;
 
+    if (d->mig_v1) {
+        vpd_v1_precopy_end(d);
+        return;
+    }
     if (atomic_exchange(&d->pre_active, false) && vfio_pci_alive(d) &&
         vfio_client_mig_get_state(d->client, &cur) == 0 &&
         cur == VFIO_DEVICE_STATE_PRE_COPY)

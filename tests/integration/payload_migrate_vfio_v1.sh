@@ -4,9 +4,11 @@
 # tools/vfu-blk --migration=v1): the guest (tests/guest/virtio
 # test=vblk-count) counts and does block I/O on the device; each minivmm
 # instance has its own vfu-blk process on the same disk file. During
-# pre-copy the server's DIRTY_PAGES bitmaps (GET_BITMAP per DMA window)
-# report the pages it writes; the source's device goes RUNNING -> _SAVING
-# and its stream is read through the migration region; the destination's
+# pre-copy the device is in PRE_COPY (_RUNNING|_SAVING), its early data
+# (vfu-blk: its identity) read through the migration region, and the
+# server's DIRTY_PAGES bitmaps (GET_BITMAP per DMA window) report the
+# pages it writes; at the stop the device goes to _SAVING and the rest of
+# its stream is read; the destination's
 # goes RUNNING -> RESUMING, gets the stream written into its migration
 # region, then RUNNING; the counter and the writes go on at the
 # destination, which verifies every block it wrote before and after the
@@ -95,6 +97,17 @@ migrate() {
         fail "$dma: no 'PASS vblk-count'"
     head -c 12 "$dir/disk.img" | grep -q "MVMBLK write" ||
         fail "$dma: the disk file does not hold the guest's blocks"
+    # vfu-blk's pre-copy part (its identity) was read in PRE_COPY
+    # (_RUNNING|_SAVING), led the stream, and the destination loaded it.
+    pre=$(sed -n 's/.*migration stream: \([0-9]*\) bytes in pre-copy.*(v1)$/\1/p' \
+          "$dir/err1")
+    [ -n "$pre" ] && [ "$pre" -gt 8 ] ||
+        { cat "$dir/err1"; fail "$dma: no pre-copy data ('$pre' bytes)"; }
+    grep -q "vfu-blk: migration stream loaded: [1-9][0-9]* bytes pre-copy" \
+        "$dir/srv2.log" ||
+        { cat "$dir/srv2.log"; fail "$dma: the destination lost the pre-copy part"; }
+    echo "$name: dma=$dma: $pre bytes of pre-copy records;" \
+        "$(grep -o 'migration stream loaded.*' "$dir/srv2.log")"
     echo "$name: dma=$dma: ticks 1-$last on the source, $first-40 on the" \
         "destination; $(grep '^downtime' "$dir/mig.out")"
     # The source's server was asked for its bitmaps (DIRTY_PAGES); with

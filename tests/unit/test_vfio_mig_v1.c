@@ -44,8 +44,12 @@ struct v1fake {
     struct fake f;          /* first: the hook gets &f */
     enum hostile h;
     uint32_t state;
-    uint8_t out[64];        /* what it saves */
+    uint8_t out[64];        /* what it saves at stop-and-copy */
     uint32_t out_len, pos, chunk_max;
+    uint8_t pre[16];        /* what it offers in pre-copy */
+    uint32_t pre_len;
+    const uint8_t *src;     /* the stream being read: out or pre */
+    uint32_t src_len;
     uint32_t cur;           /* the prepared chunk */
     bool prepared;
     uint8_t data[MSIZE - DOFF];
@@ -61,7 +65,7 @@ static int reg_read(struct v1fake *v, uint64_t off, uint32_t len, void *out)
 {
     uint64_t x = 0;
     uint32_t s = v->h == H_BAD_STATE ? 5 : v->state;
-    uint32_t left = v->out_len - v->pos;
+    uint32_t left = v->src_len - v->pos;
     bool sav = v->state & VFIO_USER_MIG_V1_STATE_SAVING;
 
     if (off == 0 && len == 4) {
@@ -76,7 +80,7 @@ static int reg_read(struct v1fake *v, uint64_t off, uint32_t len, void *out)
     } else if (off == 16) {
         if (sav && !v->prepared && v->h != H_FOREVER) {
             v->cur = left < v->chunk_max ? left : v->chunk_max;
-            memcpy(v->data, v->out + v->pos, v->cur);
+            memcpy(v->data, v->src + v->pos, v->cur);
             v->pos += v->cur;
         }
         v->prepared = true;
@@ -102,8 +106,13 @@ static int reg_write(struct v1fake *v, uint64_t off, uint32_t len,
             return -EBUSY;
         if (vfio_user_mig_v1_transition(v->state, s))
             return -EINVAL;
-        if (s == VFIO_USER_MIG_V1_STATE_STOP_COPY)
+        if (s == VFIO_USER_MIG_V1_STATE_STOP_COPY ||
+            s == VFIO_USER_MIG_V1_STATE_PRE_COPY) {
             v->pos = 0;
+            v->src = s == VFIO_USER_MIG_V1_STATE_PRE_COPY ? v->pre : v->out;
+            v->src_len = s == VFIO_USER_MIG_V1_STATE_PRE_COPY ? v->pre_len
+                                                              : v->out_len;
+        }
         v->state = s;
         return 0;
     }
@@ -232,6 +241,10 @@ static struct vfio_client *v1_up_full(struct v1fake *v, enum hostile h,
     v->chunk_max = 10;
     memcpy(v->out, "v1-device-state-0123456789", 26);
     v->out_len = 26;
+    memcpy(v->pre, "early-part", 10);
+    v->pre_len = 10;
+    v->src = v->out;
+    v->src_len = v->out_len;
     memcpy(type_cap, &t, sizeof(t));
     v->f.rsize[MREG] = MSIZE;
     v->f.rflags[MREG] = VFIO_REGION_INFO_FLAG_READ |
@@ -626,6 +639,61 @@ static void test_device_dirty(void **state)
     close(fd);
 }
 
+/* Live migration: pre-copy data read at dirty-log start, leading the
+ * saved stream; a migration that fails in pre-copy returns to RUNNING. */
+static void test_device_precopy(void **state)
+{
+    struct iommu_window w = window(0x100000, 64, -1, 0x200000);
+    uint64_t bits[32] = {0}, n = 0;
+    struct v1fake v, x;
+    struct vfio_client *c = v1_up(&v, H_NONE, true);
+    struct vfio_pci *d = dev_of(c);
+    void *saved;
+    size_t len;
+    char why[200] = "";
+
+    (void)state;
+    assert_int_equal(vfio_client_dma_map(c, &w), 0);
+    assert_int_equal(vpd_v1_dirty_start(d), 0);
+    assert_int_equal(v.state, VFIO_USER_MIG_V1_STATE_PRE_COPY);
+    assert_int_equal(d->pre_len, 8 + 10);
+    assert_int_equal(vpd_v1_dirty_sync(d, bits, 2048, &n), 0);
+    assert_int_equal(d->pre_len, 8 + 10); /* nothing new */
+    assert_int_equal(vpd_v1_quiesce(d), 0);
+    assert_int_equal(v.state, VFIO_USER_MIG_V1_STATE_STOP_COPY);
+    assert_true(d->pre_in_stream);
+    assert_int_equal(vpd_v1_save_prepare(d), 0);
+    assert_int_equal(d->mig_len, 8 + 10 + 3 * 8 + 26);
+    assert_int_equal(vpd_v1_dirty_stop(d), 0);
+    assert_null(d->pre_data);
+    assert_int_equal(v.state, VFIO_USER_MIG_V1_STATE_STOP);
+    saved = d->mig_data;
+    len = d->mig_len;
+    free(d);
+    v1_down(&v, c);
+    /* The destination gets the pre-copy chunk first, then the rest. */
+    c = v1_up(&x, H_NONE, true);
+    d = dev_of(c);
+    assert_int_equal(vpd_v1_load_server(d, saved, len, why, sizeof(why)), 0);
+    assert_int_equal(x.n_in, 4);
+    assert_int_equal(x.in_chunks[0], 10);
+    assert_int_equal(x.in_len, 36);
+    assert_memory_equal(x.in, "early-partv1-device-state-0123456789", 36);
+    free(saved);
+    free(d);
+    v1_down(&x, c);
+    /* Cancelled in pre-copy: PRE_COPY -> _SAVING -> RUNNING. */
+    c = v1_up(&v, H_NONE, true);
+    d = dev_of(c);
+    assert_int_equal(vpd_v1_dirty_start(d), 0);
+    assert_int_equal(v.state, VFIO_USER_MIG_V1_STATE_PRE_COPY);
+    assert_int_equal(vpd_v1_dirty_stop(d), 0);
+    assert_int_equal(v.state, VFIO_USER_MIG_V1_STATE_RUNNING);
+    assert_null(d->pre_data);
+    free(d);
+    v1_down(&v, c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -637,6 +705,7 @@ int main(void)
         cmocka_unit_test(test_dirty_bitmap_hostile),
         cmocka_unit_test(test_device_cycle),
         cmocka_unit_test(test_device_dirty),
+        cmocka_unit_test(test_device_precopy),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
