@@ -49,6 +49,10 @@
  *     read:N    in the Nth migration-data read in PRE_COPY
  *     poll:N    in the Nth guest read of the poll register after the
  *               device entered PRE_COPY
+ *     file:PATH in the first guest read of the poll register once PATH
+ *               exists: the test script decides when (e.g. while the
+ *               VMM is in its pre-copy phase; a v1 client may never move
+ *               the device to PRE_COPY, going RUNNING -> STOP_AND_COPY)
  *     doorbell  never: only command 1 writes (the default)
  * Log lines (stderr) the tests wait for: "lvu-mig-server: ready",
  * "state NAME", "dma-write LEN bytes at GPA seed S (TRIGGER) via HOW",
@@ -67,6 +71,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include "libvfio-user.h"
 
@@ -86,16 +91,17 @@
 #define REC_MAGIC   0x3147494d55564cULL /* "LVUMIG1" */
 #define REC_SIZE    (16u + BAR0_SIZE)  /* magic, fnv, BAR0 */
 
-enum trigger { T_DOORBELL, T_PRECOPY, T_READ, T_POLL };
+enum trigger { T_DOORBELL, T_PRECOPY, T_READ, T_POLL, T_FILE };
 enum via { V_MESSAGE, V_LVU, V_MAP };
 static const char *const trig_name[] = { "doorbell", "precopy", "read",
-                                         "poll" };
+                                         "poll", "file" };
 
 struct dev {
     vfu_ctx_t *ctx;
     uint8_t bar[BAR0_SIZE];
     enum trigger trig;
     unsigned int trig_n;     /* read:N / poll:N */
+    const char *trig_path;   /* file:PATH */
     unsigned int count;      /* reads / polls seen in PRE_COPY */
     enum via via;            /* --dma-via */
     uint16_t msg_id;         /* of our own DMA_WRITE messages */
@@ -279,6 +285,8 @@ static void maybe_fire(struct dev *d, enum trigger t)
         if (++d->count < d->trig_n)
             return;
     }
+    if (t == T_FILE && access(d->trig_path, F_OK) != 0)
+        return;
     dma_pattern(d, trig_name[t]);
 }
 
@@ -296,6 +304,7 @@ static ssize_t bar0_access(vfu_ctx_t *ctx, char *buf, size_t count,
             put32(d, R_POLL, (d->armed ? 1u : 0u) | (d->mig_seen ? 2u : 0u));
             if (d->state == VFU_MIGR_STATE_PRE_COPY)
                 maybe_fire(d, T_POLL);
+            maybe_fire(d, T_FILE);
             put32(d, R_POLL, (d->armed ? 1u : 0u) | (d->mig_seen ? 2u : 0u));
         }
         memcpy(buf, d->bar + off, count);
@@ -507,6 +516,11 @@ static int parse_trigger(struct dev *d, const char *s)
         d->trig = s[0] == 'p' ? T_PRECOPY : T_DOORBELL;
         return 0;
     }
+    if (!strncmp(s, "file:", 5) && s[5]) {
+        d->trig = T_FILE;
+        d->trig_path = s + 5;
+        return 0;
+    }
     if (strncmp(s, "read:", 5) && strncmp(s, "poll:", 5))
         return -EINVAL;
     d->trig = s[1] == 'e' ? T_READ : T_POLL;
@@ -519,7 +533,7 @@ static int parse_trigger(struct dev *d, const char *s)
 static int usage(void)
 {
     fprintf(stderr, "usage: lvu-mig-server --socket-path=PATH "
-            "[--dma-at=precopy|read:N|poll:N|doorbell] "
+            "[--dma-at=precopy|read:N|poll:N|file:PATH|doorbell] "
             "[--dma-via=message|lvu|map] [-v]\n");
     return 2;
 }
