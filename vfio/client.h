@@ -61,6 +61,11 @@ struct vfio_client_opts {
      * lock held: the device failed (disconnect, timeout, garbage). */
     void (*on_fail)(void *opaque);
     void *opaque;
+    /* Called (with @opaque) after a VFIO_USER_DMA_WRITE served from the
+     * IOMMU landed in [@iova, @iova + @len) and before it is acknowledged,
+     * on whichever thread served it: the owner marks those pages dirty for
+     * live migration (docs/migration.md, "Guest-RAM writers"). Optional. */
+    void (*on_dma_write)(void *opaque, uint64_t iova, uint64_t len);
 };
 
 /* Connect to the server listening at @path (AF_UNIX) and negotiate

@@ -59,6 +59,10 @@ static int serve_dma_write(struct vfio_client *c, enum vfio_user_chan chan,
     pthread_rwlock_unlock(&c->iommu_lock);
     if (r)
         return r;
+    /* Dirty before the ack: once the server sees the reply, a dirty-log
+     * harvest must already include these pages. */
+    if (c->opts.on_dma_write && a.count)
+        c->opts.on_dma_write(c->opts.opaque, a.address, a.count);
     atomic_fetch_add(&c->n_dma_writes, 1);
     vfio_user_conn_send_reply(c->conn, chan, &msg->hdr, &a, ACC_SIZE, NULL,
                               0);

@@ -184,6 +184,17 @@ static void vpd_on_fail(void *opaque)
     eventfd_write(d->fail_efd, 1); /* torn down on the event loop */
 }
 
+/* A DMA_WRITE the client served landed in guest RAM (IOVA = GPA here):
+ * the server's DMA logging does not see message-based writes, so they
+ * feed the VMM-side dirty bitmap (vmm/memory.h, docs/migration.md). */
+static void vpd_on_dma_write(void *opaque, uint64_t iova, uint64_t len)
+{
+    struct vfio_pci *d = opaque;
+
+    if (d->env.mem)
+        guest_memory_mark_dirty(d->env.mem, iova, len);
+}
+
 static void teardown(struct vfio_pci *d)
 {
     struct itimerspec its = {{d->opts.reconnect, 0}, {d->opts.reconnect, 0}};
@@ -330,6 +341,7 @@ static int vpd_connect(struct vfio_pci *d, char *err, size_t errlen)
     struct vfio_client_opts co = {
         .name = d->name, .timeout_ms = d->opts.timeout_ms,
         .on_fail = vpd_on_fail, .opaque = d,
+        .on_dma_write = vpd_on_dma_write,
     };
     struct vfio_client_dev_info di;
     int r;

@@ -3,7 +3,8 @@
  * ioeventfds, MSI routes and irqfds: config-space virtualisation (BAR
  * sizing, 64-bit BARs, what reaches the server), ioeventfds following BAR
  * moves and decode, MSI-X table/PBA wiring (irqfd on unmask, masked vector
- * polled into the PBA, delivery on unmask), and failure teardown. */
+ * polled into the PBA, delivery on unmask), failure teardown, and a
+ * DMA_WRITE served by the client marking guest pages dirty. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 #include "vfio/client.h"
 #include "vfio/pci_dev.h"
 #include "vmm/bus.h"
+#include "vmm/memory.h"
 #include "test_vfio_client_fake.h"
 
 #define BDF PCI_BDF(0, 1, 0)
@@ -137,11 +139,14 @@ static void rig_server(struct rig *r)
     r->f.iofd_efd = eventfd(0, EFD_CLOEXEC);
 }
 
-static void rig_up(struct rig *r)
+/* With @mem: guest RAM DMA-mapped, by messages when @dma_message. */
+static void rig_up_mem(struct rig *r, const struct guest_memory *mem,
+                       bool dma_message)
 {
     struct pci_bus_config bc;
     struct vfio_pci_env env;
-    struct vfio_pci_opts o = {.name = "p0", .timeout_ms = 2000};
+    struct vfio_pci_opts o = {.name = "p0", .timeout_ms = 2000,
+                              .dma_message = dma_message};
     char err[256] = "";
 
     memset(r, 0, sizeof(*r));
@@ -152,11 +157,16 @@ static void rig_up(struct rig *r)
                                  .intx_gsi_base = 16};
     assert_int_equal(pci_bus_create(&bc, &r->bus), 0);
     env = (struct vfio_pci_env){.bus = r->bus,
-                                .hv = {&fake_hv_ops, &r->hv}};
+                                .hv = {&fake_hv_ops, &r->hv}, .mem = mem};
     o.sock_fd = r->f.cfd;
     fake_start(&r->f);
     if (vfio_pci_create(&env, &o, &r->d, err, sizeof(err)))
         fail_msg("create: %s", err);
+}
+
+static void rig_up(struct rig *r)
+{
+    rig_up_mem(r, NULL, false);
 }
 
 static void rig_down(struct rig *r)
@@ -299,12 +309,90 @@ static void test_failure_teardown(void **state)
     rig_down(&r);
 }
 
+/* From a hook: DMA_WRITE @len bytes of @data at @addr through the client;
+ * f->dma_result gets the result. */
+static void fake_dma_write(struct fake *f, uint64_t addr, const void *data,
+                           uint32_t len)
+{
+    enum vfio_user_chan ch = vfio_user_conn_s2c_chan(f->conn);
+    struct vfio_user_dma_access a = {addr, len};
+    struct vfio_user_msg *m = calloc(1, sizeof(*m));
+    uint8_t req[16 + 256], rep[64];
+    struct vfio_user_expect exp;
+    uint16_t id;
+
+    memcpy(req, &a, 16);
+    memcpy(req + 16, data, len);
+    f->dma_result = vfio_user_conn_send_command(f->conn, ch,
+                                                VFIO_USER_DMA_WRITE, 0, req,
+                                                16 + len, NULL, 0, &id);
+    m->payload = rep;
+    m->payload_cap = sizeof(rep);
+    vfio_user_conn_expect_reply(f->conn, VFIO_USER_DMA_WRITE, id, &exp);
+    if (f->dma_result == 0)
+        f->dma_result = vfio_user_conn_recv(f->conn, ch, &exp, false, m,
+                                            NULL);
+    free(m);
+}
+
+/* During a trapped BAR write, the server DMA_WRITEs f->dma_buf[0..100)
+ * at f->dma_addr (a write straddling a page boundary). */
+static int hook_dma_write(struct fake *f, struct vfio_user_msg *m)
+{
+    if (m->hdr.cmd != VFIO_USER_REGION_WRITE || m->payload_len < 8)
+        return 0;
+    fake_dma_write(f, f->dma_addr, f->dma_buf, 100);
+    fake_rw(f, m, true);
+    return 1;
+}
+
+/* Issue 9 item 1: a DMA_WRITE served by the client marks the written
+ * guest pages in the VMM-side dirty bitmap (else live migration loses
+ * the write); nothing is marked while logging is off. */
+static void test_dma_write_marks_dirty(void **state)
+{
+    uint64_t bits[1] = {0};
+    struct guest_memory gm;
+    struct rig r;
+    uint32_t v = 1;
+    uint8_t *p;
+
+    (void)state;
+    assert_int_equal(guest_memory_create(16 * 4096, &gm), 0);
+    rig_up_mem(&r, &gm, true);
+    assert_int_equal(r.f.n_maps, 1);
+    r.f.hook = hook_dma_write;
+    memset(r.f.dma_buf, 0xAB, 100);
+    cfg_wr(&r, PCI_BASE_ADDRESS_2, 4, 0xC0000000);
+    cfg_wr(&r, PCI_BASE_ADDRESS_3, 4, 0);
+    cfg_wr(&r, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+    /* Logging off: written, nothing recorded (and no crash). */
+    r.f.dma_addr = 0x1000;
+    mmio_rw(&r, 0xC0000010, &v, 4, true);
+    assert_int_equal(r.f.dma_result, 0);
+    assert_int_equal(gm.base[0x1000], 0xAB);
+    /* Logging on: pages 5 and 6 (0x5FD0 + 100 crosses into page 6). */
+    __atomic_store_n(&gm.dirty, bits, __ATOMIC_RELEASE);
+    r.f.dma_addr = 0x5FD0;
+    mmio_rw(&r, 0xC0000010, &v, 4, true);
+    assert_int_equal(r.f.dma_result, 0);
+    p = guest_memory_hva(&gm, 0x5FD0, 100);
+    assert_non_null(p);
+    assert_int_equal(p[0], 0xAB);
+    assert_int_equal(p[99], 0xAB);
+    assert_int_equal(bits[0], (1ULL << 5) | (1ULL << 6));
+    __atomic_store_n(&gm.dirty, NULL, __ATOMIC_RELEASE);
+    rig_down(&r);
+    guest_memory_destroy(&gm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config_virtualisation),
         cmocka_unit_test(test_msix_wiring),
         cmocka_unit_test(test_failure_teardown),
+        cmocka_unit_test(test_dma_write_marks_dirty),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

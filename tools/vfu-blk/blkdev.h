@@ -23,6 +23,7 @@ struct vfu_blk_params {
     uint16_t queues;    /* 1..VIRTIO_DEV_MAX_QUEUES */
     int listen_fd;      /* listening socket, or -1 */
     int conn_fd;        /* connected socket (when listen_fd is -1) */
+    bool mig_v1;        /* migration as spec 0.9.1 (region, DIRTY_PAGES) */
 };
 
 struct vfu_blk_counters {

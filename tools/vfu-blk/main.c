@@ -31,18 +31,22 @@ struct opts {
     const char *disk;
     bool readonly;
     unsigned long queues;
+    bool mig_v1;
 };
 
 static void usage(FILE *f)
 {
     fprintf(f,
             "usage: vfu-blk (--socket-path=PATH | --fd=N) --disk FILE\n"
-            "               [--readonly] [--queues N]\n"
+            "               [--readonly] [--queues N] [--migration=v1|v2]\n"
             "  --socket-path=PATH  listen on this UNIX socket (replaced)\n"
             "  --fd=N              use socket fd N (listening or connected)\n"
             "  --disk FILE         backing file or block device\n"
             "  --readonly          refuse writes (VIRTIO_BLK_F_RO)\n"
             "  --queues N          virtqueues, 1..64 (default 1)\n"
+            "  --migration=v1|v2   migration protocol: v2 (DEVICE_FEATURE,\n"
+            "                      default) or v1 (spec 0.9.1: migration\n"
+            "                      region and DIRTY_PAGES)\n"
             "Counters are printed on exit and on SIGUSR1; SIGTERM exits.\n");
 }
 
@@ -55,6 +59,7 @@ static int parse(int argc, char **argv, struct opts *o)
         {"disk", required_argument, NULL, 'd'},
         {"readonly", no_argument, NULL, 'r'},
         {"queues", required_argument, NULL, 'q'},
+        {"migration", required_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -69,6 +74,11 @@ static int parse(int argc, char **argv, struct opts *o)
         case 's': o->socket_path = optarg; break;
         case 'd': o->disk = optarg; break;
         case 'r': o->readonly = true; break;
+        case 'm':
+            if (strcmp(optarg, "v1") && strcmp(optarg, "v2"))
+                goto bad;
+            o->mig_v1 = !strcmp(optarg, "v1");
+            break;
         case 'h': usage(stdout); return 1;
         case 'f':
             o->fd = (int)strtol(optarg, &end, 10);
@@ -213,14 +223,16 @@ int main(int argc, char **argv)
     p.disk_fd = disk;
     p.readonly = o.readonly;
     p.queues = (uint16_t)o.queues;
+    p.mig_v1 = o.mig_v1;
     r = vfu_blk_create(&p, &d);
     if (r) {
         fprintf(stderr, "vfu-blk: device setup: %s\n", strerror(-r));
         return 1;
     }
-    printf("vfu-blk: serving %s on %s (%lu queue%s%s)\n", o.disk,
+    printf("vfu-blk: serving %s on %s (%lu queue%s%s%s)\n", o.disk,
            o.socket_path ? o.socket_path : "fd", o.queues,
-           o.queues == 1 ? "" : "s", o.readonly ? ", read-only" : "");
+           o.queues == 1 ? "" : "s", o.readonly ? ", read-only" : "",
+           o.mig_v1 ? ", migration v1" : "");
     fflush(stdout);
     r = run(d, sfd);
     if (r)

@@ -20,6 +20,7 @@ static const struct test virtio_tests[] = {
     { "vnet", test_vnet },
     { "bench-vblk", bench_vblk },
     { "vblk-count", test_vblk_count },
+    { "vblk-readsum", test_vblk_readsum },
 };
 
 void payload_main(void)

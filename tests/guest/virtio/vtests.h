@@ -18,5 +18,6 @@ int test_vcon(void);
 int test_vnet(void);
 int bench_vblk(void);
 int test_vblk_count(void);      /* live migration with disk I/O */
+int test_vblk_readsum(void);    /* migration of device writes to RAM */
 
 #endif
