@@ -27,7 +27,7 @@ name=interop_lvu_migrate
 status() { ctl "$dir/api1" migrate-status 2>/dev/null; }
 one() {     # DMA-MODE SERVER-OPTION...
     mode=$1; shift
-    rm -f "$dir"/go "$dir"/out* "$dir"/mig*
+    rm -f "$dir"/go "$dir"/out* "$dir"/mig* "$dir"/*.sock "$dir"/*.log
     lvu_start srv1 --dma-at=file:"$dir/go" "$@"; srv1=$srv
     "$BUILD/minivmm" --kernel "$BUILD/guest/lvu.elf" --memory 256M \
         --vfio-user "socket=$dir/srv1.sock,id=lvu,dma=$mode" \

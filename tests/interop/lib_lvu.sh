@@ -46,7 +46,7 @@ lvu_start() {
     srv=$!
     pids="$pids $srv"
     wait_for "$dir/$n.log" "lvu-mig-server: ready" 10 && [ -S "$dir/$n.sock" ] ||
-        { cat "$dir/$n.log"; fail "lvu-mig-server $n did not start"; }
+        { cat "$dir/$n.log"; ls -la "$dir"; fail "lvu-mig-server $n did not start"; }
 }
 # The last BAR0 digest a server saved / restored (its log).
 saved_fnv() { sed -n 's/.*saved bar0 fnv \([0-9a-f]*\).*/\1/p' "$1" | tail -n 1; }
