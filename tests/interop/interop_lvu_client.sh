@@ -16,7 +16,8 @@
 #     of device regions 9");
 #   - with `--migration=v1` (the 0.9.1 migration region at index 9, when
 #     vfu-blk has it): GET_REGION_INFO of all 10 regions (with their
-#     capabilities and fds), then a REGION_READ of config space that must
+#     capabilities and fds; index 9 carries the migration type capability,
+#     which the sample recognizes: "client: migration region"), then a REGION_READ of config space that must
 #     succeed: the sample then stops at its assertion on the sample
 #     server's vendor ID, reading vfu-blk's (0x1af4).
 # docs/interop.md, "libvfio-user's client against vfu-blk".
@@ -41,8 +42,9 @@ blk() {     # NAME [vfu-blk options]: vfu-blk on $dir/NAME.sock, pid $srv
     for i in $(seq 100); do [ -S "$dir/$n.sock" ] && return 0; sleep 0.05; done
     fail "vfu-blk $n did not create its socket: $(cat "$dir/$n.log")"
 }
+# The sample prints with printf and ends in abort(): line-buffer stdout.
 run_client() {  # NAME: the sample against $dir/NAME.sock; output in NAME.out
-    (cd "$dir" && timeout 20 "$OLDPWD/$client" "$dir/$1.sock") \
+    (cd "$dir" && timeout 20 stdbuf -oL "$OLDPWD/$client" "$dir/$1.sock") \
         >"$dir/$1.out" 2>&1
     echo $?
 }
@@ -76,8 +78,9 @@ n=$(grep -c "get_device_region_info: region_info\[[0-9]\]" "$out")
 [ "$n" = 10 ] || { cat "$out"; fail "v1: $n region infos, want 10"; }
 grep -q "region_info\[7\] offset .* size 256 \|region_info\[7\] offset .* size 4096 " \
     "$out" || { cat "$out"; fail "v1: config space region info"; }
-grep -q "region_info\[9\] offset .* flags 0x[0-9a-f]* size [1-9]" "$out" ||
-    { cat "$out"; fail "v1: no migration region at index 9"; }
+grep -q "region_info\[9\] offset .* flags 0x[0-9a-f]* size [1-9]" "$out" &&
+    grep -qx "client: migration region" "$out" ||
+    { cat "$out"; fail "v1: no migration region (type cap) at index 9"; }
 grep -q "Assertion .config_space.id.vid == 0xdead' failed" "$out" ||
     { cat "$out" "$dir/v1.log"; fail "v1: config space read failed (rc $rc)"; }
 kill -0 "$v1" 2>/dev/null || fail "v1: vfu-blk died: $(cat "$dir/v1.log")"
