@@ -72,7 +72,11 @@ one() {     # DMA-MODE SERVER-OPTION...
     [ "$rc" -eq 0 ] || { cat "$dir/err2" "$dir/srv2.log"; fail "$mode: destination exited $rc"; }
     last=$(ticks "$dir/out1" | tail -n 1)
     first=$(ticks "$dir/out2" | head -n 1)
+    # The source may stop in the middle of a tick line, finished at the
+    # destination: then neither file holds that tick whole.
     [ "$first" = $((last + 1)) ] ||
+        { [ "$first" = $((last + 2)) ] &&
+          [ -n "$(tail -c 1 "$dir/out1" | tr -d '\n')" ]; } ||
         fail "$mode: destination starts at tick '$first', want $((last + 1))"
     tr -d '\r' <"$dir/out2" | grep -qx "PASS lvu-mig" ||
         fail "$mode: no 'PASS lvu-mig' on the destination"
