@@ -159,6 +159,17 @@ static int dma_setup(struct vfio_pci *d, char *err, size_t errlen)
     r = vfio_client_check_dma(d->client, &needs, err, errlen);
     for (unsigned int i = 0; r == 0 && i < mem->nregions; i++) {
         const struct guest_region *g = &mem->regions[i];
+
+        /* Once per window: servers like SPDK's NVMe target skip a fd
+         * window not 2 MiB-aligned (docs/interop.md). */
+        if (!d->opts.dma_message && !guest_region_huge_aligned(g))
+            fprintf(stderr, "minivmm: vfio-user %s: DMA window [%#llx, "
+                    "+%#llx) at memfd offset %#llx is not 2 MiB-aligned "
+                    "(some servers, e.g. SPDK's NVMe target, ignore it): "
+                    "use a --memory size that is a multiple of 2 MiB\n",
+                    d->name, (unsigned long long)g->gpa,
+                    (unsigned long long)g->size,
+                    (unsigned long long)g->fd_offset);
         struct iommu_window w = {
             .iova = g->gpa, .size = g->size, .hva = g->hva,
             .fd = d->opts.dma_message ? -1 : g->fd,

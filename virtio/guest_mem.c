@@ -42,6 +42,9 @@ int virtio_mem_write(const struct virtio_mem *m, uint64_t gpa,
     if (!p)
         return -EFAULT;
     memcpy(p, buf, len);
+    /* Again after the copy: translate marked the pages before it, and a
+     * dirty-log harvest in between would have taken the old contents. */
+    virtio_mem_mark_dirty(m, gpa, len);
     return 0;
 }
 

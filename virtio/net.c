@@ -104,6 +104,11 @@ static ssize_t read_frame(struct virtio_net *net, const struct virtq_elem *e)
 
     if (n >= 0) {
         got = readv(net->p.tap_fd, net->iov, n);
+        /* The frame landed after translate marked the pages: mark them
+         * again, or a dirty-log harvest in between loses it. */
+        for (unsigned int i = e->nout; got > 0 && i < e->nsegs; i++)
+            virtio_mem_mark_dirty(&net->mem, e->segs[i].gpa,
+                                  e->segs[i].len);
     } else {
         got = read(net->p.tap_fd, net->bounce, sizeof(net->bounce));
         if (got > (ssize_t)e->in_bytes)

@@ -59,6 +59,8 @@ static int ring_write16(struct virtq *q, uint64_t gpa, uint16_t v,
     if (p) {
         __atomic_store_n(p, raw, release ? __ATOMIC_RELEASE
                                          : __ATOMIC_RELAXED);
+        /* Dirty after the store too (see virtio_mem_write()). */
+        virtio_mem_mark_dirty(q->mem, gpa, 2);
         return 0;
     }
     if (release)

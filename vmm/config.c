@@ -50,8 +50,11 @@ void config_usage(FILE *out)
 "  --initrd FILE        initial ramdisk\n"
 "  --cmdline TEXT       kernel command line (default: empty)\n"
 "  --cpus N             number of vCPUs, 1 to KVM's limit (default 1)\n"
-"  --memory SIZE        guest RAM, e.g. 512M, 2G; a bare number is MiB\n"
-"                       (default 512M)\n"
+"  --memory SIZE[,hugepages=on]\n"
+"                       guest RAM, e.g. 512M, 2G; a bare number is MiB\n"
+"                       (default 512M); hugepages=on backs it with 2 MiB\n"
+"                       huge pages (size a multiple of 2 MiB; needed by\n"
+"                       SPDK's vfio-user NVMe target)\n"
 "  --serial MODE        COM1 to stdio (default), file:PATH, or none\n"
 "  --cpu-features LIST  hide (-) or force (+) CPUID features, e.g.\n"
 "                       -xsave,-cx16\n"
@@ -159,10 +162,45 @@ static int parse_serial(const char *s, struct vm_config *cfg, char *err,
     return 0;
 }
 
+/* The ",key=value" options of --memory after the size. */
+static int parse_memory_opts(const char *arg, const char *o,
+                             struct vm_config *cfg, char *err, size_t errlen)
+{
+    while (*o) {
+        const char *end = strchr(o, ',');
+        size_t n = end ? (size_t)(end - o) : strlen(o);
+
+        if (n == 12 && !strncmp(o, "hugepages=on", n)) {
+            cfg->hugepages = true;
+        } else if (n == 13 && !strncmp(o, "hugepages=off", n)) {
+            cfg->hugepages = false;
+        } else {
+            snprintf(err, errlen, "--memory '%s': unknown option '%.*s' "
+                     "(hugepages=on|off)", arg, (int)n, o);
+            return -EINVAL;
+        }
+        o += n + (end ? 1 : 0);
+    }
+    return 0;
+}
+
+/* --memory [SIZE][,hugepages=on|off]: the size may be left out (it then
+ * stays the default, or comes from the snapshot/stream). */
 static int parse_memory(const char *s, struct vm_config *cfg, char *err,
                         size_t errlen)
 {
-    if (config_parse_size(s, &cfg->memory) < 0) {
+    const char *comma = strchr(s, ',');
+    size_t n = comma ? (size_t)(comma - s) : strlen(s);
+    char size[32];
+
+    if (n >= sizeof(size) || (n == 0 && !comma)) {
+        snprintf(err, errlen, "--memory '%s': not a size (e.g. 512M, 2G)",
+                 s);
+        return -EINVAL;
+    }
+    memcpy(size, s, n);
+    size[n] = 0;
+    if (n && config_parse_size(size, &cfg->memory) < 0) {
         snprintf(err, errlen, "--memory '%s': not a size (e.g. 512M, 2G)",
                  s);
         return -EINVAL;
@@ -170,6 +208,13 @@ static int parse_memory(const char *s, struct vm_config *cfg, char *err,
     if (cfg->memory == 0 || cfg->memory % 4096) {
         snprintf(err, errlen, "--memory '%s': must be a non-zero multiple "
                  "of 4 KiB", s);
+        return -EINVAL;
+    }
+    if (comma && parse_memory_opts(s, comma + 1, cfg, err, errlen) < 0)
+        return -EINVAL;
+    if (cfg->hugepages && cfg->memory % (2ULL << 20)) {
+        snprintf(err, errlen, "--memory '%s': with hugepages=on the size "
+                 "must be a multiple of 2 MiB", s);
         return -EINVAL;
     }
     return 0;

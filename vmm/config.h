@@ -4,6 +4,7 @@
 #ifndef MINIVMM_CONFIG_H
 #define MINIVMM_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -56,6 +57,7 @@ struct vm_config {
     const char *cmdline;
     unsigned int cpus;
     uint64_t memory;            /* bytes, multiple of 4 KiB */
+    bool hugepages;             /* --memory ...,hugepages=on: 2 MiB pages */
     enum serial_mode serial;
     const char *serial_path;    /* SERIAL_FILE */
     struct cpuid_policy cpuid;

@@ -217,17 +217,16 @@ static int recv_section(struct rx *x, char *err, size_t errlen)
 /* Header, guest RAM, sections up to END. */
 static int receive(struct rx *x, char *err, size_t errlen)
 {
+    struct guest_memory_opts mo = { .hugepages = x->cfg->hugepages };
     uint8_t h[SNAP_HEADER_SIZE];
     int r = mig_recv(x->fd, h, sizeof(h));
 
     if (r == 0 && mig_rx_header(&x->rx, h, sizeof(h), err, errlen) < 0)
         return -EINVAL;
     x->gm = &x->mem;
-    if (r == 0 && (r = guest_memory_create(x->rx.ram_size, &x->mem)) < 0) {
-        snprintf(err, errlen, "cannot allocate %llu MiB of guest RAM: %s",
-                 (unsigned long long)(x->rx.ram_size >> 20), strerror(-r));
+    if (r == 0 && (r = guest_memory_create_opts(x->rx.ram_size, &mo,
+                                                &x->mem, err, errlen)) < 0)
         return r;
-    }
     while (r == 0)
         r = recv_section(x, err, errlen);
     if (r == -EPIPE && !err[0])

@@ -25,6 +25,7 @@ int restore_vm(struct vm_config *cfg, struct vm **out, char *err,
                size_t errlen)
 {
     struct guest_memory mem = { .fd = -1 };
+    struct guest_memory_opts mo = { .hugepages = cfg->hugepages };
     struct vm_restore rs = { .mem = &mem };
     struct snap_reader *snap;
     struct timespec t0;
@@ -47,10 +48,9 @@ int restore_vm(struct vm_config *cfg, struct vm **out, char *err,
     }
     if (r < 0)
         snprintf(err, errlen, "%s: %s", cfg->restore, why);
-    if (r == 0 && (r = guest_memory_create(cfg->memory, &mem)) < 0)
-        snprintf(err, errlen, "cannot allocate %llu MiB of guest RAM: %s",
-                 (unsigned long long)(cfg->memory >> 20), strerror(-r));
-    else if (r == 0 && snap_reader_load_ram(snap, &mem, why,
+    if (r == 0)
+        r = guest_memory_create_opts(cfg->memory, &mo, &mem, err, errlen);
+    if (r == 0 && snap_reader_load_ram(snap, &mem, why,
                                             sizeof(why)) < 0) {
         snprintf(err, errlen, "%s: %s", cfg->restore, why);
         r = -EINVAL;

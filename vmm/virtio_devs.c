@@ -53,7 +53,14 @@ struct vd {
     bool registered;                /* on the PCI bus */
     bool input_watched;             /* console: stdin in the loop */
     char state_id[DEVREG_ID_MAX];   /* "" unless in the device registry */
-    devreg_fn quiesce, resume;      /* optional, for the registry */
+    devreg_fn quiesce, resume;      /* optional, model-specific */
+    /* Between quiesce and resume (snapshot, migration stop) the device
+     * must not touch guest RAM or its state: the loop's events are held
+     * and replayed at resume (docs/migration.md, "Guest-RAM writers"). */
+    bool paused;
+    uint64_t kicks_held;            /* bit per queue */
+    bool tap_held;                  /* net: tap readable while paused */
+    bool input_held;                /* console: stdin unwatched by pause */
 };
 
 struct virtio_devs {
@@ -69,8 +76,16 @@ struct virtio_devs {
 static void on_doorbell(void *opaque, int fd, uint32_t events)
 {
     struct vd_doorbell *db = opaque;
+    uint64_t v;
 
-    (void)fd, (void)events;
+    (void)events;
+    if (db->dev->paused) {
+        if (read(fd, &v, sizeof(v)) < 0) {
+            /* EAGAIN: nothing to clear; the kick is held anyway */
+        }
+        db->dev->kicks_held |= 1ULL << db->qidx;
+        return;
+    }
     virtio_pci_doorbell_ready(db->dev->vp, db->qidx);
 }
 
@@ -133,13 +148,56 @@ static const struct state_ops vd_state_ops = {
  * whole function (virtio_pci_state_ops: config space, MSI-X, transport,
  * then the model); opaque is the struct vd for the quiesce/resume hooks
  * too. */
+static void console_want_input(void *opaque, bool on);
+static void on_tap_ready(void *opaque, int fd, uint32_t events);
+
+/* Registry quiesce (event loop, vCPUs stopped): from now on no event of
+ * the loop reaches the model, then the model drains (blk). */
+static int vd_quiesce(void *opaque)
+{
+    struct vd *vd = opaque;
+
+    vd->paused = true;
+    if (vd->input_watched) {
+        console_want_input(vd, false);
+        vd->input_held = !vd->input_watched;
+    }
+    return vd->quiesce ? vd->quiesce(vd) : 0;
+}
+
+/* Registry resume: the model restarts, then the held events run. */
+static int vd_resume(void *opaque)
+{
+    struct vd *vd = opaque;
+    int r = 0;
+
+    vd->paused = false;
+    if (vd->resume)
+        r = vd->resume(vd);
+    for (uint16_t i = 0; i < vd->nq; i++)
+        if (vd->kicks_held & (1ULL << i))
+            virtio_pci_doorbell_ready(vd->vp, i);
+    vd->kicks_held = 0;
+    if (vd->tap_held) {
+        vd->tap_held = false;
+        on_tap_ready(vd, -1, 0);
+    }
+    if (vd->input_held) {
+        vd->input_held = false;
+        virtio_pci_lock(vd->vp);
+        console_want_input(vd, true);
+        virtio_pci_unlock(vd->vp);
+    }
+    return r;
+}
+
 static int vd_join(struct vd *vd, const char *kind, const char *id)
 {
     struct devreg *devs = vd->owner->env->devs;
     struct devreg_entry e = { .id = vd->state_id,
                               .state = &vd_state_ops,
-                              .opaque = vd, .quiesce = vd->quiesce,
-                              .resume = vd->resume };
+                              .opaque = vd, .quiesce = vd_quiesce,
+                              .resume = vd_resume };
     int r;
 
     if (!devs)
@@ -312,6 +370,10 @@ static void on_tap_ready(void *opaque, int fd, uint32_t events)
     struct vd *vd = opaque;
 
     (void)fd, (void)events;
+    if (vd->paused) {
+        vd->tap_held = true;    /* edge-triggered: replayed at resume */
+        return;
+    }
     virtio_pci_lock(vd->vp);
     virtio_net_handle_tap(vd->model);
     virtio_pci_unlock(vd->vp);
@@ -414,6 +476,8 @@ static void on_console_input(void *opaque, int fd, uint32_t events)
     struct vd *vd = opaque;
 
     (void)fd, (void)events;
+    if (vd->paused)
+        return;     /* unwatched by vd_quiesce; a stale event */
     virtio_pci_lock(vd->vp);
     virtio_console_handle_input(vd->model);
     virtio_pci_unlock(vd->vp);

@@ -82,14 +82,13 @@ static int setup_memory(struct vm *vm, char *err, size_t errlen)
         memset(vm->restore->mem, 0, sizeof(*vm->restore->mem));
         vm->restore->mem->fd = -1;
     } else {
-        r = guest_memory_create(vm->cfg->memory, &vm->mem);
-    }
+        struct guest_memory_opts mo = { .hugepages = vm->cfg->hugepages };
 
-    if (r < 0) {
-        snprintf(err, errlen, "cannot allocate %llu MiB of guest RAM: %s",
-                 (unsigned long long)(vm->cfg->memory >> 20), strerror(-r));
-        return r;
+        r = guest_memory_create_opts(vm->cfg->memory, &mo, &vm->mem, err,
+                                     errlen);
     }
+    if (r < 0)
+        return r;
     for (unsigned int i = 0; i < vm->mem.nregions; i++) {
         const struct guest_region *g = &vm->mem.regions[i];
 

@@ -193,6 +193,39 @@ static void test_memory_option(void **state)
                  "--memory");
 }
 
+/* --memory SIZE,hugepages=on|off (issue 9 item 9). */
+static void test_memory_hugepages(void **state)
+{
+    struct ctx *c = *state;
+
+    assert_int_equal(parse(c, "--kernel", "k", "--memory", "256M", NULL), 0);
+    assert_false(c->cfg.hugepages);
+    assert_int_equal(parse(c, "--kernel", "k", "--memory",
+                           "256M,hugepages=on", NULL), 0);
+    assert_true(c->cfg.hugepages);
+    assert_int_equal(c->cfg.memory, 256 * MiB);
+    assert_int_equal(parse(c, "--kernel", "k", "--memory",
+                           "1G,hugepages=on,hugepages=off", NULL), 0);
+    assert_false(c->cfg.hugepages);
+    assert_int_equal(c->cfg.memory, 1024 * MiB);
+    /* The size may be left out (default, or a snapshot's). */
+    assert_int_equal(parse(c, "--kernel", "k", "--memory", ",hugepages=on",
+                           NULL), 0);
+    assert_true(c->cfg.hugepages);
+    assert_int_equal(c->cfg.memory, 512 * MiB);
+    expect_error(c, parse(c, "--kernel", "k", "--memory",
+                          "3M,hugepages=on", NULL), "multiple of 2 MiB");
+    expect_error(c, parse(c, "--kernel", "k", "--memory",
+                          "2052K,hugepages=on", NULL), "multiple of 2 MiB");
+    expect_error(c, parse(c, "--kernel", "k", "--memory", "64M,huge=on",
+                          NULL), "unknown option 'huge=on'");
+    expect_error(c, parse(c, "--kernel", "k", "--memory",
+                          "64M,hugepages=yes", NULL), "hugepages=on|off");
+    /* 3M without hugepages is fine. */
+    assert_int_equal(parse(c, "--kernel", "k", "--memory", "3M", NULL), 0);
+    assert_false(c->cfg.hugepages);
+}
+
 static void test_cpus(void **state)
 {
     static const char *const bad[] = { "0", "256", "abc", "-1", "", "1x",
@@ -334,6 +367,7 @@ int main(void)
         T(test_parse_twice_resets),
         cmocka_unit_test(test_sizes),
         T(test_memory_option),
+        T(test_memory_hugepages),
         T(test_cpus),
         T(test_serial),
         T(test_bad_arguments),
