@@ -1,6 +1,7 @@
 /* vfu-blk: a virtio-blk PCI device served over vfio-user.
  *
  *   vfu-blk --socket-path=PATH --disk FILE [--readonly] [--queues N]
+ *           [--migration=v1|v2]
  *   vfu-blk --fd=N --disk FILE ...
  *
  * Follows the spec's "Backend Program Conventions" (vfio-user.rst): no
