@@ -314,10 +314,12 @@ static ssize_t bar0_access(vfu_ctx_t *ctx, char *buf, size_t count,
         uint32_t cmd;
 
         memcpy(&cmd, buf, 4);
-        if (cmd == 1)
+        if (cmd == 1) {
             dma_pattern(d, "doorbell");
-        else if (cmd == 2)
-            d->armed = true, d->count = 0;
+        } else if (cmd == 2) {
+            d->armed = true;
+            d->count = 0;
+        }
         return 4;
     }
     for (size_t i = 0; i < count; i++) {
