@@ -484,6 +484,10 @@ static void propose(struct vfio_client *c)
     c->proposed.max_data_xfer_size = VFIO_USER_DEFAULT_MAX_DATA_XFER_SIZE;
     c->proposed.twin_socket = !c->opts.no_twin;
     c->proposed.write_multiple = !c->opts.no_write_multi;
+    /* 0.9.1 "migration": lets a v1 server offer region-based migration
+     * and DIRTY_PAGES (client_mig_v1.h); newer servers ignore it. */
+    c->proposed.migration = true;
+    c->proposed.mig_pgsize = 4096;
 }
 
 /* Take the twin socket named by the reply; close the other fds. */

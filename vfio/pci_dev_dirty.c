@@ -23,6 +23,8 @@ int vfio_pci_dirty_start(struct vfio_pci *d)
 
     if (!vfio_pci_alive(d))
         return -ENODEV;
+    if (d->mig_v1)
+        return vpd_v1_dirty_start(d);
     vfio_client_dma_windows(d->client, w, MAX_WINDOWS, &n);
     if (n > MAX_WINDOWS)
         return -E2BIG;
@@ -66,6 +68,8 @@ int vfio_pci_dirty_sync(struct vfio_pci *d, uint64_t *bits, uint64_t npages,
     *count = 0;
     if (!vfio_pci_alive(d))
         return -ENODEV;
+    if (d->mig_v1)
+        return vpd_v1_dirty_sync(d, bits, npages, count);
     vfio_client_dma_windows(d->client, w, MAX_WINDOWS, &n);
     if (n > MAX_WINDOWS)
         return -E2BIG;
@@ -76,8 +80,11 @@ int vfio_pci_dirty_sync(struct vfio_pci *d, uint64_t *bits, uint64_t npages,
 
 int vfio_pci_dirty_stop(struct vfio_pci *d)
 {
-    int r = vfio_pci_alive(d) ? vfio_client_dma_log_stop(d->client) : 0;
+    int r;
 
+    if (vfio_pci_alive(d) && d->mig_v1)
+        return vpd_v1_dirty_stop(d);
+    r = vfio_pci_alive(d) ? vfio_client_dma_log_stop(d->client) : 0;
     vpd_precopy_end(d);
     return r;
 }

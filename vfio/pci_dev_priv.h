@@ -9,6 +9,7 @@
 #include "devices/pci.h"
 #include "vfio/client.h"
 #include "vfio/client_mig.h"
+#include "vfio/client_mig_v1.h"
 #include "vfio/pci_dev.h"
 
 #define VPD_NR_BARS   PCI_NR_BAR_SLOTS   /* 0-5 and the ROM (region 6) */
@@ -99,6 +100,9 @@ struct vfio_pci {
                                       leads the saved stream */
     void *pre_data;                /* MIG_DATA_READ in PRE_COPY */
     size_t pre_len;
+    /* Region-based migration v1 (pci_dev_mig_v1.c): chosen at probe */
+    bool mig_v1;
+    struct vfio_client_mig_v1 v1;
 };
 
 /* pci_dev.c */
@@ -150,5 +154,21 @@ int vpd_identity_save(void *fdt, int node,
                       const struct vfio_client_identity *id);
 int vpd_identity_load(const void *fdt, int node,
                       struct vfio_client_identity *id);
+
+/* pci_dev_mig_v1.c: migration v1 (spec 0.9.1), dispatched to from
+ * pci_dev_state.c / pci_dev_dirty.c when d->mig_v1. @to and states are
+ * v2 numbers (enum vfio_device_mig_state), mapped to the v1 bit sets. */
+int vpd_v1_probe(struct vfio_pci *d);
+int vpd_v1_set(struct vfio_pci *d, uint32_t to);
+int vpd_v1_quiesce(struct vfio_pci *d);
+int vpd_v1_save_prepare(struct vfio_pci *d);
+int vpd_v1_load_server(struct vfio_pci *d, const void *data, size_t n,
+                       char *why, size_t len);
+int vpd_v1_dirty_start(struct vfio_pci *d);
+int vpd_v1_dirty_sync(struct vfio_pci *d, uint64_t *bits, uint64_t npages,
+                      uint64_t *count);
+int vpd_v1_dirty_stop(struct vfio_pci *d);
+/* Leave pre-copy if still there (back to RUNNING), drop its data. */
+void vpd_v1_precopy_end(struct vfio_pci *d);
 
 #endif

@@ -134,6 +134,11 @@ int vfio_pci_mig_flags(struct vfio_pci *d, uint64_t *flags)
     int r;
 
     if (!d->mig_probed) {
+        r = vpd_v1_probe(d); /* v1 when offered, see docs/migration.md */
+        if (r)
+            return r;
+    }
+    if (!d->mig_probed) {
         r = vfio_client_mig_flags(d->client, &f);
         if (r == -ENODEV || r == -ETIMEDOUT || r == -EPROTO)
             return r;
@@ -148,7 +153,11 @@ int vfio_pci_mig_flags(struct vfio_pci *d, uint64_t *flags)
 static int mig_set(struct vfio_pci *d, uint32_t to)
 {
     uint32_t cur = VFIO_DEVICE_STATE_ERROR;
-    int r = vfio_client_mig_get_state(d->client, &cur);
+    int r;
+
+    if (d->mig_v1)
+        return vpd_v1_set(d, to);
+    r = vfio_client_mig_get_state(d->client, &cur);
 
     if (r == 0 && cur != to)
         r = vfio_client_mig_set_state(d->client, to);
@@ -210,6 +219,10 @@ void vpd_precopy_end(struct vfio_pci *d)
 {
     uint32_t cur;
 
+    if (d->mig_v1) {
+        vpd_v1_precopy_end(d);
+        return;
+    }
     if (atomic_exchange(&d->pre_active, false) && vfio_pci_alive(d) &&
         vfio_client_mig_get_state(d->client, &cur) == 0 &&
         cur == VFIO_DEVICE_STATE_PRE_COPY)
@@ -233,6 +246,8 @@ int vfio_pci_quiesce(struct vfio_pci *d)
     if (r || !f)
         return r;
     d->pre_in_stream = false;
+    if (d->mig_v1)
+        return vpd_v1_quiesce(d);
     r = vfio_client_mig_get_state(d->client, &cur);
     if (r == 0 && cur == VFIO_DEVICE_STATE_PRE_COPY) {
         /* What we read in PRE_COPY leads this stream (save_prepare). */
@@ -285,6 +300,8 @@ static int save_prepare(struct vfio_pci *d)
 
     if (d->mig_saved)
         return 0;
+    if (d->mig_v1)
+        return vpd_v1_save_prepare(d);
     if (!vfio_pci_alive(d)) {
         say(d, "the device is dead (its server is gone): cannot save it");
         return -ENODEV;
@@ -483,6 +500,8 @@ static int load_server(struct vfio_pci *d, const void *fdt, int node,
         snprintf(why, len, "no server-state in the snapshot");
         return -EINVAL;
     }
+    if (d->mig_v1)
+        return vpd_v1_load_server(d, data, (size_t)n, why, len);
     r = mig_set(d, VFIO_DEVICE_STATE_RESUMING);
     if (r == 0 && (r = vfio_client_mig_write(d->client, data,
                                              (size_t)n)) != 0)

@@ -41,6 +41,7 @@ static const struct {
     [VFIO_USER_DMA_READ] = {srv_cmd_s2c_only, 0},
     [VFIO_USER_DMA_WRITE] = {srv_cmd_s2c_only, 0},
     [VFIO_USER_DEVICE_RESET] = {srv_cmd_reset, 0},
+    [VFIO_USER_DIRTY_PAGES] = {srv_cmd_dirty_pages, 8},
     [VFIO_USER_REGION_WRITE_MULTI] = {srv_cmd_write_multi, 8},
     [VFIO_USER_DEVICE_FEATURE] = {srv_cmd_feature, 8},
     [VFIO_USER_MIG_DATA_READ] = {srv_cmd_mig_read, 8},
@@ -489,6 +490,8 @@ int vfio_srv_create(const struct vfio_srv_dev *dev,
         return r;
     }
     r = srv_buffers(s, VFIO_USER_CONN_MSG_FLOOR + 64);
+    if (!r && dev->mig_v1)
+        r = srv_mig_v1_init(s);
     if (!r)
         r = srv_irqs_init(s);
     if (!r)
@@ -517,6 +520,7 @@ void vfio_srv_destroy(struct vfio_srv *s)
         close(s->ioev[i].fd);
     free(s->ioev);
     srv_mig_free(s);
+    srv_mig_v1_free(s);
     free(s->dma);
     if (s->listen_fd >= 0)
         close(s->listen_fd);

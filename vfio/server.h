@@ -43,6 +43,10 @@
 #define VFIO_SRV_MAX_IRQ_COUNT  2048u /* vectors per IRQ index */
 #define VFIO_SRV_MIG_DATA_MAX   (64u << 20) /* bytes of migration data */
 #define VFIO_SRV_LOG_PGSIZE     4096u /* internal dirty-log granularity */
+/* Migration v1 (server_mig_v1.c): the region the core adds, its layout. */
+#define VFIO_SRV_MIG_V1_REGION    9u    /* libvfio-user's index */
+#define VFIO_SRV_MIG_V1_DATA_OFF  4096u /* data section, after the regs */
+#define VFIO_SRV_MIG_V1_DATA_SIZE (64u << 10)
 #define VFIO_SRV_DMA_MAX_SIZE   (1ull << 40) /* bytes per DMA map (its
                                                 dirty bitmap: 32 MiB) */
 
@@ -118,6 +122,12 @@ struct vfio_srv_dev {
      * replies are padded to the requested size; MIG_DATA_WRITE needs
      * argsz >= 8 + size. For testing clients against those rules. */
     bool strict;
+    /* Serve migration as spec 0.9.1 does ("v1": a migration region at
+     * VFIO_SRV_MIG_V1_REGION, added by the core, num_regions must be
+     * <= that index; DIRTY_PAGES; the VERSION "migration" capability)
+     * instead of DEVICE_FEATURE. Needs mig_flags and the mig_* ops, which
+     * run as for v2. */
+    bool mig_v1;
     const struct vfio_srv_dev_ops *ops;
     void *opaque;
 };
@@ -130,6 +140,8 @@ struct vfio_srv_stats {
     uint64_t dma_msgs;      /* DMA_READ/DMA_WRITE messages sent */
     uint64_t irqs;          /* eventfd signals of trigger fds */
     uint64_t ioeventfds;    /* ioeventfd wake-ups delivered */
+    uint64_t dirty_bitmaps; /* DIRTY_PAGES GET_BITMAP answered (v1) */
+    uint64_t dirty_pages;   /* bits set in those bitmaps */
 };
 
 struct vfio_srv;

@@ -492,3 +492,41 @@ int srv_log_report(struct vfio_srv *s, struct vfio_user_msg *m)
                         (uint64_t *)(s->obuf + fix));
     return srv_reply(s, m, s->obuf, fix + bytes, NULL, 0);
 }
+
+/* ---- for DIRTY_PAGES (server_mig_v1.c) ------------------------------------ */
+
+int srv_log_enable(struct vfio_srv *s)
+{
+    uint32_t i;
+
+    if (s->logging)
+        return 0;
+    for (i = 0; i < s->ndma; i++) {
+        if (dma_log_alloc(&s->dma[i])) {
+            while (i--) {
+                free(s->dma[i].dirty);
+                s->dma[i].dirty = NULL;
+            }
+            return -ENOMEM;
+        }
+    }
+    s->logging = true;
+    return 0;
+}
+
+void srv_log_disable(struct vfio_srv *s)
+{
+    for (uint32_t i = 0; i < s->ndma; i++) {
+        free(s->dma[i].dirty);
+        s->dma[i].dirty = NULL;
+    }
+    s->logging = false;
+}
+
+void srv_log_harvest_all(struct vfio_srv *s, uint64_t iova, uint64_t len,
+                         uint64_t ps, uint64_t *bm)
+{
+    for (uint32_t i = 0; i < s->ndma; i++)
+        if (s->dma[i].dirty)
+            log_harvest(&s->dma[i], iova, len, ps, bm);
+}

@@ -350,6 +350,16 @@ void srv_irqs_free(struct vfio_srv *s)
 
 /* ---- region access ------------------------------------------------------ */
 
+/* The device's region_access, or the core's migration v1 region. */
+static int region_call(struct vfio_srv *s, uint32_t region, uint64_t off,
+                       void *buf, uint32_t len, bool write)
+{
+    if (srv_mig_v1_region(s, region))
+        return srv_mig_v1_access(s, off, buf, len, write);
+    return s->dev.ops->region_access(s->dev.opaque, region, off, buf, len,
+                                     write);
+}
+
 static int region_check(const struct vfio_srv *s, uint32_t region,
                         uint64_t off, uint32_t count, bool write)
 {
@@ -379,7 +389,7 @@ int srv_cmd_region_read(struct vfio_srv *s, struct vfio_user_msg *m)
     r = region_check(s, a.region, a.offset, a.count, false);
     if (r)
         return r;
-    r = s->dev.ops->region_access(s->dev.opaque, a.region, a.offset,
+    r = region_call(s, a.region, a.offset,
                                   s->obuf + ACCESS_SIZE, a.count, false);
     if (r)
         return r;
@@ -398,7 +408,7 @@ int srv_cmd_region_write(struct vfio_srv *s, struct vfio_user_msg *m)
     r = region_check(s, a.region, a.offset, a.count, true);
     if (r)
         return r;
-    r = s->dev.ops->region_access(s->dev.opaque, a.region, a.offset,
+    r = region_call(s, a.region, a.offset,
                                   (uint8_t *)m->payload + ACCESS_SIZE,
                                   a.count, true);
     if (r)
@@ -425,7 +435,7 @@ int srv_cmd_write_multi(struct vfio_srv *s, struct vfio_user_msg *m)
         memcpy(&e, p + i * sizeof(e), sizeof(e));
         if (e.count > VFIO_USER_WRITE_MULTI_DATA_MAX ||
             region_check(s, e.region, e.offset, e.count, true) ||
-            s->dev.ops->region_access(s->dev.opaque, e.region, e.offset,
+            region_call(s, e.region, e.offset,
                                       e.data, e.count, true))
             break;
     }

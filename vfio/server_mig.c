@@ -208,7 +208,7 @@ int srv_cmd_feature(struct vfio_srv *s, struct vfio_user_msg *m)
          (f.flags & VFIO_DEVICE_FEATURE_SET) &&
          !(f.flags & VFIO_DEVICE_FEATURE_PROBE)))
         return -EINVAL;
-    if (!s->dev.mig_flags)
+    if (!s->dev.mig_flags || s->v1) /* v1: server_mig_v1.c */
         return -ENOTSUP;
     switch (feat) {
     case VFIO_DEVICE_FEATURE_MIGRATION:
@@ -284,4 +284,9 @@ int srv_cmd_mig_write(struct vfio_srv *s, struct vfio_user_msg *m)
     memcpy(s->mig_buf + s->mig_len, (uint8_t *)m->payload + MIG_HDR, in.size);
     s->mig_len += in.size;
     return srv_reply(s, m, NULL, 0, NULL, 0);
+}
+
+int srv_mig_set_state(struct vfio_srv *s, uint32_t target)
+{
+    return mig_set_state(s, target);
 }

@@ -72,6 +72,7 @@ struct vfio_srv {
     uint32_t mig_state;
     uint8_t *mig_buf;       /* save stream (saving) or load stream */
     size_t mig_len, mig_pos, mig_cap;
+    struct srv_mig_v1 *v1;  /* migration v1 state, NULL: v2 */
     struct srv_deferred *defer_head, **defer_tail;
     struct vfio_srv_stats stats;
 };
@@ -114,5 +115,24 @@ int srv_cmd_feature(struct vfio_srv *s, struct vfio_user_msg *m);
 int srv_cmd_mig_read(struct vfio_srv *s, struct vfio_user_msg *m);
 int srv_cmd_mig_write(struct vfio_srv *s, struct vfio_user_msg *m);
 void srv_mig_free(struct vfio_srv *s);
+
+/* server_mig.c: walk the v2 state machine to @target (the device's
+ * arcs, the stream buffer). */
+int srv_mig_set_state(struct vfio_srv *s, uint32_t target);
+
+/* server_dma.c, for DIRTY_PAGES: log every mapped window / stop;
+ * read-and-clear [iova, +len) at @ps into @bm (zeroed by the caller). */
+int srv_log_enable(struct vfio_srv *s);
+void srv_log_disable(struct vfio_srv *s);
+void srv_log_harvest_all(struct vfio_srv *s, uint64_t iova, uint64_t len,
+                         uint64_t ps, uint64_t *bm);
+
+/* server_mig_v1.c: migration v1 (spec 0.9.1). */
+int srv_mig_v1_init(struct vfio_srv *s);
+void srv_mig_v1_free(struct vfio_srv *s);
+bool srv_mig_v1_region(const struct vfio_srv *s, uint32_t region);
+int srv_mig_v1_access(struct vfio_srv *s, uint64_t off, void *buf,
+                      uint32_t len, bool write);
+int srv_cmd_dirty_pages(struct vfio_srv *s, struct vfio_user_msg *m);
 
 #endif

@@ -1,7 +1,7 @@
 /* libFuzzer target: the vfio-user server core's handling of client
  * messages (vfio/server*.c), over a real socketpair.
  *
- * FUZZ_SRCS: vfio/server.c vfio/server_io.c vfio/server_dma.c vfio/server_mig.c vfio/conn.c vfio/caps.c vfio/migration.c
+ * FUZZ_SRCS: vfio/server.c vfio/server_io.c vfio/server_dma.c vfio/server_mig.c vfio/server_mig_v1.c vfio/conn.c vfio/caps.c vfio/migration.c
  * FUZZ_PKGS: json-c
  *
  * Input: one control byte, then the bytes a client sends.
@@ -10,6 +10,8 @@
  *   bit 2: a valid VERSION handshake is done first, so the bytes reach
  *          the READY state's commands
  *   bit 3: offer twin_socket in that handshake
+ *   bit 4: the device serves migration v1 (spec 0.9.1: the migration
+ *          region, DIRTY_PAGES) and the handshake proposes "migration"
  * The whole input is written, the write side shut, and the server run
  * until it has consumed everything and dropped the client; replies are
  * drained. A fake device (regions with sparse areas and ioeventfds, INTx
@@ -18,6 +20,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -126,13 +129,15 @@ static void fill_dev(struct vfio_srv_dev *d, struct vfio_srv_region *rg,
 }
 
 /* A VERSION command (JSON caps) at @buf; returns its length. */
-static size_t version_msg(uint8_t *buf, bool twin)
+static size_t version_msg(uint8_t *buf, bool twin, bool v1)
 {
-    static const char j1[] = "{\"capabilities\":{\"max_msg_fds\":4,"
-                             "\"twin_socket\":{\"supported\":true}}}";
-    static const char j0[] = "{\"capabilities\":{\"max_msg_fds\":4}}";
-    const char *j = twin ? j1 : j0;
-    size_t jl = strlen(j) + 1;
+    char j[200];
+    size_t jl;
+
+    snprintf(j, sizeof(j), "{\"capabilities\":{\"max_msg_fds\":4%s%s}}",
+             twin ? ",\"twin_socket\":{\"supported\":true}" : "",
+             v1 ? ",\"migration\":{\"pgsize\":4096}" : "");
+    jl = strlen(j) + 1;
     struct vfio_user_header h = {.msg_id = 0, .cmd = VFIO_USER_VERSION,
                                  .msg_size = (uint32_t)(16 + 4 + jl)};
     struct vfio_user_version v = {0, 1};
@@ -250,6 +255,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     own.twin_socket = true;
     own.write_multiple = true;
     fill_dev(&dev, rg, mfd, &s);
+    dev.mig_v1 = data[0] & 16;
     if (vfio_srv_create(&dev, &own, -1, &s) || vfio_srv_attach(s, sv[1]))
         abort();
     if (data[0] & 1) {
@@ -263,7 +269,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fds[nfds++] = eventfd(0, EFD_CLOEXEC);
     }
     if (data[0] & 4)
-        off = version_msg(buf, data[0] & 8);
+        off = version_msg(buf, data[0] & 8, data[0] & 16);
     memcpy(buf + off, data + 1, size - 1);
     run(s, sv[0], buf, off, off + size - 1, fds, (unsigned int)nfds);
     vfio_srv_destroy(s);

@@ -50,6 +50,9 @@ $(eval $(call guest_payload,virtio,$(wildcard $(GUEST_DIR)/virtio/*.c)))
 $(eval $(call guest_payload,vfio,$(wildcard $(GUEST_DIR)/vfio/*.c) \
     $(GUEST_DIR)/virtio/vblk.c))
 
+# The libvfio-user migration test device (tests/guest/lvu, interop suite).
+$(eval $(call guest_payload,lvu,$(wildcard $(GUEST_DIR)/lvu/*.c)))
+
 # The start-up benchmark guest: exits through port 0xF4 at once.
 $(GUEST_OUT)/minimal.elf: $(call guest_objs,$(GUEST_DIR)/minimal.S) \
                           $(GUEST_DIR)/payload.ld

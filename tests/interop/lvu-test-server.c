@@ -38,11 +38,7 @@
  *   -x  exit after the first client disconnects (default: wait for the
  *       next client, as for reconnect tests)
  * Prints "lvu-test-server: listening on SOCKET" once the socket exists.
- *
- * Room for more (branch lvumig): device state lives in BAR0's memfd, so
- * migration callbacks copy it; struct lvu carries the state and options;
- * add options to parse_args(), callbacks in setup_device(), and events to
- * the poll set in serve() (enum slot).
+ * (Migration is tested with tests/interop/lvu-mig-server.c.)
  */
 #include <errno.h>
 #include <inttypes.h>

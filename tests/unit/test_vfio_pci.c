@@ -428,21 +428,33 @@ static void test_failure_teardown(void **state)
 
 /* From a hook: DMA_WRITE @len bytes of @data at @addr through the client;
  * f->dma_result gets the result. */
+static void fake_dma_write_pad(struct fake *f, uint64_t addr,
+                               const void *data, uint32_t len, uint32_t pad);
+
 static void fake_dma_write(struct fake *f, uint64_t addr, const void *data,
                            uint32_t len)
+{
+    fake_dma_write_pad(f, addr, data, len, 0);
+}
+
+/* The same, with @pad bytes of 0xEE after the data (libvfio-user 2022's
+ * vfu_sgl_write sizes its messages for the maximum transfer). */
+static void fake_dma_write_pad(struct fake *f, uint64_t addr,
+                               const void *data, uint32_t len, uint32_t pad)
 {
     enum vfio_user_chan ch = vfio_user_conn_s2c_chan(f->conn);
     struct vfio_user_dma_access a = {addr, len};
     struct vfio_user_msg *m = calloc(1, sizeof(*m));
-    uint8_t req[16 + 256], rep[64];
+    uint8_t req[16 + 512], rep[64];
     struct vfio_user_expect exp;
     uint16_t id;
 
     memcpy(req, &a, 16);
     memcpy(req + 16, data, len);
+    memset(req + 16 + len, 0xEE, pad);
     f->dma_result = vfio_user_conn_send_command(f->conn, ch,
                                                 VFIO_USER_DMA_WRITE, 0, req,
-                                                16 + len, NULL, 0, &id);
+                                                16 + len + pad, NULL, 0, &id);
     m->payload = rep;
     m->payload_cap = sizeof(rep);
     vfio_user_conn_expect_reply(f->conn, VFIO_USER_DMA_WRITE, id, &exp);
@@ -461,6 +473,40 @@ static int hook_dma_write(struct fake *f, struct vfio_user_msg *m)
     fake_dma_write(f, f->dma_addr, f->dma_buf, 100);
     fake_rw(f, m, true);
     return 1;
+}
+
+/* A DMA_WRITE padded beyond 16 + count bytes: only count bytes land. */
+static int hook_dma_write_padded(struct fake *f, struct vfio_user_msg *m)
+{
+    if (m->hdr.cmd != VFIO_USER_REGION_WRITE || m->payload_len < 8)
+        return 0;
+    fake_dma_write_pad(f, f->dma_addr, f->dma_buf, 100, 200);
+    fake_rw(f, m, true);
+    return 1;
+}
+
+static void test_dma_write_padded(void **state)
+{
+    struct guest_memory gm;
+    struct rig r;
+    uint32_t v = 1;
+
+    (void)state;
+    assert_int_equal(guest_memory_create(16 * 4096, &gm), 0);
+    rig_up_mem(&r, &gm, true);
+    r.f.hook = hook_dma_write_padded;
+    memset(r.f.dma_buf, 0xAB, 100);
+    cfg_wr(&r, PCI_BASE_ADDRESS_2, 4, 0xC0000000);
+    cfg_wr(&r, PCI_BASE_ADDRESS_3, 4, 0);
+    cfg_wr(&r, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+    r.f.dma_addr = 0x2000;
+    mmio_rw(&r, 0xC0000010, &v, 4, true);
+    assert_int_equal(r.f.dma_result, 0);
+    assert_int_equal(gm.base[0x2000], 0xAB);
+    assert_int_equal(gm.base[0x2000 + 99], 0xAB);
+    assert_int_equal(gm.base[0x2000 + 100], 0); /* the padding: not copied */
+    rig_down(&r);
+    guest_memory_destroy(&gm);
 }
 
 /* Issue 9 item 1: a DMA_WRITE served by the client marks the written
@@ -512,6 +558,7 @@ int main(void)
         cmocka_unit_test(test_msix_wiring),
         cmocka_unit_test(test_failure_teardown),
         cmocka_unit_test(test_dma_write_marks_dirty),
+        cmocka_unit_test(test_dma_write_padded),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -409,6 +409,7 @@ int vfu_blk_create(const struct vfu_blk_params *p, struct vfu_blk **out)
         goto fail_blk;
     fill_regions(d, &dev);
     dev.strict = p->strict;
+    dev.mig_v1 = p->mig_v1;
     r = vfio_srv_create(&dev, NULL, p->listen_fd, &d->srv);
     if (r)
         goto fail_blk;
@@ -482,6 +483,7 @@ void vfu_blk_get_counters(const struct vfu_blk *d,
 void vfu_blk_print_counters(const struct vfu_blk *d, FILE *f)
 {
     struct vfu_blk_counters c;
+    struct vfio_srv_stats st;
 
     vfu_blk_get_counters(d, &c);
     fprintf(f,
@@ -494,5 +496,9 @@ void vfu_blk_print_counters(const struct vfu_blk *d, FILE *f)
             c.requests, c.bytes_read, c.bytes_written, c.errors,
             c.doorbells_ioeventfd, c.doorbells_region, c.irqs_msix,
             c.irqs_intx, c.dma_msgs, c.commands, c.connections);
+    vfio_srv_get_stats(d->srv, &st);
+    if (st.dirty_bitmaps) /* migration v1 */
+        fprintf(f, "vfu-blk: dirty_bitmaps=%" PRIu64 " dirty_pages=%" PRIu64
+                "\n", st.dirty_bitmaps, st.dirty_pages);
     fflush(f);
 }

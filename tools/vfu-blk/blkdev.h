@@ -24,6 +24,7 @@ struct vfu_blk_params {
     int listen_fd;      /* listening socket, or -1 */
     int conn_fd;        /* connected socket (when listen_fd is -1) */
     bool strict;        /* server core's strict mode (vfio/server.h) */
+    bool mig_v1;        /* migration as spec 0.9.1 (region, DIRTY_PAGES) */
 };
 
 struct vfu_blk_counters {

@@ -1,6 +1,7 @@
 /* vfu-blk: a virtio-blk PCI device served over vfio-user.
  *
  *   vfu-blk --socket-path=PATH --disk FILE [--readonly] [--queues N]
+ *           [--migration=v1|v2]
  *   vfu-blk --fd=N --disk FILE ...
  *   ... [--strict]: behave like current libvfio-user where it is stricter
  *   than the spec (vfio/server.h, struct vfio_srv_dev.strict)
@@ -34,6 +35,7 @@ struct opts {
     bool readonly;
     unsigned long queues;
     bool strict;
+    bool mig_v1;
 };
 
 static void usage(FILE *f)
@@ -41,6 +43,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: vfu-blk (--socket-path=PATH | --fd=N) --disk FILE\n"
             "               [--readonly] [--queues N] [--strict]\n"
+            "               [--migration=v1|v2]\n"
             "  --socket-path=PATH  listen on this UNIX socket (replaced)\n"
             "  --fd=N              use socket fd N (listening or connected)\n"
             "  --disk FILE         backing file or block device\n"
@@ -52,6 +55,9 @@ static void usage(FILE *f)
             "                      in STOP/STOP_COPY/RESUMING; MIG_DATA_WRITE\n"
             "                      with argsz < 8 + size; pads MIG_DATA_READ\n"
             "                      replies to the requested size\n"
+            "  --migration=v1|v2   migration protocol: v2 (DEVICE_FEATURE,\n"
+            "                      default) or v1 (spec 0.9.1: migration\n"
+            "                      region and DIRTY_PAGES)\n"
             "Counters are printed on exit and on SIGUSR1; SIGTERM exits.\n");
 }
 
@@ -65,6 +71,7 @@ static int parse(int argc, char **argv, struct opts *o)
         {"readonly", no_argument, NULL, 'r'},
         {"queues", required_argument, NULL, 'q'},
         {"strict", no_argument, NULL, 'S'},
+        {"migration", required_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -80,6 +87,11 @@ static int parse(int argc, char **argv, struct opts *o)
         case 'd': o->disk = optarg; break;
         case 'r': o->readonly = true; break;
         case 'S': o->strict = true; break;
+        case 'm':
+            if (strcmp(optarg, "v1") && strcmp(optarg, "v2"))
+                goto bad;
+            o->mig_v1 = !strcmp(optarg, "v1");
+            break;
         case 'h': usage(stdout); return 1;
         case 'f':
             o->fd = (int)strtol(optarg, &end, 10);
@@ -225,15 +237,17 @@ int main(int argc, char **argv)
     p.readonly = o.readonly;
     p.queues = (uint16_t)o.queues;
     p.strict = o.strict;
+    p.mig_v1 = o.mig_v1;
     r = vfu_blk_create(&p, &d);
     if (r) {
         fprintf(stderr, "vfu-blk: device setup: %s\n", strerror(-r));
         return 1;
     }
-    printf("vfu-blk: serving %s on %s (%lu queue%s%s%s)\n", o.disk,
+    printf("vfu-blk: serving %s on %s (%lu queue%s%s%s%s)\n", o.disk,
            o.socket_path ? o.socket_path : "fd", o.queues,
            o.queues == 1 ? "" : "s", o.readonly ? ", read-only" : "",
-           o.strict ? ", strict" : "");
+           o.strict ? ", strict" : "",
+           o.mig_v1 ? ", migration v1" : "");
     fflush(stdout);
     r = run(d, sfd);
     if (r)

@@ -7,7 +7,12 @@
  * refuse-running add v2 migration (DEVICE_FEATURE MIGRATION with
  * STOP_COPY, MIG_DEVICE_STATE, a 16-byte MIG_DATA stream); refuse-running
  * then fails every transition back to RUNNING (EPERM), as a server that
- * cannot restart would, for the snapshot-resume failure test.
+ * cannot restart would, for the snapshot-resume failure test. The mig-v1-*
+ * modes serve spec 0.9.1's migration v1 (a migration region at index 9,
+ * DIRTY_PAGES) and lie there: mig-v1-window puts the data window inside
+ * the registers, mig-v1-endless never ends a save (pending_bytes stays,
+ * empty chunks), mig-v1-bitmap answers GET_BITMAP for another range
+ * (spec: shared/spec/vfio-user-0.9.1.rst).
  *
  *   vfu-evil --socket-path=PATH --mode=MODE [--after=N]
  *
@@ -28,6 +33,9 @@
 
 #define BAR_SIZE 4096u
 #define NREGIONS 9u
+#define MIG_REGION 9u
+#define MIG_SIZE   0x2000u
+#define MIG_DATA   0x1000u
 
 struct evil {
     struct vfio_user_conn *c;
@@ -37,6 +45,8 @@ struct evil {
     uint8_t cfg[256];
     uint32_t mig_state;       /* enum vfio_device_mig_state */
     bool stream_sent;         /* this STOP_COPY's data was read */
+    uint32_t v1_state;        /* mig-v1-*: v1 device_state */
+    bool v1_sent;             /* the one v1 chunk was prepared */
 };
 
 #define EVIL_STREAM "vfu-evil state\n" /* 16 bytes with the NUL */
@@ -44,6 +54,11 @@ struct evil {
 static bool mode_is(const struct evil *e, const char *m)
 {
     return !strcmp(e->mode, m);
+}
+
+static bool v1(const struct evil *e)
+{
+    return !strncmp(e->mode, "mig-v1-", 7);
 }
 
 static int reply(struct evil *e, struct vfio_user_msg *m, const void *p,
@@ -63,6 +78,8 @@ static int do_version(struct evil *e, struct vfio_user_msg *m)
     vfio_user_caps_default(&caps);
     if (mode_is(e, "caps"))
         caps.twin_socket = true, caps.twin_fd_index = 3; /* no such fd */
+    caps.migration = v1(e);
+    caps.mig_pgsize = 4096;
     if (vfio_user_version_encode(0, 1, &caps, &p, &len))
         return -ENOMEM;
     r = reply(e, m, p, len, NULL, 0);
@@ -90,6 +107,19 @@ static int do_region_info(struct evil *e, struct vfio_user_msg *m)
     ri.argsz = 32;
     ri.cap_offset = 0;
     ri.offset = 0;
+    if (ri.index == MIG_REGION && v1(e)) {
+        struct vfio_region_info_cap_type t = {
+            .header = {VFIO_REGION_INFO_CAP_TYPE, 1, 0},
+            .type = VFIO_USER_REGION_TYPE_MIGRATION,
+            .subtype = VFIO_USER_REGION_SUBTYPE_MIGRATION,
+        };
+
+        ri.size = MIG_SIZE;
+        ri.flags |= VFIO_REGION_INFO_FLAG_CAPS;
+        ri.cap_offset = 32;
+        ri.argsz = 32 + sizeof(t);
+        memcpy(buf + 32, &t, sizeof(t));
+    }
     if (ri.index == 0 && mode_is(e, "sparse-oob")) {
         fd = memfd_create("evil-bar", MFD_CLOEXEC);
         if (fd < 0 || ftruncate(fd, BAR_SIZE) < 0)
@@ -141,6 +171,7 @@ static int do_simple(struct evil *e, struct vfio_user_msg *m)
 
     switch (m->hdr.cmd) {
     case VFIO_USER_DEVICE_GET_INFO:
+        di.num_regions += v1(e) ? 1 : 0;
         return reply(e, m, &di, sizeof(di), NULL, 0);
     case VFIO_USER_DEVICE_GET_IRQ_INFO:
         memcpy(&ii, m->payload, sizeof(ii));
@@ -207,12 +238,79 @@ static int strike(struct evil *e, struct vfio_user_msg *m, uint8_t *buf,
     return r;
 }
 
+/* A v1 register read at @off: the lies of the mig-v1-* modes. */
+static uint64_t mig_reg(struct evil *e, uint64_t off)
+{
+    bool saving = e->v1_state & VFIO_USER_MIG_V1_STATE_SAVING;
+
+    switch (off) {
+    case 0:
+        return e->v1_state;
+    case 8:
+        return mode_is(e, "mig-v1-endless") || (saving && !e->v1_sent)
+                   ? 0x100 : 0;
+    case 16:
+        e->v1_sent = saving;
+        return mode_is(e, "mig-v1-window") ? 8 : MIG_DATA;
+    default:
+        return mode_is(e, "mig-v1-endless") ? 0 : 0x100;
+    }
+}
+
+static int do_mig_rw(struct evil *e, struct vfio_user_msg *m,
+                     const struct vfio_user_region_access *a, bool wr)
+{
+    uint8_t buf[16 + 256] = {0};
+    uint64_t v;
+
+    if (a->count > 256 || a->offset + a->count > MIG_SIZE)
+        return -EINVAL;
+    memcpy(buf, a, sizeof(*a));
+    if (wr) {
+        if (a->offset == 0 && a->count == 4)
+            memcpy(&e->v1_state, (uint8_t *)m->payload + 16, 4);
+        if (a->offset == 0 && a->count == 4 &&
+            (e->v1_state & VFIO_USER_MIG_V1_STATE_SAVING))
+            e->v1_sent = false;
+        return reply(e, m, a, sizeof(*a), NULL, 0);
+    }
+    if (a->offset < MIG_DATA) {
+        v = mig_reg(e, a->offset);
+        memcpy(buf + 16, &v, a->count <= 8 ? a->count : 8);
+    }
+    return reply(e, m, buf, 16 + a->count, NULL, 0);
+}
+
+/* DIRTY_PAGES: START/STOP accepted; GET_BITMAP for the range asked, or
+ * (mig-v1-bitmap) for the next page's range. */
+static int do_dirty(struct evil *e, struct vfio_user_msg *m)
+{
+    struct vfio_user_dirty_pages dp;
+    struct vfio_user_bitmap_range rg;
+    uint8_t out[8 + 32 + 8192] = {0};
+
+    memcpy(&dp, m->payload, sizeof(dp));
+    if (dp.flags != VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP)
+        return reply(e, m, NULL, 0, NULL, 0);
+    if (m->payload_len < 40)
+        return -EINVAL;
+    memcpy(&rg, (uint8_t *)m->payload + 8, sizeof(rg));
+    if (rg.bitmap.size > 8192)
+        return -E2BIG;
+    rg.iova += mode_is(e, "mig-v1-bitmap") ? 4096 : 0;
+    memcpy(out, &dp, 8);
+    memcpy(out + 8, &rg, 32);
+    return reply(e, m, out, 40 + rg.bitmap.size, NULL, 0);
+}
+
 static int do_rw(struct evil *e, struct vfio_user_msg *m, bool wr)
 {
     struct vfio_user_region_access a;
     uint8_t buf[16 + 256];
 
     memcpy(&a, m->payload, sizeof(a));
+    if (a.region == MIG_REGION && v1(e))
+        return do_mig_rw(e, m, &a, wr);
     if (a.count > 256 || (a.region != 0 && a.region != 7) ||
         a.offset + a.count > (a.region ? 256u : BAR_SIZE))
         return -EINVAL;
@@ -319,6 +417,8 @@ static int handle(struct evil *e, struct vfio_user_msg *m)
         return do_rw(e, m, false);
     case VFIO_USER_REGION_WRITE:
         return do_rw(e, m, true);
+    case VFIO_USER_DIRTY_PAGES:
+        return v1(e) ? do_dirty(e, m) : -ENOTSUP;
     default:
         return do_simple(e, m);
     }
@@ -370,7 +470,8 @@ static int listen_accept(const char *path)
 int main(int argc, char **argv)
 {
     struct evil e = {.mode = "none", .after = 2,
-                     .mig_state = VFIO_DEVICE_STATE_RUNNING};
+                     .mig_state = VFIO_DEVICE_STATE_RUNNING,
+                     .v1_state = VFIO_USER_MIG_V1_STATE_RUNNING};
     const char *path = NULL;
     int fd;
 
