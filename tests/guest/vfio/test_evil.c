@@ -73,7 +73,8 @@ static int hold(void)
 int test_vfio_evil(void)
 {
     uint64_t reads = 8;
-    struct pci_window win = {0xD0000000ULL, 0xE0000000ULL}; /* apart from vdev_find() */
+    /* Apart from vdev_find()'s window (the in-VMM virtio-blk). */
+    struct pci_window win = {0xD0000000ULL, 0xE0000000ULL};
     struct pci_bar bar;
     struct pci_addr a;
     uint64_t addr;
