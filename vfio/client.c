@@ -345,7 +345,7 @@ static void receive_turn(struct vfio_client *c, int ms)
             receive_one(c, (enum vfio_user_chan)i, true);
     }
     if (vfio_user_conn_failed(c->conn) && !atomic_load(&c->failed))
-        fail_with(c, "server stopped reading: ", "send failed");
+        fail_with(c, "sending to server: ", "write failed");
     pthread_mutex_lock(&c->lock);
     c->rx_busy = false;
     unpark(c);
@@ -495,7 +495,8 @@ static void handle_chan(struct vfio_client *c, int ch, uint32_t events)
         pthread_mutex_unlock(&c->lock);
         return;
     }
-    if ((events & EPOLLOUT) &&
+    /* Queued replies first (also on EPOLLHUP/ERR: the write reports it). */
+    if (vfio_user_conn_queued(c->conn, chan) &&
         vfio_user_conn_flush(c->conn, chan) < 0 &&
         vfio_user_conn_failed(c->conn)) {
         pthread_mutex_unlock(&c->lock);
@@ -513,10 +514,12 @@ static void handle_chan(struct vfio_client *c, int ch, uint32_t events)
         receive_one(c, chan, true);
         pthread_mutex_lock(&c->lock);
         c->rx_busy = false;
-        if (!c->users)
+        if (!c->users) {
             unpark(c);
-        else
+        } else {
+            arm(c, ch);
             arm_timer(c);
+        }
         pthread_cond_broadcast(&c->cond);
     }
     pthread_mutex_unlock(&c->lock);

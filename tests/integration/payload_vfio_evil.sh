@@ -14,7 +14,8 @@
 # byte every 0.3 s, or floods DMA_READs without reading the replies is
 # failed within its deadline (timeout=1000 ms: checked within 3 s of the
 # fault), while the in-VMM virtio-blk (served by the event loop) keeps
-# working, the API answers and SIGTERM ends minivmm within 3 s.
+# working, the API answers and SIGTERM ends minivmm within 3 s; `quit`
+# during the stall ends it within 3 s too.
 : "${BUILD:=build}"
 fail() { echo "payload_vfio_evil: $*" >&2; exit 1; }
 [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] ||
@@ -148,5 +149,21 @@ for m in ${HANG_MODES:-partial slow dma-flood dma-write-partial}; do
         { stop_vm $m; fail "$m: the API does not answer"; }
     stop_vm $m
 done
+# quit while a vCPU waits for the rest of a reply: minivmm ends within 3 s.
+m=partial
+start_evil $m
+rm -f "$dir/api"
+"$BUILD/minivmm" --kernel "$BUILD/guest/vfio.elf" --memory 256M \
+    --vfio-user "socket=$dir/e.sock,id=evil,timeout=1000" \
+    --api-socket "$dir/api" \
+    --cmdline "test=vfio-evil evil-reads=3 evil-hold=1" \
+    </dev/null >"$dir/quit.out" 2>&1 &
+vm=$!
+wait_for "$dir/$m.srv" "now silent" 20 ||
+    { stop_vm $m; fail "quit: vfu-evil did not strike"; }
+timeout 5 "$BUILD/minivmm-ctl" "$dir/api" quit >"$dir/quit.api" 2>&1
+gone "$vm" 3 || { cat "$dir/quit.out"; fail "quit: minivmm still running"; }
+wait "$vm" 2>/dev/null; vm=
+kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null; srv=
 echo "payload_vfio_evil: every fault refused or contained; minivmm never crashed"
 exit 0
