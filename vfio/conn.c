@@ -545,8 +545,9 @@ int vfio_user_conn_send(struct vfio_user_conn *c, enum vfio_user_chan chan,
     r = q_drain(&c->ch[chan], dl); /* queued replies go first */
     if (!r)
         r = send_all(c->ch[chan].fd, &mh, dl);
-    if (!r && q_push(&c->ch[chan]) != -EAGAIN)
-        r = 0; /* replies queued meanwhile: best effort, loop flushes */
+    if (!r)
+        q_push(&c->ch[chan]); /* replies queued meanwhile; errors show on
+                               * the next flush */
     pthread_mutex_unlock(&c->ch[chan].send_lock);
     if (r)
         mark_failed(c);
