@@ -34,8 +34,8 @@ static int serve_dma_read(struct vfio_client *c, enum vfio_user_chan chan,
     if (r == 0) {
         atomic_fetch_add(&c->n_dma_reads, 1);
         /* A failed send fails the connection; the next receive sees it. */
-        vfio_user_conn_send_reply(c->conn, chan, &msg->hdr, out,
-                                  ACC_SIZE + a.count, NULL, 0);
+        vfio_user_conn_queue_reply(c->conn, chan, &msg->hdr, out,
+                                   ACC_SIZE + a.count);
     }
     free(out);
     return r;
@@ -67,9 +67,8 @@ static int serve_dma_write(struct vfio_client *c, enum vfio_user_chan chan,
     if (c->opts.on_dma_write && a.count)
         c->opts.on_dma_write(c->opts.opaque, a.address, a.count);
     atomic_fetch_add(&c->n_dma_writes, 1);
-    vfio_user_conn_send_reply(c->conn, chan, &msg->hdr, &a, ACC_SIZE, NULL,
-                              0);
-    return 0;
+    return vfio_user_conn_queue_reply(c->conn, chan, &msg->hdr, &a,
+                                      ACC_SIZE);
 }
 
 int client_serve_command(struct vfio_client *c, enum vfio_user_chan chan,

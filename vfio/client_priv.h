@@ -45,6 +45,7 @@ struct vfio_client {
     struct vfio_user_caps proposed;
     struct vfio_user_caps eff;
     int epfd;                 /* main + twin sockets, for the loop */
+    int tfd;                  /* timerfd in epfd: the conn's deadlines */
     unsigned int parked;      /* channels taken out of epfd (bit mask) */
     bool rx_busy;             /* someone holds the receiver role */
     unsigned int users;       /* requests using @conn */
