@@ -56,7 +56,9 @@ void config_usage(FILE *out)
 "                       (default 512M); hugepages=on backs it with 2 MiB\n"
 "                       huge pages (size a multiple of 2 MiB; needed by\n"
 "                       SPDK's vfio-user NVMe target)\n"
-"  --serial MODE        COM1 to stdio (default), file:PATH, or none\n"
+"  --serial MODE        COM1 to stdio (default), file:PATH, pty (its path\n"
+"                       is printed on stderr), socket:PATH (attach with\n"
+"                       minivmm-ctl PATH console) or none\n"
 "  --cpu-features LIST  hide (-) or force (+) CPUID features, e.g.\n"
 "                       -xsave,-cx16\n"
 "  --disk path=FILE[,readonly][,id=NAME]\n"
@@ -156,12 +158,17 @@ static int parse_serial(const char *s, struct vm_config *cfg, char *err,
         cfg->serial = SERIAL_STDIO;
     } else if (!strcmp(s, "none")) {
         cfg->serial = SERIAL_NONE;
+    } else if (!strcmp(s, "pty")) {
+        cfg->serial = SERIAL_PTY;
     } else if (!strncmp(s, "file:", 5) && s[5]) {
         cfg->serial = SERIAL_FILE;
         cfg->serial_path = s + 5;
+    } else if (!strncmp(s, "socket:", 7) && s[7] && strlen(s + 7) < 108) {
+        cfg->serial = SERIAL_SOCKET;
+        cfg->serial_path = s + 7;
     } else {
-        snprintf(err, errlen, "--serial '%s': use stdio, file:PATH or none",
-                 s);
+        snprintf(err, errlen, "--serial '%s': use stdio, file:PATH, pty, "
+                 "socket:PATH or none", s);
         return -EINVAL;
     }
     return 0;

@@ -18,6 +18,8 @@ enum serial_mode {
     SERIAL_STDIO,
     SERIAL_FILE,
     SERIAL_NONE,
+    SERIAL_PTY,     /* a new pty, its path printed on stderr */
+    SERIAL_SOCKET,  /* UNIX socket serial_path, one attached client */
 };
 
 /* --disk / --net (vmm/config_virtio.c). */
@@ -62,7 +64,7 @@ struct vm_config {
                                  * with --restore/--incoming, the size the
                                  * file/stream must have */
     enum serial_mode serial;
-    const char *serial_path;    /* SERIAL_FILE */
+    const char *serial_path;    /* SERIAL_FILE, SERIAL_SOCKET */
     struct cpuid_policy cpuid;
     struct config_disk disks[CONFIG_MAX_DISKS];
     unsigned int ndisks;
