@@ -237,6 +237,7 @@ static int setup_ctl(struct vm *vm, char *err, size_t errlen)
         .nvcpus = vm->nvcpus, .sync = &vm->vsync, .loop = vm->loop,
         .devs = vm->devs, .stop = { request_stop, vm },
         .api_socket = vm->cfg->api_socket,
+        .cfg = vm->cfg,
         .migrate_downtime_ms = vm->cfg->migrate_downtime_ms,
         .migrate_timeout_ms = vm->cfg->migrate_timeout_ms,
     };
