@@ -600,6 +600,16 @@ static void api_config(void *opaque, struct json_object *reply)
     json_object_object_add(reply, "config", o ? o : json_object_new_object());
 }
 
+static void api_stats(void *opaque, struct json_object *reply)
+{
+    struct vmctl *c = opaque;
+    struct json_object *o = json_object_new_object();
+
+    if (c->env.stats)
+        c->env.stats(c->env.stats_opaque, o);
+    json_object_object_add(reply, "stats", o);
+}
+
 static const struct api_ops vmctl_api_ops = {
     .status = api_status,
     .pause = api_pause,
@@ -610,6 +620,7 @@ static const struct api_ops vmctl_api_ops = {
     .migrate_status = api_migrate_status,
     .migrate_cancel = api_migrate_cancel,
     .config = api_config,
+    .stats = api_stats,
 };
 
 /* The outgoing-migration object of @c. */

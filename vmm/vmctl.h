@@ -18,6 +18,7 @@
 #include "vmm/runstate.h"
 
 struct vm_config;
+struct json_object;
 
 struct devreg;
 struct evloop;
@@ -38,6 +39,9 @@ struct vmctl_env {
     struct vm_stop_ctl stop;
     const char *api_socket;     /* NULL: no control socket */
     const struct vm_config *cfg; /* the "config" reply; NULL: none */
+    /* Fill the "stats" reply object (NULL: the command is refused). */
+    void (*stats)(void *opaque, struct json_object *out);
+    void *stats_opaque;
     unsigned int migrate_downtime_ms; /* outgoing migrations, 0: default */
     unsigned int migrate_timeout_ms;  /* peer deadline, 0: default */
 };
