@@ -8,6 +8,7 @@
 # vfu-blk device with dma=message: vfio-user round trips with a latency
 # histogram that accounts for them, DMA messages and bytes; vfu-blk's
 # --stats-file JSON shows the same requests and ioeventfd doorbells.
+# Every reply validates against docs/stats.schema.json.
 : "${BUILD:=build}"
 name=payload_stats
 . tests/integration/lib_migrate.sh
@@ -35,6 +36,11 @@ check() {
     python3 - "$1" "$2" "$3" <<'EOT'
 import json, sys
 s, w = json.load(open(sys.argv[1])), int(sys.argv[2])
+try:
+    import jsonschema
+    jsonschema.validate(s, json.load(open("docs/stats.schema.json")))
+except ImportError:
+    print("payload_stats: python3-jsonschema missing: schema not checked")
 d = s["devices"][0]
 for cond in sys.argv[3].split(";"):
     if not eval(" ".join(cond.split())):
