@@ -261,10 +261,10 @@ struct json_object *config_to_json(const struct vm_config *cfg)
     json_object_object_add(o, "rng", json_object_new_boolean(cfg->virtio_rng));
     add_str(o, "api-socket", cfg->api_socket);
     if (cfg->migrate_downtime_ms)
-        json_object_object_add(o, "migrate-downtime-ms",
-                               json_object_new_int((int)cfg->migrate_downtime_ms));
+        json_object_object_add(o, "migrate-downtime-ms", json_object_new_int(
+                                   (int)cfg->migrate_downtime_ms));
     if (cfg->migrate_timeout_ms)
-        json_object_object_add(o, "migrate-timeout-ms",
-                               json_object_new_int((int)cfg->migrate_timeout_ms));
+        json_object_object_add(o, "migrate-timeout-ms", json_object_new_int(
+                                   (int)cfg->migrate_timeout_ms));
     return o;
 }
