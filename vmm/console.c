@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +107,16 @@ static void on_client(void *opaque, int fd, uint32_t events)
     }
 }
 
+/* The attached client already hung up (its EOF not yet read): a quick
+ * detach and re-attach must not find the console busy. */
+static bool client_gone(const struct console *c)
+{
+    struct pollfd p = { .fd = c->client_fd, .events = POLLRDHUP };
+
+    return poll(&p, 1, 0) == 1 &&
+           (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
 static void on_accept(void *opaque, int fd, uint32_t events)
 {
     static const char busy[] = "minivmm: console busy (another client "
@@ -115,6 +127,8 @@ static void on_accept(void *opaque, int fd, uint32_t events)
     (void)events;
     if (cl < 0)
         return;
+    if (c->client_fd >= 0 && client_gone(c))
+        drop_client(c);
     if (c->client_fd >= 0) {
         if (send(cl, busy, sizeof(busy) - 1, MSG_DONTWAIT | MSG_NOSIGNAL)) {
             /* best effort */
@@ -177,9 +191,12 @@ static int open_socket(struct console *c, const char *path,
     if (r == 0) {
         strcpy(c->sock_path, path);
         r = evloop_add(loop, c->out_rd, EPOLLIN, on_output, c);
+        c->out_watched = r == 0;
     }
-    if (r == 0)
+    if (r == 0) {
         r = evloop_add(loop, c->listen_fd, EPOLLIN, on_accept, c);
+        c->listen_watched = r == 0;
+    }
     if (r < 0)
         snprintf(err, errlen, "--serial socket:%s: %s", path, strerror(-r));
     return r;
@@ -231,10 +248,11 @@ void console_close(struct console *c)
     if (c->raw)
         tcsetattr(c->in_fd, TCSANOW, &c->saved);
     drop_client(c);
-    if (c->loop && c->listen_fd >= 0)
+    if (c->listen_watched)
         evloop_del(c->loop, c->listen_fd);
-    if (c->loop && c->out_rd >= 0)
+    if (c->out_watched)
         evloop_del(c->loop, c->out_rd);
+    c->listen_watched = c->out_watched = 0;
     if (c->sock_path[0] && c->listen_fd >= 0)
         unlink(c->sock_path);
     close_fd(&c->listen_fd);

@@ -35,6 +35,7 @@ struct console {
     /* socket mode */
     struct evloop *loop;
     int listen_fd, client_fd, out_rd, in_wr;
+    int out_watched, listen_watched;    /* in the loop */
     char sock_path[108];
 };
 

@@ -10,7 +10,7 @@ name=payload_serial_console
 . tests/integration/lib_migrate.sh
 
 "$BUILD/minivmm" --kernel "$BUILD/guest/payload.elf" --memory 64M \
-    --cmdline "test=counter ticks=60 tick_ms=100" \
+    --cmdline "test=counter ticks=600 tick_ms=100" \
     --serial "socket:$dir/con" --api-socket "$dir/api" 2>"$dir/err" &
 vm=$!
 pids="$vm"
@@ -45,6 +45,7 @@ attach 2 $((t1 + 5))
 t2=$(ticks "$dir/out2" | tail -n 1)
 echo "$name: tick $t1 on the first attach, $t2 on the second"
 [ "$t2" -gt "$t1" ] || fail "no progress between attaches ($t1 -> $t2)"
+ctl "$dir/api" quit >/dev/null || fail "quit failed"
 wait "$vm"
 rc=$?
 [ "$rc" -eq 0 ] || { cat "$dir/err"; fail "minivmm exited $rc, want 0"; }
