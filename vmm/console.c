@@ -117,23 +117,43 @@ static bool client_gone(const struct console *c)
            (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
 }
 
+/* Only minivmm's effective uid and root may attach, as on the API
+ * socket (docs/security.md); the socket file is 0600 too. */
+static bool peer_allowed(int fd)
+{
+    struct ucred cr;
+    socklen_t len = sizeof(cr);
+
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
+        return false;
+    return cr.uid == 0 || cr.uid == geteuid();
+}
+
+static void refuse(int fd, const char *line)
+{
+    if (send(fd, line, strlen(line), MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+        /* best effort */
+    }
+    close(fd);
+}
+
 static void on_accept(void *opaque, int fd, uint32_t events)
 {
-    static const char busy[] = "minivmm: console busy (another client "
-                               "is attached)\n";
     struct console *c = opaque;
     int cl = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
     (void)events;
     if (cl < 0)
         return;
+    if (!peer_allowed(cl)) {
+        refuse(cl, "minivmm: permission denied: not the owner of this "
+                   "minivmm\n");
+        return;
+    }
     if (c->client_fd >= 0 && client_gone(c))
         drop_client(c);
     if (c->client_fd >= 0) {
-        if (send(cl, busy, sizeof(busy) - 1, MSG_DONTWAIT | MSG_NOSIGNAL)) {
-            /* best effort */
-        }
-        close(cl);
+        refuse(cl, "minivmm: console busy (another client is attached)\n");
         return;
     }
     c->client_fd = cl;
@@ -161,8 +181,9 @@ static int listen_unix(const char *path)
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return -errno;
+    /* Owner-only before anyone can connect (connect needs listen). */
     if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-        listen(fd, 4) < 0) {
+        chmod(path, 0600) < 0 || listen(fd, 4) < 0) {
         r = -errno;
         close(fd);
         return r;

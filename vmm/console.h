@@ -11,7 +11,8 @@
  * output) or nowhere when nobody is attached; the client's bytes go into
  * a second pipe whose read end is in_fd, so the platform reads input the
  * same way in every mode. One client at a time; a second one is told
- * "busy" and closed. */
+ * "busy" and closed. The socket file is 0600 and only minivmm's effective
+ * uid and root may attach (SO_PEERCRED), as on the API socket. */
 #ifndef MINIVMM_CONSOLE_H
 #define MINIVMM_CONSOLE_H
 

@@ -3,7 +3,8 @@
  * guest output reaches the attached client, client input reaches in_fd,
  * a second client is told "busy", output with nobody attached never
  * blocks (the pipe takes what fits, the rest fails with EAGAIN), a client
- * can leave and a new one attach, and close removes the socket file. */
+ * can leave and a new one attach, the socket file is 0600 and close
+ * removes it. */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -17,6 +18,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -162,7 +164,10 @@ static void test_attach_io_busy_detach(void **state)
 {
     struct ctx *c = *state;
     int cl = client(c), cl2;
+    struct stat st;
 
+    assert_int_equal(stat(c->path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600); /* owner-only */
     output_until_seen(c, cl, "guest-says-hi\n");
     assert_int_equal(write(cl, "typed", 5), 5);
     expect_data(c->con.in_fd, "typed");
