@@ -29,6 +29,7 @@ struct api {
     const struct api_ops *ops;
     void *opaque;
     struct api_client *clients[API_MAX_CLIENTS];
+    uint64_t idle_us;       /* evictable after this long silent */
 };
 
 static uint64_t mono_us(void)
@@ -312,7 +313,7 @@ static unsigned int free_slot(struct api *a)
             a->clients[i]->last_us < a->clients[idle]->last_us)
             idle = i;
     }
-    if (now - a->clients[idle]->last_us < API_IDLE_SEC * 1000000ull)
+    if (now - a->clients[idle]->last_us < a->idle_us)
         return API_MAX_CLIENTS;
     drop_client(a, idle);
     return idle;
@@ -419,6 +420,7 @@ int api_create(struct evloop *loop, const char *path,
     if (!a)
         return -ENOMEM;
     a->loop = loop;
+    a->idle_us = API_IDLE_SEC * 1000000ull;
     a->ops = ops;
     a->opaque = opaque;
     a->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
@@ -438,6 +440,11 @@ int api_create(struct evloop *loop, const char *path,
     }
     *out = a;
     return 0;
+}
+
+void api_set_idle_limit(struct api *a, unsigned int ms)
+{
+    a->idle_us = (uint64_t)ms * 1000u;
 }
 
 void api_destroy(struct api *a)

@@ -84,6 +84,11 @@ struct api_ops {
 int api_create(struct evloop *loop, const char *path,
                const struct api_ops *ops, void *opaque, struct api **out);
 /* Close every client and the socket; unlink the path. */
+/* A client silent for @ms milliseconds may be evicted when all
+ * API_MAX_CLIENTS slots are taken and another connects (default
+ * API_IDLE_SEC seconds). */
+void api_set_idle_limit(struct api *a, unsigned int ms);
+
 void api_destroy(struct api *a);
 
 /* Send {"event":@event,@key:@value} to every client. */

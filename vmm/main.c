@@ -42,8 +42,9 @@ static int run(int argc, char **argv, struct vm_config *cfg)
         if (r < 0) {
             fprintf(stderr, "minivmm: %s\n", err);
             vm_destroy(vm);
-            return (cfg->restore && (r == -EINVAL || r == -ENOENT ||
-                                    r == -EACCES || r == -ENOSPC)) ?
+            return ((cfg->restore && (r == -EINVAL || r == -ENOENT ||
+                                      r == -EACCES || r == -ENOSPC)) ||
+                    r == -EADDRINUSE || r == -EEXIST) ?
                    EXIT_USAGE : EXIT_FAILURE;
         }
         status = vm_run(vm);
