@@ -143,6 +143,33 @@ void vfio_client_stats(const struct vfio_client *c,
     out->dma_reads = atomic_load(&c->n_dma_reads);
     out->dma_writes = atomic_load(&c->n_dma_writes);
     out->posted = atomic_load(&c->n_posted);
+    out->dma_bytes = atomic_load_explicit(&c->n_dma_bytes,
+                                          memory_order_relaxed);
+    out->lat_sum_us = atomic_load_explicit(&c->lat_sum_us,
+                                           memory_order_relaxed);
+    for (unsigned int i = 0; i < VFIO_CLIENT_LAT_BUCKETS; i++)
+        out->lat_hist[i] = atomic_load_explicit(&c->lat_hist[i],
+                                                memory_order_relaxed);
+}
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* One round trip of @us microseconds into the histogram. */
+static void count_latency(struct vfio_client *c, uint64_t us)
+{
+    unsigned int i = 0;
+
+    while (i + 1 < VFIO_CLIENT_LAT_BUCKETS &&
+           us >= VFIO_CLIENT_LAT_BOUND_US(i))
+        i++;
+    atomic_fetch_add_explicit(&c->lat_hist[i], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&c->lat_sum_us, us, memory_order_relaxed);
 }
 
 /* ---- receive path ------------------------------------------------------- */
@@ -424,6 +451,7 @@ int client_call(struct vfio_client *c, struct client_call *call)
 {
     bool posted = call->flags & VFIO_USER_F_NO_REPLY;
     struct client_waiter *w = NULL;
+    uint64_t t0;
     int r;
 
     pthread_mutex_lock(&c->lock);
@@ -448,10 +476,13 @@ int client_call(struct vfio_client *c, struct client_call *call)
     }
     pthread_mutex_unlock(&c->lock);
     atomic_fetch_add(posted ? &c->n_posted : &c->n_requests, 1);
+    t0 = w ? now_us() : 0;
     r = send_locked_out(c, call, w ? w->id : vfio_user_conn_next_id(c->conn));
     pthread_mutex_lock(&c->lock);
     if (r == 0 && w)
         r = wait_reply(c, w);
+    if (r == 0 && w)
+        count_latency(c, now_us() - t0);
     put_user(c, w);
     pthread_mutex_unlock(&c->lock);
     if (r == -ETIMEDOUT)

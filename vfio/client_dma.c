@@ -33,6 +33,8 @@ static int serve_dma_read(struct vfio_client *c, enum vfio_user_chan chan,
     pthread_rwlock_unlock(&c->iommu_lock);
     if (r == 0) {
         atomic_fetch_add(&c->n_dma_reads, 1);
+        atomic_fetch_add_explicit(&c->n_dma_bytes, a.count,
+                                  memory_order_relaxed);
         /* A failed send fails the connection; the next receive sees it. */
         vfio_user_conn_queue_reply(c->conn, chan, &msg->hdr, out,
                                    ACC_SIZE + a.count);
@@ -67,6 +69,7 @@ static int serve_dma_write(struct vfio_client *c, enum vfio_user_chan chan,
     if (c->opts.on_dma_write && a.count)
         c->opts.on_dma_write(c->opts.opaque, a.address, a.count);
     atomic_fetch_add(&c->n_dma_writes, 1);
+    atomic_fetch_add_explicit(&c->n_dma_bytes, a.count, memory_order_relaxed);
     return vfio_user_conn_queue_reply(c->conn, chan, &msg->hdr, &a,
                                       ACC_SIZE);
 }

@@ -176,6 +176,24 @@ static int cmd_migrate_cancel(struct api *a, const struct api_request *req,
     return a->ops->migrate_cancel(a->opaque, err, errlen);
 }
 
+static int cmd_config(struct api *a, const struct api_request *req,
+                      struct json_object *reply, char *err, size_t errlen)
+{
+    if (!a->ops->config)
+        return not_implemented(req, err, errlen);
+    a->ops->config(a->opaque, reply);
+    return 0;
+}
+
+static int cmd_stats(struct api *a, const struct api_request *req,
+                     struct json_object *reply, char *err, size_t errlen)
+{
+    if (!a->ops->stats)
+        return not_implemented(req, err, errlen);
+    a->ops->stats(a->opaque, reply);
+    return 0;
+}
+
 typedef int (*api_cmd_fn)(struct api *a, const struct api_request *req,
                           struct json_object *reply, char *err,
                           size_t errlen);
@@ -189,6 +207,8 @@ static const api_cmd_fn handlers[API_CMD_COUNT] = {
     [API_CMD_MIGRATE] = cmd_migrate,
     [API_CMD_MIGRATE_STATUS] = cmd_migrate_status,
     [API_CMD_MIGRATE_CANCEL] = cmd_migrate_cancel,
+    [API_CMD_CONFIG] = cmd_config,
+    [API_CMD_STATS] = cmd_stats,
 };
 
 /* Parse, run, reply: the one place a request's outcome is reported. */

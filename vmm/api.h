@@ -31,6 +31,8 @@ enum api_cmd {
     API_CMD_MIGRATE,            /* vmm/migration.h */
     API_CMD_MIGRATE_STATUS,
     API_CMD_MIGRATE_CANCEL,
+    API_CMD_CONFIG,             /* the VM description (vmm/config.h) */
+    API_CMD_STATS,              /* counters (vmm/stats.h) */
     API_CMD_COUNT,
 };
 
@@ -71,6 +73,10 @@ struct api_ops {
     int (*migrate)(void *opaque, const char *uri, char *err, size_t errlen);
     void (*migrate_status)(void *opaque, struct json_object *reply);
     int (*migrate_cancel)(void *opaque, char *err, size_t errlen);
+    /* "config": add "config" (the --config JSON of the running VM) to
+     * @reply; "stats": add "stats" (docs/api.md). NULL: not implemented. */
+    void (*config)(void *opaque, struct json_object *reply);
+    void (*stats)(void *opaque, struct json_object *reply);
 };
 
 /* Listen on @path (an existing socket file is replaced, anything else

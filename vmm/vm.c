@@ -2,6 +2,7 @@
 #include "vmm/vm.h"
 
 #include <errno.h>
+#include <json-c/json.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 #include "vmm/platform.h"
 #include "vmm/vcpu.h"
 #include "vmm/vmctl.h"
+#include "vmm/stats.h"
 #include "vmm/virtio_devs.h"
 #include "vmm/vfio_devs.h"
 
@@ -229,6 +231,29 @@ static int setup_kvm(struct vm *vm, char *err, size_t errlen)
     return r;
 }
 
+/* The API's "stats" (docs/api.md): exits summed and per vCPU, then one
+ * entry per device. */
+static void vm_stats(void *opaque, struct json_object *out)
+{
+    struct vm *vm = opaque;
+    struct json_object *vc = json_object_new_array();
+    struct json_object *ex = json_object_new_object();
+    struct json_object *devs = json_object_new_array();
+    uint64_t tot[STATS_EXIT_COUNT] = { 0 }, sum = 0;
+
+    vcpu_stats(vm->vcpus, vm->nvcpus, vc, tot);
+    for (unsigned int k = 0; k < STATS_EXIT_COUNT; k++) {
+        stats_put(ex, stats_exit_names[k], tot[k]);
+        sum += tot[k];
+    }
+    stats_put(ex, "total", sum);
+    virtio_devs_stats(vm->virtio, devs);
+    vfio_devs_stats(vm->vfio, devs);
+    json_object_object_add(out, "exits", ex);
+    json_object_object_add(out, "vcpus", vc);
+    json_object_object_add(out, "devices", devs);
+}
+
 /* Run state, control API, and on restore the saved state (vmctl.h). */
 static int setup_ctl(struct vm *vm, char *err, size_t errlen)
 {
@@ -237,6 +262,8 @@ static int setup_ctl(struct vm *vm, char *err, size_t errlen)
         .nvcpus = vm->nvcpus, .sync = &vm->vsync, .loop = vm->loop,
         .devs = vm->devs, .stop = { request_stop, vm },
         .api_socket = vm->cfg->api_socket,
+        .cfg = vm->cfg,
+        .stats = vm_stats, .stats_opaque = vm,
         .migrate_downtime_ms = vm->cfg->migrate_downtime_ms,
         .migrate_timeout_ms = vm->cfg->migrate_timeout_ms,
     };

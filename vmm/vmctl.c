@@ -13,6 +13,7 @@
 #include "arch/x86/cpu_state.h"
 #include "arch/x86/irqchip_state.h"
 #include "vmm/api.h"
+#include "vmm/config.h"
 #include "vmm/devreg.h"
 #include "vmm/memory.h"
 #include "vmm/migration.h"
@@ -591,6 +592,24 @@ static int api_migrate_cancel(void *opaque, char *err, size_t errlen)
     return migration_cancel(c->mig, err, errlen);
 }
 
+static void api_config(void *opaque, struct json_object *reply)
+{
+    struct vmctl *c = opaque;
+    struct json_object *o = c->env.cfg ? config_to_json(c->env.cfg) : NULL;
+
+    json_object_object_add(reply, "config", o ? o : json_object_new_object());
+}
+
+static void api_stats(void *opaque, struct json_object *reply)
+{
+    struct vmctl *c = opaque;
+    struct json_object *o = json_object_new_object();
+
+    if (c->env.stats)
+        c->env.stats(c->env.stats_opaque, o);
+    json_object_object_add(reply, "stats", o);
+}
+
 static const struct api_ops vmctl_api_ops = {
     .status = api_status,
     .pause = api_pause,
@@ -600,6 +619,8 @@ static const struct api_ops vmctl_api_ops = {
     .migrate = api_migrate,
     .migrate_status = api_migrate_status,
     .migrate_cancel = api_migrate_cancel,
+    .config = api_config,
+    .stats = api_stats,
 };
 
 /* The outgoing-migration object of @c. */

@@ -17,6 +17,9 @@
 
 #include "vmm/runstate.h"
 
+struct vm_config;
+struct json_object;
+
 struct devreg;
 struct evloop;
 struct guest_memory;
@@ -35,6 +38,10 @@ struct vmctl_env {
     struct devreg *devs;
     struct vm_stop_ctl stop;
     const char *api_socket;     /* NULL: no control socket */
+    const struct vm_config *cfg; /* the "config" reply; NULL: none */
+    /* Fill the "stats" reply object (NULL: the command is refused). */
+    void (*stats)(void *opaque, struct json_object *out);
+    void *stats_opaque;
     unsigned int migrate_downtime_ms; /* outgoing migrations, 0: default */
     unsigned int migrate_timeout_ms;  /* peer deadline, 0: default */
 };
