@@ -17,6 +17,7 @@
  * FUZZ_SRCS: vmm/bus.c vmm/memory.c vmm/dirty.c vmm/state.c vmm/kvm.c
  * FUZZ_PKGS: json-c
  * FUZZ_LIBS: -lfdt
+ * FUZZ_ARGS: -max_len=1024 -len_control=0
  *
  * Input: one option byte, then one script step per command the client
  * sends, in order (the default reply once the input is used up):
