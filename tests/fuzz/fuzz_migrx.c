@@ -13,7 +13,9 @@
  * FUZZ_PKGS: libxxhash libcrypto
  * FUZZ_LIBS: -lfdt
  *
- * Input: the bytes a source sends (the stream, then GO). A thread
+ * Input: the bytes a source sends (the stream, then GO), with every
+ * checksum recomputed first (fuzz_sums.h: mutations reach the checks
+ * behind the checksums). A thread
  * connects, writes them all, shuts its sending side and reads whatever
  * comes back. Invariants (abort on violation): a refusal carries a
  * reason; an accepted migration built the VM at CONFIG and loaded a
@@ -37,6 +39,7 @@
 #include "vmm/migration_in.h"
 #include "vmm/vm.h"
 #include "vmm/vmctl.h"
+#include "fuzz_sums.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -133,12 +136,17 @@ static void *source_main(void *arg)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char path[64], uri[80], err[512];
-    struct source s = {path, data, size};
+    uint8_t *copy = malloc(size ? size : 1);
+    struct source s = {path, copy, size};
     struct vm_config cfg;
     struct vm *vm = NULL;
     pthread_t th;
     int r;
 
+    if (!copy)
+        abort();
+    memcpy(copy, data, size);
+    fuzz_fix_sums(copy, size);
     snprintf(path, sizeof(path), "/tmp/fuzz-migrx-%d.sock", (int)getpid());
     snprintf(uri, sizeof(uri), "unix:%s", path);
     unlink(path);
@@ -158,5 +166,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     else
         check(vm && vm->loaded);
     vm_free(vm);
+    free(copy);
     return 0;
 }

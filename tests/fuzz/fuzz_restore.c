@@ -14,7 +14,8 @@
  * FUZZ_LIBS: -lfdt
  *
  * Input: the bytes of a snapshot file (given as /proc/self/fd/N of a
- * memfd). Invariants (abort on violation): a refusal carries a reason; an
+ * memfd), every checksum recomputed first (fuzz_sums.h: mutations reach
+ * the checks behind the checksums). Invariants (abort on violation): a refusal carries a reason; an
  * accepted restore hands over a state tree that passes fdt_check_full and
  * whose config names the RAM size restored, with that much guest RAM.
  * RAM sizes above 64 MiB are refused here before any allocation (the
@@ -35,6 +36,7 @@
 #include "vmm/restore.h"
 #include "vmm/vm.h"
 #include "vmm/vmctl.h"
+#include "fuzz_sums.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -85,13 +87,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char path[64], err[512] = "";
     struct vm_config cfg;
     struct vm *vm = NULL;
+    uint8_t *copy;
     int fd, r;
 
     if (claimed_ram(data, size) > (64u << 20))
         return 0;
-    fd = memfd_create("fuzz", MFD_CLOEXEC);
-    if (fd < 0 || write(fd, data, size) != (ssize_t)size)
+    copy = malloc(size ? size : 1);
+    if (!copy)
         abort();
+    memcpy(copy, data, size);
+    fuzz_fix_sums(copy, size);
+    fd = memfd_create("fuzz", MFD_CLOEXEC);
+    if (fd < 0 || write(fd, copy, size) != (ssize_t)size)
+        abort();
+    free(copy);
     snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
     memset(&cfg, 0, sizeof(cfg));
     cfg.restore = path;
