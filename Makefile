@@ -76,7 +76,7 @@ check-linux: $(PROGS)
 
 check-kvm: check-payload check-linux
 
-check: check-unit check-payload check-linux
+check: check-unit check-payload check-linux fuzz-smoke
 
 # Interop suite against third-party vfio-user peers built from Debian's qemu
 # source package (tests/interop/build-peers.sh; skips with 77 when it cannot

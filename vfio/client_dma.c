@@ -157,7 +157,7 @@ int client_dma_replay(struct vfio_client *c, char *err, size_t errlen)
     pthread_rwlock_rdlock(&c->iommu_lock);
     n = c->iommu.n;
     ws = malloc((n ? n : 1) * sizeof(*ws));
-    if (ws)
+    if (ws && n) /* no window yet: iommu.w may be NULL */
         memcpy(ws, c->iommu.w, n * sizeof(*ws));
     pthread_rwlock_unlock(&c->iommu_lock);
     if (!ws)

@@ -23,7 +23,7 @@
 #include "vmm/snapshot_fmt.h"
 #include "vmm/vcpu.h"
 
-#define STATE_COMPATIBLE "minivmm,vm-state-v1"
+#define STATE_COMPATIBLE VMCTL_STATE_COMPATIBLE
 #define PAUSE_TIMEOUT_MS 5000
 #define TREE_START (256u << 10)
 
@@ -335,39 +335,6 @@ int vmctl_snapshot(struct vmctl *c, const char *path, char *err,
     return 0;
 }
 
-static int check_compatible(const void *fdt, char *err, size_t errlen)
-{
-    const char *compat = fdt_getprop(fdt, 0, "compatible", NULL);
-
-    if (!compat || strcmp(compat, STATE_COMPATIBLE)) {
-        snprintf(err, errlen, "state tree is not '%s'", STATE_COMPATIBLE);
-        return -EINVAL;
-    }
-    return 0;
-}
-
-int vmctl_state_config(const void *fdt, unsigned int *cpus,
-                       uint64_t *memory, char *err, size_t errlen)
-{
-    int cn = fdt_subnode_offset(fdt, 0, "config");
-    uint32_t n;
-
-    if (check_compatible(fdt, err, errlen) < 0)
-        return -EINVAL;
-    if (cn < 0 || state_get_u32(fdt, cn, "cpus", &n) < 0 ||
-        state_get_u64(fdt, cn, "memory", memory) < 0) {
-        snprintf(err, errlen, "state tree: no /config cpus and memory");
-        return -EINVAL;
-    }
-    if (n == 0 || n > 255 || *memory == 0 || *memory % 4096) {
-        snprintf(err, errlen, "state tree: bad config (%u vCPUs, %llu "
-                 "bytes of RAM)", n, (unsigned long long)*memory);
-        return -EINVAL;
-    }
-    *cpus = n;
-    return 0;
-}
-
 static int load_vcpus(struct vmctl *c, const void *fdt, char *err,
                       size_t errlen)
 {
@@ -448,7 +415,7 @@ static int load_devices(struct vmctl *c, const void *fdt, char *err,
 
 int vmctl_load(struct vmctl *c, const void *fdt, char *err, size_t errlen)
 {
-    int in, r = check_compatible(fdt, err, errlen);
+    int in, r = vmctl_state_compatible(fdt, err, errlen);
     char why[256];
 
     if (r == 0)

@@ -73,6 +73,13 @@ int vmctl_snapshot(struct vmctl *c, const char *path, char *err,
 /* "running", "paused", ... */
 const char *vmctl_state_name(const struct vmctl *c);
 
+/* The root's "compatible" value of a state tree (docs/snapshot-format.md). */
+#define VMCTL_STATE_COMPATIBLE "minivmm,vm-state-v1"
+
+/* Whether @fdt's root is VMCTL_STATE_COMPATIBLE: 0 or -EINVAL with the
+ * reason. Pure (vmctl_config.c). */
+int vmctl_state_compatible(const void *fdt, char *err, size_t errlen);
+
 /* The machine configuration recorded in a state tree: vCPUs and RAM
  * bytes. 0 or -EINVAL with the reason. Pure. */
 int vmctl_state_config(const void *fdt, unsigned int *cpus,
