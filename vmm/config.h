@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "arch/x86/cpuid.h"
+#include "vmm/seccomp.h"
 
 #define CONFIG_DEFAULT_MEMORY (512ULL << 20)
 #define CONFIG_MAX_CPUS 255 /* xAPIC IDs, MADT/MP table limit */
@@ -77,6 +78,9 @@ struct vm_config {
     unsigned int migrate_downtime_ms; /* --migrate-downtime-ms, 0: 20 */
     unsigned int migrate_timeout_ms;  /* --migrate-timeout-ms, 0: 30000 */
     const char *api_socket;     /* --api-socket PATH: control API */
+    enum sc_mode seccomp;       /* --seccomp, default SC_ON */
+    const char *user;           /* --user: drop root to this user */
+    const char *group;          /* --group: and this group */
     int show_help;
     int show_version;
 };

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "vmm/runstate.h"
+#include "vmm/seccomp.h"
 
 struct bus;
 struct guest_memory;
@@ -35,6 +36,7 @@ struct vcpu_env {
     struct vm_stop_ctl stop;
     int *stopping;              /* atomic: nonzero once a stop began */
     struct vcpu_sync *sync;     /* pause/resume of all vCPUs */
+    enum sc_mode seccomp;       /* each vCPU thread filters itself */
 };
 
 struct vcpu {

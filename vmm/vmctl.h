@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "vmm/seccomp.h"
 #include <stdint.h>
 
 #include "vmm/runstate.h"
@@ -37,6 +38,7 @@ struct vmctl_env {
     const char *api_socket;     /* NULL: no control socket */
     unsigned int migrate_downtime_ms; /* outgoing migrations, 0: default */
     unsigned int migrate_timeout_ms;  /* peer deadline, 0: default */
+    enum sc_mode seccomp;       /* the migration thread's filter */
 };
 
 /* @env is copied. Opens the API socket if asked. 0 or -errno (reason in

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "blkdev.h"
+#include "vmm/seccomp.h"
 
 struct opts {
     const char *socket_path;
@@ -36,6 +37,7 @@ struct opts {
     unsigned long queues;
     bool strict;
     bool mig_v1;
+    enum sc_mode seccomp;
 };
 
 static void usage(FILE *f)
@@ -43,7 +45,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: vfu-blk (--socket-path=PATH | --fd=N) --disk FILE\n"
             "               [--readonly] [--queues N] [--strict]\n"
-            "               [--migration=v1|v2]\n"
+            "               [--migration=v1|v2] [--seccomp=on|log|off]\n"
             "  --socket-path=PATH  listen on this UNIX socket (replaced)\n"
             "  --fd=N              use socket fd N (listening or connected)\n"
             "  --disk FILE         backing file or block device\n"
@@ -58,6 +60,9 @@ static void usage(FILE *f)
             "  --migration=v1|v2   migration protocol: v2 (DEVICE_FEATURE,\n"
             "                      default) or v1 (spec 0.9.1: migration\n"
             "                      region and DIRTY_PAGES)\n"
+            "  --seccomp=on|log|off  syscall allow-list once the disk and\n"
+            "                      socket are open (default on: a forbidden\n"
+            "                      syscall kills vfu-blk; log: kernel log only)\n"
             "Counters are printed on exit and on SIGUSR1; SIGTERM exits.\n");
 }
 
@@ -72,6 +77,7 @@ static int parse(int argc, char **argv, struct opts *o)
         {"queues", required_argument, NULL, 'q'},
         {"strict", no_argument, NULL, 'S'},
         {"migration", required_argument, NULL, 'm'},
+        {"seccomp", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -91,6 +97,10 @@ static int parse(int argc, char **argv, struct opts *o)
             if (strcmp(optarg, "v1") && strcmp(optarg, "v2"))
                 goto bad;
             o->mig_v1 = !strcmp(optarg, "v1");
+            break;
+        case 'c':
+            if (sc_mode_parse(optarg, &o->seccomp) < 0)
+                goto bad;
             break;
         case 'h': usage(stdout); return 1;
         case 'f':
@@ -249,6 +259,11 @@ int main(int argc, char **argv)
            o.strict ? ", strict" : "",
            o.mig_v1 ? ", migration v1" : "");
     fflush(stdout);
+    r = sc_install(SC_T_VFU_BLK, o.seccomp);
+    if (r) {
+        fprintf(stderr, "vfu-blk: seccomp: %s\n", strerror(-r));
+        return 1;
+    }
     r = run(d, sfd);
     if (r)
         fprintf(stderr, "vfu-blk: event loop: %s\n", strerror(-r));
