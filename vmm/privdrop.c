@@ -43,6 +43,11 @@ int priv_resolve(const char *user, const char *group, struct priv_ids *out,
             out->has_gid = 1;
         }
     }
+    if (out->has_uid && !out->has_gid && !group) {
+        snprintf(err, errlen, "--user %s: no such user in the password "
+                 "database: give --group too", user);
+        return -EINVAL;
+    }
     if (group) {
         struct group *gr = getgrnam(group);
         long id = parse_id(group);
@@ -59,6 +64,8 @@ int priv_resolve(const char *user, const char *group, struct priv_ids *out,
 
 int priv_drop(const struct priv_ids *ids, char *err, size_t errlen)
 {
+    /* With a new uid there is always a new gid (priv_resolve), and the
+     * supplementary groups (root's) go too. */
     if (ids->has_gid && (setgroups(1, &ids->gid) < 0 ||
                          setgid(ids->gid) < 0)) {
         int e = errno;

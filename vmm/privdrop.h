@@ -14,7 +14,8 @@ struct priv_ids {
 
 /* Resolve @user (name or decimal uid) and @group (name or decimal gid;
  * NULL: @user's login group, or no group change if @user is also NULL)
- * with getpwnam/getgrnam. 0, or -EINVAL with the reason in @err. */
+ * with getpwnam/getgrnam. A uid without a password entry needs @group.
+ * 0, or -EINVAL with the reason in @err. */
 int priv_resolve(const char *user, const char *group, struct priv_ids *out,
                  char *err, size_t errlen);
 

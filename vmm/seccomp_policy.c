@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stddef.h>
 
+#include <linux/if_tun.h>
 #include <linux/kvm.h>
 
 #include "vmm/seccomp.h"
@@ -41,6 +42,7 @@ static const struct sc_rule messages[] = {
 /* New connections: vfio-user reconnect, migration, API clients. */
 static const struct sc_rule connecting[] = {
     S("socket"), S("connect"), S("setsockopt"), S("accept4"),
+    S("socketpair"),
 };
 
 /* Files: snapshot FILE (mkostemp → openat O_EXCL, pwritev, fsync, rename
@@ -68,13 +70,14 @@ static const struct sc_rule ioctl_any[] = { S("ioctl") };
 /* The vCPU thread's ioctls: KVM_RUN, and what the exits it handles need:
  * interrupts (IRQ line, MSI routes and irqfds when the guest programs
  * MSI-X), ioeventfds and memslots when it enables a device or moves a
- * BAR, registers for the instruction emulator. ioctl's request is an
+ * BAR, registers and events for the instruction emulator. ioctl's request is an
  * unsigned int in the kernel: only the low 32 bits are compared. */
 static const unsigned long vcpu_ioctls[] = {
     KVM_RUN, KVM_IRQ_LINE, KVM_SIGNAL_MSI, KVM_SET_GSI_ROUTING, KVM_IRQFD,
     KVM_IOEVENTFD, KVM_SET_USER_MEMORY_REGION, KVM_GET_DIRTY_LOG,
     KVM_CLEAR_DIRTY_LOG, KVM_GET_REGS, KVM_SET_REGS, KVM_GET_SREGS,
-    KVM_SET_SREGS, KVM_TRANSLATE,
+    KVM_SET_SREGS, KVM_TRANSLATE, KVM_GET_VCPU_EVENTS, KVM_SET_VCPU_EVENTS,
+    TUNSETOFFLOAD,      /* virtio-net: the offloads the guest accepted */
 };
 static const struct sc_rule ioctl_vcpu[] = {
     { "ioctl", 1, 0xffffffffUL, vcpu_ioctls, N(vcpu_ioctls) },
@@ -90,40 +93,64 @@ static const struct sc_rule open_rdonly[] = {
 /* Each kind's filter lets its own children install narrower ones. */
 static const struct sc_rule filtering[] = { S("seccomp") };
 
+/* AddressSanitizer builds only (make asan): the sanitizer runtime's own
+ * syscalls, for every kind: the leak checker at exit stops the threads
+ * from a helper thread with ptrace and reads /proc/self; an error report
+ * reads /proc/self/maps and may run a symbolizer. Never in production
+ * builds. */
+#if defined(__SANITIZE_ADDRESS__)
+static const struct sc_rule sanitizer[] = {
+    S("ptrace"), S("wait4"), S("waitid"), S("getdents64"), S("openat"),
+    S("readlink"), S("readlinkat"), S("getppid"), S("kill"),
+    S("rt_sigaction"), S("sched_getaffinity"), S("clone"), S("clone3"),
+    S("execve"), S("pipe2"), S("dup2"), S("dup3"), S("prlimit64"),
+    S("uname"), S("access"), S("faccessat"), S("statx"), S("prctl"),
+};
+#define SANITIZER sanitizer,
+#define SANITIZER_N N(sanitizer),
+#else
+#define SANITIZER
+#define SANITIZER_N
+#endif
+
 /* Each kind: the tables it may use. */
 static const struct sc_rule *const main_l[] = {
     runtime, waiting, messages, connecting, files, making, ioctl_any,
-    filtering, NULL,
+    filtering, SANITIZER NULL,
 };
 static const unsigned int main_n[] = {
     N(runtime), N(waiting), N(messages), N(connecting), N(files),
-    N(making), N(ioctl_any), N(filtering),
+    N(making), N(ioctl_any), N(filtering), SANITIZER_N
 };
 static const struct sc_rule *const vcpu_l[] = {
-    runtime, waiting, messages, connecting, ioctl_vcpu, NULL,
+    runtime, waiting, messages, connecting, ioctl_vcpu, SANITIZER NULL,
 };
 static const unsigned int vcpu_n[] = {
     N(runtime), N(waiting), N(messages), N(connecting), N(ioctl_vcpu),
+    SANITIZER_N
 };
 static const struct sc_rule *const mig_l[] = {
-    runtime, waiting, messages, connecting, ioctl_any, open_rdonly, NULL,
+    runtime, waiting, messages, connecting, ioctl_any, open_rdonly,
+    SANITIZER NULL,
 };
 static const unsigned int mig_n[] = {
     N(runtime), N(waiting), N(messages), N(connecting), N(ioctl_any),
-    N(open_rdonly),
+    N(open_rdonly), SANITIZER_N
 };
 /* vfu-blk: one client, one disk, its event loop (epoll made in run());
  * no new sockets but the accepted client. */
 static const struct sc_rule vfu_blk_extra[] = {
     S("epoll_create1"), S("accept4"), S("pread64"), S("pwrite64"),
     S("preadv"), S("pwritev"), S("fsync"), S("fdatasync"),
-    S("io_uring_enter"),
+    S("io_uring_enter"), S("io_uring_register"),
+    S("socketpair"),    /* the server→client "twin" channel */
+    S("eventfd2"),      /* ioeventfds handed to the client */
 };
 static const struct sc_rule *const vfu_blk_l[] = {
-    runtime, waiting, messages, vfu_blk_extra, NULL,
+    runtime, waiting, messages, vfu_blk_extra, SANITIZER NULL,
 };
 static const unsigned int vfu_blk_n[] = {
-    N(runtime), N(waiting), N(messages), N(vfu_blk_extra),
+    N(runtime), N(waiting), N(messages), N(vfu_blk_extra), SANITIZER_N
 };
 
 static const struct sc_policy policies[SC_T_COUNT] = {

@@ -46,7 +46,8 @@ for k in main vcpu; do
 done
 
 # The migration thread: its filter goes in before it connects anywhere.
-MINIVMM_SECCOMP_PROBE=migration "$BUILD/minivmm-sctest" --kernel "$payload" \
+MINIVMM_SECCOMP_PROBE=migration "$BUILD/minivmm-sctest" --seccomp=on \
+    --kernel "$payload" \
     --memory 64M --cmdline "test=counter ticks=600 tick_ms=100" \
     --serial "file:$dir/mig.out" --api-socket "$dir/api" \
     2>"$dir/migration-on.err" &
