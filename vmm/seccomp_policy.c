@@ -1,9 +1,10 @@
 /* The seccomp allow-lists, one table per concern, combined per thread kind
- * (docs/security.md, "seccomp"). Found by running make check,
- * make check-payload and make check-interop with --seccomp=log and reading
- * the kernel's audit lines (type=1326, comm= names the thread), then
- * checked with strace -f. Helpers that add syscalls: add them to the
- * narrowest table that fits and say why in a comment. */
+ * (docs/security.md, "seccomp"). Found by running make check-payload,
+ * make check-interop and the Linux-guest tests with --seccomp=log and
+ * reading the kernel's audit lines (type=1326; comm= names the thread:
+ * vcpuN, migration, snap-writer, minivmm, vfu-blk); ioctl requests with
+ * strace -f. Adding a feature: add its syscalls to the narrowest table
+ * that fits, saying why in a comment, and check with --seccomp=log. */
 #include <fcntl.h>
 #include <stddef.h>
 
@@ -70,8 +71,9 @@ static const struct sc_rule ioctl_any[] = { S("ioctl") };
 /* The vCPU thread's ioctls: KVM_RUN, and what the exits it handles need:
  * interrupts (IRQ line, MSI routes and irqfds when the guest programs
  * MSI-X), ioeventfds and memslots when it enables a device or moves a
- * BAR, registers and events for the instruction emulator. ioctl's request is an
- * unsigned int in the kernel: only the low 32 bits are compared. */
+ * BAR, registers and events for the instruction emulator. ioctl's
+ * request is an unsigned int in the kernel: only the low 32 bits are
+ * compared. */
 static const unsigned long vcpu_ioctls[] = {
     KVM_RUN, KVM_IRQ_LINE, KVM_SIGNAL_MSI, KVM_SET_GSI_ROUTING, KVM_IRQFD,
     KVM_IOEVENTFD, KVM_SET_USER_MEMORY_REGION, KVM_GET_DIRTY_LOG,
