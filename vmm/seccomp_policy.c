@@ -97,9 +97,10 @@ static const struct sc_rule filtering[] = { S("seccomp") };
 
 /* AddressSanitizer builds only (make asan): the sanitizer runtime's own
  * syscalls, for every kind: the leak checker at exit stops the threads
- * from a helper thread with ptrace and reads /proc/self; an error report
- * reads /proc/self/maps and may run a symbolizer. Never in production
- * builds. */
+ * from a helper task (a clone without CLONE_THREAD: killing "the process"
+ * kills only it, and minivmm then waits forever) with ptrace and reads
+ * /proc/self with the legacy open/getdents; an error report reads
+ * /proc/self/maps and may run a symbolizer. Never in production builds. */
 #if defined(__SANITIZE_ADDRESS__)
 static const struct sc_rule sanitizer[] = {
     S("ptrace"), S("wait4"), S("waitid"), S("getdents64"), S("openat"),
@@ -107,6 +108,8 @@ static const struct sc_rule sanitizer[] = {
     S("rt_sigaction"), S("sched_getaffinity"), S("clone"), S("clone3"),
     S("execve"), S("pipe2"), S("dup2"), S("dup3"), S("prlimit64"),
     S("uname"), S("access"), S("faccessat"), S("statx"), S("prctl"),
+    S("open"), S("getdents"), S("stat"), S("lstat"), S("pipe"),
+    S("fork"), S("vfork"), S("arch_prctl"), S("sched_setaffinity"),
 };
 #define SANITIZER sanitizer,
 #define SANITIZER_N N(sanitizer),
