@@ -110,6 +110,7 @@ static const struct sc_rule sanitizer[] = {
     S("uname"), S("access"), S("faccessat"), S("statx"), S("prctl"),
     S("open"), S("getdents"), S("stat"), S("lstat"), S("pipe"),
     S("fork"), S("vfork"), S("arch_prctl"), S("sched_setaffinity"),
+    S("ioctl"),         /* isatty() before printing a report */
 };
 #define SANITIZER sanitizer,
 #define SANITIZER_N N(sanitizer),
