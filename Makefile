@@ -4,7 +4,7 @@
 
 BUILD    ?= build
 CC       ?= cc
-PKGS     := json-c liburing libxxhash libcrypto
+PKGS     := json-c liburing libxxhash libcrypto libseccomp
 OPT      ?= -O2
 SANITIZE ?=
 
@@ -27,6 +27,7 @@ LIB      := $(BUILD)/libminivmm.a
 TOOL_DIRS := $(patsubst tools/%/,%,$(dir $(wildcard tools/*/main.c)))
 TOOLS     := $(TOOL_DIRS:%=$(BUILD)/%)
 PROGS     := $(BUILD)/minivmm $(TOOLS)
+SCTEST    := $(BUILD)/minivmm-sctest $(BUILD)/vfu-blk-sctest
 
 # Unit tests: tests/unit/test_<name>.c, each its own cmocka binary. An
 # optional tests/unit/test_<name>.ldflags adds link flags (e.g. -Wl,--wrap).
@@ -36,7 +37,7 @@ UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 .SECONDARY:
 .PHONY: all check check-unit check-payload check-linux check-kvm asan bench \
         fuzz check-headers clean setup check-interop peers lvu-server
-all: $(PROGS) guest
+all: $(PROGS) $(SCTEST) guest
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -56,6 +57,15 @@ $(BUILD)/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/$(1)/*.c)) $(LIB)
 endef
 $(foreach t,$(TOOL_DIRS),$(eval $(call tool_rule,$(t))))
 
+# Test-only binaries whose sc_probe_hook makes a forbidden syscall on
+# demand (tests/seccomp/probe.c, tests/integration/payload_seccomp.sh).
+$(BUILD)/minivmm-sctest: $(BUILD)/vmm/main.o $(BUILD)/tests/seccomp/probe.o \
+                         $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/vfu-blk-sctest: $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/vfu-blk/*.c)) \
+                         $(BUILD)/tests/seccomp/probe.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(shell cat tests/unit/$*.ldflags 2>/dev/null) \
@@ -68,7 +78,7 @@ guest:: ;
 check-unit: $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)
 
-check-payload: $(PROGS) guest
+check-payload: $(PROGS) $(SCTEST) guest
 	@BUILD=$(BUILD) tests/run-integration.sh payload
 
 check-linux: $(PROGS)

@@ -12,7 +12,7 @@ SUDO=""
 SRCLIST=/etc/apt/sources.list.d/minivmm-deb-src.sources
 PKGS="build-essential pkg-config clang llvm lld
       linux-libc-dev libfdt-dev libjson-c-dev liburing-dev libcmocka-dev
-      libxxhash-dev
+      libxxhash-dev libseccomp-dev
       busybox-static cpio lz4
       linux-source-6.1 bc bison flex libelf-dev libssl-dev xz-utils
       qemu-system-x86 iproute2 time acpica-tools

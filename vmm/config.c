@@ -1,6 +1,7 @@
 /* Command-line parsing (see config.h). */
 #include "vmm/config.h"
 #include "vmm/config_virtio.h"
+#include "vmm/seccomp.h"
 #include "vmm/vfio_devs.h"
 
 #include <ctype.h>
@@ -16,6 +17,7 @@ enum {
     OPT_DISK, OPT_NET, OPT_CONSOLE, OPT_RNG,
     OPT_RESTORE, OPT_API_SOCKET, OPT_VFIO_USER,
     OPT_INCOMING, OPT_MIGRATE_DOWNTIME, OPT_MIGRATE_TIMEOUT, OPT_CONFIG,
+    OPT_SECCOMP, OPT_USER, OPT_GROUP,
 };
 
 static const struct option options[] = {
@@ -37,6 +39,9 @@ static const struct option options[] = {
     { "migrate-downtime-ms", required_argument, NULL, OPT_MIGRATE_DOWNTIME },
     { "migrate-timeout-ms", required_argument, NULL, OPT_MIGRATE_TIMEOUT },
     { "config", required_argument, NULL, OPT_CONFIG },
+    { "seccomp", required_argument, NULL, OPT_SECCOMP },
+    { "user", required_argument, NULL, OPT_USER },
+    { "group", required_argument, NULL, OPT_GROUP },
     { "help", no_argument, NULL, OPT_HELP },
     { "version", no_argument, NULL, OPT_VERSION },
     { NULL, 0, NULL, 0 },
@@ -92,6 +97,13 @@ void config_usage(FILE *out)
 "                       PCI device served by the vfio-user server at PATH\n"
 "                       (repeatable); dma=message shares no guest memory\n"
 "                       fd; reconnect: retry a failed server every SECONDS\n"
+"  --seccomp on|log|off per-thread syscall allow-lists, installed once\n"
+"                       set-up is done (default on: a forbidden syscall\n"
+"                       kills minivmm with SIGSYS; log: only logged to\n"
+"                       the kernel log; docs/security.md)\n"
+"  --user USER          after set-up (/dev/kvm, sockets, files opened),\n"
+"                       drop root and run as USER (name or uid)\n"
+"  --group GROUP        ... and as GROUP (default: USER's login group)\n"
 "  --help               this text\n"
 "  --version            version\n"
 "\n"
@@ -341,6 +353,17 @@ static int parse_one(int opt, const char *arg, struct vm_config *cfg,
         return 0;
     case OPT_CONFIG:
         return 0; /* applied before the other options */
+    case OPT_SECCOMP:
+        if (sc_mode_parse(arg, &cfg->seccomp) == 0)
+            return 0;
+        snprintf(err, errlen, "--seccomp %s: on, log or off", arg);
+        return -EINVAL;
+    case OPT_USER:
+        cfg->user = arg;
+        return 0;
+    case OPT_GROUP:
+        cfg->group = arg;
+        return 0;
     case OPT_HELP:
         cfg->show_help = 1;
         return 0;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "arch/x86/cpuid.h"
+#include "vmm/seccomp.h"
 
 #define CONFIG_DEFAULT_MEMORY (512ULL << 20)
 #define CONFIG_MAX_CPUS 255 /* xAPIC IDs, MADT/MP table limit */
@@ -83,6 +84,9 @@ struct vm_config {
     const char *config_file;    /* --config FILE */
     struct json_object *file;   /* its parsed text: strings point into it
                                  * (config_free() releases it) */
+    enum sc_mode seccomp;       /* --seccomp, default SC_ON */
+    const char *user;           /* --user: drop root to this user */
+    const char *group;          /* --group: and this group */
     int show_help;
     int show_version;
 };

@@ -10,6 +10,7 @@
 #include "vmm/config.h"
 #include "vmm/host_limits.h"
 #include "vmm/migration_in.h"
+#include "vmm/privdrop.h"
 #include "vmm/restore.h"
 #include "vmm/vm.h"
 
@@ -20,6 +21,7 @@
 static int run(int argc, char **argv, struct vm_config *cfg)
 {
     struct boot_image img;
+    struct priv_ids ids;
     struct vm *vm = NULL;
     char err[512] = "";
     int r, status;
@@ -35,6 +37,10 @@ static int run(int argc, char **argv, struct vm_config *cfg)
     if (cfg->show_version) {
         printf("minivmm %s\n", MINIVMM_VERSION);
         return 0;
+    }
+    if (priv_resolve(cfg->user, cfg->group, &ids, err, sizeof(err)) < 0) {
+        fprintf(stderr, "minivmm: %s\n", err);
+        return EXIT_USAGE;
     }
     if (cfg->restore || cfg->incoming) {
         r = cfg->restore ? restore_vm(cfg, &vm, err, sizeof(err)) :

@@ -206,6 +206,12 @@ static void *vcpu_thread(void *arg)
 
     snprintf(name, sizeof(name), "vcpu%d", v->id);
     pthread_setname_np(pthread_self(), name);
+    if (sc_install(SC_T_VCPU, v->env->seccomp) < 0) {
+        fprintf(stderr, "minivmm: vCPU %d: seccomp filter failed\n", v->id);
+        v->env->stop.request_stop(v->env->stop.opaque, VM_STOP_ERROR, 0);
+        thread_ends(v);
+        return NULL;
+    }
     while (!__atomic_load_n(v->env->stopping, __ATOMIC_ACQUIRE)) {
         int r = kvm_vcpu_ioctl(v->fd, KVM_RUN, NULL);
 

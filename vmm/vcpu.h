@@ -11,6 +11,7 @@
 
 #include "vmm/stats.h"
 #include "vmm/runstate.h"
+#include "vmm/seccomp.h"
 
 struct bus;
 struct guest_memory;
@@ -36,6 +37,7 @@ struct vcpu_env {
     struct vm_stop_ctl stop;
     int *stopping;              /* atomic: nonzero once a stop began */
     struct vcpu_sync *sync;     /* pause/resume of all vCPUs */
+    enum sc_mode seccomp;       /* each vCPU thread filters itself */
 };
 
 struct vcpu {

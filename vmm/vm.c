@@ -24,6 +24,8 @@
 #include "vmm/kvm.h"
 #include "vmm/memory.h"
 #include "vmm/platform.h"
+#include "vmm/privdrop.h"
+#include "vmm/seccomp.h"
 #include "vmm/vcpu.h"
 #include "vmm/vmctl.h"
 #include "vmm/stats.h"
@@ -266,6 +268,7 @@ static int setup_ctl(struct vm *vm, char *err, size_t errlen)
         .stats = vm_stats, .stats_opaque = vm,
         .migrate_downtime_ms = vm->cfg->migrate_downtime_ms,
         .migrate_timeout_ms = vm->cfg->migrate_timeout_ms,
+        .seccomp = vm->cfg->seccomp,
     };
     int r = vmctl_create(&env, &vm->ctl, err, errlen);
 
@@ -324,7 +327,7 @@ static int create(const struct vm_config *cfg, const struct boot_image *img,
     vm->env = (struct vcpu_env){
         .kvm = &vm->kvm, .pio = vm->pio, .mmio = vm->mmio, .mem = &vm->mem,
         .stop = { request_stop, vm }, .stopping = &vm->stopping,
-        .sync = &vm->vsync,
+        .sync = &vm->vsync, .seccomp = cfg->seccomp,
     };
     if (r == 0)
         r = setup_vcpus(vm, &entry, err, errlen);
@@ -374,19 +377,43 @@ static int exit_status(const struct vm *vm)
     }
 }
 
-int vm_run(struct vm *vm)
+/* Set-up is done: drop root (--user/--group), start the vCPU threads (each
+ * installs its own seccomp filter), then filter this thread, the event
+ * loop, whose children (migration, snapshot writers) inherit it. */
+static int start(struct vm *vm)
 {
-    int r = vcpu_signals_init();
+    struct priv_ids ids;
+    char err[160] = "";
+    int r = priv_resolve(vm->cfg->user, vm->cfg->group, &ids, err,
+                         sizeof(err));
 
+    if (r == 0)
+        r = priv_drop(&ids, err, sizeof(err));
+    if (r == 0)
+        r = vcpu_signals_init();
     for (unsigned int i = 0; r == 0 && i < vm->nvcpus; i++)
         r = vcpu_start(&vm->vcpus[i]);
-    if (r < 0) {
-        fprintf(stderr, "minivmm: starting vCPU threads: %s\n",
-                strerror(-r));
-        request_stop(vm, VM_STOP_ERROR, 0);
-    } else {
-        vmctl_started(vm->ctl);
+    if (r < 0 && !err[0])
+        snprintf(err, sizeof(err), "starting vCPU threads: %s",
+                 strerror(-r));
+    if (r == 0) {
+        r = sc_install(SC_T_MAIN, vm->cfg->seccomp);
+        if (r < 0)
+            snprintf(err, sizeof(err), "seccomp: %s", strerror(-r));
     }
+    if (r < 0)
+        fprintf(stderr, "minivmm: %s\n", err);
+    return r;
+}
+
+int vm_run(struct vm *vm)
+{
+    int r = start(vm);
+
+    if (r < 0)
+        request_stop(vm, VM_STOP_ERROR, 0);
+    else
+        vmctl_started(vm->ctl);
     r = evloop_run(vm->loop);
     if (r < 0) {
         fprintf(stderr, "minivmm: event loop: %s\n", strerror(-r));

@@ -598,6 +598,7 @@ static int create_migration(struct vmctl *c)
         .devs = c->env.devs, .cpus = c->env.nvcpus, .downtime_ms = c->env.migrate_downtime_ms,
         .timeout_ms = c->env.migrate_timeout_ms,
         .host = &vmctl_mig_ops, .host_opaque = c,
+        .seccomp = c->env.seccomp,
     };
 
     return migration_create(&me, &c->mig);

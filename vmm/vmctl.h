@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "vmm/seccomp.h"
 #include <stdint.h>
 
 #include "vmm/runstate.h"
@@ -44,6 +45,7 @@ struct vmctl_env {
     void *stats_opaque;
     unsigned int migrate_downtime_ms; /* outgoing migrations, 0: default */
     unsigned int migrate_timeout_ms;  /* peer deadline, 0: default */
+    enum sc_mode seccomp;       /* the migration thread's filter */
 };
 
 /* @env is copied. Opens the API socket if asked. 0 or -errno (reason in

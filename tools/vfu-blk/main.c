@@ -30,6 +30,7 @@
 
 #include "blkdev.h"
 #include "stats_file.h"
+#include "vmm/seccomp.h"
 
 struct opts {
     const char *socket_path;
@@ -40,6 +41,7 @@ struct opts {
     bool strict;
     bool mig_v1;
     const char *stats_file;
+    enum sc_mode seccomp;
 };
 
 static void usage(FILE *f)
@@ -48,6 +50,7 @@ static void usage(FILE *f)
             "usage: vfu-blk (--socket-path=PATH | --fd=N) --disk FILE\n"
             "               [--readonly] [--queues N] [--strict]\n"
             "               [--migration=v1|v2] [--stats-file PATH]\n"
+            "               [--seccomp=on|log|off]\n"
             "  --socket-path=PATH  listen on this UNIX socket (replaced)\n"
             "  --fd=N              use socket fd N (listening or connected)\n"
             "  --disk FILE         backing file or block device\n"
@@ -64,6 +67,9 @@ static void usage(FILE *f)
             "                      region and DIRTY_PAGES)\n"
             "  --stats-file PATH   write the counters to PATH as JSON every\n"
             "                      second, on SIGUSR1 and on exit\n"
+            "  --seccomp=on|log|off  syscall allow-list once the disk and\n"
+            "                      socket are open (default on: a forbidden\n"
+            "                      syscall kills vfu-blk; log: kernel log only)\n"
             "Counters are printed on exit and on SIGUSR1; SIGTERM exits.\n");
 }
 
@@ -79,6 +85,7 @@ static int parse(int argc, char **argv, struct opts *o)
         {"strict", no_argument, NULL, 'S'},
         {"migration", required_argument, NULL, 'm'},
         {"stats-file", required_argument, NULL, 'F'},
+        {"seccomp", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -99,6 +106,10 @@ static int parse(int argc, char **argv, struct opts *o)
             if (strcmp(optarg, "v1") && strcmp(optarg, "v2"))
                 goto bad;
             o->mig_v1 = !strcmp(optarg, "v1");
+            break;
+        case 'c':
+            if (sc_mode_parse(optarg, &o->seccomp) < 0)
+                goto bad;
             break;
         case 'h': usage(stdout); return 1;
         case 'f':
@@ -296,6 +307,11 @@ int main(int argc, char **argv)
            o.strict ? ", strict" : "",
            o.mig_v1 ? ", migration v1" : "");
     fflush(stdout);
+    r = sc_install(SC_T_VFU_BLK, o.seccomp);
+    if (r) {
+        fprintf(stderr, "vfu-blk: seccomp: %s\n", strerror(-r));
+        return 1;
+    }
     r = run(d, sfd, o.stats_file);
     if (r)
         fprintf(stderr, "vfu-blk: event loop: %s\n", strerror(-r));
