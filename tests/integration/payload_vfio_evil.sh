@@ -36,10 +36,14 @@ run() { # mode -> $rc, $dir/$1.out
         >"$dir/$1.srv" 2>&1 &
     srv=$!
     for i in $(seq 50); do [ -S "$dir/e.sock" ] && break; sleep 0.1; done
+    # The guest's serial and minivmm's stderr in separate files (a log line
+    # must not split a marker line), then together in $1.out.
     timeout 60 "$BUILD/minivmm" --kernel "$BUILD/guest/vfio.elf" \
         --memory 256M --vfio-user "socket=$dir/e.sock,id=evil,timeout=1000" \
-        --cmdline "test=vfio-evil" </dev/null >"$dir/$1.out" 2>&1
+        --serial "file:$dir/$1.ser" --cmdline "test=vfio-evil" \
+        </dev/null >"$dir/$1.err" 2>&1
     rc=$?
+    cat "$dir/$1.ser" "$dir/$1.err" >"$dir/$1.out" 2>/dev/null
     kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null; srv=
     tr -d '\r' <"$dir/$1.out" | sed "s/^/  $1: /"
 }
