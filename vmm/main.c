@@ -11,9 +11,9 @@
 #include "vmm/host_limits.h"
 #include "vmm/migration_in.h"
 #include "vmm/restore.h"
+#include "vmm/version.h"
 #include "vmm/vm.h"
 
-#define MINIVMM_VERSION "0.1.0"
 #define EXIT_USAGE 2
 
 int main(int argc, char **argv)
@@ -33,7 +33,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (cfg.show_version) {
-        printf("minivmm %s\n", MINIVMM_VERSION);
+        printf("minivmm %s\n", minivmm_version);
         return 0;
     }
     if (cfg.restore || cfg.incoming) {

@@ -21,15 +21,16 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "help.h"
+#include "vmm/version.h"
+
 #define CTL_ID 1
 #define EXIT_BADCMD 2
 #define EXIT_NOCONN 3
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: minivmm-ctl SOCKET status|pause|resume|"
-            "snapshot FILE|quit|migrate URI|migrate-status|"
-            "migrate-cancel\n");
+    ctl_usage(stderr);
     return EXIT_BADCMD;
 }
 
@@ -206,6 +207,14 @@ int main(int argc, char **argv)
     const char *line;
     int fd, status;
 
+    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        ctl_usage(stdout);
+        return 0;
+    }
+    if (argc == 2 && !strcmp(argv[1], "--version")) {
+        printf("minivmm-ctl %s\n", minivmm_version);
+        return 0;
+    }
     if (argc < 3)
         return usage();
     /* minivmm may hang up mid-request (a rejected or too-long request):
