@@ -16,7 +16,8 @@ PKGS="build-essential pkg-config clang llvm lld
       busybox-static cpio lz4
       linux-source-6.1 bc bison flex libelf-dev libssl-dev xz-utils
       qemu-system-x86 iproute2 time acpica-tools
-      meson ninja-build dpkg-dev"
+      meson ninja-build dpkg-dev
+      man-db groff-base"
 
 # deb822 stanzas with Types: deb-src for every Debian archive (URIs .../debian*)
 # in the deb822 sources and the one-line /etc/apt/sources.list.
