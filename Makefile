@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # minivmm — plain Makefile. `make`, `make check`, `make asan`, `make bench`.
 # Sources are found by directory: adding a .c file to a module directory adds
 # it to the build. See docs/architecture.md for the layout.

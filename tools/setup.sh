@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Install every build, test and benchmark dependency of minivmm on a fresh
 # Debian 12 machine. Run as root, or as a user with sudo. Idempotent.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The host side of the guest's serial console: where COM1 output goes
  * (stdout, a file, nowhere) and where its input comes from (stdin, only in
  * stdio mode). A terminal on stdin is put in raw mode (no echo, no line

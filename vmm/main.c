@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* minivmm: command line → VM → exit status (docs/platform.md). The only
  * place that calls exit(). */
 #include <errno.h>

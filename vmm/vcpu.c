@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vCPU threads and exit decoding (see vcpu.h). */
 #include "vmm/vcpu.h"
 

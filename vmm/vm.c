@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* VM construction and run (see vm.h). */
 #include "vmm/vm.h"
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Test payloads: freestanding x86_64 PVH kernels (see tests/guest/README.md).
 # Included by the top Makefile; outputs go to $(BUILD)/guest/.
 #

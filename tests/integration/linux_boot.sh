@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 900
 # Linux guest boot: the kit's vmlinux (PVH) + initrd.cpio under minivmm with
 # 2 vCPUs and 512 MiB. /init (tools/guest/init.sh) prints markers on the

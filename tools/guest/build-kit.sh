@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Build the minivmm Linux guest kit from Debian packages:
 #   OUT/vmlinux     uncompressed kernel with a PVH entry note (boot this one)
 #   OUT/bzImage     the same kernel as bzImage (LZ4 if lz4 is installed,

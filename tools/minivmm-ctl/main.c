@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* minivmm-ctl: command-line client of the control API (docs/api.md).
  *
  *   minivmm-ctl PATH status|pause|resume|snapshot FILE|quit

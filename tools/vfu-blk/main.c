@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfu-blk: a virtio-blk PCI device served over vfio-user.
  *
  *   vfu-blk --socket-path=PATH --disk FILE [--readonly] [--queues N]
