@@ -37,7 +37,7 @@ UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 .SECONDARY:
 .PHONY: all check check-unit check-payload check-linux check-kvm asan bench \
         fuzz check-headers clean setup check-interop peers lvu-server \
-        demo install uninstall check-man
+        demo install uninstall check-man check-spdx
 all: $(PROGS) guest
 
 $(BUILD)/%.o: %.c
@@ -89,7 +89,7 @@ check-linux: $(PROGS)
 
 check-kvm: check-payload check-linux
 
-check: check-unit check-man check-payload check-linux
+check: check-unit check-man check-spdx check-payload check-linux
 
 # Interop suite against third-party vfio-user peers built from Debian's qemu
 # source package (tests/interop/build-peers.sh; skips with 77 when it cannot
@@ -170,6 +170,10 @@ uninstall:
 	    $(DESTDIR)$(VFU_JSON)
 	rm -rf $(DESTDIR)$(DOCDIR)
 	-rmdir $(DESTDIR)$(DATADIR)/vfio-user 2>/dev/null
+
+# Every source file carries an SPDX line (tools/spdx.sh --add tags new ones).
+check-spdx:
+	@tools/spdx.sh --check
 
 # Man pages: lint (man-db's --warnings through groff) in `make check`.
 check-man:
