@@ -60,6 +60,12 @@ $(GUEST_OUT)/minimal.elf: $(call guest_objs,$(GUEST_DIR)/minimal.S) \
 	$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
 guest:: $(GUEST_OUT)/minimal.elf
 
+# popcnt at CPL0: the kvm_pvm crash hint (tests/integration/payload_pvm_hint.sh).
+$(GUEST_OUT)/pvmcrash.elf: $(call guest_objs,$(GUEST_DIR)/pvmcrash.S) \
+                           $(GUEST_DIR)/payload.ld
+	$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
+guest:: $(GUEST_OUT)/pvmcrash.elf
+
 # Interop tests against libvfio-user's samples and lvu-test-server
 # (tests/guest/interop, scripts in tests/interop/).
 $(eval $(call guest_payload,interop,$(wildcard $(GUEST_DIR)/interop/*.c)))
