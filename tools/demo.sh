@@ -21,15 +21,18 @@
 #   --keep      keep the scratch directory (disk image, logs)
 #   --build DIR build directory (default build, or $BUILD)
 #   --kit DIR   guest kit directory (default BUILD/kit, or $KIT)
+#   --no-kit-build  use the kit in DIR as it is (vmlinux, initrd.cpio with
+#               /tests/demo.sh), do not run tools/guest/build-kit.sh
 # Exit status: 0 the guest read back what it wrote, 1 otherwise, 2 usage.
 # Works unchanged on hardware KVM and on kvm_pvm hosts (minivmm adds the
-# kernel parameters such hosts need; booting takes ~1 min there).
+# kernel parameters such hosts need; booting takes ~1 min there when the
+# host is idle).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
 BUILD=${BUILD:-build}
 KIT=${KIT:-}
-SHELL_MODE=0 VERBOSE=0 KEEP=0
+SHELL_MODE=0 VERBOSE=0 KEEP=0 KIT_BUILD=1
 while [ $# -gt 0 ]; do
     case $1 in
     --shell) SHELL_MODE=1 ;;
@@ -37,7 +40,8 @@ while [ $# -gt 0 ]; do
     --keep) KEEP=1 ;;
     --build) BUILD=${2:?--build needs a directory}; shift ;;
     --kit) KIT=${2:?--kit needs a directory}; shift ;;
-    -h|--help) sed -n '3,/^set -u/p' "$0" | sed -e '/^set -u/d' -e 's/^# \{0,1\}//'
+    --no-kit-build) KIT_BUILD=0 ;;
+    -h|--help) sed -n '3,/^set -u$/p' "$0" | sed -e '/^set -u$/d' -e 's/^# \{0,1\}//'
                exit 0 ;;
     *) echo "demo: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
@@ -55,12 +59,14 @@ if [ ! -x "$BUILD/minivmm" ] || [ ! -x "$BUILD/vfu-blk" ]; then
     make -j2 BUILD="$BUILD" "$BUILD/minivmm" "$BUILD/vfu-blk" >/dev/null ||
         die "make failed"
 fi
-if [ ! -f "$KIT/.kernel-stamp" ]; then
-    say "building the Linux guest kit in $KIT (first time only: ~5 min on 2 cores)"
+if [ "$KIT_BUILD" = 1 ]; then
+    if [ ! -f "$KIT/.kernel-stamp" ]; then
+        say "building the Linux guest kit in $KIT (first time only: ~5 min on 2 cores)"
+    fi
+    tools/guest/build-kit.sh --out "$KIT" 2>&1 | sed -n 's/^build-kit: /demo: kit: /p' |
+        grep -v -e 'initrd.cpio unchanged' -e 'kernel up to date' -e ' done in ' \
+            -e "demo: kit:   /"
 fi
-tools/guest/build-kit.sh --out "$KIT" 2>&1 | sed -n 's/^build-kit: /demo: kit: /p' |
-    grep -v -e 'initrd.cpio unchanged' -e 'kernel up to date' -e ' done in ' \
-        -e "demo: kit:   /"
 [ -f "$KIT/vmlinux" ] && [ -f "$KIT/initrd.cpio" ] ||
     die "the guest kit was not built (tools/guest/build-kit.sh --out $KIT)"
 
@@ -90,14 +96,18 @@ if [ "$SHELL_MODE" = 1 ]; then
         --cmdline "console=ttyS0 quiet minivmm.test=shell"
     rc=$?
 else
-    if [ -d /sys/module/kvm_pvm ]; then slow=" (kvm_pvm host: ~1 min)"; else slow=; fi
+    if [ -d /sys/module/kvm_pvm ]; then slow=" (kvm_pvm host: ~1 min when idle)"; else slow=; fi
+    cr=$(printf '\r')
+    : > "$dir/console.log"
     say "booting Linux with that disk as a vfio-user PCI device$slow"
     { timeout -k 5 600 "$BUILD/minivmm" --kernel "$KIT/vmlinux" \
           --initrd "$KIT/initrd.cpio" --cpus 1 --memory 256M \
           --vfio-user socket="$dir/blk.sock",id=demo \
           --cmdline "console=ttyS0 quiet minivmm.test=demo" </dev/null
-      echo $? > "$dir/rc"; } 2>&1 | tr -d '\r' | tee "$dir/console.log" |
+      echo $? > "$dir/rc"; } 2>&1 |
     while IFS= read -r l; do
+        l=${l%"$cr"}
+        printf '%s\n' "$l" >> "$dir/console.log"
         case $l in
         DEMO-PCI\ *) echo "guest: lspci: ${l#DEMO-PCI }" ;;
         DEMO-DISK\ *) echo "guest: disk: ${l#DEMO-DISK }" ;;
