@@ -63,8 +63,9 @@ if [ "$KIT_BUILD" = 1 ]; then
     if [ ! -f "$KIT/.kernel-stamp" ]; then
         say "building the Linux guest kit in $KIT (first time only: ~5 min on 2 cores)"
     fi
-    tools/guest/build-kit.sh --out "$KIT" 2>&1 | sed -n 's/^build-kit: /demo: kit: /p' |
-        grep -v -e 'initrd.cpio unchanged' -e 'kernel up to date' -e ' done in ' \
+    # Unbuffered: the kit build's progress lines show as they come.
+    tools/guest/build-kit.sh --out "$KIT" 2>&1 | sed -u -n 's/^build-kit: /demo: kit: /p' |
+        grep --line-buffered -v -e 'initrd.cpio unchanged' -e 'kernel up to date' -e ' done in ' \
             -e "demo: kit:   /"
 fi
 [ -f "$KIT/vmlinux" ] && [ -f "$KIT/initrd.cpio" ] ||
