@@ -59,18 +59,6 @@ if [ ! -x "$BUILD/minivmm" ] || [ ! -x "$BUILD/vfu-blk" ]; then
     make -j2 BUILD="$BUILD" "$BUILD/minivmm" "$BUILD/vfu-blk" >/dev/null ||
         die "make failed"
 fi
-if [ "$KIT_BUILD" = 1 ]; then
-    if [ ! -f "$KIT/.kernel-stamp" ]; then
-        say "building the Linux guest kit in $KIT (first time only: ~5 min on 2 cores)"
-    fi
-    # Unbuffered: the kit build's progress lines show as they come.
-    tools/guest/build-kit.sh --out "$KIT" 2>&1 | sed -u -n 's/^build-kit: /demo: kit: /p' |
-        grep --line-buffered -v -e 'initrd.cpio unchanged' -e 'kernel up to date' -e ' done in ' \
-            -e "demo: kit:   /"
-fi
-[ -f "$KIT/vmlinux" ] && [ -f "$KIT/initrd.cpio" ] ||
-    die "the guest kit was not built (tools/guest/build-kit.sh --out $KIT)"
-
 dir=$(mktemp -d "${TMPDIR:-/tmp}/minivmm-demo.XXXXXX") || exit 1
 srv=
 cleanup() {
@@ -79,6 +67,20 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+if [ "$KIT_BUILD" = 1 ]; then
+    if [ ! -f "$KIT/.kernel-stamp" ]; then
+        say "building the Linux guest kit in $KIT (first time only: ~5 min on 2 cores)"
+    fi
+    # Unbuffered: the kit build's progress lines show as they come.
+    { tools/guest/build-kit.sh --out "$KIT" 2>&1; echo $? > "$dir/kit.rc"; } | sed -u -n 's/^build-kit: /demo: kit: /p' |
+        grep --line-buffered -v -e 'initrd.cpio unchanged' -e 'kernel up to date' -e ' done in ' \
+            -e "demo: kit:   /"
+    [ "$(cat "$dir/kit.rc")" = 0 ] ||
+        die "building the guest kit failed (tools/guest/build-kit.sh --out $KIT)"
+fi
+[ -f "$KIT/vmlinux" ] && [ -f "$KIT/initrd.cpio" ] ||
+    die "the guest kit was not built (tools/guest/build-kit.sh --out $KIT)"
+
 truncate -s 64M "$dir/disk.img" || die "cannot create $dir/disk.img"
 "$BUILD/vfu-blk" --socket-path="$dir/blk.sock" --disk "$dir/disk.img" \
     >"$dir/vfu-blk.log" 2>&1 &
