@@ -23,6 +23,7 @@
 #   --kit DIR   guest kit directory (default BUILD/kit, or $KIT)
 #   --no-kit-build  use the kit in DIR as it is (vmlinux, initrd.cpio with
 #               /tests/demo.sh), do not run tools/guest/build-kit.sh
+# The guest is stopped after DEMO_TIMEOUT seconds (default 900).
 # Exit status: 0 the guest read back what it wrote, 1 otherwise, 2 usage.
 # Works unchanged on hardware KVM and on kvm_pvm hosts (minivmm adds the
 # kernel parameters such hosts need; booting takes ~1 min there when the
@@ -103,7 +104,7 @@ else
     cr=$(printf '\r')
     : > "$dir/console.log"
     say "booting Linux with that disk as a vfio-user PCI device$slow"
-    { timeout -k 5 600 "$BUILD/minivmm" --kernel "$KIT/vmlinux" \
+    { timeout -k 5 "${DEMO_TIMEOUT:-900}" "$BUILD/minivmm" --kernel "$KIT/vmlinux" \
           --initrd "$KIT/initrd.cpio" --cpus 1 --memory 256M \
           --vfio-user socket="$dir/blk.sock",id=demo \
           --cmdline "console=ttyS0 quiet minivmm.test=demo" </dev/null

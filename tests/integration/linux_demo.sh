@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
-# timeout: 900
+# timeout: 1500
 # `make demo` (tools/demo.sh), the README's main job, as a user runs it:
 # its output must show the guest's read-back line, the vfio-user disk as
 # the guest sees it (lspci-style line, size 64 MiB, serial vfu-blk), and
