@@ -74,7 +74,7 @@ if [ "$KIT_BUILD" = 1 ]; then
     fi
     # Unbuffered: the kit build's progress lines show as they come.
     { tools/guest/build-kit.sh --out "$KIT" 2>&1; echo $? > "$dir/kit.rc"; } | sed -u -n 's/^build-kit: /demo: kit: /p' |
-        grep --line-buffered -v -e 'initrd.cpio unchanged' -e 'kernel up to date' -e ' done in ' \
+        grep --line-buffered -v -e 'initrd.cpio' -e 'kernel up to date' -e ' done in ' \
             -e "demo: kit:   /"
     [ "$(cat "$dir/kit.rc")" = 0 ] ||
         die "building the guest kit failed (tools/guest/build-kit.sh --out $KIT)"
