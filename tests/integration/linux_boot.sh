@@ -6,7 +6,7 @@
 # serial console; checks: /init reached, 2 CPUs, MemTotal plausible for
 # 512 MiB, the boot test ran, and minivmm exits 0 (ACPI power-off).
 #
-# Builds the kit first if needed (tools/guest/build-kit.sh; ~4 min the first
+# Builds the kit first if needed (tools/guest/build-kit.sh; ~5 min the first
 # time, about a second when cached). Exit 0 pass, 77 skip, else fail.
 #
 # Environment: BUILD (default build): where minivmm is; KIT (default
