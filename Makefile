@@ -5,7 +5,7 @@
 
 BUILD    ?= build
 CC       ?= cc
-PKGS     := json-c liburing libxxhash libcrypto
+PKGS     := json-c liburing libxxhash libcrypto libseccomp
 OPT      ?= -O2
 SANITIZE ?=
 
@@ -28,6 +28,7 @@ LIB      := $(BUILD)/libminivmm.a
 TOOL_DIRS := $(patsubst tools/%/,%,$(dir $(wildcard tools/*/main.c)))
 TOOLS     := $(TOOL_DIRS:%=$(BUILD)/%)
 PROGS     := $(BUILD)/minivmm $(TOOLS)
+SCTEST    := $(BUILD)/minivmm-sctest $(BUILD)/vfu-blk-sctest
 
 # Unit tests: tests/unit/test_<name>.c, each its own cmocka binary. An
 # optional tests/unit/test_<name>.ldflags adds link flags (e.g. -Wl,--wrap).
@@ -38,7 +39,7 @@ UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 .PHONY: all check check-unit check-payload check-linux check-kvm asan bench \
         fuzz check-headers clean setup check-interop peers lvu-server \
         demo install uninstall check-man check-spdx
-all: $(PROGS) guest
+all: $(PROGS) $(SCTEST) guest
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -69,6 +70,15 @@ $(BUILD)/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/$(1)/*.c)) $(LIB)
 endef
 $(foreach t,$(TOOL_DIRS),$(eval $(call tool_rule,$(t))))
 
+# Test-only binaries whose sc_probe_hook makes a forbidden syscall on
+# demand (tests/seccomp/probe.c, tests/integration/payload_seccomp.sh).
+$(BUILD)/minivmm-sctest: $(BUILD)/vmm/main.o $(BUILD)/tests/seccomp/probe.o \
+                         $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/vfu-blk-sctest: $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/vfu-blk/*.c)) \
+                         $(BUILD)/tests/seccomp/probe.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(shell cat tests/unit/$*.ldflags 2>/dev/null) \
@@ -81,7 +91,7 @@ guest:: ;
 check-unit: $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)
 
-check-payload: $(PROGS) guest
+check-payload: $(PROGS) $(SCTEST) guest
 	@BUILD=$(BUILD) tests/run-integration.sh payload
 
 check-linux: $(PROGS)
@@ -89,7 +99,7 @@ check-linux: $(PROGS)
 
 check-kvm: check-payload check-linux
 
-check: check-unit check-man check-spdx check-payload check-linux
+check: check-unit check-man check-spdx check-payload check-linux fuzz-smoke
 
 # Interop suite against third-party vfio-user peers built from Debian's qemu
 # source package (tests/interop/build-peers.sh; skips with 77 when it cannot

@@ -13,11 +13,11 @@ SUDO=""
 SRCLIST=/etc/apt/sources.list.d/minivmm-deb-src.sources
 PKGS="build-essential pkg-config clang llvm lld
       linux-libc-dev libfdt-dev libjson-c-dev liburing-dev libcmocka-dev
-      libxxhash-dev
+      libxxhash-dev libseccomp-dev
       busybox-static cpio lz4
       linux-source-6.1 bc bison flex libelf-dev libssl-dev xz-utils
       qemu-system-x86 iproute2 time acpica-tools
-      meson ninja-build dpkg-dev
+      meson ninja-build dpkg-dev python3-jsonschema
       man-db groff-base"
 
 # deb822 stanzas with Types: deb-src for every Debian archive (URIs .../debian*)

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -68,6 +69,7 @@ static bool fail_locked(struct vfio_client *c)
         epoll_ctl(c->epfd, EPOLL_CTL_DEL, fd, NULL);
         shutdown(fd, SHUT_RDWR); /* wakes a receiver blocked on it */
     }
+    timerfd_settime(c->tfd, 0, &(struct itimerspec){{0, 0}, {0, 0}}, NULL);
     for (unsigned int i = 0; i < VFIO_CLIENT_WAITERS; i++) {
         if (c->w[i].used && !c->w[i].done) {
             c->w[i].done = true;
@@ -142,34 +144,85 @@ void vfio_client_stats(const struct vfio_client *c,
     out->dma_reads = atomic_load(&c->n_dma_reads);
     out->dma_writes = atomic_load(&c->n_dma_writes);
     out->posted = atomic_load(&c->n_posted);
+    out->dma_bytes = atomic_load_explicit(&c->n_dma_bytes,
+                                          memory_order_relaxed);
+    out->lat_sum_us = atomic_load_explicit(&c->lat_sum_us,
+                                           memory_order_relaxed);
+    for (unsigned int i = 0; i < VFIO_CLIENT_LAT_BUCKETS; i++)
+        out->lat_hist[i] = atomic_load_explicit(&c->lat_hist[i],
+                                                memory_order_relaxed);
+}
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* One round trip of @us microseconds into the histogram. */
+static void count_latency(struct vfio_client *c, uint64_t us)
+{
+    unsigned int i = 0;
+
+    while (i + 1 < VFIO_CLIENT_LAT_BUCKETS &&
+           us >= VFIO_CLIENT_LAT_BOUND_US(i))
+        i++;
+    atomic_fetch_add_explicit(&c->lat_hist[i], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&c->lat_sum_us, us, memory_order_relaxed);
 }
 
 /* ---- receive path ------------------------------------------------------- */
 
-/* Take channel @ch out of the event loop's epoll (someone else receives),
- * or put every parked channel back. Lock held. */
+#define TIMER_ID VFIO_USER_CHAN_COUNT /* epfd tag of the deadline timer */
+
+/* Set @ch's events in epfd: readable unless parked (someone else receives)
+ * or paused (its replies queue up: back-pressure, we stop serving the
+ * server's commands), writable while replies are queued. Lock held. */
+static void arm(struct vfio_client *c, int ch)
+{
+    enum vfio_user_chan chan = (enum vfio_user_chan)ch;
+    struct epoll_event ev = {.events = 0, .data.u32 = (uint32_t)ch};
+    int fd = vfio_user_conn_fd(c->conn, chan);
+
+    if (fd < 0 || atomic_load(&c->failed))
+        return;
+    if (!(c->parked & (1u << ch)) && !vfio_user_conn_tx_paused(c->conn, chan))
+        ev.events |= EPOLLIN;
+    if (vfio_user_conn_queued(c->conn, chan))
+        ev.events |= EPOLLOUT;
+    epoll_ctl(c->epfd, EPOLL_CTL_MOD, fd, &ev);
+}
+
+/* Arm the timer at the connection's earliest deadline (a message half
+ * received, a reply queue not drained). Lock held. */
+static void arm_timer(struct vfio_client *c)
+{
+    struct itimerspec its = {{0, 0}, {0, 0}};
+    int64_t dl = atomic_load(&c->failed)
+                     ? INT64_MAX
+                     : vfio_user_conn_deadline(c->conn, NULL);
+
+    if (dl != INT64_MAX) {
+        its.it_value.tv_sec = dl / 1000;
+        its.it_value.tv_nsec = (dl % 1000) * 1000000 + 1;
+    }
+    timerfd_settime(c->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
 static void park(struct vfio_client *c, int ch)
 {
-    struct epoll_event ev = {.events = 0, .data.u32 = (uint32_t)ch};
-    int fd = vfio_user_conn_fd(c->conn, (enum vfio_user_chan)ch);
-
-    if (fd >= 0 && !(c->parked & (1u << ch)) &&
-        epoll_ctl(c->epfd, EPOLL_CTL_MOD, fd, &ev) == 0)
-        c->parked |= 1u << ch;
+    c->parked |= 1u << ch;
+    arm(c, ch);
 }
 
 static void unpark(struct vfio_client *c)
 {
-    for (int ch = 0; c->parked && ch < VFIO_USER_CHAN_COUNT; ch++) {
-        struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)ch};
-        int fd = vfio_user_conn_fd(c->conn, (enum vfio_user_chan)ch);
-
-        if (!(c->parked & (1u << ch)))
-            continue;
-        c->parked &= ~(1u << ch);
-        if (fd >= 0 && !atomic_load(&c->failed))
-            epoll_ctl(c->epfd, EPOLL_CTL_MOD, fd, &ev);
-    }
+    c->parked = 0;
+    for (int ch = 0; ch < VFIO_USER_CHAN_COUNT; ch++)
+        arm(c, ch);
+    arm_timer(c);
 }
 
 static struct client_waiter *find_waiter(struct vfio_client *c, uint16_t id)
@@ -285,7 +338,10 @@ static void receive_one(struct vfio_client *c, enum vfio_user_chan chan,
     }
     r = client_serve_command(c, chan, &c->rx);
     if (r < 0 && !(c->rx.hdr.flags & VFIO_USER_F_NO_REPLY))
-        vfio_user_conn_send_error(conn, chan, &c->rx.hdr, -r);
+        vfio_user_conn_queue_error(conn, chan, &c->rx.hdr, -r);
+    if (vfio_user_conn_failed(conn))
+        fail_with(c, "replying to a server command: ",
+                  "reply queue overflow or write error");
 }
 
 /* Hold the receiver role for one message or @ms. Lock held on entry and
@@ -297,8 +353,13 @@ static void receive_turn(struct vfio_client *c, int ms)
 
     c->rx_busy = true;
     for (int ch = 0; ch < VFIO_USER_CHAN_COUNT; ch++) {
-        p[n].fd = vfio_user_conn_fd(c->conn, (enum vfio_user_chan)ch);
-        p[n].events = POLLIN;
+        enum vfio_user_chan chan = (enum vfio_user_chan)ch;
+
+        p[n].fd = vfio_user_conn_fd(c->conn, chan);
+        vfio_user_conn_flush(c->conn, chan);
+        p[n].events = vfio_user_conn_tx_paused(c->conn, chan) ? 0 : POLLIN;
+        if (vfio_user_conn_queued(c->conn, chan))
+            p[n].events |= POLLOUT;
         p[n].revents = 0;
         if (p[n].fd >= 0)
             n++;
@@ -306,9 +367,13 @@ static void receive_turn(struct vfio_client *c, int ms)
     pthread_mutex_unlock(&c->lock);
     r = poll(p, (nfds_t)n, ms);
     for (int i = 0; r > 0 && i < n && !atomic_load(&c->failed); i++) {
-        if (p[i].revents)
+        if (p[i].revents & POLLOUT)
+            vfio_user_conn_flush(c->conn, (enum vfio_user_chan)i);
+        if (p[i].revents & ~POLLOUT)
             receive_one(c, (enum vfio_user_chan)i, true);
     }
+    if (vfio_user_conn_failed(c->conn) && !atomic_load(&c->failed))
+        fail_with(c, "sending to server: ", "write failed");
     pthread_mutex_lock(&c->lock);
     c->rx_busy = false;
     unpark(c);
@@ -387,6 +452,7 @@ int client_call(struct vfio_client *c, struct client_call *call)
 {
     bool posted = call->flags & VFIO_USER_F_NO_REPLY;
     struct client_waiter *w = NULL;
+    uint64_t t0;
     int r;
 
     pthread_mutex_lock(&c->lock);
@@ -411,10 +477,13 @@ int client_call(struct vfio_client *c, struct client_call *call)
     }
     pthread_mutex_unlock(&c->lock);
     atomic_fetch_add(posted ? &c->n_posted : &c->n_requests, 1);
+    t0 = w ? now_us() : 0;
     r = send_locked_out(c, call, w ? w->id : vfio_user_conn_next_id(c->conn));
     pthread_mutex_lock(&c->lock);
     if (r == 0 && w)
         r = wait_reply(c, w);
+    if (r == 0 && w)
+        count_latency(c, now_us() - t0);
     put_user(c, w);
     pthread_mutex_unlock(&c->lock);
     if (r == -ETIMEDOUT)
@@ -425,33 +494,79 @@ int client_call(struct vfio_client *c, struct client_call *call)
     return r;
 }
 
-void vfio_client_handle_ready(struct vfio_client *c)
+/* The deadline timer fired: fail the device if a deadline has passed. */
+static void check_deadline(struct vfio_client *c)
 {
-    struct epoll_event ev[VFIO_USER_CHAN_COUNT];
-    int n = epoll_wait(c->epfd, ev, VFIO_USER_CHAN_COUNT, 0);
+    const char *what = NULL;
+    uint64_t ticks;
+    char buf[96];
 
-    for (int i = 0; i < n; i++) {
-        int ch = (int)ev[i].data.u32;
+    if (read(c->tfd, &ticks, sizeof(ticks)) < 0) {
+        /* nothing: re-armed meanwhile */
+    }
+    pthread_mutex_lock(&c->lock);
+    if (atomic_load(&c->failed) ||
+        vfio_user_conn_deadline(c->conn, &what) > now_ms()) {
+        arm_timer(c);
+        pthread_mutex_unlock(&c->lock);
+        return;
+    }
+    pthread_mutex_unlock(&c->lock);
+    snprintf(buf, sizeof(buf), "%s after %u ms", what ? what : "deadline",
+             c->opts.timeout_ms);
+    fail_with(c, "server: ", buf);
+}
 
-        pthread_mutex_lock(&c->lock);
-        if (atomic_load(&c->failed)) {
-            pthread_mutex_unlock(&c->lock);
-            return;
-        }
-        if (c->rx_busy || (ch == VFIO_USER_CHAN_MAIN && c->users)) {
-            park(c, ch); /* the role holder reads it */
-            pthread_mutex_unlock(&c->lock);
-            continue;
-        }
+/* One epoll event on channel @ch (event loop, never waiting). */
+static void handle_chan(struct vfio_client *c, int ch, uint32_t events)
+{
+    enum vfio_user_chan chan = (enum vfio_user_chan)ch;
+
+    pthread_mutex_lock(&c->lock);
+    if (atomic_load(&c->failed)) {
+        pthread_mutex_unlock(&c->lock);
+        return;
+    }
+    /* Queued replies first (also on EPOLLHUP/ERR: the write reports it). */
+    if (vfio_user_conn_queued(c->conn, chan) &&
+        vfio_user_conn_flush(c->conn, chan) < 0 &&
+        vfio_user_conn_failed(c->conn)) {
+        pthread_mutex_unlock(&c->lock);
+        fail_with(c, "sending to server: ", "write failed");
+        return;
+    }
+    if (!(events & ~EPOLLOUT) || vfio_user_conn_tx_paused(c->conn, chan)) {
+        arm(c, ch);
+        arm_timer(c);
+    } else if (c->rx_busy || (ch == VFIO_USER_CHAN_MAIN && c->users)) {
+        park(c, ch); /* the role holder reads it */
+    } else {
         c->rx_busy = true;
         pthread_mutex_unlock(&c->lock);
-        receive_one(c, (enum vfio_user_chan)ch, true);
+        receive_one(c, chan, true);
         pthread_mutex_lock(&c->lock);
         c->rx_busy = false;
-        if (!c->users)
+        if (!c->users) {
             unpark(c);
+        } else {
+            arm(c, ch);
+            arm_timer(c);
+        }
         pthread_cond_broadcast(&c->cond);
-        pthread_mutex_unlock(&c->lock);
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+void vfio_client_handle_ready(struct vfio_client *c)
+{
+    struct epoll_event ev[VFIO_USER_CHAN_COUNT + 1];
+    int n = epoll_wait(c->epfd, ev, VFIO_USER_CHAN_COUNT + 1, 0);
+
+    for (int i = 0; i < n; i++) {
+        if (ev[i].data.u32 == TIMER_ID)
+            check_deadline(c);
+        else
+            handle_chan(c, (int)ev[i].data.u32, ev[i].events);
     }
 }
 
@@ -603,12 +718,22 @@ static int client_alloc(const struct vfio_client_opts *o,
         c->opts.timeout_ms = VFIO_CLIENT_DEFAULT_TIMEOUT_MS;
     snprintf(c->name, sizeof(c->name), "%s", o->name ? o->name : "dev");
     c->epfd = epoll_create1(EPOLL_CLOEXEC);
+    c->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    if (c->tfd >= 0 && c->epfd >= 0 &&
+        epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->tfd,
+                  &(struct epoll_event){.events = EPOLLIN,
+                                        .data.u32 = TIMER_ID}) < 0) {
+        close(c->tfd);
+        c->tfd = -1;
+    }
     c->rx.payload_cap = VFIO_USER_DEFAULT_MAX_DATA_XFER_SIZE +
                         VFIO_USER_CONN_MSG_SLACK + VFIO_USER_CONN_MSG_FLOOR;
     c->rx.payload = malloc(c->rx.payload_cap);
-    if (c->epfd < 0 || !c->rx.payload) {
+    if (c->epfd < 0 || c->tfd < 0 || !c->rx.payload) {
         if (c->epfd >= 0)
             close(c->epfd);
+        if (c->tfd >= 0)
+            close(c->tfd);
         free(c->rx.payload);
         free(c);
         return -ENOMEM;
@@ -642,6 +767,8 @@ int vfio_client_new(int fd, const struct vfio_client_opts *o,
     if (r) {
         close(fd);
         snprintf(err, errlen, "not a stream socket: %s", strerror(-r));
+    } else {
+        vfio_user_conn_set_timeout(c->conn, c->opts.timeout_ms);
     }
     if (r == 0)
         r = negotiate(c, err, errlen);
@@ -677,6 +804,7 @@ void vfio_client_free(struct vfio_client *c)
         return;
     vfio_user_conn_free(c->conn);
     close(c->epfd);
+    close(c->tfd);
     free(c->rx.payload);
     iommu_fini(&c->iommu);
     pthread_rwlock_destroy(&c->iommu_lock);
@@ -711,6 +839,7 @@ int vfio_client_reconnect(struct vfio_client *c, int fd, char *err,
         snprintf(err, errlen, "not a stream socket: %s", strerror(-r));
         return r;
     }
+    vfio_user_conn_set_timeout(conn, c->opts.timeout_ms);
     swap_conn(c, conn);
     /* Failures while replaying are not reported again (fail_reported). */
     atomic_store(&c->failed, false);

@@ -211,9 +211,18 @@ int vfio_client_check_dma(struct vfio_client *c,
 /* VFIO_USER_DEVICE_RESET. */
 int vfio_client_reset(struct vfio_client *c);
 
-/* Counters (tests, bench). */
+/* Counters (tests, bench, the API's "stats"). requests: round trips
+ * (a request and its reply); posted: requests sent without a reply;
+ * dma_reads/dma_writes: DMA_READ/DMA_WRITE messages served, dma_bytes
+ * their data bytes. lat_hist[i] counts round trips that took less than
+ * VFIO_CLIENT_LAT_BOUND_US(i) microseconds (and not less than the bound
+ * of i - 1); the last bucket is unbounded. lat_sum_us: their total. */
+#define VFIO_CLIENT_LAT_BUCKETS 16
+#define VFIO_CLIENT_LAT_BOUND_US(i) (16ULL << (i))
 struct vfio_client_stats {
     uint64_t requests, dma_reads, dma_writes, posted;
+    uint64_t dma_bytes, lat_sum_us;
+    uint64_t lat_hist[VFIO_CLIENT_LAT_BUCKETS];
 };
 void vfio_client_stats(const struct vfio_client *c,
                        struct vfio_client_stats *out);

@@ -34,9 +34,11 @@ static int serve_dma_read(struct vfio_client *c, enum vfio_user_chan chan,
     pthread_rwlock_unlock(&c->iommu_lock);
     if (r == 0) {
         atomic_fetch_add(&c->n_dma_reads, 1);
+        atomic_fetch_add_explicit(&c->n_dma_bytes, a.count,
+                                  memory_order_relaxed);
         /* A failed send fails the connection; the next receive sees it. */
-        vfio_user_conn_send_reply(c->conn, chan, &msg->hdr, out,
-                                  ACC_SIZE + a.count, NULL, 0);
+        vfio_user_conn_queue_reply(c->conn, chan, &msg->hdr, out,
+                                   ACC_SIZE + a.count);
     }
     free(out);
     return r;
@@ -68,9 +70,9 @@ static int serve_dma_write(struct vfio_client *c, enum vfio_user_chan chan,
     if (c->opts.on_dma_write && a.count)
         c->opts.on_dma_write(c->opts.opaque, a.address, a.count);
     atomic_fetch_add(&c->n_dma_writes, 1);
-    vfio_user_conn_send_reply(c->conn, chan, &msg->hdr, &a, ACC_SIZE, NULL,
-                              0);
-    return 0;
+    atomic_fetch_add_explicit(&c->n_dma_bytes, a.count, memory_order_relaxed);
+    return vfio_user_conn_queue_reply(c->conn, chan, &msg->hdr, &a,
+                                      ACC_SIZE);
 }
 
 int client_serve_command(struct vfio_client *c, enum vfio_user_chan chan,
@@ -156,7 +158,7 @@ int client_dma_replay(struct vfio_client *c, char *err, size_t errlen)
     pthread_rwlock_rdlock(&c->iommu_lock);
     n = c->iommu.n;
     ws = malloc((n ? n : 1) * sizeof(*ws));
-    if (ws)
+    if (ws && n) /* no window yet: iommu.w may be NULL */
         memcpy(ws, c->iommu.w, n * sizeof(*ws));
     pthread_rwlock_unlock(&c->iommu_lock);
     if (!ws)

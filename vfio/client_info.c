@@ -76,6 +76,14 @@ static int parse_sparse(struct vfio_client *c, struct vfio_client_region *o,
     o->has_sparse = true;
     for (uint32_t i = 0; i < s.nr_areas; i++) {
         memcpy(&a, p + sizeof(s) + i * sizeof(a), sizeof(a));
+        if (a.size && o->nsparse >= VFIO_CLIENT_MAX_SPARSE) {
+            /* Several sparse capabilities add up: the total is bounded,
+             * not only each one's nr_areas. */
+            client_refuse(c, "region %u: more than %u sparse mmap areas in "
+                          "all its capabilities", o->index,
+                          VFIO_CLIENT_MAX_SPARSE);
+            return -EPROTO;
+        }
         if (a.offset > o->size || a.size > o->size - a.offset ||
             (a.offset | a.size) % PAGE) {
             client_refuse(c, "region %u: sparse area %u [%#llx, +%#llx) "

@@ -46,6 +46,7 @@ struct vfio_client {
     struct vfio_user_caps proposed;
     struct vfio_user_caps eff;
     int epfd;                 /* main + twin sockets, for the loop */
+    int tfd;                  /* timerfd in epfd: the conn's deadlines */
     unsigned int parked;      /* channels taken out of epfd (bit mask) */
     bool rx_busy;             /* someone holds the receiver role */
     unsigned int users;       /* requests using @conn */
@@ -56,6 +57,8 @@ struct vfio_client {
     pthread_rwlock_t iommu_lock;
     struct iommu iommu;       /* mirrored DMA windows */
     atomic_uint_fast64_t n_requests, n_dma_reads, n_dma_writes, n_posted;
+    atomic_uint_fast64_t n_dma_bytes, lat_sum_us;
+    atomic_uint_fast64_t lat_hist[VFIO_CLIENT_LAT_BUCKETS];
 };
 
 /* Exchange @call with the server (the receive path of client.c). */

@@ -11,14 +11,38 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #define HDR_SIZE ((uint32_t)sizeof(struct vfio_user_header))
 #define PEER_ERRNO_MAX 4095
 
+/* Replies waiting for the socket (queued sends; see conn.h). */
+struct txq {
+    uint8_t *buf;
+    size_t off, len, cap; /* bytes [off, len) are pending */
+};
+
+/* A message being assembled across receive calls (receiver only). */
+struct rxs {
+    struct vfio_user_header h;
+    uint32_t have;  /* bytes received, header included */
+    uint8_t *buf;   /* payload so far */
+    uint32_t cap;
+    int fds[VFIO_USER_CONN_MAX_FDS];
+    unsigned int nfds;
+    bool ctrunc;    /* the kernel dropped fds */
+};
+
 struct chan {
     int fd;                    /* -1: absent */
-    pthread_mutex_t send_lock;
+    pthread_mutex_t send_lock; /* the writer; waits only with a deadline */
+    pthread_mutex_t q_lock;    /* @q; never held while waiting */
+    struct txq q;
+    atomic_size_t q_bytes;     /* pending bytes in @q */
+    atomic_llong q_since;      /* ms: queued/last progress; 0: empty */
+    struct rxs rx;
+    atomic_llong rx_since;     /* ms: first byte of @rx; 0: none */
 };
 
 struct vfio_user_conn {
@@ -31,15 +55,9 @@ struct vfio_user_conn {
     uint32_t max_msg_size;
     atomic_uint next_id;
     atomic_bool failed;
+    uint32_t timeout_ms;         /* per message; 0: none */
     vfio_user_cmd_fn handler;
     void *opaque;
-};
-
-/* Receive state of one message: fds gathered from every recvmsg(). */
-struct rx {
-    int *fds;
-    unsigned int nfds;
-    bool ctrunc; /* the kernel dropped fds (more than we had room for) */
 };
 
 union cmsg_buf {
@@ -225,6 +243,7 @@ int vfio_user_conn_new(int fd, struct vfio_user_conn **out)
     for (i = 0; i < VFIO_USER_CHAN_COUNT; i++) {
         c->ch[i].fd = -1;
         pthread_mutex_init(&c->ch[i].send_lock, NULL);
+        pthread_mutex_init(&c->ch[i].q_lock, NULL);
     }
     c->ch[VFIO_USER_CHAN_MAIN].fd = fd;
     pthread_mutex_init(&c->call_lock, NULL);
@@ -245,7 +264,12 @@ void vfio_user_conn_free(struct vfio_user_conn *c)
     for (i = 0; i < VFIO_USER_CHAN_COUNT; i++) {
         if (c->ch[i].fd >= 0)
             close(c->ch[i].fd);
+        while (c->ch[i].rx.nfds)
+            close(c->ch[i].rx.fds[--c->ch[i].rx.nfds]);
+        free(c->ch[i].rx.buf);
+        free(c->ch[i].q.buf);
         pthread_mutex_destroy(&c->ch[i].send_lock);
+        pthread_mutex_destroy(&c->ch[i].q_lock);
     }
     pthread_mutex_destroy(&c->call_lock);
     free(c);
@@ -366,15 +390,37 @@ void vfio_user_conn_expect_command(const struct vfio_user_conn *c,
 
 /* ---- sending ----------------------------------------------------------- */
 
-static int wait_fd(int fd, short events)
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Deadline @ms from now (CLOCK_MONOTONIC ms); 0 ms: none (INT64_MAX). */
+static int64_t deadline_in(uint32_t ms)
+{
+    return ms ? now_ms() + ms : INT64_MAX;
+}
+
+/* Wait until @fd has @events or the deadline @dl passes (-ETIMEDOUT). */
+static int wait_fd(int fd, short events, int64_t dl)
 {
     struct pollfd p = {.fd = fd, .events = events};
+    int64_t left;
+    int n;
 
-    while (poll(&p, 1, -1) < 0) {
-        if (errno != EINTR)
+    for (;;) {
+        left = dl == INT64_MAX ? -1 : dl - now_ms();
+        if (dl != INT64_MAX && left <= 0)
+            return -ETIMEDOUT;
+        n = poll(&p, 1, left > INT32_MAX ? INT32_MAX : (int)left);
+        if (n > 0)
+            return 0;
+        if (n < 0 && errno != EINTR)
             return -errno;
     }
-    return 0;
 }
 
 static void advance(struct msghdr *mh, size_t n)
@@ -390,20 +436,21 @@ static void advance(struct msghdr *mh, size_t n)
     }
 }
 
-/* Write all of @mh's iovecs; the fds (control) go with the first byte. */
-static int send_all(int fd, struct msghdr *mh)
+/* Write all of @mh's iovecs by @dl; the fds (control) go with the first
+ * byte. */
+static int send_all(int fd, struct msghdr *mh, int64_t dl)
 {
     ssize_t n;
     int r;
 
     while (mh->msg_iovlen) {
-        n = sendmsg(fd, mh, MSG_NOSIGNAL);
+        n = sendmsg(fd, mh, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             if (errno != EAGAIN && errno != EWOULDBLOCK)
                 return -errno;
-            r = wait_fd(fd, POLLOUT);
+            r = wait_fd(fd, POLLOUT, dl);
             if (r)
                 return r;
             continue;
@@ -413,6 +460,58 @@ static int send_all(int fd, struct msghdr *mh)
         advance(mh, (size_t)n);
     }
     return 0;
+}
+
+/* Write what @ch's queue holds without waiting: 0 (empty), -EAGAIN (bytes
+ * remain) or the sendmsg() errno. Send lock held. */
+static int q_push(struct chan *ch)
+{
+    struct txq *q = &ch->q;
+    struct iovec iov;
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+    ssize_t n;
+    int r = 0;
+
+    pthread_mutex_lock(&ch->q_lock);
+    while (q->off < q->len) {
+        iov.iov_base = q->buf + q->off;
+        iov.iov_len = q->len - q->off;
+        n = sendmsg(ch->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            r = errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN : -errno;
+            break;
+        }
+        q->off += (size_t)n;
+        atomic_store(&ch->q_since, now_ms()); /* progress */
+    }
+    if (q->off == q->len) {
+        q->off = q->len = 0;
+        atomic_store(&ch->q_since, 0);
+    }
+    atomic_store(&ch->q_bytes, q->len - q->off);
+    pthread_mutex_unlock(&ch->q_lock);
+    return r;
+}
+
+/* Write the whole queue by @dl. Send lock held. */
+static int q_drain(struct chan *ch, int64_t dl)
+{
+    int r;
+
+    while ((r = q_push(ch)) == -EAGAIN) {
+        r = wait_fd(ch->fd, POLLOUT, dl);
+        if (r)
+            return r;
+    }
+    return r;
+}
+
+static bool chan_ok(const struct vfio_user_conn *c, enum vfio_user_chan chan)
+{
+    return (unsigned)chan < VFIO_USER_CHAN_COUNT && c->ch[chan].fd >= 0 &&
+           !atomic_load(&c->failed);
 }
 
 int vfio_user_conn_send(struct vfio_user_conn *c, enum vfio_user_chan chan,
@@ -425,10 +524,10 @@ int vfio_user_conn_send(struct vfio_user_conn *c, enum vfio_user_chan chan,
     union cmsg_buf cb;
     struct msghdr mh = {.msg_iov = iov, .msg_iovlen = len ? 2 : 1};
     struct cmsghdr *cm;
+    int64_t dl = deadline_in(c->timeout_ms);
     int r;
 
-    if ((unsigned)chan >= VFIO_USER_CHAN_COUNT || c->ch[chan].fd < 0 ||
-        vfio_user_conn_failed(c))
+    if (!chan_ok(c, chan))
         return -ENOTCONN;
     if (nfds > c->send_max_fds || len > UINT32_MAX - HDR_SIZE)
         return -EINVAL;
@@ -444,11 +543,170 @@ int vfio_user_conn_send(struct vfio_user_conn *c, enum vfio_user_chan chan,
         memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
     }
     pthread_mutex_lock(&c->ch[chan].send_lock);
-    r = send_all(c->ch[chan].fd, &mh);
+    r = q_drain(&c->ch[chan], dl); /* queued replies go first */
+    if (!r)
+        r = send_all(c->ch[chan].fd, &mh, dl);
+    if (!r)
+        q_push(&c->ch[chan]); /* replies queued meanwhile; errors show on
+                               * the next flush */
     pthread_mutex_unlock(&c->ch[chan].send_lock);
     if (r)
         mark_failed(c);
     return r;
+}
+
+/* Append one message to @ch's queue. -ENOBUFS past the bound. */
+static int q_append(struct vfio_user_conn *c, struct chan *ch,
+                    const struct vfio_user_header *h, const void *payload,
+                    size_t len)
+{
+    struct txq *q = &ch->q;
+    size_t need = HDR_SIZE + len;
+    int r = 0;
+
+    pthread_mutex_lock(&ch->q_lock);
+    if (q->len - q->off + need > VFIO_USER_CONN_TXQ_PAUSE + 2 *
+                                     (size_t)c->max_msg_size) {
+        r = -ENOBUFS;
+        goto out;
+    }
+    if (q->off) {
+        memmove(q->buf, q->buf + q->off, q->len - q->off);
+        q->len -= q->off;
+        q->off = 0;
+    }
+    if (q->len + need > q->cap) {
+        uint8_t *nb = realloc(q->buf, q->len + need);
+
+        if (!nb) {
+            r = -ENOMEM;
+            goto out;
+        }
+        q->buf = nb;
+        q->cap = q->len + need;
+    }
+    if (q->len == 0)
+        atomic_store(&ch->q_since, now_ms());
+    memcpy(q->buf + q->len, h, HDR_SIZE);
+    if (len)
+        memcpy(q->buf + q->len + HDR_SIZE, payload, len);
+    q->len += need;
+    atomic_store(&ch->q_bytes, q->len);
+out:
+    pthread_mutex_unlock(&ch->q_lock);
+    return r;
+}
+
+int vfio_user_conn_flush(struct vfio_user_conn *c, enum vfio_user_chan chan)
+{
+    struct chan *ch;
+    int r;
+
+    if (!chan_ok(c, chan))
+        return -ENOTCONN;
+    ch = &c->ch[chan];
+    if (!atomic_load(&ch->q_bytes))
+        return 0;
+    if (pthread_mutex_trylock(&ch->send_lock))
+        return -EAGAIN; /* the writer flushes before and after its own */
+    r = q_push(ch);
+    pthread_mutex_unlock(&ch->send_lock);
+    if (r && r != -EAGAIN)
+        mark_failed(c);
+    return r;
+}
+
+static int queue_msg(struct vfio_user_conn *c, enum vfio_user_chan chan,
+                     struct vfio_user_header *h, const void *payload,
+                     size_t len)
+{
+    int r;
+
+    if (!chan_ok(c, chan))
+        return -ENOTCONN;
+    if (len > UINT32_MAX - HDR_SIZE)
+        return -EINVAL;
+    h->msg_size = (uint32_t)(len + HDR_SIZE);
+    r = q_append(c, &c->ch[chan], h, payload, len);
+    if (!r)
+        r = vfio_user_conn_flush(c, chan);
+    if (r == -EAGAIN)
+        r = 0;
+    if (r)
+        mark_failed(c);
+    return r;
+}
+
+int vfio_user_conn_queue_reply(struct vfio_user_conn *c,
+                               enum vfio_user_chan chan,
+                               const struct vfio_user_header *req,
+                               const void *payload, size_t len)
+{
+    struct vfio_user_header h = {
+        .msg_id = req->msg_id,
+        .cmd = req->cmd,
+        .flags = VFIO_USER_F_TYPE_REPLY,
+    };
+
+    return queue_msg(c, chan, &h, payload, len);
+}
+
+int vfio_user_conn_queue_error(struct vfio_user_conn *c,
+                               enum vfio_user_chan chan,
+                               const struct vfio_user_header *req, int err)
+{
+    struct vfio_user_header h = {
+        .msg_id = req->msg_id,
+        .cmd = req->cmd,
+        .flags = VFIO_USER_F_TYPE_REPLY | VFIO_USER_F_ERROR,
+        .error = err > 0 ? (uint32_t)err : EIO,
+    };
+
+    return queue_msg(c, chan, &h, NULL, 0);
+}
+
+size_t vfio_user_conn_queued(const struct vfio_user_conn *c,
+                             enum vfio_user_chan chan)
+{
+    if ((unsigned)chan >= VFIO_USER_CHAN_COUNT)
+        return 0;
+    return atomic_load(&c->ch[chan].q_bytes);
+}
+
+bool vfio_user_conn_tx_paused(const struct vfio_user_conn *c,
+                              enum vfio_user_chan chan)
+{
+    return vfio_user_conn_queued(c, chan) >= VFIO_USER_CONN_TXQ_PAUSE;
+}
+
+int64_t vfio_user_conn_deadline(const struct vfio_user_conn *c,
+                                const char **what)
+{
+    int64_t best = INT64_MAX, t;
+
+    for (int i = 0; c->timeout_ms && i < VFIO_USER_CHAN_COUNT; i++) {
+        t = atomic_load(&c->ch[i].rx_since);
+        if (t && t + c->timeout_ms < best) {
+            best = t + c->timeout_ms;
+            set_why(what, "message incomplete");
+        }
+        t = atomic_load(&c->ch[i].q_since);
+        if (t && t + c->timeout_ms < best) {
+            best = t + c->timeout_ms;
+            set_why(what, "peer does not read its replies");
+        }
+    }
+    return best;
+}
+
+int64_t vfio_user_conn_now_ms(void)
+{
+    return now_ms();
+}
+
+void vfio_user_conn_set_timeout(struct vfio_user_conn *c, uint32_t ms)
+{
+    c->timeout_ms = ms;
 }
 
 int vfio_user_conn_send_command(struct vfio_user_conn *c,
@@ -499,7 +757,7 @@ int vfio_user_conn_send_error(struct vfio_user_conn *c,
 
 /* ---- receiving --------------------------------------------------------- */
 
-static void collect_fds(struct msghdr *mh, struct rx *rx)
+static void collect_fds(struct msghdr *mh, struct rxs *rx)
 {
     struct cmsghdr *cm;
     unsigned int i, n;
@@ -523,144 +781,188 @@ static void collect_fds(struct msghdr *mh, struct rx *rx)
     }
 }
 
-/* Read exactly @len bytes (NULL @buf: discard them). -EAGAIN only if
- * @nonblock and nothing was read. */
-static int read_full(int fd, void *buf, size_t len, struct rx *rx,
-                     bool nonblock)
+/* One recvmsg() of at most @len bytes into @p, never waiting: bytes read,
+ * -EAGAIN, -ECONNRESET (peer closed) or the errno. */
+static ssize_t rx_read(int fd, void *p, size_t len, struct rxs *rx)
 {
-    char scratch[4096];
     union cmsg_buf cb;
-    struct iovec iov;
-    struct msghdr mh;
-    size_t done = 0;
+    struct iovec iov = {p, len};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
+                        .msg_control = cb.buf,
+                        .msg_controllen = sizeof(cb.buf)};
     ssize_t n;
-    int r;
 
-    while (done < len) {
-        iov.iov_base = buf ? (char *)buf + done : scratch;
-        iov.iov_len = buf ? len - done : sizeof(scratch);
-        if (!buf && iov.iov_len > len - done)
-            iov.iov_len = len - done;
-        memset(&mh, 0, sizeof(mh));
-        mh.msg_iov = &iov;
-        mh.msg_iovlen = 1;
-        mh.msg_control = cb.buf;
-        mh.msg_controllen = sizeof(cb.buf);
-        n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC |
-                                 (nonblock && !done ? MSG_DONTWAIT : 0));
-        if (n > 0) {
-            collect_fds(&mh, rx);
-            done += (size_t)n;
-            continue;
-        }
-        if (n == 0)
-            return -ECONNRESET;
-        if (errno == EINTR)
-            continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK)
-            return -errno;
-        if (nonblock && !done)
-            return -EAGAIN;
-        r = wait_fd(fd, POLLIN);
-        if (r)
-            return r;
-    }
+    do
+        n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN : -errno;
+    if (n == 0)
+        return -ECONNRESET;
+    collect_fds(&mh, rx);
+    return n;
+}
+
+static void rx_reset(struct chan *ch)
+{
+    while (ch->rx.nfds)
+        close(ch->rx.fds[--ch->rx.nfds]);
+    ch->rx.have = 0;
+    ch->rx.ctrunc = false;
+    atomic_store(&ch->rx_since, 0);
+}
+
+/* Room for a @plen-byte payload in the assembly buffer. */
+static int rx_room(struct rxs *rx, uint32_t plen)
+{
+    uint8_t *nb;
+
+    if (plen <= rx->cap)
+        return 0;
+    nb = realloc(rx->buf, plen);
+    if (!nb)
+        return -ENOMEM;
+    rx->buf = nb;
+    rx->cap = plen;
     return 0;
 }
 
-static void close_rx(struct rx *rx)
+/* Advance @ch's message with what the socket holds, never waiting: 0 once
+ * it is whole, -EAGAIN while more is to come (the bytes so far stay in
+ * @ch->rx), or a transport errno. */
+static int rx_step(struct chan *ch, const struct vfio_user_expect *exp,
+                   const char **why)
 {
-    while (rx->nfds)
-        close(rx->fds[--rx->nfds]);
+    struct rxs *rx = &ch->rx;
+    ssize_t n;
+    int r;
+
+    for (;;) {
+        if (rx->have >= HDR_SIZE && rx->have == rx->h.msg_size)
+            return 0;
+        if (rx->have < HDR_SIZE)
+            n = rx_read(ch->fd, (uint8_t *)&rx->h + rx->have,
+                        HDR_SIZE - rx->have, rx);
+        else
+            n = rx_read(ch->fd, rx->buf + (rx->have - HDR_SIZE),
+                        rx->h.msg_size - rx->have, rx);
+        if (n < 0)
+            return (int)n;
+        if (!rx->have)
+            atomic_store(&ch->rx_since, now_ms());
+        rx->have += (uint32_t)n;
+        if (rx->have != HDR_SIZE)
+            continue;
+        r = hdr_check(&rx->h, exp, why);
+        if (!r)
+            r = rx_room(rx, rx->h.msg_size - HDR_SIZE);
+        if (r)
+            return r;
+    }
 }
 
-/* Read the payload of @h into @msg (or @alt for a command, when given, in a
- * malloc'd buffer the caller frees). Returns 1 if it went into @alt. */
-static int read_payload(int fd, const struct vfio_user_header *h,
-                        struct vfio_user_msg *msg, struct vfio_user_msg *alt,
-                        struct rx *rx, const char **why)
+/* Hand @ch's whole message to @msg, or to @alt (malloc'd payload the
+ * caller frees) if it is a command and @alt is given: 0, 1 (went to @alt),
+ * -ENOMEM (fails the connection), or a body error (does not). */
+static int rx_take(struct chan *ch, const struct vfio_user_expect *exp,
+                   struct vfio_user_msg *msg, struct vfio_user_msg *alt,
+                   const char **why)
 {
-    uint32_t plen = h->msg_size - HDR_SIZE;
-    bool to_alt = alt && (h->flags & VFIO_USER_F_TYPE_MASK) ==
+    struct rxs *rx = &ch->rx;
+    uint32_t plen = rx->h.msg_size - HDR_SIZE;
+    bool to_alt = alt && (rx->h.flags & VFIO_USER_F_TYPE_MASK) ==
                              VFIO_USER_F_TYPE_COMMAND;
     struct vfio_user_msg *m = to_alt ? alt : msg;
     int r;
 
+    msg->hdr = rx->h;
     if (to_alt) {
-        alt->hdr = *h;
+        alt->hdr = rx->h;
         alt->payload = malloc(plen ? plen : 1);
         alt->payload_cap = plen;
+        r = -ENOMEM;
         if (!alt->payload)
-            return -ENOMEM;
+            goto drop;
     }
+    r = -EMSGSIZE;
     if (plen > m->payload_cap) {
-        r = read_full(fd, NULL, plen, rx, false);
         set_why(why, "payload larger than the receive buffer");
-        return r ? r : -EMSGSIZE;
+        goto drop;
     }
-    r = read_full(fd, m->payload, plen, rx, false);
-    if (r)
-        return r;
+    if (plen)
+        memcpy(m->payload, rx->buf, plen);
     m->payload_len = plen;
+    r = -EPROTO;
+    if (rx->ctrunc) {
+        set_why(why, "more fds than fit in a message");
+        goto drop;
+    }
+    r = body_check(&rx->h, rx->nfds, exp, why);
+    if (r)
+        goto drop;
+    memcpy(m->fds, rx->fds, rx->nfds * sizeof(int));
+    m->nfds = rx->nfds;
+    rx->nfds = 0;
+    rx_reset(ch);
     return to_alt;
+drop:
+    rx_reset(ch);
+    return r;
+}
+
+/* Complete @ch's message, waiting (unless @nonblock) until the deadline:
+ * the connection's timeout from now, and from the message's first byte. */
+static int rx_wait(struct vfio_user_conn *c, struct chan *ch,
+                   const struct vfio_user_expect *exp, bool nonblock,
+                   const char **why)
+{
+    int64_t dl = deadline_in(c->timeout_ms), since;
+    int r;
+
+    while ((r = rx_step(ch, exp, why)) == -EAGAIN && !nonblock) {
+        since = atomic_load(&ch->rx_since);
+        if (since && c->timeout_ms && since + c->timeout_ms < dl)
+            dl = since + c->timeout_ms;
+        r = wait_fd(ch->fd, POLLIN, dl);
+        if (r == -ETIMEDOUT)
+            set_why(why, atomic_load(&ch->rx_since)
+                             ? "message incomplete at the deadline"
+                             : "no message within the deadline");
+        if (r)
+            return r;
+    }
+    return r;
 }
 
 /* One message from @chan into @msg, or into @alt if it is a command and
- * @alt is given (returns 1 then). Framing and I/O errors fail the
- * connection; a drained oversized payload or a failed body check do not. */
+ * @alt is given (returns 1 then). Framing, I/O errors and deadlines fail
+ * the connection; an oversized payload or a failed body check do not. */
 static int recv_msg(struct vfio_user_conn *c, enum vfio_user_chan chan,
                     const struct vfio_user_expect *exp, bool nonblock,
                     struct vfio_user_msg *msg, struct vfio_user_msg *alt,
                     const char **why)
 {
-    struct vfio_user_header h;
-    struct vfio_user_msg *m;
-    struct rx rx = {.fds = msg->fds};
-    int fd, r, which;
+    struct chan *ch;
+    int r;
 
     set_why(why, NULL);
     memset(&msg->hdr, 0, sizeof(msg->hdr));
     msg->nfds = 0;
     msg->payload_len = 0;
-    if ((unsigned)chan >= VFIO_USER_CHAN_COUNT || c->ch[chan].fd < 0 ||
-        vfio_user_conn_failed(c))
+    if (!chan_ok(c, chan))
         return -ENOTCONN;
-    fd = c->ch[chan].fd;
-    r = read_full(fd, &h, sizeof(h), &rx, nonblock);
+    ch = &c->ch[chan];
+    r = rx_wait(c, ch, exp, nonblock, why);
     if (r == -EAGAIN)
         return r;
-    if (!r)
-        r = hdr_check(&h, exp, why);
-    if (r)
-        goto fail_conn;
-    msg->hdr = h;
-    which = read_payload(fd, &h, msg, alt, &rx, why);
-    if (which == -EMSGSIZE) {
-        r = which;
-        goto fail;
+    if (r) {
+        mark_failed(c);
+        rx_reset(ch);
+        return r;
     }
-    if (which < 0) {
-        r = which;
-        goto fail_conn;
-    }
-    m = which ? alt : msg;
-    if (m != msg)
-        memcpy(m->fds, rx.fds, rx.nfds * sizeof(int));
-    rx.fds = m->fds;
-    r = -EPROTO;
-    if (rx.ctrunc) {
-        set_why(why, "more fds than fit in a message");
-        goto fail;
-    }
-    r = body_check(&h, rx.nfds, exp, why);
-    if (r)
-        goto fail;
-    m->nfds = rx.nfds;
-    return which;
-fail_conn:
-    mark_failed(c);
-fail:
-    close_rx(&rx);
+    r = rx_take(ch, exp, msg, alt, why);
+    if (r == -ENOMEM && !(msg->hdr.flags & VFIO_USER_F_ERROR))
+        mark_failed(c);
     return r;
 }
 

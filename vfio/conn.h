@@ -15,6 +15,17 @@
  * can be unit-tested and fuzzed without sockets; vfio_user_conn_recv() is
  * the socket wrapper around it.
  *
+ * Deadlines and blocking (issue 10 "Hangs"): a receive assembles a message
+ * in the channel's own buffer across calls, so a non-blocking receive never
+ * waits for the rest of a begun message (-EAGAIN until it is whole); a
+ * blocking receive or send waits at most the connection's timeout
+ * (vfio_user_conn_set_timeout(), for the whole message, counted from the
+ * call and from the message's first byte), then fails the connection with
+ * -ETIMEDOUT. For the event loop, replies to the peer's commands go to a
+ * bounded per-channel queue (vfio_user_conn_queue_reply()) written without
+ * waiting; the caller stops reading the peer's commands while
+ * vfio_user_conn_tx_paused() and watches vfio_user_conn_deadline().
+ *
  * Threads: sends on a channel are serialized by a per-channel lock, so any
  * thread may send. Receiving on a channel must be serialized by the caller;
  * vfio_user_conn_call() and vfio_user_conn_serve() do that for the main
@@ -41,6 +52,7 @@
 #define VFIO_USER_CONN_MAX_FDS   253u        /* SCM_MAX_FD, per message */
 #define VFIO_USER_CONN_MSG_FLOOR (64u * 1024) /* payload bound, any message */
 #define VFIO_USER_CONN_MSG_SLACK 64u         /* data message fixed parts */
+#define VFIO_USER_CONN_TXQ_PAUSE (64u * 1024) /* queued bytes: stop serving */
 
 /* Which socket of a connection. */
 enum vfio_user_chan {
@@ -170,7 +182,8 @@ void vfio_user_conn_expect_command(const struct vfio_user_conn *c,
 
 /* Send @hdr (msg_size is set from @len) + @len payload bytes + @nfds fds
  * (SCM_RIGHTS, with the first byte) on @chan, whole, under the channel's
- * send lock, retrying partial sends and EINTR (and waiting on EAGAIN).
+ * send lock, after the channel's queued replies, retrying partial sends and
+ * EINTR (and waiting on EAGAIN until the deadline: -ETIMEDOUT).
  * -EINVAL if @nfds exceeds the peer's max_msg_fds or the message is larger
  * than 4 GiB; -ENOTCONN if the channel is absent or failed; -EPIPE etc.
  * A failed send marks the connection failed. */
@@ -178,6 +191,45 @@ int vfio_user_conn_send(struct vfio_user_conn *c, enum vfio_user_chan chan,
                         const struct vfio_user_header *hdr,
                         const void *payload, size_t len, const int *fds,
                         unsigned int nfds);
+
+/* Queue the reply (or error reply, header only, @err > 0) to the peer's
+ * request @req on @chan and write what the socket takes now, never
+ * waiting (for the event loop; no fds). The rest goes out with the next
+ * vfio_user_conn_flush() or blocking send on @chan. 0; -ENOBUFS when the
+ * queue would pass VFIO_USER_CONN_TXQ_PAUSE + 2 messages (the caller did
+ * not stop at the pause) and other send errors fail the connection;
+ * -ENOTCONN. Spec: vfio-user.rst "Header" (a reply echoes msg_id, cmd). */
+int vfio_user_conn_queue_reply(struct vfio_user_conn *c,
+                               enum vfio_user_chan chan,
+                               const struct vfio_user_header *req,
+                               const void *payload, size_t len);
+int vfio_user_conn_queue_error(struct vfio_user_conn *c,
+                               enum vfio_user_chan chan,
+                               const struct vfio_user_header *req, int err);
+
+/* Write @chan's queued bytes without waiting: 0 (queue empty), -EAGAIN
+ * (bytes remain, or another thread is writing and flushes after itself),
+ * or a send errno (the connection fails). */
+int vfio_user_conn_flush(struct vfio_user_conn *c, enum vfio_user_chan chan);
+
+/* Bytes queued on @chan; and whether that reached
+ * VFIO_USER_CONN_TXQ_PAUSE (stop reading the peer's commands). */
+size_t vfio_user_conn_queued(const struct vfio_user_conn *c,
+                             enum vfio_user_chan chan);
+bool vfio_user_conn_tx_paused(const struct vfio_user_conn *c,
+                              enum vfio_user_chan chan);
+
+/* Per-message deadline, ms (default 0: none). Before any I/O. */
+void vfio_user_conn_set_timeout(struct vfio_user_conn *c, uint32_t ms);
+
+/* The earliest deadline (CLOCK_MONOTONIC ms, vfio_user_conn_now_ms())
+ * of a partly received message or of a queue that made no progress, or
+ * INT64_MAX if none (or no timeout set). *@what (may be NULL) names it. */
+int64_t vfio_user_conn_deadline(const struct vfio_user_conn *c,
+                                const char **what);
+
+/* CLOCK_MONOTONIC in ms. */
+int64_t vfio_user_conn_now_ms(void);
 
 /* Send command @cmd (@flags: 0 or VFIO_USER_F_NO_REPLY) with a fresh id,
  * returned in *@msg_id (may be NULL). */
@@ -202,10 +254,12 @@ int vfio_user_conn_send_error(struct vfio_user_conn *c,
 /* ---- receiving --------------------------------------------------------- */
 
 /* Receive one whole message from @chan into @msg and validate it against
- * @exp (vfio_user_msg_validate()). With @nonblock, returns -EAGAIN if no
- * byte of a message is available yet; once a message has begun the call
- * waits for all of it. On error every received fd is closed and @msg holds
- * no fds; *@why names the failed check. */
+ * @exp (vfio_user_msg_validate()). With @nonblock, returns -EAGAIN while
+ * the message is not whole yet (the bytes so far are kept for the next
+ * call on @chan, whichever thread makes it); without, waits until the
+ * deadline (see the top), then -ETIMEDOUT and the connection fails. On
+ * error every received fd is closed and @msg holds no fds; *@why names the
+ * failed check. */
 int vfio_user_conn_recv(struct vfio_user_conn *c, enum vfio_user_chan chan,
                         const struct vfio_user_expect *exp, bool nonblock,
                         struct vfio_user_msg *msg, const char **why);

@@ -126,7 +126,10 @@ const struct bus_ops vpd_bar_ops = {bar_read, bar_write};
 
 /* ---- memslot areas ------------------------------------------------------ */
 
-/* Remove [@start, @end) (rounded out to pages) from @b's areas. */
+/* Remove [@start, @end) (rounded out to pages) from @b's areas. Each cut
+ * may split an area in two; beyond VPD_MAX_AREAS pieces the remaining
+ * ones are dropped (trapped) rather than kept: the server decides how many
+ * io-fds one BAR has (up to VFIO_CLIENT_MAX_IOFDS) and each one cuts. */
 static void carve(struct vpd_bar *b, uint64_t start, uint64_t end)
 {
     struct vfio_client_area out[VPD_MAX_AREAS];
@@ -137,6 +140,8 @@ static void carve(struct vpd_bar *b, uint64_t start, uint64_t end)
     for (unsigned int i = 0; i < b->nareas; i++) {
         uint64_t a = b->areas[i].offset, e = a + b->areas[i].size;
 
+        if (n >= VPD_MAX_AREAS)
+            break; /* no room: the rest stays trapped (slower, correct) */
         if (end <= a || start >= e) {
             out[n++] = b->areas[i];
             continue;
@@ -156,7 +161,8 @@ static void compute_areas(struct vfio_pci *d, struct vpd_bar *b)
     if (!b->map)
         return;
     if (b->ri.has_sparse) {
-        for (unsigned int i = 0; i < b->ri.nsparse; i++)
+        for (unsigned int i = 0;
+             i < b->ri.nsparse && b->nareas < VPD_MAX_AREAS; i++)
             b->areas[b->nareas++] = b->ri.sparse[i];
     } else if (b->ri.size >= PAGE) {
         b->areas[b->nareas++] =

@@ -128,10 +128,12 @@ static int msix_setup(struct vfio_pci *d, uint32_t count, char *err,
     struct vpd_bar *b = &d->bars[bar < PCI_STD_NUM_BARS ? bar : 0];
     int r;
 
+    unsigned int nvec = count < tsize ? count : tsize;
+    struct vpd_vec *vec;
+
     d->msix_bar = bar;
     d->table_off = table & PCI_MSIX_TABLE_OFFSET;
     d->pba_off = pba & PCI_MSIX_PBA_OFFSET;
-    d->nvec = count < tsize ? count : tsize;
     r = msix_init(&d->msix, tsize, &vpd_msix_ops, d);
     if (r == 0 && (bar >= PCI_STD_NUM_BARS ||
                    (pba & PCI_MSIX_PBA_BIR) != bar ||
@@ -144,12 +146,18 @@ static int msix_setup(struct vfio_pci *d, uint32_t count, char *err,
                  (unsigned long long)d->table_off, pba, tsize);
         return r;
     }
-    d->vec = calloc(d->nvec ? d->nvec : 1, sizeof(*d->vec));
-    if (!d->vec)
+    /* nvec only once vec exists: cleanup walks vec[0, nvec) (a table
+     * outside its BAR used to leave nvec set and vec NULL). */
+    vec = calloc(nvec ? nvec : 1, sizeof(*vec));
+    if (!vec)
         return -ENOMEM;
-    for (unsigned int i = 0; i < d->nvec; i++) {
-        d->vec[i].efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (d->vec[i].efd < 0)
+    for (unsigned int i = 0; i < nvec; i++)
+        vec[i].efd = -1;
+    d->vec = vec;
+    d->nvec = nvec;
+    for (unsigned int i = 0; i < nvec; i++) {
+        vec[i].efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (vec[i].efd < 0)
             return -errno;
     }
     /* Enable and Function Mask are the guest's; reads come from here. */
@@ -445,12 +453,14 @@ void vpd_irq_free(struct vfio_pci *d)
     for (unsigned int i = 0; i < d->nvec; i++) {
         if (d->vec[i].has_gsi)
             hv_of(d)->ops->msi_del(hv_of(d)->opaque, d->vec[i].gsi);
-        close(d->vec[i].efd);
+        if (d->vec[i].efd >= 0)
+            close(d->vec[i].efd);
     }
     for (unsigned int i = 0; i < d->msi_nvec; i++) {
         if (d->msi[i].has_gsi)
             hv_of(d)->ops->msi_del(hv_of(d)->opaque, d->msi[i].gsi);
-        close(d->msi[i].efd);
+        if (d->msi[i].efd >= 0)
+            close(d->msi[i].efd);
     }
     if (d->msix_cap >= 0)
         msix_fini(&d->msix);

@@ -3,6 +3,7 @@
  * pci.h; virtio 1.x section 4.1). Registers live in pci_regs.c,
  * interrupts and doorbells in pci_irq.c. */
 #include "virtio/pci_priv.h"
+#include "vmm/stats.h"
 
 #include <errno.h>
 #include <libfdt.h>
@@ -277,6 +278,19 @@ int virtio_pci_doorbell_fd(const struct virtio_pci *vp, uint16_t qidx)
     return qidx < vp->num_queues ? vp->q[qidx].efd : -1;
 }
 
+void virtio_pci_get_stats(const struct virtio_pci *vp,
+                          struct virtio_pci_stats *st)
+{
+    uint64_t all = stats_get(&vp->st_doorbells);
+    uint64_t trapped = stats_get(&vp->st_trapped);
+
+    /* Kicks consumed while the device was paused are not counted in all:
+     * clamp rather than wrap. */
+    st->doorbells_trapped = trapped;
+    st->doorbells_ioeventfd = all > trapped ? all - trapped : 0;
+    st->interrupts = stats_get(&vp->st_interrupts);
+}
+
 void virtio_pci_doorbell_ready(struct virtio_pci *vp, uint16_t qidx)
 {
     uint64_t v;
@@ -285,6 +299,8 @@ void virtio_pci_doorbell_ready(struct virtio_pci *vp, uint16_t qidx)
         return;
     if (read(vp->q[qidx].efd, &v, sizeof(v)) < 0) {
         /* EAGAIN: someone else consumed it; process anyway. */
+    } else {
+        stats_add(&vp->st_doorbells, v);
     }
     pthread_mutex_lock(&vp->lock);
     virtio_dev_queue_notify(vp->vdev, qidx);

@@ -78,6 +78,17 @@ int virtio_pci_attach(struct virtio_pci *vp, struct virtio_dev *vdev,
 /* The PCI function, for pci_register(). */
 struct pci_dev *virtio_pci_pci_dev(struct virtio_pci *vp);
 
+/* Counters: doorbells that reached the device through a KVM ioeventfd
+ * (no exit to userspace) and through a trapped BAR write, interrupts
+ * raised (MSI-X messages or INTx assertions). Monotonic, relaxed reads. */
+struct virtio_pci_stats {
+    uint64_t doorbells_ioeventfd;
+    uint64_t doorbells_trapped;
+    uint64_t interrupts;
+};
+void virtio_pci_get_stats(const struct virtio_pci *vp,
+                          struct virtio_pci_stats *st);
+
 /* Queue @qidx's doorbell eventfd (nonblocking), or -1 for a bad index. */
 int virtio_pci_doorbell_fd(const struct virtio_pci *vp, uint16_t qidx);
 /* The doorbell fd is readable: consume it and notify the device model

@@ -4,6 +4,7 @@
  * fallback (spec 4.1.4.5, 4.1.5.3-4), and doorbell ioeventfds that follow
  * BAR 2 wherever the guest maps it. */
 #include "virtio/pci_priv.h"
+#include "vmm/stats.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -98,8 +99,10 @@ static int raise(struct virtio_pci *vp, uint16_t vector, uint8_t isr_bit)
     if (msix_control(&vp->msix) & MSIX_CTRL_ENABLE) {
         if (vector == VPM_NO_VECTOR)
             return 0;
+        stats_inc(&vp->st_interrupts);
         return msix_notify(&vp->msix, vector);
     }
+    stats_inc(&vp->st_interrupts);
     vpm_set_isr(&vp->regs, isr_bit);
     pci_dev_set_intx(&vp->pci, true);
     return 0;

@@ -44,6 +44,10 @@ struct virtio_pci {
     uint32_t pba_off;               /* in the MSI-X BAR */
     int msix_cap;                   /* config offsets */
     int cfg_cap;
+    /* Counters (vmm/stats.h: relaxed atomics). */
+    uint64_t st_doorbells;          /* eventfd signals consumed, any kind */
+    uint64_t st_trapped;            /* of which written by regs_notify() */
+    uint64_t st_interrupts;         /* MSI-X messages and INTx raises */
 };
 
 /* pci_regs.c: BAR 2 and the PCI_CFG window. */

@@ -4,6 +4,7 @@
  * notifications) under the transport lock, the PCI configuration access
  * capability (spec 4.1.4.7), and the MSI-X table/PBA BAR. */
 #include "virtio/pci_priv.h"
+#include "vmm/stats.h"
 
 #include <endian.h>
 #include <string.h>
@@ -18,6 +19,7 @@ static void regs_notify(void *opaque, uint16_t qidx)
     struct virtio_pci *vp = opaque;
     uint64_t one = 1;
 
+    stats_inc(&vp->st_trapped);
     if (write(vp->q[qidx].efd, &one, sizeof(one)) < 0) {
         /* Counter saturated: a notification is pending anyway. */
     }

@@ -30,6 +30,7 @@ struct api {
     const struct api_ops *ops;
     void *opaque;
     struct api_client *clients[API_MAX_CLIENTS];
+    uint64_t idle_us;       /* evictable after this long silent */
 };
 
 static uint64_t mono_us(void)
@@ -176,6 +177,24 @@ static int cmd_migrate_cancel(struct api *a, const struct api_request *req,
     return a->ops->migrate_cancel(a->opaque, err, errlen);
 }
 
+static int cmd_config(struct api *a, const struct api_request *req,
+                      struct json_object *reply, char *err, size_t errlen)
+{
+    if (!a->ops->config)
+        return not_implemented(req, err, errlen);
+    a->ops->config(a->opaque, reply);
+    return 0;
+}
+
+static int cmd_stats(struct api *a, const struct api_request *req,
+                     struct json_object *reply, char *err, size_t errlen)
+{
+    if (!a->ops->stats)
+        return not_implemented(req, err, errlen);
+    a->ops->stats(a->opaque, reply);
+    return 0;
+}
+
 typedef int (*api_cmd_fn)(struct api *a, const struct api_request *req,
                           struct json_object *reply, char *err,
                           size_t errlen);
@@ -189,6 +208,8 @@ static const api_cmd_fn handlers[API_CMD_COUNT] = {
     [API_CMD_MIGRATE] = cmd_migrate,
     [API_CMD_MIGRATE_STATUS] = cmd_migrate_status,
     [API_CMD_MIGRATE_CANCEL] = cmd_migrate_cancel,
+    [API_CMD_CONFIG] = cmd_config,
+    [API_CMD_STATS] = cmd_stats,
 };
 
 /* Parse, run, reply: the one place a request's outcome is reported. */
@@ -293,7 +314,7 @@ static unsigned int free_slot(struct api *a)
             a->clients[i]->last_us < a->clients[idle]->last_us)
             idle = i;
     }
-    if (now - a->clients[idle]->last_us < API_IDLE_SEC * 1000000ull)
+    if (now - a->clients[idle]->last_us < a->idle_us)
         return API_MAX_CLIENTS;
     drop_client(a, idle);
     return idle;
@@ -400,6 +421,7 @@ int api_create(struct evloop *loop, const char *path,
     if (!a)
         return -ENOMEM;
     a->loop = loop;
+    a->idle_us = API_IDLE_SEC * 1000000ull;
     a->ops = ops;
     a->opaque = opaque;
     a->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
@@ -419,6 +441,11 @@ int api_create(struct evloop *loop, const char *path,
     }
     *out = a;
     return 0;
+}
+
+void api_set_idle_limit(struct api *a, unsigned int ms)
+{
+    a->idle_us = (uint64_t)ms * 1000u;
 }
 
 void api_destroy(struct api *a)

@@ -32,6 +32,8 @@ enum api_cmd {
     API_CMD_MIGRATE,            /* vmm/migration.h */
     API_CMD_MIGRATE_STATUS,
     API_CMD_MIGRATE_CANCEL,
+    API_CMD_CONFIG,             /* the VM description (vmm/config.h) */
+    API_CMD_STATS,              /* counters (vmm/stats.h) */
     API_CMD_COUNT,
 };
 
@@ -72,6 +74,10 @@ struct api_ops {
     int (*migrate)(void *opaque, const char *uri, char *err, size_t errlen);
     void (*migrate_status)(void *opaque, struct json_object *reply);
     int (*migrate_cancel)(void *opaque, char *err, size_t errlen);
+    /* "config": add "config" (the --config JSON of the running VM) to
+     * @reply; "stats": add "stats" (docs/api.md). NULL: not implemented. */
+    void (*config)(void *opaque, struct json_object *reply);
+    void (*stats)(void *opaque, struct json_object *reply);
 };
 
 /* Listen on @path (an existing socket file is replaced, anything else
@@ -79,6 +85,11 @@ struct api_ops {
 int api_create(struct evloop *loop, const char *path,
                const struct api_ops *ops, void *opaque, struct api **out);
 /* Close every client and the socket; unlink the path. */
+/* A client silent for @ms milliseconds may be evicted when all
+ * API_MAX_CLIENTS slots are taken and another connects (default
+ * API_IDLE_SEC seconds). */
+void api_set_idle_limit(struct api *a, unsigned int ms);
+
 void api_destroy(struct api *a);
 
 /* Send {"event":@event,@key:@value} to every client. */

@@ -16,6 +16,8 @@ static const char *const cmd_names[API_CMD_COUNT] = {
     [API_CMD_MIGRATE] = "migrate",
     [API_CMD_MIGRATE_STATUS] = "migrate-status",
     [API_CMD_MIGRATE_CANCEL] = "migrate-cancel",
+    [API_CMD_CONFIG] = "config",
+    [API_CMD_STATS] = "stats",
 };
 
 const char *api_cmd_name(enum api_cmd cmd)

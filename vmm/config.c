@@ -2,11 +2,13 @@
 /* Command-line parsing (see config.h). */
 #include "vmm/config.h"
 #include "vmm/config_virtio.h"
+#include "vmm/seccomp.h"
 #include "vmm/vfio_devs.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +17,8 @@ enum {
     OPT_SERIAL, OPT_CPU_FEATURES, OPT_HELP, OPT_VERSION,
     OPT_DISK, OPT_NET, OPT_CONSOLE, OPT_RNG,
     OPT_RESTORE, OPT_API_SOCKET, OPT_VFIO_USER,
-    OPT_INCOMING, OPT_MIGRATE_DOWNTIME, OPT_MIGRATE_TIMEOUT,
+    OPT_INCOMING, OPT_MIGRATE_DOWNTIME, OPT_MIGRATE_TIMEOUT, OPT_CONFIG,
+    OPT_SECCOMP, OPT_USER, OPT_GROUP,
 };
 
 static const struct option options[] = {
@@ -36,6 +39,10 @@ static const struct option options[] = {
     { "incoming", required_argument, NULL, OPT_INCOMING },
     { "migrate-downtime-ms", required_argument, NULL, OPT_MIGRATE_DOWNTIME },
     { "migrate-timeout-ms", required_argument, NULL, OPT_MIGRATE_TIMEOUT },
+    { "config", required_argument, NULL, OPT_CONFIG },
+    { "seccomp", required_argument, NULL, OPT_SECCOMP },
+    { "user", required_argument, NULL, OPT_USER },
+    { "group", required_argument, NULL, OPT_GROUP },
     { "help", no_argument, NULL, OPT_HELP },
     { "version", no_argument, NULL, OPT_VERSION },
     { NULL, 0, NULL, 0 },
@@ -57,7 +64,9 @@ void config_usage(FILE *out)
 "                       (default 512M); hugepages=on backs it with 2 MiB\n"
 "                       huge pages (size a multiple of 2 MiB; needed by\n"
 "                       SPDK's vfio-user NVMe target)\n"
-"  --serial MODE        COM1 to stdio (default), file:PATH, or none\n"
+"  --serial MODE        COM1 to stdio (default), file:PATH, pty (its path\n"
+"                       is printed on stderr), socket:PATH (attach with\n"
+"                       minivmm-ctl PATH console) or none\n"
 "  --cpu-features LIST  hide (-) or force (+) CPUID features, e.g.\n"
 "                       -xsave,-cx16\n"
 "  --disk path=FILE[,readonly][,id=NAME]\n"
@@ -82,10 +91,20 @@ void config_usage(FILE *out)
 "                       as source and as --incoming destination (default\n"
 "                       30000; docs/migration.md, \"Hand-over\")\n"
 "  --api-socket PATH    JSON control API on UNIX socket PATH (docs/api.md)\n"
+"  --config FILE        VM description in JSON, keys named like these\n"
+"                       options (docs/vm.schema.json); options given here\n"
+"                       override its values and add to its lists\n"
 "  --vfio-user socket=PATH[,id=NAME][,dma=fd|message][,reconnect=SECONDS]\n"
 "                       PCI device served by the vfio-user server at PATH\n"
 "                       (repeatable); dma=message shares no guest memory\n"
 "                       fd; reconnect: retry a failed server every SECONDS\n"
+"  --seccomp on|log|off per-thread syscall allow-lists, installed once\n"
+"                       set-up is done (default on: a forbidden syscall\n"
+"                       kills minivmm with SIGSYS; log: only logged to\n"
+"                       the kernel log; docs/security.md)\n"
+"  --user USER          after set-up (/dev/kvm, sockets, files opened),\n"
+"                       drop root and run as USER (name or uid)\n"
+"  --group GROUP        ... and as GROUP (default: USER's login group)\n"
 "  --help               this text\n"
 "  --version            version\n"
 "\n"
@@ -157,12 +176,17 @@ static int parse_serial(const char *s, struct vm_config *cfg, char *err,
         cfg->serial = SERIAL_STDIO;
     } else if (!strcmp(s, "none")) {
         cfg->serial = SERIAL_NONE;
+    } else if (!strcmp(s, "pty")) {
+        cfg->serial = SERIAL_PTY;
     } else if (!strncmp(s, "file:", 5) && s[5]) {
         cfg->serial = SERIAL_FILE;
         cfg->serial_path = s + 5;
+    } else if (!strncmp(s, "socket:", 7) && s[7] && strlen(s + 7) < 108) {
+        cfg->serial = SERIAL_SOCKET;
+        cfg->serial_path = s + 7;
     } else {
-        snprintf(err, errlen, "--serial '%s': use stdio, file:PATH or none",
-                 s);
+        snprintf(err, errlen, "--serial '%s': use stdio, file:PATH, pty, "
+                 "socket:PATH or none", s);
         return -EINVAL;
     }
     return 0;
@@ -264,6 +288,23 @@ static int parse_ms(const char *name, const char *s, unsigned int min,
     return 0;
 }
 
+/* Keeps the text too, for config_to_json(). */
+static int parse_cpu_features(const char *arg, struct vm_config *cfg,
+                              char *err, size_t errlen)
+{
+    size_t have = strlen(cfg->cpu_features);
+
+    if (have + 1 + strlen(arg) >= sizeof(cfg->cpu_features)) {
+        snprintf(err, errlen, "--cpu-features: too long altogether");
+        return -EINVAL;
+    }
+    if (cpuid_policy_parse(&cfg->cpuid, arg, err, errlen) < 0)
+        return -EINVAL;
+    snprintf(cfg->cpu_features + have, sizeof(cfg->cpu_features) - have,
+             "%s%s", have ? "," : "", arg);
+    return 0;
+}
+
 static int parse_one(int opt, const char *arg, struct vm_config *cfg,
                      char *err, size_t errlen)
 {
@@ -284,7 +325,7 @@ static int parse_one(int opt, const char *arg, struct vm_config *cfg,
     case OPT_SERIAL:
         return parse_serial(arg, cfg, err, errlen);
     case OPT_CPU_FEATURES:
-        return cpuid_policy_parse(&cfg->cpuid, arg, err, errlen);
+        return parse_cpu_features(arg, cfg, err, errlen);
     case OPT_DISK:
         return config_parse_disk(arg, cfg, err, errlen);
     case OPT_VFIO_USER:
@@ -311,6 +352,19 @@ static int parse_one(int opt, const char *arg, struct vm_config *cfg,
     case OPT_API_SOCKET:
         cfg->api_socket = arg;
         return 0;
+    case OPT_CONFIG:
+        return 0; /* applied before the other options */
+    case OPT_SECCOMP:
+        if (sc_mode_parse(arg, &cfg->seccomp) == 0)
+            return 0;
+        snprintf(err, errlen, "--seccomp %s: on, log or off", arg);
+        return -EINVAL;
+    case OPT_USER:
+        cfg->user = arg;
+        return 0;
+    case OPT_GROUP:
+        cfg->group = arg;
+        return 0;
     case OPT_HELP:
         cfg->show_help = 1;
         return 0;
@@ -323,6 +377,72 @@ static int parse_one(int opt, const char *arg, struct vm_config *cfg,
     }
 }
 
+int config_apply(const char *name, const char *arg, struct vm_config *cfg,
+                 char *err, size_t errlen)
+{
+    for (const struct option *o = options; o->name; o++)
+        if (!strcmp(o->name, name))
+            return parse_one(o->val, arg, cfg, err, errlen);
+    return -ENOENT;
+}
+
+int config_option_has_arg(const char *name)
+{
+    for (const struct option *o = options; o->name; o++)
+        if (!strcmp(o->name, name))
+            return o->has_arg == required_argument;
+    return -ENOENT;
+}
+
+void config_free(struct vm_config *cfg)
+{
+    json_object_put(cfg->file);
+    cfg->file = NULL;
+}
+
+/* First pass: find --config (any spelling getopt accepts) and apply the
+ * file, so the command line can override it. */
+static int load_config_option(int argc, char **argv, struct vm_config *cfg,
+                              char *err, size_t errlen)
+{
+    int opt;
+
+    optind = 0;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        if (opt != OPT_CONFIG)
+            continue;
+        if (cfg->config_file) {
+            snprintf(err, errlen, "--config given twice");
+            return -EINVAL;
+        }
+        cfg->config_file = optarg;
+        if (config_load_file(optarg, cfg, err, errlen) < 0)
+            return -EINVAL;
+    }
+    return 0;
+}
+
+static int check_combination(struct vm_config *cfg, char *err, size_t errlen)
+{
+    if (cfg->restore && (cfg->kernel || cfg->initrd)) {
+        snprintf(err, errlen, "--restore takes no --kernel or --initrd: "
+                 "the snapshot holds the guest");
+        return -EINVAL;
+    }
+    if (cfg->incoming && (cfg->kernel || cfg->initrd || cfg->restore)) {
+        snprintf(err, errlen, "--incoming takes no --kernel, --initrd or "
+                 "--restore: the source sends the guest");
+        return -EINVAL;
+    }
+    if (!cfg->kernel && !cfg->restore && !cfg->incoming &&
+        !cfg->show_help && !cfg->show_version) {
+        snprintf(err, errlen, "no --kernel given (see --help)");
+        return -EINVAL;
+    }
+    return 0;
+}
+
 int config_parse(int argc, char **argv, struct vm_config *cfg, char *err,
                  size_t errlen)
 {
@@ -332,6 +452,8 @@ int config_parse(int argc, char **argv, struct vm_config *cfg, char *err,
     cfg->cpus = 1;
     cfg->memory = CONFIG_DEFAULT_MEMORY;
     cfg->cmdline = "";
+    if (load_config_option(argc, argv, cfg, err, errlen) < 0)
+        return -EINVAL;
     optind = 0; /* reset getopt: parse may run more than once (tests) */
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
@@ -354,20 +476,5 @@ int config_parse(int argc, char **argv, struct vm_config *cfg, char *err,
                  argv[optind]);
         return -EINVAL;
     }
-    if (cfg->restore && (cfg->kernel || cfg->initrd)) {
-        snprintf(err, errlen, "--restore takes no --kernel or --initrd: "
-                 "the snapshot holds the guest");
-        return -EINVAL;
-    }
-    if (cfg->incoming && (cfg->kernel || cfg->initrd || cfg->restore)) {
-        snprintf(err, errlen, "--incoming takes no --kernel, --initrd or "
-                 "--restore: the source sends the guest");
-        return -EINVAL;
-    }
-    if (!cfg->kernel && !cfg->restore && !cfg->incoming &&
-        !cfg->show_help && !cfg->show_version) {
-        snprintf(err, errlen, "no --kernel given (see --help)");
-        return -EINVAL;
-    }
-    return 0;
+    return check_combination(cfg, err, errlen);
 }

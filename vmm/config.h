@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "arch/x86/cpuid.h"
+#include "vmm/seccomp.h"
 
 #define CONFIG_DEFAULT_MEMORY (512ULL << 20)
 #define CONFIG_MAX_CPUS 255 /* xAPIC IDs, MADT/MP table limit */
@@ -19,6 +20,8 @@ enum serial_mode {
     SERIAL_STDIO,
     SERIAL_FILE,
     SERIAL_NONE,
+    SERIAL_PTY,     /* a new pty, its path printed on stderr */
+    SERIAL_SOCKET,  /* UNIX socket serial_path, one attached client */
 };
 
 /* --disk / --net (vmm/config_virtio.c). */
@@ -63,7 +66,7 @@ struct vm_config {
                                  * with --restore/--incoming, the size the
                                  * file/stream must have */
     enum serial_mode serial;
-    const char *serial_path;    /* SERIAL_FILE */
+    const char *serial_path;    /* SERIAL_FILE, SERIAL_SOCKET */
     struct cpuid_policy cpuid;
     struct config_disk disks[CONFIG_MAX_DISKS];
     unsigned int ndisks;
@@ -78,14 +81,50 @@ struct vm_config {
     unsigned int migrate_downtime_ms; /* --migrate-downtime-ms, 0: 20 */
     unsigned int migrate_timeout_ms;  /* --migrate-timeout-ms, 0: 30000 */
     const char *api_socket;     /* --api-socket PATH: control API */
+    char cpu_features[256];     /* every --cpu-features text, ','-joined */
+    const char *config_file;    /* --config FILE */
+    struct json_object *file;   /* its parsed text: strings point into it
+                                 * (config_free() releases it) */
+    enum sc_mode seccomp;       /* --seccomp, default SC_ON */
+    const char *user;           /* --user: drop root to this user */
+    const char *group;          /* --group: and this group */
     int show_help;
     int show_version;
 };
 
-/* Parse @argv into @cfg (strings point into @argv). 0, or -EINVAL with a
- * one-line reason in @err. */
+struct json_object;
+
+/* Parse @argv into @cfg (strings point into @argv, or into the --config
+ * file's JSON). --config FILE is applied first, wherever it stands; the
+ * other options then override its scalars and add to its lists (disk,
+ * net, vfio-user, cpu-features). 0, or -EINVAL with a one-line reason in
+ * @err. Release with config_free(). */
 int config_parse(int argc, char **argv, struct vm_config *cfg, char *err,
                  size_t errlen);
+
+/* Release what config_parse() allocated (the --config JSON). */
+void config_free(struct vm_config *cfg);
+
+/* Apply option @name (long name without "--", e.g. "cpus") with argument
+ * @arg (NULL for a flag) to @cfg: the one option table shared by the
+ * command line and the --config file. @arg must outlive @cfg. 0, -ENOENT
+ * (no such option; nothing in @err), or -EINVAL with the reason in @err. */
+int config_apply(const char *name, const char *arg, struct vm_config *cfg,
+                 char *err, size_t errlen);
+
+/* Whether option @name takes an argument: 1, 0 (a flag), -ENOENT. */
+int config_option_has_arg(const char *name);
+
+/* vmm/config_file.c: apply the JSON VM description file @path (an object
+ * whose keys are long option names; docs/vm.schema.json) to @cfg. 0 or
+ * -EINVAL with "--config PATH: \"key\": reason" in @err. */
+int config_load_file(const char *path, struct vm_config *cfg, char *err,
+                     size_t errlen);
+
+/* The VM description of @cfg as a JSON object in the --config format
+ * (what the API's "config" command returns); NULL if out of memory. A
+ * description parsed back gives the same description. */
+struct json_object *config_to_json(const struct vm_config *cfg);
 
 /* Parse a size with an optional K/M/G/T suffix (binary units, case
  * insensitive, optional trailing 'B' or 'iB'); a bare number means MiB.

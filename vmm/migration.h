@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "vmm/seccomp.h"
 
 struct devreg;
 struct evloop;
@@ -60,6 +61,7 @@ struct migration_env {
                                      * 0: MIG_DEFAULT_TIMEOUT_MS */
     const struct migration_host_ops *host;
     void *host_opaque;
+    enum sc_mode seccomp;           /* the thread's own filter */
 };
 
 #define MIGRATION_DEFAULT_DOWNTIME_MS 20

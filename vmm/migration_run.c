@@ -422,11 +422,14 @@ void *mig_thread_main(void *arg)
     struct migration *m = rn.m;
     int r;
 
+    pthread_setname_np(pthread_self(), "migration");
     rn.t_sync = rn.t_start;
     rn.tx.fd = -1;
     rn.npages = dirty_log_pages(m->dirty);
     rn.bits = calloc(dirty_words(rn.npages) + 1, 8);
-    r = rn.bits ? setup(&rn) : -ENOMEM;
+    r = rn.bits ? sc_install(SC_T_MIGRATION, m->env.seccomp) : -ENOMEM;
+    if (r == 0)
+        r = setup(&rn);
     if (r == 0)
         r = precopy(&rn);
     if (r == 0)

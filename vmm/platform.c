@@ -123,7 +123,7 @@ static int create_serial(struct platform *p, char *err, size_t errlen)
     int r;
 
     r = console_open(&p->console, env->cfg->serial, env->cfg->serial_path,
-                     err, errlen);
+                     env->loop, err, errlen);
     if (r < 0)
         return r;
     sc.out_fd = p->console.out_fd;

@@ -217,6 +217,14 @@ static void *worker(void *arg)
     return NULL;
 }
 
+/* A helper thread, named for the kernel's audit log (docs/security.md):
+ * it runs under the event loop's seccomp filter, inherited. */
+static void *helper(void *arg)
+{
+    pthread_setname_np(pthread_self(), "snap-writer");
+    return worker(arg);
+}
+
 /* Run one phase on up to MAX_THREADS threads (this one included). */
 static int run_phase(struct job *j, int phase)
 {
@@ -231,7 +239,7 @@ static int run_phase(struct job *j, int phase)
     j->phase = phase;
     j->next = 0;
     for (unsigned int i = 1; i < n; i++)
-        if (pthread_create(&t[started], NULL, worker, j) == 0)
+        if (pthread_create(&t[started], NULL, helper, j) == 0)
             started++;
     worker(j);
     for (unsigned int i = 0; i < started; i++)

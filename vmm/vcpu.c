@@ -3,6 +3,7 @@
 #include "vmm/vcpu.h"
 
 #include <errno.h>
+#include <json-c/json.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -111,22 +112,29 @@ static bool handle_exit(struct vcpu *v)
 
     switch (run->exit_reason) {
     case KVM_EXIT_IO:
+        stats_inc(&v->exit_count[STATS_EXIT_IO]);
         handle_io(v);
         return true;
     case KVM_EXIT_MMIO:
+        stats_inc(&v->exit_count[STATS_EXIT_MMIO]);
         bus_dispatch(v->env->mmio, run->mmio.phys_addr, run->mmio.data,
                      run->mmio.len, run->mmio.is_write);
         return true;
     case KVM_EXIT_INTR:
     case KVM_EXIT_HLT:
+        stats_inc(&v->exit_count[run->exit_reason == KVM_EXIT_HLT ?
+                                 STATS_EXIT_HLT : STATS_EXIT_INTR]);
         return true;
     case KVM_EXIT_SHUTDOWN:
+        stats_inc(&v->exit_count[STATS_EXIT_OTHER]);
         crash(v, "triple fault (KVM_EXIT_SHUTDOWN)");
         return false;
     case KVM_EXIT_SYSTEM_EVENT:
+        stats_inc(&v->exit_count[STATS_EXIT_OTHER]);
         handle_system_event(v);
         return false;
     case KVM_EXIT_INTERNAL_ERROR:
+        stats_inc(&v->exit_count[STATS_EXIT_OTHER]);
         handle_internal_error(v);
         return !__atomic_load_n(v->env->stopping, __ATOMIC_ACQUIRE);
     case KVM_EXIT_FAIL_ENTRY:
@@ -173,6 +181,28 @@ static void thread_ends(struct vcpu *v)
     pthread_mutex_unlock(&s->lock);
 }
 
+void vcpu_stats(const struct vcpu *v, unsigned int n, struct json_object *arr,
+                uint64_t *totals)
+{
+    for (unsigned int i = 0; i < n; i++) {
+        struct json_object *o = json_object_new_object();
+        struct json_object *e = json_object_new_object();
+        uint64_t sum = 0;
+
+        for (unsigned int k = 0; k < STATS_EXIT_COUNT; k++) {
+            uint64_t x = stats_get(&v[i].exit_count[k]);
+
+            stats_put(e, stats_exit_names[k], x);
+            totals[k] += x;
+            sum += x;
+        }
+        stats_put(e, "total", sum);
+        json_object_object_add(o, "id", json_object_new_int(v[i].id));
+        json_object_object_add(o, "exits", e);
+        json_object_array_add(arr, o);
+    }
+}
+
 static void *vcpu_thread(void *arg)
 {
     struct vcpu *v = arg;
@@ -180,11 +210,18 @@ static void *vcpu_thread(void *arg)
 
     snprintf(name, sizeof(name), "vcpu%d", v->id);
     pthread_setname_np(pthread_self(), name);
+    if (sc_install(SC_T_VCPU, v->env->seccomp) < 0) {
+        fprintf(stderr, "minivmm: vCPU %d: seccomp filter failed\n", v->id);
+        v->env->stop.request_stop(v->env->stop.opaque, VM_STOP_ERROR, 0);
+        thread_ends(v);
+        return NULL;
+    }
     while (!__atomic_load_n(v->env->stopping, __ATOMIC_ACQUIRE)) {
         int r = kvm_vcpu_ioctl(v->fd, KVM_RUN, NULL);
 
         v->exits++;
         if (r == -EINTR || r == -EAGAIN) {
+            stats_inc(&v->exit_count[STATS_EXIT_KICK]);
             /* seq_cst: orders this store before the pause flag's load
              * (a kick racing with it is then seen by one of the two). */
             __atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);

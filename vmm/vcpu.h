@@ -10,7 +10,9 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "vmm/stats.h"
 #include "vmm/runstate.h"
+#include "vmm/seccomp.h"
 
 struct bus;
 struct guest_memory;
@@ -36,6 +38,7 @@ struct vcpu_env {
     struct vm_stop_ctl stop;
     int *stopping;              /* atomic: nonzero once a stop began */
     struct vcpu_sync *sync;     /* pause/resume of all vCPUs */
+    enum sc_mode seccomp;       /* each vCPU thread filters itself */
 };
 
 struct vcpu {
@@ -46,6 +49,7 @@ struct vcpu {
     bool started;
     const struct vcpu_env *env;
     unsigned long exits;        /* statistics: KVM_RUN returns */
+    uint64_t exit_count[STATS_EXIT_COUNT]; /* by reason, vmm/stats.h */
 };
 
 /* Install the (no-op) kick signal handler; once per process, before any
@@ -61,6 +65,11 @@ int vcpu_start(struct vcpu *v);
 
 /* Make @v leave KVM_RUN soon; safe from any thread. */
 void vcpu_kick(struct vcpu *v);
+
+/* Add {"id":N,"exits":{"io":N,...,"total":N}} for each of @v[0..@n) to
+ * JSON array @arr and the sums into @totals[STATS_EXIT_COUNT]. */
+void vcpu_stats(const struct vcpu *v, unsigned int n, struct json_object *arr,
+                uint64_t *totals);
 
 /* Wait for the thread to end. */
 void vcpu_join(struct vcpu *v);

@@ -4,12 +4,15 @@
 #include "vmm/devreg.h"
 
 #include <errno.h>
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 
+#include "vfio/client.h"
 #include "vfio/pci_dev.h"
+#include "vmm/stats.h"
 #include "vmm/state.h"
 #include "vmm/evloop.h"
 #include "vmm/platform.h"
@@ -246,4 +249,54 @@ void vfio_devs_destroy(struct vfio_devs *ds)
         vfio_pci_destroy(ds->dev[i]);
     }
     free(ds);
+}
+
+static struct json_object *latency_json(const struct vfio_client_stats *st)
+{
+    struct json_object *l = json_object_new_object();
+    struct json_object *h = json_object_new_array();
+
+    for (unsigned int i = 0; i < VFIO_CLIENT_LAT_BUCKETS; i++) {
+        struct json_object *b = json_object_new_object();
+
+        if (i + 1 < VFIO_CLIENT_LAT_BUCKETS)
+            stats_put(b, "lt_us", VFIO_CLIENT_LAT_BOUND_US(i));
+        else
+            json_object_object_add(b, "lt_us", NULL);
+        stats_put(b, "count", st->lat_hist[i]);
+        json_object_array_add(h, b);
+    }
+    stats_put(l, "sum_us", st->lat_sum_us);
+    json_object_object_add(l, "histogram", h);
+    return l;
+}
+
+void vfio_devs_stats(struct vfio_devs *ds, struct json_object *arr)
+{
+    for (unsigned int i = 0; ds && i < ds->n; i++) {
+        struct vfio_client *c = ds->dev[i] ? vfio_pci_client(ds->dev[i]) :
+                                NULL;
+        struct json_object *o, *v, *d;
+        struct vfio_client_stats st;
+
+        if (!c)
+            continue;
+        vfio_client_stats(c, &st);
+        o = json_object_new_object();
+        v = json_object_new_object();
+        d = json_object_new_object();
+        json_object_object_add(o, "id", json_object_new_string(
+                                   ds->env->cfg->vfio[i].id));
+        json_object_object_add(o, "kind", json_object_new_string("vfio-user"));
+        stats_put(v, "round_trips", st.requests);
+        stats_put(v, "posted", st.posted);
+        json_object_object_add(v, "latency", latency_json(&st));
+        json_object_object_add(o, "vfio_user", v);
+        stats_put(d, "messages", st.dma_reads + st.dma_writes);
+        stats_put(d, "reads", st.dma_reads);
+        stats_put(d, "writes", st.dma_writes);
+        stats_put(d, "bytes", st.dma_bytes);
+        json_object_object_add(o, "dma", d);
+        json_object_array_add(arr, o);
+    }
 }

@@ -39,4 +39,11 @@ struct vfio_pci *vfio_devs_get(struct vfio_devs *ds, unsigned int i);
  * loop go away). NULL is a no-op. */
 void vfio_devs_destroy(struct vfio_devs *d);
 
+struct json_object;
+/* Append one object per device to JSON array @arr: {"id","kind":
+ * "vfio-user","vfio_user":{"round_trips","posted","latency":{"sum_us",
+ * "histogram":[{"lt_us","count"}...]}},"dma":{"messages","reads",
+ * "writes","bytes"}} (docs/api.md, "stats"). NULL @ds adds nothing. */
+void vfio_devs_stats(struct vfio_devs *ds, struct json_object *arr);
+
 #endif

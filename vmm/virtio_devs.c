@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* In-process virtio devices of the VM (see virtio_devs.h). */
 #include "vmm/virtio_devs.h"
+#include "vmm/stats.h"
 
 #include <errno.h>
+#include <json-c/json.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -54,6 +56,8 @@ struct vd {
     bool registered;                /* on the PCI bus */
     bool input_watched;             /* console: stdin in the loop */
     char state_id[DEVREG_ID_MAX];   /* "" unless in the device registry */
+    const char *kind;               /* "blk", ... (stats) */
+    char id[CONFIG_ID_MAX];         /* "disk0", "hvc0", ... (stats) */
     devreg_fn quiesce, resume;      /* optional, model-specific */
     /* Between quiesce and resume (snapshot, migration stop) the device
      * must not touch guest RAM or its state: the loop's events are held
@@ -201,6 +205,8 @@ static int vd_join(struct vd *vd, const char *kind, const char *id)
                               .resume = vd_resume };
     int r;
 
+    vd->kind = kind;
+    snprintf(vd->id, sizeof(vd->id), "%s", id);
     if (!devs)
         return 0;
     snprintf(vd->state_id, sizeof(vd->state_id), "virtio-%s@%s", kind, id);
@@ -577,4 +583,41 @@ void virtio_devs_destroy(struct virtio_devs *ds)
     for (unsigned int i = ds->ndevs; i-- > 0;)
         vd_destroy(&ds->devs[i]);
     free(ds);
+}
+
+/* One device's counters (vmm/stats.h). */
+static struct json_object *vd_stats(const struct vd *vd)
+{
+    struct json_object *o = json_object_new_object();
+    struct json_object *db = json_object_new_object();
+    struct virtio_pci_stats ps;
+    char kind[32];
+
+    virtio_pci_get_stats(vd->vp, &ps);
+    snprintf(kind, sizeof(kind), "virtio-%s", vd->kind);
+    json_object_object_add(o, "id", json_object_new_string(vd->id));
+    json_object_object_add(o, "kind", json_object_new_string(kind));
+    stats_put(db, "ioeventfd", ps.doorbells_ioeventfd);
+    stats_put(db, "trapped", ps.doorbells_trapped);
+    json_object_object_add(o, "doorbells", db);
+    stats_put(o, "interrupts", ps.interrupts);
+    if (vd->model_destroy == blk_destroy) {
+        struct json_object *b = json_object_new_object();
+        struct virtio_blk_stats bs;
+
+        virtio_blk_get_stats(vd->model, &bs);
+        stats_put(b, "requests", bs.requests);
+        stats_put(b, "bytes_read", bs.bytes_read);
+        stats_put(b, "bytes_written", bs.bytes_written);
+        stats_put(b, "errors", bs.errors);
+        json_object_object_add(o, "block", b);
+    }
+    return o;
+}
+
+void virtio_devs_stats(const struct virtio_devs *ds, struct json_object *arr)
+{
+    for (unsigned int i = 0; ds && i < ds->ndevs; i++)
+        if (ds->devs[i].vp && ds->devs[i].kind)
+            json_object_array_add(arr, vd_stats(&ds->devs[i]));
 }

@@ -31,4 +31,11 @@ int virtio_devs_create(const struct platform_env *env, struct pci_bus *pci,
  * the event loop go away). NULL is a no-op. */
 void virtio_devs_destroy(struct virtio_devs *d);
 
+struct json_object;
+/* Append one object per device to JSON array @arr: {"id","kind",
+ * "doorbells":{"ioeventfd","trapped"},"interrupts"} and for disks "block":
+ * {"requests","bytes_read","bytes_written","errors"} (docs/api.md,
+ * "stats"). Event-loop thread. NULL @ds adds nothing. */
+void virtio_devs_stats(const struct virtio_devs *ds, struct json_object *arr);
+
 #endif

@@ -3,6 +3,7 @@
 #include "vmm/vm.h"
 
 #include <errno.h>
+#include <json-c/json.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,8 +26,11 @@
 #include "vmm/kvm.h"
 #include "vmm/memory.h"
 #include "vmm/platform.h"
+#include "vmm/privdrop.h"
+#include "vmm/seccomp.h"
 #include "vmm/vcpu.h"
 #include "vmm/vmctl.h"
+#include "vmm/stats.h"
 #include "vmm/virtio_devs.h"
 #include "vmm/vfio_devs.h"
 
@@ -231,6 +235,29 @@ static int setup_kvm(struct vm *vm, char *err, size_t errlen)
     return r;
 }
 
+/* The API's "stats" (docs/api.md): exits summed and per vCPU, then one
+ * entry per device. */
+static void vm_stats(void *opaque, struct json_object *out)
+{
+    struct vm *vm = opaque;
+    struct json_object *vc = json_object_new_array();
+    struct json_object *ex = json_object_new_object();
+    struct json_object *devs = json_object_new_array();
+    uint64_t tot[STATS_EXIT_COUNT] = { 0 }, sum = 0;
+
+    vcpu_stats(vm->vcpus, vm->nvcpus, vc, tot);
+    for (unsigned int k = 0; k < STATS_EXIT_COUNT; k++) {
+        stats_put(ex, stats_exit_names[k], tot[k]);
+        sum += tot[k];
+    }
+    stats_put(ex, "total", sum);
+    virtio_devs_stats(vm->virtio, devs);
+    vfio_devs_stats(vm->vfio, devs);
+    json_object_object_add(out, "exits", ex);
+    json_object_object_add(out, "vcpus", vc);
+    json_object_object_add(out, "devices", devs);
+}
+
 /* Run state, control API, and on restore the saved state (vmctl.h). */
 static int setup_ctl(struct vm *vm, char *err, size_t errlen)
 {
@@ -239,8 +266,11 @@ static int setup_ctl(struct vm *vm, char *err, size_t errlen)
         .nvcpus = vm->nvcpus, .sync = &vm->vsync, .loop = vm->loop,
         .devs = vm->devs, .stop = { request_stop, vm },
         .api_socket = vm->cfg->api_socket,
+        .cfg = vm->cfg,
+        .stats = vm_stats, .stats_opaque = vm,
         .migrate_downtime_ms = vm->cfg->migrate_downtime_ms,
         .migrate_timeout_ms = vm->cfg->migrate_timeout_ms,
+        .seccomp = vm->cfg->seccomp,
     };
     int r = vmctl_create(&env, &vm->ctl, err, errlen);
 
@@ -331,7 +361,7 @@ static int create(const struct vm_config *cfg, const struct boot_image *img,
     vm->env = (struct vcpu_env){
         .kvm = &vm->kvm, .pio = vm->pio, .mmio = vm->mmio, .mem = &vm->mem,
         .stop = { request_stop, vm }, .stopping = &vm->stopping,
-        .sync = &vm->vsync,
+        .sync = &vm->vsync, .seccomp = cfg->seccomp,
     };
     if (r == 0)
         r = setup_vcpus(vm, &entry, err, errlen);
@@ -381,19 +411,43 @@ static int exit_status(const struct vm *vm)
     }
 }
 
-int vm_run(struct vm *vm)
+/* Set-up is done: drop root (--user/--group), start the vCPU threads (each
+ * installs its own seccomp filter), then filter this thread, the event
+ * loop, whose children (migration, snapshot writers) inherit it. */
+static int start(struct vm *vm)
 {
-    int r = vcpu_signals_init();
+    struct priv_ids ids;
+    char err[160] = "";
+    int r = priv_resolve(vm->cfg->user, vm->cfg->group, &ids, err,
+                         sizeof(err));
 
+    if (r == 0)
+        r = priv_drop(&ids, err, sizeof(err));
+    if (r == 0)
+        r = vcpu_signals_init();
     for (unsigned int i = 0; r == 0 && i < vm->nvcpus; i++)
         r = vcpu_start(&vm->vcpus[i]);
-    if (r < 0) {
-        fprintf(stderr, "minivmm: starting vCPU threads: %s\n",
-                strerror(-r));
-        request_stop(vm, VM_STOP_ERROR, 0);
-    } else {
-        vmctl_started(vm->ctl);
+    if (r < 0 && !err[0])
+        snprintf(err, sizeof(err), "starting vCPU threads: %s",
+                 strerror(-r));
+    if (r == 0) {
+        r = sc_install(SC_T_MAIN, vm->cfg->seccomp);
+        if (r < 0)
+            snprintf(err, sizeof(err), "seccomp: %s", strerror(-r));
     }
+    if (r < 0)
+        fprintf(stderr, "minivmm: %s\n", err);
+    return r;
+}
+
+int vm_run(struct vm *vm)
+{
+    int r = start(vm);
+
+    if (r < 0)
+        request_stop(vm, VM_STOP_ERROR, 0);
+    else
+        vmctl_started(vm->ctl);
     r = evloop_run(vm->loop);
     if (r < 0) {
         fprintf(stderr, "minivmm: event loop: %s\n", strerror(-r));

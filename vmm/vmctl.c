@@ -14,6 +14,7 @@
 #include "arch/x86/cpu_state.h"
 #include "arch/x86/irqchip_state.h"
 #include "vmm/api.h"
+#include "vmm/config.h"
 #include "vmm/devreg.h"
 #include "vmm/memory.h"
 #include "vmm/migration.h"
@@ -23,7 +24,7 @@
 #include "vmm/snapshot_fmt.h"
 #include "vmm/vcpu.h"
 
-#define STATE_COMPATIBLE "minivmm,vm-state-v1"
+#define STATE_COMPATIBLE VMCTL_STATE_COMPATIBLE
 #define PAUSE_TIMEOUT_MS 5000
 #define TREE_START (256u << 10)
 
@@ -335,39 +336,6 @@ int vmctl_snapshot(struct vmctl *c, const char *path, char *err,
     return 0;
 }
 
-static int check_compatible(const void *fdt, char *err, size_t errlen)
-{
-    const char *compat = fdt_getprop(fdt, 0, "compatible", NULL);
-
-    if (!compat || strcmp(compat, STATE_COMPATIBLE)) {
-        snprintf(err, errlen, "state tree is not '%s'", STATE_COMPATIBLE);
-        return -EINVAL;
-    }
-    return 0;
-}
-
-int vmctl_state_config(const void *fdt, unsigned int *cpus,
-                       uint64_t *memory, char *err, size_t errlen)
-{
-    int cn = fdt_subnode_offset(fdt, 0, "config");
-    uint32_t n;
-
-    if (check_compatible(fdt, err, errlen) < 0)
-        return -EINVAL;
-    if (cn < 0 || state_get_u32(fdt, cn, "cpus", &n) < 0 ||
-        state_get_u64(fdt, cn, "memory", memory) < 0) {
-        snprintf(err, errlen, "state tree: no /config cpus and memory");
-        return -EINVAL;
-    }
-    if (n == 0 || n > 255 || *memory == 0 || *memory % 4096) {
-        snprintf(err, errlen, "state tree: bad config (%u vCPUs, %llu "
-                 "bytes of RAM)", n, (unsigned long long)*memory);
-        return -EINVAL;
-    }
-    *cpus = n;
-    return 0;
-}
-
 static int load_vcpus(struct vmctl *c, const void *fdt, char *err,
                       size_t errlen)
 {
@@ -448,7 +416,7 @@ static int load_devices(struct vmctl *c, const void *fdt, char *err,
 
 int vmctl_load(struct vmctl *c, const void *fdt, char *err, size_t errlen)
 {
-    int in, r = check_compatible(fdt, err, errlen);
+    int in, r = vmctl_state_compatible(fdt, err, errlen);
     char why[256];
 
     if (r == 0)
@@ -592,6 +560,24 @@ static int api_migrate_cancel(void *opaque, char *err, size_t errlen)
     return migration_cancel(c->mig, err, errlen);
 }
 
+static void api_config(void *opaque, struct json_object *reply)
+{
+    struct vmctl *c = opaque;
+    struct json_object *o = c->env.cfg ? config_to_json(c->env.cfg) : NULL;
+
+    json_object_object_add(reply, "config", o ? o : json_object_new_object());
+}
+
+static void api_stats(void *opaque, struct json_object *reply)
+{
+    struct vmctl *c = opaque;
+    struct json_object *o = json_object_new_object();
+
+    if (c->env.stats)
+        c->env.stats(c->env.stats_opaque, o);
+    json_object_object_add(reply, "stats", o);
+}
+
 static const struct api_ops vmctl_api_ops = {
     .status = api_status,
     .pause = api_pause,
@@ -601,6 +587,8 @@ static const struct api_ops vmctl_api_ops = {
     .migrate = api_migrate,
     .migrate_status = api_migrate_status,
     .migrate_cancel = api_migrate_cancel,
+    .config = api_config,
+    .stats = api_stats,
 };
 
 /* The outgoing-migration object of @c. */
@@ -611,6 +599,7 @@ static int create_migration(struct vmctl *c)
         .devs = c->env.devs, .cpus = c->env.nvcpus, .downtime_ms = c->env.migrate_downtime_ms,
         .timeout_ms = c->env.migrate_timeout_ms,
         .host = &vmctl_mig_ops, .host_opaque = c,
+        .seccomp = c->env.seccomp,
     };
 
     return migration_create(&me, &c->mig);

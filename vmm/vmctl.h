@@ -14,9 +14,13 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "vmm/seccomp.h"
 #include <stdint.h>
 
 #include "vmm/runstate.h"
+
+struct vm_config;
+struct json_object;
 
 struct devreg;
 struct evloop;
@@ -36,8 +40,13 @@ struct vmctl_env {
     struct devreg *devs;
     struct vm_stop_ctl stop;
     const char *api_socket;     /* NULL: no control socket */
+    const struct vm_config *cfg; /* the "config" reply; NULL: none */
+    /* Fill the "stats" reply object (NULL: the command is refused). */
+    void (*stats)(void *opaque, struct json_object *out);
+    void *stats_opaque;
     unsigned int migrate_downtime_ms; /* outgoing migrations, 0: default */
     unsigned int migrate_timeout_ms;  /* peer deadline, 0: default */
+    enum sc_mode seccomp;       /* the migration thread's filter */
 };
 
 /* @env is copied. Opens the API socket if asked. 0 or -errno (reason in
@@ -66,6 +75,13 @@ int vmctl_snapshot(struct vmctl *c, const char *path, char *err,
 
 /* "running", "paused", ... */
 const char *vmctl_state_name(const struct vmctl *c);
+
+/* The root's "compatible" value of a state tree (docs/snapshot-format.md). */
+#define VMCTL_STATE_COMPATIBLE "minivmm,vm-state-v1"
+
+/* Whether @fdt's root is VMCTL_STATE_COMPATIBLE: 0 or -EINVAL with the
+ * reason. Pure (vmctl_config.c). */
+int vmctl_state_compatible(const void *fdt, char *err, size_t errlen);
 
 /* The machine configuration recorded in a state tree: vCPUs and RAM
  * bytes. 0 or -EINVAL with the reason. Pure. */

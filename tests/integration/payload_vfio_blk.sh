@@ -30,9 +30,16 @@ start_srv() {
     fail "vfu-blk did not create its socket"
 }
 
-# Stop it and print its counters line.
+# Stop it and print its counters line. Called as $(stop_srv X): a
+# subshell, where `wait` cannot wait for vfu-blk, so wait for the line
+# vfu-blk prints on its way out (up to 10 s).
 stop_srv() {
-    kill -TERM "$srv"; wait "$srv" 2>/dev/null; srv=
+    kill -TERM "$srv"
+    i=0
+    until grep -q "requests=" "$dir/$1.log" || [ "$i" -gt 200 ]; do
+        i=$((i + 1)); sleep 0.05
+    done
+    wait "$srv" 2>/dev/null; srv=
     grep "requests=" "$dir/$1.log" | tail -1
 }
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
-# timeout: 240
+# timeout: 360
 # The misbehaving-server suite: vfu-evil breaks the protocol in one way per
 # run. Lies during discovery (out-of-range sparse areas and io-fd offsets,
 # absurd IRQ counts, an inconsistent VERSION) are refused before the guest
@@ -10,14 +10,25 @@
 # mid-request) fail only that device: the guest reads all-ones from it,
 # finishes its test and minivmm exits 0. An error reply is just an error:
 # the device stays alive.
+# Hangs (issue 10): a server that stops half-way through a message (its
+# VERSION reply, a BAR read reply, a DMA_WRITE command), sends a reply one
+# byte every 0.3 s, or floods DMA_READs without reading the replies is
+# failed within its deadline (timeout=1000 ms: checked within 3 s of the
+# fault), while the in-VMM virtio-blk (served by the event loop) keeps
+# working, the API answers and SIGTERM ends minivmm within 3 s; `quit`
+# during the stall ends it within 3 s too.
 : "${BUILD:=build}"
 fail() { echo "payload_vfio_evil: $*" >&2; exit 1; }
 [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] ||
     { echo "payload_vfio_evil: no usable /dev/kvm" >&2; exit 77; }
 [ -x "$BUILD/vfu-evil" ] || fail "no $BUILD/vfu-evil"
 dir=$(mktemp -d) || exit 1
-srv=
-cleanup() { [ -n "$srv" ] && kill "$srv" 2>/dev/null; rm -rf "$dir"; }
+srv= vm=
+cleanup() {
+    [ -n "$srv" ] && kill "$srv" 2>/dev/null
+    [ -n "$vm" ] && kill -KILL "$vm" 2>/dev/null
+    rm -rf "$dir"
+}
 trap cleanup EXIT
 
 run() { # mode -> $rc, $dir/$1.out
@@ -65,5 +76,95 @@ tr -d '\r' <"$dir/error.out" | grep -q "read 2 0xffffffff" ||
     fail "error: the failed read did not return all-ones"
 tr -d '\r' <"$dir/error.out" | grep -q "read 7 0x12345678" ||
     fail "error: the device did not keep working"
+# wait_for FILE REGEX SECONDS
+wait_for() {
+    i=0
+    while ! tr -d '\r' <"$1" 2>/dev/null | grep -q "$2"; do
+        i=$((i + 1))
+        [ "$i" -gt $(($3 * 20)) ] && return 1
+        sleep 0.05
+    done
+}
+# gone PID SECONDS: the process ended within SECONDS
+gone() {
+    i=0
+    while kill -0 "$1" 2>/dev/null; do
+        i=$((i + 1))
+        [ "$i" -gt $(($2 * 20)) ] && return 1
+        sleep 0.05
+    done
+}
+start_evil() { # mode
+    rm -f "$dir/e.sock"
+    "$BUILD/vfu-evil" --socket-path="$dir/e.sock" --mode="$1" \
+        >"$dir/$1.srv" 2>&1 &
+    srv=$!
+    for i in $(seq 50); do [ -S "$dir/e.sock" ] && break; sleep 0.1; done
+}
+stop_vm() { # mode: SIGTERM ends minivmm within 3 s
+    kill -TERM "$vm" 2>/dev/null
+    gone "$vm" 3 || { cat "$dir/$1.out"; fail "$1: SIGTERM ignored"; }
+    wait "$vm" 2>/dev/null; vm=
+    kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null; srv=
+}
+
+# Start-up: 8 bytes of the VERSION reply, then silence.
+m=version-partial
+start_evil $m
+"$BUILD/minivmm" --kernel "$BUILD/guest/vfio.elf" --memory 256M \
+    --vfio-user "socket=$dir/e.sock,id=evil,timeout=1000" \
+    --cmdline "test=vfio-evil" </dev/null >"$dir/$m.out" 2>&1 &
+vm=$!
+wait_for "$dir/$m.srv" "now silent" 10 || fail "$m: vfu-evil did not strike"
+gone "$vm" 3 || { stop_vm $m; fail "$m: start-up still blocked after 3 s"; }
+wait "$vm"; rc=$?; vm=
+kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null; srv=
+sed "s/^/  $m: /" "$dir/$m.out"
+[ "$rc" -eq 1 ] || fail "$m: minivmm exited $rc, want 1 (refused)"
+grep -q "vfio-user evil.*VERSION" "$dir/$m.out" || fail "$m: not reported"
+
+# Run time: the evil device fails within its deadline, nothing else does.
+truncate -s 1M "$dir/blk.img"
+for m in ${HANG_MODES:-partial slow dma-flood dma-write-partial}; do
+    start_evil $m
+    rm -f "$dir/api"
+    "$BUILD/minivmm" --kernel "$BUILD/guest/vfio.elf" --memory 256M \
+        --vfio-user "socket=$dir/e.sock,id=evil,timeout=1000" \
+        --disk "path=$dir/blk.img" --api-socket "$dir/api" \
+        --cmdline "test=vfio-evil evil-reads=3 evil-blk=1 evil-hold=1" \
+        </dev/null >"$dir/$m.out" 2>&1 &
+    vm=$!
+    wait_for "$dir/$m.srv" "$m on BAR 0 read" 20 ||
+        { stop_vm $m; fail "$m: vfu-evil did not strike"; }
+    wait_for "$dir/$m.out" "vfio-user evil: .*device failed" 3 ||
+        { cat "$dir/$m.out"; stop_vm $m; fail "$m: not failed within 3 s"; }
+    wait_for "$dir/$m.out" "^vfio-evil: holding" 10 ||
+        { cat "$dir/$m.out"; stop_vm $m; fail "$m: the guest is stuck"; }
+    sed "s/^/  $m: /" "$dir/$m.out" | tr -d '\r'
+    grep -q "vfio-evil: blk ok" "$dir/$m.out" ||
+        { stop_vm $m; fail "$m: the in-VMM virtio-blk stalled"; }
+    tr -d '\r' <"$dir/$m.out" | grep -q "read 1 0x12345678" ||
+        { stop_vm $m; fail "$m: the device did not work before the fault"; }
+    timeout 5 "$BUILD/minivmm-ctl" "$dir/api" status >"$dir/$m.api" 2>&1
+    grep -qx "state: running" "$dir/$m.api" ||
+        { stop_vm $m; fail "$m: the API does not answer"; }
+    stop_vm $m
+done
+# quit while a vCPU waits for the rest of a reply: minivmm ends within 3 s.
+m=partial
+start_evil $m
+rm -f "$dir/api"
+"$BUILD/minivmm" --kernel "$BUILD/guest/vfio.elf" --memory 256M \
+    --vfio-user "socket=$dir/e.sock,id=evil,timeout=1000" \
+    --api-socket "$dir/api" \
+    --cmdline "test=vfio-evil evil-reads=3 evil-hold=1" \
+    </dev/null >"$dir/quit.out" 2>&1 &
+vm=$!
+wait_for "$dir/$m.srv" "now silent" 20 ||
+    { stop_vm $m; fail "quit: vfu-evil did not strike"; }
+timeout 5 "$BUILD/minivmm-ctl" "$dir/api" quit >"$dir/quit.api" 2>&1
+gone "$vm" 3 || { cat "$dir/quit.out"; fail "quit: minivmm still running"; }
+wait "$vm" 2>/dev/null; vm=
+kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null; srv=
 echo "payload_vfio_evil: every fault refused or contained; minivmm never crashed"
 exit 0

@@ -262,7 +262,7 @@ static void *guard_thread(void *arg)
     }
     close(fd);
     fd = connect_path(c->path);
-    if (fd >= 0 && write(fd, "{\"cmd\":\"quit\"}\n", 16) == 16)
+    if (fd >= 0 && write(fd, "{\"cmd\":\"quit\"}\n", 15) == 15)
         read_line(fd, c->replies[3], 256);
     if (fd >= 0)
         close(fd);
@@ -311,6 +311,54 @@ static void test_server_guards(void **state)
     rmdir(dir);
 }
 
+/* Eight silent clients do not lock management out: past the idle limit
+ * the longest-silent one makes room for a new client. */
+static void *idle_thread(void *arg)
+{
+    struct client *c = arg;
+    int fds[API_MAX_CLIENTS], fd;
+
+    for (unsigned int i = 0; i < API_MAX_CLIENTS; i++)
+        fds[i] = connect_path(c->path);
+    usleep(300 * 1000);
+    fd = connect_path(c->path);
+    if (fd >= 0 && write(fd, "{\"id\":1,\"cmd\":\"status\"}\n", 24) == 24)
+        read_line(fd, c->replies[0], 256);
+    if (fd >= 0 && write(fd, "{\"cmd\":\"quit\"}\n", 15) == 15)
+        read_line(fd, c->replies[1], 256);
+    if (fd >= 0)
+        close(fd);
+    for (unsigned int i = 0; i < API_MAX_CLIENTS; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    return NULL;
+}
+
+static void test_idle_eviction(void **state)
+{
+    struct fake_vm f = { .state = "running" };
+    char dir[] = "/tmp/minivmm-test-api-XXXXXX";
+    struct client c;
+    struct api *a;
+    pthread_t t;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(c.path, sizeof(c.path), "%s/s", dir);
+    memset(c.replies, 0, sizeof(c.replies));
+    assert_int_equal(evloop_create(&test_loop), 0);
+    assert_int_equal(api_create(test_loop, c.path, &fops, &f, &a), 0);
+    api_set_idle_limit(a, 200);
+    assert_int_equal(pthread_create(&t, NULL, idle_thread, &c), 0);
+    assert_int_equal(evloop_run(test_loop), 0);
+    pthread_join(t, NULL);
+    assert_non_null(strstr(c.replies[0], "\"id\":1,\"ok\":true"));
+    assert_string_equal(c.replies[1], "{\"ok\":true}");
+    api_destroy(a);
+    evloop_destroy(test_loop);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -319,6 +367,7 @@ int main(void)
         cmocka_unit_test(test_parse_long),
         cmocka_unit_test(test_server),
         cmocka_unit_test(test_server_guards),
+        cmocka_unit_test(test_idle_eviction),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

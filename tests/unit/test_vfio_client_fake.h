@@ -165,7 +165,7 @@ static inline int fake_version(struct fake *f, struct vfio_user_msg *m)
 static inline int fake_region_info(struct fake *f, struct vfio_user_msg *m)
 {
     struct vfio_region_info ri;
-    uint8_t buf[1024] = {0};
+    uint8_t buf[4096] = {0};    /* room for several sparse caps */
     uint32_t n;
     int fd;
 

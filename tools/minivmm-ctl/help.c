@@ -7,6 +7,7 @@ void ctl_usage(FILE *out)
 {
     fprintf(out,
 "Usage: minivmm-ctl SOCKET COMMAND [ARG]\n"
+"       minivmm-ctl CONSOLE-SOCKET console\n"
 "Control a running minivmm through its --api-socket SOCKET (docs/api.md).\n"
 "\n"
 "Commands:\n"
@@ -23,6 +24,13 @@ void ctl_usage(FILE *out)
 "  migrate-status      print the state of the current or last migration\n"
 "  migrate-cancel      cancel a running migration (the VM keeps running\n"
 "                      here)\n"
+"  config              print the running VM's description (JSON, the\n"
+"                      format of minivmm --config)\n"
+"  stats               print counters as JSON: vCPU exits, doorbells,\n"
+"                      interrupts, DMA, vfio-user round trips, block I/O\n"
+"  console             on a --serial socket:PATH socket: attach the\n"
+"                      terminal to the guest's serial port; Ctrl-]\n"
+"                      detaches, the VM keeps running\n"
 "\n"
 "Options:\n"
 "  --help              this text\n"

@@ -3,6 +3,8 @@
  *
  *   minivmm-ctl PATH status|pause|resume|snapshot FILE|quit
  *                    |migrate URI|migrate-status|migrate-cancel
+ *                    |config|stats
+ *   minivmm-ctl CONSOLE-SOCKET console
  *
  * Sends one request, waits for the reply with its id (events before it
  * are skipped; migrate then follows the migration's events until it ends,
@@ -24,10 +26,11 @@
 
 #include "help.h"
 #include "vmm/version.h"
+#include "tools/minivmm-ctl/ctl.h"
 
 #define CTL_ID 1
-#define EXIT_BADCMD 2
-#define EXIT_NOCONN 3
+#define EXIT_BADCMD CTL_EXIT_BADCMD
+#define EXIT_NOCONN CTL_EXIT_NOCONN
 
 static int usage(void)
 {
@@ -35,7 +38,7 @@ static int usage(void)
     return EXIT_BADCMD;
 }
 
-static int connect_to(const char *path)
+int ctl_connect(const char *path)
 {
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     int fd;
@@ -181,7 +184,7 @@ static int follow_migration(struct reader *rd)
     return EXIT_NOCONN;
 }
 
-static int print_reply(struct json_object *reply)
+static int print_reply(struct json_object *reply, const char *cmd)
 {
     struct json_object *e;
     int fields = 0;
@@ -189,6 +192,15 @@ static int print_reply(struct json_object *reply)
     if (json_object_object_get_ex(reply, "error", &e)) {
         fprintf(stderr, "minivmm-ctl: %s\n", json_object_get_string(e));
         return 1;
+    }
+    /* config, stats: the object named like the command, as JSON. */
+    if ((!strcmp(cmd, "config") || !strcmp(cmd, "stats")) &&
+        json_object_object_get_ex(reply, cmd, &e)) {
+        printf("%s\n", json_object_to_json_string_ext(
+                           e, JSON_C_TO_STRING_PRETTY |
+                              JSON_C_TO_STRING_SPACED |
+                              JSON_C_TO_STRING_NOSLASHESCAPE));
+        return 0;
     }
     json_object_object_foreach(reply, key, val) {
         if (!strcmp(key, "id") || !strcmp(key, "ok"))
@@ -221,10 +233,12 @@ int main(int argc, char **argv)
     /* minivmm may hang up mid-request (a rejected or too-long request):
      * report it as an error instead of dying of SIGPIPE (exit 141). */
     signal(SIGPIPE, SIG_IGN);
+    if (!strcmp(argv[2], "console"))
+        return argc == 3 ? ctl_console(argv[1]) : usage();
     req = build_request(argc, argv);
     if (!req)
         return usage();
-    fd = connect_to(argv[1]);
+    fd = ctl_connect(argv[1]);
     if (fd < 0) {
         fprintf(stderr, "minivmm-ctl: %s: %s\n", argv[1], strerror(-fd));
         json_object_put(req);
@@ -243,7 +257,7 @@ int main(int argc, char **argv)
     } else {
         status = !strcmp(argv[2], "migrate") &&
                  !json_object_object_get_ex(reply, "error", NULL) ?
-                 follow_migration(rd) : print_reply(reply);
+                 follow_migration(rd) : print_reply(reply, argv[2]);
         json_object_put(reply);
     }
     json_object_put(req);

@@ -11,7 +11,8 @@
  * Follows the spec's "Backend Program Conventions" (vfio-user.rst): no
  * daemonizing, --socket-path or --fd (a listening socket, or an already
  * connected one: then vfu-blk exits when that client leaves), exits on
- * SIGTERM. Counters go to stdout on exit and on SIGUSR1. Device
+ * SIGTERM. Counters go to stdout on exit and on SIGUSR1, and with
+ * --stats-file PATH to a JSON file rewritten every second. Device
  * description: tools/vfu-blk/vfu-blk.json.
  */
 #include <errno.h>
@@ -25,11 +26,14 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "blkdev.h"
 #include "vmm/version.h"
+#include "stats_file.h"
+#include "vmm/seccomp.h"
 
 struct opts {
     const char *socket_path;
@@ -39,6 +43,8 @@ struct opts {
     unsigned long queues;
     bool strict;
     bool mig_v1;
+    const char *stats_file;
+    enum sc_mode seccomp;
 };
 
 static void usage(FILE *f)
@@ -46,7 +52,8 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: vfu-blk (--socket-path=PATH | --fd=N) --disk FILE\n"
             "               [--readonly] [--queues N] [--strict]\n"
-            "               [--migration=v1|v2]\n"
+            "               [--migration=v1|v2] [--stats-file PATH]\n"
+            "               [--seccomp=on|log|off]\n"
             "       vfu-blk --print-capabilities | --version | --help\n"
             "A virtio-blk PCI device served over vfio-user.\n"
             "  --socket-path=PATH  listen on this UNIX socket (replaced)\n"
@@ -63,6 +70,11 @@ static void usage(FILE *f)
             "  --migration=v1|v2   migration protocol: v2 (DEVICE_FEATURE,\n"
             "                      default) or v1 (spec 0.9.1: migration\n"
             "                      region and DIRTY_PAGES)\n"
+            "  --stats-file PATH   write the counters to PATH as JSON every\n"
+            "                      second, on SIGUSR1 and on exit\n"
+            "  --seccomp=on|log|off  syscall allow-list once the disk and\n"
+            "                      socket are open (default on: a forbidden\n"
+            "                      syscall kills vfu-blk; log: kernel log only)\n"
             "  --print-capabilities\n"
             "                      print the capabilities as JSON and exit\n"
             "                      (vhost-user backend convention)\n"
@@ -104,6 +116,11 @@ static int parse_opt(int c, struct opts *o, char *why, size_t whylen)
     case 'd': o->disk = optarg; return 0;
     case 'r': o->readonly = true; return 0;
     case 'S': o->strict = true; return 0;
+    case 'F': o->stats_file = optarg; return 0;
+    case 'c':
+        if (sc_mode_parse(optarg, &o->seccomp) < 0)
+            break;
+        return 0;
     case 'm':
         if (strcmp(optarg, "v1") && strcmp(optarg, "v2"))
             break;
@@ -126,10 +143,11 @@ static int parse_opt(int c, struct opts *o, char *why, size_t whylen)
         snprintf(why, whylen, "unknown option or missing argument");
         return -1;
     }
-    snprintf(why, whylen, "%s: bad value '%s' (%s)", c == 'm' ? "--migration" :
-             c == 'f' ? "--fd" : "--queues", optarg,
+    snprintf(why, whylen, "%s: bad value '%s' (%s)",
+             c == 'm' ? "--migration" : c == 'f' ? "--fd" :
+             c == 'c' ? "--seccomp" : "--queues", optarg,
              c == 'm' ? "v1 or v2" : c == 'f' ? "a file descriptor number" :
-             "1 to 64");
+             c == 'c' ? "on, log or off" : "1 to 64");
     return -1;
 }
 
@@ -146,6 +164,8 @@ static int parse(int argc, char **argv, struct opts *o)
         {"migration", required_argument, NULL, 'm'},
         {"print-capabilities", no_argument, NULL, 'P'},
         {"version", no_argument, NULL, 'V'},
+        {"stats-file", required_argument, NULL, 'F'},
+        {"seccomp", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -230,12 +250,43 @@ static int watch(int ep, int fd, uint32_t tag)
     return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
 
+/* --stats-file: write it now; a failure is reported, not fatal. */
+static void stats_file(const struct vfu_blk *d, const char *path)
+{
+    int r = path ? vfu_blk_write_stats_file(d, path) : 0;
+
+    if (r)
+        fprintf(stderr, "vfu-blk: --stats-file %s: %s\n", path,
+                strerror(-r));
+}
+
+/* A periodic timerfd for --stats-file (-1 without it). */
+static int stats_timer(int ep, const char *path)
+{
+    struct itimerspec its = {
+        .it_interval.tv_nsec = VFU_BLK_STATS_PERIOD_MS * 1000000L % 1000000000L,
+        .it_interval.tv_sec = VFU_BLK_STATS_PERIOD_MS / 1000,
+    };
+    int fd;
+
+    if (!path)
+        return -1;
+    its.it_value = its.it_interval;
+    fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    if (fd >= 0 && (timerfd_settime(fd, 0, &its, NULL) || watch(ep, fd, 3))) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
 /* Returns when told to stop (0) or on a fatal error (-errno). */
-static int run(struct vfu_blk *d, int sfd)
+static int run(struct vfu_blk *d, int sfd, const char *stats_path)
 {
     struct signalfd_siginfo si;
     struct epoll_event ev[8];
-    int ep, n, i, r = 0;
+    uint64_t ticks;
+    int ep, n, i, tfd, r = 0;
 
     ep = epoll_create1(EPOLL_CLOEXEC);
     if (ep < 0)
@@ -245,6 +296,8 @@ static int run(struct vfu_blk *d, int sfd)
         close(ep);
         return -errno;
     }
+    tfd = stats_timer(ep, stats_path);
+    stats_file(d, stats_path);
     while (!r) {
         n = epoll_wait(ep, ev, 8, -1);
         if (n < 0 && errno != EINTR)
@@ -256,14 +309,20 @@ static int run(struct vfu_blk *d, int sfd)
                     r = 1; /* our only client left */
             } else if (ev[i].data.u32 == 1) {
                 vfu_blk_io_ready(d);
+            } else if (ev[i].data.u32 == 3) {
+                if (read(tfd, &ticks, sizeof(ticks)) > 0)
+                    stats_file(d, stats_path);
             } else if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
                 if (si.ssi_signo != SIGUSR1)
                     r = 1; /* counters printed on the way out */
                 else
                     vfu_blk_print_counters(d, stdout);
+                stats_file(d, stats_path);
             }
         }
     }
+    if (tfd >= 0)
+        close(tfd);
     close(ep);
     return r < 0 ? r : 0;
 }
@@ -313,10 +372,16 @@ int main(int argc, char **argv)
            o.strict ? ", strict" : "",
            o.mig_v1 ? ", migration v1" : "");
     fflush(stdout);
-    r = run(d, sfd);
+    r = sc_install(SC_T_VFU_BLK, o.seccomp);
+    if (r) {
+        fprintf(stderr, "vfu-blk: seccomp: %s\n", strerror(-r));
+        return 1;
+    }
+    r = run(d, sfd, o.stats_file);
     if (r)
         fprintf(stderr, "vfu-blk: event loop: %s\n", strerror(-r));
     vfu_blk_print_counters(d, stdout);
+    stats_file(d, o.stats_file);
     vfu_blk_destroy(d);
     close(disk);
     return r ? 1 : 0;

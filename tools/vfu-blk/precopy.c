@@ -52,13 +52,16 @@ int vfu_blk_precopy_encode(const struct vfu_blk_ident *id, void **buf,
 
 static int get_u64(const void *fdt, const char *name, uint64_t *v)
 {
-    const fdt64_t *p;
+    const void *p;
+    fdt64_t raw;
     int n;
 
     p = fdt_getprop(fdt, 0, name, &n);
     if (!p || n != 8)
         return -EINVAL;
-    *v = fdt64_to_cpu(*p);
+    /* FDT property data is only 4-byte aligned. */
+    memcpy(&raw, p, sizeof(raw));
+    *v = fdt64_to_cpu(raw);
     return 0;
 }
 

@@ -4,7 +4,13 @@
  * 4 KiB BAR 0 whose dwords read 0x12345678) correctly, until the fault of
  * --mode strikes: at discovery (sparse-oob, iofd-oob, irq-count, caps) or
  * on the --after'th BAR 0 read (short, oversized, wrong-id, fds,
- * fd-flood, error, stall, disconnect, garbage, unsolicited). Modes mig and
+ * fd-flood, error, stall, disconnect, garbage, unsolicited). The hang
+ * modes stop half-way instead: version-partial sends 8 bytes of its
+ * VERSION reply and falls silent; partial does that with the BAR 0 read
+ * reply; slow sends that reply one byte every 0.3 s; dma-flood answers the
+ * read, then sends DMA_READ commands without ever reading the replies;
+ * dma-write-partial answers the read, then sends 20 bytes of a DMA_WRITE
+ * command and falls silent. Modes mig and
  * refuse-running add v2 migration (DEVICE_FEATURE MIGRATION with
  * STOP_COPY, MIG_DEVICE_STATE, a 16-byte MIG_DATA stream); refuse-running
  * then fails every transition back to RUNNING (EPERM), as a server that
@@ -69,6 +75,36 @@ static int reply(struct evil *e, struct vfio_user_msg *m, const void *p,
                                      len, fds, nfds);
 }
 
+/* Send the first @part bytes of the reply to @m (header + @len payload
+ * bytes at @p), one byte every @gap_us if non-zero, then stay silent for
+ * a minute. Returns 1 (stop serving). */
+static int send_part(struct evil *e, struct vfio_user_msg *m, const void *p,
+                     size_t len, size_t part, useconds_t gap_us)
+{
+    int fd = vfio_user_conn_fd(e->c, VFIO_USER_CHAN_MAIN);
+    struct vfio_user_header h = {
+        .msg_id = m->hdr.msg_id, .cmd = m->hdr.cmd,
+        .msg_size = (uint32_t)(sizeof(h) + len),
+        .flags = VFIO_USER_F_TYPE_REPLY,
+    };
+    uint8_t *b = malloc(sizeof(h) + len);
+
+    memcpy(b, &h, sizeof(h));
+    memcpy(b + sizeof(h), p, len);
+    if (part > sizeof(h) + len)
+        part = sizeof(h) + len;
+    for (size_t i = 0; i < part; i += gap_us ? 1 : part) {
+        if (write(fd, b + i, gap_us ? 1 : part) < 0)
+            break;
+        if (gap_us)
+            usleep(gap_us);
+    }
+    free(b);
+    fprintf(stderr, "vfu-evil: %zu bytes sent, now silent\n", part);
+    sleep(60);
+    return 1;
+}
+
 static int do_version(struct evil *e, struct vfio_user_msg *m)
 {
     struct vfio_user_caps caps, eff;
@@ -83,6 +119,11 @@ static int do_version(struct evil *e, struct vfio_user_msg *m)
     caps.mig_pgsize = 4096;
     if (vfio_user_version_encode(0, 1, &caps, &p, &len))
         return -ENOMEM;
+    if (mode_is(e, "version-partial")) {
+        send_part(e, m, p, len, 8, 0);
+        free(p);
+        return -EPIPE;
+    }
     r = reply(e, m, p, len, NULL, 0);
     free(p);
     eff = caps;
@@ -194,13 +235,44 @@ static bool runtime_mode(const struct evil *e)
 {
     static const char *const modes[] = {
         "short", "oversized", "wrong-id", "error", "disconnect", "stall",
-        "garbage", "unsolicited", "fds", "fd-flood",
+        "garbage", "unsolicited", "fds", "fd-flood", "partial", "slow",
+        "dma-flood", "dma-write-partial",
     };
 
     for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
         if (mode_is(e, modes[i]))
             return true;
     return false;
+}
+
+/* dma-flood: DMA_READ commands (4 KiB at guest address 0) until the
+ * socket refuses, never reading a reply. */
+static void dma_flood(struct evil *e)
+{
+    struct vfio_user_dma_access a = {.address = 0, .count = 4096};
+    unsigned int n = 0;
+
+    while (vfio_user_conn_send_command(e->c, VFIO_USER_CHAN_MAIN,
+                                       VFIO_USER_DMA_READ, 0, &a, sizeof(a),
+                                       NULL, 0, NULL) == 0)
+        n++;
+    fprintf(stderr, "vfu-evil: %u DMA_READs sent\n", n);
+}
+
+/* dma-write-partial: 20 of a DMA_WRITE command's 40 bytes. */
+static void dma_write_partial(struct evil *e)
+{
+    struct vfio_user_header h = {
+        .msg_id = 7, .cmd = VFIO_USER_DMA_WRITE, .msg_size = 16 + 24,
+        .flags = VFIO_USER_F_TYPE_COMMAND,
+    };
+    uint8_t b[20] = {0};
+
+    memcpy(b, &h, sizeof(h));
+    if (write(vfio_user_conn_fd(e->c, VFIO_USER_CHAN_MAIN), b, 20) < 0)
+        return;
+    fprintf(stderr, "vfu-evil: 20 bytes of DMA_WRITE sent, now silent\n");
+    sleep(60);
 }
 
 /* The fault, on a BAR 0 read. Returns 1 to stop serving. */
@@ -228,6 +300,14 @@ static int strike(struct evil *e, struct vfio_user_msg *m, uint8_t *buf,
                   "\x01\x00\x09\x00\xff\xff\xff\x7f garbage!", 18) < 0, r = 1;
     else if (mode_is(e, "unsolicited"))
         m->hdr.msg_id += 100, reply(e, m, buf, 16 + n, NULL, 0);
+    else if (mode_is(e, "partial"))
+        r = send_part(e, m, buf, 16 + n, 8, 0);
+    else if (mode_is(e, "slow"))
+        r = send_part(e, m, buf, 16 + n, 16 + 16 + n, 300000);
+    else if (mode_is(e, "dma-flood"))
+        reply(e, m, buf, 16 + n, NULL, 0), dma_flood(e), r = 1;
+    else if (mode_is(e, "dma-write-partial"))
+        reply(e, m, buf, 16 + n, NULL, 0), dma_write_partial(e), r = 1;
     if (mode_is(e, "fds") || mode_is(e, "fd-flood")) {
         nf = mode_is(e, "fds") ? 1 : 253;
         for (int i = 0; i < nf; i++)
