@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # minivmm — plain Makefile. `make`, `make check`, `make asan`, `make bench`.
 # Sources are found by directory: adding a .c file to a module directory adds
 # it to the build. See docs/architecture.md for the layout.
@@ -20,7 +21,7 @@ CMOCKA   := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 # The library: everything but program entry points.
 LIB_DIRS := vmm arch/x86 devices vfio virtio
 LIB_SRCS := $(filter-out vmm/main.c,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/version.o
 LIB      := $(BUILD)/libminivmm.a
 
 # Programs: build/minivmm and one per tools/<name>/ directory holding C.
@@ -36,11 +37,23 @@ UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .SECONDARY:
 .PHONY: all check check-unit check-payload check-linux check-kvm asan bench \
-        fuzz check-headers clean setup check-interop peers lvu-server
+        fuzz check-headers clean setup check-interop peers lvu-server \
+        demo install uninstall check-man check-spdx
 all: $(PROGS) $(SCTEST) guest
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+# The version (tools/version.sh: git describe, else VERSION), compiled in;
+# the generated file is rewritten only when the version changes.
+MINIVMM_VERSION := $(shell tools/version.sh)
+$(shell mkdir -p $(BUILD)/gen && \
+    v='extern const char minivmm_version[];'; \
+    v="$$v const char minivmm_version[] = \"$(MINIVMM_VERSION)\";"; \
+    [ "$$(cat $(BUILD)/gen/version.c 2>/dev/null)" = "$$v" ] || \
+    echo "$$v" > $(BUILD)/gen/version.c)
+$(BUILD)/gen/version.o: $(BUILD)/gen/version.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(LIB): $(LIB_OBJS)
@@ -86,7 +99,7 @@ check-linux: $(PROGS)
 
 check-kvm: check-payload check-linux
 
-check: check-unit check-payload check-linux fuzz-smoke
+check: check-unit check-man check-spdx check-payload check-linux fuzz-smoke
 
 # Interop suite against third-party vfio-user peers built from Debian's qemu
 # source package (tests/interop/build-peers.sh; skips with 77 when it cannot
@@ -129,6 +142,55 @@ check-headers:
 	done; echo "headers: all self-contained"
 
 -include tests/fuzz/fuzz.mk
+
+# --- demo, install, man pages (issue 12) ---------------------------------
+# `make demo`: the README's main job in one command (tools/demo.sh: kit,
+# scratch disk, vfu-blk, a Linux guest using it); ARGS=--shell for a shell.
+ARGS ?=
+demo: $(BUILD)/minivmm $(BUILD)/vfu-blk
+	@BUILD=$(BUILD) tools/demo.sh $(ARGS)
+
+# `make install [PREFIX=/usr/local] [DESTDIR=]`: the programs, vfu-blk's
+# vfio-user description file (spec "Backend Program Conventions":
+# share/vfio-user/, its "binary" pointing at the installed vfu-blk), man
+# pages and docs. `make uninstall` removes exactly these.
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share
+MANDIR  ?= $(DATADIR)/man
+DOCDIR  ?= $(DATADIR)/doc/minivmm
+MANS    := $(wildcard docs/man/*.1)
+DOCS    := README.md CHANGELOG.md LICENSE $(wildcard docs/*.md)
+VFU_JSON := $(DATADIR)/vfio-user/50-minivmm-vfu-blk.json
+INSTALLED_PROGS := minivmm minivmm-ctl vfu-blk
+
+install: $(BUILD)/minivmm $(BUILD)/minivmm-ctl $(BUILD)/vfu-blk
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(DOCDIR) $(DESTDIR)$(DATADIR)/vfio-user
+	install -m 0755 $(INSTALLED_PROGS:%=$(BUILD)/%) $(DESTDIR)$(BINDIR)
+	install -m 0644 $(MANS) $(DESTDIR)$(MANDIR)/man1
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)
+	sed 's|"binary": *"[^"]*"|"binary": "$(BINDIR)/vfu-blk"|' \
+	    tools/vfu-blk/vfu-blk.json > $(DESTDIR)$(VFU_JSON)
+	chmod 0644 $(DESTDIR)$(VFU_JSON)
+
+uninstall:
+	rm -f $(INSTALLED_PROGS:%=$(DESTDIR)$(BINDIR)/%) \
+	    $(MANS:docs/man/%=$(DESTDIR)$(MANDIR)/man1/%) \
+	    $(DESTDIR)$(VFU_JSON)
+	rm -rf $(DESTDIR)$(DOCDIR)
+	-rmdir $(DESTDIR)$(DATADIR)/vfio-user 2>/dev/null
+
+# Every source file carries an SPDX line (tools/spdx.sh --add tags new ones).
+check-spdx:
+	@tools/spdx.sh --check
+
+# Man pages: lint (man-db's --warnings through groff) in `make check`.
+check-man:
+	@for m in $(MANS); do \
+	    w=$$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l -E UTF-8 $$m 2>&1 >/dev/null); \
+	    if [ -n "$$w" ]; then echo "$$m:"; echo "$$w"; exit 1; fi; \
+	done; echo "man pages: $(words $(MANS)) clean (man --warnings)"
 
 setup:
 	tools/setup.sh

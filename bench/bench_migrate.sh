@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Live migration of a 512 MiB guest holding 480 MiB of random data
 # (tests/guest test=counter fill_mb=480: the counter keeps running), over
 # a unix socket on this host, minivmm side by side with QEMU

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Snapshot save time and restore-to-running time of a 512 MiB guest holding
 # 480 MiB of random data (tests/guest test=counter fill_mb=480), minivmm
 # side by side with QEMU (qemu-system-x86_64, QMP "migrate" to a file via

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Startup floor: exec → exit of a payload whose first instruction writes the
 # test-exit port, minivmm vs QEMU -M microvm (same ELF through PVH, with
 # isa-debug-exit at 0xf4). Prints median and best wall time over RUNS runs,

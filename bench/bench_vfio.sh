@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # vfio-user device costs with vfu-blk, measured from the vfio payload
 # (tests/guest/vfio/bench_vfio.c) and the virtio payload's bench-vblk:
 #   guest doorbell through a KVM ioeventfd vs a trapped register write

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # In-VMM virtio-blk from the virtio payload's polling driver (bench-vblk in
 # tests/guest/virtio/bench_vblk.c): 4 KiB random reads at queue depth 32
 # (IOPS) and 128 KiB sequential reads at depth 8 (MB/s), SECS seconds each,

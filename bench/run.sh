@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # make bench: run every bench/bench_*.sh in order; each prints its numbers.
 : "${BUILD:=build}"
 export BUILD

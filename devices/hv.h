@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Hypervisor services for devices that wire fast paths into KVM (virtio-pci,
  * vfio-user): MSI routes, irqfds, ioeventfds, memslots for device memory.
  * devices/ and virtio/ and vfio/ see only this table; vmm/hv.c implements

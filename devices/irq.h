@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Interrupt lines as devices see them: a GSI and a way to drive it. The
  * implementation (KVM_IRQ_LINE, an irqfd, a test fake) is passed in, so
  * devices/ needs no KVM headers. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* MSI-X table/PBA model (see msix.h). */
 #include "devices/msix.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* MSI-X table and PBA of one PCI function (PCI Local Bus spec 3.0, 6.8.2;
  * PCIe base spec, "MSI-X Capability and Table Structure").
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* PCI core for bus 0 (see pci.h): config space emulation, registration,
  * guest config access, INTx, reset, save/load. The write-mask model follows
  * QEMU's hw/pci/pci.c; header layout per PCI Local Bus 3.0 §6.1-6.2. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* PCI core for bus 0 (docs/platform.md "PCI"): configuration space of type
  * 0 functions, BAR emulation, INTx, capability lists.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* BAR address allocation (see pci_alloc.h). */
 #include "devices/pci_alloc.h"
 

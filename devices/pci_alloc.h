@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* BAR address allocation, done by the VMM as firmware does at boot
  * (docs/platform.md "PCI"; cloud-hypervisor and Firecracker do the same):
  * every BAR of every function gets an address by size and natural

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* PCI BAR emulation (see pci.h): declaration, decode, and keeping the
  * address buses in line with what the guest programmed. Encoding per PCI
  * Local Bus 3.0 §6.2.5.1 (BARs) and §6.2.5.2 (Expansion ROM BAR). */

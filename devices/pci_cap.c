@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* PCI capability lists (see pci.h): conventional capabilities from 0x40
  * (PCI Local Bus 3.0 §6.7) and PCIe extended capabilities from 0x100 (PCIe
  * Base 4.0 §7.6). Walks are bounded, so a malformed list (e.g. one copied

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* PCI host bridge and config mechanisms (see pci_host.h). */
 #include "devices/pci_host.h"
 

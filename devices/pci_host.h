@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* PCI host bridge 00:00.0 and the two config access mechanisms of
  * docs/platform.md: configuration mechanism #1 (ports 0xCF8-0xCFF) and
  * ECAM (the MMCONFIG window, PCIe Base 4.0 §7.2.2).

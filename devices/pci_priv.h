@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Internals shared by pci.c, pci_bar.c and pci_cap.c; not for devices. */
 #ifndef MINIVMM_PCI_PRIV_H
 #define MINIVMM_PCI_PRIV_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* RTC/CMOS (see rtc.h). Register layout per the Motorola MC146818A data
  * sheet; CMOS memory-size bytes as in QEMU's hw/i386/pc.c. */
 #include "devices/rtc.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* MC146818-style RTC and CMOS RAM (docs/platform.md: ports 0x70-0x71).
  *
  * Port 0x70 (write-only; reads all-ones) selects a CMOS byte (bits 0-6);

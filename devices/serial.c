@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* 16550A UART (see serial.h). Register semantics follow the PC16550D
  * datasheet; interrupt-identification details follow QEMU's hw/char/serial.c
  * (THRE pending flag, IER.ETBEI enabling raising THRE at once). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* 16550A UART (COM1 in docs/platform.md: ports 0x3F8-0x3FF, IRQ 4).
  *
  * Registers follow the National PC16550D datasheet: RBR/THR/DLL at 0,

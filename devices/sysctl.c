@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* System control ports (see sysctl.h). */
 #include "devices/sysctl.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* System control ports (docs/platform.md): the i8042 stub, the reset
  * control register, the test-exit port and the hardware-reduced ACPI sleep
  * registers. Each asks the VM to stop through struct vm_stop_ctl.

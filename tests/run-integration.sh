@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Run the integration tests of one kind: tests/integration/<kind>_*.sh
 # (tests/interop/interop_*.sh for the kind "interop").
 # Each script exits 0 (pass), 77 (skipped: says why on stderr) or anything

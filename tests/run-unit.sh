@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Run each cmocka unit-test binary given as an argument; print a summary line
 # "unit: N passed, N failed" and exit non-zero if any binary failed.
 pass=0; fail=0

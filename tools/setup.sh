@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Install every build, test and benchmark dependency of minivmm on a fresh
 # Debian 12 machine. Run as root, or as a user with sudo. Idempotent.
 #
@@ -16,7 +17,8 @@ PKGS="build-essential pkg-config clang llvm lld
       busybox-static cpio lz4
       linux-source-6.1 bc bison flex libelf-dev libssl-dev xz-utils
       qemu-system-x86 iproute2 time acpica-tools
-      meson ninja-build dpkg-dev python3-jsonschema"
+      meson ninja-build dpkg-dev python3-jsonschema
+      man-db groff-base"
 
 # deb822 stanzas with Types: deb-src for every Debian archive (URIs .../debian*)
 # in the deb822 sources and the one-line /etc/apt/sources.list.

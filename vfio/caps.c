@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfio-user VERSION capabilities: JSON encode/parse and negotiation.
  * Spec: vfio-user.rst "VFIO_USER_VERSION"; see caps.h. */
 #include "vfio/caps.h"

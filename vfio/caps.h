@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfio-user VERSION negotiation: capabilities as JSON (json-c).
  *
  * Spec: shared/spec/vfio-user.rst, "VFIO_USER_VERSION" (capabilities table,

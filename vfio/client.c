@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfio-user client core: connection, VERSION, the reply-waiter table and
  * the receive path, failure. See client.h.
  * Spec: vfio-user.rst "VFIO_USER_VERSION", "Command Concurrency",

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfio-user client: the device operations of one remote device.
  *
  * Spec: shared/spec/vfio-user.rst, "VFIO_USER_VERSION" through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfio-user client: DMA windows (DMA_MAP/UNMAP mirrored in the software
  * IOMMU) and the server's DMA_READ/WRITE served from it. See client.h.
  * Spec: vfio-user.rst "VFIO_USER_DMA_MAP", "VFIO_USER_DMA_UNMAP",

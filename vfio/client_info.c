@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfio-user client: device discovery (device, region, io-fd and IRQ info),
  * every field checked before use. See client.h.
  * Spec: vfio-user.rst "VFIO_USER_DEVICE_GET_INFO",

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfio-user client: region access, interrupts, reset. See client.h.
  * Spec: vfio-user.rst "VFIO_USER_REGION_READ", "VFIO_USER_REGION_WRITE",
  * "VFIO_USER_REGION_WRITE_MULTI", "VFIO_USER_DEVICE_SET_IRQS",

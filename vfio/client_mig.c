@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfio-user client: migration features, the migration data stream, DMA
  * logging and the device identity. See client_mig.h.
  * Spec: vfio-user.rst "VFIO_USER_DEVICE_FEATURE", "VFIO_USER_MIG_DATA_READ",

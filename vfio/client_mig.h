@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfio-user client: migration (v2) and device identity.
  *
  * Spec: shared/spec/vfio-user.rst "VFIO_USER_DEVICE_FEATURE" (features

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfio-user client: region-based migration v1 and DIRTY_PAGES. See
  * client_mig_v1.h. Spec: vfio-user-0.9.1.rst "VFIO Device Migration Info",
  * "VFIO_USER_DIRTY_PAGES", "VFIO Bitmap Range Format". */

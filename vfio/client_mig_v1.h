@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfio-user client: region-based migration "v1" and DIRTY_PAGES, as in
  * the older protocol revision (shared/spec/vfio-user-0.9.1.rst, "VFIO
  * Device Migration Info", "VFIO_USER_DIRTY_PAGES"). Servers built on it

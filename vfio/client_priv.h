@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Internals shared by vfio/client*.c; not for other modules. */
 #ifndef MINIVMM_VFIO_CLIENT_PRIV_H
 #define MINIVMM_VFIO_CLIENT_PRIV_H

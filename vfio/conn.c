@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfio-user transport over AF_UNIX stream sockets; see conn.h.
  * Spec: vfio-user.rst "Header", "VFIO_USER_VERSION" (twin_socket). */
 #include "vfio/conn.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfio-user transport: one connection over AF_UNIX stream sockets, for the
  * client and the server alike.
  *

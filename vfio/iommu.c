@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Software IOMMU (see iommu.h). */
 #include "vfio/iommu.h"
 

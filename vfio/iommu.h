@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Software IOMMU of one vfio-user device: the device's DMA address space.
  *
  * An interval map IOVA → host memory (HVA, and the fd + offset the server

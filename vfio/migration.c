@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfio-user migration state machines as data; see migration.h.
  * Spec: vfio-user.rst "VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE";
  * vfio-user-0.9.1.rst "VFIO Device Migration Info". */

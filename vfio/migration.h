@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfio-user device migration state machines, as tables.
  *
  * v2 (current spec, shared/spec/vfio-user.rst "VFIO_DEVICE_FEATURE_MIG_

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfio-user PCI device: creation, config space virtualisation, DMA
  * windows, reset, failure and reconnect. See pci_dev.h.
  * Spec: vfio-user.rst "VFIO_USER_DEVICE_GET_INFO", "VFIO_USER_DMA_MAP",

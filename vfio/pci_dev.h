@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* A vfio-user device presented on the guest's PCI bus: the only KVM glue
  * of the vfio-user client (docs/architecture.md, "vfio-user devices").
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfio-user PCI device: BARs. Region info → BAR declarations; mmap-able
  * areas → memslots and GET_REGION_IO_FDS → ioeventfds at the BAR's guest
  * address; trapped accesses → REGION_READ/WRITE (the MSI-X table and PBA

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfio-user PCI device: the server's DMA dirty logging, for live
  * migration (see pci_dev.h). Pages are numbered as vmm/dirty.h numbers
  * guest RAM: offset in the RAM memfd / 4096, through each DMA window's

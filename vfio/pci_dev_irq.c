@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfio-user PCI device: interrupts. MSI-X and MSI vectors are irqfds on
  * MSI routes built from what the guest programmed; the same eventfds go to
  * the server with SET_IRQS, so its interrupts reach the guest without us.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfio-user PCI device: snapshots and live migration with a server that
  * speaks the region-based migration "v1" of spec 0.9.1
  * (shared/spec/vfio-user-0.9.1.rst "VFIO Device Migration Info",

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Internals shared by vfio/pci_dev*.c; not for other modules. */
 #ifndef MINIVMM_VFIO_PCI_DEV_PRIV_H
 #define MINIVMM_VFIO_PCI_DEV_PRIV_H

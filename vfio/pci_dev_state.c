@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfio-user PCI device: snapshots and migration. The client-side state
  * (config space, MSI-X, IOMMU layout, server identity) plus the server's
  * own migration data stream, in the device's node of the VM state tree.

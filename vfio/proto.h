@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfio-user wire format: messages, commands, flags and capabilities.
  *
  * Only what the protocol specification defines (shared/spec/vfio-user.rst,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfio-user server core: connection lifecycle, command dispatch, VERSION,
  * ioeventfds. See server.h. Spec: vfio-user.rst "VFIO_USER_VERSION",
  * "Socket Disconnection Behavior", "Command Concurrency". */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfio-user server core: serves one device, described by tables, to one
  * client at a time over an AF_UNIX stream socket.
  *

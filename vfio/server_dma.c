@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfio-user server core: client DMA maps, message-based DMA and DMA dirty
  * logging. Spec: vfio-user.rst "VFIO_USER_DMA_MAP", "VFIO_USER_DMA_UNMAP",
  * "VFIO_USER_DMA_READ", "VFIO_USER_DMA_WRITE",

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfio-user server core: device/region/IRQ information, IRQ actions, region
  * access and reset. Spec: vfio-user.rst "VFIO_USER_DEVICE_GET_INFO" through
  * "VFIO_USER_REGION_WRITE_MULTI". */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfio-user server core: VFIO_USER_DEVICE_FEATURE (migration, migration
  * state, DMA logging) and the migration data stream. Spec: vfio-user.rst
  * "VFIO_USER_DEVICE_FEATURE", "Device Features", "VFIO_USER_MIG_DATA_READ",

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfio-user server core: region-based migration "v1" and DIRTY_PAGES of
  * spec 0.9.1 (shared/spec/vfio-user-0.9.1.rst "VFIO Device Migration
  * Info", "VFIO_USER_DIRTY_PAGES"), for a device created with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfio-user server core internals, shared by vfio/server*.c only. */
 #ifndef MINIVMM_VFIO_SERVER_PRIV_H
 #define MINIVMM_VFIO_SERVER_PRIV_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* virtio-blk device model: creation, config space, features, state
  * (virtio 1.x section 5.2). Requests live in blk_req.c. */
 #include "virtio/blk_priv.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* virtio-blk device model (virtio 1.x section 5.2 "Block Device").
  *
  * Backend: a file or block device fd driven through io_uring (liburing):

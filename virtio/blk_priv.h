@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* virtio-blk internals shared by blk.c (device, config, state) and
  * blk_req.c (request parsing and io_uring). Not a public header. */
 #ifndef MINIVMM_VIRTIO_BLK_PRIV_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* virtio-blk requests: parsing (spec 5.2.6 "Device Operation") and the
  * io_uring backend. See blk.h for the threading and memory model. */
 #include "virtio/blk_priv.h"

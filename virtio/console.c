@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* virtio-console device model (see console.h; spec 5.3). */
 #include "virtio/console.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* virtio-console device model (virtio 1.x section 5.3), single port, no
  * MULTIPORT: receiveq0 (queue 0, host → guest) and transmitq0 (queue 1,
  * guest → host). EMERG_WRITE is offered: a config write of emerg_wr

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Generic virtio device core (see device.h; spec 2.1, 2.2, 3.1). */
 #include "virtio/device.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Generic virtio device core: device status, feature negotiation, config
  * generation, reset and queue array (virtio 1.x sections 2.1 "Device
  * Status Field", 2.2 "Feature Bits", 3.1 "Device Initialization").

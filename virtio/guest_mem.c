@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Guest-memory access for virtio device models (see guest_mem.h). */
 #include "virtio/guest_mem.h"
 

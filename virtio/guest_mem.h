@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Guest-memory access for virtio device models.
  *
  * The same device code (virtio/queue.c, virtio/blk.c) runs inside the VMM,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* virtio-net device model on a tap (see net.h; spec 5.1). */
 #include "virtio/net.h"
 

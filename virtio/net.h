@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* virtio-net device model on a tap device (virtio 1.x section 5.1): one
  * receive queue (0) and one transmit queue (1), no control queue, no
  * multiqueue. Frames cross the tap with a 12-byte struct virtio_net_hdr_v1

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* virtio-pci transport: creation, capabilities, PCI hooks, state (see
  * pci.h; virtio 1.x section 4.1). Registers live in pci_regs.c,
  * interrupts and doorbells in pci_irq.c. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* virtio-pci modern transport (virtio 1.x section 4.1 "Virtio Over PCI
  * Bus") for in-VMM device models.
  *

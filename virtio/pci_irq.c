@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* virtio-pci interrupts and doorbells (see pci.h): MSI-X vectors as
  * irqfds on MSI routes that follow the guest's table, the INTx/ISR
  * fallback (spec 4.1.4.5, 4.1.5.3-4), and doorbell ioeventfds that follow

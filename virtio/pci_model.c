@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* virtio-pci capabilities BAR register model; see pci_model.h. Spec:
  * virtio 1.x 4.1.4.3 "Common configuration structure layout", 4.1.4.4
  * "Notification structure layout", 4.1.4.5 "ISR status capability",

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* virtio-pci internals shared by pci.c (lifetime, capabilities, state),
  * pci_regs.c (BAR registers) and pci_irq.c (MSI-X, INTx, ioeventfds).
  * Not a public header. */

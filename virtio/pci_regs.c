@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* virtio-pci BARs (see pci.h): BAR 2 through the register model
  * (virtio/pci_model.h: common configuration, ISR, device configuration,
  * notifications) under the transport lock, the PCI configuration access

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Split virtqueues, device side (see queue.h; virtio 1.x section 2.7). */
 #include "virtio/queue.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Split virtqueues, device side (virtio 1.x, section 2.7 "Split
  * Virtqueues"; 2.7.7/2.7.10 for notification suppression and event-idx).
  *

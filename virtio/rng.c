@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* virtio-rng device model (see rng.h; spec 5.4). */
 #include "virtio/rng.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* virtio-rng (entropy) device model (virtio 1.x section 5.4): one
  * request queue; every device-writable buffer the driver posts is filled
  * from getrandom() and returned at once. No backend fd: all work happens

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Driver side of a split virtqueue, for tests and tools (see
  * vring_driver.h). */
 #include "virtio/vring_driver.h"

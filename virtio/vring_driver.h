@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The driver side of a split virtqueue (virtio 1.x section 2.7), over
  * struct virtio_mem: what a guest driver does, for unit tests and for
  * tools that exercise a device (e.g. tests of vfu-blk). Not used by the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Control API server on the event loop (see api.h, docs/api.md). */
 #include "vmm/api.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The control API: a UNIX stream socket speaking newline-delimited JSON
  * (docs/api.md). A client sends {"id":N,"cmd":"pause"} (id optional, any
  * integer, echoed); the reply is {"id":N,"ok":true,...} or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Control API request parsing (see api.h): pure, over one line. */
 #include "vmm/api.h"
 

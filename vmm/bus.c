@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Address-space bus (see bus.h): a sorted array of ranges, looked up with a
  * binary search under a read lock; each range is refcounted so dispatch
  * calls its handler without holding the bus lock. */

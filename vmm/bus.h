@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Address-space bus: PIO or MMIO ranges mapped to device callbacks.
  *
  * One bus per address space (port I/O, MMIO). Ranges never overlap; a lookup

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Command-line parsing (see config.h). */
 #include "vmm/config.h"
 #include "vmm/config_virtio.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Command line → validated VM configuration. Parsing is pure (no files
  * opened, no KVM) so it is unit-testable; main.c checks what needs the host
  * (files, host RAM, KVM's vCPU limit) before creating anything. */

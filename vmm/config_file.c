@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The --config VM description file and its inverse, the "config" API
  * reply (see config.h, docs/vm.schema.json). Every value goes through
  * config_apply(), the command line's own option table. */

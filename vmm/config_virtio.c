@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* --disk and --net parsing (see config_virtio.h). */
 #include "vmm/config_virtio.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Parsing of the virtio device options (--disk, --net) into struct
  * vm_config; called by config.c. Pure: no files or taps are opened here
  * (vmm/virtio_devs.c does that before the guest starts). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Serial console host side (see console.h). */
 #include "vmm/console.h"
 

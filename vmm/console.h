@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The host side of the guest's serial console: where COM1 output goes
  * (stdout, a file, a pty, a UNIX socket clients attach to, nowhere) and
  * where its input comes from (stdin in stdio mode, the pty, the attached

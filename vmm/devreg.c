@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Device registry (see devreg.h). */
 #include "vmm/devreg.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The VM's device registry: every device whose state goes into snapshots
  * and the migration stream joins it once, at creation. The VM walks it in
  * registration order (= construction order) to quiesce, save, load and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Dirty-page bookkeeping for live migration (see dirty.h). */
 #include "vmm/dirty.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Dirty-page bookkeeping for live migration (docs/migration.md).
  *
  * Guest RAM is one memfd (vmm/memory.h); a "RAM page" here is a 4 KiB page

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* epoll-based event loop (see evloop.h). */
 #include "vmm/evloop.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The event loop: one thread multiplexing every fd that is not a vCPU
  * (serial input, signals, stop requests, later vfio-user sockets, backends,
  * the control socket). Modules expose a poll fd and a handler; only this

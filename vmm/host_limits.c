@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Host limits (see host_limits.h). */
 #include "vmm/host_limits.h"
 

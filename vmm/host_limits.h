@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* What this host can give a VM, checked before anything is built: for
  * --kernel (the command line), --restore (a snapshot file) and --incoming
  * (a migration stream) alike, so a file or a network peer cannot make

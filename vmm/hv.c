@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Hypervisor services over KVM (see vmm/hv.h, devices/hv.h). */
 #include "vmm/hv.h"
 

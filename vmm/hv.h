@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The hypervisor-services table (devices/hv.h) for a running VM, over
  * KVM and the GSI routing table. */
 #ifndef MINIVMM_VMM_HV_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* KVM ioctl wrappers (see kvm.h). */
 #include "vmm/kvm.h"
 

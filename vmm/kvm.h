@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The only place that issues KVM ioctls (KVM API: Documentation/virt/kvm/
  * api.rst). Every function returns 0 (or a non-negative result) or -errno.
  */

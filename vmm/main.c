@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* minivmm: command line → VM → exit status (docs/platform.md). The only
  * place that calls exit(). */
 #include <errno.h>
@@ -12,9 +13,9 @@
 #include "vmm/migration_in.h"
 #include "vmm/privdrop.h"
 #include "vmm/restore.h"
+#include "vmm/version.h"
 #include "vmm/vm.h"
 
-#define MINIVMM_VERSION "0.1.0"
 #define EXIT_USAGE 2
 
 /* Everything but releasing @cfg. */
@@ -35,7 +36,7 @@ static int run(int argc, char **argv, struct vm_config *cfg)
         return 0;
     }
     if (cfg->show_version) {
-        printf("minivmm %s\n", MINIVMM_VERSION);
+        printf("minivmm %s\n", minivmm_version);
         return 0;
     }
     if (priv_resolve(cfg->user, cfg->group, &ids, err, sizeof(err)) < 0) {

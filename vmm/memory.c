@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Guest RAM as one memfd split around the PCI hole (see memory.h). */
 #include "vmm/memory.h"
 

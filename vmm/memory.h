@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Guest RAM: one memfd, mapped MAP_SHARED, split into regions around the
  * 32-bit PCI hole (docs/platform.md). Each region is one KVM memslot. Later
  * users: vfio-user DMA maps (fd + offset), dirty logging, snapshots.

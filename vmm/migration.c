@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Outgoing live migration: the object, the API side and the event-loop
  * side (see migration.h); the thread's work is in migration_run.c. */
 #include "vmm/migration.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Outgoing live migration (docs/migration.md): the API's migrate,
  * migrate-status and migrate-cancel. migration_start() connects to the
  * destination and runs the transfer on a migration thread:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Migration token challenge (see migration_auth.h). */
 #include "vmm/migration_auth.h"
 

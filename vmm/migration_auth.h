@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Binding a migration connection to a shared token (docs/migration.md,
  * "Authentication"). With a token on both sides (",token=SECRET" or
  * ",token-file=PATH" on `--incoming` and on `migrate`), the destination

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Live-migration stream validation (see migration_fmt.h). */
 #include "vmm/migration_fmt.h"
 

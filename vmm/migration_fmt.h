@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The live-migration stream (docs/migration.md): the snapshot encoding of
  * vmm/snapshot_fmt.h (file header, then checksummed sections with
  * consecutive indexes) sent over a socket, with two more section types and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Outgoing migration phases (see migration_fsm.h). */
 #include "vmm/migration_fsm.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Outgoing migration phases as a table (see migration.h). Pure: no locks,
  * no I/O; the owner (migration.c) serialises calls under its lock.
  *

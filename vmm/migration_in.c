@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The destination of a live migration (see migration_in.h). */
 #include "vmm/migration_in.h"
 

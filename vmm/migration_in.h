@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* minivmm --incoming URI: the destination of a live migration
  * (docs/migration.md). Listens on URI, accepts one source, receives guest
  * RAM and the state tree (migration_fmt.h, every section checked as it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Migration transports (see migration_net.h). */
 #include "vmm/migration_net.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Migration transports: unix:PATH and tcp:HOST:PORT (docs/migration.md),
  * and blocking whole-buffer I/O on the stream socket. */
 #ifndef MINIVMM_MIGRATION_NET_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Internals of the outgoing migration shared by migration.c (object, API,
  * event loop side) and migration_run.c (the thread). */
 #ifndef MINIVMM_MIGRATION_PRIV_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The migration thread: connect, pre-copy RAM under dirty logging until
  * the rest fits the downtime target, have the event loop stop the guest,
  * send the rest and the state, and settle with the destination (see

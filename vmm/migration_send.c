@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Migration stream sender (see migration_send.h). */
 #include "vmm/migration_send.h"
 

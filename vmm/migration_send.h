@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The sending side of the migration stream (migration_fmt.h): guest RAM
  * in windows of MIG_WINDOW_PAGES pages, each a RAM or RAM_DIRTY section
  * whose pages are first copied into a staging buffer (the guest may write

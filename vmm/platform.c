@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Platform devices and firmware tables (see platform.h). */
 #include "vmm/platform.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The PC platform around the vCPUs: COM1, RTC/CMOS, i8042 and reset ports,
  * the test-exit port, ACPI sleep registers, the PCI host bridge, and the
  * firmware tables (ACPI, MP). Layout: docs/platform.md. */

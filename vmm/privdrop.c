@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Dropping root (privdrop.h). */
 #include "vmm/privdrop.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* --user / --group: drop root once set-up is done (docs/security.md,
  * "Dropping root"), like Firecracker's jailer without the chroot. */
 #ifndef MINIVMM_PRIVDROP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Restore from a snapshot file (see restore.h). */
 #include "vmm/restore.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* minivmm --restore FILE: validate the snapshot completely (headers, state
  * tree, every RAM section's checksum) while loading guest RAM, before any
  * KVM object exists; then build the VM it describes (vm_restore()). */

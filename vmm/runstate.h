@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* How a device asks the VM to stop, and why. Exit codes of minivmm for each
  * reason are in docs/platform.md. */
 #ifndef MINIVMM_RUNSTATE_H

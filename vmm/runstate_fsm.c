@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* VM run-state table (see runstate_fsm.h). */
 #include "vmm/runstate_fsm.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The VM's run state as a table-driven state machine (docs/api.md lists
  * the states a client sees). Pure: no locks, no I/O; the owner (vmctl.c)
  * serialises calls on the event-loop thread.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Building and loading the per-thread seccomp filters with libseccomp
  * (seccomp(2), seccomp_rule_add(3)). */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* seccomp allow-lists per thread kind (docs/security.md, "seccomp").
  * Each thread installs its own filter on itself once its set-up is done
  * (no SECCOMP_FILTER_FLAG_TSYNC: a thread created later inherits its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The seccomp allow-lists, one table per concern, combined per thread kind
  * (docs/security.md, "seccomp"). Found by running make check-payload,
  * make check-interop and the Linux-guest tests with --seccomp=log and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Snapshot files: writing a VM's state tree and guest RAM in the format of
  * snapshot_fmt.h, and reading one back, fast:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Snapshot encoding (see snapshot_fmt.h, docs/snapshot-format.md). */
 #include "vmm/snapshot_fmt.h"
 

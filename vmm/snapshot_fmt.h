@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The snapshot / migration-stream encoding (docs/snapshot-format.md): a
  * file header, then sections, each a 32-byte section header and a payload
  * with its own checksum (XXH3-64, seeded with the section's index):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The report of a failed snapshot (see snapshot_outcome.h). */
 #include "vmm/snapshot_outcome.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* How a snapshot that failed is reported: one sentence naming the step
  * that failed, what became of the file and what state the VM is in
  * (issue 9 item 7). Used by vmctl_snapshot() for the API reply and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Snapshot reader (see snapshot_file.h). */
 #include "vmm/snapshot_file.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Device-state tree helpers over libfdt (see state.h). */
 #include "vmm/state.h"
 

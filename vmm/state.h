@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Device state as a tree: every device saves into, and loads from, one node
  * of a flattened device tree (libfdt). The snapshot file and the migration
  * stream carry the same tree (docs/snapshot-format.md once it exists).

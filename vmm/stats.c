@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Counter helpers (see stats.h). */
 #include "vmm/stats.h"
 

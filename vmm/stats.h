@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Counters for the API's "stats" command (docs/api.md, "stats"). Each
  * counter lives in the object that counts it (a vCPU, a virtio transport,
  * a vfio-user client), is bumped with a relaxed atomic add on the hot path

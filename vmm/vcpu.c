@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vCPU threads and exit decoding (see vcpu.h). */
 #include "vmm/vcpu.h"
 
@@ -9,6 +10,7 @@
 #include <time.h>
 
 #include "arch/x86/cpu.h"
+#include "arch/x86/pvm_quirks.h"
 #include "vmm/bus.h"
 #include "vmm/kvm.h"
 
@@ -49,6 +51,8 @@ void vcpu_destroy(struct vcpu *v)
 static void crash(struct vcpu *v, const char *what)
 {
     fprintf(stderr, "minivmm: vCPU %d: %s\n", v->id, what);
+    if (v->env->kvm->pvm) /* one line naming the instruction and the fix */
+        x86_pvm_crash_hint(v->fd, v->env->mem, stderr);
     x86_vcpu_dump(v->fd, v->env->mem, stderr);
     v->env->stop.request_stop(v->env->stop.opaque, VM_STOP_CRASH, 0);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* One thread per vCPU: KVM_RUN, decode the exit, hand PIO/MMIO to the
  * buses. No device knowledge here. Stop: vcpu_kick() makes KVM_RUN return
  * (immediate_exit + a signal), the thread sees the VM's stop flag and ends.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfio-user devices of the VM (see vfio_devs.h). */
 #include "vmm/vfio_devs.h"
 #include "vmm/devreg.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The VM's vfio-user devices (--vfio-user): each a vfio/pci_dev.h device
  * on bus 0, in command-line order, after the virtio devices. Servers are
  * connected and checked before the guest starts; a server that is absent

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* In-process virtio devices of the VM (see virtio_devs.h). */
 #include "vmm/virtio_devs.h"
 #include "vmm/stats.h"

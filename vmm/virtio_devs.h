@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The VM's in-process virtio devices (--disk, --net, --console, --rng):
  * each a virtio-pci function (virtio/pci.h) on bus 0, in this order:
  * disks, nets, console, rng, taking slots from 1 up after the platform's.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* VM construction and run (see vm.h). */
 #include "vmm/vm.h"
 
@@ -16,6 +17,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/cpuid.h"
 #include "arch/x86/irqchip.h"
+#include "arch/x86/pvm_quirks.h"
 #include "vmm/bus.h"
 #include "vmm/config.h"
 #include "vmm/devreg.h"
@@ -277,6 +279,38 @@ static int setup_ctl(struct vm *vm, char *err, size_t errlen)
     return r;
 }
 
+/* platform_load(), on kvm_pvm hosts with the kernel parameters a Linux
+ * guest needs there appended (arch/x86/pvm_quirks.h), and said so. */
+static int load_kernel(struct vm *vm, const struct boot_image *img,
+                       struct boot_entry *entry, char *err, size_t errlen)
+{
+    struct boot_image fixed = *img;
+    char added[128], *cmdline;
+    int r;
+
+    if (!vm->kvm.pvm || !x86_image_is_linux(img->kernel, img->kernel_len))
+        return platform_load(vm->platform, img, entry, err, errlen);
+    cmdline = malloc(X86_CMDLINE_MAX_LEN);
+    if (!cmdline)
+        return -ENOMEM;
+    r = x86_pvm_cmdline(img->cmdline, cmdline, X86_CMDLINE_MAX_LEN, added,
+                        sizeof(added));
+    if (r > 0) {
+        fprintf(stderr, "minivmm: kvm_pvm host: appended '%s' to the "
+                "kernel command line (this host cannot run xsave/xrstor, "
+                "cmpxchg16b, popcnt or clac/stac in guest kernel mode; "
+                "README \"kvm_pvm\")\n", added);
+        fixed.cmdline = cmdline;
+    } else if (r < 0) {
+        fprintf(stderr, "minivmm: kvm_pvm host: the kernel command line "
+                "is too long to append '%s', which a Linux guest needs "
+                "here\n", added);
+    }
+    r = platform_load(vm->platform, &fixed, entry, err, errlen);
+    free(cmdline);
+    return r;
+}
+
 /* vm_create() and vm_restore(): @img for a boot, @rs for a restore. */
 static int create(const struct vm_config *cfg, const struct boot_image *img,
                   const struct vm_restore *rs, struct vm **out, char *err,
@@ -317,7 +351,7 @@ static int create(const struct vm_config *cfg, const struct boot_image *img,
     };
     r = platform_create(&vm->penv, &vm->platform, err, errlen);
     if (r == 0 && !rs)
-        r = platform_load(vm->platform, img, &entry, err, errlen);
+        r = load_kernel(vm, img, &entry, err, errlen);
     if (r == 0)
         r = virtio_devs_create(&vm->penv, platform_pci_bus(vm->platform),
                                &vm->virtio, err, errlen);

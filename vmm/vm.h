@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* A virtual machine: KVM VM, guest RAM, buses, irqchip, platform devices,
  * vCPUs, event loop; built in a visible order from a vm_config, run until
  * the guest or the host stops it. */

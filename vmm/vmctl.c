@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* VM control: run state, pause/resume, snapshot save and restore load
  * (see vmctl.h). */
 #include "vmm/vmctl.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* VM control: the run state (runstate_fsm.h), pause/resume of vCPUs and
  * devices, whole-VM state save to a snapshot file and load on restore, and
  * the control API socket (api.h) that drives them. Lives beside the VM

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* VM control: the pure helpers on a state tree (see vmctl.h), apart from
  * vmctl.c so that the fuzz targets reading snapshots and migration
  * streams link them without the VM (KVM, vCPUs, devices). */

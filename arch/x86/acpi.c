@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* ACPI table builder (see acpi.h). Table layouts: ACPI 6.5 §5.2; the DSDT
  * is encoded with aml.h. Little-endian host assumed (x86_64). */
 #include "arch/x86/acpi.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* ACPI tables for the guest (ACPI 6.5): RSDP, XSDT, FADT (hardware-reduced),
  * DSDT, MADT and MCFG, built as a pure function into a caller-supplied
  * buffer that the VMM then copies to guest memory. No KVM, no I/O. */

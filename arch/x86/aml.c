@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Tiny AML encoder (see aml.h). Encodings: ACPI 6.5 §20.2 (AML grammar)
  * and §6.4 (resource descriptors). Little-endian host assumed (x86_64). */
 #include "arch/x86/aml.h"

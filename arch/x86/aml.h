@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* A tiny AML encoder (ACPI 6.5 §20, "ACPI Machine Language Specification")
  * for the DSDT: names, integers, packages, devices, scopes, empty methods and
  * resource templates (buffers of ACPI 6.5 §6.4 resource descriptors).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Kernel image files: reading, format detection, dispatch (see boot.h). */
 #include "arch/x86/boot.h"
 

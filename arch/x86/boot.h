@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Loading a guest kernel: Linux bzImage via the 64-bit boot protocol
  * (Documentation/x86/boot.rst) or an ELF with a PVH entry note
  * (XEN_ELFNOTE_PHYS32_ENTRY; xen/include/public/arch-x86/hvm/start_info.h).

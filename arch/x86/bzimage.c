@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Linux bzImage, 64-bit boot protocol (Documentation/x86/boot.rst:
  * "64-bit Boot Protocol"): the protected-mode kernel at 1 MiB, boot_params
  * (the "zero page") with a copy of the setup header, e820 map, command line

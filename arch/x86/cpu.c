@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vCPU creation-time and boot-time state (see cpu.h). */
 #include "arch/x86/cpu.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* x86 vCPU state at creation and boot, crash dumps, and completion of
  * instructions KVM could not emulate. All ioctls go through vmm/kvm.h.
  * Sources: Intel SDM vol. 3 (initial state, long mode), Linux boot

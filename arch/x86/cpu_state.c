@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* x86 vCPU state save/load (see cpu_state.h). */
 #include "arch/x86/cpu_state.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Save and load one x86 vCPU's complete state as properties of a state
  * tree node (vmm/state.h; layout in docs/snapshot-format.md): regs, sregs,
  * FPU and XSAVE, XCRs, a filtered set of MSRs, LAPIC, pending events,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* CPUID filtering (see cpuid.h). Bit positions: Intel SDM vol. 2A, CPUID;
  * AMD APM vol. 3, appendix E. */
 #include "arch/x86/cpuid.h"

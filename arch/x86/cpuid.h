@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Guest CPUID: KVM_GET_SUPPORTED_CPUID's list, filtered. Pure functions over
  * a list passed in (no ioctls), so they are unit-testable. Feature names are
  * Linux's /proc/cpuinfo names (arch/x86/include/asm/cpufeatures.h). */

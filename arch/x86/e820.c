@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* e820 map builder (see e820.h). */
 #include "arch/x86/e820.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The guest's physical memory map (e820 types), built once from the RAM
  * layout and handed to the guest in boot_params (bzImage) or in the PVH
  * start info memmap. Pure: no I/O. Layout in docs/platform.md. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Instructions KVM failed to emulate that minivmm completes itself, and
  * the crash dump (see cpu.h). Software-emulating KVM implementations such
  * as kvm_pvm lack a few CPL0 instructions (int3, fwait); on hardware KVM

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* GSI routing table and in-kernel irqchip (see irqchip.h). */
 #include "arch/x86/irqchip.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* In-kernel interrupt controllers (PIC, IOAPIC, LAPIC) and PIT, and the GSI
  * routing table, owned here: GSI 0-23 are IOAPIC pins (GSI 0 → pin 2, as
  * the MADT's ISA IRQ0 override says; PIC pins for GSI 0-15), MSI routes are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* In-kernel irqchip, PIT and kvmclock state (see irqchip_state.h). */
 #include "arch/x86/irqchip_state.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Save and load the in-kernel interrupt controllers and timers of a VM as
  * properties of one state-tree node (docs/snapshot-format.md): PIC master
  * and slave and the IOAPIC (KVM_GET/SET_IRQCHIP), the PIT

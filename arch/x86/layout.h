@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Fixed guest-physical addresses used while booting (docs/platform.md). */
 #ifndef MINIVMM_X86_LAYOUT_H
 #define MINIVMM_X86_LAYOUT_H

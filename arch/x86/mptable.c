@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* MP table builder (see mptable.h). Structures: Intel MultiProcessor
  * Specification 1.4, §4.1 (floating pointer), §4.2 (configuration table
  * header), §4.3 (base table entries). Little-endian host assumed. */

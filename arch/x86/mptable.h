@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Intel MultiProcessor Specification 1.4 tables for the guest: the MP
  * floating pointer and an MP configuration table (processors, ISA and PCI
  * buses, the IOAPIC, I/O and local interrupt assignments). A fallback for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The fixed x86 guest platform (docs/platform.md) as constants, shared by
  * the VMM, the devices and the firmware-table builders, plus the platform
  * description those builders take (struct x86_platform_desc). Addresses are

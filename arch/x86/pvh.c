@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* ELF kernels with a PVH entry note: XEN_ELFNOTE_PHYS32_ENTRY (18) in a
  * "Xen" note; entered in 32-bit protected mode with EBX pointing at
  * struct hvm_start_info (xen/include/public/arch-x86/hvm/start_info.h,

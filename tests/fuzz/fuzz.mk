@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # libFuzzer targets, included by the top Makefile.
 #
 # Every tests/fuzz/fuzz_<name>.c becomes $(FUZZ_BUILD)/fuzz_<name>, built

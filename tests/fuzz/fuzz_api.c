@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* libFuzzer target: the control API's request parser (vmm/api_parse.c),
  * i.e. everything a local client's request line reaches before a command
  * runs.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* libFuzzer target: kernel image detection and loading.
  *
  * Feeds the input to boot_image_probe() (bzImage header checks, ELF program

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* libFuzzer target: vfio-user message validation and VERSION capability
  * parsing/negotiation, i.e. everything a hostile peer's bytes reach first.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* libFuzzer target: the live-migration destination end to end
  * (vmm/migration_in.c: migration_incoming()), over a real UNIX socket:
  * listen, accept, the header and host limits, guest RAM creation, every

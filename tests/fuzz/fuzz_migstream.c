@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* libFuzzer target: the live-migration stream parser, i.e. everything a
  * corrupt or hostile source reaches at the destination before a VM is
  * built (vmm/migration_fmt.c: header, section order and bounds, RAM

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* libFuzzer target: restoring from a snapshot file end to end
  * (vmm/restore.c: restore_vm()), i.e. what `minivmm --restore FILE` does
  * with a hostile file before a VM exists: open it (snap_reader_open: the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* libFuzzer target: the snapshot loader, i.e. everything a corrupt or
  * hostile snapshot file reaches before a VM exists.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* For fuzz targets reading snapshot files or migration streams end to end:
  * recompute every checksum of a mutated input (the 64-byte file header's
  * XXH3 of bytes 0-55; each 32-byte section header's payload XXH3 seeded

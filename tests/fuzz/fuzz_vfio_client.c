@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* libFuzzer target: the vfio-user client side as the VMM drives it, fed by
  * a scripted fake server over a socketpair: vfio_pci_create() (VERSION,
  * DEVICE_GET_INFO, identity, REGION_INFO with sparse-mmap and type

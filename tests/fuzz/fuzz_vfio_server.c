@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* libFuzzer target: the vfio-user server core's handling of client
  * messages (vfio/server*.c), over a real socketpair.
  *

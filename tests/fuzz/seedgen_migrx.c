@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Writes a seed for fuzz_migrx to stdout: a whole migration stream as
  * vmm/migration_send.c writes it (1 vCPU, 8 MiB of RAM with three
  * non-zero pages, a dirty pass, a state tree with /config, END), then GO.

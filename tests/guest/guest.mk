@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Test payloads: freestanding x86_64 PVH kernels (see tests/guest/README.md).
 # Included by the top Makefile; outputs go to $(BUILD)/guest/.
 #
@@ -58,6 +59,12 @@ $(GUEST_OUT)/minimal.elf: $(call guest_objs,$(GUEST_DIR)/minimal.S) \
                           $(GUEST_DIR)/payload.ld
 	$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
 guest:: $(GUEST_OUT)/minimal.elf
+
+# popcnt at CPL0: the kvm_pvm crash hint (tests/integration/payload_pvm_hint.sh).
+$(GUEST_OUT)/pvmcrash.elf: $(call guest_objs,$(GUEST_DIR)/pvmcrash.S) \
+                           $(GUEST_DIR)/payload.ld
+	$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
+guest:: $(GUEST_OUT)/pvmcrash.elf
 
 # Interop tests against libvfio-user's samples and lvu-test-server
 # (tests/guest/interop, scripts in tests/interop/).

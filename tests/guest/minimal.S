@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * minimal.elf: the smallest PVH guest. Its entry writes 0 to the test-exit
  * port (0xF4) at once, for measuring VMM start-up time.

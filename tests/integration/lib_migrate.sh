@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Helpers sourced by the live-migration integration tests, after they set
 # $name and $BUILD: skip (77) without a usable /dev/kvm, a temp dir $dir
 # whose processes ($pids) are killed on exit, and waits on serial output.

@@ -1,11 +1,12 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 900
 # Linux guest boot: the kit's vmlinux (PVH) + initrd.cpio under minivmm with
 # 2 vCPUs and 512 MiB. /init (tools/guest/init.sh) prints markers on the
 # serial console; checks: /init reached, 2 CPUs, MemTotal plausible for
 # 512 MiB, the boot test ran, and minivmm exits 0 (ACPI power-off).
 #
-# Builds the kit first if needed (tools/guest/build-kit.sh; ~4 min the first
+# Builds the kit first if needed (tools/guest/build-kit.sh; ~5 min the first
 # time, about a second when cached). Exit 0 pass, 77 skip, else fail.
 #
 # Environment: BUILD (default build): where minivmm is; KIT (default

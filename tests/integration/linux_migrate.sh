@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 600
 # Live migration of a Linux guest in the middle of a dd + md5 check (guest
 # side: tools/guest/tests/migrate.sh): once the guest starts writing 1 MiB

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 600
 # Linux's virtio_blk driver on a vfu-blk device through minivmm's vfio-user
 # client: dd writes a pattern and reads it back (guest side:

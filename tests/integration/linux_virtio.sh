@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 600
 # Linux with its own virtio drivers on minivmm's virtio-pci devices, in ONE
 # boot (each costs ~50 s on kvm_pvm): --disk (virtio_blk: a pattern written

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """A live-migration proxy that loses, cuts or stalls the hand-over.
 
 usage: migproxy.py LISTEN_PATH DEST_PATH MODE

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 90
 # BARs placed by the VMM (docs/platform.md "PCI"): the base payload's
 # `bars` test, which assigns nothing, finds every BAR of a virtio-blk device

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 60
 # The base payload tests (serial, pci, timer, ioapic, smp) on 2 vCPUs.
 : "${BUILD:=build}"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 120
 # --config (issue 12): the same VM from the command line and from a JSON
 # file gives the same `minivmm-ctl API config` output; that output fed

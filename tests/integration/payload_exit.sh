@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 60
 # The test-exit port: "test=exit:N" makes minivmm exit with status N;
 # failing and unknown tests give 1; an exception gives 0x10 + vector; the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 120
 # --memory SIZE,hugepages=on (issue 9 item 9): guest RAM from a
 # MFD_HUGETLB | MFD_HUGE_2MB memfd, DMA-mapped with its fd to a vfio-user

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 90
 # Live migration over unix: a guest counting in RAM at CPL3 (tests/guest
 # test=counter) on 2 vCPUs migrates to a second minivmm started with

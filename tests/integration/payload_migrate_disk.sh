@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 90
 # Live migration with an in-VMM virtio-blk disk doing I/O: the guest
 # (tests/guest/virtio test=vblk-count) counts and writes/reads 4 KiB blocks

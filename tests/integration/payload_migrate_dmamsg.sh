@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 120
 # Live migration while a vfio-user server writes guest RAM through
 # VFIO_USER_DMA_WRITE messages (tools/vfu-blk with dma=message: no guest

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 120
 # Failed live migrations leave the source running as before, with nothing
 # lost (tests/guest test=counter, 128 MiB of it random data):

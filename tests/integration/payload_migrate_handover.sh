@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 240
 # The migration hand-over under loss, cut and stall (docs/migration.md,
 # "Hand-over"): exactly one side runs the guest, or, when the source cannot

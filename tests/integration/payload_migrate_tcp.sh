@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 90
 # Live migration over tcp between two network namespaces: the test creates
 # a namespace pair joined by a veth pair (addresses only inside them), runs

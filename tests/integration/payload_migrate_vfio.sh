@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 120
 # Live migration with a vfio-user disk (tools/vfu-blk): the guest
 # (tests/guest/virtio test=vblk-count) counts and does block I/O on a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 120
 # payload_migrate_vfio.sh against vfu-blk --strict: the server refuses what
 # current libvfio-user refuses (commands other than region access,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 180
 # Live migration with a vfio-user disk serving migration v1 (spec 0.9.1,
 # tools/vfu-blk --migration=v1): the guest (tests/guest/virtio

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 120
 # The payloads themselves, under QEMU TCG (no KVM needed): minimal.elf on
 # microvm, and the base tests on q35 (ECAM at 0xB0000000 there; its host

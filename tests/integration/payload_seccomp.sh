@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 120
 # seccomp (docs/security.md, "seccomp"): with the test-only binaries
 # (tests/seccomp/probe.c), a thread of each kind (main event loop, vCPU,

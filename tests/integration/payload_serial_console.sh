@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 90
 # Serial console modes (issue 12). socket: a guest printing ticks (test=
 # counter) is attached to with `minivmm-ctl SOCK console`, detached with

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 60
 # Four vCPUs (more than the host's cores): every AP checks in with a
 # distinct APIC ID; a CPU count that does not match cpus=N fails.

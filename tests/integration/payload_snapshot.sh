@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 90
 # Snapshot and restore of a guest counting in RAM (tests/guest test=counter)
 # on 2 vCPUs: pause and resume through minivmm-ctl, snapshot, kill -9, then

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 60
 # Corrupt snapshot files are refused by --restore with exit 2 and a message
 # naming what is wrong, before any VM is created: truncated files, a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 90
 # A snapshot whose file was written but whose resume failed (issue 9 item
 # 7): the vfio-user server (tools/vfu-evil --mode=refuse-running) supports

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 120
 # Snapshot and restore with a vfio-user disk (tools/vfu-blk): the guest
 # (tests/guest/virtio test=vblk-count) counts and writes/reads 4 KiB blocks

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 120
 # Snapshot and restore with a vfio-user disk serving migration v1 (spec
 # 0.9.1: migration region + DIRTY_PAGES; tools/vfu-blk --migration=v1).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 120
 # `minivmm-ctl API stats` (issue 12) against a payload's known I/O: the
 # virtio payload's vblk-count writes 4 KiB blocks and reads each back,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 60
 # --user/--group (docs/security.md, "Dropping root"): started as root,
 # minivmm opens /dev/kvm, the serial file and the API socket, then runs as

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 120
 # vfio-user client with vfu-blk: the virtio payload's virtio-blk driver
 # (test=vblk,vblk-mask) runs on a vfu-blk device presented by minivmm's

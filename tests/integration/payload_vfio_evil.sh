@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 360
 # The misbehaving-server suite: vfu-evil breaks the protocol in one way per
 # run. Lies during discovery (out-of-range sparse areas and io-fd offsets,

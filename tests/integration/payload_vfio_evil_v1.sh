@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 120
 # Hostile servers of migration v1 (spec 0.9.1; tools/vfu-evil mig-v1-*):
 # a save whose data window lies inside the migration registers, a save

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 120
 # Killing vfu-blk during guest I/O: minivmm keeps running, reports the
 # device failure, the guest sees a dead device (all-ones) and finishes its

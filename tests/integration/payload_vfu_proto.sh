@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 120
 # vfio-user protocol test: build/vfu-test drives real build/vfu-blk
 # processes through every client->server command (VERSION with and without

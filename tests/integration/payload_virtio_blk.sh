@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 60
 # virtio-blk through the virtio payload: the guest writes 8 sectors with a
 # pattern, reads them back, fetches the serial, checks MSI-X masking/PBA;

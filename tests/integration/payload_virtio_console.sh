@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 60
 # virtio-console through the virtio payload: the guest's line reaches our
 # stdout, an emerg_wr byte too, and a line we feed on stdin (which belongs

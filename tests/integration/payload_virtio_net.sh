@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 60
 # virtio-net through the virtio payload: in a network namespace of our own
 # we create tap mvtap0 (10.99.0.1/24) and run minivmm there; the guest

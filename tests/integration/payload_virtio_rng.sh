@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 60
 # virtio-rng through the virtio payload: two 64-byte draws come back full,
 # different, and each completion raises the queue's MSI-X vector.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Build the third-party vfio-user peers of the interop suite into build/peers/
 # from Debian's own `qemu` source package (bookworm, 7.2), which carries
 # libvfio-user (2022, spec 0.9.1 region-based migration) in

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 90
 # kill -9 of libvfio-user's gpio-pci-idio-16 sample while the guest reads
 # its BAR2 in a loop: minivmm reports the device failed and marks it dead

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 900
 # A Linux guest (the kit, tools/guest/build-kit.sh, with CONFIG_GPIO_PCI_IDIO_16)
 # binds gpio_pci_idio_16 to libvfio-user's gpio-pci-idio-16 sample under

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 60
 # Our libvfio-user-based tests/interop/lvu-test-server under minivmm:
 # BAR0's sparse-mmap areas are KVM memslots (3072 guest accesses there, no

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 60
 # libvfio-user's own `client` sample (build/peers/libvfio-user/samples/
 # client) driving OUR server, tools/vfu-blk: their client against our

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 150
 # Live migration of a VM with a libvfio-user-based server (our test device
 # tests/interop/lvu-mig-server.c on Debian's libvfio-user, spec 0.9.1

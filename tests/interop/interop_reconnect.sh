@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 90
 # reconnect= with a restarted third-party server: libvfio-user's
 # gpio-pci-idio-16 sample is killed (-9) while the guest reads its BAR2;

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # timeout: 60
 # libvfio-user's sample servers (server, gpio-pci-idio-16, null; Debian's
 # qemu 7.2 source) attached to minivmm at once and driven by the interop

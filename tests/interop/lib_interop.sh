@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Shared by tests/interop/interop_*.sh (sourced; set NAME first).
 # Skips (77) without /dev/kvm or without the peers (build/peers/.stamp:
 # `make peers`, tests/interop/build-peers.sh). Provides:

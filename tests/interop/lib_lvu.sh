@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Helpers sourced by the interop tests that use our libvfio-user-based
 # test device (tests/interop/lvu-mig-server.c), after they set $name and
 # $BUILD: skip (77, saying why) without build/peers or a usable /dev/kvm;

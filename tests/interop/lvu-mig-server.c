@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * lvu-mig-server: a small libvfio-user-based test device for the interop
  * migration tests (tests/interop/interop_lvu_*.sh). It is built only

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * lvu-test-server: a small vfio-user device built on libvfio-user (the
  * peers' build in build/peers, Debian's qemu 7.2 subprojects/libvfio-user)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Test-only override of sc_probe_hook() (vmm/seccomp.h), linked into
  * build/minivmm-sctest and build/vfu-blk-sctest, never into build/minivmm
  * or build/vfu-blk: when MINIVMM_SECCOMP_PROBE names the thread kind that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests for arch/x86/acpi.c and arch/x86/aml.c. Tables are parsed with
  * offsets taken from the ACPI 6.5 spec, independently of acpi.c's structs.
  * test_iasl round-trips the tables through acpica-tools' iasl when it is

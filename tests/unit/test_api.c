@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Control API request parser (vmm/api_parse.c) and the socket server
  * (vmm/api.c) over a real event loop and a fake VM. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests for arch/x86 boot: e820.c, boot.c (probe, initrd placement,
  * file reading), bzimage.c and pvh.c, over synthetic bzImage and ELF images
  * and a real (sparse) guest_memory. Malformed and random images must give

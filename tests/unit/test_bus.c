@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests for vmm/bus.c: registration rules (zero length, wrap, every
  * overlap shape), offset dispatch, unclaimed accesses, unregistration, a
  * brute-force model check with random ranges, and unregistration while a

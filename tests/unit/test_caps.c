@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests for vfio/caps.c: capability JSON encode/parse (including
  * malformed input), server/client negotiation, VERSION payloads. */
 #include <setjmp.h>

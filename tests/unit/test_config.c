@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests for vmm/config.c: every option, defaults, size syntax, and
  * each kind of command-line error (with the argument named in the message).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests for vmm/config_file.c (--config) and config_to_json(): a
  * file's keys go through the command line's option table, the command
  * line overrides scalars and adds to lists, every kind of bad file is

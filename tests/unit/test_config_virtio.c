@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* --disk / --net / --console / --rng parsing (vmm/config_virtio.c via
  * config_parse): values, defaults, and each error naming the argument. */
 #include <errno.h>

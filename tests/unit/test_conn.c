@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests for vfio/conn.c: the pure validation function over byte
  * buffers (truncated, oversized, wrong type/id/command, error replies, fd
  * counts) and real socketpair round trips (fds, partial sends and reads,

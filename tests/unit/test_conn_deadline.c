@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests for vfio/conn.c's deadlines and buffering (issue 10 "Hangs"):
  * a non-blocking receive assembles a message across calls (header and
  * payload split, fds with the first byte) without ever waiting; a blocking

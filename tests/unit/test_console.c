@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests for vmm/console.c's socket mode (--serial socket:PATH) with
  * a real event loop on its own thread, the test acting as the client:
  * guest output reaches the attached client, client input reaches in_fd,

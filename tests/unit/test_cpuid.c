@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests for arch/x86/cpuid.c over a fake KVM_GET_SUPPORTED_CPUID list:
  * APIC ID placement, the hypervisor bit, feature edits (-xsave and its
  * dependants, -cx16, +xsaveerptr, later edits winning), policy parsing

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Dirty-page bookkeeping (vmm/dirty.c) and VMM-side dirty marking
  * (vmm/memory.c guest_memory_mark_dirty, virtio/guest_mem.c adapter). */
 #include <errno.h>

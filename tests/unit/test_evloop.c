@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests for vmm/evloop.c: add/del, quit, handlers that remove
  * themselves or another fd while both are in the same epoll batch (the
  * removed one must not run; run under `make asan` for use-after-free),

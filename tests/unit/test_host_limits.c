@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Host limits on every path that builds a VM (vmm/host_limits.h): the
  * command line, and a migration stream whose header asks for more RAM
  * than the host has (the destination must refuse it before allocating or

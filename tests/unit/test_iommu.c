@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests: vfio/iommu.c (software IOMMU map, translate, DMA, caps). */
 #include <stdarg.h>
 #include <stddef.h>

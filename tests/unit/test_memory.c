@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests for vmm/memory.c: the region split at 3 GiB, GPA→HVA bounds,
  * read/write faults, invalid sizes, sealing and fd offsets. Large guests
  * (5 GiB) are cheap: the memfd is sparse and mapped MAP_NORESERVE; the tests

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Live migration: the phase table (vmm/migration_fsm.c), URIs
  * (vmm/migration_net.c) and the stream (vmm/migration_send.c written
  * through a socketpair, vmm/migration_fmt.c parsing it back). */

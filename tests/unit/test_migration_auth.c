@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Migration token challenge (vmm/migration_auth.h) and the URI token
  * options: the MAC against an independent HMAC-SHA256 (Python's hmac),
  * right / wrong / missing tokens over a socket pair, and a replayed answer

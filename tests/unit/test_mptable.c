@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests for arch/x86/mptable.c. Structures are parsed with offsets
  * from the Intel MultiProcessor Specification 1.4, chapter 4. */
 #include <errno.h>

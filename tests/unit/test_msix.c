@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests: devices/msix.c (table, masking, PBA, pending delivery). */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests for x86_gva_to_gpa (arch/x86/emulate.c): page tables built in
  * a real guest_memory for 4- and 5-level paging with 4 KiB, 2 MiB and 1 GiB
  * pages, 32-bit paging with 4 MiB PSE pages, PAE, paging off, not-present

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* PCI core and host bridge (devices/pci*.c): config mechanisms #1 and
  * ECAM, BAR sizing and mapping onto real buses, INTx, capabilities,
  * config takeover, reset, save/load. */

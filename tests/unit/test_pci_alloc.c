@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests for devices/pci_alloc.c: natural alignment, the 4 KiB memory
  * slot, top-down I/O and 32-bit placement, bottom-up 64-bit placement with
  * fallback below 4 GiB, exhaustion leaving the allocator unchanged, bad

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* BAR placement by the VMM (devices/pci_bar.c pci_bars_assign, with the
  * allocator of devices/pci_alloc.c): every BAR of a registered function
  * gets a nonzero, aligned, non-overlapping address in its window and

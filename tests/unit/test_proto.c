@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests for vfio/proto.h: sizes, field offsets, command numbers and
  * flag values against the tables of shared/spec/vfio-user.rst (and the
  * 0.9.1 spec for the migration region). Offsets are the spec's (relative to

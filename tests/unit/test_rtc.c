@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* RTC/CMOS (devices/rtc.c) with a fake wall clock: time encoding (BCD or
  * binary, 12/24 h), UIP, SET, NMI bit, memory-size bytes, save/load. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* VM run-state table (vmm/runstate_fsm.c). */
 #include <errno.h>
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests for vmm/seccomp.c, vmm/seccomp_policy.c and vmm/privdrop.c:
  * every table entry names a real syscall, no kind allows the syscalls it
  * must never make, a loaded filter kills a forked child on a forbidden

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* 16550A UART: register semantics, interrupt identification and the IRQ
  * line, FIFO limits, output fd handling, save/load (devices/serial.c). */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Snapshot encoding (vmm/snapshot_fmt.c) and file writer/reader
  * (vmm/snapshot_write.c, snapshot_read.c): round trip, truncation, a
  * flipped byte in every section, foreign and too-new files. */

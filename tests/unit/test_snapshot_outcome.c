@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The report of a failed snapshot (vmm/snapshot_outcome.c, issue 9 item
  * 7): each step named, the file's fate and the VM's state said. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* System control ports: i8042, reset control, test exit, ACPI sleep
  * (devices/sysctl.c), through a real port bus. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests for vfio/client*.c over a socketpair fake server: VERSION and
  * twin socket, region access split at max_data_xfer_size, posted writes,
  * WRITE_MULTI, DMA windows and DMA_READ served during a request (with and

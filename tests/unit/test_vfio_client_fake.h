@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* A scriptable fake vfio-user server over a socketpair, for the client
  * and vfio-pci unit tests: a thread answering the client's commands from
  * plain arrays (regions, config space, IRQ counts), with hooks a test sets

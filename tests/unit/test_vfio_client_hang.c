@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests for the vfio-user client's event-loop side under a server
  * that stops half-way (issue 10, "Hangs"): vfio_client_handle_ready()
  * never waits on the server. A DMA_WRITE command cut after 20 bytes is

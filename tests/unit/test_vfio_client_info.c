@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests for vfio/client_info.c: region info with sparse-mmap and type
  * capabilities, GET_REGION_IO_FDS with 40- and 48-byte entries, unusable
  * entries skipped, and lying servers (sparse areas and io-fd offsets out

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Regression tests for segfaults a vfio-user server could cause with
  * counts the client checked one by one but not together (issue 10, item
  * 1): sparse-mmap areas over several capabilities (the 32-entry array, on

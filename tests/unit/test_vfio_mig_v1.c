@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests for migration v1 (spec 0.9.1) on the client side:
  * vfio/client_mig_v1.c (the record framing, finding the migration region,
  * device_state, the save iterations and the load, DIRTY_PAGES) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests for vfio/migration.c: the v2 FSM (arcs, next-state table,
  * multi-step paths for every feature combination) and the 0.9.1 v1
  * device_state transitions. */

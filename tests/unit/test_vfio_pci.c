@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests for vfio/pci_dev*.c with a socketpair fake server, a real PCI
  * bus and a fake hypervisor (devices/hv.h) that records memslots,
  * ioeventfds, MSI routes and irqfds: config-space virtualisation (BAR

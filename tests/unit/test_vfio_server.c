@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests for vfio/server*.c: every command handler over a socketpair,
  * with a fake device. The client side is vfio/conn; each call sends one
  * command, runs the server once and reads the reply. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests for the server core's migration v1 (vfio/server_mig_v1.c,
  * spec 0.9.1): the migration region it adds (index 9, type capability,
  * VERSION "migration" capability, DEVICE_FEATURE refused), its registers

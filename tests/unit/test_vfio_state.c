@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests for vfio-user device state (vfio/pci_dev_state.c,
  * vfio/client_mig.c): the identity encoding and comparison, and a whole
  * save -> load round trip between two fake servers that speak the v2

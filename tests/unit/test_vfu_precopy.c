@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests for tools/vfu-blk/precopy.c: vfu-blk's pre-copy part (its
  * identity) and the framing of its migration stream ([pre-copy] final).
  * The tool's file is compiled in here (tools are not in libminivmm). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* virtio-blk device model (virtio/blk.c) over fake flat guest memory, a
  * temporary backing file and a real io_uring: request types, readonly,
  * malformed requests, the message-based DMA (bounce) path, ring-full

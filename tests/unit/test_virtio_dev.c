@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Generic virtio device core (virtio/device.c) with a fake device model:
  * status rules (spec 3.1.1), feature words and FEATURES_OK, reset,
  * DEVICE_NEEDS_RESET, doorbell gating, save/load validation. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* virtio-net, virtio-console and virtio-rng device models (virtio/net.c,
  * console.c, rng.c) over fake flat guest memory, driven with
  * virtio/vring_driver.c: a SOCK_DGRAM socketpair stands in for the tap

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* virtio-pci transport (virtio/pci*.c) over a real PCI bus and address
  * buses with a fake hypervisor and a fake two-queue device model:
  * capabilities, common config semantics, queue setup, MSI-X vector wiring

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* virtio-pci capabilities BAR register model (virtio/pci_model.c) over a
  * fake two-queue device: common configuration semantics (spec 4.1.4.3)
  * in both access styles, queue setup and enable, ISR read-to-clear,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Split virtqueue (virtio/queue.c) over fake flat guest memory: chains,
  * indirect tables, 16-bit wrap-around, event-idx decisions, and every
  * malformed-chain case (each must fail cleanly and break the queue). */

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Print the kernel parameters a kit guest needs on this host (possibly none).
 # Used by tests/integration/linux_*.sh: --cmdline "console=ttyS0 $(...)".
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # /init of the minivmm Linux guest kit (busybox ash, PID 1).
 #
 # Prints markers on the console that the host-side tests look for:

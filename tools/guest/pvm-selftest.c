@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * pvm-selftest: exercises tools/guest/pvm-syscall.patch on any host.
  *

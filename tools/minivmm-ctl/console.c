@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* minivmm-ctl SOCKET console: attach the terminal to a serial console
  * socket (minivmm --serial socket:SOCKET). Ctrl-] (0x1d, as in telnet)
  * detaches; the VM keeps running. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Shared pieces of minivmm-ctl (tools/minivmm-ctl/). */
 #ifndef MINIVMM_CTL_H
 #define MINIVMM_CTL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* minivmm-ctl: command-line client of the control API (docs/api.md).
  *
  *   minivmm-ctl PATH status|pause|resume|snapshot FILE|quit
@@ -23,6 +24,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "help.h"
+#include "vmm/version.h"
 #include "tools/minivmm-ctl/ctl.h"
 
 #define CTL_ID 1
@@ -31,21 +34,7 @@
 
 static int usage(void)
 {
-    fprintf(stderr,
-"usage: minivmm-ctl API-SOCKET COMMAND [ARG]\n"
-"       minivmm-ctl CONSOLE-SOCKET console\n"
-"Commands (docs/api.md):\n"
-"  status              run state, vCPUs, memory\n"
-"  pause | resume      stop or restart the vCPUs\n"
-"  snapshot FILE       save the paused VM to FILE\n"
-"  quit                stop the VM and minivmm\n"
-"  migrate URI         live-migrate to unix:PATH or tcp:HOST:PORT\n"
-"  migrate-status | migrate-cancel\n"
-"  config              the running VM's description (JSON, as --config)\n"
-"  stats               counters (JSON): exits, doorbells, interrupts,\n"
-"                      DMA, vfio-user round trips, block I/O\n"
-"  console             on a --serial socket:PATH socket: attach the\n"
-"                      terminal; Ctrl-] detaches, the VM keeps running\n");
+    ctl_usage(stderr);
     return EXIT_BADCMD;
 }
 
@@ -231,6 +220,14 @@ int main(int argc, char **argv)
     const char *line;
     int fd, status;
 
+    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        ctl_usage(stdout);
+        return 0;
+    }
+    if (argc == 2 && !strcmp(argv[1], "--version")) {
+        printf("minivmm-ctl %s\n", minivmm_version);
+        return 0;
+    }
     if (argc < 3)
         return usage();
     /* minivmm may hang up mid-request (a rejected or too-long request):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfu-blk device glue; see blkdev.h. */
 #include "blkdev.h"
 

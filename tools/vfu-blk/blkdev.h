@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfu-blk device: virtio-blk (virtio/blk.h) behind the vpci register model,
  * served over vfio-user by the server core (vfio/server.h).
  *

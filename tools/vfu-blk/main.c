@@ -1,8 +1,10 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfu-blk: a virtio-blk PCI device served over vfio-user.
  *
  *   vfu-blk --socket-path=PATH --disk FILE [--readonly] [--queues N]
  *           [--migration=v1|v2]
  *   vfu-blk --fd=N --disk FILE ...
+ *   vfu-blk --print-capabilities | --version | --help
  *   ... [--strict]: behave like current libvfio-user where it is stricter
  *   than the spec (vfio/server.h, struct vfio_srv_dev.strict)
  *
@@ -29,6 +31,7 @@
 #include <unistd.h>
 
 #include "blkdev.h"
+#include "vmm/version.h"
 #include "stats_file.h"
 #include "vmm/seccomp.h"
 
@@ -51,6 +54,8 @@ static void usage(FILE *f)
             "               [--readonly] [--queues N] [--strict]\n"
             "               [--migration=v1|v2] [--stats-file PATH]\n"
             "               [--seccomp=on|log|off]\n"
+            "       vfu-blk --print-capabilities | --version | --help\n"
+            "A virtio-blk PCI device served over vfio-user.\n"
             "  --socket-path=PATH  listen on this UNIX socket (replaced)\n"
             "  --fd=N              use socket fd N (listening or connected)\n"
             "  --disk FILE         backing file or block device\n"
@@ -70,10 +75,83 @@ static void usage(FILE *f)
             "  --seccomp=on|log|off  syscall allow-list once the disk and\n"
             "                      socket are open (default on: a forbidden\n"
             "                      syscall kills vfu-blk; log: kernel log only)\n"
-            "Counters are printed on exit and on SIGUSR1; SIGTERM exits.\n");
+            "  --print-capabilities\n"
+            "                      print the capabilities as JSON and exit\n"
+            "                      (vhost-user backend convention)\n"
+            "  --version           print the version and exit\n"
+            "  --help              this text\n"
+            "Counters are printed on exit and on SIGUSR1; SIGTERM exits.\n"
+            "Exit status: 0 stopped by SIGTERM or its --fd client left;\n"
+            "1 runtime error; 2 bad command line.\n");
 }
 
-/* 0, 1 (--help printed), or -1 (usage error, printed). */
+/* The features of tools/vfu-blk/vfu-blk.json (its installed copy is the
+ * vfio-user/vhost-user style description of this program). */
+static void print_capabilities(void)
+{
+    printf("{\n"
+           "  \"type\": \"block\",\n"
+           "  \"features\": [\n"
+           "    \"socket-path\",\n"
+           "    \"fd\",\n"
+           "    \"disk\",\n"
+           "    \"readonly\",\n"
+           "    \"queues\",\n"
+           "    \"migration\",\n"
+           "    \"dma-logging\",\n"
+           "    \"twin-socket\",\n"
+           "    \"write-multiple\"\n"
+           "  ]\n"
+           "}\n");
+}
+
+/* 0, 1 (--help/--version/--print-capabilities done), or -1 with the
+ * reason in @why (usage error). */
+static int parse_opt(int c, struct opts *o, char *why, size_t whylen)
+{
+    char *end;
+
+    switch (c) {
+    case 's': o->socket_path = optarg; return 0;
+    case 'd': o->disk = optarg; return 0;
+    case 'r': o->readonly = true; return 0;
+    case 'S': o->strict = true; return 0;
+    case 'F': o->stats_file = optarg; return 0;
+    case 'c':
+        if (sc_mode_parse(optarg, &o->seccomp) < 0)
+            break;
+        return 0;
+    case 'm':
+        if (strcmp(optarg, "v1") && strcmp(optarg, "v2"))
+            break;
+        o->mig_v1 = !strcmp(optarg, "v1");
+        return 0;
+    case 'h': usage(stdout); return 1;
+    case 'V': printf("vfu-blk %s\n", minivmm_version); return 1;
+    case 'P': print_capabilities(); return 1;
+    case 'f':
+        o->fd = (int)strtol(optarg, &end, 10);
+        if (*end || !*optarg || o->fd < 0)
+            break;
+        return 0;
+    case 'q':
+        o->queues = strtoul(optarg, &end, 10);
+        if (*end || !*optarg || !o->queues || o->queues > 64)
+            break;
+        return 0;
+    default:
+        snprintf(why, whylen, "unknown option or missing argument");
+        return -1;
+    }
+    snprintf(why, whylen, "%s: bad value '%s' (%s)",
+             c == 'm' ? "--migration" : c == 'f' ? "--fd" :
+             c == 'c' ? "--seccomp" : "--queues", optarg,
+             c == 'm' ? "v1 or v2" : c == 'f' ? "a file descriptor number" :
+             c == 'c' ? "on, log or off" : "1 to 64");
+    return -1;
+}
+
+/* 0, 1 (--help printed), or -1 (usage error, printed with the reason). */
 static int parse(int argc, char **argv, struct opts *o)
 {
     static const struct option lo[] = {
@@ -84,53 +162,40 @@ static int parse(int argc, char **argv, struct opts *o)
         {"queues", required_argument, NULL, 'q'},
         {"strict", no_argument, NULL, 'S'},
         {"migration", required_argument, NULL, 'm'},
+        {"print-capabilities", no_argument, NULL, 'P'},
+        {"version", no_argument, NULL, 'V'},
         {"stats-file", required_argument, NULL, 'F'},
         {"seccomp", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    char *end;
-    int c;
+    char why[160] = "";
+    int c, r = 0;
 
     memset(o, 0, sizeof(*o));
     o->fd = -1;
     o->queues = 1;
-    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-        switch (c) {
-        case 's': o->socket_path = optarg; break;
-        case 'd': o->disk = optarg; break;
-        case 'r': o->readonly = true; break;
-        case 'S': o->strict = true; break;
-        case 'F': o->stats_file = optarg; break;
-        case 'm':
-            if (strcmp(optarg, "v1") && strcmp(optarg, "v2"))
-                goto bad;
-            o->mig_v1 = !strcmp(optarg, "v1");
-            break;
-        case 'c':
-            if (sc_mode_parse(optarg, &o->seccomp) < 0)
-                goto bad;
-            break;
-        case 'h': usage(stdout); return 1;
-        case 'f':
-            o->fd = (int)strtol(optarg, &end, 10);
-            if (*end || o->fd < 0)
-                goto bad;
-            break;
-        case 'q':
-            o->queues = strtoul(optarg, &end, 10);
-            if (*end || !o->queues || o->queues > 64)
-                goto bad;
-            break;
-        default:
-            goto bad;
-        }
-    }
-    if (optind == argc && o->disk && (!o->socket_path != (o->fd < 0)))
+    while (!r && (c = getopt_long(argc, argv, "h", lo, NULL)) != -1)
+        r = parse_opt(c, o, why, sizeof(why));
+    if (r)
+        goto out;
+    if (optind < argc)
+        snprintf(why, sizeof(why), "unexpected argument '%s'", argv[optind]);
+    else if (!o->disk)
+        snprintf(why, sizeof(why), "no --disk FILE given");
+    else if (!o->socket_path && o->fd < 0)
+        snprintf(why, sizeof(why), "give --socket-path=PATH or --fd=N");
+    else if (o->socket_path && o->fd >= 0)
+        snprintf(why, sizeof(why), "--socket-path and --fd exclude each other");
+    else
         return 0;
-bad:
-    usage(stderr);
-    return -1;
+    r = -1;
+out:
+    if (r < 0) {
+        fprintf(stderr, "vfu-blk: %s\n", why);
+        usage(stderr);
+    }
+    return r;
 }
 
 static int listen_path(const char *path)

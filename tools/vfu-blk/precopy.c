@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfu-blk's pre-copy migration part and stream framing; see precopy.h. */
 #include "precopy.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfu-blk's migration stream (v2): an optional pre-copy part, then the
  * final state, each one flattened device tree (FDT) blob.
  *

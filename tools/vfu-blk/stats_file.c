@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfu-blk --stats-file: the counters as one JSON object, rewritten
  * atomically (a temporary file renamed over PATH) so a reader never sees
  * half a file. Keys are those of the SIGUSR1 line (blkdev.h) plus

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfu-blk --stats-file PATH (stats_file.c). */
 #ifndef VFU_BLK_STATS_FILE_H
 #define VFU_BLK_STATS_FILE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfu-blk virtio-pci register model; see vpci.h. Spec: virtio 1.x 4.1.4
  * "Virtio Structure PCI Capabilities", 4.1.4.3 "Common configuration
  * structure layout"; PCI Local Bus 3.0, 6.1 / 6.8.2 (MSI-X capability). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfu-blk's virtio-pci modern transport as a pure register model (virtio
  * 1.x section 4.1 "Virtio Over PCI Bus"): PCI configuration space with the
  * MSI-X and virtio vendor capabilities, the virtio structures BAR and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfu-evil: a deliberately misbehaving vfio-user server for minivmm's
  * client tests. It serves a tiny PCI device (1234:11e5, class ff0000, one
  * 4 KiB BAR 0 whose dwords read 0x12345678) correctly, until the fault of

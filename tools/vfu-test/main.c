@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfu-test: protocol test client for vfu-blk (tests/integration/
  * payload_vfu_proto.sh runs it).
  *

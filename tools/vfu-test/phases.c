@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfu-test phases: information commands, fd-backed and message-based DMA,
  * malformed input. Migration is in phases_mig.c. */
 #include <errno.h>

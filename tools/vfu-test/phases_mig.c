@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfu-test migration phase: DMA dirty logging, the v2 state machine over
  * DEVICE_FEATURE, MIG_DATA_READ/WRITE, and a device with a queue in use
  * and requests pending continuing in a second vfu-blk process. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfu-test minimal client; see tclient.h. */
 #include "tclient.h"
 

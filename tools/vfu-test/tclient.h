@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfu-test's minimal vfio-user client over vfio/conn: just enough to drive
  * a server through every command and to serve its DMA_READ/WRITE from a
  * local buffer ("guest memory"). Independent of vfio/client.c on purpose:

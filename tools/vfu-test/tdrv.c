@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfu-test virtio-blk driver; see tdrv.h. */
 #include "tdrv.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfu-test's virtio-blk driver: programs vfu-blk's modern virtio-pci
  * registers over REGION_WRITE/WRITE_MULTI and runs one virtqueue in a
  * local "guest memory" buffer (virtio/vring_driver.h), waiting for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vfu-test shared declarations: environment, vfu-blk processes, checks,
  * and the test phases (phases.c, phases_mig.c). */
 #ifndef VFU_TEST_VTEST_H

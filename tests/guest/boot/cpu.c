@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * CPL0 setup, run once per CPU: GDT (shared), one TSS per CPU whose I/O
  * permission bitmap allows every port, the IDT, then iretq to CPL3 with

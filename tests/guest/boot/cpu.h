@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* CPL0 side of the payload: descriptor tables, CPL3 entry, exceptions. */
 #ifndef GUEST_BOOT_CPU_H
 #define GUEST_BOOT_CPU_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * PVH entry (32-bit protected mode, paging off, EBX = hvm_start_info) and
  * the shared 32 -> 64-bit switch used by the BSP and by the APs coming out

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Constants shared by the payload's assembly and C boot code. */
 #ifndef GUEST_BOOT_LAYOUT_H
 #define GUEST_BOOT_LAYOUT_H

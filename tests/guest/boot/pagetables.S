@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Identity page tables, built at assembly time: the first 4 GiB with 2 MiB
  * pages (3-4 GiB, the MMIO hole, uncached) and the first 1 GiB of the

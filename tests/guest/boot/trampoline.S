@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Real-mode AP trampoline. Copied to TRAMPOLINE_ADDR; an AP receiving
  * SIPI vector TRAMPOLINE_ADDR >> 12 starts here with CS = vector << 8,

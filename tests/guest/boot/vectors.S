@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * IDT entry stubs. Exceptions (0-31) save all registers and call
  * exc_handle() (cpu.c). Interrupts (32-255) only count: irq_counts[vec]++,

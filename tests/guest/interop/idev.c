@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Finding and setting up the interop devices (see interop.h). */
 #include "interop/interop.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The interop payload's tests (tests/guest/interop/): third-party
  * vfio-user servers (libvfio-user's samples) and our libvfio-user-based
  * lvu-test-server, as minivmm presents them on its PCI bus. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The interop payload: libvfio-user's sample servers (server,
  * gpio-pci-idio-16, null) and tests/interop/lvu-test-server attached to

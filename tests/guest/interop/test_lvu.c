@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * lvu: tests/interop/lvu-test-server (its header comment has the register
  * map). BAR0's sparse-mmap areas are KVM memslots: 2048 accesses there

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * libvfio-user's sample servers (2022, Debian's qemu 7.2 source), as they
  * define themselves (the samples directory); every BAR they declare is an I/O BAR

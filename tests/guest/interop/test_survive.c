@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * survive: the host kills (-9) the gpio sample while the guest reads its
  * BAR2 in a loop: reads turn all-ones, the guest goes on, and the other

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* hvm_start_info access and command-line parsing. */
 #include "lib/bootinfo.h"
 

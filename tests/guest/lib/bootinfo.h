@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The PVH struct hvm_start_info the VMM passed in EBX, and the cmdline. */
 #ifndef GUEST_LIB_BOOTINFO_H
 #define GUEST_LIB_BOOTINFO_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* errno values for the payload's 0/-errno returns. */
 #ifndef GUEST_LIB_ERRNO_H
 #define GUEST_LIB_ERRNO_H

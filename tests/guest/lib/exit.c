@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Test-exit port and panic. */
 #include "lib/exit.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Ending the VM through the test-exit port (docs/platform.md). */
 #ifndef GUEST_LIB_EXIT_H
 #define GUEST_LIB_EXIT_H

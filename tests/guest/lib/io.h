@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Port I/O, MMIO and small CPU helpers, usable at CPL3 (TSS I/O bitmap). */
 #ifndef GUEST_LIB_IO_H
 #define GUEST_LIB_IO_H

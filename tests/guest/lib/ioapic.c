@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* IOAPIC: index register at +0x00, data window at +0x10. */
 #include "lib/ioapic.h"
 

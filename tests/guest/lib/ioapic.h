@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* IOAPIC at 0xFEC00000: redirection table programming. */
 #ifndef GUEST_LIB_IOAPIC_H
 #define GUEST_LIB_IOAPIC_H

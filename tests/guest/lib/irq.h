@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Per-vector interrupt counters, incremented by the CPL0 stubs in
  * boot/vectors.S (which also send the LAPIC EOI). Vectors 32-254 are free

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Local APIC helpers. */
 #include "lib/lapic.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Local APIC (xAPIC MMIO at 0xFEE00000): ID, EOI, timer, ICR. */
 #ifndef GUEST_LIB_LAPIC_H
 #define GUEST_LIB_LAPIC_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* 8259 PIC and 8254 PIT. */
 #include "lib/legacy.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Legacy PC devices: 8259 PIC pair and the 8254 PIT. */
 #ifndef GUEST_LIB_LEGACY_H
 #define GUEST_LIB_LEGACY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* cpu_park(): see lib/smp.h. */
     .text
     .code64

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* PCI config space access and BAR helpers. */
 #include "lib/pci.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * PCI configuration space through mechanism #1 (ports 0xCF8/0xCFC) or
  * ECAM (MMIO, 1 MiB per bus), and BAR helpers.

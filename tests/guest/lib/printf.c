@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* A small vsnprintf and printf to COM1. */
 #include "lib/printf.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * printf-like formatting: %d %i %u %x %X %p %s %c %%, with the flags
  * '-' '0' '#', a width, and the 'l'/'ll'/'z' length modifiers.

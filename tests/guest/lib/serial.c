@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* COM1 polled output. Each port access is a VM exit (~30 us on kvm_pvm). */
 #include "lib/serial.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* COM1 16550A UART: polled output, register access for tests. */
 #ifndef GUEST_LIB_SERIAL_H
 #define GUEST_LIB_SERIAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* AP startup. */
 #include "lib/smp.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Application processors: INIT-SIPI-SIPI through the real-mode trampoline
  * (boot/trampoline.S). Each AP comes up at CPL3 on its own stack and TSS,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Freestanding string functions. */
 #include "lib/string.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The few string functions the payload needs (gcc may call mem*). */
 #ifndef GUEST_LIB_STRING_H
 #define GUEST_LIB_STRING_H

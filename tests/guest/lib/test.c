@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Test selection, result lines and the summary. */
 #include "lib/test.h"
 

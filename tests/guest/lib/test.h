@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Test runner: a table of named tests, selected by "test=NAME[,NAME...]"
  * on the command line (no test= runs the whole table). Prints one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* TSC calibration and delays. */
 #include "lib/time.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Time: the TSC, calibrated once against the LAPIC timer (which counts at
  * LAPIC_TIMER_HZ with divide-by-1 on KVM and QEMU).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* A tiny virtio-pci driver for test payloads (see virtio.h). */
 #include "lib/virtio.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * A tiny virtio 1.x driver over the modern virtio-pci transport (spec
  * 4.1), for test payloads: find a device by type on bus 0, assign its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The lvu payload: drives tests/interop/lvu-mig-server.c (a libvfio-user
  * test device, PCI 1234:4d47) across snapshot/restore and live migration.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * lvu-mig: the guest side of the libvfio-user migration tests. Finds the
  * lvu-mig-server device (1234:4d47), programs BAR 0 and fills its scratch

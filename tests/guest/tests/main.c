@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The base test payload: CPL3 entry on the BSP (boot/cpu.c has masked the
  * PICs and enabled the LAPIC). Sets up the console, calibrates the TSC,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * bars (only when named): the VMM placed every BAR as firmware would
  * (docs/platform.md "PCI"). For each type 0 function on bus 0 with BARs,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test=counter (only when named): count in RAM at CPL3 and print progress,
  * for snapshot/restore and migration tests. Every tick_ms (default 100)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fault (only when named): touch an unmapped address from CPL3. The #PF
  * handler prints the exception and exits with EXIT_EXCEPTION + 14 (0x1e);

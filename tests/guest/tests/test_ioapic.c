@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ioapic: route GSI 4 (COM1 THRE interrupt) and GSI 2 (PIT channel 0 via
  * the ISA IRQ 0 override) to vectors and watch the counters move.

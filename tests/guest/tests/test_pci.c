@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * pci: enumerate bus 0 through CF8/CFC and through ECAM, check both see
  * the same functions and headers, find the host bridge at 00:00.0, check

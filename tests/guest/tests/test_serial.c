@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* serial: COM1 prints, its scratch register holds values, LSR THRE. */
 #include "lib/io.h"
 #include "lib/printf.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * smp: start every AP with INIT-SIPI-SIPI; each reports its LAPIC ID from
  * CPL3. The CPU count must equal "cpus=N" from the command line.

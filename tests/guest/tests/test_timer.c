@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* timer: LAPIC timer periodic interrupts arrive and stop. */
 #include "lib/irq.h"
 #include "lib/lapic.h"

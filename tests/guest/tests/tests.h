@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The base payload's tests (tests/guest/tests/test_*.c). */
 #ifndef GUEST_TESTS_H
 #define GUEST_TESTS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * bench-vfio: costs on a vfio-user device (vfu-blk), from the guest:
  *   a doorbell write to the queue notify address (a KVM ioeventfd: no exit

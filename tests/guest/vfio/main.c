@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The vfio payload: drives vfio-user devices (vfu-blk) that minivmm
  * presents on its PCI bus, with the lib/virtio.c driver and the virtio-blk

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * vfio-evil: the guest side of the misbehaving-server suite. Finds the
  * vfu-evil device (1234:11e5), programs BAR 0, enables decoding and reads

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * vfio-two: two vfu-blk devices at once; each gets its own text in sector
  * 0 and sector 1, read back and compared (the host checks the files).

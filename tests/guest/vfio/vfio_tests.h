@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The vfio payload's tests (tests/guest/vfio/): virtio-blk devices that
  * minivmm presents through its vfio-user client (vfu-blk servers). */
 #ifndef GUEST_VFIO_TESTS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * bench-vblk: virtio-blk throughput from the guest, polling the used ring
  * (VRING_AVAIL_F_NO_INTERRUPT: no interrupt per completion), for about

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The virtio payload: drives minivmm's virtio-pci devices with the
  * lib/virtio.c driver. Tests run only when named on the command line

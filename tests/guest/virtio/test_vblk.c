@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * vblk: write 8 sectors with a pattern through virtio-blk, read them back,
  * compare, fetch the serial (GET_ID); completions must raise the queue's

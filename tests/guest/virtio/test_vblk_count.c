@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * vblk-count (only when named): count in RAM and do virtio-blk I/O at the
  * same time, for live-migration tests. Like test=counter (tests/guest/

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * vblk-readsum (only when named): for live-migration tests of device
  * writes into guest RAM. Prints "counter: tick T value V" every tick_ms

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * vcon: virtio-console port 0. Transmit a line (the host script finds it on
  * stdout), write one byte through emerg_wr, then post a receive buffer and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * vnet: IPv4 over virtio-net to the host side of the tap. The guest is
  * vnet-ip (default 10.99.0.2), the tap's address vnet-peer (default

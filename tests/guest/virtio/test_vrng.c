@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * vrng: ask virtio-rng for 64 bytes twice; the device must fill them
  * (used length 64), and the two draws must differ and not be all zero.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* virtio-blk helpers (see vblk.h). */
 #include "virtio/vblk.h"
 

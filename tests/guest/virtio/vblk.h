@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* virtio-blk helpers shared by the vblk test and the benchmark. */
 #ifndef GUEST_VIRTIO_VBLK_H
 #define GUEST_VIRTIO_VBLK_H

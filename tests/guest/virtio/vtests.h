@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The virtio payload's tests (tests/guest/virtio/). */
 #ifndef GUEST_VIRTIO_TESTS_H
 #define GUEST_VIRTIO_TESTS_H

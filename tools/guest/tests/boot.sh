@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Boot smoke test: prints what the guest kernel found, then runs the
 # pvm-syscall.patch self-test (pvm_syscall.sh; ~0.3 s), whose status is the
 # test's. (The host side checks the MINIVMM-* markers from /init.)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # gpio_idio16 test (tests/interop/interop_linux_gpio.sh): Linux's
 # gpio_pci_idio_16 driver bound to libvfio-user's gpio-pci-idio-16 sample
 # (494f:0dc8) under minivmm. Finds the PCI function and its gpiochip,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # migrate test (tests/integration/linux_migrate.sh): a dd + md5 check that
 # runs across a live migration. Makes about 1 MiB of random text in RAM
 # (with awk: user space is native here, while the kernel's urandom runs

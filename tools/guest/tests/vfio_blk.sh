@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # vfio_blk test (tests/integration/linux_vfio_blk.sh): Linux's own
 # virtio_blk driver on a vfu-blk device that minivmm presents through its
 # vfio-user client. Writes a pattern with dd at byte 8192 of /dev/vda,

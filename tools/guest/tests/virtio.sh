@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # virtio test (tests/integration/linux_virtio.sh): the guest's own drivers
 # on minivmm's virtio-pci devices. Prints VIRTIO-* markers the host checks:
 #   VIRTIO-BLK <serial> <what was read back>   after writing a pattern to
