@@ -4,6 +4,7 @@
 # it to the build. See docs/architecture.md for the layout.
 
 BUILD    ?= build
+OBJ      := $(BUILD)/obj
 CC       ?= cc
 PKGS     := json-c liburing libxxhash libcrypto libseccomp
 OPT      ?= -O2
@@ -19,9 +20,10 @@ LDFLAGS  := $(SANITIZE)
 CMOCKA   := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 # The library: everything but program entry points.
-LIB_DIRS := vmm arch/x86 devices vfio virtio
-LIB_SRCS := $(filter-out vmm/main.c,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/version.o
+LIB_DIRS := vmm arch/x86 devices vfio/proto vfio/client vfio/server vfio/pci \
+            virtio minivmm/persist minivmm
+LIB_SRCS := $(filter-out minivmm/main.c,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
+LIB_OBJS := $(LIB_SRCS:%.c=$(OBJ)/%.o) $(BUILD)/gen/version.o
 LIB      := $(BUILD)/libminivmm.a
 
 # Programs: build/minivmm and one per tools/<name>/ directory holding C.
@@ -38,10 +40,10 @@ UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 .SECONDARY:
 .PHONY: all check check-unit check-payload check-linux check-kvm asan bench \
         fuzz check-headers clean setup check-interop peers lvu-server \
-        demo install uninstall check-man check-spdx
+        demo install uninstall check-man check-spdx check-layers
 all: $(PROGS) $(SCTEST) guest
 
-$(BUILD)/%.o: %.c
+$(OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -61,25 +63,25 @@ $(LIB): $(LIB_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/minivmm: $(BUILD)/vmm/main.o $(LIB)
+$(BUILD)/minivmm: $(OBJ)/minivmm/main.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 define tool_rule
-$(BUILD)/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/$(1)/*.c)) $(LIB)
+$(BUILD)/$(1): $(patsubst %.c,$(OBJ)/%.o,$(wildcard tools/$(1)/*.c)) $(LIB)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach t,$(TOOL_DIRS),$(eval $(call tool_rule,$(t))))
 
 # Test-only binaries whose sc_probe_hook makes a forbidden syscall on
 # demand (tests/seccomp/probe.c, tests/integration/payload_seccomp.sh).
-$(BUILD)/minivmm-sctest: $(BUILD)/vmm/main.o $(BUILD)/tests/seccomp/probe.o \
+$(BUILD)/minivmm-sctest: $(OBJ)/minivmm/main.o $(OBJ)/tests/seccomp/probe.o \
                          $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-$(BUILD)/vfu-blk-sctest: $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/vfu-blk/*.c)) \
-                         $(BUILD)/tests/seccomp/probe.o $(LIB)
+$(BUILD)/vfu-blk-sctest: $(patsubst %.c,$(OBJ)/%.o,$(wildcard tools/vfu-blk/*.c)) \
+                         $(OBJ)/tests/seccomp/probe.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
+$(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(shell cat tests/unit/$*.ldflags 2>/dev/null) \
 	    $(LIB) $(CMOCKA) $(LDLIBS)
@@ -98,6 +100,11 @@ check-linux: $(PROGS)
 	@BUILD=$(BUILD) tests/run-integration.sh linux
 
 check-kvm: check-payload check-linux
+
+# The floors of docs/architecture.md hold: includes one-way, no circles of
+# files (includes and the calls seen in the objects).
+check-layers: $(PROGS)
+	@tools/check-layers.py --obj $(OBJ)
 
 check: check-unit check-man check-spdx check-payload check-linux fuzz-smoke
 
@@ -198,7 +205,7 @@ setup:
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz
 
-ALL_OBJS := $(LIB_OBJS) $(BUILD)/vmm/main.o \
-            $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/*/*.c)) \
-            $(UNIT_SRCS:%.c=$(BUILD)/%.o)
+ALL_OBJS := $(LIB_OBJS) $(OBJ)/minivmm/main.o \
+            $(patsubst %.c,$(OBJ)/%.o,$(wildcard tools/*/*.c)) \
+            $(UNIT_SRCS:%.c=$(OBJ)/%.o)
 -include $(ALL_OBJS:.o=.d)

@@ -49,7 +49,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "devices/irq.h"
+#include "vmm/irq.h"
 #include "devices/pci_alloc.h"
 #include "vmm/bus.h"
 #include "vmm/state.h"

@@ -34,7 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "devices/irq.h"
+#include "vmm/irq.h"
 #include "vmm/bus.h"
 #include "vmm/state.h"
 

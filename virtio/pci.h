@@ -38,7 +38,7 @@
 
 #include <stdint.h>
 
-#include "devices/hv.h"
+#include "vmm/hv.h"
 #include "devices/pci.h"
 #include "virtio/device.h"
 #include "virtio/pci_model.h"

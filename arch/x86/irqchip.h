@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include "devices/irq.h"
+#include "vmm/irq.h"
 
 #define IRQCHIP_IOAPIC_PINS 24
 #define IRQCHIP_MSI_GSI_BASE 24

@@ -4,7 +4,7 @@
 # Every tests/fuzz/fuzz_<name>.c becomes $(FUZZ_BUILD)/fuzz_<name>, built
 # with clang -fsanitize=fuzzer,address,undefined. A target names what it
 # links, one line each (paths from the top), in its own header comment:
-#     * FUZZ_SRCS: vfio/conn.c vfio/caps.c
+#     * FUZZ_SRCS: vfio/proto/conn.c vfio/proto/caps.c
 #     * FUZZ_PKGS: json-c
 #     * FUZZ_LIBS: -lfdt          (libraries without a pkg-config file)
 #     * FUZZ_ARGS: -max_len=1024  (libFuzzer options for fuzz-run)

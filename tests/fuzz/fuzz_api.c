@@ -3,7 +3,7 @@
  * i.e. everything a local client's request line reaches before a command
  * runs.
  *
- * FUZZ_SRCS: vmm/api_parse.c
+ * FUZZ_SRCS: minivmm/api_parse.c
  * FUZZ_PKGS: json-c
  *
  * Input: one request line (any bytes). Invariants (abort on violation):
@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/api.h"
+#include "minivmm/api.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

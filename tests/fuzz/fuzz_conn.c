@@ -2,7 +2,7 @@
 /* libFuzzer target: vfio-user message validation and VERSION capability
  * parsing/negotiation, i.e. everything a hostile peer's bytes reach first.
  *
- * FUZZ_SRCS: vfio/conn.c vfio/caps.c
+ * FUZZ_SRCS: vfio/proto/conn.c vfio/proto/caps.c
  * FUZZ_PKGS: json-c
  *
  * Input: a 5-byte control prefix, then the bytes a peer sent.
@@ -23,9 +23,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "vfio/caps.h"
-#include "vfio/conn.h"
-#include "vfio/proto.h"
+#include "vfio/proto/caps.h"
+#include "vfio/proto/conn.h"
+#include "vfio/proto/proto.h"
 
 #define MAX_MSG 4096u
 

@@ -9,8 +9,8 @@
  * over (vm_restore with no state) and whose state load checks the tree
  * (vm_load_state); everything before and around it is the real code.
  *
- * FUZZ_SRCS: vmm/migration_in.c vmm/migration_fmt.c vmm/migration_net.c vmm/migration_auth.c
- * FUZZ_SRCS: vmm/snapshot_fmt.c vmm/host_limits.c vmm/memory.c vmm/vmctl_config.c vmm/state.c vmm/devreg.c
+ * FUZZ_SRCS: minivmm/migration_in.c minivmm/persist/migration_fmt.c minivmm/persist/migration_net.c minivmm/persist/migration_auth.c
+ * FUZZ_SRCS: minivmm/persist/snapshot_fmt.c vmm/host_limits.c vmm/memory.c minivmm/vmctl_config.c vmm/state.c vmm/devreg.c
  * FUZZ_PKGS: libxxhash libcrypto
  * FUZZ_LIBS: -lfdt
  *
@@ -35,11 +35,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "vmm/config.h"
+#include "minivmm/config.h"
 #include "vmm/memory.h"
-#include "vmm/migration_in.h"
-#include "vmm/vm.h"
-#include "vmm/vmctl.h"
+#include "minivmm/migration_in.h"
+#include "minivmm/vm.h"
+#include "minivmm/vmctl.h"
 #include "fuzz_sums.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

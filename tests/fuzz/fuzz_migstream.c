@@ -5,7 +5,7 @@
  * ranges, device ids, state tree, END counts), plus the reply record and
  * the URI parser.
  *
- * FUZZ_SRCS: vmm/migration_fmt.c vmm/snapshot_fmt.c vmm/devreg.c vmm/migration_net.c
+ * FUZZ_SRCS: minivmm/persist/migration_fmt.c minivmm/persist/snapshot_fmt.c vmm/devreg.c minivmm/persist/migration_net.c
  * FUZZ_PKGS: libxxhash
  * FUZZ_LIBS: -lfdt
  *
@@ -23,8 +23,8 @@
 #include <string.h>
 
 #include "vmm/devreg.h"
-#include "vmm/migration_fmt.h"
-#include "vmm/migration_net.h"
+#include "minivmm/persist/migration_fmt.h"
+#include "minivmm/persist/migration_net.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,8 +9,8 @@
  * vCPU, irqchip and device state loads (vmctl_load) need KVM and are not
  * reached here.
  *
- * FUZZ_SRCS: vmm/restore.c vmm/snapshot_read.c vmm/snapshot_fmt.c vmm/memory.c
- * FUZZ_SRCS: vmm/host_limits.c vmm/vmctl_config.c vmm/state.c
+ * FUZZ_SRCS: minivmm/restore.c minivmm/persist/snapshot_read.c minivmm/persist/snapshot_fmt.c vmm/memory.c
+ * FUZZ_SRCS: vmm/host_limits.c minivmm/vmctl_config.c vmm/state.c
  * FUZZ_PKGS: libxxhash
  * FUZZ_LIBS: -lfdt
  *
@@ -32,11 +32,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "vmm/config.h"
+#include "minivmm/config.h"
 #include "vmm/memory.h"
-#include "vmm/restore.h"
-#include "vmm/vm.h"
-#include "vmm/vmctl.h"
+#include "minivmm/restore.h"
+#include "minivmm/vm.h"
+#include "minivmm/vmctl.h"
 #include "fuzz_sums.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

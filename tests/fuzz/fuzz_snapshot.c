@@ -2,8 +2,8 @@
 /* libFuzzer target: the snapshot loader, i.e. everything a corrupt or
  * hostile snapshot file reaches before a VM exists.
  *
- * FUZZ_SRCS: vmm/snapshot_fmt.c vmm/snapshot_read.c vmm/memory.c
- * FUZZ_SRCS: vmm/state.c vmm/api_parse.c
+ * FUZZ_SRCS: minivmm/persist/snapshot_fmt.c minivmm/persist/snapshot_read.c vmm/memory.c
+ * FUZZ_SRCS: vmm/state.c minivmm/api_parse.c
  * FUZZ_PKGS: libxxhash json-c
  * FUZZ_LIBS: -lfdt
  *
@@ -27,10 +27,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "vmm/api.h"
+#include "minivmm/api.h"
 #include "vmm/memory.h"
-#include "vmm/snapshot_file.h"
-#include "vmm/snapshot_fmt.h"
+#include "minivmm/persist/snapshot_file.h"
+#include "minivmm/persist/snapshot_fmt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -11,9 +11,9 @@
  * logging, reset and destroy. No KVM: a fake hypervisor (devices/hv.h)
  * accepts every memslot, ioeventfd, MSI route and irqfd.
  *
- * FUZZ_SRCS: vfio/pci_dev.c vfio/pci_dev_bar.c vfio/pci_dev_irq.c vfio/pci_dev_state.c vfio/pci_dev_dirty.c vfio/pci_dev_mig_v1.c
- * FUZZ_SRCS: vfio/client.c vfio/client_info.c vfio/client_io.c vfio/client_dma.c vfio/client_mig.c vfio/client_mig_v1.c
- * FUZZ_SRCS: vfio/conn.c vfio/caps.c vfio/iommu.c vfio/migration.c
+ * FUZZ_SRCS: vfio/pci/pci_dev.c vfio/pci/pci_dev_bar.c vfio/pci/pci_dev_irq.c vfio/pci/pci_dev_state.c vfio/pci/pci_dev_dirty.c vfio/pci/pci_dev_mig_v1.c
+ * FUZZ_SRCS: vfio/client/client.c vfio/client/client_info.c vfio/client/client_io.c vfio/client/client_dma.c vfio/client/client_mig.c vfio/client/client_mig_v1.c
+ * FUZZ_SRCS: vfio/proto/conn.c vfio/proto/caps.c vfio/client/iommu.c vfio/proto/migration.c
  * FUZZ_SRCS: devices/pci.c devices/pci_cap.c devices/pci_bar.c devices/pci_alloc.c devices/msix.c
  * FUZZ_SRCS: vmm/bus.c vmm/memory.c vmm/dirty.c vmm/state.c vmm/kvm.c
  * FUZZ_PKGS: json-c
@@ -49,13 +49,13 @@
 #include <unistd.h>
 #include <linux/kvm.h>
 
-#include "devices/hv.h"
+#include "vmm/hv.h"
 #include "devices/pci.h"
-#include "vfio/caps.h"
-#include "vfio/client.h"
-#include "vfio/conn.h"
-#include "vfio/pci_dev.h"
-#include "vfio/proto.h"
+#include "vfio/proto/caps.h"
+#include "vfio/client/client.h"
+#include "vfio/proto/conn.h"
+#include "vfio/pci/pci_dev.h"
+#include "vfio/proto/proto.h"
 #include "vmm/bus.h"
 #include "vmm/memory.h"
 

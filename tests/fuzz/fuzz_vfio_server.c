@@ -2,7 +2,7 @@
 /* libFuzzer target: the vfio-user server core's handling of client
  * messages (vfio/server*.c), over a real socketpair.
  *
- * FUZZ_SRCS: vfio/server.c vfio/server_io.c vfio/server_dma.c vfio/server_mig.c vfio/server_mig_v1.c vfio/conn.c vfio/caps.c vfio/migration.c
+ * FUZZ_SRCS: vfio/server/server.c vfio/server/server_io.c vfio/server/server_dma.c vfio/server/server_mig.c vfio/server/server_mig_v1.c vfio/proto/conn.c vfio/proto/caps.c vfio/proto/migration.c
  * FUZZ_PKGS: json-c
  *
  * Input: one control byte, then the bytes a client sends.
@@ -29,7 +29,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "vfio/server.h"
+#include "vfio/server/server.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

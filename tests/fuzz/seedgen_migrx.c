@@ -16,10 +16,10 @@
 #include <unistd.h>
 
 #include "vmm/memory.h"
-#include "vmm/migration_fmt.h"
-#include "vmm/migration_send.h"
+#include "minivmm/persist/migration_fmt.h"
+#include "minivmm/persist/migration_send.h"
 #include "vmm/state.h"
-#include "vmm/vmctl.h"
+#include "minivmm/vmctl.h"
 
 #define RAM_PAGES 2048u
 

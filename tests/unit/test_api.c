@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "vmm/api.h"
+#include "minivmm/api.h"
 #include "vmm/evloop.h"
 
 static int parse(const char *s, struct api_request *r, char *err)

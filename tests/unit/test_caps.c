@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vfio/caps.h"
-#include "vfio/proto.h"
+#include "vfio/proto/caps.h"
+#include "vfio/proto/proto.h"
 
 static int parse(const char *s, struct vfio_user_caps *c, char *err)
 {

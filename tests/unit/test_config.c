@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "vmm/config.h"
+#include "minivmm/config.h"
 
 #define MiB (1ULL << 20)
 #define MAX_ARGS 64

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "vmm/config.h"
+#include "minivmm/config.h"
 
 #define MAX_ARGS 32
 

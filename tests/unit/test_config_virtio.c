@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "vmm/config.h"
+#include "minivmm/config.h"
 
 struct ctx {
     struct vm_config cfg;

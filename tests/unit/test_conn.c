@@ -19,7 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "vfio/conn.h"
+#include "vfio/proto/conn.h"
 
 /* ---- helpers ---- */
 

@@ -20,7 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "vfio/conn.h"
+#include "vfio/proto/conn.h"
 
 struct pair {
     struct vfio_user_conn *cli, *srv;

@@ -25,7 +25,7 @@
 
 #include <cmocka.h>
 
-#include "vmm/console.h"
+#include "minivmm/console.h"
 #include "vmm/evloop.h"
 
 #define WAIT_MS 5000

@@ -17,12 +17,12 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "vmm/config.h"
+#include "minivmm/config.h"
 #include "vmm/host_limits.h"
-#include "vmm/migration_fmt.h"
-#include "vmm/migration_in.h"
-#include "vmm/snapshot_fmt.h"
-#include "vmm/vm.h"
+#include "minivmm/persist/migration_fmt.h"
+#include "minivmm/migration_in.h"
+#include "minivmm/persist/snapshot_fmt.h"
+#include "minivmm/vm.h"
 
 #define TIB (1ull << 40)
 

@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "vfio/iommu.h"
+#include "vfio/client/iommu.h"
 
 static uint8_t ram[3][4096];
 

@@ -17,12 +17,12 @@
 
 #include <cmocka.h>
 
-#include "vmm/config.h"
+#include "minivmm/config.h"
 #include "vmm/memory.h"
-#include "vmm/migration_fmt.h"
-#include "vmm/migration_fsm.h"
-#include "vmm/migration_net.h"
-#include "vmm/migration_send.h"
+#include "minivmm/persist/migration_fmt.h"
+#include "minivmm/persist/migration_fsm.h"
+#include "minivmm/persist/migration_net.h"
+#include "minivmm/persist/migration_send.h"
 
 static void test_fsm_success_path(void **state)
 {

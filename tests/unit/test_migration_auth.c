@@ -15,8 +15,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "vmm/migration_auth.h"
-#include "vmm/migration_net.h"
+#include "minivmm/persist/migration_auth.h"
+#include "minivmm/persist/migration_net.h"
 
 static void test_mac_vector(void **state)
 {

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "vfio/proto.h"
+#include "vfio/proto/proto.h"
 
 #define OFF(type, field, off) assert_int_equal(offsetof(type, field), off)
 

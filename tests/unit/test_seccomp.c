@@ -22,8 +22,8 @@
 #include <linux/kvm.h>
 #include <seccomp.h>
 
-#include "vmm/config.h"
-#include "vmm/privdrop.h"
+#include "minivmm/config.h"
+#include "minivmm/privdrop.h"
 #include "vmm/seccomp.h"
 
 /* Does @t's policy name @sys at all? */

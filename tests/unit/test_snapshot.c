@@ -19,8 +19,8 @@
 #include <libfdt.h>
 
 #include "vmm/memory.h"
-#include "vmm/snapshot_file.h"
-#include "vmm/snapshot_fmt.h"
+#include "minivmm/persist/snapshot_file.h"
+#include "minivmm/persist/snapshot_fmt.h"
 
 #define RAM (80ULL << 20) /* 3 RAM sections of 32 MiB chunks */
 

@@ -9,7 +9,7 @@
 
 #include <string.h>
 
-#include "vmm/snapshot_outcome.h"
+#include "minivmm/persist/snapshot_outcome.h"
 
 static void has(const char *text, const char *needle)
 {

@@ -16,7 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "vfio/conn.h"
+#include "vfio/proto/conn.h"
 
 #define FAKE_REGIONS 10
 #define FAKE_REGION_BYTES 8192

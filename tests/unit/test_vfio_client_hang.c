@@ -15,7 +15,7 @@
 #include <poll.h>
 #include <stdio.h>
 
-#include "vfio/client.h"
+#include "vfio/client/client.h"
 #include "test_vfio_client_fake.h"
 
 static int fail_calls;

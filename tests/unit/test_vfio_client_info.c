@@ -14,7 +14,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-#include "vfio/client.h"
+#include "vfio/client/client.h"
 #include "test_vfio_client_fake.h"
 
 static struct vfio_client *connect_fake(struct fake *f)

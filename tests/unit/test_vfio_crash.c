@@ -18,9 +18,9 @@
 #include <linux/kvm.h>
 
 #include "devices/pci.h"
-#include "vfio/client.h"
-#include "vfio/pci_dev.h"
-#include "vfio/pci_dev_priv.h"
+#include "vfio/client/client.h"
+#include "vfio/pci/pci_dev.h"
+#include "vfio/pci/pci_dev_priv.h"
 #include "vmm/bus.h"
 #include "test_vfio_client_fake.h"
 

@@ -17,9 +17,9 @@
 #include <stdio.h>
 #include <sys/mman.h>
 
-#include "vfio/client_mig_v1.h"
-#include "vfio/migration.h"
-#include "vfio/pci_dev_priv.h"
+#include "vfio/client/client_mig_v1.h"
+#include "vfio/proto/migration.h"
+#include "vfio/pci/pci_dev_priv.h"
 #include "test_vfio_client_fake.h"
 
 #define MREG   9u

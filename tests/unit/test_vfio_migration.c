@@ -11,8 +11,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "vfio/migration.h"
-#include "vfio/proto.h"
+#include "vfio/proto/migration.h"
+#include "vfio/proto/proto.h"
 
 #define N VFIO_USER_MIG_NUM_STATES
 #define SC VFIO_MIGRATION_STOP_COPY

@@ -16,8 +16,8 @@
 #include <linux/kvm.h>
 
 #include "devices/pci.h"
-#include "vfio/client.h"
-#include "vfio/pci_dev.h"
+#include "vfio/client/client.h"
+#include "vfio/pci/pci_dev.h"
 #include "vmm/bus.h"
 #include "vmm/memory.h"
 #include "test_vfio_client_fake.h"

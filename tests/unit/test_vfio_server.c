@@ -18,8 +18,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "vfio/conn.h"
-#include "vfio/server.h"
+#include "vfio/proto/conn.h"
+#include "vfio/server/server.h"
 
 #define IOVA 0x100000ull
 

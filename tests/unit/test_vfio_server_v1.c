@@ -19,8 +19,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "vfio/conn.h"
-#include "vfio/server.h"
+#include "vfio/proto/conn.h"
+#include "vfio/server/server.h"
 
 #define IOVA  0x100000ull
 #define MREG  VFIO_SRV_MIG_V1_REGION

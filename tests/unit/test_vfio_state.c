@@ -19,8 +19,8 @@
 #include <linux/kvm.h>
 
 #include "devices/pci.h"
-#include "vfio/client_mig.h"
-#include "vfio/pci_dev_priv.h"
+#include "vfio/client/client_mig.h"
+#include "vfio/pci/pci_dev_priv.h"
 #include "vmm/bus.h"
 #include "vmm/state.h"
 #include "test_vfio_client_fake.h"

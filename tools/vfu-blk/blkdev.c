@@ -15,7 +15,7 @@
 #include <linux/virtio_pci.h>
 
 #include "precopy.h"
-#include "vfio/server.h"
+#include "vfio/server/server.h"
 #include "virtio/blk.h"
 #include "vpci.h"
 

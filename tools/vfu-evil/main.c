@@ -36,7 +36,7 @@
 #include <unistd.h>
 #include <linux/kvm.h>
 
-#include "vfio/conn.h"
+#include "vfio/proto/conn.h"
 
 #define BAR_SIZE 4096u
 #define NREGIONS 9u

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vfio/conn.h"
+#include "vfio/proto/conn.h"
 
 #define TC_REPLY_MAX (1u << 21)
 

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* minivmm: command line → VM → exit status (docs/platform.md). The only
+ * place that calls exit(). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arch/x86/boot.h"
+#include "minivmm/config.h"
+#include "vmm/host_limits.h"
+#include "minivmm/migration_in.h"
+#include "minivmm/privdrop.h"
+#include "minivmm/restore.h"
+#include "vmm/version.h"
+#include "minivmm/vm.h"
+
+#define EXIT_USAGE 2
+
+/* Everything but releasing @cfg. */
+static int run(int argc, char **argv, struct vm_config *cfg)
+{
+    struct boot_image img;
+    struct priv_ids ids;
+    struct vm *vm = NULL;
+    char err[512] = "";
+    int r, status;
+
+    if (config_parse(argc, argv, cfg, err, sizeof(err)) < 0) {
+        fprintf(stderr, "minivmm: %s\n", err);
+        return EXIT_USAGE;
+    }
+    if (cfg->show_help) {
+        config_usage(stdout);
+        return 0;
+    }
+    if (cfg->show_version) {
+        printf("minivmm %s\n", minivmm_version);
+        return 0;
+    }
+    if (priv_resolve(cfg->user, cfg->group, &ids, err, sizeof(err)) < 0) {
+        fprintf(stderr, "minivmm: %s\n", err);
+        return EXIT_USAGE;
+    }
+    if (cfg->restore || cfg->incoming) {
+        r = cfg->restore ? restore_vm(cfg, &vm, err, sizeof(err)) :
+                          migration_incoming(cfg, &vm, err, sizeof(err));
+        if (r < 0) {
+            fprintf(stderr, "minivmm: %s\n", err);
+            vm_destroy(vm);
+            return ((cfg->restore && (r == -EINVAL || r == -ENOENT ||
+                                      r == -EACCES || r == -ENOSPC)) ||
+                    r == -EADDRINUSE || r == -EEXIST) ?
+                   EXIT_USAGE : EXIT_FAILURE;
+        }
+        status = vm_run(vm);
+        vm_destroy(vm);
+        return status;
+    }
+    if (host_check_memory(cfg->memory, "--memory", err, sizeof(err)) < 0 ||
+        boot_image_open(&img, cfg->kernel, cfg->initrd, cfg->cmdline, err,
+                        sizeof(err)) < 0) {
+        fprintf(stderr, "minivmm: %s\n", err);
+        return EXIT_USAGE;
+    }
+    r = vm_create(cfg, &img, &vm, err, sizeof(err));
+    boot_image_close(&img);
+    if (r < 0) {
+        fprintf(stderr, "minivmm: %s\n", err);
+        vm_destroy(vm);
+        return (r == -EINVAL || r == -ENOSPC || r == -EADDRINUSE ||
+                r == -EEXIST) ? EXIT_USAGE : EXIT_FAILURE;
+    }
+    status = vm_run(vm);
+    vm_destroy(vm);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    struct vm_config cfg;
+    int status = run(argc, argv, &cfg);
+
+    config_free(&cfg);
+    return status;
+}

@@ -1,0 +1,454 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The migration thread: connect, pre-copy RAM under dirty logging until
+ * the rest fits the downtime target, have the event loop stop the guest,
+ * send the rest and the state, and settle with the destination (see
+ * migration.h). */
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vmm/devreg.h"
+#include "vmm/dirty.h"
+#include "vmm/memory.h"
+#include "minivmm/persist/migration_auth.h"
+#include "minivmm/persist/migration_fmt.h"
+#include "minivmm/persist/migration_priv.h"
+#include "minivmm/persist/migration_send.h"
+
+#define CONNECT_WAIT_MS 3000
+#define MAX_ITERATIONS 30
+#define PG 4096ULL
+#define MIN_BW (16ULL << 20)   /* bytes/s assumed before anything is sent */
+
+struct run {
+    struct migration *m;
+    struct mig_tx tx;
+    uint64_t *bits;         /* pages to send next, memfd numbering */
+    bool built;             /* the destination's VM is built */
+    bool dev_logging;       /* devices' DMA dirty logging was started */
+    uint64_t npages;
+    uint64_t t_start, t_sync, t_stop;
+};
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Record the first error (later ones are consequences). */
+static void set_error(struct migration *m, const char *fmt, ...)
+{
+    va_list ap;
+
+    pthread_mutex_lock(&m->lock);
+    if (!m->error[0]) {
+        va_start(ap, fmt);
+        vsnprintf(m->error, sizeof(m->error), fmt, ap);
+        va_end(ap);
+    }
+    pthread_mutex_unlock(&m->lock);
+}
+
+static bool cancelled(struct migration *m)
+{
+    return __atomic_load_n(&m->cancel, __ATOMIC_ACQUIRE);
+}
+
+/* Move to the next phase unless cancelled. */
+static int step(struct migration *m, enum mig_event ev)
+{
+    int r;
+
+    pthread_mutex_lock(&m->lock);
+    r = cancelled(m) ? -ECANCELED : mig_apply_locked(m, ev);
+    pthread_mutex_unlock(&m->lock);
+    mig_kick_loop(m);
+    return r;
+}
+
+/* After a send failed: the destination may have said why before it hung
+ * up (its reply record, maybe after its BUILT message). */
+static void peer_reason(struct run *rn)
+{
+    uint8_t buf[MIG_REPLY_SIZE + 8];
+    struct pollfd p = { .fd = rn->tx.fd, .events = POLLIN };
+    char why[MIG_REPLY_SIZE];
+    size_t got = 0, off;
+    uint32_t status;
+
+    while (got < sizeof(buf) && poll(&p, 1, 200) > 0) {
+        ssize_t n = recv(rn->tx.fd, buf + got, sizeof(buf) - got,
+                         MSG_DONTWAIT);
+
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    off = got >= 8 && !memcmp(buf, MIG_BUILT, 8) ? 8 : 0;
+    if (got - off >= MIG_REPLY_SIZE &&
+        mig_reply_decode(buf + off, &status, why, sizeof(why)) == 0 &&
+        status)
+        set_error(rn->m, "the destination failed: %s", why);
+}
+
+static int io_fail(struct run *rn, const char *what, int r)
+{
+    if (!cancelled(rn->m) && r != -ECANCELED && rn->tx.fd >= 0)
+        peer_reason(rn);
+    if (!cancelled(rn->m))
+        set_error(rn->m, "%s: %s", what, r == -EPIPE ?
+                  "connection closed by the destination" : strerror(-r));
+    return r;
+}
+
+/* Pass statistics after @bytes in @us microseconds. */
+static void account_pass(struct run *rn, uint64_t bytes, uint64_t us)
+{
+    struct mig_stats *s = &rn->m->st;
+
+    pthread_mutex_lock(&rn->m->lock);
+    s->iterations++;
+    s->bytes = rn->tx.bytes;
+    if (bytes >= (1u << 20) && us > 0)
+        s->bandwidth = bytes * 1000000 / us;
+    else if (!s->bandwidth)
+        s->bandwidth = MIN_BW;
+    s->total_ms = (now_us() - rn->t_start) / 1000;
+    pthread_mutex_unlock(&rn->m->lock);
+}
+
+enum dev_dirty_op { DEV_DIRTY_START, DEV_DIRTY_SYNC, DEV_DIRTY_STOP };
+
+/* Run @op on every device that reports DMA writes (devreg dirty ops);
+ * for SYNC, OR their pages into rn->bits. Stops at the first failure
+ * (except for STOP, which goes on) and names the device. */
+static int dev_dirty(struct run *rn, enum dev_dirty_op op)
+{
+    struct devreg *devs = rn->m->env.devs;
+    unsigned int n = devs ? devreg_count(devs) : 0;
+    static const char *const what[] = { "starting", "reading", "stopping" };
+    char id[DEVREG_ID_MAX];
+    struct devreg_entry e;
+    int ret = 0;
+
+    for (unsigned int i = 0; i < n; i++) {
+        uint64_t count;
+        int r;
+
+        if (devreg_get(devs, i, &e, id) < 0 || !e.dirty)
+            continue;
+        r = op == DEV_DIRTY_START ? e.dirty->start(e.opaque) :
+            op == DEV_DIRTY_SYNC ? e.dirty->sync(e.opaque, rn->bits,
+                                                 rn->npages, &count) :
+            e.dirty->stop(e.opaque);
+        if (r < 0 && ret == 0) {
+            set_error(rn->m, "device %s: %s its DMA dirty log: %s", id,
+                      what[op], strerror(-r));
+            ret = r;
+        }
+        if (ret < 0 && op != DEV_DIRTY_STOP)
+            break;
+    }
+    return ret;
+}
+
+/* Sync the dirty log; whether what is left fits the downtime target. */
+static int sync_and_decide(struct run *rn, bool *converged)
+{
+    struct migration *m = rn->m;
+    struct mig_stats *s = &m->st;
+    uint64_t n, t = now_us(), dirty;
+    int r = dirty_log_sync(m->dirty, rn->bits, &n);
+
+    if (r < 0) {
+        set_error(m, "reading the dirty log: %s", strerror(-r));
+        return r;
+    }
+    r = dev_dirty(rn, DEV_DIRTY_SYNC);
+    if (r < 0)
+        return r;
+    dirty = dirty_bits_count(rn->bits, rn->npages) * PG;
+    pthread_mutex_lock(&m->lock);
+    s->remaining = dirty;
+    s->dirty_rate = t > rn->t_sync ? dirty * 1000000 / (t - rn->t_sync) : 0;
+    s->expected_downtime_ms = dirty * 1000 / s->bandwidth;
+    *converged = s->expected_downtime_ms < m->env.downtime_ms ||
+                 s->iterations >= MAX_ITERATIONS;
+    m->progress_pending = true;
+    pthread_mutex_unlock(&m->lock);
+    rn->t_sync = t;
+    mig_kick_loop(m);
+    return 0;
+}
+
+static int send_dirty(struct run *rn)
+{
+    uint64_t t = now_us(), b = rn->tx.bytes, sent;
+    int r = mig_tx_ram_dirty(&rn->tx, rn->bits, &sent);
+
+    if (r < 0)
+        return io_fail(rn, "sending dirty pages", r);
+    memset(rn->bits, 0, dirty_words(rn->npages) * 8);
+    account_pass(rn, rn->tx.bytes - b, now_us() - t);
+    return 0;
+}
+
+/* Wait for the destination's MIG_BUILT (or its error reply) while the
+ * guest still runs. */
+static int wait_built(struct run *rn)
+{
+    uint8_t buf[MIG_REPLY_SIZE];
+    uint32_t status;
+    char why[MIG_REPLY_SIZE];
+    int r = mig_recv(rn->tx.fd, buf, 8);
+
+    if (r < 0)
+        return io_fail(rn, "waiting for the destination's VM", r);
+    if (!memcmp(buf, MIG_BUILT, 8)) {
+        rn->built = true;
+        return 0;
+    }
+    if (memcmp(buf, MIG_REPLY_MAGIC, 8) ||
+        mig_recv(rn->tx.fd, buf + 8, sizeof(buf) - 8) < 0 ||
+        mig_reply_decode(buf, &status, why, sizeof(why)) < 0) {
+        set_error(rn->m, "the destination's reply is not understood");
+        return -EPROTO;
+    }
+    set_error(rn->m, "the destination failed: %s", why);
+    return status ? -(int)status : -EPROTO;
+}
+
+/* RAM pass 1, then dirty passes until converged. */
+static int precopy(struct run *rn)
+{
+    uint64_t t = now_us();
+    bool converged = false;
+    int r = mig_tx_ram_all(&rn->tx);
+
+    if (r < 0)
+        return io_fail(rn, "sending guest RAM", r);
+    account_pass(rn, rn->tx.bytes, now_us() - t);
+    for (;;) {
+        if (cancelled(rn->m))
+            return -ECANCELED;
+        r = sync_and_decide(rn, &converged);
+        if (r == 0 && converged && !rn->built) {
+            r = wait_built(rn);
+            continue; /* it may have taken a while: sync again */
+        }
+        if (r < 0 || converged)
+            return r;
+        r = send_dirty(rn);
+        if (r < 0)
+            return r;
+    }
+}
+
+/* GO is out: only the destination's answer may end the source's guest.
+ * MIG_RUNNING: it runs (completed). An error record: it refused and will
+ * never run (failed: the guest resumes here). Nothing before the deadline,
+ * a cut or garbage: in doubt (the guest stays paused here, whole). */
+static int await_running(struct run *rn)
+{
+    struct migration *m = rn->m;
+    uint8_t buf[MIG_REPLY_SIZE];
+    char why[MIG_REPLY_SIZE];
+    uint32_t status;
+    unsigned int t = m->env.timeout_ms ? m->env.timeout_ms :
+                                         MIG_DEFAULT_TIMEOUT_MS;
+    int r;
+
+    /* Twice the destination's deadline for GO: its refusal, sent when that
+     * deadline passes, still arrives before this one. */
+    r = mig_set_deadline(rn->tx.fd, t > UINT_MAX / 2 ? UINT_MAX : 2 * t);
+    if (r == 0)
+        r = mig_recv(rn->tx.fd, buf, 8);
+    if (r == 0 && !memcmp(buf, MIG_RUNNING, 8)) {
+        pthread_mutex_lock(&m->lock);
+        mig_apply_locked(m, MIG_E_ACKED);
+        pthread_mutex_unlock(&m->lock);
+        mig_kick_loop(m);
+        return 0;
+    }
+    if (r == 0 && !memcmp(buf, MIG_REPLY_MAGIC, 8) &&
+        mig_recv(rn->tx.fd, buf + 8, sizeof(buf) - 8) == 0 &&
+        mig_reply_decode(buf, &status, why, sizeof(why)) == 0 && status) {
+        set_error(m, "the destination did not take the guest: %s", why);
+        return -(int)status;
+    }
+    set_error(m, "hand-over in doubt: GO was sent, but the destination "
+              "did not say it runs the guest (%s); the guest is kept here, "
+              "paused: quit this minivmm if the destination runs it, "
+              "resume it here if not",
+              r < 0 ? strerror(-r) : "unexpected reply");
+    pthread_mutex_lock(&m->lock);
+    mig_apply_locked(m, MIG_E_NO_ANSWER);
+    pthread_mutex_unlock(&m->lock);
+    return -EPROTO;
+}
+
+/* Guest stopped: the last pages, the state, END; then the reply. */
+static int complete(struct run *rn, const void *fdt, size_t len)
+{
+    struct migration *m = rn->m;
+    uint8_t reply[MIG_REPLY_SIZE];
+    uint32_t status;
+    char why[MIG_REPLY_SIZE];
+    uint64_t n, sent, t;
+    int r = dirty_log_sync(m->dirty, rn->bits, &n);
+
+    if (r < 0) {
+        set_error(m, "reading the dirty log: %s", strerror(-r));
+        return r;
+    }
+    r = dev_dirty(rn, DEV_DIRTY_SYNC);
+    if (r == 0)
+        r = mig_tx_ram_dirty(&rn->tx, rn->bits, &sent);
+    if (r == 0)
+        r = mig_tx_state_end(&rn->tx, fdt, len);
+    if (r < 0)
+        return io_fail(rn, "sending the final pages and state", r);
+    account_pass(rn, 0, 0);
+    t = now_us();
+    m->st.final_us = t - rn->t_stop - m->st.stop_us;
+    r = mig_recv(rn->tx.fd, reply, sizeof(reply));
+    m->st.dest_us = now_us() - t;
+    if (r < 0)
+        return io_fail(rn, "waiting for the destination", r);
+    if (mig_reply_decode(reply, &status, why, sizeof(why)) < 0) {
+        set_error(m, "the destination's reply is not understood");
+        return -EPROTO;
+    }
+    if (status) {
+        set_error(m, "the destination failed: %s", why);
+        return -(int)status;
+    }
+    /* Commit: from here a cancel is refused (the destination may run). */
+    pthread_mutex_lock(&m->lock);
+    r = cancelled(m) ? -ECANCELED : 0;
+    m->committed = r == 0;
+    pthread_mutex_unlock(&m->lock);
+    if (r == 0 && (r = mig_send(rn->tx.fd, MIG_GO, MIG_GO_SIZE)) < 0)
+        return io_fail(rn, "telling the destination to go", r);
+    return r < 0 ? r : await_running(rn);
+}
+
+/* Have the loop stop the guest, then complete. */
+static int stop_and_complete(struct run *rn)
+{
+    struct migration *m = rn->m;
+    void *fdt;
+    size_t len;
+    int r = step(m, MIG_E_CONVERGED);
+
+    rn->t_stop = now_us();
+    if (r == 0)
+        r = mig_ask_loop(m, MIG_REQ_STOP, false);
+    m->st.stop_us = now_us() - rn->t_stop;
+    pthread_mutex_lock(&m->lock);
+    fdt = m->fdt;
+    len = m->fdt_len;
+    m->fdt = NULL;
+    pthread_mutex_unlock(&m->lock);
+    if (r == 0)
+        r = step(m, MIG_E_STOPPED);
+    if (r == 0)
+        r = complete(rn, fdt, len);
+    free(fdt);
+    pthread_mutex_lock(&m->lock);
+    m->st.downtime_us = now_us() - rn->t_stop;
+    m->st.total_ms = (now_us() - rn->t_start) / 1000;
+    pthread_mutex_unlock(&m->lock);
+    if (r == 0)
+        fprintf(stderr, "minivmm: migrated to %s: %llu MiB in %u passes, "
+                "%llu ms; downtime %.1f ms (stop %.1f, final send %.1f, "
+                "destination %.1f)\n", m->uri,
+                (unsigned long long)(rn->tx.bytes >> 20), m->st.iterations,
+                (unsigned long long)m->st.total_ms,
+                (double)m->st.downtime_us / 1e3,
+                (double)m->st.stop_us / 1e3, (double)m->st.final_us / 1e3,
+                (double)m->st.dest_us / 1e3);
+    return r;
+}
+
+/* Connect and send the stream header with dirty logging on. */
+static int setup(struct run *rn)
+{
+    struct migration *m = rn->m;
+    char err[256];
+    int fd, r = mig_connect(&m->u, CONNECT_WAIT_MS, &fd, err, sizeof(err));
+
+    if (r < 0) {
+        set_error(m, "%s", err);
+        return r;
+    }
+    pthread_mutex_lock(&m->lock);
+    m->fd = fd;
+    pthread_mutex_unlock(&m->lock);
+    r = mig_set_deadline(fd, m->env.timeout_ms ? m->env.timeout_ms :
+                                 MIG_DEFAULT_TIMEOUT_MS);
+    if (r < 0)
+        set_error(m, "setting the peer deadline: %s", strerror(-r));
+    if (r == 0 && (r = mig_auth_respond(fd, &m->u, err, sizeof(err))) < 0)
+        set_error(m, "%s", err);
+    if (r == 0)
+        r = step(m, MIG_E_CONNECTED);
+    if (r == 0 && (r = mig_tx_init(&rn->tx, fd, m->env.mem)) < 0)
+        set_error(m, "out of memory");
+    if (r == 0 && (r = dirty_log_start(m->dirty)) < 0)
+        set_error(m, "starting dirty logging: %s", strerror(-r));
+    if (r == 0 && (r = dev_dirty(rn, DEV_DIRTY_START)) < 0)
+        rn->dev_logging = true; /* some may have started: stop them all */
+    else if (r == 0)
+        rn->dev_logging = true;
+    if (r == 0 && (r = mig_tx_header(&rn->tx, m->env.cpus)) < 0)
+        io_fail(rn, "sending the stream header", r);
+    return r;
+}
+
+void *mig_thread_main(void *arg)
+{
+    struct run rn = { .m = arg, .t_start = now_us() };
+    struct migration *m = rn.m;
+    int r;
+
+    pthread_setname_np(pthread_self(), "migration");
+    rn.t_sync = rn.t_start;
+    rn.tx.fd = -1;
+    rn.npages = dirty_log_pages(m->dirty);
+    rn.bits = calloc(dirty_words(rn.npages) + 1, 8);
+    r = rn.bits ? sc_install(SC_T_MIGRATION, m->env.seccomp) : -ENOMEM;
+    if (r == 0)
+        r = setup(&rn);
+    if (r == 0)
+        r = precopy(&rn);
+    if (r == 0)
+        r = stop_and_complete(&rn);
+    if (rn.dev_logging)
+        dev_dirty(&rn, DEV_DIRTY_STOP);
+    dirty_log_stop(m->dirty);
+    mig_tx_fini(&rn.tx);
+    free(rn.bits);
+    pthread_mutex_lock(&m->lock);
+    if (r < 0 && cancelled(m))
+        snprintf(m->error, sizeof(m->error), "cancelled");
+    if (r < 0 && m->state != MIG_S_IN_DOUBT)
+        mig_apply_locked(m, cancelled(m) ? MIG_E_CANCELLED : MIG_E_ERROR);
+    if (m->fd >= 0)
+        close(m->fd);
+    m->fd = -1;
+    m->st.total_ms = (now_us() - rn.t_start) / 1000;
+    pthread_mutex_unlock(&m->lock);
+    mig_ask_loop(m, MIG_REQ_END, r == 0);
+    return NULL;
+}

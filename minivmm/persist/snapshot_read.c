@@ -1,0 +1,422 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Snapshot reader (see snapshot_file.h). */
+#include "minivmm/persist/snapshot_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "vmm/memory.h"
+#include "minivmm/persist/snapshot_fmt.h"
+
+#define MAX_THREADS 4
+#define PG SNAP_PAGE_SIZE
+#define RAM_FIXED_MAX (SNAP_RAM_HEADER_SIZE + SNAP_RAM_MAX_PAGES / 8)
+
+struct ram_sec {
+    struct snap_section s;
+    uint64_t off;           /* of the payload */
+    struct snap_ram ram;    /* bitmap points into fixed */
+    uint8_t *fixed;         /* ram header + bitmap */
+    size_t fixed_len;
+};
+
+struct snap_reader {
+    int fd;
+    uint64_t size;
+    struct snap_header h;
+    uint8_t *state;
+    size_t state_len;
+    struct ram_sec *ram;
+    unsigned int nram, cap;
+};
+
+static int pread_all(int fd, void *buf, size_t len, uint64_t off)
+{
+    uint8_t *p = buf;
+
+    while (len > 0) {
+        ssize_t n = pread(fd, p, len, (off_t)off);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? -errno : -EIO;
+        p += n;
+        len -= (size_t)n;
+        off += (uint64_t)n;
+    }
+    return 0;
+}
+
+static int sec_fail(char *err, size_t errlen, const struct snap_section *s,
+                    const char *why)
+{
+    snprintf(err, errlen, "section %u (%s): %s", s->index,
+             snap_section_name(s->type), why);
+    return -EINVAL;
+}
+
+/* The STATE section at offset @off (its header already decoded). */
+static int read_state(struct snap_reader *r, const struct snap_section *s,
+                      uint64_t off, char *err, size_t errlen)
+{
+    char why[96];
+    int ret;
+
+    if (s->type != SNAP_SEC_STATE)
+        return sec_fail(err, errlen, s, "the first section must be the "
+                        "state");
+    r->state = malloc(s->length);
+    if (!r->state)
+        return -ENOMEM;
+    r->state_len = s->length;
+    ret = pread_all(r->fd, r->state, s->length, off);
+    if (ret < 0)
+        return sec_fail(err, errlen, s, strerror(-ret));
+    if (snap_checksum(r->state, s->length, s->index) != s->check)
+        return sec_fail(err, errlen, s, "checksum mismatch (corrupt)");
+    if (snap_state_check(r->state, s->length, why, sizeof(why)))
+        return sec_fail(err, errlen, s, why);
+    return 0;
+}
+
+/* A RAM section's fixed part: read, decode, keep. */
+static int read_ram_fixed(struct snap_reader *r, const struct snap_section *s,
+                          uint64_t off, char *err, size_t errlen)
+{
+    struct ram_sec *rs;
+    size_t len = s->length < RAM_FIXED_MAX ? s->length : RAM_FIXED_MAX;
+    char why[96];
+    int ret;
+
+    if (r->nram == r->cap) {
+        unsigned int cap = r->cap ? 2 * r->cap : 64;
+        void *p = realloc(r->ram, cap * sizeof(*r->ram));
+
+        if (!p)
+            return -ENOMEM;
+        r->ram = p;
+        r->cap = cap;
+    }
+    rs = &r->ram[r->nram];
+    memset(rs, 0, sizeof(*rs));
+    rs->fixed = malloc(len);
+    if (!rs->fixed)
+        return -ENOMEM;
+    r->nram++;
+    rs->s = *s;
+    rs->off = off;
+    ret = pread_all(r->fd, rs->fixed, len, off);
+    if (ret < 0)
+        return sec_fail(err, errlen, s, strerror(-ret));
+    if (snap_ram_decode(rs->fixed, len, s->length, &rs->ram, why,
+                        sizeof(why)))
+        return sec_fail(err, errlen, s, why);
+    rs->fixed_len = SNAP_RAM_HEADER_SIZE +
+                    snap_ram_bitmap_bytes(rs->ram.npages);
+    return 0;
+}
+
+static int read_end(struct snap_reader *r, const struct snap_section *s,
+                    uint64_t off, char *err, size_t errlen)
+{
+    uint8_t buf[SNAP_END_SIZE];
+    struct snap_end e;
+    uint64_t pages = 0;
+    char why[96];
+    int ret = pread_all(r->fd, buf, sizeof(buf), off);
+
+    if (ret < 0)
+        return sec_fail(err, errlen, s, strerror(-ret));
+    if (snap_checksum(buf, sizeof(buf), s->index) != s->check)
+        return sec_fail(err, errlen, s, "checksum mismatch (corrupt)");
+    if (snap_end_decode(buf, sizeof(buf), &e, why, sizeof(why)))
+        return sec_fail(err, errlen, s, why);
+    for (unsigned int i = 0; i < r->nram; i++)
+        pages += r->ram[i].ram.present;
+    if (e.nsections != s->index || e.ram_pages != pages)
+        return sec_fail(err, errlen, s, "counts do not match the file "
+                        "(sections lost)");
+    if (off + SNAP_END_SIZE != r->size)
+        return sec_fail(err, errlen, s, "trailing data after the end "
+                        "record");
+    return 0;
+}
+
+/* One section header at @off; dispatch on its type. 1 after END. */
+static int read_section(struct snap_reader *r, uint64_t *off, uint32_t i,
+                        char *err, size_t errlen)
+{
+    uint8_t hb[SNAP_SECTION_HEADER_SIZE];
+    struct snap_section s;
+    uint64_t left = r->size - *off;
+    int ret;
+
+    if (left == 0) {
+        snprintf(err, errlen, "truncated: file ends before section %u "
+                 "(no end record)", i);
+        return -EINVAL;
+    }
+    ret = pread_all(r->fd, hb, left < sizeof(hb) ? left : sizeof(hb), *off);
+    if (ret < 0) {
+        snprintf(err, errlen, "section %u: %s", i, strerror(-ret));
+        return ret;
+    }
+    ret = snap_section_decode(hb, left, i, &s, err, errlen);
+    if (ret < 0)
+        return ret;
+    if (s.length > left - SNAP_SECTION_HEADER_SIZE)
+        return sec_fail(err, errlen, &s, "truncated (file ends in its "
+                        "payload)");
+    *off += SNAP_SECTION_HEADER_SIZE;
+    if (i == 0)
+        ret = read_state(r, &s, *off, err, errlen);
+    else if (s.type == SNAP_SEC_STATE)
+        ret = sec_fail(err, errlen, &s, "a second state section");
+    else if (s.type == SNAP_SEC_RAM)
+        ret = read_ram_fixed(r, &s, *off, err, errlen);
+    else if (s.type == SNAP_SEC_END)
+        ret = read_end(r, &s, *off, err, errlen);
+    else if (!(s.flags & SNAP_SEC_F_OPTIONAL))
+        ret = sec_fail(err, errlen, &s, "unknown required section type "
+                       "(newer minivmm?)");
+    *off += s.length;
+    if (ret == 0 && s.type == SNAP_SEC_END)
+        return 1;
+    return ret;
+}
+
+int snap_reader_open_fd(int fd, struct snap_reader **out, char *err,
+                        size_t errlen)
+{
+    struct snap_reader *r = calloc(1, sizeof(*r));
+    uint8_t hb[SNAP_HEADER_SIZE];
+    struct stat sb;
+    uint64_t off = SNAP_HEADER_SIZE;
+    int ret;
+
+    err[0] = 0;
+    if (!r) {
+        close(fd);
+        return -ENOMEM;
+    }
+    r->fd = fd;
+    ret = fstat(fd, &sb) < 0 ? -errno : 0;
+    r->size = ret == 0 ? (uint64_t)sb.st_size : 0;
+    if (ret == 0 && r->size < SNAP_HEADER_SIZE)
+        ret = snap_header_decode(hb, (size_t)r->size, &r->h, err, errlen);
+    if (ret == 0)
+        ret = pread_all(fd, hb, sizeof(hb), 0);
+    if (ret == 0)
+        ret = snap_header_decode(hb, sizeof(hb), &r->h, err, errlen);
+    for (uint32_t i = 0; ret == 0; i++) {
+        if (i >= SNAP_MAX_SECTIONS) {
+            snprintf(err, errlen, "too many sections");
+            ret = -EINVAL;
+            break;
+        }
+        ret = read_section(r, &off, i, err, errlen);
+    }
+    if (ret < 0) {
+        if (!err[0])
+            snprintf(err, errlen, "reading the snapshot: %s",
+                     strerror(-ret));
+        snap_reader_close(r);
+        return ret;
+    }
+    *out = r;
+    return 0;
+}
+
+int snap_reader_open(const char *path, struct snap_reader **out, char *err,
+                     size_t errlen)
+{
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    struct stat st;
+    int r;
+
+    err[0] = 0;
+    if (fd < 0) {
+        r = -errno;
+        snprintf(err, errlen, "%s: %s", path, strerror(-r));
+        return r;
+    }
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: not a regular file (a snapshot is a "
+                 "file written by the snapshot command)", path);
+        close(fd);
+        return -EINVAL;
+    }
+    if (fcntl(fd, F_SETFL, 0) < 0) {
+        r = -errno;
+        snprintf(err, errlen, "%s: %s", path, strerror(-r));
+        close(fd);
+        return r;
+    }
+    r = snap_reader_open_fd(fd, out, err, errlen);
+    if (r < 0) {
+        char tmp[512];
+
+        snprintf(tmp, sizeof(tmp), "%s", err);
+        snprintf(err, errlen, "%s: %s", path, tmp);
+    }
+    return r;
+}
+
+void snap_reader_close(struct snap_reader *r)
+{
+    if (!r)
+        return;
+    for (unsigned int i = 0; i < r->nram; i++)
+        free(r->ram[i].fixed);
+    free(r->ram);
+    free(r->state);
+    if (r->fd >= 0)
+        close(r->fd);
+    free(r);
+}
+
+const void *snap_reader_state(const struct snap_reader *r, size_t *len)
+{
+    *len = r->state_len;
+    return r->state;
+}
+
+uint64_t snap_reader_ram_size(const struct snap_reader *r)
+{
+    return r->h.ram_size;
+}
+
+struct load_job {
+    struct snap_reader *r;
+    struct guest_memory *mem;
+    unsigned int next;      /* atomic */
+    int err;                /* atomic: first failure, -errno */
+    unsigned int bad;       /* index into r->ram of the failure */
+    const char *why;
+};
+
+static bool present(const struct snap_ram *ram, uint32_t i)
+{
+    return (ram->bitmap[i / 8] >> (i % 8)) & 1;
+}
+
+/* Read the present pages of @rs into @hva with as few preadv calls as
+ * possible (the pages are contiguous in the file), hashing as we go. */
+static int load_section(int fd, const struct ram_sec *rs, uint8_t *hva,
+                        struct iovec *iov, XXH3_state_t *st)
+{
+    uint64_t off = rs->off + rs->fixed_len;
+    uint32_t i = 0;
+    unsigned int cnt = 0; /* iovecs pending, at most IOV_MAX */
+
+    XXH3_64bits_reset_withSeed(st, rs->s.index);
+    XXH3_64bits_update(st, rs->fixed, rs->fixed_len);
+    while (i < rs->ram.npages) {
+        uint32_t n = 0;
+
+        while (i < rs->ram.npages && !present(&rs->ram, i))
+            i++;
+        while (i + n < rs->ram.npages && present(&rs->ram, i + n))
+            n++;
+        if (n)
+            iov[cnt++] = (struct iovec){ hva + (uint64_t)i * PG,
+                                         (size_t)n * PG };
+        i += n;
+        if (cnt == IOV_MAX || (cnt && i >= rs->ram.npages)) {
+            size_t want = 0;
+            ssize_t got;
+
+            for (unsigned int k = 0; k < cnt; k++)
+                want += iov[k].iov_len;
+            got = preadv(fd, iov, (int)cnt, (off_t)off);
+            if (got < 0 || (size_t)got != want)
+                return got < 0 ? -errno : -EIO;
+            for (unsigned int k = 0; k < cnt; k++)
+                XXH3_64bits_update(st, iov[k].iov_base, iov[k].iov_len);
+            off += want;
+            cnt = 0;
+        }
+    }
+    return XXH3_64bits_digest(st) == rs->s.check ? 0 : -EBADMSG;
+}
+
+static void load_fail(struct load_job *j, unsigned int k, int r)
+{
+    int zero = 0;
+
+    if (__atomic_compare_exchange_n(&j->err, &zero, r, false,
+                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        j->bad = k;
+}
+
+static void *load_worker(void *arg)
+{
+    struct load_job *j = arg;
+    struct iovec *iov = malloc(sizeof(*iov) * IOV_MAX);
+    XXH3_state_t *st = XXH3_createState();
+    unsigned int k;
+
+    while (iov && st && !__atomic_load_n(&j->err, __ATOMIC_ACQUIRE) &&
+           (k = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED)) <
+               j->r->nram) {
+        const struct ram_sec *rs = &j->r->ram[k];
+        uint8_t *hva = guest_memory_hva(j->mem, rs->ram.gpa,
+                                        (uint64_t)rs->ram.npages * PG);
+        int r = hva ? load_section(j->r->fd, rs, hva, iov, st) : -ERANGE;
+
+        if (r < 0)
+            load_fail(j, k, r);
+    }
+    if (!iov || !st)
+        load_fail(j, 0, -ENOMEM);
+    free(iov);
+    XXH3_freeState(st);
+    return NULL;
+}
+
+int snap_reader_load_ram(struct snap_reader *r, struct guest_memory *mem,
+                         char *err, size_t errlen)
+{
+    struct load_job j = { .r = r, .mem = mem };
+    pthread_t t[MAX_THREADS];
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned int n = cpus > 1 ? (unsigned int)cpus : 1, started = 0;
+    const struct snap_section *s;
+
+    if (r->h.ram_size != mem->ram_size) {
+        snprintf(err, errlen, "snapshot has %llu bytes of RAM, the VM %llu",
+                 (unsigned long long)r->h.ram_size,
+                 (unsigned long long)mem->ram_size);
+        return -EINVAL;
+    }
+    if (n > MAX_THREADS)
+        n = MAX_THREADS;
+    for (unsigned int i = 1; i < n && i < r->nram; i++)
+        if (pthread_create(&t[started], NULL, load_worker, &j) == 0)
+            started++;
+    load_worker(&j);
+    for (unsigned int i = 0; i < started; i++)
+        pthread_join(t[i], NULL);
+    if (j.err == 0)
+        return 0;
+    s = &r->ram[j.bad].s;
+    if (j.err == -EBADMSG)
+        return sec_fail(err, errlen, s, "checksum mismatch (corrupt)");
+    if (j.err == -ERANGE)
+        return sec_fail(err, errlen, s, "pages outside guest RAM");
+    snprintf(err, errlen, "section %u (ram): reading: %s", s->index,
+             strerror(-j.err));
+    return j.err;
+}

@@ -1,0 +1,623 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* In-process virtio devices of the VM (see virtio_devs.h). */
+#include "minivmm/virtio_devs.h"
+#include "vmm/stats.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <linux/virtio_blk.h>
+#include <linux/virtio_console.h>
+#include <linux/virtio_ids.h>
+
+#include "devices/pci.h"
+#include "virtio/blk.h"
+#include "virtio/console.h"
+#include "virtio/guest_mem.h"
+#include "virtio/net.h"
+#include "virtio/pci.h"
+#include "virtio/rng.h"
+#include "minivmm/config.h"
+#include "vmm/devreg.h"
+#include "vmm/evloop.h"
+#include "minivmm/platform.h"
+
+#define VD_MAX_DEVS  (CONFIG_MAX_DISKS + CONFIG_MAX_NETS + 2)
+#define VD_MAX_WATCH 2
+#define VD_BLK_MAX_QUEUES 4
+
+struct vd;
+
+struct vd_doorbell {
+    struct vd *dev;
+    uint16_t qidx;
+};
+
+/* One device: its transport, its model, and the fds the loop watches. */
+struct vd {
+    struct virtio_devs *owner;
+    struct virtio_pci *vp;
+    void *model;
+    void (*model_destroy)(void *model);
+    struct vd_doorbell db[VIRTIO_DEV_MAX_QUEUES];
+    uint16_t nq;
+    uint64_t db_watched;            /* bit per queue */
+    int watch_fd[VD_MAX_WATCH];
+    unsigned int nwatch;
+    int own_fd;                     /* closed at destroy, or -1 */
+    bool registered;                /* on the PCI bus */
+    bool input_watched;             /* console: stdin in the loop */
+    char state_id[DEVREG_ID_MAX];   /* "" unless in the device registry */
+    const char *kind;               /* "blk", ... (stats) */
+    char id[CONFIG_ID_MAX];         /* "disk0", "hvc0", ... (stats) */
+    devreg_fn quiesce, resume;      /* optional, model-specific */
+    /* Between quiesce and resume (snapshot, migration stop) the device
+     * must not touch guest RAM or its state: the loop's events are held
+     * and replayed at resume (docs/migration.md, "Guest-RAM writers"). */
+    bool paused;
+    uint64_t kicks_held;            /* bit per queue */
+    bool tap_held;                  /* net: tap readable while paused */
+    bool input_held;                /* console: stdin unwatched by pause */
+};
+
+struct virtio_devs {
+    const struct platform_env *env;
+    struct pci_bus *pci;
+    struct virtio_mem mem;
+    struct vd devs[VD_MAX_DEVS];
+    unsigned int ndevs;
+};
+
+/* --- generic plumbing -------------------------------------------------- */
+
+static void on_doorbell(void *opaque, int fd, uint32_t events)
+{
+    struct vd_doorbell *db = opaque;
+    uint64_t v;
+
+    (void)events;
+    if (db->dev->paused) {
+        if (read(fd, &v, sizeof(v)) < 0) {
+            /* EAGAIN: nothing to clear; the kick is held anyway */
+        }
+        db->dev->kicks_held |= 1ULL << db->qidx;
+        return;
+    }
+    virtio_pci_doorbell_ready(db->dev->vp, db->qidx);
+}
+
+/* Reserve a slot and create its transport. */
+static int vd_begin(struct virtio_devs *ds, struct virtio_pci_params *p,
+                    struct vd **out)
+{
+    struct vd *vd;
+    int r;
+
+    if (ds->ndevs >= VD_MAX_DEVS)
+        return -ENOSPC;
+    vd = &ds->devs[ds->ndevs];
+    memset(vd, 0, sizeof(*vd));
+    vd->owner = ds;
+    vd->own_fd = -1;
+    p->hv = ds->env->hv;
+    r = virtio_pci_create(p, &vd->vp);
+    if (r < 0)
+        return r;
+    ds->ndevs++;
+    vd->nq = p->num_queues;
+    *out = vd;
+    return 0;
+}
+
+static int vd_watch(struct vd *vd, int fd, uint32_t events, evloop_fn fn,
+                    void *opaque)
+{
+    int r;
+
+    if (vd->nwatch >= VD_MAX_WATCH)
+        return -ENOSPC;
+    r = evloop_add(vd->owner->env->loop, fd, events, fn, opaque);
+    if (r == 0)
+        vd->watch_fd[vd->nwatch++] = fd;
+    return r;
+}
+
+static int vd_state_save(void *opaque, void *fdt, int node)
+{
+    struct vd *vd = opaque;
+
+    return virtio_pci_state_ops.save(vd->vp, fdt, node);
+}
+
+static int vd_state_load(void *opaque, const void *fdt, int node)
+{
+    struct vd *vd = opaque;
+
+    return virtio_pci_state_ops.load(vd->vp, fdt, node);
+}
+
+static const struct state_ops vd_state_ops = {
+    .save = vd_state_save,
+    .load = vd_state_load,
+};
+
+/* Join the snapshot registry as "virtio-<kind>@<id>": the state is the
+ * whole function (virtio_pci_state_ops: config space, MSI-X, transport,
+ * then the model); opaque is the struct vd for the quiesce/resume hooks
+ * too. */
+static void console_want_input(void *opaque, bool on);
+static void on_tap_ready(void *opaque, int fd, uint32_t events);
+
+/* Registry quiesce (event loop, vCPUs stopped): from now on no event of
+ * the loop reaches the model, then the model drains (blk). */
+static int vd_quiesce(void *opaque)
+{
+    struct vd *vd = opaque;
+
+    vd->paused = true;
+    if (vd->input_watched) {
+        console_want_input(vd, false);
+        vd->input_held = !vd->input_watched;
+    }
+    return vd->quiesce ? vd->quiesce(vd) : 0;
+}
+
+/* Registry resume: the model restarts, then the held events run. */
+static int vd_resume(void *opaque)
+{
+    struct vd *vd = opaque;
+    int r = 0;
+
+    vd->paused = false;
+    if (vd->resume)
+        r = vd->resume(vd);
+    for (uint16_t i = 0; i < vd->nq; i++)
+        if (vd->kicks_held & (1ULL << i))
+            virtio_pci_doorbell_ready(vd->vp, i);
+    vd->kicks_held = 0;
+    if (vd->tap_held) {
+        vd->tap_held = false;
+        on_tap_ready(vd, -1, 0);
+    }
+    if (vd->input_held) {
+        vd->input_held = false;
+        virtio_pci_lock(vd->vp);
+        console_want_input(vd, true);
+        virtio_pci_unlock(vd->vp);
+    }
+    return r;
+}
+
+static int vd_join(struct vd *vd, const char *kind, const char *id)
+{
+    struct devreg *devs = vd->owner->env->devs;
+    struct devreg_entry e = { .id = vd->state_id,
+                              .state = &vd_state_ops,
+                              .opaque = vd, .quiesce = vd_quiesce,
+                              .resume = vd_resume };
+    int r;
+
+    vd->kind = kind;
+    snprintf(vd->id, sizeof(vd->id), "%s", id);
+    if (!devs)
+        return 0;
+    snprintf(vd->state_id, sizeof(vd->state_id), "virtio-%s@%s", kind, id);
+    r = devreg_add(devs, &e);
+    if (r < 0)
+        vd->state_id[0] = 0;
+    return r;
+}
+
+/* Attach the model, put the function on the bus, watch its doorbells. */
+static int vd_finish(struct vd *vd, struct virtio_dev *vdev,
+                     const struct state_ops *st, void *model)
+{
+    struct evloop *loop = vd->owner->env->loop;
+    int r;
+
+    r = virtio_pci_attach(vd->vp, vdev, st, model);
+    if (r == 0)
+        r = pci_register(vd->owner->pci, virtio_pci_pci_dev(vd->vp));
+    vd->registered = r == 0;
+    for (uint16_t i = 0; r == 0 && i < vd->nq; i++) {
+        vd->db[i] = (struct vd_doorbell){ .dev = vd, .qidx = i };
+        r = evloop_add(loop, virtio_pci_doorbell_fd(vd->vp, i), EPOLLIN,
+                       on_doorbell, &vd->db[i]);
+        if (r == 0)
+            vd->db_watched |= 1ULL << i;
+    }
+    return r;
+}
+
+static void vd_destroy(struct vd *vd)
+{
+    struct evloop *loop = vd->owner->env->loop;
+
+    if (vd->state_id[0])
+        devreg_del(vd->owner->env->devs, vd->state_id);
+    if (vd->registered)
+        pci_unregister(virtio_pci_pci_dev(vd->vp));
+    for (uint16_t i = 0; i < vd->nq; i++)
+        if (vd->db_watched & (1ULL << i))
+            evloop_del(loop, virtio_pci_doorbell_fd(vd->vp, i));
+    for (unsigned int i = 0; i < vd->nwatch; i++)
+        evloop_del(loop, vd->watch_fd[i]);
+    if (vd->input_watched)
+        evloop_del(loop, STDIN_FILENO);
+    if (vd->model && vd->model_destroy)
+        vd->model_destroy(vd->model);
+    virtio_pci_destroy(vd->vp);
+    if (vd->own_fd >= 0)
+        close(vd->own_fd);
+}
+
+/* --- virtio-blk -------------------------------------------------------- */
+
+static void on_blk_ready(void *opaque, int fd, uint32_t events)
+{
+    struct vd *vd = opaque;
+
+    (void)fd, (void)events;
+    virtio_pci_lock(vd->vp);
+    virtio_blk_handle_ready(vd->model);
+    virtio_pci_unlock(vd->vp);
+}
+
+/* Snapshot hooks (event loop thread, vCPUs stopped): drain / restart. */
+static int blk_quiesce(void *opaque)
+{
+    struct vd *vd = opaque;
+    int r;
+
+    virtio_pci_lock(vd->vp);
+    r = virtio_blk_quiesce(vd->model);
+    virtio_pci_unlock(vd->vp);
+    return r;
+}
+
+static int blk_resume(void *opaque)
+{
+    struct vd *vd = opaque;
+    int r;
+
+    virtio_pci_lock(vd->vp);
+    r = virtio_blk_resume(vd->model);
+    virtio_pci_unlock(vd->vp);
+    return r;
+}
+
+static void blk_destroy(void *model)
+{
+    virtio_blk_destroy(model);
+}
+
+/* Open (and lock: shared if read-only, else exclusive) the disk file.
+ * The destination of a live migration (@incoming) shares the file with
+ * its source, which holds the lock until it hands over and exits (its
+ * device is quiesced by then): it goes on unlocked if it must. */
+static int open_disk(const struct config_disk *cd, bool incoming, int *out,
+                     char *err, size_t errlen)
+{
+    int fd = open(cd->path, (cd->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+
+    if (fd < 0) {
+        snprintf(err, errlen, "--disk path=%s: %s", cd->path,
+                 strerror(errno));
+        return -EINVAL;
+    }
+    if (flock(fd, (cd->readonly ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0 &&
+        !(incoming && errno == EWOULDBLOCK)) {
+        snprintf(err, errlen, "--disk path=%s: in use by another process "
+                 "(%s)", cd->path, strerror(errno));
+        close(fd);
+        return -EINVAL;
+    }
+    *out = fd;
+    return 0;
+}
+
+static int create_disk(struct virtio_devs *ds, const struct config_disk *cd,
+                       char *err, size_t errlen)
+{
+    unsigned int cpus = ds->env->cfg->cpus;
+    struct virtio_pci_params pp = {
+        .device_type = VIRTIO_ID_BLOCK, .class_code = 0x018000,
+        .num_queues = cpus < VD_BLK_MAX_QUEUES ? cpus : VD_BLK_MAX_QUEUES,
+        .config_size = sizeof(struct virtio_blk_config),
+    };
+    struct virtio_blk_params bp = {
+        .readonly = cd->readonly, .discard = true, .write_zeroes = true,
+        .num_queues = pp.num_queues, .serial = cd->id,
+    };
+    struct virtio_irq irq;
+    struct virtio_blk *blk;
+    struct vd *vd;
+    int fd, r;
+
+    r = open_disk(cd, ds->env->cfg->incoming != NULL, &fd, err, errlen);
+    if (r < 0)
+        return r;
+    r = vd_begin(ds, &pp, &vd);
+    if (r < 0) {
+        close(fd);
+        return r;
+    }
+    vd->own_fd = bp.fd = fd;
+    irq = virtio_pci_irq(vd->vp);
+    r = virtio_blk_create(&bp, &ds->mem, &irq, &blk);
+    if (r == -EINVAL)
+        snprintf(err, errlen, "--disk path=%s: not a regular file or "
+                 "block device", cd->path);
+    if (r < 0)
+        return r;
+    vd->model = blk;
+    vd->model_destroy = blk_destroy;
+    r = vd_finish(vd, virtio_blk_vdev(blk), &virtio_blk_state_ops, blk);
+    if (r == 0)
+        r = vd_watch(vd, virtio_blk_poll_fd(blk), EPOLLIN, on_blk_ready, vd);
+    vd->quiesce = blk_quiesce;
+    vd->resume = blk_resume;
+    if (r == 0)
+        r = vd_join(vd, "blk", cd->id);
+    return r;
+}
+
+/* --- virtio-net -------------------------------------------------------- */
+
+static void on_tap_ready(void *opaque, int fd, uint32_t events)
+{
+    struct vd *vd = opaque;
+
+    (void)fd, (void)events;
+    if (vd->paused) {
+        vd->tap_held = true;    /* edge-triggered: replayed at resume */
+        return;
+    }
+    virtio_pci_lock(vd->vp);
+    virtio_net_handle_tap(vd->model);
+    virtio_pci_unlock(vd->vp);
+}
+
+static void net_destroy(void *model)
+{
+    virtio_net_destroy(model);
+}
+
+/* A stable locally administered MAC from the tap name: 52:54:00:xx:xx:xx
+ * like QEMU's prefix, the rest an FNV-1a hash. */
+static void generate_mac(const char *tap, uint8_t mac[6])
+{
+    uint32_t h = 2166136261u;
+
+    for (const char *c = tap; *c; c++)
+        h = (h ^ (uint8_t)*c) * 16777619u;
+    mac[0] = 0x52, mac[1] = 0x54, mac[2] = 0x00;
+    mac[3] = (uint8_t)(h >> 16), mac[4] = (uint8_t)(h >> 8);
+    mac[5] = (uint8_t)h;
+}
+
+static int create_net(struct virtio_devs *ds, const struct config_net *cn,
+                      char *err, size_t errlen)
+{
+    struct virtio_pci_params pp = {
+        .device_type = VIRTIO_ID_NET, .class_code = 0x020000,
+        .num_queues = 2, .config_size = 12,
+    };
+    struct virtio_net_params np = { .tap_fd = -1 };
+    struct virtio_net *net;
+    struct virtio_irq irq;
+    struct vd *vd;
+    int r;
+
+    r = virtio_net_tap_open(cn->tap, &np.tap_fd, &np.tap_offloads, err,
+                            errlen);
+    if (r < 0)
+        return -EINVAL;
+    if (cn->has_mac)
+        memcpy(np.mac, cn->mac, 6);
+    else
+        generate_mac(cn->tap, np.mac);
+    r = vd_begin(ds, &pp, &vd);
+    if (r < 0) {
+        close(np.tap_fd);
+        return r;
+    }
+    vd->own_fd = np.tap_fd;
+    irq = virtio_pci_irq(vd->vp);
+    r = virtio_net_create(&np, &ds->mem, &irq, &net);
+    if (r < 0)
+        return r;
+    vd->model = net;
+    vd->model_destroy = net_destroy;
+    r = vd_finish(vd, virtio_net_vdev(net), &virtio_net_state_ops, net);
+    if (r == 0)
+        r = vd_watch(vd, np.tap_fd, EPOLLIN | EPOLLET, on_tap_ready, vd);
+    if (r == 0)
+        r = vd_join(vd, "net", cn->id);
+    return r;
+}
+
+/* --- virtio-rng -------------------------------------------------------- */
+
+static void rng_destroy(void *model)
+{
+    virtio_rng_destroy(model);
+}
+
+static int create_rng(struct virtio_devs *ds)
+{
+    struct virtio_pci_params pp = {
+        .device_type = VIRTIO_ID_RNG, .class_code = 0x00FF00,
+        .num_queues = 1,
+    };
+    struct virtio_irq irq;
+    struct virtio_rng *rng;
+    struct vd *vd;
+    int r;
+
+    r = vd_begin(ds, &pp, &vd);
+    if (r < 0)
+        return r;
+    irq = virtio_pci_irq(vd->vp);
+    r = virtio_rng_create(&ds->mem, &irq, &rng);
+    if (r < 0)
+        return r;
+    vd->model = rng;
+    vd->model_destroy = rng_destroy;
+    r = vd_finish(vd, virtio_rng_vdev(rng), &virtio_rng_state_ops, rng);
+    return r == 0 ? vd_join(vd, "rng", "rng0") : r;
+}
+
+/* --- virtio-console ---------------------------------------------------- */
+
+static void on_console_input(void *opaque, int fd, uint32_t events)
+{
+    struct vd *vd = opaque;
+
+    (void)fd, (void)events;
+    if (vd->paused)
+        return;     /* unwatched by vd_quiesce; a stale event */
+    virtio_pci_lock(vd->vp);
+    virtio_console_handle_input(vd->model);
+    virtio_pci_unlock(vd->vp);
+}
+
+/* The model asks to start/stop reading stdin (transport lock held). stdin
+ * may be a regular file or /dev/null, which epoll refuses: then the guest
+ * gets no input. */
+static void console_want_input(void *opaque, bool on)
+{
+    struct vd *vd = opaque;
+    struct evloop *loop = vd->owner->env->loop;
+
+    if (on)
+        vd->input_watched = evloop_add(loop, STDIN_FILENO, EPOLLIN,
+                                       on_console_input, vd) == 0;
+    else if (vd->input_watched && evloop_del(loop, STDIN_FILENO) == 0)
+        vd->input_watched = false;
+}
+
+static void console_destroy(void *model)
+{
+    virtio_console_destroy(model);
+}
+
+static int create_console(struct virtio_devs *ds)
+{
+    struct virtio_pci_params pp = {
+        .device_type = VIRTIO_ID_CONSOLE, .class_code = 0x078000,
+        .num_queues = 2, .config_size = sizeof(struct virtio_console_config),
+    };
+    struct virtio_console_params cp = { .in_fd = STDIN_FILENO,
+                                        .out_fd = STDOUT_FILENO,
+                                        .want_input = console_want_input };
+    struct virtio_console *con;
+    struct virtio_irq irq;
+    struct vd *vd;
+    int r;
+
+    r = vd_begin(ds, &pp, &vd);
+    if (r < 0)
+        return r;
+    cp.opaque = vd;
+    irq = virtio_pci_irq(vd->vp);
+    r = virtio_console_create(&cp, &ds->mem, &irq, &con);
+    if (r < 0)
+        return r;
+    vd->model = con;
+    vd->model_destroy = console_destroy;
+    r = vd_finish(vd, virtio_console_vdev(con), &virtio_console_state_ops,
+                  con);
+    return r == 0 ? vd_join(vd, "console", "hvc0") : r;
+}
+
+/* --- all --------------------------------------------------------------- */
+
+static int create_all(struct virtio_devs *ds, char *err, size_t errlen)
+{
+    const struct vm_config *cfg = ds->env->cfg;
+    int r = 0;
+
+    for (unsigned int i = 0; r == 0 && i < cfg->ndisks; i++)
+        r = create_disk(ds, &cfg->disks[i], err, errlen);
+    for (unsigned int i = 0; r == 0 && i < cfg->nnets; i++)
+        r = create_net(ds, &cfg->nets[i], err, errlen);
+    if (r == 0 && cfg->virtio_console)
+        r = create_console(ds);
+    if (r == 0 && cfg->virtio_rng)
+        r = create_rng(ds);
+    return r;
+}
+
+int virtio_devs_create(const struct platform_env *env, struct pci_bus *pci,
+                       struct virtio_devs **out, char *err, size_t errlen)
+{
+    struct virtio_devs *ds = calloc(1, sizeof(*ds));
+    int r;
+
+    *out = ds;
+    if (!ds)
+        return -ENOMEM;
+    ds->env = env;
+    ds->pci = pci;
+    virtio_mem_from_guest_memory(env->mem, &ds->mem);
+    err[0] = 0;
+    r = create_all(ds, err, errlen);
+    if (r < 0 && !err[0])
+        snprintf(err, errlen, "creating virtio devices: %s", strerror(-r));
+    return r;
+}
+
+void virtio_devs_destroy(struct virtio_devs *ds)
+{
+    if (!ds)
+        return;
+    for (unsigned int i = ds->ndevs; i-- > 0;)
+        vd_destroy(&ds->devs[i]);
+    free(ds);
+}
+
+/* One device's counters (vmm/stats.h). */
+static struct json_object *vd_stats(const struct vd *vd)
+{
+    struct json_object *o = json_object_new_object();
+    struct json_object *db = json_object_new_object();
+    struct virtio_pci_stats ps;
+    char kind[32];
+
+    virtio_pci_get_stats(vd->vp, &ps);
+    snprintf(kind, sizeof(kind), "virtio-%s", vd->kind);
+    json_object_object_add(o, "id", json_object_new_string(vd->id));
+    json_object_object_add(o, "kind", json_object_new_string(kind));
+    stats_put(db, "ioeventfd", ps.doorbells_ioeventfd);
+    stats_put(db, "trapped", ps.doorbells_trapped);
+    json_object_object_add(o, "doorbells", db);
+    stats_put(o, "interrupts", ps.interrupts);
+    if (vd->model_destroy == blk_destroy) {
+        struct json_object *b = json_object_new_object();
+        struct virtio_blk_stats bs;
+
+        virtio_blk_get_stats(vd->model, &bs);
+        stats_put(b, "requests", bs.requests);
+        stats_put(b, "bytes_read", bs.bytes_read);
+        stats_put(b, "bytes_written", bs.bytes_written);
+        stats_put(b, "errors", bs.errors);
+        json_object_object_add(o, "block", b);
+    }
+    return o;
+}
+
+void virtio_devs_stats(const struct virtio_devs *ds, struct json_object *arr)
+{
+    for (unsigned int i = 0; ds && i < ds->ndevs; i++)
+        if (ds->devs[i].vp && ds->devs[i].kind)
+            json_object_array_add(arr, vd_stats(&ds->devs[i]));
+}

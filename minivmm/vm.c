@@ -1,0 +1,490 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* VM construction and run (see vm.h). */
+#include "minivmm/vm.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "arch/x86/boot.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/cpuid.h"
+#include "arch/x86/irqchip.h"
+#include "arch/x86/pvm_quirks.h"
+#include "vmm/bus.h"
+#include "minivmm/config.h"
+#include "vmm/devreg.h"
+#include "vmm/evloop.h"
+#include "minivmm/hv_kvm.h"
+#include "vmm/kvm.h"
+#include "vmm/memory.h"
+#include "minivmm/platform.h"
+#include "minivmm/privdrop.h"
+#include "vmm/seccomp.h"
+#include "minivmm/vcpu.h"
+#include "minivmm/vmctl.h"
+#include "vmm/stats.h"
+#include "minivmm/virtio_devs.h"
+#include "minivmm/vfio_devs.h"
+
+struct vm {
+    const struct vm_config *cfg;
+    struct kvm kvm;
+    struct guest_memory mem;
+    struct bus *pio;
+    struct bus *mmio;
+    struct irqchip *irqchip;
+    struct vmm_hv *hv;
+    struct evloop *loop;
+    struct platform_env penv;  /* outlives the platform */
+    struct platform *platform;
+    struct virtio_devs *virtio;  /* --disk, --net, --console, --rng */
+    struct vfio_devs *vfio;      /* --vfio-user */
+    struct vcpu_env env;
+    struct devreg *devs;       /* devices in snapshots (devreg.h) */
+    struct vcpu_sync vsync;    /* pause/resume of the vCPUs */
+    struct vmctl *ctl;         /* run state, snapshots, control API */
+    const struct vm_restore *restore; /* vm_restore(): what to load */
+    struct vcpu *vcpus;
+    unsigned int nvcpus;
+    int stop_efd;
+    int signal_fd;
+    int stopping;          /* atomic */
+    int stop_reason;       /* atomic: enum vm_stop_reason, first wins */
+    int stop_status;
+    int stop_signal;
+};
+
+static void request_stop(void *opaque, enum vm_stop_reason reason,
+                         int status)
+{
+    struct vm *vm = opaque;
+    int none = VM_STOP_NONE;
+    uint64_t one = 1;
+
+    if (__atomic_compare_exchange_n(&vm->stop_reason, &none, (int)reason,
+                                    false, __ATOMIC_ACQ_REL,
+                                    __ATOMIC_ACQUIRE))
+        vm->stop_status = status;
+    __atomic_store_n(&vm->stopping, 1, __ATOMIC_RELEASE);
+    if (write(vm->stop_efd, &one, sizeof(one)) < 0) {
+        /* The counter cannot overflow from a handful of requests. */
+    }
+}
+
+static int setup_memory(struct vm *vm, char *err, size_t errlen)
+{
+    int r = 0;
+
+    if (vm->restore) { /* RAM already loaded: take it over */
+        vm->mem = *vm->restore->mem;
+        memset(vm->restore->mem, 0, sizeof(*vm->restore->mem));
+        vm->restore->mem->fd = -1;
+    } else {
+        struct guest_memory_opts mo = { .hugepages = vm->cfg->hugepages };
+
+        r = guest_memory_create_opts(vm->cfg->memory, &mo, &vm->mem, err,
+                                     errlen);
+    }
+    if (r < 0)
+        return r;
+    for (unsigned int i = 0; i < vm->mem.nregions; i++) {
+        const struct guest_region *g = &vm->mem.regions[i];
+
+        r = kvm_set_memslot(&vm->kvm, i, g->gpa, g->size, g->hva, 0);
+        if (r < 0) {
+            snprintf(err, errlen, "KVM_SET_USER_MEMORY_REGION %u: %s", i,
+                     strerror(-r));
+            return r;
+        }
+    }
+    return 0;
+}
+
+/* The CPUID policy: the user's edits, plus on kvm_pvm hosts (software CPL0
+ * emulation without xsave/xrstor, cmpxchg16b, and the fnclex/emms/fild
+ * FXSAVE-leak workaround) hiding those features unless the user said
+ * otherwise. */
+static void cpuid_policy_for_host(const struct vm *vm,
+                                  struct cpuid_policy *pol)
+{
+    static const char *const pvm_edits[] = { "-xsave", "-cx16",
+                                             "+xsaveerptr" };
+    char err[64];
+
+    *pol = vm->cfg->cpuid;
+    if (!vm->kvm.pvm)
+        return;
+    for (unsigned int i = 0; i < 3; i++)
+        if (!cpuid_policy_mentions(&vm->cfg->cpuid, pvm_edits[i] + 1))
+            cpuid_policy_parse(pol, pvm_edits[i], err, sizeof(err));
+}
+
+static int setup_vcpus(struct vm *vm, const struct boot_entry *entry,
+                       char *err, size_t errlen)
+{
+    struct kvm_cpuid2 *supported, *c;
+    struct cpuid_policy pol;
+    size_t sz;
+    int r;
+
+    cpuid_policy_for_host(vm, &pol);
+    r = kvm_get_supported_cpuid(&vm->kvm, &supported);
+    if (r < 0) {
+        snprintf(err, errlen, "KVM_GET_SUPPORTED_CPUID: %s", strerror(-r));
+        return r;
+    }
+    sz = sizeof(*supported) + supported->nent * sizeof(supported->entries[0]);
+    c = malloc(sz);
+    vm->vcpus = calloc(vm->cfg->cpus, sizeof(*vm->vcpus));
+    r = (!c || !vm->vcpus) ? -ENOMEM : 0;
+    for (unsigned int i = 0; r == 0 && i < vm->cfg->cpus; i++) {
+        memcpy(c, supported, sz);
+        cpuid_apply(c, &pol, i, vm->cfg->cpus);
+        r = vcpu_create(&vm->vcpus[i], (int)i, &vm->env);
+        if (r == 0)
+            vm->nvcpus++;
+        if (r == 0)
+            r = x86_vcpu_setup(vm->vcpus[i].fd, c);
+        if (r == 0 && i == 0 && !vm->restore)
+            r = x86_vcpu_boot(vm->vcpus[0].fd, entry, &vm->mem);
+        if (r < 0)
+            snprintf(err, errlen, "setting up vCPU %u: %s", i, strerror(-r));
+    }
+    free(c);
+    free(supported);
+    return r;
+}
+
+static void on_stop(void *opaque, int fd, uint32_t events)
+{
+    struct vm *vm = opaque;
+    uint64_t v;
+
+    (void)events;
+    if (read(fd, &v, sizeof(v)) < 0) {
+        /* Spurious wakeup: the flag below is what counts. */
+    }
+    if (__atomic_load_n(&vm->stopping, __ATOMIC_ACQUIRE))
+        evloop_quit(vm->loop);
+}
+
+static void on_signal(void *opaque, int fd, uint32_t events)
+{
+    struct vm *vm = opaque;
+    struct signalfd_siginfo si;
+
+    (void)events;
+    if (read(fd, &si, sizeof(si)) != sizeof(si))
+        return;
+    fprintf(stderr, "minivmm: %s: stopping the VM\n", strsignal((int)si.ssi_signo));
+    vm->stop_signal = (int)si.ssi_signo;
+    request_stop(vm, VM_STOP_ERROR, 0);
+}
+
+static int setup_loop(struct vm *vm, char *err, size_t errlen)
+{
+    sigset_t set;
+    int r;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL); /* inherited by vCPU threads */
+    vm->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (vm->signal_fd < 0 || vm->stop_efd < 0) {
+        snprintf(err, errlen, "eventfd/signalfd: %s", strerror(errno));
+        return -errno;
+    }
+    r = evloop_create(&vm->loop);
+    if (r == 0)
+        r = evloop_add(vm->loop, vm->stop_efd, EPOLLIN, on_stop, vm);
+    if (r == 0)
+        r = evloop_add(vm->loop, vm->signal_fd, EPOLLIN, on_signal, vm);
+    if (r < 0)
+        snprintf(err, errlen, "event loop: %s", strerror(-r));
+    return r;
+}
+
+static int setup_kvm(struct vm *vm, char *err, size_t errlen)
+{
+    int r = kvm_open(&vm->kvm);
+
+    if (r < 0) {
+        snprintf(err, errlen, "cannot use /dev/kvm: %s%s", strerror(-r),
+                 r == -ENOENT ? " (is the kvm module loaded?)" : "");
+        return r;
+    }
+    if (vm->cfg->cpus > (unsigned int)vm->kvm.max_vcpus) {
+        snprintf(err, errlen, "--cpus %u: KVM allows at most %d vCPUs",
+                 vm->cfg->cpus, vm->kvm.max_vcpus);
+        return -EINVAL;
+    }
+    r = irqchip_create(&vm->kvm, &vm->irqchip);
+    if (r < 0)
+        snprintf(err, errlen, "in-kernel irqchip: %s", strerror(-r));
+    return r;
+}
+
+/* The API's "stats" (docs/api.md): exits summed and per vCPU, then one
+ * entry per device. */
+static void vm_stats(void *opaque, struct json_object *out)
+{
+    struct vm *vm = opaque;
+    struct json_object *vc = json_object_new_array();
+    struct json_object *ex = json_object_new_object();
+    struct json_object *devs = json_object_new_array();
+    uint64_t tot[STATS_EXIT_COUNT] = { 0 }, sum = 0;
+
+    vcpu_stats(vm->vcpus, vm->nvcpus, vc, tot);
+    for (unsigned int k = 0; k < STATS_EXIT_COUNT; k++) {
+        stats_put(ex, stats_exit_names[k], tot[k]);
+        sum += tot[k];
+    }
+    stats_put(ex, "total", sum);
+    virtio_devs_stats(vm->virtio, devs);
+    vfio_devs_stats(vm->vfio, devs);
+    json_object_object_add(out, "exits", ex);
+    json_object_object_add(out, "vcpus", vc);
+    json_object_object_add(out, "devices", devs);
+}
+
+/* Run state, control API, and on restore the saved state (vmctl.h). */
+static int setup_ctl(struct vm *vm, char *err, size_t errlen)
+{
+    struct vmctl_env env = {
+        .kvm = &vm->kvm, .mem = &vm->mem, .vcpus = vm->vcpus,
+        .nvcpus = vm->nvcpus, .sync = &vm->vsync, .loop = vm->loop,
+        .devs = vm->devs, .stop = { request_stop, vm },
+        .api_socket = vm->cfg->api_socket,
+        .cfg = vm->cfg,
+        .stats = vm_stats, .stats_opaque = vm,
+        .migrate_downtime_ms = vm->cfg->migrate_downtime_ms,
+        .migrate_timeout_ms = vm->cfg->migrate_timeout_ms,
+        .seccomp = vm->cfg->seccomp,
+    };
+    int r = vmctl_create(&env, &vm->ctl, err, errlen);
+
+    if (r == 0 && vm->restore && vm->restore->state)
+        r = vmctl_load(vm->ctl, vm->restore->state, err, errlen);
+    return r;
+}
+
+/* platform_load(), on kvm_pvm hosts with the kernel parameters a Linux
+ * guest needs there appended (arch/x86/pvm_quirks.h), and said so. */
+static int load_kernel(struct vm *vm, const struct boot_image *img,
+                       struct boot_entry *entry, char *err, size_t errlen)
+{
+    struct boot_image fixed = *img;
+    char added[128], *cmdline;
+    int r;
+
+    if (!vm->kvm.pvm || !x86_image_is_linux(img->kernel, img->kernel_len))
+        return platform_load(vm->platform, img, entry, err, errlen);
+    cmdline = malloc(X86_CMDLINE_MAX_LEN);
+    if (!cmdline)
+        return -ENOMEM;
+    r = x86_pvm_cmdline(img->cmdline, cmdline, X86_CMDLINE_MAX_LEN, added,
+                        sizeof(added));
+    if (r > 0) {
+        fprintf(stderr, "minivmm: kvm_pvm host: appended '%s' to the "
+                "kernel command line (this host cannot run xsave/xrstor, "
+                "cmpxchg16b, popcnt or clac/stac in guest kernel mode; "
+                "README \"kvm_pvm\")\n", added);
+        fixed.cmdline = cmdline;
+    } else if (r < 0) {
+        fprintf(stderr, "minivmm: kvm_pvm host: the kernel command line "
+                "is too long to append '%s', which a Linux guest needs "
+                "here\n", added);
+    }
+    r = platform_load(vm->platform, &fixed, entry, err, errlen);
+    free(cmdline);
+    return r;
+}
+
+/* vm_create() and vm_restore(): @img for a boot, @rs for a restore. */
+static int create(const struct vm_config *cfg, const struct boot_image *img,
+                  const struct vm_restore *rs, struct vm **out, char *err,
+                  size_t errlen)
+{
+    struct boot_entry entry;
+    struct vm *vm = calloc(1, sizeof(*vm));
+    int r;
+
+    if (!vm)
+        return -ENOMEM;
+    vm->cfg = cfg;
+    vm->restore = rs;
+    vm->stop_efd = vm->signal_fd = -1;
+    vm->kvm.vm_fd = vm->kvm.sys_fd = -1;
+    vm->mem.fd = -1;
+    *out = vm;
+    vcpu_sync_init(&vm->vsync);
+    r = devreg_create(&vm->devs);
+    if (r == 0)
+        r = setup_loop(vm, err, errlen);
+    if (r == 0)
+        r = setup_kvm(vm, err, errlen);
+    if (r == 0)
+        r = setup_memory(vm, err, errlen);
+    if (r == 0 && ((r = bus_create("pio", &vm->pio)) < 0 ||
+                   (r = bus_create("mmio", &vm->mmio)) < 0))
+        snprintf(err, errlen, "out of memory");
+    if (r == 0 && (r = vmm_hv_create(&vm->kvm, vm->irqchip, &vm->hv)) < 0)
+        snprintf(err, errlen, "out of memory");
+    if (r < 0)
+        return r;
+    vm->penv = (struct platform_env){
+        .cfg = cfg, .mem = &vm->mem, .pio = vm->pio, .mmio = vm->mmio,
+        .irq = irqchip_lines(vm->irqchip), .loop = vm->loop,
+        .stop = { request_stop, vm }, .hv = vmm_hv_services(vm->hv),
+        .devs = vm->devs,
+    };
+    r = platform_create(&vm->penv, &vm->platform, err, errlen);
+    if (r == 0 && !rs)
+        r = load_kernel(vm, img, &entry, err, errlen);
+    if (r == 0)
+        r = virtio_devs_create(&vm->penv, platform_pci_bus(vm->platform),
+                               &vm->virtio, err, errlen);
+    if (r == 0)
+        r = vfio_devs_create(&vm->penv, platform_pci_bus(vm->platform),
+                             &vm->vfio, err, errlen);
+    vm->env = (struct vcpu_env){
+        .kvm = &vm->kvm, .pio = vm->pio, .mmio = vm->mmio, .mem = &vm->mem,
+        .stop = { request_stop, vm }, .stopping = &vm->stopping,
+        .sync = &vm->vsync, .seccomp = cfg->seccomp,
+    };
+    if (r == 0)
+        r = setup_vcpus(vm, &entry, err, errlen);
+    if (r == 0)
+        r = setup_ctl(vm, err, errlen);
+    return r;
+}
+
+int vm_create(const struct vm_config *cfg, const struct boot_image *img,
+              struct vm **out, char *err, size_t errlen)
+{
+    return create(cfg, img, NULL, out, err, errlen);
+}
+
+int vm_restore(const struct vm_config *cfg, const struct vm_restore *rs,
+               struct vm **out, char *err, size_t errlen)
+{
+    return create(cfg, NULL, rs, out, err, errlen);
+}
+
+struct guest_memory *vm_guest_memory(struct vm *vm)
+{
+    return &vm->mem;
+}
+
+int vm_load_state(struct vm *vm, const void *fdt, char *err, size_t errlen)
+{
+    vm->restore = NULL; /* the caller's; gone after creation */
+    return vmctl_load(vm->ctl, fdt, err, errlen);
+}
+
+static int exit_status(const struct vm *vm)
+{
+    if (vm->stop_signal)
+        return 128 + vm->stop_signal;
+    switch (vm->stop_reason) {
+    case VM_STOP_POWEROFF:
+        return 0;
+    case VM_STOP_RESET:
+        return 3;
+    case VM_STOP_CRASH:
+        return 4;
+    case VM_STOP_TEST_EXIT:
+        return vm->stop_status & 0xff;
+    default:
+        return 1;
+    }
+}
+
+/* Set-up is done: drop root (--user/--group), start the vCPU threads (each
+ * installs its own seccomp filter), then filter this thread, the event
+ * loop, whose children (migration, snapshot writers) inherit it. */
+static int start(struct vm *vm)
+{
+    struct priv_ids ids;
+    char err[160] = "";
+    int r = priv_resolve(vm->cfg->user, vm->cfg->group, &ids, err,
+                         sizeof(err));
+
+    if (r == 0)
+        r = priv_drop(&ids, err, sizeof(err));
+    if (r == 0)
+        r = vcpu_signals_init();
+    for (unsigned int i = 0; r == 0 && i < vm->nvcpus; i++)
+        r = vcpu_start(&vm->vcpus[i]);
+    if (r < 0 && !err[0])
+        snprintf(err, sizeof(err), "starting vCPU threads: %s",
+                 strerror(-r));
+    if (r == 0) {
+        r = sc_install(SC_T_MAIN, vm->cfg->seccomp);
+        if (r < 0)
+            snprintf(err, sizeof(err), "seccomp: %s", strerror(-r));
+    }
+    if (r < 0)
+        fprintf(stderr, "minivmm: %s\n", err);
+    return r;
+}
+
+int vm_run(struct vm *vm)
+{
+    int r = start(vm);
+
+    if (r < 0)
+        request_stop(vm, VM_STOP_ERROR, 0);
+    else
+        vmctl_started(vm->ctl);
+    r = evloop_run(vm->loop);
+    if (r < 0) {
+        fprintf(stderr, "minivmm: event loop: %s\n", strerror(-r));
+        request_stop(vm, VM_STOP_ERROR, 0);
+    }
+    vmctl_stopping(vm->ctl); /* releases paused vCPUs */
+    for (unsigned int i = 0; i < vm->nvcpus; i++)
+        vcpu_kick(&vm->vcpus[i]);
+    for (unsigned int i = 0; i < vm->nvcpus; i++)
+        vcpu_join(&vm->vcpus[i]);
+    platform_flush(vm->platform);
+    return exit_status(vm);
+}
+
+void vm_destroy(struct vm *vm)
+{
+    if (!vm)
+        return;
+    vmctl_destroy(vm->ctl);
+    for (unsigned int i = 0; i < vm->nvcpus; i++)
+        vcpu_destroy(&vm->vcpus[i]);
+    free(vm->vcpus);
+    vfio_devs_destroy(vm->vfio);
+    virtio_devs_destroy(vm->virtio);
+    platform_destroy(vm->platform);
+    bus_destroy(vm->pio);
+    bus_destroy(vm->mmio);
+    vmm_hv_destroy(vm->hv);
+    irqchip_destroy(vm->irqchip);
+    guest_memory_destroy(&vm->mem);
+    kvm_close(&vm->kvm);
+    evloop_destroy(vm->loop);
+    if (vm->stop_efd >= 0)
+        close(vm->stop_efd);
+    if (vm->signal_fd >= 0)
+        close(vm->signal_fd);
+    devreg_destroy(vm->devs);
+    vcpu_sync_destroy(&vm->vsync);
+    free(vm);
+}

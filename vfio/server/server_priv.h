@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* vfio-user server core internals, shared by vfio/server*.c only. */
+#ifndef MINIVMM_VFIO_SERVER_PRIV_H
+#define MINIVMM_VFIO_SERVER_PRIV_H
+
+#include "vfio/proto/conn.h"
+#include "vfio/server/server.h"
+
+enum srv_state {
+    SRV_IDLE,       /* no client */
+    SRV_CONNECTED,  /* client connected, VERSION not yet done */
+    SRV_READY,      /* VERSION done: every command allowed */
+};
+
+struct srv_dma {
+    uint64_t iova;
+    uint64_t size;
+    uint32_t prot;          /* VFIO_USER_F_DMA_REGION_READ/WRITE */
+    uint8_t *host;          /* NULL: message-based */
+    void *map;              /* mmap() base (page-aligned), or NULL */
+    size_t map_len;
+    unsigned long *dirty;   /* one bit per VFIO_SRV_LOG_PGSIZE, or NULL */
+};
+
+struct srv_irq {
+    uint32_t count;
+    int *trig;              /* [count] eventfds, -1: none */
+    int *mask_fd;
+    int *unmask_fd;
+    uint8_t *masked;
+    uint8_t *pending;
+};
+
+struct srv_ioev {
+    int fd;
+    uint32_t region;
+    uint32_t cookie;
+    const struct vfio_srv_ioeventfd *desc;
+};
+
+/* A client command that arrived while waiting for a DMA reply on the
+ * main socket: handled after the current one. */
+struct srv_deferred {
+    struct srv_deferred *next;
+    struct vfio_user_msg msg;
+};
+
+struct vfio_srv {
+    struct vfio_srv_dev dev;
+    struct vfio_srv_region regions[VFIO_SRV_MAX_REGIONS];
+    struct vfio_user_caps own;
+    struct vfio_user_caps eff;
+    int listen_fd;
+    int epfd;
+    enum srv_state state;
+    bool attached;          /* connection came from vfio_srv_attach() */
+    bool gone;              /* attached client left */
+    struct vfio_user_conn *conn;
+    uint8_t *buf;           /* command payloads, buf_size bytes */
+    uint8_t *obuf;          /* reply payloads */
+    uint8_t *dbuf;          /* replies to our DMA_READ/WRITE */
+    uint32_t buf_size;      /* bytes of each of the three buffers */
+    bool drop;              /* disconnect after the current command */
+    bool closing;           /* destroy: no device callbacks */
+    struct vfio_user_msg rx;    /* the command being handled */
+    struct vfio_user_msg drx;   /* replies to our DMA messages */
+    struct srv_dma *dma;
+    uint32_t ndma, dma_cap;
+    struct srv_irq irqs[VFIO_PCI_NUM_IRQS];
+    struct srv_ioev *ioev;
+    uint32_t nioev;
+    bool logging;
+    uint32_t mig_state;
+    uint8_t *mig_buf;       /* save stream (saving) or load stream */
+    size_t mig_len, mig_pos, mig_cap;
+    struct srv_mig_v1 *v1;  /* migration v1 state, NULL: v2 */
+    struct srv_deferred *defer_head, **defer_tail;
+    struct vfio_srv_stats stats;
+};
+
+/* One command handler: 0 when it has replied, or -errno for the error
+ * reply the dispatcher then sends. */
+typedef int (*srv_cmd_fn)(struct vfio_srv *s, struct vfio_user_msg *m);
+
+/* Reply to @m with @len bytes at @payload and @nfds fds (nothing if the
+ * command asked for no reply). */
+int srv_reply(struct vfio_srv *s, struct vfio_user_msg *m,
+              const void *payload, size_t len, const int *fds,
+              unsigned int nfds);
+
+/* server_io.c: device info, regions, IRQs, region access, reset. */
+int srv_cmd_device_info(struct vfio_srv *s, struct vfio_user_msg *m);
+int srv_cmd_region_info(struct vfio_srv *s, struct vfio_user_msg *m);
+int srv_cmd_region_io_fds(struct vfio_srv *s, struct vfio_user_msg *m);
+int srv_cmd_irq_info(struct vfio_srv *s, struct vfio_user_msg *m);
+int srv_cmd_set_irqs(struct vfio_srv *s, struct vfio_user_msg *m);
+int srv_cmd_region_read(struct vfio_srv *s, struct vfio_user_msg *m);
+int srv_cmd_region_write(struct vfio_srv *s, struct vfio_user_msg *m);
+int srv_cmd_write_multi(struct vfio_srv *s, struct vfio_user_msg *m);
+int srv_cmd_reset(struct vfio_srv *s, struct vfio_user_msg *m);
+int srv_irqs_init(struct vfio_srv *s);
+void srv_irqs_close(struct vfio_srv *s);
+void srv_irqs_free(struct vfio_srv *s);
+
+/* server_dma.c: DMA maps, message-based DMA, dirty logging. */
+int srv_cmd_dma_map(struct vfio_srv *s, struct vfio_user_msg *m);
+int srv_cmd_dma_unmap(struct vfio_srv *s, struct vfio_user_msg *m);
+void srv_dma_unmap_all(struct vfio_srv *s);
+int srv_log_start(struct vfio_srv *s, struct vfio_user_msg *m);
+int srv_log_stop(struct vfio_srv *s, struct vfio_user_msg *m);
+int srv_log_report(struct vfio_srv *s, struct vfio_user_msg *m);
+void srv_defer(struct vfio_srv *s, struct vfio_user_msg *m);
+
+/* server_mig.c: DEVICE_FEATURE and the migration data stream. */
+int srv_cmd_feature(struct vfio_srv *s, struct vfio_user_msg *m);
+int srv_cmd_mig_read(struct vfio_srv *s, struct vfio_user_msg *m);
+int srv_cmd_mig_write(struct vfio_srv *s, struct vfio_user_msg *m);
+void srv_mig_free(struct vfio_srv *s);
+
+/* server_mig.c: walk the v2 state machine to @target (the device's
+ * arcs, the stream buffer). */
+int srv_mig_set_state(struct vfio_srv *s, uint32_t target);
+
+/* server_dma.c, for DIRTY_PAGES: log every mapped window / stop;
+ * read-and-clear [iova, +len) at @ps into @bm (zeroed by the caller). */
+int srv_log_enable(struct vfio_srv *s);
+void srv_log_disable(struct vfio_srv *s);
+void srv_log_harvest_all(struct vfio_srv *s, uint64_t iova, uint64_t len,
+                         uint64_t ps, uint64_t *bm);
+
+/* server_mig_v1.c: migration v1 (spec 0.9.1). */
+int srv_mig_v1_init(struct vfio_srv *s);
+void srv_mig_v1_free(struct vfio_srv *s);
+bool srv_mig_v1_region(const struct vfio_srv *s, uint32_t region);
+int srv_mig_v1_access(struct vfio_srv *s, uint64_t off, void *buf,
+                      uint32_t len, bool write);
+int srv_cmd_dirty_pages(struct vfio_srv *s, struct vfio_user_msg *m);
+
+#endif
