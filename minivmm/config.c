@@ -18,7 +18,7 @@ enum {
     OPT_DISK, OPT_NET, OPT_CONSOLE, OPT_RNG,
     OPT_RESTORE, OPT_API_SOCKET, OPT_VFIO_USER,
     OPT_INCOMING, OPT_MIGRATE_DOWNTIME, OPT_MIGRATE_TIMEOUT, OPT_CONFIG,
-    OPT_SECCOMP, OPT_USER, OPT_GROUP,
+    OPT_SECCOMP, OPT_USER, OPT_GROUP, OPT_VIOMMU,
 };
 
 static const struct option options[] = {
@@ -36,6 +36,7 @@ static const struct option options[] = {
     { "restore", required_argument, NULL, OPT_RESTORE },
     { "api-socket", required_argument, NULL, OPT_API_SOCKET },
     { "vfio-user", required_argument, NULL, OPT_VFIO_USER },
+    { "viommu", required_argument, NULL, OPT_VIOMMU },
     { "incoming", required_argument, NULL, OPT_INCOMING },
     { "migrate-downtime-ms", required_argument, NULL, OPT_MIGRATE_DOWNTIME },
     { "migrate-timeout-ms", required_argument, NULL, OPT_MIGRATE_TIMEOUT },
@@ -69,7 +70,7 @@ void config_usage(FILE *out)
 "                       minivmm-ctl PATH console) or none\n"
 "  --cpu-features LIST  hide (-) or force (+) CPUID features, e.g.\n"
 "                       -xsave,-cx16\n"
-"  --disk path=FILE[,readonly][,id=NAME]\n"
+"  --disk path=FILE[,readonly][,id=NAME][,iommu=on|off]\n"
 "                       virtio-blk disk on FILE (repeatable; NAME is also\n"
 "                       its serial, default diskN)\n"
 "  --net tap=NAME[,mac=MAC]\n"
@@ -95,9 +96,18 @@ void config_usage(FILE *out)
 "                       options (docs/vm.schema.json); options given here\n"
 "                       override its values and add to its lists\n"
 "  --vfio-user socket=PATH[,id=NAME][,dma=fd|message][,reconnect=SECONDS]\n"
+"              [,timeout=MS][,iommu=on|off]\n"
 "                       PCI device served by the vfio-user server at PATH\n"
 "                       (repeatable); dma=message shares no guest memory\n"
-"                       fd; reconnect: retry a failed server every SECONDS\n"
+"                       fd; reconnect: retry a failed server every SECONDS;\n"
+"                       iommu=off: not behind --viommu\n"
+"  --viommu virtio[,input-bits=N][,page-size=SIZE]\n"
+"                       virtio-iommu for the guest (ACPI VIOT) in front of\n"
+"                       every PCI device (but those with iommu=off):\n"
+"                       input range N bits (12-64, default 48), page\n"
+"                       granule SIZE (4K default, up to 1G); each device's\n"
+"                       DMA backend is checked against both at start\n"
+"                       (docs/viommu.md)\n"
 "  --seccomp on|log|off per-thread syscall allow-lists, installed once\n"
 "                       set-up is done (default on: a forbidden syscall\n"
 "                       kills minivmm with SIGSYS; log: only logged to\n"
@@ -332,6 +342,8 @@ static int parse_one(int opt, const char *arg, struct vm_config *cfg,
         return config_parse_vfio_user(arg, cfg, err, errlen);
     case OPT_NET:
         return config_parse_net(arg, cfg, err, errlen);
+    case OPT_VIOMMU:
+        return config_parse_viommu(arg, cfg, err, errlen);
     case OPT_CONSOLE:
         cfg->virtio_console = 1;
         return 0;

@@ -208,9 +208,9 @@ static void add_devices(struct json_object *o, const struct vm_config *cfg)
     char buf[CONFIG_PATH_MAX + 128];
 
     for (unsigned int i = 0; i < cfg->ndisks; i++) {
-        snprintf(buf, sizeof(buf), "path=%s%s,id=%s", cfg->disks[i].path,
+        snprintf(buf, sizeof(buf), "path=%s%s,id=%s%s", cfg->disks[i].path,
                  cfg->disks[i].readonly ? ",readonly" : "",
-                 cfg->disks[i].id);
+                 cfg->disks[i].id, cfg->disks[i].iommu_off ? ",iommu=off" : "");
         json_object_array_add(d, json_object_new_string(buf));
     }
     for (unsigned int i = 0; i < cfg->nnets; i++) {
@@ -225,8 +225,9 @@ static void add_devices(struct json_object *o, const struct vm_config *cfg)
     }
     for (unsigned int i = 0; i < cfg->nvfio; i++) {
         const struct config_vfio *c = &cfg->vfio[i];
-        int k = snprintf(buf, sizeof(buf), "socket=%s,id=%s%s", c->socket,
-                         c->id, c->dma_message ? ",dma=message" : "");
+        int k = snprintf(buf, sizeof(buf), "socket=%s,id=%s%s%s", c->socket,
+                         c->id, c->dma_message ? ",dma=message" : "",
+                         c->iommu_off ? ",iommu=off" : "");
 
         if (c->reconnect)
             k += snprintf(buf + k, sizeof(buf) - (size_t)k, ",reconnect=%u",
@@ -260,6 +261,12 @@ struct json_object *config_to_json(const struct vm_config *cfg)
     json_object_object_add(o, "console",
                            json_object_new_boolean(cfg->virtio_console));
     json_object_object_add(o, "rng", json_object_new_boolean(cfg->virtio_rng));
+    if (cfg->viommu.on) {
+        char vb[64];
+
+        config_viommu_str(&cfg->viommu, vb, sizeof(vb));
+        add_str(o, "viommu", vb);
+    }
     add_str(o, "api-socket", cfg->api_socket);
     if (cfg->migrate_downtime_ms)
         json_object_object_add(o, "migrate-downtime-ms", json_object_new_int(

@@ -67,6 +67,9 @@ static int disk_item(struct config_disk *d, const char *key,
         memcpy(d->path, val, strlen(val) + 1);
     } else if (!strcmp(key, "readonly") && !val[0]) {
         d->readonly = 1;
+    } else if (!strcmp(key, "iommu") && (!strcmp(val, "on") ||
+                                         !strcmp(val, "off"))) {
+        d->iommu_off = !strcmp(val, "off");
     } else if (!strcmp(key, "id") && valid_id(val)) {
         memcpy(d->id, val, strlen(val) + 1);    /* < CONFIG_ID_MAX */
     } else if (!strcmp(key, "id")) {
@@ -75,7 +78,7 @@ static int disk_item(struct config_disk *d, const char *key,
         return -EINVAL;
     } else {
         snprintf(err, errlen, "--disk '%s': unknown or empty '%s' (use "
-                 "path=FILE[,readonly][,id=NAME])", arg, key);
+                 "path=FILE[,readonly][,id=NAME][,iommu=on|off])", arg, key);
         return -EINVAL;
     }
     return 0;

@@ -19,6 +19,7 @@ struct evloop;
 struct guest_memory;
 struct pci_bus;
 struct platform;
+struct viommu;
 struct vm_config;
 
 struct platform_env {
@@ -31,6 +32,8 @@ struct platform_env {
     struct vm_stop_ctl stop;
     struct hv hv;               /* ioeventfds, irqfds, MSI routes, memslots */
     struct devreg *devs;        /* join to be in snapshots (vmm/devreg.h) */
+    struct viommu *viommu;      /* --viommu, or NULL (minivmm/viommu.h):
+                                 * PCI devices attach to it */
 };
 
 /* Create and register every platform device. 0 or -errno, reason in @err.

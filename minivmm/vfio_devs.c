@@ -16,6 +16,7 @@
 #include "vmm/state.h"
 #include "vmm/evloop.h"
 #include "minivmm/platform.h"
+#include "minivmm/vfio_viommu.h"
 
 #define RECONNECT_MAX 3600u
 #define TIMEOUT_MAX_MS 600000u
@@ -23,6 +24,7 @@
 struct vfio_devs {
     const struct platform_env *env;
     struct vfio_pci *dev[CONFIG_MAX_VFIO];
+    struct vfio_viommu_ep ep[CONFIG_MAX_VFIO]; /* behind --viommu */
     bool watched[CONFIG_MAX_VFIO];
     unsigned int n;
 };
@@ -64,6 +66,9 @@ static int parse_key(const char *k, const char *v, struct config_vfio *c,
     } else if (!strcmp(k, "dma") && (!strcmp(v, "fd") ||
                                      !strcmp(v, "message"))) {
         c->dma_message = !strcmp(v, "message");
+    } else if (!strcmp(k, "iommu") && (!strcmp(v, "on") ||
+                                       !strcmp(v, "off"))) {
+        c->iommu_off = !strcmp(v, "off");
     } else if (!strcmp(k, "reconnect") &&
                parse_uint(v, RECONNECT_MAX, &c->reconnect) == 0) {
     } else if (!strcmp(k, "timeout") &&
@@ -72,7 +77,7 @@ static int parse_key(const char *k, const char *v, struct config_vfio *c,
     } else {
         snprintf(err, errlen, "--vfio-user: bad '%s=%s' (socket=PATH, "
                  "id=NAME, dma=fd|message, reconnect=SECONDS, "
-                 "timeout=MS)", k, v);
+                 "timeout=MS, iommu=on|off)", k, v);
         return -EINVAL;
     }
     return 0;
@@ -189,6 +194,23 @@ static int join_registry(const struct platform_env *env, struct vfio_pci *d,
     return 0;
 }
 
+/* Behind --viommu (unless iommu=off): the host IOMMU device from the
+ * server's capabilities is checked and the device attached, in bypass
+ * (the 1:1 map vfio_pci_create() sent). */
+static int attach_viommu(struct vfio_devs *ds, unsigned int i, char *err,
+                         size_t errlen)
+{
+    const struct config_vfio *c = &ds->env->cfg->vfio[i];
+    struct host_iommu_dev h;
+
+    if (!ds->env->viommu || c->iommu_off)
+        return 0;
+    ds->ep[i].client = vfio_pci_client(ds->dev[i]);
+    vfio_viommu_host_dev(ds->ep[i].client, c->id, &h);
+    return viommu_attach(ds->env->viommu, vfio_pci_bdf(ds->dev[i]), &h,
+                         &vfio_viommu_ep_ops, &ds->ep[i], err, errlen);
+}
+
 int vfio_devs_create(const struct platform_env *env, struct pci_bus *pci,
                      struct vfio_devs **out, char *err, size_t errlen)
 {
@@ -208,10 +230,22 @@ int vfio_devs_create(const struct platform_env *env, struct pci_bus *pci,
             .timeout_ms = c->timeout_ms, .posted_writes = true,
         };
 
+        if (env->viommu && !c->iommu_off) {
+            ds->ep[i] = (struct vfio_viommu_ep){
+                .mem = env->mem, .dma_message = c->dma_message,
+                .viommu = env->viommu, .id = c->id,
+            };
+            o.check_dma = vfio_viommu_check;
+            o.check_opaque = &ds->ep[i];
+        }
+
         r = vfio_pci_create(&penv, &o, &ds->dev[i], err, errlen);
         if (r)
             break;
         ds->n++;
+        r = attach_viommu(ds, i, err, errlen);
+        if (r)
+            break;
         r = join_registry(env, ds->dev[i], c->id, err, errlen);
         if (r)
             break;

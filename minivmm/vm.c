@@ -33,6 +33,7 @@
 #include "vmm/stats.h"
 #include "minivmm/virtio_devs.h"
 #include "minivmm/vfio_devs.h"
+#include "minivmm/viommu.h"
 
 struct vm {
     const struct vm_config *cfg;
@@ -47,6 +48,7 @@ struct vm {
     struct platform *platform;
     struct virtio_devs *virtio;  /* --disk, --net, --console, --rng */
     struct vfio_devs *vfio;      /* --vfio-user */
+    struct viommu *viommu;       /* --viommu, or NULL */
     struct vcpu_env env;
     struct devreg *devs;       /* devices in snapshots (devreg.h) */
     struct vcpu_sync vsync;    /* pause/resume of the vCPUs */
@@ -353,6 +355,10 @@ static int create(const struct vm_config *cfg, const struct boot_image *img,
     if (r == 0 && !rs)
         r = load_kernel(vm, img, &entry, err, errlen);
     if (r == 0)
+        r = viommu_create(&vm->penv, platform_pci_bus(vm->platform),
+                          &vm->viommu, err, errlen);
+    vm->penv.viommu = vm->viommu;
+    if (r == 0)
         r = virtio_devs_create(&vm->penv, platform_pci_bus(vm->platform),
                                &vm->virtio, err, errlen);
     if (r == 0)
@@ -472,6 +478,7 @@ void vm_destroy(struct vm *vm)
     free(vm->vcpus);
     vfio_devs_destroy(vm->vfio);
     virtio_devs_destroy(vm->virtio);
+    viommu_destroy(vm->viommu);
     platform_destroy(vm->platform);
     bus_destroy(vm->pio);
     bus_destroy(vm->mmio);

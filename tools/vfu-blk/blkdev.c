@@ -391,6 +391,7 @@ static int make_blk(struct vfu_blk *d, const struct vfu_blk_params *p)
 int vfu_blk_create(const struct vfu_blk_params *p, struct vfu_blk **out)
 {
     struct vfio_srv_dev dev;
+    struct vfio_user_caps own;
     struct vfu_blk *d;
     int r;
 
@@ -411,7 +412,13 @@ int vfu_blk_create(const struct vfu_blk_params *p, struct vfu_blk **out)
     fill_regions(d, &dev);
     dev.strict = p->strict;
     dev.mig_v1 = p->mig_v1;
-    r = vfio_srv_create(&dev, NULL, p->listen_fd, &d->srv);
+    vfio_srv_default_caps(&own);
+    own.iova_bits = p->iova_bits;
+    if (p->pgsizes)
+        own.pgsizes = p->pgsizes;
+    if (p->max_dma_maps)
+        own.max_dma_maps = p->max_dma_maps;
+    r = vfio_srv_create(&dev, &own, p->listen_fd, &d->srv);
     if (r)
         goto fail_blk;
     if (p->listen_fd < 0) {

@@ -45,6 +45,9 @@ struct opts {
     bool mig_v1;
     const char *stats_file;
     enum sc_mode seccomp;
+    unsigned long iova_bits;     /* 0: not stated */
+    unsigned long long pgsizes;  /* 0: default (4 KiB) */
+    unsigned long max_dma_maps;  /* 0: default */
 };
 
 static void usage(FILE *f)
@@ -53,7 +56,8 @@ static void usage(FILE *f)
             "usage: vfu-blk (--socket-path=PATH | --fd=N) --disk FILE\n"
             "               [--readonly] [--queues N] [--strict]\n"
             "               [--migration=v1|v2] [--stats-file PATH]\n"
-            "               [--seccomp=on|log|off]\n"
+            "               [--seccomp=on|log|off] [--iova-bits N]\n"
+            "               [--pgsizes MASK] [--max-dma-maps N]\n"
             "       vfu-blk --print-capabilities | --version | --help\n"
             "A virtio-blk PCI device served over vfio-user.\n"
             "  --socket-path=PATH  listen on this UNIX socket (replaced)\n"
@@ -75,6 +79,12 @@ static void usage(FILE *f)
             "  --seccomp=on|log|off  syscall allow-list once the disk and\n"
             "                      socket are open (default on: a forbidden\n"
             "                      syscall kills vfu-blk; log: kernel log only)\n"
+            "  --iova-bits N       state (x_iova_bits) and enforce an IOVA\n"
+            "                      width of N bits, 12..64 (default: none)\n"
+            "  --pgsizes MASK      DMA page sizes offered, an OR of powers\n"
+            "                      of 2 >= 4096 (default 0x1000)\n"
+            "  --max-dma-maps N    DMA windows allowed at once, 1..65535\n"
+            "                      (default 65535)\n"
             "  --print-capabilities\n"
             "                      print the capabilities as JSON and exit\n"
             "                      (vhost-user backend convention)\n"
@@ -105,6 +115,37 @@ static void print_capabilities(void)
            "}\n");
 }
 
+/* --iova-bits, --pgsizes, --max-dma-maps: a constrained DMA path, for
+ * tests of the vIOMMU's attach checks (docs/viommu.md). 0 or -1. */
+static int parse_dma_opt(int c, struct opts *o, char *why, size_t whylen)
+{
+    unsigned long long v;
+    char *end;
+
+    errno = 0;
+    v = strtoull(optarg, &end, 0);
+    if (errno || *end || !*optarg || *optarg == '-')
+        v = 0;
+    if (c == 'I' && v >= 12 && v <= 64) {
+        o->iova_bits = (unsigned long)v;
+        return 0;
+    }
+    if (c == 'G' && v && !(v & 0xfff)) {
+        o->pgsizes = v;
+        return 0;
+    }
+    if (c == 'M' && v && v <= 65535) {
+        o->max_dma_maps = (unsigned long)v;
+        return 0;
+    }
+    snprintf(why, whylen, "%s: bad value '%s' (%s)",
+             c == 'I' ? "--iova-bits" : c == 'G' ? "--pgsizes" :
+             "--max-dma-maps", optarg,
+             c == 'I' ? "12 to 64" : c == 'G' ?
+             "an OR of powers of 2 >= 4096" : "1 to 65535");
+    return -1;
+}
+
 /* 0, 1 (--help/--version/--print-capabilities done), or -1 with the
  * reason in @why (usage error). */
 static int parse_opt(int c, struct opts *o, char *why, size_t whylen)
@@ -126,6 +167,8 @@ static int parse_opt(int c, struct opts *o, char *why, size_t whylen)
             break;
         o->mig_v1 = !strcmp(optarg, "v1");
         return 0;
+    case 'I': case 'G': case 'M':
+        return parse_dma_opt(c, o, why, whylen);
     case 'h': usage(stdout); return 1;
     case 'V': printf("vfu-blk %s\n", minivmm_version); return 1;
     case 'P': print_capabilities(); return 1;
@@ -166,6 +209,9 @@ static int parse(int argc, char **argv, struct opts *o)
         {"version", no_argument, NULL, 'V'},
         {"stats-file", required_argument, NULL, 'F'},
         {"seccomp", required_argument, NULL, 'c'},
+        {"iova-bits", required_argument, NULL, 'I'},
+        {"pgsizes", required_argument, NULL, 'G'},
+        {"max-dma-maps", required_argument, NULL, 'M'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -361,6 +407,9 @@ int main(int argc, char **argv)
     p.queues = (uint16_t)o.queues;
     p.strict = o.strict;
     p.mig_v1 = o.mig_v1;
+    p.iova_bits = (unsigned int)o.iova_bits;
+    p.pgsizes = o.pgsizes;
+    p.max_dma_maps = (uint32_t)o.max_dma_maps;
     r = vfu_blk_create(&p, &d);
     if (r) {
         fprintf(stderr, "vfu-blk: device setup: %s\n", strerror(-r));

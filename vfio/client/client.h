@@ -38,6 +38,7 @@
 
 #include "vfio/proto/caps.h"
 #include "vfio/client/iommu.h"
+#include "devices/host_iommu.h"
 
 /* Caps on what a server may make us allocate or handle. */
 #define VFIO_CLIENT_MAX_REGIONS    16   /* DEVICE_GET_INFO num_regions */
@@ -59,6 +60,8 @@ struct vfio_client_opts {
     unsigned int timeout_ms; /* per reply; 0: the default */
     bool no_twin;            /* do not offer twin_socket */
     bool no_write_multi;     /* do not offer write_multiple */
+    bool any_pgsize;         /* propose every DMA page size >= 4 KiB
+                                (behind a vIOMMU), not just 4 KiB */
     /* Called once, on the thread that saw the failure, with no client
      * lock held: the device failed (disconnect, timeout, garbage). */
     void (*on_fail)(void *opaque);
@@ -195,6 +198,20 @@ struct vfio_client_write {
 };
 int vfio_client_write_multi(struct vfio_client *c,
                             const struct vfio_client_write *w, unsigned int n);
+
+/* This device's host IOMMU capabilities (devices/host_iommu.h) from the
+ * negotiated VERSION capabilities: pgsizes, max_dma_maps as the mapping
+ * limit, the server's x_iova_bits (64 when not stated), no reserved
+ * ranges. Valid once the client is connected. */
+void vfio_client_host_iommu(const struct vfio_client *c,
+                            struct host_iommu_caps *caps);
+
+/* DMA_UNMAP every window wholly inside [@iova, @last] (inclusive), one
+ * message each, in address order; the mirror drops them. Windows that
+ * straddle the range are left alone. Returns how many were unmapped, or
+ * the first -errno (the rest are still tried). */
+int vfio_client_dma_unmap_range(struct vfio_client *c, uint64_t iova,
+                                uint64_t last);
 
 /* VFIO_USER_DMA_MAP of @w (with its fd when w->fd >= 0, for dma=fd), then
  * the window joins the IOMMU that serves DMA_READ/WRITE. -ENOSPC beyond

@@ -182,8 +182,47 @@ int vfio_client_check_dma(struct vfio_client *c,
         .pgsizes = c->eff.pgsizes,
         .max_dma_maps = c->eff.max_dma_maps,
         .max_data_xfer_size = c->eff.max_data_xfer_size,
-        .iova_bits = 64, /* the protocol states no IOVA width limit */
+        /* the protocol states no IOVA width; our extension may */
+        .iova_bits = c->eff.iova_bits ? (unsigned int)c->eff.iova_bits : 64,
     };
 
     return iommu_caps_check(&caps, needs, err, errlen);
+}
+
+void vfio_client_host_iommu(const struct vfio_client *c,
+                            struct host_iommu_caps *caps)
+{
+    memset(caps, 0, sizeof(*caps));
+    caps->pgsizes = c->eff.pgsizes;
+    caps->iova_bits = c->eff.iova_bits ? (unsigned int)c->eff.iova_bits : 64;
+    caps->max_mappings = c->eff.max_dma_maps;
+}
+
+int vfio_client_dma_unmap_range(struct vfio_client *c, uint64_t iova,
+                                uint64_t last)
+{
+    struct iommu_window *ws;
+    size_t n = 0;
+    int r = 0, done = 0;
+
+    pthread_rwlock_rdlock(&c->iommu_lock);
+    ws = malloc((c->iommu.n ? c->iommu.n : 1) * sizeof(*ws));
+    for (size_t i = 0; ws && i < c->iommu.n; i++) {
+        const struct iommu_window *w = &c->iommu.w[i];
+
+        if (w->iova >= iova && w->iova + w->size - 1 <= last)
+            ws[n++] = *w;
+    }
+    pthread_rwlock_unlock(&c->iommu_lock);
+    if (!ws)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        int e = vfio_client_dma_unmap(c, ws[i].iova, ws[i].size);
+
+        if (e && !r)
+            r = e;
+        done += e == 0;
+    }
+    free(ws);
+    return r ? r : done;
 }

@@ -58,6 +58,13 @@ struct vfio_pci_opts {
     unsigned int reconnect;  /* seconds between retries, 0: never */
     unsigned int timeout_ms; /* per reply, 0: client default */
     bool posted_writes;      /* trapped MMIO writes without a reply */
+    /* Behind a vIOMMU (minivmm/viommu.h): the client proposes every page
+     * size and @check_dma, called once the server's capabilities are
+     * known and before guest RAM is DMA-mapped, replaces the 1:1 check
+     * (0, or -errno with one line in @err). NULL: the 1:1 check. */
+    int (*check_dma)(void *opaque, struct vfio_client *c, char *err,
+                     size_t errlen);
+    void *check_opaque;
 };
 
 /* Connect, discover, check, DMA-map guest RAM and register on the bus.
@@ -121,5 +128,8 @@ int vfio_pci_dirty_stop(struct vfio_pci *d);
 bool vfio_pci_alive(const struct vfio_pci *d);
 /* The client (tests, bench statistics). */
 struct vfio_client *vfio_pci_client(struct vfio_pci *d);
+/* The function's bus/device/function number on bus 0 (its vIOMMU
+ * endpoint ID). */
+uint16_t vfio_pci_bdf(const struct vfio_pci *d);
 
 #endif
