@@ -3,14 +3,13 @@
 #include "minivmm/viommu.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "minivmm/config.h"
 #include "minivmm/platform.h"
-#include "virtio/iommu_dom.h"
+#include "virtio/iommu.h"
 #include "vmm/memory.h"
 
 struct viommu_glue {
@@ -21,9 +20,11 @@ struct viommu_glue {
 struct viommu {
     const struct platform_env *env;
     struct viommu_promise promise;
-    pthread_mutex_t lock;           /* dom, for translate vs requests */
-    struct viommu_dom dom;
-    struct viommu_glue glue[VIOMMU_MAX_ENDPOINTS];
+    struct virtio_iommu *model;     /* set by virtio_devs.c */
+    uint16_t bdf;                   /* the virtio-iommu function */
+    struct viommu_glue glue[VIOMMU_MAX_ENDPOINTS]; /* by endpoint index */
+    uint16_t ep_bdf[VIOMMU_MAX_ENDPOINTS];
+    unsigned int nep;
 };
 
 /* Sink of the domain state: forward to the endpoint's DMA backend. */
@@ -49,48 +50,29 @@ static void glue_unmap(void *opaque, unsigned int ep,
 
 static const struct viommu_sink glue_sink = { glue_map, glue_unmap };
 
-static int setup_dom(struct viommu *v, char *err, size_t errlen)
+int viommu_create(const struct platform_env *env, struct viommu **out,
+                  char *err, size_t errlen)
 {
-    const struct config_viommu *c = &v->env->cfg->viommu;
-    const struct guest_memory *mem = v->env->mem;
-    int r = 0;
-
-    viommu_dom_init(&v->dom, c->page_size, c->input_bits, &glue_sink, v);
-    v->promise = (struct viommu_promise){
-        .page_size = c->page_size, .input_bits = c->input_bits,
-        .bypass_windows = mem->nregions,
-    };
-    for (unsigned int i = 0; r == 0 && i < mem->nregions; i++) {
-        const struct guest_region *g = &mem->regions[i];
-
-        r = viommu_dom_add_ram(&v->dom, g->gpa, g->size);
-        v->promise.ram_last = g->gpa + g->size - 1;
-    }
-    if (r)
-        snprintf(err, errlen, "--viommu: guest RAM layout: %s",
-                 strerror(-r));
-    return r;
-}
-
-int viommu_create(const struct platform_env *env, struct pci_bus *pci,
-                  struct viommu **out, char *err, size_t errlen)
-{
+    const struct config_viommu *c = &env->cfg->viommu;
+    const struct guest_memory *mem = env->mem;
     struct viommu *v;
-    int r;
 
-    (void)pci;
+    (void)err, (void)errlen;
     *out = NULL;
-    if (!env->cfg->viommu.on)
+    if (!c->on)
         return 0;
     v = calloc(1, sizeof(*v));
     if (!v)
         return -ENOMEM;
     v->env = env;
-    pthread_mutex_init(&v->lock, NULL);
-    r = setup_dom(v, err, errlen);
-    if (r) {
-        viommu_destroy(v);
-        return r;
+    v->promise = (struct viommu_promise){
+        .page_size = c->page_size, .input_bits = c->input_bits,
+        .bypass_windows = mem->nregions,
+    };
+    if (mem->nregions) {
+        const struct guest_region *g = &mem->regions[mem->nregions - 1];
+
+        v->promise.ram_last = g->gpa + g->size - 1;
     }
     *out = v;
     return 0;
@@ -98,11 +80,31 @@ int viommu_create(const struct platform_env *env, struct pci_bus *pci,
 
 void viommu_destroy(struct viommu *v)
 {
-    if (!v)
-        return;
-    viommu_dom_fini(&v->dom);
-    pthread_mutex_destroy(&v->lock);
-    free(v);
+    free(v); /* the model belongs to its virtio-pci function */
+}
+
+void viommu_model_params(const struct viommu *v,
+                         struct virtio_iommu_params *p)
+{
+    *p = (struct virtio_iommu_params){
+        .page_size = v->promise.page_size,
+        .input_bits = v->promise.input_bits,
+        .sink = &glue_sink, .sink_opaque = (void *)v,
+    };
+}
+
+int viommu_set_device(struct viommu *v, struct virtio_iommu *model,
+                      uint16_t bdf)
+{
+    const struct guest_memory *mem = v->env->mem;
+    int r = 0;
+
+    v->model = model;
+    v->bdf = bdf;
+    for (unsigned int i = 0; r == 0 && i < mem->nregions; i++)
+        r = virtio_iommu_add_ram(model, mem->regions[i].gpa,
+                                 mem->regions[i].size);
+    return r;
 }
 
 int viommu_check(const struct viommu *v, const struct host_iommu_dev *host,
@@ -121,28 +123,44 @@ int viommu_attach(struct viommu *v, uint16_t bdf,
 
     if (r)
         return r;
-    pthread_mutex_lock(&v->lock);
-    r = viommu_dom_add_ep(&v->dom, bdf, host);
-    if (r >= 0)
-        v->glue[r] = (struct viommu_glue){ ops, opaque };
-    pthread_mutex_unlock(&v->lock);
-    if (r < 0) {
-        snprintf(err, errlen, "--viommu: %s: cannot attach: %s", host->name,
-                 r == -ENOSPC ? "too many endpoints" : strerror(-r));
-        return r;
+    if (!v->model) {
+        snprintf(err, errlen, "--viommu: no virtio-iommu device yet");
+        return -EINVAL;
     }
-    return 0;
+    /* Glue first: the model may call the sink as soon as it knows it. */
+    if (v->nep >= VIOMMU_MAX_ENDPOINTS)
+        r = -ENOSPC;
+    else
+        v->glue[v->nep] = (struct viommu_glue){ ops, opaque };
+    if (r == 0)
+        r = virtio_iommu_add_ep(v->model, bdf, host);
+    if (r >= 0) {
+        v->ep_bdf[v->nep++] = bdf;
+        return 0;
+    }
+    snprintf(err, errlen, "--viommu: %s: cannot attach: %s", host->name,
+             r == -ENOSPC ? "too many endpoints" : strerror(-r));
+    return r;
 }
 
 int viommu_translate(struct viommu *v, uint16_t bdf, uint64_t iova,
                      uint64_t len, uint32_t prot, uint64_t *gpa)
 {
-    int e, r;
+    return virtio_iommu_translate(v->model, bdf, iova, len, prot, gpa);
+}
 
-    pthread_mutex_lock(&v->lock);
-    e = viommu_dom_find_ep(&v->dom, bdf);
-    r = e < 0 ? -ENOENT : viommu_dom_translate(&v->dom, (unsigned int)e,
-                                               iova, len, prot, gpa);
-    pthread_mutex_unlock(&v->lock);
-    return r;
+void viommu_report_fault(struct viommu *v, uint16_t bdf, uint64_t iova,
+                         uint32_t prot)
+{
+    virtio_iommu_report_fault(v->model, bdf, iova, prot);
+}
+
+unsigned int viommu_topology(const struct viommu *v, uint16_t *iommu_bdf,
+                             uint16_t *eps, unsigned int max)
+{
+    unsigned int n = v->nep < max ? v->nep : max;
+
+    *iommu_bdf = v->bdf;
+    memcpy(eps, v->ep_bdf, n * sizeof(*eps));
+    return n;
 }

@@ -25,7 +25,8 @@
 
 struct viommu;
 struct platform_env;
-struct pci_bus;
+struct virtio_iommu;
+struct virtio_iommu_params;
 
 /* What an endpoint's DMA backend does when its windows change: [iova,
  * last] (inclusive) now reaches guest-physical @gpa with @prot
@@ -36,11 +37,32 @@ struct viommu_ep_ops {
     void (*unmap)(void *opaque, uint64_t iova, uint64_t last);
 };
 
-/* Create the vIOMMU for env->cfg->viommu (NULL *@out when it is off).
- * 0 or -errno with the reason in @err. */
-int viommu_create(const struct platform_env *env, struct pci_bus *pci,
-                  struct viommu **out, char *err, size_t errlen);
+/* Create the vIOMMU for env->cfg->viommu (NULL *@out when it is off):
+ * its promise to the guest; the device comes with virtio_devs.c. 0 or
+ * -errno with the reason in @err. */
+int viommu_create(const struct platform_env *env, struct viommu **out,
+                  char *err, size_t errlen);
 void viommu_destroy(struct viommu *v);
+
+/* For virtio_devs.c, which registers the virtio-iommu function first:
+ * the model's parameters (granule, input range, the endpoint sink), then
+ * the model and its BDF once it is on the bus (guest RAM becomes its
+ * identity map). 0 or -errno. */
+void viommu_model_params(const struct viommu *v,
+                         struct virtio_iommu_params *p);
+int viommu_set_device(struct viommu *v, struct virtio_iommu *model,
+                      uint16_t bdf);
+
+/* The VIOT topology: the virtio-iommu's BDF and up to @max endpoint BDFs
+ * (returns how many). */
+unsigned int viommu_topology(const struct viommu *v, uint16_t *iommu_bdf,
+                             uint16_t *eps, unsigned int max);
+
+/* A DMA fault of endpoint @bdf at @iova (@prot: 1 read, 2 write), e.g. a
+ * vfio-user server's DMA_READ/WRITE outside its windows: reported to the
+ * guest on the event queue. */
+void viommu_report_fault(struct viommu *v, uint16_t bdf, uint64_t iova,
+                         uint32_t prot);
 
 /* Check @host against the vIOMMU's promise (host_iommu_check()): 0, or
  * -EINVAL with one line in @err naming the device, the capability, both

@@ -25,12 +25,14 @@
 #include "virtio/net.h"
 #include "virtio/pci.h"
 #include "virtio/rng.h"
+#include "virtio/iommu.h"
+#include "minivmm/viommu.h"
 #include "minivmm/config.h"
 #include "vmm/devreg.h"
 #include "vmm/evloop.h"
 #include "minivmm/platform.h"
 
-#define VD_MAX_DEVS  (CONFIG_MAX_DISKS + CONFIG_MAX_NETS + 2)
+#define VD_MAX_DEVS  (CONFIG_MAX_DISKS + CONFIG_MAX_NETS + 3)
 #define VD_MAX_WATCH 2
 #define VD_BLK_MAX_QUEUES 4
 
@@ -476,6 +478,44 @@ static int create_rng(struct virtio_devs *ds)
     return r == 0 ? vd_join(vd, "rng", "rng0") : r;
 }
 
+/* --- virtio-iommu (--viommu; minivmm/viommu.h) --------------------------- */
+
+static void iommu_destroy(void *model)
+{
+    virtio_iommu_destroy(model);
+}
+
+/* The first PCI function after the platform's, so the endpoints that
+ * follow can attach to it. */
+static int create_iommu(struct virtio_devs *ds)
+{
+    struct virtio_pci_params pp = {
+        .device_type = 23 /* VIRTIO_ID_IOMMU */, .class_code = 0x088000,
+        .num_queues = 2, .config_size = 40,
+    };
+    struct virtio_iommu_params ip;
+    struct virtio_iommu *m;
+    struct virtio_irq irq;
+    struct vd *vd;
+    int r;
+
+    r = vd_begin(ds, &pp, &vd);
+    if (r < 0)
+        return r;
+    irq = virtio_pci_irq(vd->vp);
+    viommu_model_params(ds->env->viommu, &ip);
+    r = virtio_iommu_create(&ip, &ds->mem, &irq, &m);
+    if (r < 0)
+        return r;
+    vd->model = m;
+    vd->model_destroy = iommu_destroy;
+    r = vd_finish(vd, virtio_iommu_vdev(m), &virtio_iommu_state_ops, m);
+    if (r == 0)
+        r = viommu_set_device(ds->env->viommu, m,
+                              virtio_pci_pci_dev(vd->vp)->devfn);
+    return r == 0 ? vd_join(vd, "iommu", "viommu0") : r;
+}
+
 /* --- virtio-console ---------------------------------------------------- */
 
 static void on_console_input(void *opaque, int fd, uint32_t events)
@@ -546,6 +586,8 @@ static int create_all(struct virtio_devs *ds, char *err, size_t errlen)
     const struct vm_config *cfg = ds->env->cfg;
     int r = 0;
 
+    if (ds->env->viommu)
+        r = create_iommu(ds);
     for (unsigned int i = 0; r == 0 && i < cfg->ndisks; i++)
         r = create_disk(ds, &cfg->disks[i], err, errlen);
     for (unsigned int i = 0; r == 0 && i < cfg->nnets; i++)

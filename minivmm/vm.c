@@ -355,8 +355,7 @@ static int create(const struct vm_config *cfg, const struct boot_image *img,
     if (r == 0 && !rs)
         r = load_kernel(vm, img, &entry, err, errlen);
     if (r == 0)
-        r = viommu_create(&vm->penv, platform_pci_bus(vm->platform),
-                          &vm->viommu, err, errlen);
+        r = viommu_create(&vm->penv, &vm->viommu, err, errlen);
     vm->penv.viommu = vm->viommu;
     if (r == 0)
         r = virtio_devs_create(&vm->penv, platform_pci_bus(vm->platform),
