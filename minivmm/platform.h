@@ -46,6 +46,12 @@ int platform_create(const struct platform_env *env, struct platform **out,
 int platform_load(struct platform *p, const struct boot_image *img,
                   struct boot_entry *entry, char *err, size_t errlen);
 
+/* Rewrite the ACPI tables of platform_load() with a VIOT (--viommu,
+ * once every PCI device is attached). 0 or -errno with @err. */
+struct x86_viot;
+int platform_write_viot(struct platform *p, const struct x86_viot *viot,
+                        char *err, size_t errlen);
+
 /* The PCI bus (bus 0) for devices added after the platform. */
 struct pci_bus *platform_pci_bus(struct platform *p);
 

@@ -34,6 +34,7 @@
 #include "minivmm/virtio_devs.h"
 #include "minivmm/vfio_devs.h"
 #include "minivmm/viommu.h"
+#include "arch/x86/platform.h"
 
 struct vm {
     const struct vm_config *cfg;
@@ -314,6 +315,19 @@ static int load_kernel(struct vm *vm, const struct boot_image *img,
 }
 
 /* vm_create() and vm_restore(): @img for a boot, @rs for a restore. */
+/* --viommu: the guest finds the virtio-iommu and its endpoints in the
+ * ACPI VIOT (restored and incoming VMs have their tables in RAM). */
+static int write_viot(struct vm *vm, char *err, size_t errlen)
+{
+    struct x86_viot viot;
+
+    viot.neps = viommu_topology(vm->viommu, &viot.iommu_bdf, viot.eps,
+                                X86_VIOT_MAX_EPS);
+    if (!viot.neps)
+        return 0; /* nothing behind it: no table */
+    return platform_write_viot(vm->platform, &viot, err, errlen);
+}
+
 static int create(const struct vm_config *cfg, const struct boot_image *img,
                   const struct vm_restore *rs, struct vm **out, char *err,
                   size_t errlen)
@@ -363,6 +377,8 @@ static int create(const struct vm_config *cfg, const struct boot_image *img,
     if (r == 0)
         r = vfio_devs_create(&vm->penv, platform_pci_bus(vm->platform),
                              &vm->vfio, err, errlen);
+    if (r == 0 && vm->viommu && !rs)
+        r = write_viot(vm, err, errlen);
     vm->env = (struct vcpu_env){
         .kvm = &vm->kvm, .pio = vm->pio, .mmio = vm->mmio, .mem = &vm->mem,
         .stop = { request_stop, vm }, .stopping = &vm->stopping,

@@ -91,6 +91,11 @@ static void windows_of(const struct viommu_dom *s, int32_t dom,
 void viommu_dom_ep_windows(const struct viommu_dom *s, unsigned int ep,
                            const struct viommu_map **ws, size_t *n)
 {
+    if (s->ep[ep].blocked) {
+        *ws = NULL;
+        *n = 0;
+        return;
+    }
     windows_of(s, s->ep[ep].domain, ws, n);
 }
 
@@ -125,24 +130,25 @@ static uint8_t status_of(int err)
     }
 }
 
-/* Move endpoint @ep from what domain @from shows to what @to shows
- * (either may be -1: unattached). On failure the old windows are
- * restored. 0 or -errno. */
-static int switch_view(struct viommu_dom *s, unsigned int ep, int32_t from,
-                       int32_t to)
+/* Make endpoint @ep see what domain @to (-1: unattached) shows. On
+ * failure its old windows are mapped again; if even that fails it is
+ * blocked (sees nothing) until a later switch succeeds. 0 or -errno. */
+static int switch_view(struct viommu_dom *s, unsigned int ep, int32_t to)
 {
     const struct viommu_map *ow, *nw;
     size_t on, nn;
     int r;
 
-    windows_of(s, from, &ow, &on);
+    viommu_dom_ep_windows(s, ep, &ow, &on);
     windows_of(s, to, &nw, &nn);
-    if (ow == nw && on == nn)
+    if (ow == nw && on == nn && !s->ep[ep].blocked)
         return 0;
     sink_unmap_all(s, ep, ow, on);
     r = sink_map_all(s, ep, nw, nn);
     if (r && sink_map_all(s, ep, ow, on))
-        s->ep[ep].domain = -1; /* could not restore: best effort */
+        s->ep[ep].blocked = true;
+    else if (!r)
+        s->ep[ep].blocked = false;
     return r;
 }
 
@@ -185,14 +191,14 @@ uint8_t viommu_dom_attach(struct viommu_dom *s, uint32_t domain,
     if (d->live && d->bypass != bypass)
         return VIOMMU_S_INVAL;
     old = s->ep[e].domain;
-    if (old == (int32_t)domain)
-        return VIOMMU_S_OK;
+    if (old == (int32_t)domain) /* again: retry if it was left blocked */
+        return status_of(switch_view(s, (unsigned int)e, old));
     if (d->live && s->ep[e].host.caps.max_mappings &&
         d->n > s->ep[e].host.caps.max_mappings)
         return VIOMMU_S_NOMEM; /* the device cannot hold the domain */
     d->live = true;
     d->bypass = bypass;
-    r = switch_view(s, (unsigned int)e, old, (int32_t)domain);
+    r = switch_view(s, (unsigned int)e, (int32_t)domain);
     if (r) {
         if (!d->nep)
             domain_free(d);
@@ -216,7 +222,7 @@ uint8_t viommu_dom_detach(struct viommu_dom *s, uint32_t domain,
         return VIOMMU_S_NOENT;
     if (s->ep[e].domain != (int32_t)domain)
         return VIOMMU_S_INVAL;
-    r = switch_view(s, (unsigned int)e, (int32_t)domain, -1);
+    r = switch_view(s, (unsigned int)e, -1);
     if (r)
         return status_of(r);
     s->ep[e].domain = -1;
@@ -253,7 +259,8 @@ static int insert_at(struct viommu_domain *d, size_t i,
         d->m = p;
         d->cap = nc;
     }
-    memmove(&d->m[i + 1], &d->m[i], (d->n - i) * sizeof(*d->m));
+    if (i < d->n)
+        memmove(&d->m[i + 1], &d->m[i], (d->n - i) * sizeof(*d->m));
     d->m[i] = *m;
     d->n++;
     return 0;
@@ -341,6 +348,8 @@ uint8_t viommu_dom_unmap(struct viommu_dom *s, uint32_t domain,
     for (j = i; j < d->n && d->m[j].start <= last; j++)
         if (d->m[j].start < start || d->m[j].last > last)
             return VIOMMU_S_RANGE;
+    if (i == j)
+        return VIOMMU_S_OK; /* nothing mapped there (d->m may be NULL) */
     for (size_t k = i; k < j; k++)
         fan_out(s, domain, &d->m[k], false);
     memmove(&d->m[i], &d->m[j], (d->n - j) * sizeof(*d->m));
@@ -348,32 +357,45 @@ uint8_t viommu_dom_unmap(struct viommu_dom *s, uint32_t domain,
     return VIOMMU_S_OK;
 }
 
-void viommu_dom_set_bypass(struct viommu_dom *s, bool on)
+int viommu_dom_set_bypass(struct viommu_dom *s, bool on)
 {
-    bool was = s->bypass;
+    unsigned int i;
+    int r = 0;
 
-    if (was == on)
-        return;
-    for (unsigned int i = 0; i < s->nep; i++) {
-        if (s->ep[i].domain >= 0)
+    if (s->bypass == on)
+        return 0;
+    for (i = 0; i < s->nep && r == 0; i++) {
+        if (s->ep[i].domain >= 0 || s->ep[i].blocked)
             continue;
-        if (on) {
-            sink_map_all(s, i, s->identity, s->nidentity);
-        } else {
+        if (on)
+            r = sink_map_all(s, i, s->identity, s->nidentity);
+        else
             sink_unmap_all(s, i, s->identity, s->nidentity);
-        }
+    }
+    if (r) { /* all or nothing: those switched on before go back off */
+        for (i--; i-- > 0;) /* the failed one cleaned up after itself */
+            if (s->ep[i].domain < 0 && !s->ep[i].blocked)
+                sink_unmap_all(s, i, s->identity, s->nidentity);
+        return r;
     }
     s->bypass = on;
+    return 0;
 }
 
 void viommu_dom_reset(struct viommu_dom *s)
 {
+    const struct viommu_map *ws;
+    size_t n;
+
     for (unsigned int i = 0; i < s->nep; i++) {
-        if (s->ep[i].domain >= 0)
-            viommu_dom_detach(s, (uint32_t)s->ep[i].domain, s->ep[i].id);
+        viommu_dom_ep_windows(s, i, &ws, &n);
+        sink_unmap_all(s, i, ws, n);
+        s->ep[i].domain = -1;
     }
-    viommu_dom_set_bypass(s, true);
     viommu_dom_fini(s);
+    s->bypass = true;
+    for (unsigned int i = 0; i < s->nep; i++)
+        s->ep[i].blocked = sink_map_all(s, i, s->identity, s->nidentity);
 }
 
 int viommu_dom_translate(const struct viommu_dom *s, unsigned int ep,

@@ -58,6 +58,7 @@ struct viommu_domain {
 struct viommu_ep {
     uint32_t id;                /* endpoint ID (BDF) */
     int32_t domain;             /* attached domain, -1: none */
+    bool blocked;               /* a switch failed half-way: sees nothing */
     struct host_iommu_dev host; /* what performs its DMA */
 };
 
@@ -114,8 +115,9 @@ uint8_t viommu_dom_unmap(struct viommu_dom *s, uint32_t domain,
                          uint64_t start, uint64_t last);
 
 /* Config bypass field written (0/1): unattached endpoints switch between
- * identity and blocked. */
-void viommu_dom_set_bypass(struct viommu_dom *s, bool on);
+ * identity and blocked. All or nothing: 0, or the sink's -errno with the
+ * field unchanged. */
+int viommu_dom_set_bypass(struct viommu_dom *s, bool on);
 
 /* Device reset: detach everything, free every domain, bypass back on. */
 void viommu_dom_reset(struct viommu_dom *s);

@@ -292,6 +292,43 @@ static void test_limits_and_unwind(void **state)
     viommu_dom_fini(&s);
 }
 
+static void test_bypass_rollback_and_blocked(void **state)
+{
+    struct viommu_dom s;
+    struct rec r;
+    const struct viommu_map *ws;
+    size_t n;
+
+    (void)state;
+    setup(&s, &r);
+    assert_int_equal(viommu_dom_set_bypass(&s, false), 0);
+    assert_int_equal(r.live[0] + r.live[1], 0);
+    /* Bypass back on; the second endpoint's first map fails: all or
+     * nothing, the field stays 0. */
+    r.fail_after = 2;
+    assert_int_equal(viommu_dom_set_bypass(&s, true), -ENOSPC);
+    assert_false(s.bypass);
+    assert_int_equal(r.live[0] + r.live[1], 0);
+    assert_int_equal(viommu_dom_set_bypass(&s, true), 0);
+    assert_int_equal(r.live[0], 2);
+    /* A reset whose identity map fails leaves that endpoint blocked
+     * (sees nothing), consistently. */
+    assert_int_equal(viommu_dom_attach(&s, 1, 0x08, 0), VIOMMU_S_OK);
+    r.fail_after = 0;
+    viommu_dom_reset(&s);
+    assert_true(s.ep[0].blocked);
+    viommu_dom_ep_windows(&s, 0, &ws, &n);
+    assert_int_equal(n, 0);
+    assert_int_equal(r.live[0], 0);
+    assert_int_equal(r.live[1], 2);
+    /* The next successful switch unblocks it. */
+    assert_int_equal(viommu_dom_attach(&s, 2, 0x08, VIOMMU_ATTACH_F_BYPASS),
+                     VIOMMU_S_OK);
+    assert_false(s.ep[0].blocked);
+    assert_int_equal(r.live[0], 2);
+    viommu_dom_fini(&s);
+}
+
 static void test_probe_and_exec(void **state)
 {
     struct viommu_dom s;
@@ -346,6 +383,7 @@ int main(void)
         cmocka_unit_test(test_map_unmap),
         cmocka_unit_test(test_translate),
         cmocka_unit_test(test_limits_and_unwind),
+        cmocka_unit_test(test_bypass_rollback_and_blocked),
         cmocka_unit_test(test_probe_and_exec),
     };
 
