@@ -205,8 +205,9 @@ static int attach_viommu(struct vfio_devs *ds, unsigned int i, char *err,
 
     if (!ds->env->viommu || c->iommu_off)
         return 0;
+    vfio_viommu_host_dev(vfio_pci_client(ds->dev[i]), c->id, &h);
+    ds->ep[i].bdf = vfio_pci_bdf(ds->dev[i]);
     ds->ep[i].client = vfio_pci_client(ds->dev[i]);
-    vfio_viommu_host_dev(ds->ep[i].client, c->id, &h);
     return viommu_attach(ds->env->viommu, vfio_pci_bdf(ds->dev[i]), &h,
                          &vfio_viommu_ep_ops, &ds->ep[i], err, errlen);
 }
@@ -237,6 +238,7 @@ int vfio_devs_create(const struct platform_env *env, struct pci_bus *pci,
             };
             o.check_dma = vfio_viommu_check;
             o.check_opaque = &ds->ep[i];
+            o.on_dma_fault = vfio_viommu_fault;
         }
 
         r = vfio_pci_create(&penv, &o, &ds->dev[i], err, errlen);

@@ -98,3 +98,12 @@ int vfio_viommu_check(void *opaque, struct vfio_client *c, char *err,
     vfio_viommu_host_dev(c, e->id, &h);
     return viommu_check(e->viommu, &h, err, errlen);
 }
+
+void vfio_viommu_fault(void *opaque, uint64_t iova, uint64_t len, bool write)
+{
+    struct vfio_viommu_ep *e = opaque;
+
+    (void)len;
+    if (e->client) /* attached */
+        viommu_report_fault(e->viommu, e->bdf, iova, write ? 2 : 1);
+}

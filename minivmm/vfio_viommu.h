@@ -20,7 +20,13 @@ struct vfio_viommu_ep {
     bool dma_message;           /* no fds: windows for DMA_READ/WRITE */
     struct viommu *viommu;
     const char *id;             /* the --vfio-user id */
+    uint16_t bdf;               /* endpoint ID, once attached */
 };
+
+/* vfio_pci_opts.on_dma_fault behind the vIOMMU (opaque: the ep):
+ * reported to the guest on the virtio-iommu's event queue. */
+void vfio_viommu_fault(void *opaque, uint64_t iova, uint64_t len,
+                       bool write);
 
 /* map: each guest mapping becomes one DMA_MAP per guest RAM region it
  * covers (the memfd and offset of the GPA range, the guest's

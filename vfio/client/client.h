@@ -71,6 +71,13 @@ struct vfio_client_opts {
      * on whichever thread served it: the owner marks those pages dirty for
      * live migration (docs/migration.md, "Guest-RAM writers"). Optional. */
     void (*on_dma_write)(void *opaque, uint64_t iova, uint64_t len);
+    /* Optional: a DMA_READ (@write false) or DMA_WRITE of the server hit
+     * an IOVA outside its windows or without the permission; the server
+     * gets an error reply either way (a vIOMMU reports it to the guest).
+     * Called on the receiving thread. */
+    void (*on_dma_fault)(void *opaque, uint64_t iova, uint64_t len,
+                         bool write);
+    void *fault_opaque;      /* on_dma_fault's opaque */
 };
 
 /* Connect to the server listening at @path (AF_UNIX) and negotiate

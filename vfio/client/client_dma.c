@@ -32,6 +32,8 @@ static int serve_dma_read(struct vfio_client *c, enum vfio_user_chan chan,
     pthread_rwlock_rdlock(&c->iommu_lock);
     r = iommu_dma_read(&c->iommu, a.address, out + ACC_SIZE, a.count);
     pthread_rwlock_unlock(&c->iommu_lock);
+    if ((r == -EFAULT || r == -EPERM) && c->opts.on_dma_fault)
+        c->opts.on_dma_fault(c->opts.fault_opaque, a.address, a.count, false);
     if (r == 0) {
         atomic_fetch_add(&c->n_dma_reads, 1);
         atomic_fetch_add_explicit(&c->n_dma_bytes, a.count,
@@ -63,6 +65,8 @@ static int serve_dma_write(struct vfio_client *c, enum vfio_user_chan chan,
     r = iommu_dma_write(&c->iommu, a.address,
                         (const uint8_t *)msg->payload + ACC_SIZE, a.count);
     pthread_rwlock_unlock(&c->iommu_lock);
+    if ((r == -EFAULT || r == -EPERM) && c->opts.on_dma_fault)
+        c->opts.on_dma_fault(c->opts.fault_opaque, a.address, a.count, true);
     if (r)
         return r;
     /* Dirty before the ack: once the server sees the reply, a dirty-log

@@ -389,6 +389,11 @@ static int vpd_connect(struct vfio_pci *d, char *err, size_t errlen)
         .on_dma_write = vpd_on_dma_write,
         .any_pgsize = d->opts.check_dma != NULL,
     };
+
+    if (d->opts.on_dma_fault) { /* to the vIOMMU */
+        co.on_dma_fault = d->opts.on_dma_fault;
+        co.fault_opaque = d->opts.check_opaque;
+    }
     struct vfio_client_dev_info di;
     int r;
 

@@ -65,6 +65,10 @@ struct vfio_pci_opts {
     int (*check_dma)(void *opaque, struct vfio_client *c, char *err,
                      size_t errlen);
     void *check_opaque;
+    /* Optional: the server's DMA_READ/WRITE hit no window (client.h
+     * on_dma_fault), with @check_opaque. */
+    void (*on_dma_fault)(void *opaque, uint64_t iova, uint64_t len,
+                         bool write);
 };
 
 /* Connect, discover, check, DMA-map guest RAM and register on the bus.

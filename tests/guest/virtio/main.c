@@ -22,6 +22,7 @@ static const struct test virtio_tests[] = {
     { "bench-vblk", bench_vblk },
     { "vblk-count", test_vblk_count },
     { "vblk-readsum", test_vblk_readsum },
+    { "viommu", test_viommu },
 };
 
 void payload_main(void)
