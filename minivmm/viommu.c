@@ -144,9 +144,10 @@ int viommu_attach(struct viommu *v, uint16_t bdf,
 }
 
 int viommu_translate(struct viommu *v, uint16_t bdf, uint64_t iova,
-                     uint64_t len, uint32_t prot, uint64_t *gpa)
+                     uint64_t len, uint32_t prot, uint64_t *gpa, bool report)
 {
-    return virtio_iommu_translate(v->model, bdf, iova, len, prot, gpa);
+    return virtio_iommu_translate(v->model, bdf, iova, len, prot, gpa,
+                                  report);
 }
 
 void viommu_report_fault(struct viommu *v, uint16_t bdf, uint64_t iova,

@@ -18,6 +18,7 @@
 #ifndef MINIVMM_VIOMMU_H
 #define MINIVMM_VIOMMU_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -81,9 +82,9 @@ int viommu_attach(struct viommu *v, uint16_t bdf,
                   size_t errlen);
 
 /* Translate [@iova, @iova + @len) of endpoint @bdf for access @prot
- * (1 read, 2 write): 0 and *@gpa, -EFAULT (not mapped: also reported on
- * the fault queue), -EPERM, -ENOENT (not an endpoint). */
+ * (1 read, 2 write): 0 and *@gpa, -EFAULT (not mapped; with @report also
+ * reported on the event queue), -EPERM, -ENOENT (not an endpoint). */
 int viommu_translate(struct viommu *v, uint16_t bdf, uint64_t iova,
-                     uint64_t len, uint32_t prot, uint64_t *gpa);
+                     uint64_t len, uint32_t prot, uint64_t *gpa, bool report);
 
 #endif

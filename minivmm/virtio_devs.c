@@ -27,6 +27,7 @@
 #include "virtio/rng.h"
 #include "virtio/iommu.h"
 #include "minivmm/viommu.h"
+#include "minivmm/virtio_viommu.h"
 #include "minivmm/config.h"
 #include "vmm/devreg.h"
 #include "vmm/evloop.h"
@@ -66,6 +67,8 @@ struct vd {
      * and replayed at resume (docs/migration.md, "Guest-RAM writers"). */
     bool paused;
     uint64_t kicks_held;            /* bit per queue */
+    struct virtio_viommu_mem vmem;  /* behind --viommu: IOVA -> GPA */
+    struct virtio_mem mem;          /* what the model uses */
     bool tap_held;                  /* net: tap readable while paused */
     bool input_held;                /* console: stdin unwatched by pause */
 };
@@ -326,6 +329,21 @@ static int open_disk(const struct config_disk *cd, bool incoming, int *out,
     return 0;
 }
 
+/* An in-VMM device behind the vIOMMU: the VMM does its DMA (any page size,
+ * 64 bits), its addresses are IOVAs from now on (vd->vmem). */
+static int attach_viommu(struct vd *vd, const char *kind, const char *id,
+                         char *err, size_t errlen)
+{
+    struct host_iommu_dev h;
+    uint16_t bdf = virtio_pci_pci_dev(vd->vp)->devfn;
+
+    snprintf(h.name, sizeof(h.name), "%s '%s'", kind, id);
+    host_iommu_caps_vmm(&h.caps);
+    virtio_viommu_mem_attach(&vd->vmem, bdf);
+    return viommu_attach(vd->owner->env->viommu, bdf, &h, NULL, NULL, err,
+                         errlen);
+}
+
 static int create_disk(struct virtio_devs *ds, const struct config_disk *cd,
                        char *err, size_t errlen)
 {
@@ -354,7 +372,11 @@ static int create_disk(struct virtio_devs *ds, const struct config_disk *cd,
     }
     vd->own_fd = bp.fd = fd;
     irq = virtio_pci_irq(vd->vp);
-    r = virtio_blk_create(&bp, &ds->mem, &irq, &blk);
+    vd->mem = ds->mem;
+    if (ds->env->viommu && !cd->iommu_off)
+        virtio_viommu_mem_init(&vd->vmem, &ds->mem, ds->env->viommu,
+                               &vd->mem);
+    r = virtio_blk_create(&bp, &vd->mem, &irq, &blk);
     if (r == -EINVAL)
         snprintf(err, errlen, "--disk path=%s: not a regular file or "
                  "block device", cd->path);
@@ -363,6 +385,8 @@ static int create_disk(struct virtio_devs *ds, const struct config_disk *cd,
     vd->model = blk;
     vd->model_destroy = blk_destroy;
     r = vd_finish(vd, virtio_blk_vdev(blk), &virtio_blk_state_ops, blk);
+    if (r == 0 && ds->env->viommu && !cd->iommu_off)
+        r = attach_viommu(vd, "virtio-blk disk", cd->id, err, errlen);
     if (r == 0)
         r = vd_watch(vd, virtio_blk_poll_fd(blk), EPOLLIN, on_blk_ready, vd);
     vd->quiesce = blk_quiesce;
@@ -479,6 +503,7 @@ static int create_rng(struct virtio_devs *ds)
 }
 
 /* --- virtio-iommu (--viommu; minivmm/viommu.h) --------------------------- */
+
 
 static void iommu_destroy(void *model)
 {

@@ -223,7 +223,7 @@ int virtio_iommu_add_ep(struct virtio_iommu *m, uint32_t id,
 
 int virtio_iommu_translate(struct virtio_iommu *m, uint32_t id,
                            uint64_t iova, uint64_t len, uint32_t prot,
-                           uint64_t *gpa)
+                           uint64_t *gpa, bool report)
 {
     int e, r;
 
@@ -232,7 +232,7 @@ int virtio_iommu_translate(struct virtio_iommu *m, uint32_t id,
     r = e < 0 ? -ENOENT : viommu_dom_translate(&m->dom, (unsigned int)e,
                                                iova, len, prot, gpa);
     pthread_mutex_unlock(&m->lock);
-    if (r == -EFAULT || r == -EPERM)
+    if (report && (r == -EFAULT || r == -EPERM))
         virtio_iommu_report_fault(m, id, iova, prot);
     return r;
 }

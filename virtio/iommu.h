@@ -53,11 +53,12 @@ int virtio_iommu_add_ep(struct virtio_iommu *m, uint32_t id,
                         const struct host_iommu_dev *host);
 
 /* Translate for endpoint @id (viommu_dom_translate()); -ENOENT for an
- * unknown endpoint. A -EFAULT/-EPERM is also reported to the guest on the
- * event queue (one fault record, if it posted a buffer). */
+ * unknown endpoint. With @report a -EFAULT/-EPERM is also reported to
+ * the guest on the event queue (one fault record, if it posted a
+ * buffer). */
 int virtio_iommu_translate(struct virtio_iommu *m, uint32_t id,
                            uint64_t iova, uint64_t len, uint32_t prot,
-                           uint64_t *gpa);
+                           uint64_t *gpa, bool report);
 /* Report a fault at @iova for endpoint @id (@prot: the access) on the
  * event queue. Dropped (counted) when no buffer is posted. */
 void virtio_iommu_report_fault(struct virtio_iommu *m, uint32_t id,
