@@ -69,6 +69,7 @@ struct vd {
     uint64_t kicks_held;            /* bit per queue */
     struct virtio_viommu_mem vmem;  /* behind --viommu: IOVA -> GPA */
     struct virtio_mem mem;          /* what the model uses */
+    bool behind_viommu;
     bool tap_held;                  /* net: tap readable while paused */
     bool input_held;                /* console: stdin unwatched by pause */
 };
@@ -344,6 +345,33 @@ static int attach_viommu(struct vd *vd, const char *kind, const char *id,
                          errlen);
 }
 
+/* The guest memory a model of @vd uses: IOVAs behind the vIOMMU. */
+static const struct virtio_mem *vd_mem(struct vd *vd, bool iommu)
+{
+    struct virtio_devs *ds = vd->owner;
+
+    vd->mem = ds->mem;
+    vd->behind_viommu = iommu && ds->env->viommu;
+    if (vd->behind_viommu)
+        virtio_viommu_mem_init(&vd->vmem, &ds->mem, ds->env->viommu,
+                               &vd->mem);
+    return &vd->mem;
+}
+
+/* After vd_finish(): attach it if vd_mem() put it behind the vIOMMU. */
+static int vd_attach(struct vd *vd, const char *kind, const char *id)
+{
+    char err[256];
+    int r;
+
+    if (!vd->behind_viommu)
+        return 0;
+    r = attach_viommu(vd, kind, id, err, sizeof(err));
+    if (r)
+        fprintf(stderr, "minivmm: %s\n", err);
+    return r;
+}
+
 static int create_disk(struct virtio_devs *ds, const struct config_disk *cd,
                        char *err, size_t errlen)
 {
@@ -372,11 +400,7 @@ static int create_disk(struct virtio_devs *ds, const struct config_disk *cd,
     }
     vd->own_fd = bp.fd = fd;
     irq = virtio_pci_irq(vd->vp);
-    vd->mem = ds->mem;
-    if (ds->env->viommu && !cd->iommu_off)
-        virtio_viommu_mem_init(&vd->vmem, &ds->mem, ds->env->viommu,
-                               &vd->mem);
-    r = virtio_blk_create(&bp, &vd->mem, &irq, &blk);
+    r = virtio_blk_create(&bp, vd_mem(vd, !cd->iommu_off), &irq, &blk);
     if (r == -EINVAL)
         snprintf(err, errlen, "--disk path=%s: not a regular file or "
                  "block device", cd->path);
@@ -385,7 +409,7 @@ static int create_disk(struct virtio_devs *ds, const struct config_disk *cd,
     vd->model = blk;
     vd->model_destroy = blk_destroy;
     r = vd_finish(vd, virtio_blk_vdev(blk), &virtio_blk_state_ops, blk);
-    if (r == 0 && ds->env->viommu && !cd->iommu_off)
+    if (r == 0 && vd->behind_viommu)
         r = attach_viommu(vd, "virtio-blk disk", cd->id, err, errlen);
     if (r == 0)
         r = vd_watch(vd, virtio_blk_poll_fd(blk), EPOLLIN, on_blk_ready, vd);
@@ -458,12 +482,14 @@ static int create_net(struct virtio_devs *ds, const struct config_net *cn,
     }
     vd->own_fd = np.tap_fd;
     irq = virtio_pci_irq(vd->vp);
-    r = virtio_net_create(&np, &ds->mem, &irq, &net);
+    r = virtio_net_create(&np, vd_mem(vd, true), &irq, &net);
     if (r < 0)
         return r;
     vd->model = net;
     vd->model_destroy = net_destroy;
     r = vd_finish(vd, virtio_net_vdev(net), &virtio_net_state_ops, net);
+    if (r == 0)
+        r = vd_attach(vd, "virtio-net", cn->id);
     if (r == 0)
         r = vd_watch(vd, np.tap_fd, EPOLLIN | EPOLLET, on_tap_ready, vd);
     if (r == 0)
@@ -493,12 +519,14 @@ static int create_rng(struct virtio_devs *ds)
     if (r < 0)
         return r;
     irq = virtio_pci_irq(vd->vp);
-    r = virtio_rng_create(&ds->mem, &irq, &rng);
+    r = virtio_rng_create(vd_mem(vd, true), &irq, &rng);
     if (r < 0)
         return r;
     vd->model = rng;
     vd->model_destroy = rng_destroy;
     r = vd_finish(vd, virtio_rng_vdev(rng), &virtio_rng_state_ops, rng);
+    if (r == 0)
+        r = vd_attach(vd, "virtio-rng", "rng0");
     return r == 0 ? vd_join(vd, "rng", "rng0") : r;
 }
 
@@ -594,13 +622,15 @@ static int create_console(struct virtio_devs *ds)
         return r;
     cp.opaque = vd;
     irq = virtio_pci_irq(vd->vp);
-    r = virtio_console_create(&cp, &ds->mem, &irq, &con);
+    r = virtio_console_create(&cp, vd_mem(vd, true), &irq, &con);
     if (r < 0)
         return r;
     vd->model = con;
     vd->model_destroy = console_destroy;
     r = vd_finish(vd, virtio_console_vdev(con), &virtio_console_state_ops,
                   con);
+    if (r == 0)
+        r = vd_attach(vd, "virtio-console", "hvc0");
     return r == 0 ? vd_join(vd, "console", "hvc0") : r;
 }
 
