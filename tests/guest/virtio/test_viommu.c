@@ -230,3 +230,29 @@ int test_viommu(void)
         return test_fail("bypass write after DETACH: status %d", st);
     return 0;
 }
+
+/* For vblk-count viommu=1 (snapshot and migration tests): confine @b to
+ * domain 1 with the DMA area mapped 1:1 and the 4 KiB buffers @w and @r
+ * (in it) also at IOVA_FAR and IOVA_FAR + 0x1000, which are what the
+ * device is then given (*@wdma, *@rdma). 0 or -1 (test_fail called). */
+int viommu_confine(struct vblk *b, void *w, void *r, void **wdma,
+                   void **rdma)
+{
+    static struct viommu_drv v; /* in RAM: survives a restore */
+    uint32_t ep = (uint32_t)(b->dev.pci.dev << 3 | b->dev.pci.fn);
+    int st;
+
+    if (viommu_open(&v) < 0)
+        return -1;
+    if ((st = attach(&v, 1, ep)) != 0)
+        return test_fail("ATTACH: status %d", st);
+    if ((st = map(&v, VDMA_BASE, VDMA_LIMIT - VDMA_BASE, VDMA_BASE)) != 0 ||
+        (st = map(&v, IOVA_FAR, 0x1000, (uintptr_t)w)) != 0 ||
+        (st = map(&v, IOVA_FAR + 0x1000, 0x1000, (uintptr_t)r)) != 0)
+        return test_fail("MAP: status %d", st);
+    *wdma = (void *)(uintptr_t)IOVA_FAR;
+    *rdma = (void *)(uintptr_t)(IOVA_FAR + 0x1000);
+    printf("viommu: endpoint %#x confined, data at IOVA %#llx\n", ep,
+           IOVA_FAR);
+    return 0;
+}
