@@ -4,6 +4,7 @@
 #include "virtio/iommu_priv.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -243,4 +244,5 @@ void virtio_iommu_get_stats(struct virtio_iommu *m,
     pthread_mutex_lock(&m->lock);
     *st = m->st;
     pthread_mutex_unlock(&m->lock);
+    st->faults_dropped += atomic_load(&m->faults_busy);
 }

@@ -60,7 +60,9 @@ int virtio_iommu_translate(struct virtio_iommu *m, uint32_t id,
                            uint64_t iova, uint64_t len, uint32_t prot,
                            uint64_t *gpa, bool report);
 /* Report a fault at @iova for endpoint @id (@prot: the access) on the
- * event queue. Dropped (counted) when no buffer is posted. */
+ * event queue. Dropped (counted) when no buffer is posted, or when the
+ * device's lock is held (the caller may be inside the sink of a request:
+ * never blocks). */
 void virtio_iommu_report_fault(struct virtio_iommu *m, uint32_t id,
                                uint64_t iova, uint32_t prot);
 

@@ -3,6 +3,7 @@
  * 5.13.6.9; see iommu.h). */
 #include "virtio/iommu_priv.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 #include "virtio/iommu_proto.h"
@@ -23,7 +24,13 @@ void virtio_iommu_report_fault(struct virtio_iommu *m, uint32_t id,
                (prot & 2 ? VIOMMU_FAULT_F_WRITE : 0));
     le32_store(rec + 8, id);
     le64_store(rec + 16, iova);
-    pthread_mutex_lock(&m->lock);
+    /* Not a blocking lock: the fault may come from a thread that holds
+     * it, waiting inside the sink for a server that answers with a DMA
+     * request (a vfio-user MAP in progress). Such faults are counted. */
+    if (pthread_mutex_trylock(&m->lock)) {
+        atomic_fetch_add(&m->faults_busy, 1);
+        return;
+    }
     m->st.faults++;
     r = virtio_dev_driver_ok(&m->vdev) && q->enabled ? virtq_pop(q, &e) : 0;
     if (r == 1 && e.in_bytes >= sizeof(rec) && !e.truncated &&

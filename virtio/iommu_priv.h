@@ -17,6 +17,7 @@ struct virtio_iommu {
     pthread_mutex_t lock;           /* dom, st, the event queue */
     struct viommu_dom dom;
     struct virtio_iommu_stats st;
+    _Atomic uint64_t faults_busy;   /* dropped: the lock was held */
     uint8_t props[VIOMMU_PROBE_SIZE]; /* PROBE reply scratch */
 };
 
