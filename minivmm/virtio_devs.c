@@ -26,6 +26,7 @@
 #include "virtio/pci.h"
 #include "virtio/rng.h"
 #include "virtio/iommu.h"
+#include "virtio/iommu_proto.h"
 #include "minivmm/viommu.h"
 #include "minivmm/virtio_viommu.h"
 #include "minivmm/config.h"
@@ -543,8 +544,8 @@ static void iommu_destroy(void *model)
 static int create_iommu(struct virtio_devs *ds)
 {
     struct virtio_pci_params pp = {
-        .device_type = 23 /* VIRTIO_ID_IOMMU */, .class_code = 0x088000,
-        .num_queues = 2, .config_size = 40,
+        .device_type = VIOMMU_DEVICE_ID, .class_code = 0x088000,
+        .num_queues = 2, .config_size = sizeof(struct viommu_config),
     };
     struct virtio_iommu_params ip;
     struct virtio_iommu *m;
