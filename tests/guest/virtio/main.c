@@ -23,6 +23,7 @@ static const struct test virtio_tests[] = {
     { "vblk-count", test_vblk_count },
     { "vblk-readsum", test_vblk_readsum },
     { "viommu", test_viommu },
+    { "bench-viommu", bench_viommu },
 };
 
 void payload_main(void)
