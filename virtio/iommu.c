@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* virtio-iommu device model (see iommu.h; virtio 1.2 section 5.13). */
 #include "virtio/iommu.h"
-#include "virtio/iommu_priv.h"
 
 #include <errno.h>
+#include <libfdt.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +14,21 @@
 
 #include "virtio/iommu_proto.h"
 #include "virtio/iommu_req.h"
+#include "virtio/queue.h"
 #include "vmm/endian.h"
 
 #define IOMMU_MAX_SEGS 8
+
+struct virtio_iommu {
+    struct virtio_dev vdev;
+    struct virtq queues[2];         /* 0 requests, 1 events (faults) */
+    struct virtio_mem mem;
+    pthread_mutex_t lock;           /* dom, st, the event queue */
+    struct viommu_dom dom;
+    struct virtio_iommu_stats st;
+    _Atomic uint64_t faults_busy;   /* dropped: the lock was held */
+    uint8_t props[VIOMMU_PROBE_SIZE]; /* PROBE reply scratch */
+};
 
 static void iommu_reset(struct virtio_dev *vdev)
 {
@@ -246,3 +260,189 @@ void virtio_iommu_get_stats(struct virtio_iommu *m,
     pthread_mutex_unlock(&m->lock);
     st->faults_dropped += atomic_load(&m->faults_busy);
 }
+
+/* Fault reports on the event queue (virtio 1.2 section 5.13.6.9). */
+void virtio_iommu_report_fault(struct virtio_iommu *m, uint32_t id,
+                               uint64_t iova, uint32_t prot)
+{
+    struct virtq_seg segs[4];
+    struct virtq_elem e = { .segs = segs, .max_segs = 4 };
+    struct virtq *q = &m->queues[1];
+    uint8_t rec[sizeof(struct viommu_fault)] = {0};
+    int r;
+
+    rec[0] = VIOMMU_FAULT_R_MAPPING;
+    le32_store(rec + 4, VIOMMU_FAULT_F_ADDRESS |
+               (prot & 1 ? VIOMMU_FAULT_F_READ : 0) |
+               (prot & 2 ? VIOMMU_FAULT_F_WRITE : 0));
+    le32_store(rec + 8, id);
+    le64_store(rec + 16, iova);
+    /* Not a blocking lock: the fault may come from a thread that holds
+     * it, waiting inside the sink for a server that answers with a DMA
+     * request (a vfio-user MAP in progress). Such faults are counted. */
+    if (pthread_mutex_trylock(&m->lock)) {
+        atomic_fetch_add(&m->faults_busy, 1);
+        return;
+    }
+    m->st.faults++;
+    r = virtio_dev_driver_ok(&m->vdev) && q->enabled ? virtq_pop(q, &e) : 0;
+    if (r == 1 && e.in_bytes >= sizeof(rec) && !e.truncated &&
+        virtq_elem_write(q, &e, 0, rec, sizeof(rec)) == 0) {
+        virtq_push(q, e.head, sizeof(rec));
+        virtio_dev_notify_queue(&m->vdev, 1);
+    } else {
+        if (r == 1) /* too small a buffer: hand it back empty */
+            virtq_push(q, e.head, 0);
+        m->st.faults_dropped++;
+    }
+    pthread_mutex_unlock(&m->lock);
+}
+
+/* --- state (snapshots, migration) ---------------------------------------
+ * The virtio_dev state, the config bypass field, every live domain with
+ * its mappings, and which domain each endpoint is attached to. Load
+ * replays them as ATTACH/MAP requests, so each endpoint's DMA backend (a
+ * vfio-user server) gets its mappings again before any vCPU runs. */
+
+#define MAP_REC 28u /* start, last, phys (le64), flags (le32) */
+
+static int save_domain(const struct viommu_domain *d, void *fdt, int node,
+                       unsigned int id)
+{
+    char name[24];
+    uint8_t *buf;
+    int sub, r;
+
+    snprintf(name, sizeof(name), "domain@%u", id);
+    sub = fdt_subnode_offset(fdt, node, name);
+    if (sub < 0)
+        sub = fdt_add_subnode(fdt, node, name);
+    if (sub < 0)
+        return sub == -FDT_ERR_NOSPACE ? -ENOSPC : -EINVAL;
+    buf = malloc(d->n ? d->n * MAP_REC : 1);
+    if (!buf)
+        return -ENOMEM;
+    for (size_t i = 0; i < d->n; i++) {
+        le64_store(buf + i * MAP_REC, d->m[i].start);
+        le64_store(buf + i * MAP_REC + 8, d->m[i].last);
+        le64_store(buf + i * MAP_REC + 16, d->m[i].phys);
+        le32_store(buf + i * MAP_REC + 24, d->m[i].flags);
+    }
+    r = state_put_u32(fdt, sub, "bypass", d->bypass);
+    if (r == 0)
+        r = state_put_bytes(fdt, sub, "mappings", buf, d->n * MAP_REC);
+    free(buf);
+    return r;
+}
+
+static int iommu_save(void *opaque, void *fdt, int node)
+{
+    struct virtio_iommu *m = opaque;
+    uint8_t eps[VIOMMU_MAX_ENDPOINTS * 8];
+    int r;
+
+    r = virtio_dev_save(&m->vdev, fdt, node);
+    pthread_mutex_lock(&m->lock);
+    if (r == 0)
+        r = state_put_u32(fdt, node, "bypass", m->dom.bypass);
+    for (unsigned int i = 0; r == 0 && i < m->dom.nep; i++) {
+        le32_store(eps + 8 * i, m->dom.ep[i].id);
+        le32_store(eps + 8 * i + 4, (uint32_t)m->dom.ep[i].domain);
+    }
+    if (r == 0)
+        r = state_put_bytes(fdt, node, "endpoints", eps, 8 * m->dom.nep);
+    for (unsigned int i = 0; r == 0 && i < VIOMMU_MAX_DOMAINS; i++)
+        if (m->dom.dom[i].live)
+            r = save_domain(&m->dom.dom[i], fdt, node, i);
+    pthread_mutex_unlock(&m->lock);
+    return r;
+}
+
+/* Attach every endpoint the file puts in domain @id; the first creates
+ * the domain, whose mappings are then replayed, then the rest. */
+static int load_domain(struct viommu_dom *s, const void *fdt, int sub,
+                       unsigned int id, const uint8_t *eps, int neps)
+{
+    const uint8_t *maps;
+    uint32_t bypass = 0;
+    int len = 0, first = 1;
+
+    if (state_get_u32(fdt, sub, "bypass", &bypass) || bypass > 1)
+        return -EINVAL;
+    maps = fdt_getprop(fdt, sub, "mappings", &len);
+    if (!maps || len % MAP_REC)
+        return -EINVAL;
+    for (int i = 0; i < neps; i++) {
+        if (le32_load(eps + 8 * i + 4) != id)
+            continue;
+        if (viommu_dom_attach(s, id, le32_load(eps + 8 * i),
+                              bypass ? VIOMMU_ATTACH_F_BYPASS : 0))
+            return -EINVAL;
+        for (int k = 0; first && k < len / (int)MAP_REC; k++) {
+            struct viommu_map mp = {
+                .start = le64_load(maps + k * MAP_REC),
+                .last = le64_load(maps + k * MAP_REC + 8),
+                .phys = le64_load(maps + k * MAP_REC + 16),
+                .flags = le32_load(maps + k * MAP_REC + 24),
+            };
+            if (viommu_dom_map(s, id, &mp))
+                return -EINVAL;
+        }
+        first = 0;
+    }
+    return first ? -EINVAL : 0; /* a domain without endpoints */
+}
+
+static int load_state(struct virtio_iommu *m, const void *fdt, int node)
+{
+    const uint8_t *eps;
+    uint32_t bypass;
+    int len = 0, r, sub;
+
+    if (state_get_u32(fdt, node, "bypass", &bypass) || bypass > 1)
+        return -EINVAL;
+    eps = fdt_getprop(fdt, node, "endpoints", &len);
+    if (!eps || len % 8 || len / 8 != (int)m->dom.nep)
+        return -EINVAL;
+    for (int i = 0; i < len / 8; i++)
+        if (viommu_dom_find_ep(&m->dom, le32_load(eps + 8 * i)) < 0)
+            return -EINVAL; /* endpoints come from the command line */
+    fdt_for_each_subnode(sub, fdt, node) {
+        const char *name = fdt_get_name(fdt, sub, NULL);
+        unsigned int id;
+
+        if (!name || sscanf(name, "domain@%u", &id) != 1)
+            continue;
+        if (id >= VIOMMU_MAX_DOMAINS)
+            return -EINVAL;
+        r = load_domain(&m->dom, fdt, sub, id, eps, len / 8);
+        if (r)
+            return r;
+    }
+    viommu_dom_set_bypass(&m->dom, bypass);
+    return 0;
+}
+
+static int iommu_load(void *opaque, const void *fdt, int node)
+{
+    struct virtio_iommu *m = opaque;
+    int r = virtio_dev_load(&m->vdev, fdt, node);
+
+    if (r)
+        return r;
+    pthread_mutex_lock(&m->lock);
+    viommu_dom_reset(&m->dom); /* a fresh device: identity everywhere */
+    r = load_state(m, fdt, node);
+    if (r)
+        viommu_dom_reset(&m->dom);
+    m->dom.bypass_config =
+        virtio_dev_has_feature(&m->vdev, VIOMMU_F_BYPASS_CONFIG) ||
+        !(m->vdev.status & VIRTIO_DEV_S_FEATURES_OK);
+    pthread_mutex_unlock(&m->lock);
+    return r;
+}
+
+const struct state_ops virtio_iommu_state_ops = {
+    .save = iommu_save,
+    .load = iommu_load,
+};

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The virtio-iommu device (virtio/iommu.c, iommu_event.c, iommu_state.c)
+/* The virtio-iommu device (virtio/iommu.c)
  * over fake flat guest memory, driven with virtio/vring_driver.h:
  * requests and their tails, PROBE, malformed chains, config space and the
  * bypass field, fault records on the event queue, state save/load that
