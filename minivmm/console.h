@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <termios.h>
 
-#include "minivmm/config.h"
+#include "minivmm/config_types.h"
 
 struct evloop;
 

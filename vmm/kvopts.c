@@ -118,14 +118,15 @@ static int apply_one(const struct kvopt_spec *sp, const struct kvopt *it,
 }
 
 int kvopts_apply(const struct kvopts *kv, const struct kvopt_spec *spec,
-                 void *dst, const struct kvopt **bad)
+                 void *dst, unsigned int flags, const struct kvopt **bad)
 {
     for (unsigned int i = 0; i < kv->n; i++) {
         const struct kvopt *it = &kv->item[i];
         const struct kvopt_spec *sp = find_spec(spec, it->key);
         int r = sp ? 0 : -ENOENT;
 
-        for (unsigned int j = 0; r == 0 && j < i; j++)
+        for (unsigned int j = 0; r == 0 && !(flags & KVOPTS_LAST_WINS) &&
+                                 j < i; j++)
             if (!strcmp(kv->item[j].key, it->key))
                 r = -EEXIST;
         if (r == 0)

@@ -54,13 +54,17 @@ struct kvopt_spec {
     int (*fn)(const char *val, void *field); /* KVOPT_FN: 0 or -EINVAL */
 };
 
+/* kvopts_apply() @flags. */
+#define KVOPTS_LAST_WINS 1u     /* a key given twice: the later value */
+
 /* Apply every item of @kv to @dst through @spec, in order. 0; else the
  * first failing item in *@bad (may be NULL) and -ENOENT (key not in
- * @spec), -EEXIST (key given twice), -EINVAL (value refused: empty, too
- * long, out of range, a flag with a value, a value missing). Fields of
- * items before the failing one are already set. */
+ * @spec), -EEXIST (key given twice, unless KVOPTS_LAST_WINS), -EINVAL
+ * (value refused: empty, too long, out of range, a flag with a value, a
+ * value missing). Fields of items before the failing one are already
+ * set. */
 int kvopts_apply(const struct kvopts *kv, const struct kvopt_spec *spec,
-                 void *dst, const struct kvopt **bad);
+                 void *dst, unsigned int flags, const struct kvopt **bad);
 
 /* Copy @s into @out (@outlen bytes with the NUL) with every ',' doubled,
  * so it reads back as one value. Length written, or -E2BIG (nothing

@@ -168,7 +168,7 @@ int migration_start(struct migration *m, const char *uri, char *err,
         pthread_mutex_lock(&m->lock);
         mig_apply_locked(m, MIG_E_ERROR);
         pthread_mutex_unlock(&m->lock);
-        m->env.host->end(m->env.host_opaque, false);
+        m->env.host->end(m->env.host_opaque, MIG_END_FAILED);
         snprintf(err, errlen, "migration thread: %s", strerror(r));
         return -r;
     }

@@ -94,15 +94,15 @@ static void test_empty(void **state)
     /* An empty value is a value: refused by a string or number key. */
     assert_int_equal(kvopts_split("path=", &kv), 0);
     assert_string_equal(kv.item[0].val, "");
-    assert_int_equal(kvopts_apply(&kv, spec, &d, &bad), -EINVAL);
+    assert_int_equal(kvopts_apply(&kv, spec, &d, 0, &bad), -EINVAL);
     assert_ptr_equal(bad, &kv.item[0]);
     assert_int_equal(kvopts_split("n=", &kv), 0);
-    assert_int_equal(kvopts_apply(&kv, spec, &d, NULL), -EINVAL);
+    assert_int_equal(kvopts_apply(&kv, spec, &d, 0, NULL), -EINVAL);
     /* A flag takes no value, a value key needs one. */
     assert_int_equal(kvopts_split("ro=1", &kv), 0);
-    assert_int_equal(kvopts_apply(&kv, spec, &d, NULL), -EINVAL);
+    assert_int_equal(kvopts_apply(&kv, spec, &d, 0, NULL), -EINVAL);
     assert_int_equal(kvopts_split("path", &kv), 0);
-    assert_int_equal(kvopts_apply(&kv, spec, &d, NULL), -EINVAL);
+    assert_int_equal(kvopts_apply(&kv, spec, &d, 0, NULL), -EINVAL);
 }
 
 static void test_apply(void **state)
@@ -113,13 +113,13 @@ static void test_apply(void **state)
 
     (void)state;
     assert_int_equal(kvopts_split("mode=b,ro,n=3600,path=p,,q", &kv), 0);
-    assert_int_equal(kvopts_apply(&kv, spec, &d, &bad), 0);
+    assert_int_equal(kvopts_apply(&kv, spec, &d, 0, &bad), 0);
     assert_string_equal(d.path, "p,q");
     assert_int_equal(d.ro, 1);
     assert_int_equal(d.n, 3600);
     assert_int_equal(d.mode, 1);
     assert_int_equal(kvopts_split("mode=c", &kv), 0);
-    assert_int_equal(kvopts_apply(&kv, spec, &d, &bad), -EINVAL);
+    assert_int_equal(kvopts_apply(&kv, spec, &d, 0, &bad), -EINVAL);
     assert_string_equal(bad->key, "mode");
 }
 
@@ -131,14 +131,18 @@ static void test_unknown_and_duplicates(void **state)
 
     (void)state;
     assert_int_equal(kvopts_split("path=a,bogus=1", &kv), 0);
-    assert_int_equal(kvopts_apply(&kv, spec, &d, &bad), -ENOENT);
+    assert_int_equal(kvopts_apply(&kv, spec, &d, 0, &bad), -ENOENT);
     assert_string_equal(bad->key, "bogus");
     assert_string_equal(d.path, "a"); /* items before it applied */
     assert_int_equal(kvopts_split("path=a,ro,path=b", &kv), 0);
-    assert_int_equal(kvopts_apply(&kv, spec, &d, &bad), -EEXIST);
+    assert_int_equal(kvopts_apply(&kv, spec, &d, 0, &bad), -EEXIST);
     assert_ptr_equal(bad, &kv.item[2]);
     assert_int_equal(kvopts_split("ro,ro", &kv), 0);
-    assert_int_equal(kvopts_apply(&kv, spec, &d, &bad), -EEXIST);
+    assert_int_equal(kvopts_apply(&kv, spec, &d, 0, &bad), -EEXIST);
+    /* ... unless the later value is to win (--memory's options). */
+    assert_int_equal(kvopts_split("path=a,n=1,path=b", &kv), 0);
+    assert_int_equal(kvopts_apply(&kv, spec, &d, KVOPTS_LAST_WINS, &bad), 0);
+    assert_string_equal(d.path, "b");
 }
 
 static void test_bounds(void **state)
@@ -151,20 +155,20 @@ static void test_bounds(void **state)
     (void)state;
     /* Numbers: range, digits only, no overflow wrap-around. */
     assert_int_equal(kvopts_split("n=0", &kv), 0);
-    assert_int_equal(kvopts_apply(&kv, spec, &d, NULL), -EINVAL);
+    assert_int_equal(kvopts_apply(&kv, spec, &d, 0, NULL), -EINVAL);
     assert_int_equal(kvopts_split("n=3601", &kv), 0);
-    assert_int_equal(kvopts_apply(&kv, spec, &d, NULL), -EINVAL);
+    assert_int_equal(kvopts_apply(&kv, spec, &d, 0, NULL), -EINVAL);
     assert_int_equal(kvopts_split("n=-1", &kv), 0);
-    assert_int_equal(kvopts_apply(&kv, spec, &d, NULL), -EINVAL);
+    assert_int_equal(kvopts_apply(&kv, spec, &d, 0, NULL), -EINVAL);
     assert_int_equal(kvopts_split("n=18446744073709551617", &kv), 0);
-    assert_int_equal(kvopts_apply(&kv, spec, &d, NULL), -EINVAL);
+    assert_int_equal(kvopts_apply(&kv, spec, &d, 0, NULL), -EINVAL);
     assert_int_equal(kvopts_split("n=1x", &kv), 0);
-    assert_int_equal(kvopts_apply(&kv, spec, &d, NULL), -EINVAL);
+    assert_int_equal(kvopts_apply(&kv, spec, &d, 0, NULL), -EINVAL);
     /* Strings: the field's size with its NUL. */
     assert_int_equal(kvopts_split("path=123456789012345", &kv), 0);
-    assert_int_equal(kvopts_apply(&kv, spec, &d, NULL), 0);
+    assert_int_equal(kvopts_apply(&kv, spec, &d, 0, NULL), 0);
     assert_int_equal(kvopts_split("path=1234567890123456", &kv), 0);
-    assert_int_equal(kvopts_apply(&kv, spec, &d, NULL), -EINVAL);
+    assert_int_equal(kvopts_apply(&kv, spec, &d, 0, NULL), -EINVAL);
     /* The whole string and the item count. */
     memset(big, 'a', KVOPTS_MAX_LEN);
     assert_int_equal(kvopts_split(big, &kv), 0);
