@@ -12,9 +12,13 @@
 #define RECONNECT_MAX 3600u
 #define TIMEOUT_MAX_MS 600000u
 
-/* Split @arg of option @opt; 0 or -EINVAL with the reason in @err. */
-static int split(const char *opt, const char *arg, struct kvopts *kv,
-                 char *err, size_t errlen)
+/* Split @arg of option @opt into @kv and apply it to @dst through @keys
+ * (vmm/kvopts.h). 0; 1 when item *@bad is refused (unknown key or bad
+ * value: the caller words why); -EINVAL with the reason in @err when @arg
+ * cannot be split or names a key twice. */
+static int parse_kv(const char *opt, const char *arg, struct kvopts *kv,
+                    const struct kvopt_spec *keys, void *dst,
+                    const struct kvopt **bad, char *err, size_t errlen)
 {
     int r = kvopts_split(arg, kv);
 
@@ -25,7 +29,13 @@ static int split(const char *opt, const char *arg, struct kvopts *kv,
     else if (r < 0)
         snprintf(err, errlen, "%s '%s': empty item or key (a ',' inside "
                  "a value is written ',,')", opt, arg);
-    return r < 0 ? -EINVAL : 0;
+    if (r < 0)
+        return -EINVAL;
+    r = kvopts_apply(kv, keys, dst, 0, bad);
+    if (r == -EEXIST)
+        snprintf(err, errlen, "%s '%s': '%s' given twice", opt, arg,
+                 (*bad)->key);
+    return r == -EEXIST ? -EINVAL : r < 0 ? 1 : 0;
 }
 
 static bool valid_id(const char *id)
@@ -66,21 +76,18 @@ int config_disk_parse(const char *arg, struct config_disk *d, char *err,
     int r;
 
     memset(d, 0, sizeof(*d));
-    if (split("--disk", arg, &kv, err, errlen) < 0)
-        return -EINVAL;
-    r = kvopts_apply(&kv, disk_keys, d, 0, &bad);
-    if (r == -EEXIST)
-        snprintf(err, errlen, "--disk '%s': '%s' given twice", arg,
-                 bad->key);
-    else if (r < 0 && !strcmp(bad->key, "id"))
+    r = parse_kv("--disk", arg, &kv, disk_keys, d, &bad, err, errlen);
+    if (r < 0)
+        return r;
+    if (r && !strcmp(bad->key, "id"))
         snprintf(err, errlen, "--disk '%s': id must be 1-%d characters of "
                  "A-Z a-z 0-9 _ . -", arg, CONFIG_ID_MAX - 1);
-    else if (r < 0)
+    else if (r)
         snprintf(err, errlen, "--disk '%s': unknown or empty '%s' (use "
                  "path=FILE[,readonly][,id=NAME])", arg, bad->key);
     else if (!d->path[0])
         snprintf(err, errlen, "--disk '%s': no path=FILE", arg);
-    return r < 0 || !d->path[0] ? -EINVAL : 0;
+    return r || !d->path[0] ? -EINVAL : 0;
 }
 
 static int parse_mac(const char *s, uint8_t mac[6])
@@ -130,21 +137,19 @@ int config_net_parse(const char *arg, struct config_net *n, char *err,
     int r;
 
     memset(n, 0, sizeof(*n));
-    if (split("--net", arg, &kv, err, errlen) < 0)
-        return -EINVAL;
-    r = kvopts_apply(&kv, net_keys, n, 0, &bad);
-    if (r == -EEXIST)
-        snprintf(err, errlen, "--net '%s': '%s' given twice", arg, bad->key);
-    else if (r < 0 && !strcmp(bad->key, "mac"))
+    r = parse_kv("--net", arg, &kv, net_keys, n, &bad, err, errlen);
+    if (r < 0)
+        return r;
+    if (r && !strcmp(bad->key, "mac"))
         snprintf(err, errlen, "--net '%s': mac must be a unicast "
                  "XX:XX:XX:XX:XX:XX", arg);
-    else if (r < 0)
+    else if (r)
         snprintf(err, errlen, "--net '%s': bad '%s' (use tap=NAME[,mac="
                  "MAC]; NAME up to %d characters)", arg, bad->key,
                  CONFIG_TAP_MAX - 1);
     else if (!n->tap[0])
         snprintf(err, errlen, "--net '%s': no tap=NAME", arg);
-    return r < 0 || !n->tap[0] ? -EINVAL : 0;
+    return r || !n->tap[0] ? -EINVAL : 0;
 }
 
 /* KVOPT_FN for dma=fd|message: @field is an int (1: message). */
@@ -177,27 +182,20 @@ int config_vfio_parse(const char *arg, struct config_vfio *c, char *err,
     int r;
 
     memset(c, 0, sizeof(*c));
-    if (split("--vfio-user", arg, &kv, err, errlen) < 0)
-        return -EINVAL;
-    for (unsigned int i = 0; i < kv.n; i++) {
-        if (!kv.item[i].val) {
-            snprintf(err, errlen, "--vfio-user: '%s' is not key=value",
-                     kv.item[i].key);
-            return -EINVAL;
-        }
-    }
-    r = kvopts_apply(&kv, vfio_keys, c, 0, &bad);
-    if (r == -EEXIST)
-        snprintf(err, errlen, "--vfio-user '%s': '%s' given twice", arg,
+    r = parse_kv("--vfio-user", arg, &kv, vfio_keys, c, &bad, err, errlen);
+    if (r < 0)
+        return r;
+    if (r && !bad->val)
+        snprintf(err, errlen, "--vfio-user: '%s' is not key=value",
                  bad->key);
-    else if (r < 0)
+    else if (r)
         snprintf(err, errlen, "--vfio-user: bad '%s=%s' (socket=PATH, "
                  "id=NAME, dma=fd|message, reconnect=SECONDS, "
                  "timeout=MS)", bad->key, bad->val);
     else if (!c->socket[0])
         snprintf(err, errlen, "--vfio-user '%s': socket=PATH is required",
                  arg);
-    return r < 0 || !c->socket[0] ? -EINVAL : 0;
+    return r || !c->socket[0] ? -EINVAL : 0;
 }
 
 static bool id_taken(const struct vm_config *cfg, const char *id)

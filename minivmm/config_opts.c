@@ -86,24 +86,6 @@ int config_parse_size(const char *s, uint64_t *bytes)
     return 0;
 }
 
-static int parse_cpus(const char *s, unsigned int *cpus, char *err,
-                      size_t errlen)
-{
-    char *end;
-    unsigned long v;
-
-    errno = 0;
-    v = strtoul(s, &end, 10);
-    if (errno || *end || !isdigit((unsigned char)*s) || v == 0 ||
-        v > CONFIG_MAX_CPUS) {
-        snprintf(err, errlen, "--cpus '%s': need a number from 1 to %d", s,
-                 CONFIG_MAX_CPUS);
-        return -EINVAL;
-    }
-    *cpus = (unsigned int)v;
-    return 0;
-}
-
 static int parse_serial(const char *s, struct vm_config *cfg, char *err,
                         size_t errlen)
 {
@@ -199,28 +181,11 @@ static int parse_memory(const char *s, struct vm_config *cfg, char *err,
     return 0;
 }
 
-static int parse_downtime(const char *s, struct vm_config *cfg, char *err,
-                          size_t errlen)
-{
-    char *end;
-    unsigned long v;
-
-    errno = 0;
-    v = strtoul(s, &end, 10);
-    if (errno || *end || !isdigit((unsigned char)*s) || v == 0 ||
-        v > 60000) {
-        snprintf(err, errlen, "--migrate-downtime-ms '%s': need a number "
-                 "from 1 to 60000", s);
-        return -EINVAL;
-    }
-    cfg->migrate_downtime_ms = (unsigned int)v;
-    return 0;
-}
-
-/* A number of milliseconds in [@min, @max] for option @name. */
-static int parse_ms(const char *name, const char *s, unsigned int min,
-                    unsigned int max, unsigned int *out, char *err,
-                    size_t errlen)
+/* A decimal number in [@min, @max] for option @name (--cpus, the
+ * millisecond options). */
+static int parse_number(const char *name, const char *s, unsigned int min,
+                        unsigned int max, unsigned int *out, char *err,
+                        size_t errlen)
 {
     char *end;
     unsigned long v;
@@ -284,7 +249,8 @@ int config_apply_opt(int opt, const char *arg, struct vm_config *cfg,
         cfg->cmdline = arg;
         return 0;
     case OPT_CPUS:
-        return parse_cpus(arg, &cfg->cpus, err, errlen);
+        return parse_number("cpus", arg, 1, CONFIG_MAX_CPUS, &cfg->cpus, err,
+                            errlen);
     case OPT_MEMORY:
         return parse_memory(arg, cfg, err, errlen);
     case OPT_SERIAL:
@@ -310,10 +276,11 @@ int config_apply_opt(int opt, const char *arg, struct vm_config *cfg,
         cfg->incoming = arg;
         return 0;
     case OPT_MIGRATE_DOWNTIME:
-        return parse_downtime(arg, cfg, err, errlen);
+        return parse_number("migrate-downtime-ms", arg, 1, 60000,
+                            &cfg->migrate_downtime_ms, err, errlen);
     case OPT_MIGRATE_TIMEOUT:
-        return parse_ms("migrate-timeout-ms", arg, 100, 3600000,
-                        &cfg->migrate_timeout_ms, err, errlen);
+        return parse_number("migrate-timeout-ms", arg, 100, 3600000,
+                            &cfg->migrate_timeout_ms, err, errlen);
     case OPT_API_SOCKET:
         cfg->api_socket = arg;
         return 0;
