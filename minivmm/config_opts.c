@@ -4,6 +4,8 @@
 #include "minivmm/config_opts.h"
 
 #include <ctype.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,19 +237,33 @@ static int parse_cpu_features(const char *arg, struct vm_config *cfg,
     return 0;
 }
 
-int config_apply_opt(int opt, const char *arg, struct vm_config *cfg,
-                     char *err, size_t errlen)
+/* Options kept as given: a string (const char *) or a flag (int 1) in
+ * struct vm_config. */
+static const struct {
+    int opt;
+    bool flag;
+    size_t off;
+} plain_opts[] = {
+    { OPT_KERNEL, false, offsetof(struct vm_config, kernel) },
+    { OPT_INITRD, false, offsetof(struct vm_config, initrd) },
+    { OPT_CMDLINE, false, offsetof(struct vm_config, cmdline) },
+    { OPT_RESTORE, false, offsetof(struct vm_config, restore) },
+    { OPT_INCOMING, false, offsetof(struct vm_config, incoming) },
+    { OPT_API_SOCKET, false, offsetof(struct vm_config, api_socket) },
+    { OPT_USER, false, offsetof(struct vm_config, user) },
+    { OPT_GROUP, false, offsetof(struct vm_config, group) },
+    { OPT_LOG_FILE, false, offsetof(struct vm_config, log_file) },
+    { OPT_CONSOLE, true, offsetof(struct vm_config, virtio_console) },
+    { OPT_RNG, true, offsetof(struct vm_config, virtio_rng) },
+    { OPT_HELP, true, offsetof(struct vm_config, show_help) },
+    { OPT_VERSION, true, offsetof(struct vm_config, show_version) },
+};
+
+/* Options whose value is parsed. */
+static int apply_parsed(int opt, const char *arg, struct vm_config *cfg,
+                        char *err, size_t errlen)
 {
     switch (opt) {
-    case OPT_KERNEL:
-        cfg->kernel = arg;
-        return 0;
-    case OPT_INITRD:
-        cfg->initrd = arg;
-        return 0;
-    case OPT_CMDLINE:
-        cfg->cmdline = arg;
-        return 0;
     case OPT_CPUS:
         return parse_number("cpus", arg, 1, CONFIG_MAX_CPUS, &cfg->cpus, err,
                             errlen);
@@ -263,27 +279,12 @@ int config_apply_opt(int opt, const char *arg, struct vm_config *cfg,
         return config_add_vfio(arg, cfg, err, errlen);
     case OPT_NET:
         return config_add_net(arg, cfg, err, errlen);
-    case OPT_CONSOLE:
-        cfg->virtio_console = 1;
-        return 0;
-    case OPT_RNG:
-        cfg->virtio_rng = 1;
-        return 0;
-    case OPT_RESTORE:
-        cfg->restore = arg;
-        return 0;
-    case OPT_INCOMING:
-        cfg->incoming = arg;
-        return 0;
     case OPT_MIGRATE_DOWNTIME:
         return parse_number("migrate-downtime-ms", arg, 1, 60000,
                             &cfg->migrate_downtime_ms, err, errlen);
     case OPT_MIGRATE_TIMEOUT:
         return parse_number("migrate-timeout-ms", arg, 100, 3600000,
                             &cfg->migrate_timeout_ms, err, errlen);
-    case OPT_API_SOCKET:
-        cfg->api_socket = arg;
-        return 0;
     case OPT_CONFIG:
         return 0; /* applied before the other options */
     case OPT_SECCOMP:
@@ -291,27 +292,29 @@ int config_apply_opt(int opt, const char *arg, struct vm_config *cfg,
             return 0;
         snprintf(err, errlen, "--seccomp %s: on, log or off", arg);
         return -EINVAL;
-    case OPT_USER:
-        cfg->user = arg;
-        return 0;
-    case OPT_GROUP:
-        cfg->group = arg;
-        return 0;
     case OPT_LOG_LEVEL:
         return parse_log_level(arg, cfg, err, errlen);
-    case OPT_LOG_FILE:
-        cfg->log_file = arg;
-        return 0;
-    case OPT_HELP:
-        cfg->show_help = 1;
-        return 0;
-    case OPT_VERSION:
-        cfg->show_version = 1;
-        return 0;
     default:
         snprintf(err, errlen, "unknown or incomplete option (see --help)");
         return -EINVAL;
     }
+}
+
+int config_apply_opt(int opt, const char *arg, struct vm_config *cfg,
+                     char *err, size_t errlen)
+{
+    for (size_t i = 0; i < sizeof(plain_opts) / sizeof(plain_opts[0]); i++) {
+        char *field = (char *)cfg + plain_opts[i].off;
+
+        if (plain_opts[i].opt != opt)
+            continue;
+        if (plain_opts[i].flag)
+            *(int *)field = 1;
+        else
+            *(const char **)field = arg;
+        return 0;
+    }
+    return apply_parsed(opt, arg, cfg, err, errlen);
 }
 
 int config_apply(const char *name, const char *arg, struct vm_config *cfg,
