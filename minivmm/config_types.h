@@ -20,7 +20,7 @@ enum serial_mode {
     SERIAL_STDIO,
     SERIAL_FILE,
     SERIAL_NONE,
-    SERIAL_PTY,     /* a new pty, its path printed on stderr */
+    SERIAL_PTY,     /* a new pty, its path logged (info) */
     SERIAL_SOCKET,  /* UNIX socket serial_path, one attached client */
 };
 
