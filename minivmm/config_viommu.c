@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* --viommu parsing (see config.h; docs/viommu.md). Pure. */
-#include "minivmm/config.h"
+#include "minivmm/config_viommu.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "minivmm/config.h"
+#include "minivmm/config_types.h"
 #include "minivmm/platform.h"
 #include "virtio/iommu.h"
 #include "vmm/memory.h"

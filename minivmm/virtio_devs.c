@@ -29,7 +29,7 @@
 #include "virtio/iommu_proto.h"
 #include "minivmm/viommu.h"
 #include "minivmm/virtio_viommu.h"
-#include "minivmm/config.h"
+#include "minivmm/config_types.h"
 #include "vmm/devreg.h"
 #include "vmm/evloop.h"
 #include "minivmm/platform.h"

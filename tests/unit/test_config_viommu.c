@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "minivmm/config.h"
+#include "minivmm/config_viommu.h"
 #include "vfio/proto/caps.h"
 
 struct ctx {
