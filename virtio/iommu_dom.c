@@ -23,8 +23,9 @@ void viommu_dom_init(struct viommu_dom *s, uint64_t page_size,
     s->opaque = opaque;
 }
 
-static void domain_free(struct viommu_domain *d)
+static void domain_free(struct viommu_dom *s, struct viommu_domain *d)
 {
+    s->total -= d->n;
     free(d->m);
     memset(d, 0, sizeof(*d));
 }
@@ -32,7 +33,7 @@ static void domain_free(struct viommu_domain *d)
 void viommu_dom_fini(struct viommu_dom *s)
 {
     for (unsigned int i = 0; i < VIOMMU_MAX_DOMAINS; i++)
-        domain_free(&s->dom[i]);
+        domain_free(s, &s->dom[i]);
 }
 
 int viommu_dom_add_ram(struct viommu_dom *s, uint64_t gpa, uint64_t size)
@@ -169,7 +170,7 @@ static uint64_t domain_limit(const struct viommu_dom *s, int32_t d)
 static void release(struct viommu_dom *s, int32_t d)
 {
     if (d >= 0 && --s->dom[d].nep == 0)
-        domain_free(&s->dom[d]);
+        domain_free(s, &s->dom[d]);
 }
 
 uint8_t viommu_dom_attach(struct viommu_dom *s, uint32_t domain,
@@ -201,7 +202,7 @@ uint8_t viommu_dom_attach(struct viommu_dom *s, uint32_t domain,
     r = switch_view(s, (unsigned int)e, (int32_t)domain);
     if (r) {
         if (!d->nep)
-            domain_free(d);
+            domain_free(s, d);
         return status_of(r);
     }
     d->nep++;
@@ -319,13 +320,16 @@ uint8_t viommu_dom_map(struct viommu_dom *s, uint32_t domain,
     i = first_ending_at_or_after(d, m->start);
     if (i < d->n && d->m[i].start <= m->last)
         return VIOMMU_S_INVAL; /* overlaps */
-    if (d->n >= domain_limit(s, (int32_t)domain))
+    if (d->n >= domain_limit(s, (int32_t)domain) ||
+        s->total >= VIOMMU_MAX_TOTAL)
         return VIOMMU_S_NOMEM;
     r = fan_out(s, domain, m, true);
     if (r == 0) {
         r = insert_at(d, i, m);
         if (r)
             fan_out(s, domain, m, false);
+        else
+            s->total++;
     }
     return status_of(r);
 }
@@ -354,6 +358,7 @@ uint8_t viommu_dom_unmap(struct viommu_dom *s, uint32_t domain,
         fan_out(s, domain, &d->m[k], false);
     memmove(&d->m[i], &d->m[j], (d->n - j) * sizeof(*d->m));
     d->n -= j - i;
+    s->total -= j - i;
     return VIOMMU_S_OK;
 }
 

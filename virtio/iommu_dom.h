@@ -30,6 +30,7 @@
 #define VIOMMU_MAX_ENDPOINTS 32u
 #define VIOMMU_MAX_DOMAINS   64u      /* domain IDs 0..63 */
 #define VIOMMU_MAX_MAPPINGS  65536u   /* per domain */
+#define VIOMMU_MAX_TOTAL     262144u  /* all domains: 8 MiB of state */
 #define VIOMMU_MAX_IDENTITY  8u       /* guest RAM regions */
 
 struct viommu_map {
@@ -72,6 +73,7 @@ struct viommu_dom {
     unsigned int nep;
     struct viommu_map identity[VIOMMU_MAX_IDENTITY];
     unsigned int nidentity;
+    size_t total;               /* mappings in all domains */
     const struct viommu_sink *sink;
     void *opaque;
 };

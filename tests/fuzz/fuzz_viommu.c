@@ -4,8 +4,9 @@
  * sequence of [len u8][bytes] requests run against one state with three
  * endpoints and two RAM regions; a sink that fails now and then (the first
  * input byte seeds it) exercises the unwinding. After every request the
- * domains' maps must be sorted and disjoint and every endpoint must see
- * exactly what the sink was told (no half-mapped state).
+ * domains' maps must be sorted and disjoint, their count the state's
+ * total, and every endpoint must see exactly what the sink was told (no
+ * half-mapped state).
  *
  * FUZZ_SRCS: virtio/iommu_req.c virtio/iommu_dom.c devices/host_iommu.c
  * FUZZ_ARGS: -max_len=4096
@@ -48,9 +49,12 @@ static const struct viommu_sink sink = { s_map, s_unmap };
 
 static void check(const struct viommu_dom *d, const struct sink_state *s)
 {
+    size_t total = 0;
+
     for (unsigned int i = 0; i < VIOMMU_MAX_DOMAINS; i++) {
         const struct viommu_domain *dm = &d->dom[i];
 
+        total += dm->n;
         for (size_t k = 0; k < dm->n; k++) {
             if (dm->m[k].start > dm->m[k].last)
                 abort();
@@ -58,6 +62,8 @@ static void check(const struct viommu_dom *d, const struct sink_state *s)
                 abort();
         }
     }
+    if (total != d->total)
+        abort();
     for (unsigned int e = 0; e < d->nep; e++) {
         const struct viommu_map *ws;
         size_t n;

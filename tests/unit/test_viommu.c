@@ -204,6 +204,7 @@ static void test_map_unmap(void **state)
     assert_int_equal(viommu_dom_unmap(&s, 1, 0x10000, 0x12fff),
                      VIOMMU_S_OK);
     assert_int_equal(s.dom[1].n, 1);
+    assert_int_equal(s.total, 1);
     assert_int_equal(r.live[0], 1);
     /* Nothing in range: OK. */
     assert_int_equal(viommu_dom_unmap(&s, 1, 0x50000, 0x5ffff),
