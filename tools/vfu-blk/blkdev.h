@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* vfu-blk device: virtio-blk (virtio/blk.h) behind the vpci register model,
- * served over vfio-user by the server core (vfio/server.h).
+/* vfu-blk device: virtio-blk (virtio/blk.h) behind a virtio-pci function
+ * built from the shared models (regions.h), served over vfio-user by the
+ * server core (vfio/server.h).
  *
  * Guest memory is the client's DMA maps (direct for fd-backed maps,
  * DMA_READ/WRITE messages otherwise); doorbells arrive as ioeventfds
