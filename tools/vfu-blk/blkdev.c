@@ -16,6 +16,7 @@
 
 #include "precopy.h"
 #include "vfio/server/server.h"
+#include "vmm/log.h"
 #include "virtio/blk.h"
 #include "regions.h"
 
@@ -299,10 +300,10 @@ static int srv_mig_load(void *opaque, const void *buf, size_t len)
         snprintf(why, sizeof(why), "final part: %s", strerror(-r));
     free(copy);
     if (r)
-        fprintf(stderr, "vfu-blk: migration stream refused: %s\n", why);
+        log_err("vfu-blk: migration stream refused: %s\n", why);
     else
-        fprintf(stderr, "vfu-blk: migration stream loaded: %zu bytes "
-                "pre-copy, %zu bytes final\n", pre_len, fin_len);
+        log_info("vfu-blk: migration stream loaded: %zu bytes pre-copy, "
+                 "%zu bytes final\n", pre_len, fin_len);
     return r;
 }
 

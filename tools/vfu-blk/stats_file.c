@@ -11,13 +11,13 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "vmm/clock.h"
 
 int vfu_blk_write_stats_file(const struct vfu_blk *d, const char *path)
 {
     struct vfu_blk_counters c;
-    struct timespec ts;
     char tmp[4200];
     FILE *f;
     int r = 0;
@@ -25,7 +25,6 @@ int vfu_blk_write_stats_file(const struct vfu_blk *d, const char *path)
     if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
         return -ENAMETOOLONG;
     vfu_blk_get_counters(d, &c);
-    clock_gettime(CLOCK_MONOTONIC, &ts);
     f = fopen(tmp, "we");
     if (!f)
         return -errno;
@@ -39,7 +38,7 @@ int vfu_blk_write_stats_file(const struct vfu_blk *d, const char *path)
             c.requests, c.bytes_read, c.bytes_written, c.errors,
             c.doorbells_ioeventfd, c.doorbells_region, c.irqs_msix,
             c.irqs_intx, c.dma_msgs, c.commands, c.connections,
-            (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+            clock_now_ms());
     if (ferror(f))
         r = -EIO;
     if (fclose(f) && !r)
