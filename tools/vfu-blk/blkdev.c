@@ -484,22 +484,40 @@ void vfu_blk_get_counters(const struct vfu_blk *d,
     c->connections = ss.connections;
 }
 
+#define COUNTER(n, f) { n, offsetof(struct vfu_blk_counters, f) }
+const struct vfu_blk_counter_name vfu_blk_counter_names[VFU_BLK_NR_COUNTERS] = {
+    COUNTER("requests", requests),
+    COUNTER("bytes_read", bytes_read),
+    COUNTER("bytes_written", bytes_written),
+    COUNTER("errors", errors),
+    COUNTER("doorbells_ioeventfd", doorbells_ioeventfd),
+    COUNTER("doorbells_region_write", doorbells_region),
+    COUNTER("irqs_msix", irqs_msix),
+    COUNTER("irqs_intx", irqs_intx),
+    COUNTER("dma_messages", dma_msgs),
+    COUNTER("commands", commands),
+    COUNTER("connections", connections),
+};
+
+uint64_t vfu_blk_counter(const struct vfu_blk_counters *c, unsigned int i)
+{
+    uint64_t v;
+
+    memcpy(&v, (const char *)c + vfu_blk_counter_names[i].off, sizeof(v));
+    return v;
+}
+
 void vfu_blk_print_counters(const struct vfu_blk *d, FILE *f)
 {
     struct vfu_blk_counters c;
     struct vfio_srv_stats st;
 
     vfu_blk_get_counters(d, &c);
-    fprintf(f,
-            "vfu-blk: requests=%" PRIu64 " bytes_read=%" PRIu64
-            " bytes_written=%" PRIu64 " errors=%" PRIu64
-            " doorbells_ioeventfd=%" PRIu64
-            " doorbells_region_write=%" PRIu64 " irqs_msix=%" PRIu64
-            " irqs_intx=%" PRIu64 " dma_messages=%" PRIu64
-            " commands=%" PRIu64 " connections=%" PRIu64 "\n",
-            c.requests, c.bytes_read, c.bytes_written, c.errors,
-            c.doorbells_ioeventfd, c.doorbells_region, c.irqs_msix,
-            c.irqs_intx, c.dma_msgs, c.commands, c.connections);
+    fputs("vfu-blk:", f);
+    for (unsigned int i = 0; i < VFU_BLK_NR_COUNTERS; i++)
+        fprintf(f, " %s=%" PRIu64, vfu_blk_counter_names[i].name,
+                vfu_blk_counter(&c, i));
+    fputc('\n', f);
     vfio_srv_get_stats(d->srv, &st);
     if (st.dirty_bitmaps) /* migration v1 */
         fprintf(f, "vfu-blk: dirty_bitmaps=%" PRIu64 " dirty_pages=%" PRIu64
