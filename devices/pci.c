@@ -352,25 +352,20 @@ int pci_cfg_read(struct pci_bus *bus, uint16_t bdf, uint32_t off,
         memset(data, 0xFF, len);
         return r;
     }
-    for (uint32_t i = 0; i < len; i++)
-        ((uint8_t *)data)[i] = (uint8_t)(val >> (8 * i));
+    le_store(data, len, val);
     return 0;
 }
 
 int pci_cfg_write(struct pci_bus *bus, uint16_t bdf, uint32_t off,
                   const void *data, uint32_t len)
 {
-    uint32_t val = 0;
     struct pci_dev *dev;
     int r = 0;
 
     pthread_mutex_lock(&bus->lock);
     dev = pci_lookup(bus, bdf, off, len, &r);
-    if (dev) {
-        for (uint32_t i = 0; i < len; i++)
-            val |= (uint32_t)((const uint8_t *)data)[i] << (8 * i);
-        pci_dev_write(dev, off, len, val);
-    }
+    if (dev)
+        pci_dev_write(dev, off, len, (uint32_t)le_load(data, len));
     pthread_mutex_unlock(&bus->lock);
     return dev ? 0 : r;
 }
