@@ -208,7 +208,7 @@ static void pci_intx_refresh(struct pci_dev *dev, bool present)
 /* A config write of @len bytes at @off as the guest would make it (the
  * generic emulation, then ops->cfg_write). Bus lock held. */
 static void pci_dev_write(struct pci_dev *dev, uint32_t off, uint32_t len,
-                   uint32_t val)
+                          uint32_t val)
 {
     if (!dev->ops || !(dev->ops->flags & PCI_DEV_OWNS_CONFIG))
         pci_dev_emulate_write(dev, off, len, val);
