@@ -3,6 +3,7 @@
  * pci.h; virtio 1.x section 4.1). Registers live in pci_regs.c,
  * interrupts and doorbells in pci_irq.c. */
 #include "virtio/pci_priv.h"
+#include "virtio/pci_caps.h"
 #include "vmm/stats.h"
 
 #include <errno.h>
@@ -14,76 +15,28 @@
 
 #include <linux/virtio_pci.h>
 
-#define VP_MSIX_CAP_SIZE 12
 #define VP_MAX_CFG_SIZE  0x1000u
 
 /* --- capabilities ------------------------------------------------------ */
 
-/* Append a vendor capability of @size bytes describing @len bytes at
- * @off of @bar. Returns its offset or -errno. */
-static int add_vndr_cap(struct pci_dev *dev, uint8_t type, uint8_t size,
-                        uint8_t bar, uint32_t off, uint32_t len)
+/* MSI-X and the virtio capabilities (virtio/pci_caps.h). */
+static int add_caps(struct virtio_pci *vp)
 {
-    int c = pci_add_capability(dev, PCI_CAP_ID_VNDR, size);
+    const struct vpc_layout l = {
+        .num_queues = vp->num_queues,
+        .config_size = vp->config_size,
+        .nvec = vp->nvec,
+        .msix_bar = VIRTIO_PCI_MSIX_BAR,
+        .pba_off = vp->pba_off,
+        .cfg_bar = VIRTIO_PCI_CFG_BAR,
+    };
+    struct vpc_caps caps;
+    int r = vpc_add_caps(&vp->pci.cs, &l, &caps);
 
-    if (c < 0)
-        return c;
-    pci_cfg_set(dev, (uint32_t)c + VIRTIO_PCI_CAP_LEN, 1, size);
-    pci_cfg_set(dev, (uint32_t)c + VIRTIO_PCI_CAP_CFG_TYPE, 1, type);
-    pci_cfg_set(dev, (uint32_t)c + VIRTIO_PCI_CAP_BAR, 1, bar);
-    pci_cfg_set(dev, (uint32_t)c + VIRTIO_PCI_CAP_OFFSET, 4, off);
-    pci_cfg_set(dev, (uint32_t)c + VIRTIO_PCI_CAP_LENGTH, 4, len);
-    return c;
-}
-
-static int add_virtio_caps(struct virtio_pci *vp)
-{
-    struct pci_dev *dev = &vp->pci;
-    const uint8_t bar = VIRTIO_PCI_CFG_BAR;
-    int c;
-
-    c = add_vndr_cap(dev, VIRTIO_PCI_CAP_COMMON_CFG, 16, bar,
-                     VIRTIO_PCI_COMMON_OFF, VIRTIO_PCI_COMMON_SIZE);
-    if (c >= 0)
-        c = add_vndr_cap(dev, VIRTIO_PCI_CAP_ISR_CFG, 16, bar,
-                         VIRTIO_PCI_ISR_OFF, 1);
-    if (c >= 0 && vp->config_size)
-        c = add_vndr_cap(dev, VIRTIO_PCI_CAP_DEVICE_CFG, 16, bar,
-                         VIRTIO_PCI_DEVICE_OFF, vp->config_size);
-    if (c >= 0)
-        c = add_vndr_cap(dev, VIRTIO_PCI_CAP_NOTIFY_CFG, 20, bar,
-                         VIRTIO_PCI_NOTIFY_OFF,
-                         vp->num_queues * VIRTIO_PCI_NOTIFY_MULT);
-    if (c >= 0)
-        pci_cfg_set(dev, (uint32_t)c + VIRTIO_PCI_NOTIFY_CAP_MULT, 4,
-                    VIRTIO_PCI_NOTIFY_MULT);
-    if (c >= 0)
-        c = add_vndr_cap(dev, VIRTIO_PCI_CAP_PCI_CFG, 20, 0, 0, 0);
-    if (c < 0)
-        return c;
-    vp->cfg_cap = c;
-    /* bar, offset, length and pci_cfg_data are the driver's to set. */
-    pci_dev_set_wmask(dev, (uint32_t)c + VIRTIO_PCI_CAP_BAR, 1, 0xFF);
-    pci_dev_set_wmask(dev, (uint32_t)c + VIRTIO_PCI_CAP_OFFSET, 4, ~0u);
-    pci_dev_set_wmask(dev, (uint32_t)c + VIRTIO_PCI_CAP_LENGTH, 4, ~0u);
-    pci_dev_set_wmask(dev, (uint32_t)c + 16, 4, ~0u);
-    return 0;
-}
-
-static int add_msix_cap(struct virtio_pci *vp)
-{
-    struct pci_dev *dev = &vp->pci;
-    int c = pci_add_capability(dev, PCI_CAP_ID_MSIX, VP_MSIX_CAP_SIZE);
-
-    if (c < 0)
-        return c;
-    vp->msix_cap = c;
-    pci_cfg_set(dev, (uint32_t)c + PCI_MSIX_FLAGS, 2, vp->nvec - 1);
-    pci_dev_set_wmask(dev, (uint32_t)c + PCI_MSIX_FLAGS, 2,
-                      MSIX_CTRL_ENABLE | MSIX_CTRL_FMASK);
-    pci_cfg_set(dev, (uint32_t)c + PCI_MSIX_TABLE, 4, VIRTIO_PCI_MSIX_BAR);
-    pci_cfg_set(dev, (uint32_t)c + PCI_MSIX_PBA, 4,
-                vp->pba_off | VIRTIO_PCI_MSIX_BAR);
+    if (r < 0)
+        return r;
+    vp->msix_cap = (int)caps.msix;
+    vp->cfg_cap = (int)caps.pci_cfg;
     return 0;
 }
 
@@ -195,9 +148,7 @@ static int setup_pci(struct virtio_pci *vp, const struct virtio_pci_params *p)
         r = pci_dev_set_bar(&vp->pci, VIRTIO_PCI_CFG_BAR, PCI_BAR_MEM64,
                             VIRTIO_PCI_CFG_BAR_SIZE, &vp_cfg_bar_ops, vp);
     if (r == 0)
-        r = add_msix_cap(vp);
-    if (r == 0)
-        r = add_virtio_caps(vp);
+        r = add_caps(vp);
     return r;
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Register model of the virtio-pci modern capabilities structures BAR
  * (virtio 1.x section 4.1.4), shared by the in-VMM transport
- * (virtio/pci.c) and vfu-blk's vfio-user transport (tools/vfu-blk/vpci.c).
+ * (virtio/pci.c) and vfu-blk's vfio-user transport (tools/vfu-blk/regions.c).
  *
  * Pure: no PCI bus, KVM, eventfd or lock knowledge. The owner serialises
  * calls (struct virtio_dev is not thread-safe), except that the ISR is

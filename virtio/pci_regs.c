@@ -4,6 +4,7 @@
  * notifications) under the transport lock, the PCI configuration access
  * capability (spec 4.1.4.7), and the MSI-X table/PBA BAR. */
 #include "virtio/pci_priv.h"
+#include "virtio/pci_caps.h"
 #include "vmm/stats.h"
 
 #include <endian.h>
@@ -121,30 +122,18 @@ const struct bus_ops vp_msix_bar_ops = {
     .write = msix_bar_write,
 };
 
-/* The VIRTIO_PCI_CAP_PCI_CFG window: cap.bar/offset/length select a
- * BAR range; pci_cfg_data accesses it. Only BAR 2 is reachable. */
-static bool cfg_cap_target(struct virtio_pci *vp, uint64_t *off,
-                           uint32_t *len)
-{
-    uint32_t c = (uint32_t)vp->cfg_cap;
-    uint32_t bar = pci_cfg_get(&vp->pci, c + VIRTIO_PCI_CAP_BAR, 1);
-
-    *off = pci_cfg_get(&vp->pci, c + VIRTIO_PCI_CAP_OFFSET, 4);
-    *len = pci_cfg_get(&vp->pci, c + VIRTIO_PCI_CAP_LENGTH, 4);
-    return bar == VIRTIO_PCI_CFG_BAR &&
-           (*len == 1 || *len == 2 || *len == 4) && *off % *len == 0 &&
-           *off + *len <= VIRTIO_PCI_CFG_BAR_SIZE;
-}
-
+/* The VIRTIO_PCI_CAP_PCI_CFG window (virtio/pci_caps.h): cap.bar/offset/
+ * length select a BAR range; pci_cfg_data accesses it. Only BAR 2 is
+ * reachable. */
 void vp_cfg_cap_read(struct virtio_pci *vp, uint32_t off, uint32_t len,
                      uint32_t *val)
 {
-    uint32_t data_off = (uint32_t)vp->cfg_cap + 16, blen;
+    uint32_t data_off = (uint32_t)vp->cfg_cap + VPC_CFG_DATA, blen;
     uint32_t buf = 0;
     uint64_t boff;
 
-    if (!pci_cfg_overlaps(off, len, data_off, 4) ||
-        !cfg_cap_target(vp, &boff, &blen))
+    if (!vpc_cfg_window(&vp->pci.cs, (uint32_t)vp->cfg_cap,
+                        VIRTIO_PCI_CFG_BAR, off, len, &boff, &blen))
         return;
     cfg_bar_read(vp, boff, &buf, blen);
     pci_cfg_set(&vp->pci, data_off, 4, le32toh(buf));
@@ -153,12 +142,12 @@ void vp_cfg_cap_read(struct virtio_pci *vp, uint32_t off, uint32_t len,
 
 void vp_cfg_cap_write(struct virtio_pci *vp, uint32_t off, uint32_t len)
 {
-    uint32_t data_off = (uint32_t)vp->cfg_cap + 16, blen;
+    uint32_t data_off = (uint32_t)vp->cfg_cap + VPC_CFG_DATA, blen;
     uint32_t buf;
     uint64_t boff;
 
-    if (!pci_cfg_overlaps(off, len, data_off, 4) ||
-        !cfg_cap_target(vp, &boff, &blen))
+    if (!vpc_cfg_window(&vp->pci.cs, (uint32_t)vp->cfg_cap,
+                        VIRTIO_PCI_CFG_BAR, off, len, &boff, &blen))
         return;
     buf = htole32(pci_cfg_get(&vp->pci, data_off, 4));
     cfg_bar_write(vp, boff, &buf, blen);

@@ -133,12 +133,12 @@ static int config_setup(struct vfio_pci *d, char *err, size_t errlen)
     };
     r = pci_dev_init(&d->pci, &info, &vpd_pci_ops, d);
     if (r == 0)
-        memcpy(d->pci.cfg, img, d->cfg_size);
+        memcpy(d->pci.cs.cfg, img, d->cfg_size);
     free(img);
     if (r)
         return r;
-    d->pci.cfg[PCI_HEADER_TYPE] = PCI_HEADER_TYPE_NORMAL;
-    d->pci.cfg[PCI_INTERRUPT_PIN] = info.irq_pin;
+    d->pci.cs.cfg[PCI_HEADER_TYPE] = PCI_HEADER_TYPE_NORMAL;
+    d->pci.cs.cfg[PCI_INTERRUPT_PIN] = info.irq_pin;
     pci_cfg_set(&d->pci, PCI_COMMAND, 2, 0);
     memset(d->emu, 1, PCI_STD_HEADER_SIZEOF); /* the header lives here */
     return 0;
@@ -241,9 +241,9 @@ void vpd_config_replay(struct vfio_pci *d)
                                         : PCI_BASE_ADDRESS_0 + 4 * i;
         uint32_t v = pci_cfg_get(&d->pci, reg, 4);
 
-        if (d->pci.bars[i].type != PCI_BAR_NONE ||
+        if (d->pci.cs.bar[i].type != PCI_BAR_NONE ||
             (i > 0 && i < PCI_ROM_BAR &&
-             (d->pci.bars[i - 1].type & PCI_BAR_TYPE) == PCI_BAR_MEM64))
+             (d->pci.cs.bar[i - 1].type & PCI_BAR_TYPE) == PCI_BAR_MEM64))
             vfio_client_region_write(d->client, CFG_REGION, reg, &v, 4,
                                      false);
     }

@@ -261,13 +261,13 @@ int vpd_bars_setup(struct vfio_pci *d, char *err, size_t errlen)
     return r;
 }
 
-/* Declare BARs from the config image (still in d->pci.cfg). */
+/* Declare BARs from the config image (still in d->pci.cs.cfg). */
 int vpd_bars_declare(struct vfio_pci *d)
 {
     uint8_t img[PCI_STD_HEADER_SIZEOF];
     int r = 0;
 
-    memcpy(img, d->pci.cfg, sizeof(img));
+    memcpy(img, d->pci.cs.cfg, sizeof(img));
     for (unsigned int i = 0; i < VPD_NR_BARS; i++)
         pci_cfg_set(&d->pci, i == PCI_ROM_BAR ? PCI_ROM_ADDRESS
                                               : PCI_BASE_ADDRESS_0 + 4 * i,

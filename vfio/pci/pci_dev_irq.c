@@ -332,12 +332,12 @@ int vpd_irq_setup(struct vfio_pci *d, char *err, size_t errlen)
         msi_setup(d, n);
     else
         d->msi_cap = -1;
-    if (r == 0 && d->pci.cfg[PCI_INTERRUPT_PIN] &&
+    if (r == 0 && d->pci.cs.cfg[PCI_INTERRUPT_PIN] &&
         irq_count(d, VFIO_PCI_INTX_IRQ_INDEX) == 1) {
         d->intx_efd = eventfd(0, EFD_CLOEXEC);
         d->intx_rfd = eventfd(0, EFD_CLOEXEC);
     } else {
-        d->pci.cfg[PCI_INTERRUPT_PIN] = 0;
+        d->pci.cs.cfg[PCI_INTERRUPT_PIN] = 0;
     }
     if (r == 0 && vfio_client_failed(d->client))
         r = -ENODEV;

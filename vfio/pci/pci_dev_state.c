@@ -440,18 +440,18 @@ static int check_ids(struct vfio_pci *d, const void *fdt, int node,
     int n;
 
     cfg = fdt_getprop(fdt, node, "config", &n);
-    if (!cfg || n != (int)d->pci.cfg_size) {
+    if (!cfg || n != (int)d->pci.cs.size) {
         snprintf(why, len, "config space of %u bytes, the snapshot has %d",
-                 d->pci.cfg_size, cfg ? n : -1);
+                 d->pci.cs.size, cfg ? n : -1);
         return -EINVAL;
     }
-    if (memcmp(cfg, d->pci.cfg, 4) ||
-        memcmp(cfg + PCI_CLASS_REVISION, d->pci.cfg + PCI_CLASS_REVISION,
+    if (memcmp(cfg, d->pci.cs.cfg, 4) ||
+        memcmp(cfg + PCI_CLASS_REVISION, d->pci.cs.cfg + PCI_CLASS_REVISION,
                4)) {
         snprintf(why, len, "PCI ID %02x%02x:%02x%02x class %02x%02x%02x, "
                  "the snapshot has %02x%02x:%02x%02x class %02x%02x%02x",
-                 d->pci.cfg[1], d->pci.cfg[0], d->pci.cfg[3], d->pci.cfg[2],
-                 d->pci.cfg[11], d->pci.cfg[10], d->pci.cfg[9], cfg[1],
+                 d->pci.cs.cfg[1], d->pci.cs.cfg[0], d->pci.cs.cfg[3], d->pci.cs.cfg[2],
+                 d->pci.cs.cfg[11], d->pci.cs.cfg[10], d->pci.cs.cfg[9], cfg[1],
                  cfg[0], cfg[3], cfg[2], cfg[11], cfg[10], cfg[9]);
         return -EINVAL;
     }
