@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <linux/virtio_blk.h>
+#include <linux/virtio_config.h>
 #include <linux/virtio_console.h>
 #include <linux/virtio_ids.h>
 
@@ -71,6 +72,7 @@ struct vd {
     struct virtio_viommu_mem vmem;  /* behind --viommu: IOVA -> GPA */
     struct virtio_mem mem;          /* what the model uses */
     bool behind_viommu;
+    struct virtio_dev *vdev;        /* the model's, once attached */
     bool tap_held;                  /* net: tap readable while paused */
     bool input_held;                /* console: stdin unwatched by pause */
 };
@@ -230,6 +232,7 @@ static int vd_finish(struct vd *vd, struct virtio_dev *vdev,
     struct evloop *loop = vd->owner->env->loop;
     int r;
 
+    vd->vdev = vdev;
     r = virtio_pci_attach(vd->vp, vdev, st, model);
     if (r == 0)
         r = pci_register(vd->owner->pci, virtio_pci_pci_dev(vd->vp));
@@ -341,6 +344,9 @@ static int attach_viommu(struct vd *vd, const char *kind, const char *id,
 
     snprintf(h.name, sizeof(h.name), "%s '%s'", kind, id);
     host_iommu_caps_vmm(&h.caps);
+    /* Its addresses are IOVAs: the driver must use the DMA API (virtio
+     * 1.2 section 6.1, VIRTIO_F_ACCESS_PLATFORM). */
+    vd->vdev->device_features |= 1ULL << VIRTIO_F_ACCESS_PLATFORM;
     virtio_viommu_mem_attach(&vd->vmem, bdf);
     return viommu_attach(vd->owner->env->viommu, bdf, &h, NULL, NULL, err,
                          errlen);
