@@ -65,7 +65,10 @@ static int ep_map(void *opaque, uint64_t iova, uint64_t last, uint64_t gpa,
     r = for_each_piece(e, iova, last, gpa, prot, true);
     if (r && r != -EFAULT) /* undo what went through: none half-mapped */
         vfio_client_dma_unmap_range(e->client, iova, last);
-    return r;
+    /* A failed server does no DMA at all: its state must not fail the
+     * guest's MAP for the other devices of the domain. (After a reconnect
+     * it has the windows mapped before its failure, not this one.) */
+    return r == -ENODEV ? 0 : r;
 }
 
 static void ep_unmap(void *opaque, uint64_t iova, uint64_t last)
