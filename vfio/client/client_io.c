@@ -3,7 +3,7 @@
  * Spec: vfio-user.rst "VFIO_USER_REGION_READ", "VFIO_USER_REGION_WRITE",
  * "VFIO_USER_REGION_WRITE_MULTI", "VFIO_USER_DEVICE_SET_IRQS",
  * "VFIO_USER_DEVICE_RESET". */
-#include "vfio/client/client_priv.h"
+#include "vfio/client/client.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -30,7 +30,7 @@ static int read_chunk(struct vfio_client *c, uint32_t region, uint64_t off,
                       uint8_t *dst, uint32_t n, uint8_t *buf)
 {
     struct vfio_user_region_access req = {off, region, n}, rep;
-    struct client_call call = {
+    struct vfio_user_call call = {
         .cmd = VFIO_USER_REGION_READ, .req = &req, .req_len = ACC,
         .reply = buf, .reply_cap = ACC + n, .reply_min = ACC + n,
     };
@@ -80,7 +80,7 @@ static int write_chunk(struct vfio_client *c, uint32_t region, uint64_t off,
                        bool posted)
 {
     struct vfio_user_region_access req = {off, region, n}, rep;
-    struct client_call call = {
+    struct vfio_user_call call = {
         .cmd = VFIO_USER_REGION_WRITE, .req = buf, .req_len = ACC + n,
         .flags = posted ? VFIO_USER_F_NO_REPLY : 0,
         .reply = &rep, .reply_cap = ACC, .reply_min = ACC,
@@ -135,7 +135,7 @@ static int multi_chunk(struct vfio_client *c,
     uint8_t buf[sizeof(struct vfio_user_write_multi) +
                 MULTI_MAX * sizeof(struct vfio_user_write_multi_entry)];
     struct vfio_user_write_multi hdr = {.wr_cnt = n}, rep;
-    struct client_call call = {
+    struct vfio_user_call call = {
         .cmd = VFIO_USER_REGION_WRITE_MULTI, .req = buf,
         .req_len = sizeof(hdr) + n * sizeof(struct vfio_user_write_multi_entry),
         .reply = &rep, .reply_cap = sizeof(rep), .reply_min = sizeof(rep),
@@ -188,7 +188,7 @@ static int set_irqs_one(struct vfio_client *c, uint32_t index,
         .argsz = sizeof(s), .flags = flags, .index = index, .start = start,
         .count = count,
     };
-    struct client_call call = {
+    struct vfio_user_call call = {
         .cmd = VFIO_USER_DEVICE_SET_IRQS, .req = &s, .req_len = sizeof(s),
         .fds = fds, .nfds = nfds,
     };
@@ -219,7 +219,7 @@ int vfio_client_set_irqs(struct vfio_client *c, uint32_t index,
 
 int vfio_client_reset(struct vfio_client *c)
 {
-    struct client_call call = {.cmd = VFIO_USER_DEVICE_RESET};
+    struct vfio_user_call call = {.cmd = VFIO_USER_DEVICE_RESET};
 
     return client_call(c, &call);
 }
