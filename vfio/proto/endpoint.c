@@ -378,18 +378,25 @@ static void receive_one(struct vfio_user_ep *ep, enum vfio_user_chan chan,
 static void receive_turn(struct vfio_user_ep *ep, int ms)
 {
     struct pollfd p[VFIO_USER_CHAN_COUNT];
+    enum vfio_user_chan chans[VFIO_USER_CHAN_COUNT];
     int n = 0, r;
 
     ep->rx_busy = true;
     for (int ch = 0; ch < VFIO_USER_CHAN_COUNT; ch++) {
         enum vfio_user_chan chan = (enum vfio_user_chan)ch;
 
-        p[n].fd = vfio_user_conn_fd(ep->conn, chan);
+        /* A server reads only its replies' socket here: client commands
+         * on MAIN wait there for the server's loop unless they come in
+         * between (no twin socket), then they are deferred. */
+        p[n].fd = ep->o.server && chan != reply_chan(ep)
+                      ? -1
+                      : vfio_user_conn_fd(ep->conn, chan);
         vfio_user_conn_flush(ep->conn, chan);
         p[n].events = vfio_user_conn_tx_paused(ep->conn, chan) ? 0 : POLLIN;
         if (vfio_user_conn_queued(ep->conn, chan))
             p[n].events |= POLLOUT;
         p[n].revents = 0;
+        chans[n] = chan;
         if (p[n].fd >= 0)
             n++;
     }
@@ -397,9 +404,9 @@ static void receive_turn(struct vfio_user_ep *ep, int ms)
     r = poll(p, (nfds_t)n, ms);
     for (int i = 0; r > 0 && i < n && !atomic_load(&ep->failed); i++) {
         if (p[i].revents & POLLOUT)
-            vfio_user_conn_flush(ep->conn, (enum vfio_user_chan)i);
+            vfio_user_conn_flush(ep->conn, chans[i]);
         if (p[i].revents & ~POLLOUT)
-            receive_one(ep, (enum vfio_user_chan)i, true);
+            receive_one(ep, chans[i], true);
     }
     if (vfio_user_conn_failed(ep->conn) && !atomic_load(&ep->failed))
         fail_peer(ep, "sending to ", ": ", "write failed");

@@ -4,6 +4,7 @@
 #define MINIVMM_VFIO_SERVER_PRIV_H
 
 #include "vfio/proto/conn.h"
+#include "vfio/proto/endpoint.h"
 #include "vfio/server/server.h"
 
 enum srv_state {
@@ -38,13 +39,6 @@ struct srv_ioev {
     const struct vfio_srv_ioeventfd *desc;
 };
 
-/* A client command that arrived while waiting for a DMA reply on the
- * main socket: handled after the current one. */
-struct srv_deferred {
-    struct srv_deferred *next;
-    struct vfio_user_msg msg;
-};
-
 struct vfio_srv {
     struct vfio_srv_dev dev;
     struct vfio_srv_region regions[VFIO_SRV_MAX_REGIONS];
@@ -55,7 +49,8 @@ struct vfio_srv {
     enum srv_state state;
     bool attached;          /* connection came from vfio_srv_attach() */
     bool gone;              /* attached client left */
-    struct vfio_user_conn *conn;
+    struct vfio_user_ep *ep;    /* the client connection's engine */
+    struct vfio_user_conn *conn; /* ep's connection, NULL: no client */
     uint8_t *buf;           /* command payloads, buf_size bytes */
     uint8_t *obuf;          /* reply payloads */
     uint8_t *dbuf;          /* replies to our DMA_READ/WRITE */
@@ -63,7 +58,6 @@ struct vfio_srv {
     bool drop;              /* disconnect after the current command */
     bool closing;           /* destroy: no device callbacks */
     struct vfio_user_msg rx;    /* the command being handled */
-    struct vfio_user_msg drx;   /* replies to our DMA messages */
     struct srv_dma *dma;
     uint32_t ndma, dma_cap;
     struct srv_irq irqs[VFIO_PCI_NUM_IRQS];
@@ -74,7 +68,6 @@ struct vfio_srv {
     uint8_t *mig_buf;       /* save stream (saving) or load stream */
     size_t mig_len, mig_pos, mig_cap;
     struct srv_mig_v1 *v1;  /* migration v1 state, NULL: v2 */
-    struct srv_deferred *defer_head, **defer_tail;
     struct vfio_srv_stats stats;
 };
 
@@ -109,7 +102,6 @@ void srv_dma_unmap_all(struct vfio_srv *s);
 int srv_log_start(struct vfio_srv *s, struct vfio_user_msg *m);
 int srv_log_stop(struct vfio_srv *s, struct vfio_user_msg *m);
 int srv_log_report(struct vfio_srv *s, struct vfio_user_msg *m);
-void srv_defer(struct vfio_srv *s, struct vfio_user_msg *m);
 
 /* server_mig.c: DEVICE_FEATURE and the migration data stream. */
 int srv_cmd_feature(struct vfio_srv *s, struct vfio_user_msg *m);
