@@ -2,7 +2,7 @@
 /* vfio-user server core: connection lifecycle, command dispatch, VERSION,
  * ioeventfds. See server.h. Spec: vfio-user.rst "VFIO_USER_VERSION",
  * "Socket Disconnection Behavior", "Command Concurrency". */
-#include "vfio/server/server_priv.h"
+#include "vfio/server/server.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "vfio/proto/migration.h"
+#include "vfio/server/server_mig.h"
+#include "vfio/server/server_mig_v1.h"
 #include "vmm/log.h"
 
 #define TAG_LISTEN 1ull
@@ -49,16 +51,6 @@ static const struct {
     [VFIO_USER_MIG_DATA_READ] = {srv_cmd_mig_read, 8},
     [VFIO_USER_MIG_DATA_WRITE] = {srv_cmd_mig_write, 8},
 };
-
-int srv_reply(struct vfio_srv *s, struct vfio_user_msg *m,
-              const void *payload, size_t len, const int *fds,
-              unsigned int nfds)
-{
-    if (m->hdr.flags & VFIO_USER_F_NO_REPLY)
-        return 0;
-    return vfio_user_conn_send_reply(s->conn, VFIO_USER_CHAN_MAIN, &m->hdr,
-                                     payload, len, fds, nfds);
-}
 
 static int srv_cmd_s2c_only(struct vfio_srv *s, struct vfio_user_msg *m)
 {

@@ -3,7 +3,7 @@
  * logging. Spec: vfio-user.rst "VFIO_USER_DMA_MAP", "VFIO_USER_DMA_UNMAP",
  * "VFIO_USER_DMA_READ", "VFIO_USER_DMA_WRITE",
  * "VFIO_DEVICE_FEATURE_DMA_LOGGING_START" and "..._REPORT". */
-#include "vfio/server/server_priv.h"
+#include "vfio/server/server_dma.h"
 
 #include <errno.h>
 #include <stdio.h>

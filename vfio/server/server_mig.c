@@ -12,12 +12,14 @@
  * MIG_DATA_WRITE appends (up to VFIO_SRV_MIG_DATA_MAX bytes) and RESUMING
  * -> STOP hands the whole stream to ops->mig_load.
  */
-#include "vfio/server/server_priv.h"
+#include "vfio/server/server_mig.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "vfio/server/server_dma.h"
 
 #include "vfio/proto/migration.h"
 

@@ -21,11 +21,14 @@
  * client writes a chunk there and then writes its length into data_size,
  * which appends it to the stream; RESUMING -> RUNNING loads it.
  */
-#include "vfio/server/server_priv.h"
+#include "vfio/server/server_mig_v1.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "vfio/server/server_dma.h"
+#include "vfio/server/server_mig.h"
 
 #include "vfio/proto/migration.h"
 

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* vfio-user server core internals, shared by vfio/server*.c only. */
-#ifndef MINIVMM_VFIO_SERVER_PRIV_H
-#define MINIVMM_VFIO_SERVER_PRIV_H
+/* vfio-user server core: the server object shared by the server's files
+ * (server.c: life, loop and dispatch; server_io.c, server_dma.c,
+ * server_mig*.c: the commands) and the reply helper they all use.
+ * Spec: vfio-user.rst "Header" (replies). */
+#ifndef MINIVMM_VFIO_SERVER_CORE_H
+#define MINIVMM_VFIO_SERVER_CORE_H
 
 #include "vfio/proto/conn.h"
 #include "vfio/proto/endpoint.h"
-#include "vfio/server/server.h"
+#include "vfio/server/server_types.h"
 
 enum srv_state {
     SRV_IDLE,       /* no client */
@@ -80,52 +83,5 @@ typedef int (*srv_cmd_fn)(struct vfio_srv *s, struct vfio_user_msg *m);
 int srv_reply(struct vfio_srv *s, struct vfio_user_msg *m,
               const void *payload, size_t len, const int *fds,
               unsigned int nfds);
-
-/* server_io.c: device info, regions, IRQs, region access, reset. */
-int srv_cmd_device_info(struct vfio_srv *s, struct vfio_user_msg *m);
-int srv_cmd_region_info(struct vfio_srv *s, struct vfio_user_msg *m);
-int srv_cmd_region_io_fds(struct vfio_srv *s, struct vfio_user_msg *m);
-int srv_cmd_irq_info(struct vfio_srv *s, struct vfio_user_msg *m);
-int srv_cmd_set_irqs(struct vfio_srv *s, struct vfio_user_msg *m);
-int srv_cmd_region_read(struct vfio_srv *s, struct vfio_user_msg *m);
-int srv_cmd_region_write(struct vfio_srv *s, struct vfio_user_msg *m);
-int srv_cmd_write_multi(struct vfio_srv *s, struct vfio_user_msg *m);
-int srv_cmd_reset(struct vfio_srv *s, struct vfio_user_msg *m);
-int srv_irqs_init(struct vfio_srv *s);
-void srv_irqs_close(struct vfio_srv *s);
-void srv_irqs_free(struct vfio_srv *s);
-
-/* server_dma.c: DMA maps, message-based DMA, dirty logging. */
-int srv_cmd_dma_map(struct vfio_srv *s, struct vfio_user_msg *m);
-int srv_cmd_dma_unmap(struct vfio_srv *s, struct vfio_user_msg *m);
-void srv_dma_unmap_all(struct vfio_srv *s);
-int srv_log_start(struct vfio_srv *s, struct vfio_user_msg *m);
-int srv_log_stop(struct vfio_srv *s, struct vfio_user_msg *m);
-int srv_log_report(struct vfio_srv *s, struct vfio_user_msg *m);
-
-/* server_mig.c: DEVICE_FEATURE and the migration data stream. */
-int srv_cmd_feature(struct vfio_srv *s, struct vfio_user_msg *m);
-int srv_cmd_mig_read(struct vfio_srv *s, struct vfio_user_msg *m);
-int srv_cmd_mig_write(struct vfio_srv *s, struct vfio_user_msg *m);
-void srv_mig_free(struct vfio_srv *s);
-
-/* server_mig.c: walk the v2 state machine to @target (the device's
- * arcs, the stream buffer). */
-int srv_mig_set_state(struct vfio_srv *s, uint32_t target);
-
-/* server_dma.c, for DIRTY_PAGES: log every mapped window / stop;
- * read-and-clear [iova, +len) at @ps into @bm (zeroed by the caller). */
-int srv_log_enable(struct vfio_srv *s);
-void srv_log_disable(struct vfio_srv *s);
-void srv_log_harvest_all(struct vfio_srv *s, uint64_t iova, uint64_t len,
-                         uint64_t ps, uint64_t *bm);
-
-/* server_mig_v1.c: migration v1 (spec 0.9.1). */
-int srv_mig_v1_init(struct vfio_srv *s);
-void srv_mig_v1_free(struct vfio_srv *s);
-bool srv_mig_v1_region(const struct vfio_srv *s, uint32_t region);
-int srv_mig_v1_access(struct vfio_srv *s, uint64_t off, void *buf,
-                      uint32_t len, bool write);
-int srv_cmd_dirty_pages(struct vfio_srv *s, struct vfio_user_msg *m);
 
 #endif
