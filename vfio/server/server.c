@@ -107,7 +107,7 @@ static int srv_cmd_version(struct vfio_srv *s, struct vfio_user_msg *m)
         r = vfio_user_caps_negotiate_server(&s->own, &peer, &reply, err,
                                             sizeof(err));
     if (r) {
-        fprintf(stderr, "vfio-user server: VERSION refused: %s\n", err);
+        log_err("vfio-user server: VERSION refused: %s\n", err);
         return r;
     }
     if (reply.twin_socket) {
@@ -156,9 +156,8 @@ static bool srv_strict_allows(const struct vfio_srv *s, uint16_t cmd)
     case VFIO_USER_DMA_UNMAP:
         return true;
     default:
-        fprintf(stderr, "vfio-user server: bad command %u while device in "
-                "%s state (strict)\n", cmd,
-                vfio_user_mig_state_name(st));
+        log_warn("vfio-user server: bad command %u while device in "
+                 "%s state (strict)\n", cmd, vfio_user_mig_state_name(st));
         return false;
     }
 }
@@ -206,7 +205,7 @@ static void srv_disconnect(struct vfio_srv *s, const char *why)
     if (!s->conn)
         return;
     if (why)
-        fprintf(stderr, "vfio-user server: client dropped: %s\n", why);
+        log_warn("vfio-user server: client dropped: %s\n", why);
     epoll_ctl(s->epfd, EPOLL_CTL_DEL,
               vfio_user_conn_fd(s->conn, VFIO_USER_CHAN_MAIN), NULL);
     srv_dma_unmap_all(s);

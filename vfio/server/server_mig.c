@@ -22,6 +22,7 @@
 #include "vfio/server/server_dma.h"
 
 #include "vfio/proto/migration.h"
+#include "vmm/log.h"
 
 #define FEAT_HDR ((uint32_t)sizeof(struct vfio_user_device_feature))
 #define MIG_HDR  ((uint32_t)sizeof(struct vfio_user_mig_data))
@@ -266,8 +267,8 @@ int srv_cmd_mig_write(struct vfio_srv *s, struct vfio_user_msg *m)
 
     memcpy(&in, m->payload, sizeof(in));
     if (s->dev.strict && in.argsz < MIG_HDR + (uint64_t)in.size) {
-        fprintf(stderr, "vfio-user server: MIG_DATA_WRITE argsz too small "
-                "(%u < %u) (strict)\n", in.argsz, MIG_HDR + in.size);
+        log_warn("vfio-user server: MIG_DATA_WRITE argsz too small "
+                 "(%u < %u) (strict)\n", in.argsz, MIG_HDR + in.size);
         return -EINVAL;
     }
     if (s->mig_state != VFIO_DEVICE_STATE_RESUMING ||
