@@ -50,31 +50,6 @@ static int read_chunk(struct vfio_client *c, uint32_t region, uint64_t off,
     return 0;
 }
 
-int vfio_client_region_read(struct vfio_client *c, uint32_t region,
-                            uint64_t off, void *buf, uint64_t len)
-{
-    uint8_t small[ACC + SMALL], *tmp = small;
-    uint32_t max = xfer_max(c);
-    int r = 0;
-
-    if (off > UINT64_MAX - len)
-        return -EINVAL;
-    if (len > SMALL) {
-        tmp = malloc(ACC + (len < max ? len : max));
-        if (!tmp)
-            return -ENOMEM;
-    }
-    for (uint64_t done = 0; r == 0 && done < len;) {
-        uint32_t n = len - done < max ? (uint32_t)(len - done) : max;
-
-        r = read_chunk(c, region, off + done, (uint8_t *)buf + done, n, tmp);
-        done += n;
-    }
-    if (tmp != small)
-        free(tmp);
-    return r;
-}
-
 static int write_chunk(struct vfio_client *c, uint32_t region, uint64_t off,
                        const uint8_t *src, uint32_t n, uint8_t *buf,
                        bool posted)
@@ -102,9 +77,10 @@ static int write_chunk(struct vfio_client *c, uint32_t region, uint64_t off,
     return 0;
 }
 
-int vfio_client_region_write(struct vfio_client *c, uint32_t region,
-                             uint64_t off, const void *buf, uint64_t len,
-                             bool posted)
+/* Region access of @len bytes in chunks of the transfer limit, through a
+ * bounce buffer (on the stack for small ones). */
+static int region_rw(struct vfio_client *c, uint32_t region, uint64_t off,
+                     uint8_t *buf, uint64_t len, bool write, bool posted)
 {
     uint8_t small[ACC + SMALL], *tmp = small;
     uint32_t max = xfer_max(c);
@@ -120,13 +96,28 @@ int vfio_client_region_write(struct vfio_client *c, uint32_t region,
     for (uint64_t done = 0; r == 0 && done < len;) {
         uint32_t n = len - done < max ? (uint32_t)(len - done) : max;
 
-        r = write_chunk(c, region, off + done, (const uint8_t *)buf + done,
-                        n, tmp, posted);
+        r = write ? write_chunk(c, region, off + done, buf + done, n, tmp,
+                                posted)
+                  : read_chunk(c, region, off + done, buf + done, n, tmp);
         done += n;
     }
     if (tmp != small)
         free(tmp);
     return r;
+}
+
+int vfio_client_region_read(struct vfio_client *c, uint32_t region,
+                            uint64_t off, void *buf, uint64_t len)
+{
+    return region_rw(c, region, off, buf, len, false, false);
+}
+
+int vfio_client_region_write(struct vfio_client *c, uint32_t region,
+                             uint64_t off, const void *buf, uint64_t len,
+                             bool posted)
+{
+    /* region_rw() only reads @buf when writing. */
+    return region_rw(c, region, off, (uint8_t *)buf, len, true, posted);
 }
 
 static int multi_chunk(struct vfio_client *c,

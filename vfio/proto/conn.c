@@ -194,6 +194,18 @@ void vfio_user_conn_expect_command(const struct vfio_user_conn *c,
 
 /* ---- sending ----------------------------------------------------------- */
 
+/* The header of the reply to @req: an error reply when @err > 0 (spec
+ * "Header": a reply echoes msg_id and command). */
+static void reply_hdr(const struct vfio_user_header *req, int err,
+                      struct vfio_user_header *h)
+{
+    memset(h, 0, sizeof(*h));
+    h->msg_id = req->msg_id;
+    h->cmd = req->cmd;
+    h->flags = VFIO_USER_F_TYPE_REPLY | (err > 0 ? VFIO_USER_F_ERROR : 0);
+    h->error = err > 0 ? (uint32_t)err : 0;
+}
+
 static bool chan_ok(const struct vfio_user_conn *c, enum vfio_user_chan chan)
 {
     return (unsigned)chan < VFIO_USER_CHAN_COUNT && c->ch[chan].fd >= 0 &&
@@ -275,12 +287,9 @@ int vfio_user_conn_queue_reply(struct vfio_user_conn *c,
                                const struct vfio_user_header *req,
                                const void *payload, size_t len)
 {
-    struct vfio_user_header h = {
-        .msg_id = req->msg_id,
-        .cmd = req->cmd,
-        .flags = VFIO_USER_F_TYPE_REPLY,
-    };
+    struct vfio_user_header h;
 
+    reply_hdr(req, 0, &h);
     return queue_msg(c, chan, &h, payload, len);
 }
 
@@ -288,13 +297,9 @@ int vfio_user_conn_queue_error(struct vfio_user_conn *c,
                                enum vfio_user_chan chan,
                                const struct vfio_user_header *req, int err)
 {
-    struct vfio_user_header h = {
-        .msg_id = req->msg_id,
-        .cmd = req->cmd,
-        .flags = VFIO_USER_F_TYPE_REPLY | VFIO_USER_F_ERROR,
-        .error = err > 0 ? (uint32_t)err : EIO,
-    };
+    struct vfio_user_header h;
 
+    reply_hdr(req, err > 0 ? err : EIO, &h);
     return queue_msg(c, chan, &h, NULL, 0);
 }
 
@@ -365,12 +370,9 @@ int vfio_user_conn_send_reply(struct vfio_user_conn *c,
                               const void *payload, size_t len,
                               const int *fds, unsigned int nfds)
 {
-    struct vfio_user_header h = {
-        .msg_id = req->msg_id,
-        .cmd = req->cmd,
-        .flags = VFIO_USER_F_TYPE_REPLY,
-    };
+    struct vfio_user_header h;
 
+    reply_hdr(req, 0, &h);
     return vfio_user_conn_send(c, chan, &h, payload, len, fds, nfds);
 }
 
@@ -378,13 +380,9 @@ int vfio_user_conn_send_error(struct vfio_user_conn *c,
                               enum vfio_user_chan chan,
                               const struct vfio_user_header *req, int err)
 {
-    struct vfio_user_header h = {
-        .msg_id = req->msg_id,
-        .cmd = req->cmd,
-        .flags = VFIO_USER_F_TYPE_REPLY | VFIO_USER_F_ERROR,
-        .error = err > 0 ? (uint32_t)err : EIO,
-    };
+    struct vfio_user_header h;
 
+    reply_hdr(req, err > 0 ? err : EIO, &h);
     return vfio_user_conn_send(c, chan, &h, NULL, 0, NULL, 0);
 }
 

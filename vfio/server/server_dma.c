@@ -354,7 +354,6 @@ int srv_log_start(struct vfio_srv *s, struct vfio_user_msg *m)
 {
     struct vfio_user_dma_logging_control c;
     const uint32_t hdr = sizeof(struct vfio_user_device_feature);
-    uint32_t i;
 
     if (m->payload_len < hdr + sizeof(c))
         return -EINVAL;
@@ -365,16 +364,8 @@ int srv_log_start(struct vfio_srv *s, struct vfio_user_msg *m)
         return -EINVAL;
     if (s->logging)
         return -EBUSY;
-    for (i = 0; i < s->ndma; i++) {
-        if (dma_log_alloc(&s->dma[i])) {
-            while (i--) {
-                free(s->dma[i].dirty);
-                s->dma[i].dirty = NULL;
-            }
-            return -ENOMEM;
-        }
-    }
-    s->logging = true;
+    if (srv_log_enable(s))
+        return -ENOMEM;
     c.page_size = PGSZ;
     memcpy((uint8_t *)m->payload + hdr, &c, sizeof(c));
     return srv_reply(s, m, m->payload, m->payload_len, NULL, 0);
@@ -382,13 +373,7 @@ int srv_log_start(struct vfio_srv *s, struct vfio_user_msg *m)
 
 int srv_log_stop(struct vfio_srv *s, struct vfio_user_msg *m)
 {
-    uint32_t i;
-
-    for (i = 0; i < s->ndma; i++) {
-        free(s->dma[i].dirty);
-        s->dma[i].dirty = NULL;
-    }
-    s->logging = false;
+    srv_log_disable(s);
     return srv_reply(s, m, m->payload, sizeof(struct vfio_user_device_feature),
                      NULL, 0);
 }

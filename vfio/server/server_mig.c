@@ -259,11 +259,30 @@ int srv_cmd_mig_read(struct vfio_srv *s, struct vfio_user_msg *m)
     return srv_reply(s, m, s->obuf, MIG_HDR + n, NULL, 0);
 }
 
+int srv_mig_append(struct vfio_srv *s, const void *data, size_t n)
+{
+    size_t cap;
+    uint8_t *nb;
+
+    if (s->mig_len + n > s->mig_cap) {
+        cap = s->mig_cap ? s->mig_cap : 4096;
+        while (cap < s->mig_len + n)
+            cap *= 2;
+        nb = realloc(s->mig_buf, cap);
+        if (!nb)
+            return -ENOMEM;
+        s->mig_buf = nb;
+        s->mig_cap = cap;
+    }
+    memcpy(s->mig_buf + s->mig_len, data, n);
+    s->mig_len += n;
+    return 0;
+}
+
 int srv_cmd_mig_write(struct vfio_srv *s, struct vfio_user_msg *m)
 {
     struct vfio_user_mig_data in;
-    uint8_t *nb;
-    size_t cap;
+    int r;
 
     memcpy(&in, m->payload, sizeof(in));
     if (s->dev.strict && in.argsz < MIG_HDR + (uint64_t)in.size) {
@@ -275,19 +294,8 @@ int srv_cmd_mig_write(struct vfio_srv *s, struct vfio_user_msg *m)
         in.size != m->payload_len - MIG_HDR ||
         in.size > VFIO_SRV_MIG_DATA_MAX - s->mig_len)
         return -EINVAL;
-    if (s->mig_len + in.size > s->mig_cap) {
-        cap = s->mig_cap ? s->mig_cap : 4096;
-        while (cap < s->mig_len + in.size)
-            cap *= 2;
-        nb = realloc(s->mig_buf, cap);
-        if (!nb)
-            return -ENOMEM;
-        s->mig_buf = nb;
-        s->mig_cap = cap;
-    }
-    memcpy(s->mig_buf + s->mig_len, (uint8_t *)m->payload + MIG_HDR, in.size);
-    s->mig_len += in.size;
-    return srv_reply(s, m, NULL, 0, NULL, 0);
+    r = srv_mig_append(s, (uint8_t *)m->payload + MIG_HDR, in.size);
+    return r ? r : srv_reply(s, m, NULL, 0, NULL, 0);
 }
 
 int srv_mig_set_state(struct vfio_srv *s, uint32_t target)

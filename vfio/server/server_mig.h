@@ -17,4 +17,8 @@ void srv_mig_free(struct vfio_srv *s);
  * arcs, the stream buffer). */
 int srv_mig_set_state(struct vfio_srv *s, uint32_t target);
 
+/* Append @n bytes at @data to the load stream (s->mig_buf; the caller
+ * bounds the total by VFIO_SRV_MIG_DATA_MAX). 0 or -ENOMEM. */
+int srv_mig_append(struct vfio_srv *s, const void *data, size_t n);
+
 #endif
