@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -346,6 +347,84 @@ static void test_defer(void **state)
     pair_close(&p);
 }
 
+/* The deferral queue: FIFO order, payload copied, fds moved, the bound
+ * refused with -ENOBUFS (the message keeps its fds then). */
+static void test_cmdq(void **state)
+{
+    struct vfio_user_cmdq q;
+    struct vfio_user_msg m = {0}, *out;
+    uint32_t v;
+    int fd;
+
+    (void)state;
+    vfio_user_cmdq_init(&q, 2);
+    m.payload = &v;
+    m.payload_len = m.payload_cap = sizeof(v);
+    for (v = 1; v <= 2; v++) {
+        m.hdr.msg_id = (uint16_t)v;
+        assert_int_equal(vfio_user_cmdq_push(&q, &m), 0);
+    }
+    fd = dup(0);
+    m.fds[0] = fd;
+    m.nfds = 1;
+    assert_int_equal(vfio_user_cmdq_push(&q, &m), -ENOBUFS);
+    assert_int_equal(m.nfds, 1); /* still ours */
+    out = vfio_user_cmdq_pop(&q);
+    assert_non_null(out);
+    assert_int_equal(out->hdr.msg_id, 1);
+    assert_int_equal(*(uint32_t *)out->payload, 1);
+    vfio_user_cmdq_msg_free(out);
+    assert_int_equal(vfio_user_cmdq_push(&q, &m), 0);
+    assert_int_equal(m.nfds, 0); /* moved */
+    out = vfio_user_cmdq_pop(&q);
+    assert_int_equal(out->hdr.msg_id, 2);
+    assert_int_equal(out->nfds, 0);
+    vfio_user_cmdq_msg_free(out);
+    out = vfio_user_cmdq_pop(&q);
+    assert_int_equal(out->nfds, 1);
+    assert_int_equal(out->fds[0], fd);
+    vfio_user_cmdq_msg_free(out); /* closes fd */
+    assert_int_equal(fcntl(fd, F_GETFD), -1);
+    assert_null(vfio_user_cmdq_pop(&q));
+    vfio_user_cmdq_clear(&q);
+}
+
+/* A server waiting for its reply while the client floods commands: past
+ * VFIO_USER_EP_DEFER_MAX the endpoint fails instead of growing. */
+static void *flood_fn(void *arg)
+{
+    struct vfio_user_conn *c = arg;
+    uint32_t v = 7;
+    int r = 0;
+
+    for (unsigned int i = 0; !r && i <= VFIO_USER_EP_DEFER_MAX; i++)
+        r = vfio_user_conn_send_command(c, VFIO_USER_CHAN_MAIN,
+                                        VFIO_USER_DEVICE_GET_INFO, 0, &v,
+                                        sizeof(v), NULL, 0, NULL);
+    return (void *)(intptr_t)r;
+}
+
+static void test_defer_bound(void **state)
+{
+    struct pair p;
+    struct cli_ctx cc = {0};
+    struct vfio_user_dma_access a = {0, 4}, rep;
+    struct vfio_user_call call = {
+        .cmd = VFIO_USER_DMA_READ, .req = &a, .req_len = sizeof(a),
+        .reply = &rep, .reply_cap = sizeof(rep), .reply_min = sizeof(rep),
+    };
+    pthread_t th;
+
+    (void)state;
+    pair_open(&p, &cc, true);
+    assert_int_equal(pthread_create(&th, NULL, flood_fn, p.srv), 0);
+    assert_int_equal(vfio_user_ep_call(p.ep, &call), -ENODEV);
+    pthread_join(th, NULL);
+    assert_true(vfio_user_ep_failed(p.ep));
+    assert_int_equal(cc.fails, 1);
+    pair_close(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -354,6 +433,8 @@ int main(void)
         cmocka_unit_test(test_twin_socket),
         cmocka_unit_test(test_serve_error_reply),
         cmocka_unit_test(test_defer),
+        cmocka_unit_test(test_cmdq),
+        cmocka_unit_test(test_defer_bound),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
