@@ -16,8 +16,10 @@
  * -ENODEV at once. Error replies (the server's errno) are not failures.
  *
  * Threads: any number of threads may issue requests at once (vCPUs with
- * trapped accesses). Each request gets a slot in a reply-waiter table and
- * its own msg_id; sends are serialized per socket by vfio/conn. Whoever
+ * trapped accesses); the engine is the endpoint (vfio/proto/endpoint.h),
+ * shared with the server core and vfu-test. Each request gets a slot in a
+ * reply-waiter table and its own msg_id; sends are serialized per socket
+ * by vfio/proto/conn. Whoever
  * waits becomes the receiver when no one else is: it reads one message,
  * hands a reply to its waiter or serves a server->client command
  * (DMA_READ/WRITE, from the IOMMU) and gives the role back. The event loop
