@@ -40,6 +40,7 @@ struct vfio_user_ep {
     int epfd;                 /* main + twin sockets, for the loop */
     int tfd;                  /* timerfd in epfd: the conn's deadlines */
     unsigned int parked;      /* channels taken out of epfd (bit mask) */
+    bool watched;             /* the sockets are in epfd (_watch()) */
     bool rx_busy;             /* someone holds the receiver role */
     unsigned int users;       /* requests using @conn */
     atomic_bool failed;
@@ -140,7 +141,7 @@ static void arm(struct vfio_user_ep *ep, int ch)
     struct epoll_event ev = {.events = 0, .data.u32 = (uint32_t)ch};
     int fd = vfio_user_conn_fd(ep->conn, chan);
 
-    if (fd < 0 || atomic_load(&ep->failed))
+    if (fd < 0 || !ep->watched || atomic_load(&ep->failed))
         return;
     if (!(ep->parked & (1u << ch)) &&
         !vfio_user_conn_tx_paused(ep->conn, chan))
@@ -155,10 +156,12 @@ static void arm(struct vfio_user_ep *ep, int ch)
 static void arm_timer(struct vfio_user_ep *ep)
 {
     struct itimerspec its = {{0, 0}, {0, 0}};
-    int64_t dl = atomic_load(&ep->failed)
-                     ? INT64_MAX
-                     : vfio_user_conn_deadline(ep->conn, NULL);
+    int64_t dl;
 
+    if (!ep->watched)
+        return; /* nobody polls the timer: no loop */
+    dl = atomic_load(&ep->failed) ? INT64_MAX
+                                  : vfio_user_conn_deadline(ep->conn, NULL);
     if (dl != INT64_MAX) {
         its.it_value.tv_sec = dl / 1000;
         its.it_value.tv_nsec = (dl % 1000) * 1000000 + 1;
@@ -189,6 +192,10 @@ int vfio_user_ep_watch(struct vfio_user_ep *ep)
         if (fd >= 0 && epoll_ctl(ep->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
             return -errno;
     }
+    pthread_mutex_lock(&ep->lock);
+    ep->watched = true;
+    unpark(ep);
+    pthread_mutex_unlock(&ep->lock);
     return 0;
 }
 
@@ -756,6 +763,7 @@ void vfio_user_ep_swap_conn(struct vfio_user_ep *ep,
     old = ep->conn;
     ep->conn = conn;
     ep->parked = 0;
+    ep->watched = false; /* the new sockets join with _watch() */
     pthread_mutex_unlock(&ep->lock);
     vfio_user_conn_free(old);
     vfio_user_cmdq_clear(&ep->deferred);
