@@ -5,6 +5,7 @@
  * BAR 2 wherever the guest maps it. */
 #include "virtio/pci_priv.h"
 #include "vmm/stats.h"
+#include "vmm/log.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -34,13 +35,13 @@ static void route_vector(struct virtio_pci *vp, struct vp_vector *v,
     }
     r = ops->msi_add(vp->hv.opaque, addr, data, &v->gsi);
     if (r < 0) {
-        fprintf(stderr, "minivmm: virtio-pci: MSI route: %s\n",
-                strerror(-r));
+        log_warn("minivmm: virtio-pci: MSI route: %s\n",
+                 strerror(-r));
         return;
     }
     r = ops->irqfd(vp->hv.opaque, v->efd, v->gsi, -1, true);
     if (r < 0) {
-        fprintf(stderr, "minivmm: virtio-pci: irqfd: %s\n", strerror(-r));
+        log_warn("minivmm: virtio-pci: irqfd: %s\n", strerror(-r));
         ops->msi_del(vp->hv.opaque, v->gsi);
         return;
     }
@@ -154,8 +155,8 @@ int vp_bar_map(struct pci_dev *dev, unsigned int bar, uint64_t addr,
         r = doorbell_assign(vp, i, addr, true);
         if (r < 0) {
             /* Still works through the trapped doorbell, just slower. */
-            fprintf(stderr, "minivmm: virtio-pci: ioeventfd at %#llx: "
-                    "%s\n", (unsigned long long)addr, strerror(-r));
+            log_warn("minivmm: virtio-pci: ioeventfd at %#llx: "
+                     "%s\n", (unsigned long long)addr, strerror(-r));
             continue;
         }
         vp->q[i].ioeventfd = true;

@@ -8,8 +8,7 @@
  * Layout (like virtio/pci.h):
  *   BAR 0 (32-bit memory, 4 KiB): MSI-X table at 0, PBA at 0x800;
  *   BAR 2 (64-bit memory, 16 KiB): the virtio structures, whose registers
- *   are the shared model of virtio/pci_model.h (vfio-user flavour:
- *   VPM_F_BYTE_VIEW | VPM_F_FREEZE_ENABLED).
+ *   are the shared model of virtio/pci_model.h.
  * In vfio-user the client virtualises MSI-X (it traps BAR 0 and hands the
  * server one eventfd per vector), so BAR 0 here is plain storage.
  *

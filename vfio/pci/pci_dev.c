@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "vmm/memory.h"
+#include "vmm/log.h"
 
 #define CFG_REGION VFIO_PCI_CONFIG_REGION_INDEX
 
@@ -167,8 +168,8 @@ static int dma_setup(struct vfio_pci *d, char *err, size_t errlen)
         /* Once per window: servers like SPDK's NVMe target skip a fd
          * window not 2 MiB-aligned (docs/interop.md). */
         if (!d->opts.dma_message && !guest_region_huge_aligned(g))
-            fprintf(stderr, "minivmm: vfio-user %s: DMA window [%#llx, "
-                    "+%#llx) at memfd offset %#llx is not 2 MiB-aligned "
+            log_warn("minivmm: vfio-user %s: DMA window [%#llx, "
+                     "+%#llx) at memfd offset %#llx is not 2 MiB-aligned "
                     "(some servers, e.g. SPDK's NVMe target, ignore it): "
                     "use a --memory size that is a multiple of 2 MiB\n",
                     d->name, (unsigned long long)g->gpa,
@@ -223,7 +224,7 @@ static void teardown(struct vfio_pci *d)
     vpd_bars_detach(d);
     vpd_irq_detach(d);
     pthread_mutex_unlock(&d->map_lock);
-    fprintf(stderr, "minivmm: vfio-user %s: device is dead (reads return "
+    log_err("minivmm: vfio-user %s: device is dead (reads return "
             "all-ones, writes are dropped)%s\n", d->name,
             d->opts.reconnect ? "; reconnecting" : "");
     if (d->timer_fd >= 0)
@@ -288,7 +289,7 @@ static void try_reconnect(struct vfio_pci *d)
     if (r == 0)
         replay_config(d);
     if (r || vfio_client_failed(d->client)) {
-        fprintf(stderr, "minivmm: vfio-user %s: reconnect failed: %s\n",
+        log_err("minivmm: vfio-user %s: reconnect failed: %s\n",
                 d->name, err[0] ? err : strerror(-r ? -r : EIO));
         atomic_store(&d->dead, false); /* let teardown run again */
         vfio_client_fail(d->client, "reconnect failed");
@@ -296,9 +297,9 @@ static void try_reconnect(struct vfio_pci *d)
         return;
     }
     timerfd_settime(d->timer_fd, 0, &off, NULL);
-    fprintf(stderr, "minivmm: vfio-user %s: reconnected to %s; DMA maps, "
-            "interrupts, ioeventfds and BARs restored\n", d->name,
-            d->socket);
+    log_info("minivmm: vfio-user %s: reconnected to %s; DMA maps, "
+             "interrupts, ioeventfds and BARs restored\n", d->name,
+             d->socket);
 }
 
 void vfio_pci_handle_ready(struct vfio_pci *d)

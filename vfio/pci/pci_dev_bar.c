@@ -6,6 +6,7 @@
  * Spec: vfio-user.rst "VFIO_USER_DEVICE_GET_REGION_INFO",
  * "VFIO_USER_DEVICE_GET_REGION_IO_FDS", "Read and Write Operations". */
 #include "vfio/pci/pci_dev_priv.h"
+#include "vmm/log.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -79,11 +80,11 @@ static void io_err(struct vpd_bar *b, uint64_t off, uint32_t len, bool write,
     n = atomic_fetch_add(&d->io_errors, 1);
     if (!io_err_log_ok(d, n))
         return;
-    fprintf(stderr, "minivmm: vfio-user %s: %s of %u bytes at BAR %u offset "
-            "%#llx failed: %s (%s; %u failed BAR accesses so far)\n",
-            d->name, write ? "write" : "read", len, b->idx,
-            (unsigned long long)off, strerror(-err),
-            write ? "dropped" : "the guest reads all-ones", n + 1);
+    log_warn("minivmm: vfio-user %s: %s of %u bytes at BAR %u offset "
+             "%#llx failed: %s (%s; %u failed BAR accesses so far)\n",
+             d->name, write ? "write" : "read", len, b->idx,
+             (unsigned long long)off, strerror(-err),
+             write ? "dropped" : "the guest reads all-ones", n + 1);
 }
 
 static void bar_read(void *opaque, uint64_t off, void *data, uint32_t len)
@@ -196,8 +197,8 @@ static int bar_fetch(struct vfio_pci *d, struct vpd_bar *b, uint64_t size0)
         b->map = mmap(NULL, ri->size, prot, MAP_SHARED, ri->fd,
                       (off_t)ri->mmap_offset);
         if (b->map == MAP_FAILED) {
-            fprintf(stderr, "minivmm: vfio-user %s: region %u: mmap: %m; "
-                    "trapping it\n", d->name, b->idx);
+            log_warn("minivmm: vfio-user %s: region %u: mmap: %m; "
+                     "trapping it\n", d->name, b->idx);
             b->map = NULL;
         }
     }
@@ -287,9 +288,9 @@ int vpd_bars_declare(struct vfio_pci *d)
                                                             ? 2048 : 16);
         r = pci_dev_set_bar(&d->pci, i, type, b->size, &vpd_bar_ops, b);
         if (r)
-            fprintf(stderr, "minivmm: vfio-user %s: BAR %u (%#llx bytes): "
-                    "%s\n", d->name, i, (unsigned long long)b->ri.size,
-                    strerror(-r));
+            log_warn("minivmm: vfio-user %s: BAR %u (%#llx bytes): "
+                     "%s\n", d->name, i, (unsigned long long)b->ri.size,
+                     strerror(-r));
     }
     return r;
 }
@@ -326,9 +327,9 @@ static void attach_bar(struct vfio_pci *d, struct vpd_bar *b)
                                  !(b->ri.flags & VFIO_REGION_INFO_FLAG_WRITE),
                                  &b->slots[i]);
     if (r) {
-        fprintf(stderr, "minivmm: vfio-user %s: BAR %u memslot at %#llx: "
-                "%s; trapping it\n", d->name, b->idx,
-                (unsigned long long)b->addr, strerror(-r));
+        log_warn("minivmm: vfio-user %s: BAR %u memslot at %#llx: "
+                 "%s; trapping it\n", d->name, b->idx,
+                 (unsigned long long)b->addr, strerror(-r));
         while (--i > 0)
             hv->ops->memslot_del(hv->opaque, b->slots[i - 1]);
     }
@@ -344,8 +345,8 @@ static void attach_bar(struct vfio_pci *d, struct vpd_bar *b)
     b->io_on = r == 0;
     if (r == 0)
         return;
-    fprintf(stderr, "minivmm: vfio-user %s: BAR %u ioeventfd: %s; trapping "
-            "doorbells\n", d->name, b->idx, strerror(-r));
+    log_warn("minivmm: vfio-user %s: BAR %u ioeventfd: %s; trapping "
+             "doorbells\n", d->name, b->idx, strerror(-r));
     while (--i > 0) {
         const struct vfio_client_iofd *e = &b->io_fds.e[i - 1];
 

@@ -8,6 +8,7 @@
  * See pci_dev.h. Spec: vfio-user.rst "VFIO_USER_DEVICE_GET_IRQ_INFO",
  * "VFIO_USER_DEVICE_SET_IRQS"; PCI Local Bus 3.0 §6.8 (MSI, MSI-X). */
 #include "vfio/pci/pci_dev_priv.h"
+#include "vmm/log.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -46,8 +47,8 @@ static void apply_vec(struct vfio_pci *d, struct vpd_vec *v, uint32_t tag,
             hv->ops->irqfd(hv->opaque, v->efd, v->gsi, -1, true) == 0)
             v->irqfd = true;
         if (r)
-            fprintf(stderr, "minivmm: vfio-user %s: MSI route: %s\n",
-                    d->name, strerror(-r));
+            log_warn("minivmm: vfio-user %s: MSI route: %s\n",
+                     d->name, strerror(-r));
         return;
     }
     if (v->irqfd && hv->ops->irqfd(hv->opaque, v->efd, v->gsi, -1,
@@ -297,8 +298,8 @@ static int intx_wire(struct vfio_pci *d)
                                        VFIO_IRQ_SET_DATA_EVENTFD |
                                            VFIO_IRQ_SET_ACTION_UNMASK,
                                        0, 1, &d->intx_rfd))
-        fprintf(stderr, "minivmm: vfio-user %s: server takes no INTx "
-                "unmask eventfd\n", d->name);
+        log_warn("minivmm: vfio-user %s: server takes no INTx "
+                 "unmask eventfd\n", d->name);
     d->intx_on = r == 0;
     return r;
 }

@@ -31,6 +31,7 @@
 #include "vfio/proto/migration.h"
 #include "vfio/proto/proto.h"
 #include "vmm/dirty.h"
+#include "vmm/log.h"
 
 #define PG          4096ull
 #define MAX_WINDOWS 64u
@@ -43,7 +44,7 @@
 
 static void say(const struct vfio_pci *d, const char *what, int r)
 {
-    fprintf(stderr, "minivmm: vfio-user %s: migration v1: %s: %s\n",
+    log_err("minivmm: vfio-user %s: migration v1: %s: %s\n",
             d->name, what, strerror(-r));
 }
 
@@ -152,9 +153,9 @@ static int prepend_precopy(struct vfio_pci *d)
     size_t n = d->pre_len + d->mig_len;
     uint8_t *buf;
 
-    fprintf(stderr, "minivmm: vfio-user %s: migration stream: %zu bytes "
-            "in pre-copy, %zu bytes at stop-copy (v1)\n", d->name,
-            d->pre_len, d->mig_len);
+    log_info("minivmm: vfio-user %s: migration stream: %zu bytes "
+             "in pre-copy, %zu bytes at stop-copy (v1)\n", d->name,
+             d->pre_len, d->mig_len);
     if (!d->pre_len)
         return 0;
     if (n > VFIO_CLIENT_MIG_DATA_MAX)
@@ -283,9 +284,9 @@ int vpd_v1_dirty_start(struct vfio_pci *d)
     int r;
 
     if (ps != PG) {
-        fprintf(stderr, "minivmm: vfio-user %s: migration v1: dirty page "
-                "size %llu, minivmm tracks 4096-byte pages\n", d->name,
-                (unsigned long long)ps);
+        log_warn("minivmm: vfio-user %s: migration v1: dirty page "
+                 "size %llu, minivmm tracks 4096-byte pages\n", d->name,
+                 (unsigned long long)ps);
         return -ENOTSUP;
     }
     r = vfio_client_dirty_pages(d->client, VFIO_IOMMU_DIRTY_PAGES_FLAG_START);
