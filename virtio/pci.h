@@ -46,8 +46,6 @@
 
 #define VIRTIO_PCI_VENDOR_ID     0x1AF4
 #define VIRTIO_PCI_DEVICE_ID_BASE 0x1040  /* + VIRTIO_ID_* (4.1.2.1) */
-#define VIRTIO_PCI_MSIX_BAR      0
-#define VIRTIO_PCI_CFG_BAR       2 /* layout: virtio/pci_model.h */
 
 struct virtio_pci;
 

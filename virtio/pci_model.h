@@ -23,6 +23,8 @@
 
 #include "virtio/device.h"
 
+#define VIRTIO_PCI_MSIX_BAR      0         /* MSI-X table and PBA */
+#define VIRTIO_PCI_CFG_BAR       2         /* the layout below */
 #define VIRTIO_PCI_CFG_BAR_SIZE  0x4000u
 #define VIRTIO_PCI_COMMON_OFF    0x0000u
 #define VIRTIO_PCI_ISR_OFF       0x1000u
