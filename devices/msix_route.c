@@ -205,6 +205,8 @@ unsigned int msix_route_take_pending(struct msix_route *r,
 
 void msix_route_suspend(struct msix_route *r)
 {
+    if (!r->vec)
+        return;
     pthread_mutex_lock(&r->lock);
     r->suspended = true;
     for (unsigned int i = 0; i < r->nvec; i++)
@@ -214,6 +216,8 @@ void msix_route_suspend(struct msix_route *r)
 
 void msix_route_resume(struct msix_route *r)
 {
+    if (!r->vec)
+        return;
     pthread_mutex_lock(&r->lock);
     r->suspended = false;
     for (unsigned int i = 0; i < r->nvec; i++)

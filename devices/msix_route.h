@@ -92,7 +92,8 @@ unsigned int msix_route_take_pending(struct msix_route *r,
                                      void *opaque);
 
 /* The device failed: detach every irqfd and stop watching (routes are
- * kept). msix_route_set() then only records messages and masks. */
+ * kept). msix_route_set() then only records messages and masks. Both are
+ * no-ops on a zeroed @r (never initialised). */
 void msix_route_suspend(struct msix_route *r);
 /* Back in KVM: every vector as last set. */
 void msix_route_resume(struct msix_route *r);

@@ -20,6 +20,7 @@
 #include "devices/pci.h"
 #include "vfio/client/client.h"
 #include "vfio/pci/pci_dev.h"
+#include "vfio/pci/pci_dev.h"
 #include "vfio/pci/pci_dev_priv.h"
 #include "vmm/bus.h"
 #include "test_vfio_client_fake.h"
@@ -315,7 +316,7 @@ static void rig_iofds(struct rig *r, uint64_t pages, const uint64_t *at,
  * trapped for their ioeventfds to see the writes). */
 static void check_areas(struct rig *r, unsigned int n)
 {
-    struct vpd_bar *b = &r->d->bars[0];
+    struct vpd_bar *b = &r->d->bars.bar[0];
 
     assert_non_null(b->map);
     assert_int_equal(b->io_fds.n, n);
@@ -421,8 +422,8 @@ static void test_msix_table_inside_bar(void **state)
     r.f.irq_count[VFIO_PCI_MSIX_IRQ_INDEX] = 4;
     if (rig_create(&r))
         fail_msg("create: %s", r.err);
-    assert_int_equal(r.d->nvec, 4);
-    assert_non_null(r.d->vec);
+    assert_int_equal(r.d->irq.vec.nvec, 4);
+    assert_non_null(r.d->irq.vec.vec);
     rig_down(&r);
 }
 

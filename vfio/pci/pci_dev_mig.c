@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* vfio-user PCI device: the server's migration data (see pci_dev_mig.h). */
+#include "vfio/pci/pci_dev_mig.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vfio/client/client_mig.h"
+
+void vpd_mig_free_saved(struct vpd_mig *m)
+{
+    free(m->data);
+    m->data = NULL;
+    m->len = 0;
+    m->saved = false;
+}
+
+void vpd_mig_free_pre(struct vpd_mig *m)
+{
+    free(m->pre_data);
+    m->pre_data = NULL;
+    m->pre_len = 0;
+    m->pre_in_stream = false;
+}
+
+int vpd_mig_pre_append(struct vpd_mig *m, void *buf, size_t len)
+{
+    uint8_t *nb;
+
+    if (!len) {
+        free(buf);
+        return 0;
+    }
+    nb = realloc(m->pre_data, m->pre_len + len);
+    if (!nb) {
+        free(buf);
+        return -ENOMEM;
+    }
+    memcpy(nb + m->pre_len, buf, len);
+    m->pre_data = nb;
+    m->pre_len += len;
+    free(buf);
+    return 0;
+}
+
+int vpd_mig_join(struct vpd_mig *m, const char *tag)
+{
+    size_t n = m->pre_len + m->len;
+    uint8_t *buf;
+
+    vpd_say(m->ctx, LOG_INFO, "migration stream: %zu bytes in pre-copy, "
+            "%zu bytes at stop-copy%s", m->pre_len, m->len, tag);
+    if (!m->pre_len)
+        return 0;
+    if (n > VFIO_CLIENT_MIG_DATA_MAX)
+        return -EFBIG;
+    buf = malloc(n);
+    if (!buf)
+        return -ENOMEM;
+    memcpy(buf, m->pre_data, m->pre_len);
+    if (m->len)
+        memcpy(buf + m->pre_len, m->data, m->len);
+    free(m->data);
+    m->data = buf;
+    m->len = n;
+    return 0;
+}
