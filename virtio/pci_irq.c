@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/state.h"
+#include "devices/msix_state.h"
 #include "vmm/stats.h"
 
 int vp_irq_init(struct vp_irq *irq, unsigned int nvec, uint32_t pba_off,
@@ -117,49 +117,15 @@ uint64_t vp_irq_count(const struct vp_irq *irq)
 
 int vp_irq_save(struct vp_irq *irq, void *fdt, int node)
 {
-    uint32_t tsize = msix_table_size(&irq->msix);
-    uint32_t psize = msix_pba_size(&irq->msix);
-    uint8_t *buf = malloc(tsize + psize);
-    int r;
-
-    if (!buf)
-        return -ENOMEM;
-    for (uint32_t o = 0; o < tsize; o += 4)
-        msix_table_read(&irq->msix, o, buf + o, 4);
-    for (uint32_t o = 0; o < psize; o += 8)
-        msix_pba_read(&irq->msix, o, buf + tsize + o, 8);
-    r = state_put_bytes(fdt, node, "msix-table", buf, tsize);
-    if (r == 0)
-        r = state_put_bytes(fdt, node, "msix-pba", buf + tsize, psize);
-    free(buf);
-    return r;
+    return msix_state_save(&irq->msix, fdt, node);
 }
 
 int vp_irq_load(struct vp_irq *irq, const void *fdt, int node,
                 uint16_t ctrl)
 {
-    uint32_t tsize = msix_table_size(&irq->msix);
-    uint32_t psize = msix_pba_size(&irq->msix);
-    uint8_t *buf = malloc(tsize + psize);
-    uint64_t bits;
-    int r;
+    int r = msix_state_load(&irq->msix, fdt, node);
 
-    if (!buf)
-        return -ENOMEM;
-    r = state_get_bytes(fdt, node, "msix-table", buf, tsize);
     if (r == 0)
-        r = state_get_bytes(fdt, node, "msix-pba", buf + tsize, psize);
-    if (r == 0) {
-        msix_reset(&irq->msix);
-        for (uint32_t o = 0; o < tsize; o += 4)
-            msix_table_write(&irq->msix, o, buf + o, 4);
-        for (unsigned int v = 0; v < irq->msix.nvec; v++) {
-            memcpy(&bits, buf + tsize + v / 64 * 8, 8);
-            if ((bits >> (v % 64)) & 1)
-                msix_notify(&irq->msix, v);
-        }
         msix_set_control(&irq->msix, ctrl);
-    }
-    free(buf);
     return r;
 }

@@ -19,7 +19,7 @@
 
 #include "devices/pci.h"
 #include "vfio/client/client.h"
-#include "vmm/state.h"
+#include "devices/msix_state.h"
 
 static struct pci_dev *pci_of(struct vpd_irq *irq)
 {
@@ -409,60 +409,22 @@ void vpd_irq_free(struct vpd_irq *irq)
 
 int vpd_irq_save(struct vpd_irq *irq, void *fdt, int node)
 {
-    uint32_t tsize, psize;
-    uint8_t *buf;
-    int r;
-
     /* Interrupts that arrived for masked vectors go to the PBA now. */
     vpd_irq_msix_ready(irq);
     vpd_irq_msi_ready(irq);
-    if (irq->msix_cap < 0)
-        return 0;
-    tsize = msix_table_size(&irq->msix);
-    psize = msix_pba_size(&irq->msix);
-    buf = malloc(tsize + psize);
-    if (!buf)
-        return -ENOMEM;
-    for (uint32_t o = 0; o < tsize; o += 4)
-        msix_table_read(&irq->msix, o, buf + o, 4);
-    for (uint32_t o = 0; o < psize; o += 8)
-        msix_pba_read(&irq->msix, o, buf + tsize + o, 8);
-    r = state_put_bytes(fdt, node, "msix-table", buf, tsize);
-    if (r == 0)
-        r = state_put_bytes(fdt, node, "msix-pba", buf + tsize, psize);
-    free(buf);
-    return r;
+    return irq->msix_cap >= 0 ? msix_state_save(&irq->msix, fdt, node) : 0;
 }
 
 /* MSI-X table and PBA (routes and irqfds follow), then Message Control
  * (SET_IRQS when enabled); MSI from the config image. */
 int vpd_irq_load(struct vpd_irq *irq, const void *fdt, int node)
 {
-    uint32_t tsize, psize;
-    uint64_t bits;
-    uint8_t *buf;
     int r = 0;
 
     if (irq->msix_cap >= 0) {
-        tsize = msix_table_size(&irq->msix);
-        psize = msix_pba_size(&irq->msix);
-        buf = malloc(tsize + psize);
-        r = buf ? state_get_bytes(fdt, node, "msix-table", buf, tsize)
-                : -ENOMEM;
+        r = msix_state_load(&irq->msix, fdt, node);
         if (r == 0)
-            r = state_get_bytes(fdt, node, "msix-pba", buf + tsize, psize);
-        if (r == 0) {
-            msix_reset(&irq->msix);
-            for (uint32_t o = 0; o < tsize; o += 4)
-                msix_table_write(&irq->msix, o, buf + o, 4);
-            for (unsigned int v = 0; v < irq->msix.nvec; v++) {
-                memcpy(&bits, buf + tsize + v / 64 * 8, 8);
-                if ((bits >> (v % 64)) & 1)
-                    msix_notify(&irq->msix, v);
-            }
             vpd_irq_cfg_write(irq, (uint32_t)irq->msix_cap + 2, 2);
-        }
-        free(buf);
     }
     if (r == 0 && irq->msi_cap >= 0)
         vpd_irq_cfg_write(irq, (uint32_t)irq->msi_cap + 2, 2);
