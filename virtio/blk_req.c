@@ -132,32 +132,48 @@ static void complete_early(struct blk_io *blk,
     complete(blk, ps->qidx, ps->e->head, ps->status_gpa, status, 1);
 }
 
+/* A new request for the chain @ps parsed (@nslices data slices, @nops
+ * SQEs); NULL (the chain completed with IOERR) when out of memory. */
+static struct blk_req *req_new(struct blk_io *blk, const struct blk_parse *ps,
+                               unsigned int nslices, unsigned int nops)
+{
+    struct blk_req *req = req_alloc(nslices, nops);
+
+    if (!req) {
+        complete_early(blk, ps, VIRTIO_BLK_S_IOERR);
+        return NULL;
+    }
+    req->qidx = ps->qidx;
+    req->head = ps->e->head;
+    req->type = ps->type;
+    req->status_gpa = ps->status_gpa;
+    return req;
+}
+
+struct slicer {
+    struct virtq_seg *out;
+    unsigned int n;
+    bool write;
+};
+
+static int add_slice(void *opaque, uint64_t gpa, uint64_t len)
+{
+    struct slicer *sl = opaque;
+
+    sl->out[sl->n++] = (struct virtq_seg){ .gpa = gpa, .len = (uint32_t)len,
+                                           .write = sl->write };
+    return 0;
+}
+
 /* Cut [@off, @off + @len) of the readable or writable bytes of @e into
  * @out (at most e->nsegs slices). Returns the number of slices. */
 static unsigned int slice(const struct virtq_elem *e, bool write,
                           uint64_t off, uint64_t len, struct virtq_seg *out)
 {
-    unsigned int i, n = 0;
-    uint64_t take;
+    struct slicer sl = { .out = out, .write = write };
 
-    for (i = 0; i < e->nsegs && len; i++) {
-        const struct virtq_seg *s = &e->segs[i];
-
-        if (s->write != write)
-            continue;
-        if (off >= s->len) {
-            off -= s->len;
-            continue;
-        }
-        take = s->len - off < len ? s->len - off : len;
-        out[n].gpa = s->gpa + off;
-        out[n].len = (uint32_t)take;
-        out[n].write = write;
-        n++;
-        len -= take;
-        off = 0;
-    }
-    return n;
+    virtq_elem_walk(e, write, off, len, add_slice, &sl);
+    return sl.n;
 }
 
 static struct io_uring_sqe *get_sqe(struct blk_io *blk)
@@ -300,17 +316,11 @@ static void start_rw(struct blk_io *blk, const struct blk_parse *ps)
         complete_early(blk, ps, VIRTIO_BLK_S_OK);
         return;
     }
-    req = req_alloc(e->nsegs, 1);
-    if (!req) {
-        complete_early(blk, ps, VIRTIO_BLK_S_IOERR);
+    req = req_new(blk, ps, e->nsegs, 1);
+    if (!req)
         return;
-    }
-    req->qidx = ps->qidx;
-    req->head = e->head;
-    req->type = ps->type;
     req->offset = ps->sector << BLK_SECTOR_SHIFT;
     req->len = len;
-    req->status_gpa = ps->status_gpa;
     req->nslices = slice(e, in, in ? 0 : sizeof(struct virtio_blk_outhdr),
                          len, req->slices);
     if (map_iov(blk, req) < 0 && map_bounce(blk, req) < 0) {
@@ -334,15 +344,9 @@ static void start_flush(struct blk_io *blk, const struct blk_parse *ps)
         complete_early(blk, ps, VIRTIO_BLK_S_UNSUPP);
         return;
     }
-    req = req_alloc(0, 1);
-    if (!req) {
-        complete_early(blk, ps, VIRTIO_BLK_S_IOERR);
+    req = req_new(blk, ps, 0, 1);
+    if (!req)
         return;
-    }
-    req->qidx = ps->qidx;
-    req->head = ps->e->head;
-    req->type = ps->type;
-    req->status_gpa = ps->status_gpa;
     req->ops[0].kind = BLK_OP_FLUSH;
     start_ops(blk, req);
 }
@@ -423,15 +427,9 @@ static void start_dwz(struct blk_io *blk, const struct blk_parse *ps)
         complete_early(blk, ps, st);
         return;
     }
-    req = req_alloc(0, nops);
-    if (!req) {
-        complete_early(blk, ps, VIRTIO_BLK_S_IOERR);
+    req = req_new(blk, ps, 0, nops);
+    if (!req)
         return;
-    }
-    req->qidx = ps->qidx;
-    req->head = ps->e->head;
-    req->type = ps->type;
-    req->status_gpa = ps->status_gpa;
     for (i = 0, nops = 0; i < n; i++) {
         if (!rg[i].num_sectors)
             continue;

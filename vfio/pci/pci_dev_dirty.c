@@ -39,28 +39,6 @@ int vpd_dirty_start(struct vpd_state *d)
     return r ? r : vpd_precopy_start(d);
 }
 
-/* The pages the server wrote in window @w, ORed into @bits. */
-static int sync_window(struct vpd_state *d, const struct vfio_client_window *w,
-                       uint64_t *bits, uint64_t npages, uint64_t *count)
-{
-    uint64_t first = w->fd_offset / PG, pages = w->size / PG;
-    uint64_t *bm;
-    int r;
-
-    if ((w->iova | w->size | w->fd_offset) % PG || first >= npages)
-        return -EINVAL;
-    bm = calloc(dirty_words(pages), sizeof(uint64_t));
-    if (!bm)
-        return -ENOMEM;
-    r = vfio_client_dma_log_report(d->ctx->client, w->iova, w->size, PG, bm);
-    if (r == 0)
-        *count += dirty_bits_or_at(bits, first,
-                                   bm, pages < npages - first
-                                           ? pages : npages - first);
-    free(bm);
-    return r;
-}
-
 int vpd_dirty_sync(struct vpd_state *d, uint64_t *bits, uint64_t npages,
                    uint64_t *count)
 {
@@ -77,7 +55,8 @@ int vpd_dirty_sync(struct vpd_state *d, uint64_t *bits, uint64_t npages,
     if (n > MAX_WINDOWS)
         return -E2BIG;
     for (size_t i = 0; i < n && r == 0; i++)
-        r = sync_window(d, &w[i], bits, npages, count);
+        r = vpd_mig_sync_window(d->ctx, &w[i], vfio_client_dma_log_report,
+                                bits, npages, count);
     return r ? r : vpd_precopy_more(d);
 }
 

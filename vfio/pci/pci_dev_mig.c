@@ -7,6 +7,9 @@
 #include <string.h>
 
 #include "vfio/client/client_mig.h"
+#include "vmm/dirty.h"
+
+#define PG 4096ull
 
 void vpd_mig_free_saved(struct vpd_mig *m)
 {
@@ -65,4 +68,27 @@ int vpd_mig_join(struct vpd_mig *m, const char *tag)
     m->data = buf;
     m->len = n;
     return 0;
+}
+
+int vpd_mig_sync_window(struct vpd_ctx *ctx,
+                        const struct vfio_client_window *w,
+                        vpd_report_fn report, uint64_t *bits,
+                        uint64_t npages, uint64_t *count)
+{
+    uint64_t first = w->fd_offset / PG, pages = w->size / PG;
+    uint64_t *bm;
+    int r;
+
+    if ((w->iova | w->size | w->fd_offset) % PG || first >= npages)
+        return -EINVAL;
+    bm = calloc(dirty_words(pages), sizeof(uint64_t));
+    if (!bm)
+        return -ENOMEM;
+    r = report(ctx->client, w->iova, w->size, PG, bm);
+    if (r == 0)
+        *count += dirty_bits_or_at(bits, first, bm,
+                                   pages < npages - first ? pages
+                                                          : npages - first);
+    free(bm);
+    return r;
 }

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vfio/client/client.h"
+#include "vfio/client/client_mig.h"
 #include "vfio/client/client_mig_v1.h"
 #include "vfio/pci/pci_dev_ctx.h"
 
@@ -47,5 +49,19 @@ int vpd_mig_pre_append(struct vpd_mig *m, void *buf, size_t len);
  * Logs both sizes (info; @tag ends the line, e.g. " (v1)"). -EFBIG
  * beyond VFIO_CLIENT_MIG_DATA_MAX, -ENOMEM. */
 int vpd_mig_join(struct vpd_mig *m, const char *tag);
+
+/* How a server reports the pages it wrote in [@iova, +@size), one bit
+ * per @pgsize page into @bitmap (v2 DMA_LOGGING_REPORT, v1 DIRTY_PAGES). */
+typedef int (*vpd_report_fn)(struct vfio_client *c, uint64_t iova,
+                             uint64_t size, uint64_t pgsize,
+                             uint64_t *bitmap);
+/* The pages the server wrote in DMA window @w, asked with @report at 4 KiB
+ * and ORed into @bits (one bit per 4 KiB page of the guest RAM memfd,
+ * @npages of them, through w->fd_offset); *@count += how many. -EINVAL
+ * for a window not page aligned or beyond @bits, -ENOMEM. */
+int vpd_mig_sync_window(struct vpd_ctx *ctx,
+                        const struct vfio_client_window *w,
+                        vpd_report_fn report, uint64_t *bits,
+                        uint64_t npages, uint64_t *count);
 
 #endif

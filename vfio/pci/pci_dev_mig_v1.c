@@ -254,27 +254,6 @@ int vpd_v1_dirty_start(struct vpd_mig *m)
     return r ? r : precopy_start(m);
 }
 
-static int sync_window(struct vpd_mig *m, const struct vfio_client_window *w,
-                       uint64_t *bits, uint64_t npages, uint64_t *count)
-{
-    uint64_t first = w->fd_offset / PG, pages = w->size / PG;
-    uint64_t *bm;
-    int r;
-
-    if ((w->iova | w->size | w->fd_offset) % PG || first >= npages)
-        return -EINVAL;
-    bm = calloc(dirty_words(pages), sizeof(uint64_t));
-    if (!bm)
-        return -ENOMEM;
-    r = vfio_client_dirty_bitmap(m->ctx->client, w->iova, w->size, PG, bm);
-    if (r == 0)
-        *count += dirty_bits_or_at(bits, first, bm,
-                                   pages < npages - first ? pages
-                                                          : npages - first);
-    free(bm);
-    return r;
-}
-
 int vpd_v1_dirty_sync(struct vpd_mig *m, uint64_t *bits, uint64_t npages,
                       uint64_t *count)
 {
@@ -287,7 +266,8 @@ int vpd_v1_dirty_sync(struct vpd_mig *m, uint64_t *bits, uint64_t npages,
     if (n > MAX_WINDOWS)
         return -E2BIG;
     for (size_t i = 0; i < n && r == 0; i++) {
-        r = sync_window(m, &w[i], bits, npages, count);
+        r = vpd_mig_sync_window(m->ctx, &w[i], vfio_client_dirty_bitmap,
+                                bits, npages, count);
         /* A window without an fd: the server writes it through DMA_WRITE
          * messages (client_dma.c serves them); libvfio-user cannot report
          * such windows (EINVAL), ours can. Only its errno is forgiven,
