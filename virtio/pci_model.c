@@ -254,7 +254,8 @@ static void common_write(struct vpm *m, uint64_t off64, const void *data,
                                                          : field_width(off);
     uint64_t v;
 
-    if (off64 >= VIRTIO_PCI_COMMON_SIZE || !w || (len != w && !(w == 8 && len == 4)))
+    if (off64 >= VIRTIO_PCI_COMMON_SIZE || !w ||
+        (len != w && !(w == 8 && len == 4)))
         return;     /* not a register write the spec allows: ignored */
     v = le_load(data, len);
     if (w != 8) {

@@ -42,21 +42,15 @@ int vpd_dirty_start(struct vpd_state *d)
 int vpd_dirty_sync(struct vpd_state *d, uint64_t *bits, uint64_t npages,
                    uint64_t *count)
 {
-    struct vfio_client_window w[MAX_WINDOWS];
-    size_t n;
-    int r = 0;
+    int r;
 
     *count = 0;
     if (!vpd_alive(d->ctx))
         return -ENODEV;
     if (d->mig.v1)
         return vpd_v1_dirty_sync(&d->mig, bits, npages, count);
-    vfio_client_dma_windows(d->ctx->client, w, MAX_WINDOWS, &n);
-    if (n > MAX_WINDOWS)
-        return -E2BIG;
-    for (size_t i = 0; i < n && r == 0; i++)
-        r = vpd_mig_sync_window(d->ctx, &w[i], vfio_client_dma_log_report,
-                                bits, npages, count);
+    r = vpd_mig_sync_windows(d->ctx, vfio_client_dma_log_report, false, bits,
+                             npages, count);
     return r ? r : vpd_precopy_more(d);
 }
 

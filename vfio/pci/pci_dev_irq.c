@@ -405,7 +405,7 @@ void vpd_irq_free(struct vpd_irq *irq)
         close(irq->intx_rfd);
 }
 
-/* ---- state ---------------------------------------------------------------- */
+/* ---- state -------------------------------------------------------------- */
 
 int vpd_irq_save(struct vpd_irq *irq, void *fdt, int node)
 {

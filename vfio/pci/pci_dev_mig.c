@@ -9,7 +9,8 @@
 #include "vfio/client/client_mig.h"
 #include "vmm/dirty.h"
 
-#define PG 4096ull
+#define PG          4096ull
+#define MAX_WINDOWS 64u
 
 void vpd_mig_free_saved(struct vpd_mig *m)
 {
@@ -70,10 +71,10 @@ int vpd_mig_join(struct vpd_mig *m, const char *tag)
     return 0;
 }
 
-int vpd_mig_sync_window(struct vpd_ctx *ctx,
-                        const struct vfio_client_window *w,
-                        vpd_report_fn report, uint64_t *bits,
-                        uint64_t npages, uint64_t *count)
+/* The pages the server wrote in window @w, ORed into @bits. */
+static int sync_window(struct vpd_ctx *ctx, const struct vfio_client_window *w,
+                       vpd_report_fn report, uint64_t *bits, uint64_t npages,
+                       uint64_t *count)
 {
     uint64_t first = w->fd_offset / PG, pages = w->size / PG;
     uint64_t *bm;
@@ -90,5 +91,30 @@ int vpd_mig_sync_window(struct vpd_ctx *ctx,
                                    pages < npages - first ? pages
                                                           : npages - first);
     free(bm);
+    return r;
+}
+
+int vpd_mig_sync_windows(struct vpd_ctx *ctx, vpd_report_fn report,
+                         bool forgive_unbacked, uint64_t *bits,
+                         uint64_t npages, uint64_t *count)
+{
+    struct vfio_client_window w[MAX_WINDOWS];
+    size_t n;
+    int r = 0;
+
+    *count = 0;
+    vfio_client_dma_windows(ctx->client, w, MAX_WINDOWS, &n);
+    if (n > MAX_WINDOWS)
+        return -E2BIG;
+    for (size_t i = 0; i < n && r == 0; i++) {
+        r = sync_window(ctx, &w[i], report, bits, npages, count);
+        /* A window without an fd: the server writes it through DMA_WRITE
+         * messages (client_dma.c serves them); libvfio-user cannot report
+         * such windows (EINVAL), ours can. Only its errno is forgiven,
+         * never a broken reply. */
+        if (forgive_unbacked && r < 0 && !w[i].fd_backed &&
+            !vfio_client_failed(ctx->client) && r != -ENOMEM)
+            r = 0;
+    }
     return r;
 }

@@ -55,13 +55,15 @@ int vpd_mig_join(struct vpd_mig *m, const char *tag);
 typedef int (*vpd_report_fn)(struct vfio_client *c, uint64_t iova,
                              uint64_t size, uint64_t pgsize,
                              uint64_t *bitmap);
-/* The pages the server wrote in DMA window @w, asked with @report at 4 KiB
- * and ORed into @bits (one bit per 4 KiB page of the guest RAM memfd,
- * @npages of them, through w->fd_offset); *@count += how many. -EINVAL
- * for a window not page aligned or beyond @bits, -ENOMEM. */
-int vpd_mig_sync_window(struct vpd_ctx *ctx,
-                        const struct vfio_client_window *w,
-                        vpd_report_fn report, uint64_t *bits,
-                        uint64_t npages, uint64_t *count);
+/* The pages the server wrote in every DMA window, asked with @report at
+ * 4 KiB and ORed into @bits (one bit per 4 KiB page of the guest RAM
+ * memfd, @npages of them, through each window's fd_offset); *@count gets
+ * how many. With @forgive_unbacked a window without an fd (written
+ * through DMA_WRITE messages, which libvfio-user's v1 cannot report) may
+ * fail with an errno, not a broken reply. -EINVAL for a window not page
+ * aligned or beyond @bits, -E2BIG, -ENOMEM, the report's errors. */
+int vpd_mig_sync_windows(struct vpd_ctx *ctx, vpd_report_fn report,
+                         bool forgive_unbacked, uint64_t *bits,
+                         uint64_t npages, uint64_t *count);
 
 #endif

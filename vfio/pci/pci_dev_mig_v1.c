@@ -3,7 +3,8 @@
  * speaks the region-based migration "v1" of spec 0.9.1
  * (shared/spec/vfio-user-0.9.1.rst "VFIO Device Migration Info",
  * "VFIO_USER_DIRTY_PAGES"). pci_dev_state.c and pci_dev_dirty.c call these
- * when the probe chose v1 (see pci_dev_mig_v1.h) (docs/migration.md, "v1 or v2").
+ * when the probe chose v1 (pci_dev_mig_v1.h; docs/migration.md, "v1 or
+ * v2").
  *
  * Mapping onto the device life cycle (v1 has no STOP -> STOP_COPY arc, and
  * libvfio-user 2022 refuses every command but REGION_READ/WRITE and
@@ -37,7 +38,6 @@
 #include "vmm/log.h"
 
 #define PG          4096ull
-#define MAX_WINDOWS 64u
 
 #define V1_RUNNING   VFIO_USER_MIG_V1_STATE_RUNNING
 #define V1_STOP      VFIO_USER_MIG_V1_STATE_STOP
@@ -249,7 +249,8 @@ int vpd_v1_dirty_start(struct vpd_mig *m)
                 "minivmm tracks 4096-byte pages", (unsigned long long)ps);
         return -ENOTSUP;
     }
-    r = vfio_client_dirty_pages(m->ctx->client, VFIO_IOMMU_DIRTY_PAGES_FLAG_START);
+    r = vfio_client_dirty_pages(m->ctx->client,
+                                VFIO_IOMMU_DIRTY_PAGES_FLAG_START);
     /* Pre-copy: the server's early state moves now. */
     return r ? r : precopy_start(m);
 }
@@ -257,25 +258,9 @@ int vpd_v1_dirty_start(struct vpd_mig *m)
 int vpd_v1_dirty_sync(struct vpd_mig *m, uint64_t *bits, uint64_t npages,
                       uint64_t *count)
 {
-    struct vfio_client_window w[MAX_WINDOWS];
-    size_t n;
-    int r = 0;
+    int r = vpd_mig_sync_windows(m->ctx, vfio_client_dirty_bitmap, true,
+                                 bits, npages, count);
 
-    *count = 0;
-    vfio_client_dma_windows(m->ctx->client, w, MAX_WINDOWS, &n);
-    if (n > MAX_WINDOWS)
-        return -E2BIG;
-    for (size_t i = 0; i < n && r == 0; i++) {
-        r = vpd_mig_sync_window(m->ctx, &w[i], vfio_client_dirty_bitmap,
-                                bits, npages, count);
-        /* A window without an fd: the server writes it through DMA_WRITE
-         * messages (client_dma.c serves them); libvfio-user cannot report
-         * such windows (EINVAL), ours can. Only its errno is forgiven,
-         * never a broken reply. */
-        if (r < 0 && !w[i].fd_backed && !vfio_client_failed(m->ctx->client) &&
-            r != -ENOMEM)
-            r = 0;
-    }
     return r ? r : precopy_more(m);
 }
 

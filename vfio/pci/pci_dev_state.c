@@ -171,8 +171,8 @@ int vpd_precopy_more(struct vpd_state *d)
     if (!atomic_load(&d->mig.pre_active))
         return 0;
     r = vfio_client_mig_read_all(d->ctx->client,
-                                 VFIO_CLIENT_MIG_DATA_MAX - d->mig.pre_len, &buf,
-                                 &len);
+                                 VFIO_CLIENT_MIG_DATA_MAX - d->mig.pre_len,
+                                 &buf, &len);
     if (r) {
         say(d, "MIG_DATA_READ in PRE_COPY: %s", strerror(-r));
         return r;
@@ -356,23 +356,22 @@ static int check_windows(struct vpd_state *d, const void *fdt, int node,
 static int check_ids(struct vpd_state *d, const void *fdt, int node,
                      char *why, size_t len)
 {
-    const uint8_t *cfg;
+    const struct pci_dev *pci = d->ctx->pci;
+    const uint8_t *cfg, *now = pci->cfg;
     int n;
 
     cfg = fdt_getprop(fdt, node, "config", &n);
-    if (!cfg || n != (int)d->ctx->pci->cfg_size) {
+    if (!cfg || n != (int)pci->cfg_size) {
         snprintf(why, len, "config space of %u bytes, the snapshot has %d",
-                 d->ctx->pci->cfg_size, cfg ? n : -1);
+                 pci->cfg_size, cfg ? n : -1);
         return -EINVAL;
     }
-    if (memcmp(cfg, d->ctx->pci->cfg, 4) ||
-        memcmp(cfg + PCI_CLASS_REVISION, d->ctx->pci->cfg + PCI_CLASS_REVISION,
-               4)) {
+    if (memcmp(cfg, now, 4) ||
+        memcmp(cfg + PCI_CLASS_REVISION, now + PCI_CLASS_REVISION, 4)) {
         snprintf(why, len, "PCI ID %02x%02x:%02x%02x class %02x%02x%02x, "
                  "the snapshot has %02x%02x:%02x%02x class %02x%02x%02x",
-                 d->ctx->pci->cfg[1], d->ctx->pci->cfg[0], d->ctx->pci->cfg[3], d->ctx->pci->cfg[2],
-                 d->ctx->pci->cfg[11], d->ctx->pci->cfg[10], d->ctx->pci->cfg[9], cfg[1],
-                 cfg[0], cfg[3], cfg[2], cfg[11], cfg[10], cfg[9]);
+                 now[1], now[0], now[3], now[2], now[11], now[10], now[9],
+                 cfg[1], cfg[0], cfg[3], cfg[2], cfg[11], cfg[10], cfg[9]);
         return -EINVAL;
     }
     return 0;
