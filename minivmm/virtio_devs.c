@@ -26,7 +26,7 @@
 #include "virtio/pci.h"
 #include "virtio/pci_host.h"
 #include "virtio/rng.h"
-#include "minivmm/config.h"
+#include "minivmm/config_types.h"
 #include "vmm/devreg.h"
 #include "vmm/evloop.h"
 #include "minivmm/platform.h"
