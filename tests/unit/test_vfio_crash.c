@@ -20,6 +20,7 @@
 #include "devices/pci.h"
 #include "vfio/client/client.h"
 #include "vfio/pci/pci_dev.h"
+#include "vfio/pci/pci_dev.h"
 #include "vfio/pci/pci_dev_priv.h"
 #include "vmm/bus.h"
 #include "test_vfio_client_fake.h"
@@ -232,7 +233,7 @@ static void rig_iofds(struct rig *r, uint64_t pages, const uint64_t *at,
  * trapped for their ioeventfds to see the writes). */
 static void check_areas(struct rig *r, unsigned int n)
 {
-    struct vpd_bar *b = &r->v.d->bars[0];
+    struct vpd_bar *b = &r->v.d->bars.bar[0];
 
     assert_non_null(b->map);
     assert_int_equal(b->io_fds.n, n);
@@ -338,8 +339,8 @@ static void test_msix_table_inside_bar(void **state)
     r.f.irq_count[VFIO_PCI_MSIX_IRQ_INDEX] = 4;
     if (rig_create(&r))
         fail_msg("create: %s", r.err);
-    assert_int_equal(r.v.d->nvec, 4);
-    assert_non_null(r.v.d->vec);
+    assert_int_equal(r.v.d->irq.vec.nvec, 4);
+    assert_non_null(r.v.d->irq.vec.vec);
     rig_down(&r);
 }
 

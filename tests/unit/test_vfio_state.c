@@ -20,6 +20,7 @@
 
 #include "devices/pci.h"
 #include "vfio/client/client_mig.h"
+#include "vfio/pci/pci_dev.h"
 #include "vfio/pci/pci_dev_priv.h"
 #include "vmm/bus.h"
 #include "vmm/state.h"
