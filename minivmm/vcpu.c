@@ -52,8 +52,8 @@ static void crash(struct vcpu *v, const char *what)
 {
     fprintf(stderr, "minivmm: vCPU %d: %s\n", v->id, what);
     if (v->env->kvm->pvm) /* one line naming the instruction and the fix */
-        x86_pvm_crash_hint(v->fd, v->env->mem, stderr);
-    x86_vcpu_dump(v->fd, v->env->mem, stderr);
+        x86_pvm_crash_hint(v->fd, v->env->mem);
+    x86_vcpu_dump(v->fd, v->env->mem);
     v->env->stop.request_stop(v->env->stop.opaque, VM_STOP_CRASH, 0);
 }
 
