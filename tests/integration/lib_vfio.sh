@@ -1,6 +1,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # vfio-user servers for the integration tests, sourced after lib.sh and
 # make_dir:
+#   $VFU_ARGS               options for every vfu-blk of start_srv
+#   $vfu_v1                 1 when they hold --migration=v1 (spec 0.9.1
+#                           migration), else empty
 #   start_blk NAME [OPTS]   tools/vfu-blk on $dir/NAME.sock over
 #                           $dir/disk.img with OPTS, output in
 #                           $dir/NAME.log; its pid in $srv (and $pids)
@@ -15,6 +18,8 @@
 #   still_runs MODE [SECS]  its counter goes on (2 ticks within SECS,
 #                           default 10) and the API says running; then
 #                           quit through the API
+vfu_v1=
+case " ${VFU_ARGS:-} " in *" --migration=v1 "*) vfu_v1=1 ;; esac
 start_blk() {   # NAME [vfu-blk options]
     n=$1; shift
     "$BUILD/vfu-blk" --socket-path="$dir/$n.sock" --disk "$dir/disk.img" \
@@ -22,7 +27,7 @@ start_blk() {   # NAME [vfu-blk options]
     srv=$!
     pids="$pids $srv"
     for i in $(seq 50); do [ -S "$dir/$n.sock" ] && return 0; sleep 0.1; done
-    fail "vfu-blk $n did not create its socket"
+    fail "vfu-blk $n did not create its socket: $(cat "$dir/$n.log")"
 }
 start_srv() {   # NAME [vfu-blk options]
     n=$1; shift

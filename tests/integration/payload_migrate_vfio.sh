@@ -30,8 +30,6 @@
 : "${BUILD:=build}"
 : "${VFU_ARGS:=}"
 name=payload_migrate_vfio${VFU_ARGS:+ ($VFU_ARGS)}
-v1=
-case " $VFU_ARGS " in *" --migration=v1 "*) v1=1 ;; esac
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_vfio.sh"
 need_kvm
@@ -77,7 +75,7 @@ migrate() {
         fail "$dma: no 'PASS vblk-count'"
     head -c 12 "$dir/disk.img" | grep -q "MVMBLK write" ||
         fail "$dma: the disk file does not hold the guest's blocks"
-    if [ -n "$v1" ]; then check_v1; else check_v2; fi
+    if [ -n "$vfu_v1" ]; then check_v1; else check_v2; fi
     echo "$name: dma=${dma:-default}: ticks 1-$last on the source, $first-40 on" \
         "the destination; $(grep '^downtime' "$dir/mig.out");" \
         "$pre bytes of pre-copy data"
@@ -87,33 +85,30 @@ migrate() {
     fi
 }
 
-# vfu-blk's PRE_COPY carries its identity (tools/vfu-blk/precopy.h): the
-# source's client read it before the stop, the destination's server
-# checked and loaded it ahead of the final state.
-check_v2() {
-    pre=$(sed -n 's/.*migration stream: \([0-9]*\) bytes in pre-copy.*/\1/p' \
+# pre_copy TAIL MIN [LOADED]: vfu-blk's PRE_COPY carries its identity
+# (tools/vfu-blk/precopy.h): the source's client read more than MIN bytes
+# of it before the stop (its log line ending in TAIL), the destination's
+# server checked and loaded it (LOADED bytes, default the same) ahead of
+# the final state.
+pre_copy() {
+    pre=$(sed -n "s/.*migration stream: \([0-9]*\) bytes in pre-copy.*$1/\1/p" \
           "$dir/err1")
-    [ -n "$pre" ] && [ "$pre" -gt 0 ] ||
-        { cat "$dir/err1"; fail "no pre-copy data from vfu-blk ('$pre' bytes)"; }
-    grep -q "vfu-blk: migration stream loaded: $pre bytes pre-copy" \
+    [ -n "$pre" ] && [ "$pre" -gt "$2" ] ||
+        { cat "$dir/err1"; fail "$dma: no pre-copy data from vfu-blk ('$pre' bytes)"; }
+    grep -q "vfu-blk: migration stream loaded: ${3:-$pre} bytes pre-copy" \
         "$dir/srv2.log" ||
-        { cat "$dir/srv2.log"; fail "the destination did not load the pre-copy part"; }
+        { cat "$dir/srv2.log"; fail "$dma: the destination did not load the pre-copy part"; }
 }
+check_v2() { pre_copy "" 0; }
 
 # v1: the pre-copy part (its identity) was read in PRE_COPY
-# (_RUNNING|_SAVING), led the stream, and the destination loaded it. The
-# source's server was asked for its bitmaps (DIRTY_PAGES); with dma=fd it
-# reported the pages it wrote. With dma=message vfu-blk, like
-# libvfio-user, logs nothing (its writes are DMA_WRITE messages, which the
-# client marks dirty as it serves them).
+# (_RUNNING|_SAVING), led the stream (8-byte record headers), and the
+# destination loaded it. The source's server was asked for its bitmaps
+# (DIRTY_PAGES); with dma=fd it reported the pages it wrote. With
+# dma=message vfu-blk, like libvfio-user, logs nothing (its writes are
+# DMA_WRITE messages, which the client marks dirty as it serves them).
 check_v1() {
-    pre=$(sed -n 's/.*migration stream: \([0-9]*\) bytes in pre-copy.*(v1)$/\1/p' \
-          "$dir/err1")
-    [ -n "$pre" ] && [ "$pre" -gt 8 ] ||
-        { cat "$dir/err1"; fail "$dma: no pre-copy data ('$pre' bytes)"; }
-    grep -q "vfu-blk: migration stream loaded: [1-9][0-9]* bytes pre-copy" \
-        "$dir/srv2.log" ||
-        { cat "$dir/srv2.log"; fail "$dma: the destination lost the pre-copy part"; }
+    pre_copy '(v1)$' 8 '[1-9][0-9]*'
     echo "$name: dma=$dma: $pre bytes of pre-copy records;" \
         "$(grep -o 'migration stream loaded.*' "$dir/srv2.log")"
     stop_srv "$srv1"
@@ -127,7 +122,7 @@ check_v1() {
         "$(grep '^vfu-blk: dirty_bitmaps' "$dir/srv1.log")"
 }
 
-if [ -n "$v1" ]; then
+if [ -n "$vfu_v1" ]; then
     migrate fd
     migrate message
 else

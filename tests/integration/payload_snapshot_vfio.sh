@@ -21,8 +21,6 @@
 : "${BUILD:=build}"
 : "${VFU_ARGS:=}"
 name=payload_snapshot_vfio${VFU_ARGS:+ ($VFU_ARGS)}
-v1=
-case " $VFU_ARGS " in *" --migration=v1 "*) v1=1 ;; esac
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_vfio.sh"
 need_kvm
@@ -51,7 +49,7 @@ refused() {
 
 truncate -s 4M "$dir/disk.img"
 start_srv srv1; srv1=$srv
-[ -z "$v1" ] || grep -q "migration v1" "$dir/srv1.log" ||
+[ -z "$vfu_v1" ] || grep -q "migration v1" "$dir/srv1.log" ||
     fail "vfu-blk is not serving v1"
 "$BUILD/minivmm" --kernel "$BUILD/guest/virtio.elf" --memory 256M \
     --vfio-user "socket=$dir/srv1.sock,id=blk" \
@@ -84,7 +82,7 @@ grep -q "vfio-user" "$dir/err1" && { cat "$dir/err1"; fail "minivmm complained";
 # shellcheck disable=SC2086
 refused srvq "IRQ index .* count" $VFU_ARGS --queues 2
 # v1: a v2 server (no migration region) is refused too.
-[ -z "$v1" ] ||
+[ -z "$vfu_v1" ] ||
     refused srvv2 "num_regions is 0x9, the snapshot has 0xa"
 
 # A new vfu-blk on the same disk file: the guest goes on.
