@@ -14,6 +14,8 @@
 #   ticks FILE             the tick numbers of the counter test's lines
 #   next_tick SRC LAST FIRST  (migration) FIRST continues the source's
 #                          output SRC whose last whole tick is LAST
+#   continues SRC DST [WHO]  (migration) DST's counter goes on from SRC's
+#                          last tick ($last, $first); else fail naming WHO
 fail() { echo "$name: $*" >&2; exit 1; }
 need_kvm() {
     [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] ||
@@ -54,4 +56,10 @@ ticks() { tr -d '\r' <"$1" | sed -n 's/^counter: tick \([0-9]*\) .*/\1/p'; }
 next_tick() {
     [ "$3" = $(($2 + 1)) ] && return 0
     [ "$3" = $(($2 + 2)) ] && [ -n "$(tail -c 1 "$1" | tr -d '\n')" ]
+}
+continues() {   # SRC_OUT DST_OUT [WHO]
+    last=$(ticks "$1" | tail -n 1)
+    first=$(ticks "$2" | head -n 1)
+    next_tick "$1" "$last" "$first" ||
+        fail "${3:-destination} starts at tick '$first', want $((last + 1))"
 }
