@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "vmm/dirty.h"
+#include "tests/unit/fake_kvm.h"
 #include "vmm/kvm.h"
 #include "vmm/memory.h"
 
@@ -43,15 +44,6 @@ static struct fake_kvm *fk(const struct kvm *kvm)
 {
     return (struct fake_kvm *)(uintptr_t)kvm;
 }
-
-int __wrap_kvm_set_memslot(const struct kvm *kvm, uint32_t slot,
-                           uint64_t gpa, uint64_t size, void *hva,
-                           uint32_t flags);
-int __wrap_kvm_enable_manual_dirty_log(const struct kvm *kvm);
-int __wrap_kvm_get_dirty_log(const struct kvm *kvm, uint32_t slot,
-                             void *bitmap);
-int __wrap_kvm_clear_dirty_log(const struct kvm *kvm, uint32_t slot,
-                               uint64_t first, uint32_t num, void *bitmap);
 
 int __wrap_kvm_set_memslot(const struct kvm *kvm, uint32_t slot,
                            uint64_t gpa, uint64_t size, void *hva,

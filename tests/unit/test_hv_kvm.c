@@ -18,6 +18,7 @@
 
 #include "arch/x86/irqchip.h"
 #include "minivmm/hv_kvm.h"
+#include "tests/unit/fake_kvm.h"
 #include "vmm/kvm.h"
 #include "vmm/memory.h"
 
@@ -41,19 +42,6 @@ static struct fake_kvm *fk(const struct kvm *kvm)
 {
     return (struct fake_kvm *)(uintptr_t)kvm;
 }
-
-int __wrap_kvm_create_platform(const struct kvm *kvm, uint64_t tss_gpa);
-int __wrap_kvm_set_gsi_routing(const struct kvm *kvm,
-                               const struct kvm_irq_routing_entry *entries,
-                               uint32_t nr);
-int __wrap_kvm_irqfd(const struct kvm *kvm, int fd, uint32_t gsi,
-                     int resample_fd, bool deassign);
-int __wrap_kvm_ioeventfd(const struct kvm *kvm, int fd, uint64_t addr,
-                         uint32_t len, bool pio, bool datamatch,
-                         uint64_t data, bool deassign);
-int __wrap_kvm_set_memslot(const struct kvm *kvm, uint32_t slot,
-                           uint64_t gpa, uint64_t size, void *hva,
-                           uint32_t flags);
 
 int __wrap_kvm_create_platform(const struct kvm *kvm, uint64_t tss_gpa)
 {

@@ -18,6 +18,7 @@
 
 #include "arch/x86/irqchip.h"
 #include "arch/x86/layout.h"
+#include "tests/unit/fake_kvm.h"
 #include "vmm/kvm.h"
 
 #define MAXR 2048
@@ -41,12 +42,6 @@ static struct fake_kvm *fk(const struct kvm *kvm)
 {
     return (struct fake_kvm *)(uintptr_t)kvm;
 }
-
-int __wrap_kvm_create_platform(const struct kvm *kvm, uint64_t tss_gpa);
-int __wrap_kvm_set_gsi_routing(const struct kvm *kvm,
-                               const struct kvm_irq_routing_entry *entries,
-                               uint32_t nr);
-int __wrap_kvm_irq_line(const struct kvm *kvm, uint32_t gsi, bool level);
 
 int __wrap_kvm_create_platform(const struct kvm *kvm, uint64_t tss_gpa)
 {
