@@ -5,23 +5,15 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "minivmm/config.h"
+#include "vmm/clock.h"
 #include "vmm/host_limits.h"
+#include "vmm/log.h"
 #include "vmm/memory.h"
 #include "minivmm/persist/snapshot_file.h"
+#include "minivmm/persist/vmstate.h"
 #include "minivmm/vm.h"
-#include "minivmm/vmctl.h"
-
-static double ms_since(const struct timespec *t0)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)(t.tv_sec - t0->tv_sec) * 1e3 +
-           (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
-}
 
 int restore_vm(struct vm_config *cfg, struct vm **out, char *err,
                size_t errlen)
@@ -30,20 +22,19 @@ int restore_vm(struct vm_config *cfg, struct vm **out, char *err,
     struct guest_memory_opts mo = { .hugepages = cfg->hugepages };
     struct vm_restore rs = { .mem = &mem };
     struct snap_reader *snap;
-    struct timespec t0;
+    uint64_t t0 = clock_now_us();
     char why[384];
     uint64_t given;
     size_t len;
     int r;
 
-    clock_gettime(CLOCK_MONOTONIC, &t0);
     *out = NULL;
     r = snap_reader_open(cfg->restore, &snap, err, errlen);
     if (r < 0)
         return r;
     rs.state = snap_reader_state(snap, &len);
     given = cfg->memory;
-    r = vmctl_state_config(rs.state, &cfg->cpus, &cfg->memory, why,
+    r = vmstate_config(rs.state, &cfg->cpus, &cfg->memory, why,
                            sizeof(why));
     if (r == 0 && cfg->memory_given && given != cfg->memory) {
         snprintf(why, sizeof(why), "the snapshot has %llu MiB of guest "
@@ -73,8 +64,9 @@ int restore_vm(struct vm_config *cfg, struct vm **out, char *err,
     guest_memory_destroy(&mem); /* no-op once the VM took it */
     snap_reader_close(snap);
     if (r == 0)
-        fprintf(stderr, "minivmm: restored %s (%u vCPUs, %llu MiB) in "
-                "%.1f ms\n", cfg->restore, cfg->cpus,
-                (unsigned long long)(cfg->memory >> 20), ms_since(&t0));
+        log_info("minivmm: restored %s (%u vCPUs, %llu MiB) in %.1f ms",
+                 cfg->restore, cfg->cpus,
+                 (unsigned long long)(cfg->memory >> 20),
+                 (double)(clock_now_us() - t0) / 1e3);
     return r;
 }

@@ -25,7 +25,7 @@
 #include "virtio/net.h"
 #include "virtio/pci.h"
 #include "virtio/rng.h"
-#include "minivmm/config.h"
+#include "minivmm/config_types.h"
 #include "vmm/devreg.h"
 #include "vmm/evloop.h"
 #include "minivmm/platform.h"

@@ -23,7 +23,7 @@ int x86_vcpu_setup(int vcpu_fd, const struct kvm_cpuid2 *cpuid);
 int x86_vcpu_boot(int vcpu_fd, const struct boot_entry *e,
                   struct guest_memory *mem);
 
-/* Log (LOG_ERROR, one message of indented lines) the registers, segments
+/* Log (LOG_ERROR, one message per indented line) the registers, segments
  * and the bytes at RIP, for a crash report. */
 void x86_vcpu_dump(int vcpu_fd, const struct guest_memory *mem);
 

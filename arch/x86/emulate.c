@@ -6,7 +6,6 @@
 #include "arch/x86/cpu.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -177,32 +176,11 @@ int x86_complete_emulation(int vcpu_fd, const struct guest_memory *mem)
     }
 }
 
-/* Appends printf-formatted text to @b (@len bytes, @at used); cut at the
- * end of @b. */
-static size_t put(char *b, size_t len, size_t at, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static size_t put(char *b, size_t len, size_t at, const char *fmt, ...)
+static void dump_seg(const char *name, const struct kvm_segment *s)
 {
-    va_list ap;
-    int n;
-
-    if (at >= len)
-        return at;
-    va_start(ap, fmt);
-    n = vsnprintf(b + at, len - at, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return at;
-    return at + (size_t)n < len ? at + (size_t)n : len - 1;
-}
-
-static size_t dump_seg(char *b, size_t len, size_t at, const char *name,
-                       const struct kvm_segment *s)
-{
-    return put(b, len, at, "  %-3s sel=%04x base=%016llx limit=%08x type=%x "
-               "dpl=%u p=%u l=%u db=%u\n", name, s->selector,
-               (unsigned long long)s->base, s->limit, s->type, s->dpl,
-               s->present, s->l, s->db);
+    log_err("  %-3s sel=%04x base=%016llx limit=%08x type=%x dpl=%u p=%u "
+            "l=%u db=%u", name, s->selector, (unsigned long long)s->base,
+            s->limit, s->type, s->dpl, s->present, s->l, s->db);
 }
 
 void x86_vcpu_dump(int vcpu_fd, const struct guest_memory *mem)
@@ -210,8 +188,7 @@ void x86_vcpu_dump(int vcpu_fd, const struct guest_memory *mem)
     struct kvm_regs r;
     struct kvm_sregs s;
     unsigned char insn[16];
-    char b[1024];
-    size_t at;
+    char code[16 * 3 + 1] = "";
     int n;
 
     if (kvm_vcpu_ioctl(vcpu_fd, KVM_GET_REGS, &r) < 0 ||
@@ -219,20 +196,19 @@ void x86_vcpu_dump(int vcpu_fd, const struct guest_memory *mem)
         log_err("  (registers unavailable)");
         return;
     }
-    at = put(b, sizeof(b), 0, "  rip=%016llx rsp=%016llx rflags=%016llx\n"
-             "  rax=%016llx rbx=%016llx rcx=%016llx rdx=%016llx\n"
-             "  rsi=%016llx rdi=%016llx rbp=%016llx r8 =%016llx\n"
-             "  cr0=%016llx cr2=%016llx cr3=%016llx cr4=%016llx "
-             "efer=%llx\n",
-             r.rip, r.rsp, r.rflags, r.rax, r.rbx, r.rcx, r.rdx, r.rsi,
-             r.rdi, r.rbp, r.r8, s.cr0, s.cr2, s.cr3, s.cr4, s.efer);
-    at = dump_seg(b, sizeof(b), at, "cs", &s.cs);
-    at = dump_seg(b, sizeof(b), at, "ss", &s.ss);
-    at = dump_seg(b, sizeof(b), at, "tr", &s.tr);
+    log_err("  rip=%016llx rsp=%016llx rflags=%016llx", r.rip, r.rsp,
+            r.rflags);
+    log_err("  rax=%016llx rbx=%016llx rcx=%016llx rdx=%016llx", r.rax,
+            r.rbx, r.rcx, r.rdx);
+    log_err("  rsi=%016llx rdi=%016llx rbp=%016llx r8 =%016llx", r.rsi,
+            r.rdi, r.rbp, r.r8);
+    log_err("  cr0=%016llx cr2=%016llx cr3=%016llx cr4=%016llx efer=%llx",
+            s.cr0, s.cr2, s.cr3, s.cr4, s.efer);
+    dump_seg("cs", &s.cs);
+    dump_seg("ss", &s.ss);
+    dump_seg("tr", &s.tr);
     n = x86_fetch_insn(vcpu_fd, mem, insn, (int)sizeof(insn));
-    at = put(b, sizeof(b), at, "  code at rip:");
-    for (int i = 0; i < n; i++)
-        at = put(b, sizeof(b), at, " %02x", insn[i]);
-    put(b, sizeof(b), at, n > 0 ? "\n" : " (not readable)\n");
-    log_err("%s", b);
+    for (int i = 0; i < n && i < (int)sizeof(insn); i++)
+        snprintf(code + 3 * i, sizeof(code) - 3 * (size_t)i, " %02x", insn[i]);
+    log_err("  code at rip:%s", n > 0 ? code : " (not readable)");
 }

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Internals of the outgoing migration shared by migration.c (object, API,
- * event loop side) and migration_run.c (the thread). */
-#ifndef MINIVMM_MIGRATION_PRIV_H
-#define MINIVMM_MIGRATION_PRIV_H
+/* The core of an outgoing migration: the object both sides share, with
+ * the phase step and the thread -> event-loop requests (migration_core.c).
+ * Used by migration.c (object, API, event-loop side) and migration_run.c
+ * (the thread); it calls neither. */
+#ifndef MINIVMM_MIGRATION_CORE_H
+#define MINIVMM_MIGRATION_CORE_H
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "minivmm/persist/migration.h"
+#include "minivmm/persist/migration_host.h"
 #include "minivmm/persist/migration_fsm.h"
 #include "minivmm/persist/migration_net.h"
 
@@ -61,12 +63,13 @@ struct migration {
     size_t fdt_len;
 };
 
+/* Apply phase event @ev (migration_fsm.h); m->lock held by the caller.
+ * 0 or -EINVAL (not allowed in this phase). */
 int mig_apply_locked(struct migration *m, enum mig_event ev);
+/* Wake the event loop (m->efd): a request or progress to report. */
 void mig_kick_loop(struct migration *m);
 /* Post @req to the loop; for MIG_REQ_STOP wait for its result (0 or
- * -errno; -ECANCELED when the loop is gone). */
+ * -errno; -ECANCELED when the loop is gone). Migration thread only. */
 int mig_ask_loop(struct migration *m, enum mig_req req, bool done);
-
-void *mig_thread_main(void *arg);
 
 #endif
