@@ -50,33 +50,12 @@ void vcpu_destroy(struct vcpu *v)
     v->run = NULL;
 }
 
-/* The crash dump (arch/x86 writes it to a FILE) through the log, one
- * message per line; straight to stderr if no memory is left for it. */
-static void log_crash_dump(struct vcpu *v)
-{
-    char *buf = NULL, *line, *nl;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-
-    if (v->env->kvm->pvm) /* one line naming the instruction and the fix */
-        x86_pvm_crash_hint(v->fd, v->env->mem, f ? f : stderr);
-    x86_vcpu_dump(v->fd, v->env->mem, f ? f : stderr);
-    if (!f)
-        return;
-    fclose(f);
-    for (line = buf; line && *line; line = nl ? nl + 1 : NULL) {
-        nl = strchr(line, '\n');
-        if (nl)
-            *nl = 0;
-        log_err("%s", line);
-    }
-    free(buf);
-}
-
 static void crash(struct vcpu *v, const char *what)
 {
     log_err("minivmm: vCPU %d: %s", v->id, what);
-    log_crash_dump(v);
+    if (v->env->kvm->pvm) /* one line naming the instruction and the fix */
+        x86_pvm_crash_hint(v->fd, v->env->mem);
+    x86_vcpu_dump(v->fd, v->env->mem); /* through the log, line by line */
     v->env->stop.request_stop(v->env->stop.opaque, VM_STOP_CRASH, 0);
 }
 

@@ -11,6 +11,7 @@
 #include <linux/virtio_config.h>
 
 #include "vmm/state.h"
+#include "vmm/log.h"
 
 /* Driver-settable status bits in spec order (3.1.1), each with the bits
  * that must already be set. NEEDS_RESET is device-owned. */
@@ -189,8 +190,8 @@ void virtio_dev_set_needs_reset(struct virtio_dev *vdev, const char *fmt,
     va_start(ap, fmt);
     vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
-    fprintf(stderr, "virtio-%s: device needs reset: %s\n",
-            type_name(vdev->device_id), why);
+    log_warn("virtio-%s: device needs reset: %s\n",
+             type_name(vdev->device_id), why);
     vdev->status |= VIRTIO_DEV_S_NEEDS_RESET;
     if (virtio_dev_driver_ok(vdev))
         vdev->irq.ops->notify_config(vdev->irq.opaque);

@@ -3,7 +3,7 @@
  * "Xen" note; entered in 32-bit protected mode with EBX pointing at
  * struct hvm_start_info (xen/include/public/arch-x86/hvm/start_info.h,
  * version 1: memory map, command line, modules, RSDP). */
-#include "arch/x86/boot.h"
+#include "arch/x86/pvh.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -123,8 +123,8 @@ static int find_pvh_note(const uint8_t *p, uint64_t len, uint64_t *entry)
     return 0;
 }
 
-int pvh_probe(const uint8_t *buf, size_t len, uint64_t *entry, char *err,
-              size_t errlen)
+static int pvh_probe(const uint8_t *buf, size_t len, uint64_t *entry,
+                     char *err, size_t errlen)
 {
     size_t ehsize;
     unsigned int n;
@@ -215,9 +215,9 @@ static void write_memmap(struct guest_memory *mem, const struct e820_map *map)
     }
 }
 
-int pvh_load(const struct boot_image *img, struct guest_memory *mem,
-             const struct e820_map *map, uint64_t rsdp_gpa,
-             struct boot_entry *entry, char *err, size_t errlen)
+static int pvh_load(const struct boot_image *img, struct guest_memory *mem,
+                    const struct e820_map *map, uint64_t rsdp_gpa,
+                    struct boot_entry *entry, char *err, size_t errlen)
 {
     struct hvm_start_info si = {
         .magic = HVM_START_MAGIC,
@@ -253,3 +253,11 @@ int pvh_load(const struct boot_image *img, struct guest_memory *mem,
     entry->rbx = X86_START_INFO_GPA;
     return 0;
 }
+
+const struct boot_loader pvh_loader = {
+    .format = KERNEL_PVH_ELF,
+    .magic_off = 0,
+    .magic = { 0x7f, 'E', 'L', 'F' },
+    .probe = pvh_probe,
+    .load = pvh_load,
+};

@@ -62,7 +62,6 @@ int vfr_init(struct vfr *p, struct virtio_dev *vdev, uint32_t class_code,
         .num_queues = vdev->num_queues,
         .nvec = (uint16_t)(vdev->num_queues + 1),
         .config_size = devcfg_size,
-        .flags = VPM_F_BYTE_VIEW | VPM_F_FREEZE_ENABLED,
         .ops = &regs_ops,
         .opaque = p,
     };

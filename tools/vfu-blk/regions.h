@@ -4,8 +4,7 @@
  * space is the PCI config-space model (devices/pci_cfg.h) with the virtio
  * capabilities of virtio/pci_caps.h, BAR 0 the MSI-X table/PBA model
  * (devices/msix.h), BAR 2 the virtio-pci register model
- * (virtio/pci_model.h, vfio-user flavour VPM_F_BYTE_VIEW |
- * VPM_F_FREEZE_ENABLED). No I/O of its own: the vfio-user region callbacks
+ * (virtio/pci_model.h, the same behaviour as the VMM's transport). No I/O of its own: the vfio-user region callbacks
  * call these, and the owner supplies the doorbell hook.
  *
  * Layout (as virtio/pci.c):
