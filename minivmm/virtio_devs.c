@@ -569,6 +569,18 @@ static struct json_object *vd_stats(const struct vd *vd)
         stats_put(b, "errors", bs.errors);
         json_object_object_add(o, "block", b);
     }
+    if (vd->model_destroy == iommu_destroy) {
+        struct json_object *b = json_object_new_object();
+        struct virtio_iommu_stats is;
+
+        virtio_iommu_get_stats(vd->model, &is);
+        stats_put(b, "requests", is.requests);
+        stats_put(b, "maps", is.maps);
+        stats_put(b, "unmaps", is.unmaps);
+        stats_put(b, "faults", is.faults);
+        stats_put(b, "faults_dropped", is.faults_dropped);
+        json_object_object_add(o, "iommu", b);
+    }
     return o;
 }
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
-# timeout: 90
+# timeout: 120
 # An in-VMM virtio-blk (--disk) behind --viommu virtio: minivmm translates
 # every descriptor and buffer address through the device's domain. The
 # virtio payload's test=viommu (tests/guest/virtio/test_viommu.c) probes,
@@ -37,6 +37,34 @@ done
 rc=$?
 tr -d '\r' <"$dir/out" | grep -q "FAIL viommu: PROBE: status 6" ||
     fail "iommu=off: the disk is still an endpoint (rc $rc)"
+# The API's stats: the virtio-iommu's counters, valid against the schema.
+"$BUILD/minivmm" --kernel "$BUILD/guest/virtio.elf" --memory 256M \
+    --viommu virtio --disk path="$dir/d.img" --api-socket "$dir/api" \
+    --cmdline "test=viommu,vblk-count viommu-fault=1 ticks=100000 blocks=16" \
+    --serial "file:$dir/out" </dev/null >"$dir/err" 2>&1 &
+vm=$!
+i=0
+until tr -d '\r' <"$dir/out" 2>/dev/null | grep -q "^counter: tick 1 "; do
+    i=$((i + 1))
+    [ "$i" -gt 400 ] && { kill "$vm"; fail "the guest does not count"; }
+    sleep 0.05
+done
+"$BUILD/minivmm-ctl" "$dir/api" stats >"$dir/stats.json" ||
+    { kill "$vm"; fail "stats failed"; }
+kill "$vm"; wait "$vm" 2>/dev/null
+python3 - "$dir/stats.json" docs/stats.schema.json <<'EOT' || fail "stats"
+import json, sys
+st = json.load(open(sys.argv[1]))
+st = st.get("result", st)
+try:
+    import jsonschema
+    jsonschema.validate(st, json.load(open(sys.argv[2])))
+except ImportError:
+    pass
+io = [d for d in st["devices"] if d["kind"] == "virtio-iommu"][0]["iommu"]
+print("virtio-iommu stats:", io)
+assert io["maps"] >= 2 and io["unmaps"] >= 1 and io["faults"] == 1, io
+EOT
 echo "$name: in-VMM virtio-blk translated through its domain, fault" \
-     "reported, iommu=off keeps it out"
+     "reported, iommu=off keeps it out, stats count the MAPs and the fault"
 exit 0
