@@ -7,6 +7,7 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -55,27 +56,32 @@ struct phdr {
 static int get_phdr(const uint8_t *buf, size_t len, unsigned int i,
                     struct phdr *ph)
 {
-    if (buf[EI_CLASS] == ELFCLASS64) {
-        Elf64_Ehdr eh;
-        Elf64_Phdr p;
-        uint64_t off;
+    bool is64 = buf[EI_CLASS] == ELFCLASS64;
+    size_t need = is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
+    uint64_t phoff, off;
+    uint16_t phentsize;
 
+    if (is64) {
+        Elf64_Ehdr eh;
         memcpy(&eh, buf, sizeof(eh));
-        off = eh.e_phoff + (uint64_t)i * eh.e_phentsize;
-        if (eh.e_phentsize < sizeof(p) || off > len || len - off < sizeof(p))
-            return -EINVAL;
+        phoff = eh.e_phoff;
+        phentsize = eh.e_phentsize;
+    } else {
+        Elf32_Ehdr eh;
+        memcpy(&eh, buf, sizeof(eh));
+        phoff = eh.e_phoff;
+        phentsize = eh.e_phentsize;
+    }
+    off = phoff + (uint64_t)i * phentsize;
+    if (phentsize < need || off > len || len - off < need)
+        return -EINVAL;
+    if (is64) {
+        Elf64_Phdr p;
         memcpy(&p, buf + off, sizeof(p));
         *ph = (struct phdr){ p.p_type, p.p_offset, p.p_paddr, p.p_filesz,
                              p.p_memsz };
     } else {
-        Elf32_Ehdr eh;
         Elf32_Phdr p;
-        uint64_t off;
-
-        memcpy(&eh, buf, sizeof(eh));
-        off = eh.e_phoff + (uint64_t)i * eh.e_phentsize;
-        if (eh.e_phentsize < sizeof(p) || off > len || len - off < sizeof(p))
-            return -EINVAL;
         memcpy(&p, buf + off, sizeof(p));
         *ph = (struct phdr){ p.p_type, p.p_offset, p.p_paddr, p.p_filesz,
                              p.p_memsz };

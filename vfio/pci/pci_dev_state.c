@@ -47,35 +47,53 @@ void vpd_state_init(struct vpd_state *d, struct vpd_ctx *ctx,
 
 /* ---- identity encoding (pure) -------------------------------------------- */
 
+/* The identity's arrays as state properties: one table read by save and
+ * load alike (name, array, element size, count: regions or IRQs). */
+struct id_arrays {
+    uint64_t sizes[VFIO_CLIENT_MAX_REGIONS];
+    uint32_t rfl[VFIO_CLIENT_MAX_REGIONS];
+    uint32_t cnt[VFIO_CLIENT_MAX_IRQS];
+    uint32_t ifl[VFIO_CLIENT_MAX_IRQS];
+};
+
+struct id_prop {
+    const char *name;
+    void *data;
+    size_t size; /* bytes: element size times regions or IRQs */
+};
+
+static void id_props(struct id_arrays *a, uint32_t nr, uint32_t ni,
+                     struct id_prop p[4])
+{
+    p[0] = (struct id_prop){ "region-sizes", a->sizes, (size_t)nr * 8 };
+    p[1] = (struct id_prop){ "region-flags", a->rfl, (size_t)nr * 4 };
+    p[2] = (struct id_prop){ "irq-counts", a->cnt, (size_t)ni * 4 };
+    p[3] = (struct id_prop){ "irq-flags", a->ifl, (size_t)ni * 4 };
+}
+
 int vpd_identity_save(void *fdt, int node,
                       const struct vfio_client_identity *id)
 {
     uint32_t info[3] = {id->flags, id->num_regions, id->num_irqs};
-    uint64_t sizes[VFIO_CLIENT_MAX_REGIONS];
-    uint32_t rfl[VFIO_CLIENT_MAX_REGIONS], cnt[VFIO_CLIENT_MAX_IRQS],
-        ifl[VFIO_CLIENT_MAX_IRQS];
     uint32_t nr = id->num_regions, ni = id->num_irqs;
+    struct id_arrays a;
+    struct id_prop p[4];
     int r;
 
     if (nr > VFIO_CLIENT_MAX_REGIONS || ni > VFIO_CLIENT_MAX_IRQS)
         return -EINVAL;
     for (uint32_t i = 0; i < nr; i++) {
-        sizes[i] = id->region[i].size;
-        rfl[i] = id->region[i].flags;
+        a.sizes[i] = id->region[i].size;
+        a.rfl[i] = id->region[i].flags;
     }
     for (uint32_t i = 0; i < ni; i++) {
-        cnt[i] = id->irq[i].count;
-        ifl[i] = id->irq[i].flags;
+        a.cnt[i] = id->irq[i].count;
+        a.ifl[i] = id->irq[i].flags;
     }
+    id_props(&a, nr, ni, p);
     r = state_put_bytes(fdt, node, "device-info", info, sizeof(info));
-    if (r == 0)
-        r = state_put_bytes(fdt, node, "region-sizes", sizes, nr * 8);
-    if (r == 0)
-        r = state_put_bytes(fdt, node, "region-flags", rfl, nr * 4);
-    if (r == 0)
-        r = state_put_bytes(fdt, node, "irq-counts", cnt, ni * 4);
-    if (r == 0)
-        r = state_put_bytes(fdt, node, "irq-flags", ifl, ni * 4);
+    for (int i = 0; r == 0 && i < 4; i++)
+        r = state_put_bytes(fdt, node, p[i].name, p[i].data, p[i].size);
     return r;
 }
 
@@ -83,9 +101,8 @@ int vpd_identity_load(const void *fdt, int node,
                       struct vfio_client_identity *id)
 {
     uint32_t info[3], nr, ni;
-    uint64_t sizes[VFIO_CLIENT_MAX_REGIONS];
-    uint32_t rfl[VFIO_CLIENT_MAX_REGIONS], cnt[VFIO_CLIENT_MAX_IRQS],
-        ifl[VFIO_CLIENT_MAX_IRQS];
+    struct id_arrays a;
+    struct id_prop p[4];
     int r;
 
     memset(id, 0, sizeof(*id));
@@ -96,25 +113,21 @@ int vpd_identity_load(const void *fdt, int node,
     ni = info[2];
     if (nr > VFIO_CLIENT_MAX_REGIONS || ni > VFIO_CLIENT_MAX_IRQS)
         return -EINVAL;
-    r = state_get_bytes(fdt, node, "region-sizes", sizes, nr * 8);
-    if (r == 0)
-        r = state_get_bytes(fdt, node, "region-flags", rfl, nr * 4);
-    if (r == 0)
-        r = state_get_bytes(fdt, node, "irq-counts", cnt, ni * 4);
-    if (r == 0)
-        r = state_get_bytes(fdt, node, "irq-flags", ifl, ni * 4);
+    id_props(&a, nr, ni, p);
+    for (int i = 0; r == 0 && i < 4; i++)
+        r = state_get_bytes(fdt, node, p[i].name, p[i].data, p[i].size);
     if (r)
         return r;
     id->flags = info[0];
     id->num_regions = nr;
     id->num_irqs = ni;
     for (uint32_t i = 0; i < nr; i++) {
-        id->region[i].size = sizes[i];
-        id->region[i].flags = rfl[i];
+        id->region[i].size = a.sizes[i];
+        id->region[i].flags = a.rfl[i];
     }
     for (uint32_t i = 0; i < ni; i++) {
-        id->irq[i].count = cnt[i];
-        id->irq[i].flags = ifl[i];
+        id->irq[i].count = a.cnt[i];
+        id->irq[i].flags = a.ifl[i];
     }
     return 0;
 }
