@@ -151,8 +151,10 @@ static void pci_intx_refresh(struct pci_dev *dev, bool present)
     pthread_mutex_unlock(&bus->irq_lock);
 }
 
-int pci_register_slot(struct pci_bus *bus, struct pci_dev *dev,
-                      unsigned int slot)
+/* pci_register_slot(); with @fit, a BAR that finds no room refuses the
+ * registration (-ENOSPC, the function left off the bus). */
+static int register_slot(struct pci_bus *bus, struct pci_dev *dev,
+                         unsigned int slot, bool fit)
 {
     uint8_t pin = dev->cfg[PCI_INTERRUPT_PIN];
 
@@ -169,17 +171,36 @@ int pci_register_slot(struct pci_bus *bus, struct pci_dev *dev,
             (uint8_t)(bus->cfg.intx_gsi_base + (slot + pin - 1) % 4);
     bus->devs[dev->devfn] = dev;
     __atomic_store_n(&dev->bus, bus, __ATOMIC_RELEASE);
-    pci_bars_assign(dev);
+    if (pci_bars_assign(dev) && fit) {
+        bus->devs[dev->devfn] = NULL;
+        __atomic_store_n(&dev->bus, NULL, __ATOMIC_RELEASE);
+        pthread_mutex_unlock(&bus->lock);
+        return -ENOSPC;
+    }
     pci_bars_update(bus);
     pci_intx_refresh(dev, true);
     pthread_mutex_unlock(&bus->lock);
     return 0;
 }
 
+int pci_register_slot(struct pci_bus *bus, struct pci_dev *dev,
+                      unsigned int slot)
+{
+    return register_slot(bus, dev, slot, false);
+}
+
 int pci_register(struct pci_bus *bus, struct pci_dev *dev)
 {
-    for (unsigned int slot = 1; slot < PCI_NR_SLOTS; slot++) {
-        int r = pci_register_slot(bus, dev, slot);
+    return pci_hotplug_register(bus, dev, 0, false);
+}
+
+int pci_hotplug_register(struct pci_bus *bus, struct pci_dev *dev,
+                         unsigned int slot, bool fit)
+{
+    if (slot)
+        return register_slot(bus, dev, slot, fit);
+    for (slot = 1; slot < PCI_NR_SLOTS; slot++) {
+        int r = register_slot(bus, dev, slot, fit);
 
         if (r != -EBUSY)
             return r;

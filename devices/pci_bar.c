@@ -287,7 +287,7 @@ static unsigned int pci_bars_by_size(const struct pci_dev *dev,
     return n;
 }
 
-void pci_bars_assign(struct pci_dev *dev)
+unsigned int pci_bars_assign(struct pci_dev *dev)
 {
     struct pci_bus *bus = dev->bus;
     unsigned int order[PCI_NR_BAR_SLOTS];
@@ -295,9 +295,10 @@ void pci_bars_assign(struct pci_dev *dev)
     uint32_t cmd = 0;
     uint64_t addr;
     char name[8];
+    unsigned int failed = 0;
 
     if (!bus->cfg.assign_bars)
-        return;
+        return 0;
     for (unsigned int k = 0; k < n; k++) {
         const struct pci_bar *bar = &dev->bars[order[k]];
         unsigned int t = bar->type & PCI_BAR_TYPE;
@@ -309,6 +310,7 @@ void pci_bars_assign(struct pci_dev *dev)
                     pci_bar_name(order[k], name),
                     (unsigned long long)bar->size,
                     t == PCI_BAR_IO ? "I/O" : "memory");
+            failed++;
             continue;
         }
         pci_bar_program(dev, order[k], addr);
@@ -320,4 +322,5 @@ void pci_bars_assign(struct pci_dev *dev)
     if (cmd)
         pci_dev_write(dev, PCI_COMMAND, 2,
                       pci_cfg_get(dev, PCI_COMMAND, 2) | cmd);
+    return failed;
 }

@@ -28,8 +28,8 @@ static inline uint32_t pci_bar_reg(unsigned int idx)
  * moved or lost decode, then map what is decoded. Bus lock held. */
 void pci_bars_update(struct pci_bus *bus);
 /* Place @dev's BARs and enable decoding (pci_bus_config.assign_bars).
- * Bus lock held, @dev on the bus. */
-void pci_bars_assign(struct pci_dev *dev);
+ * Bus lock held, @dev on the bus. Returns how many found no room. */
+unsigned int pci_bars_assign(struct pci_dev *dev);
 /* A config write of @len bytes at @off as the guest would make it (the
  * generic emulation, then ops->cfg_write). Bus lock held. */
 void pci_dev_write(struct pci_dev *dev, uint32_t off, uint32_t len,
