@@ -35,6 +35,9 @@ struct config_disk {
     char path[CONFIG_PATH_MAX];
     char id[CONFIG_ID_MAX];     /* given, or "diskN" */
     int readonly;
+    unsigned int slot;          /* PCI slot 1-31; 0: the first free one
+                                 * (the running VM's config records the
+                                 * slot taken) */
 };
 
 struct config_net {
@@ -53,7 +56,10 @@ struct config_vfio {
     int dma_message;            /* dma=message: no fds, DMA_READ/WRITE */
     unsigned int reconnect;     /* seconds between retries, 0: never */
     unsigned int timeout_ms;    /* reply timeout, 0: default (5 s) */
+    unsigned int slot;          /* as config_disk.slot */
 };
+
+#define CONFIG_SLOT_MAX 31      /* slot=1..31 (0 is the host bridge) */
 
 struct vm_config {
     const char *kernel;

@@ -208,9 +208,14 @@ static void add_devices(struct json_object *o, const struct vm_config *cfg)
     char buf[CONFIG_PATH_MAX + 128];
 
     for (unsigned int i = 0; i < cfg->ndisks; i++) {
-        snprintf(buf, sizeof(buf), "path=%s%s,id=%s", cfg->disks[i].path,
-                 cfg->disks[i].readonly ? ",readonly" : "",
-                 cfg->disks[i].id);
+        int k = snprintf(buf, sizeof(buf), "path=%s%s,id=%s",
+                         cfg->disks[i].path,
+                         cfg->disks[i].readonly ? ",readonly" : "",
+                         cfg->disks[i].id);
+
+        if (cfg->disks[i].slot)
+            snprintf(buf + k, sizeof(buf) - (size_t)k, ",slot=%u",
+                     cfg->disks[i].slot);
         json_object_array_add(d, json_object_new_string(buf));
     }
     for (unsigned int i = 0; i < cfg->nnets; i++) {
@@ -232,8 +237,10 @@ static void add_devices(struct json_object *o, const struct vm_config *cfg)
             k += snprintf(buf + k, sizeof(buf) - (size_t)k, ",reconnect=%u",
                           c->reconnect);
         if (c->timeout_ms)
-            snprintf(buf + k, sizeof(buf) - (size_t)k, ",timeout=%u",
-                     c->timeout_ms);
+            k += snprintf(buf + k, sizeof(buf) - (size_t)k, ",timeout=%u",
+                          c->timeout_ms);
+        if (c->slot)
+            snprintf(buf + k, sizeof(buf) - (size_t)k, ",slot=%u", c->slot);
         json_object_array_add(v, json_object_new_string(buf));
     }
     json_object_object_add(o, "disk", d);

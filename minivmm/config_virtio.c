@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Next "key[=value]" item of a comma-separated list starting at *@s:
@@ -48,6 +49,21 @@ static int valid_id(const char *id)
     return 1;
 }
 
+int config_parse_slot(const char *v, unsigned int *slot)
+{
+    char *end;
+    unsigned long x;
+
+    if (!*v || *v == '-' || *v == '+')
+        return 0;
+    errno = 0;
+    x = strtoul(v, &end, 10);
+    if (errno || *end || x < 1 || x > CONFIG_SLOT_MAX)
+        return 0;
+    *slot = (unsigned int)x;
+    return 1;
+}
+
 static int id_taken(const struct vm_config *cfg, const char *id)
 {
     for (unsigned int i = 0; i < cfg->ndisks; i++)
@@ -69,13 +85,14 @@ static int disk_item(struct config_disk *d, const char *key,
         d->readonly = 1;
     } else if (!strcmp(key, "id") && valid_id(val)) {
         memcpy(d->id, val, strlen(val) + 1);    /* < CONFIG_ID_MAX */
+    } else if (!strcmp(key, "slot") && config_parse_slot(val, &d->slot)) {
     } else if (!strcmp(key, "id")) {
         snprintf(err, errlen, "--disk '%s': id must be 1-%d characters of "
                  "A-Z a-z 0-9 _ . -", arg, CONFIG_ID_MAX - 1);
         return -EINVAL;
     } else {
         snprintf(err, errlen, "--disk '%s': unknown or empty '%s' (use "
-                 "path=FILE[,readonly][,id=NAME])", arg, key);
+                 "path=FILE[,readonly][,id=NAME][,slot=1-31])", arg, key);
         return -EINVAL;
     }
     return 0;

@@ -9,7 +9,10 @@
 
 #include "minivmm/config.h"
 
-/* --disk path=FILE[,readonly][,id=NAME]: append to cfg->disks. NAME is
+/* A "slot=" value: 1 with *@slot set for 1..CONFIG_SLOT_MAX, else 0. */
+int config_parse_slot(const char *v, unsigned int *slot);
+
+/* --disk path=FILE[,readonly][,id=NAME][,slot=N]: append to cfg->disks. NAME is
  * 1-20 characters of [A-Za-z0-9_.-], unique among disks and nets.
  * 0 or -EINVAL with the reason in @err. */
 int config_parse_disk(const char *arg, struct vm_config *cfg, char *err,

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 
+#include "minivmm/config_virtio.h"
 #include "vfio/client/client.h"
 #include "vfio/pci/pci_dev.h"
 #include "vmm/stats.h"
@@ -20,11 +21,19 @@
 #define RECONNECT_MAX 3600u
 #define TIMEOUT_MAX_MS 600000u
 
+/* One device; entries of removed devices are reused (dev NULL). */
+struct vfio_ent {
+    struct vfio_pci *dev;
+    bool watched;
+    bool joined;               /* in the device registry */
+    struct config_vfio c;      /* its options (id, socket, slot taken) */
+};
+
 struct vfio_devs {
     const struct platform_env *env;
-    struct vfio_pci *dev[CONFIG_MAX_VFIO];
-    bool watched[CONFIG_MAX_VFIO];
-    unsigned int n;
+    struct pci_bus *pci;
+    struct vfio_ent e[CONFIG_MAX_VFIO];
+    unsigned int n;            /* entries in use or used: [0, n) */
 };
 
 static bool id_ok(const char *s)
@@ -66,13 +75,14 @@ static int parse_key(const char *k, const char *v, struct config_vfio *c,
         c->dma_message = !strcmp(v, "message");
     } else if (!strcmp(k, "reconnect") &&
                parse_uint(v, RECONNECT_MAX, &c->reconnect) == 0) {
+    } else if (!strcmp(k, "slot") && config_parse_slot(v, &c->slot)) {
     } else if (!strcmp(k, "timeout") &&
                parse_uint(v, TIMEOUT_MAX_MS, &c->timeout_ms) == 0 &&
                c->timeout_ms) {
     } else {
         snprintf(err, errlen, "--vfio-user: bad '%s=%s' (socket=PATH, "
                  "id=NAME, dma=fd|message, reconnect=SECONDS, "
-                 "timeout=MS)", k, v);
+                 "timeout=MS, slot=1-31)", k, v);
         return -EINVAL;
     }
     return 0;
@@ -189,40 +199,127 @@ static int join_registry(const struct platform_env *env, struct vfio_pci *d,
     return 0;
 }
 
+/* Connect @c's server, put the device on the bus and in the registry,
+ * watch it. Fills entry @x; 0 or -errno with the reason in @err. */
+static int ent_create(struct vfio_devs *ds, struct vfio_ent *x,
+                      const struct config_vfio *c, bool hotplug, char *err,
+                      size_t errlen)
+{
+    const struct platform_env *env = ds->env;
+    struct vfio_pci_env penv = {.bus = ds->pci, .hv = env->hv,
+                                .mem = env->mem};
+    struct vfio_pci_opts o = {
+        .name = c->id, .socket = c->socket, .sock_fd = -1,
+        .dma_message = c->dma_message, .reconnect = c->reconnect,
+        .timeout_ms = c->timeout_ms, .posted_writes = true,
+        .slot = c->slot, .hotplug = hotplug,
+    };
+    int r;
+
+    memset(x, 0, sizeof(*x));
+    x->c = *c;
+    r = vfio_pci_create(&penv, &o, &x->dev, err, errlen);
+    if (r)
+        return r;
+    x->c.slot = vfio_pci_slot(x->dev);
+    r = join_registry(env, x->dev, c->id, err, errlen);
+    x->joined = r == 0;
+    if (r)
+        return r;
+    r = evloop_add(env->loop, vfio_pci_poll_fd(x->dev), EPOLLIN, on_ready,
+                   x->dev);
+    x->watched = r == 0;
+    if (r)
+        snprintf(err, errlen, "vfio-user %s: event loop: %s", c->id,
+                 strerror(-r));
+    return r;
+}
+
+static void ent_destroy(struct vfio_devs *ds, struct vfio_ent *x)
+{
+    char bid[DEVREG_ID_MAX];
+
+    if (x->watched)
+        evloop_del(ds->env->loop, vfio_pci_poll_fd(x->dev));
+    if (x->joined) {
+        snprintf(bid, sizeof(bid), "vfio-user@%s", x->c.id);
+        devreg_del(ds->env->devs, bid);
+    }
+    vfio_pci_destroy(x->dev);
+    memset(x, 0, sizeof(*x));
+}
+
 int vfio_devs_create(const struct platform_env *env, struct pci_bus *pci,
                      struct vfio_devs **out, char *err, size_t errlen)
 {
     struct vfio_devs *ds = calloc(1, sizeof(*ds));
-    struct vfio_pci_env penv = {.bus = pci, .hv = env->hv, .mem = env->mem};
     int r = 0;
 
     *out = ds;
     if (!ds)
         return -ENOMEM;
     ds->env = env;
+    ds->pci = pci;
     for (unsigned int i = 0; r == 0 && i < env->cfg->nvfio; i++) {
-        const struct config_vfio *c = &env->cfg->vfio[i];
-        struct vfio_pci_opts o = {
-            .name = c->id, .socket = c->socket, .sock_fd = -1,
-            .dma_message = c->dma_message, .reconnect = c->reconnect,
-            .timeout_ms = c->timeout_ms, .posted_writes = true,
-        };
-
-        r = vfio_pci_create(&penv, &o, &ds->dev[i], err, errlen);
-        if (r)
-            break;
-        ds->n++;
-        r = join_registry(env, ds->dev[i], c->id, err, errlen);
-        if (r)
-            break;
-        r = evloop_add(env->loop, vfio_pci_poll_fd(ds->dev[i]), EPOLLIN,
-                       on_ready, ds->dev[i]);
-        ds->watched[i] = r == 0;
-        if (r)
-            snprintf(err, errlen, "vfio-user %s: event loop: %s", c->id,
-                     strerror(-r));
+        r = ent_create(ds, &ds->e[i], &env->cfg->vfio[i], false, err,
+                       errlen);
+        ds->n = i + 1;
     }
     return r;
+}
+
+int vfio_devs_add(struct vfio_devs *ds, const struct config_vfio *c,
+                  unsigned int *slot, char *err, size_t errlen)
+{
+    unsigned int i = 0;
+    int r;
+
+    while (i < ds->n && ds->e[i].dev)
+        i++;
+    if (i == CONFIG_MAX_VFIO) {
+        snprintf(err, errlen, "at most %d vfio-user devices",
+                 CONFIG_MAX_VFIO);
+        return -ENOSPC;
+    }
+    r = ent_create(ds, &ds->e[i], c, true, err, errlen);
+    if (r) {
+        if (ds->e[i].dev)
+            ent_destroy(ds, &ds->e[i]);
+        return r;
+    }
+    if (i == ds->n)
+        ds->n++;
+    *slot = ds->e[i].c.slot;
+    return 0;
+}
+
+int vfio_devs_find(const struct vfio_devs *ds, const char *id,
+                   unsigned int *slot)
+{
+    for (unsigned int i = 0; ds && i < ds->n; i++) {
+        if (ds->e[i].dev && !strcmp(ds->e[i].c.id, id)) {
+            *slot = ds->e[i].c.slot;
+            return 0;
+        }
+    }
+    return -ENOENT;
+}
+
+int vfio_devs_remove(struct vfio_devs *ds, const char *id)
+{
+    for (unsigned int i = 0; ds && i < ds->n; i++) {
+        if (ds->e[i].dev && !strcmp(ds->e[i].c.id, id)) {
+            vfio_pci_release(ds->e[i].dev);
+            ent_destroy(ds, &ds->e[i]);
+            return 0;
+        }
+    }
+    return -ENOENT;
+}
+
+unsigned int vfio_devs_slot_of(const struct vfio_devs *ds, unsigned int i)
+{
+    return ds && i < ds->n && ds->e[i].dev ? ds->e[i].c.slot : 0;
 }
 
 unsigned int vfio_devs_count(const struct vfio_devs *ds)
@@ -232,22 +329,16 @@ unsigned int vfio_devs_count(const struct vfio_devs *ds)
 
 struct vfio_pci *vfio_devs_get(struct vfio_devs *ds, unsigned int i)
 {
-    return ds && i < ds->n ? ds->dev[i] : NULL;
+    return ds && i < ds->n ? ds->e[i].dev : NULL;
 }
 
 void vfio_devs_destroy(struct vfio_devs *ds)
 {
-    char bid[DEVREG_ID_MAX];
-
     if (!ds)
         return;
-    for (unsigned int i = 0; i < ds->n; i++) {
-        if (ds->watched[i])
-            evloop_del(ds->env->loop, vfio_pci_poll_fd(ds->dev[i]));
-        snprintf(bid, sizeof(bid), "vfio-user@%s", ds->env->cfg->vfio[i].id);
-        devreg_del(ds->env->devs, bid);
-        vfio_pci_destroy(ds->dev[i]);
-    }
+    for (unsigned int i = 0; i < ds->n; i++)
+        if (ds->e[i].dev)
+            ent_destroy(ds, &ds->e[i]);
     free(ds);
 }
 
@@ -274,8 +365,8 @@ static struct json_object *latency_json(const struct vfio_client_stats *st)
 void vfio_devs_stats(struct vfio_devs *ds, struct json_object *arr)
 {
     for (unsigned int i = 0; ds && i < ds->n; i++) {
-        struct vfio_client *c = ds->dev[i] ? vfio_pci_client(ds->dev[i]) :
-                                NULL;
+        struct vfio_client *c = ds->e[i].dev ? vfio_pci_client(ds->e[i].dev)
+                                             : NULL;
         struct json_object *o, *v, *d;
         struct vfio_client_stats st;
 
@@ -286,7 +377,7 @@ void vfio_devs_stats(struct vfio_devs *ds, struct json_object *arr)
         v = json_object_new_object();
         d = json_object_new_object();
         json_object_object_add(o, "id", json_object_new_string(
-                                   ds->env->cfg->vfio[i].id));
+                                   ds->e[i].c.id));
         json_object_object_add(o, "kind", json_object_new_string("vfio-user"));
         stats_put(v, "round_trips", st.requests);
         stats_put(v, "posted", st.posted);

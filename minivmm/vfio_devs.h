@@ -18,7 +18,7 @@ struct vfio_devs;
 struct vfio_pci;
 
 /* --vfio-user socket=PATH[,id=NAME][,dma=fd|message][,reconnect=SECONDS]
- * [,timeout=MS]: append to cfg->vfio. NAME is 1-20 characters of
+ * [,timeout=MS][,slot=N]: append to cfg->vfio. NAME is 1-20 characters of
  * [A-Za-z0-9_.-], unique among vfio-user devices. Pure (no socket is
  * opened). 0 or -EINVAL with the reason in @err. */
 int config_parse_vfio_user(const char *arg, struct vm_config *cfg, char *err,
@@ -29,6 +29,19 @@ int config_parse_vfio_user(const char *arg, struct vm_config *cfg, char *err,
  * vfio_devs_destroy(). */
 int vfio_devs_create(const struct platform_env *env, struct pci_bus *pci,
                      struct vfio_devs **out, char *err, size_t errlen);
+
+/* Hotplug (minivmm/hotplug.c), event-loop thread. add: a device of @c
+ * (checked as at start, and its BARs must fit: else nothing changed),
+ * its slot in *@slot; 0 or -errno with the reason in @err. find: the slot
+ * of device @id, or -ENOENT. remove: vfio_pci_release(), then unregister,
+ * close and free (vCPUs stopped); 0 or -ENOENT. slot_of: entry @i's slot
+ * (0: no device there). */
+int vfio_devs_add(struct vfio_devs *ds, const struct config_vfio *c,
+                  unsigned int *slot, char *err, size_t errlen);
+int vfio_devs_find(const struct vfio_devs *ds, const char *id,
+                   unsigned int *slot);
+int vfio_devs_remove(struct vfio_devs *ds, const char *id);
+unsigned int vfio_devs_slot_of(const struct vfio_devs *ds, unsigned int i);
 
 /* The devices, in command-line order (live migration drives their DMA
  * dirty logging through vfio/pci_dev.h vfio_pci_dirty_*). */

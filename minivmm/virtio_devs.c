@@ -54,6 +54,8 @@ struct vd {
     unsigned int nwatch;
     int own_fd;                     /* closed at destroy, or -1 */
     bool registered;                /* on the PCI bus */
+    unsigned int slot;              /* wanted PCI slot, 0: first free */
+    bool hotplug;                   /* added at run time: BARs must fit */
     bool input_watched;             /* console: stdin in the loop */
     char state_id[DEVREG_ID_MAX];   /* "" unless in the device registry */
     const char *kind;               /* "blk", ... (stats) */
@@ -94,16 +96,27 @@ static void on_doorbell(void *opaque, int fd, uint32_t events)
     virtio_pci_doorbell_ready(db->dev->vp, db->qidx);
 }
 
-/* Reserve a slot and create its transport. */
+/* The entry the next device takes: a removed device's, or a new one. */
+static unsigned int vd_free_index(const struct virtio_devs *ds)
+{
+    unsigned int i = 0;
+
+    while (i < ds->ndevs && ds->devs[i].vp)
+        i++;
+    return i;
+}
+
+/* Reserve an entry and create its transport. */
 static int vd_begin(struct virtio_devs *ds, struct virtio_pci_params *p,
                     struct vd **out)
 {
+    unsigned int i = vd_free_index(ds);
     struct vd *vd;
     int r;
 
-    if (ds->ndevs >= VD_MAX_DEVS)
+    if (i >= VD_MAX_DEVS)
         return -ENOSPC;
-    vd = &ds->devs[ds->ndevs];
+    vd = &ds->devs[i];
     memset(vd, 0, sizeof(*vd));
     vd->owner = ds;
     vd->own_fd = -1;
@@ -111,7 +124,8 @@ static int vd_begin(struct virtio_devs *ds, struct virtio_pci_params *p,
     r = virtio_pci_create(p, &vd->vp);
     if (r < 0)
         return r;
-    ds->ndevs++;
+    if (i == ds->ndevs)
+        ds->ndevs++;
     vd->nq = p->num_queues;
     *out = vd;
     return 0;
@@ -225,7 +239,8 @@ static int vd_finish(struct vd *vd, struct virtio_dev *vdev,
 
     r = virtio_pci_attach(vd->vp, vdev, st, model);
     if (r == 0)
-        r = pci_register(vd->owner->pci, virtio_pci_pci_dev(vd->vp));
+        r = pci_hotplug_register(vd->owner->pci, virtio_pci_pci_dev(vd->vp),
+                                 vd->slot, vd->hotplug);
     vd->registered = r == 0;
     for (uint16_t i = 0; r == 0 && i < vd->nq; i++) {
         vd->db[i] = (struct vd_doorbell){ .dev = vd, .qidx = i };
@@ -257,6 +272,7 @@ static void vd_destroy(struct vd *vd)
     virtio_pci_destroy(vd->vp);
     if (vd->own_fd >= 0)
         close(vd->own_fd);
+    memset(vd, 0, sizeof(*vd)); /* free for reuse */
 }
 
 /* --- virtio-blk -------------------------------------------------------- */
@@ -325,7 +341,7 @@ static int open_disk(const struct config_disk *cd, bool incoming, int *out,
 }
 
 static int create_disk(struct virtio_devs *ds, const struct config_disk *cd,
-                       char *err, size_t errlen)
+                       bool hotplug, char *err, size_t errlen)
 {
     unsigned int cpus = ds->env->cfg->cpus;
     struct virtio_pci_params pp = {
@@ -351,6 +367,8 @@ static int create_disk(struct virtio_devs *ds, const struct config_disk *cd,
         return r;
     }
     vd->own_fd = bp.fd = fd;
+    vd->slot = cd->slot;
+    vd->hotplug = hotplug;
     irq = virtio_pci_irq(vd->vp);
     r = virtio_blk_create(&bp, &ds->mem, &irq, &blk);
     if (r == -EINVAL)
@@ -547,7 +565,7 @@ static int create_all(struct virtio_devs *ds, char *err, size_t errlen)
     int r = 0;
 
     for (unsigned int i = 0; r == 0 && i < cfg->ndisks; i++)
-        r = create_disk(ds, &cfg->disks[i], err, errlen);
+        r = create_disk(ds, &cfg->disks[i], false, err, errlen);
     for (unsigned int i = 0; r == 0 && i < cfg->nnets; i++)
         r = create_net(ds, &cfg->nets[i], err, errlen);
     if (r == 0 && cfg->virtio_console)
@@ -581,8 +599,64 @@ void virtio_devs_destroy(struct virtio_devs *ds)
     if (!ds)
         return;
     for (unsigned int i = ds->ndevs; i-- > 0;)
-        vd_destroy(&ds->devs[i]);
+        if (ds->devs[i].vp)
+            vd_destroy(&ds->devs[i]);
     free(ds);
+}
+
+/* The disk @id, or NULL. */
+static struct vd *find_disk(const struct virtio_devs *ds, const char *id)
+{
+    for (unsigned int i = 0; ds && i < ds->ndevs; i++) {
+        const struct vd *vd = &ds->devs[i];
+
+        if (vd->vp && vd->kind && !strcmp(vd->kind, "blk") &&
+            !strcmp(vd->id, id))
+            return (struct vd *)vd;
+    }
+    return NULL;
+}
+
+int virtio_devs_find_disk(const struct virtio_devs *ds, const char *id,
+                          unsigned int *slot)
+{
+    struct vd *vd = find_disk(ds, id);
+
+    if (!vd || !vd->registered)
+        return -ENOENT;
+    *slot = virtio_pci_pci_dev(vd->vp)->devfn >> 3;
+    return 0;
+}
+
+int virtio_devs_add_disk(struct virtio_devs *ds, const struct config_disk *cd,
+                         unsigned int *slot, char *err, size_t errlen)
+{
+    unsigned int i = vd_free_index(ds);
+    int r;
+
+    err[0] = 0;
+    r = create_disk(ds, cd, true, err, errlen);
+    if (r < 0) {
+        if (!err[0])
+            snprintf(err, errlen, "disk %s: %s", cd->id,
+                     r == -ENOSPC ? "no room (a BAR does not fit in the "
+                     "free PCI window space, or no free slot)"
+                     : r == -EBUSY ? "slot taken" : strerror(-r));
+        if (i < ds->ndevs && ds->devs[i].vp)
+            vd_destroy(&ds->devs[i]);
+        return r;
+    }
+    return virtio_devs_find_disk(ds, cd->id, slot);
+}
+
+int virtio_devs_remove_disk(struct virtio_devs *ds, const char *id)
+{
+    struct vd *vd = find_disk(ds, id);
+
+    if (!vd)
+        return -ENOENT;
+    vd_destroy(vd);
+    return 0;
 }
 
 /* One device's counters (vmm/stats.h). */

@@ -424,8 +424,12 @@ static int vpd_setup(struct vfio_pci *d, char *err, size_t errlen)
     }
     if (r == 0)
         r = dma_setup(d, err, errlen);
-    if (r == 0 && (r = pci_register(d->env.bus, &d->pci)) != 0)
-        snprintf(err, errlen, "PCI bus: %s", strerror(-r));
+    if (r == 0 && (r = pci_hotplug_register(d->env.bus, &d->pci,
+                                            d->opts.slot,
+                                            d->opts.hotplug)) != 0)
+        snprintf(err, errlen, "PCI bus: %s", r == -ENOSPC && d->opts.hotplug
+                 ? "a BAR does not fit in the free PCI window space"
+                 : r == -EBUSY ? "slot taken" : strerror(-r));
     if (r == 0 && (r = vpd_irq_start(d)) != 0)
         snprintf(err, errlen, "INTx: %s", strerror(-r));
     return r;
@@ -452,6 +456,28 @@ int vfio_pci_create(const struct vfio_pci_env *env,
     }
     *out = d;
     return 0;
+}
+
+unsigned int vfio_pci_slot(const struct vfio_pci *d)
+{
+    return d->pci.devfn >> 3;
+}
+
+void vfio_pci_release(struct vfio_pci *d)
+{
+    static const uint32_t idx[] = { VFIO_PCI_MSIX_IRQ_INDEX,
+                                    VFIO_PCI_MSI_IRQ_INDEX,
+                                    VFIO_PCI_INTX_IRQ_INDEX };
+    const struct guest_memory *mem = d->env.mem;
+
+    if (!vfio_pci_alive(d))
+        return;
+    for (unsigned int i = 0; i < 3; i++)
+        vfio_client_set_irqs(d->client, idx[i], VFIO_IRQ_SET_DATA_NONE |
+                             VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
+    for (unsigned int i = 0; mem && i < mem->nregions; i++)
+        vfio_client_dma_unmap(d->client, mem->regions[i].gpa,
+                              mem->regions[i].size);
 }
 
 void vfio_pci_destroy(struct vfio_pci *d)
