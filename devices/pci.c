@@ -5,6 +5,7 @@
 #include "devices/pci_priv.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -381,6 +382,8 @@ int pci_dev_save(struct pci_dev *dev, void *fdt, int node)
     r = state_put_bytes(fdt, node, "config", dev->cfg, dev->cfg_size);
     if (r == 0)
         r = state_put_u32(fdt, node, "intx-level", level);
+    if (r == 0)
+        r = state_put_u32(fdt, node, "devfn", dev->devfn);
     pci_dev_unlock(bus);
     if (r == 0 && dev->ops && dev->ops->save)
         r = dev->ops->save(dev, fdt, node);
@@ -426,7 +429,7 @@ int pci_dev_load(struct pci_dev *dev, const void *fdt, int node)
 {
     uint8_t *cfg = malloc(PCI_CFG_SPACE_EXP_SIZE);
     struct pci_bus *bus;
-    uint32_t level;
+    uint32_t level, devfn;
     int r;
 
     if (!cfg)
@@ -436,6 +439,16 @@ int pci_dev_load(struct pci_dev *dev, const void *fdt, int node)
         r = state_get_u32(fdt, node, "intx-level", &level);
     if (r == 0 && (level > 1 || !pci_same_identity(dev, cfg)))
         r = -EINVAL;
+    /* Saved at another slot (a device set given in another order): the
+     * guest would look for it where it was. Older states lack it. */
+    if (r == 0 && dev->bus &&
+        state_get_u32(fdt, node, "devfn", &devfn) == 0 &&
+        devfn != dev->devfn) {
+        fprintf(stderr, "minivmm: pci 00:%02x.%x: its saved state is of "
+                "slot %u: give the device slot=%u\n", dev->devfn >> 3,
+                dev->devfn & 7, devfn >> 3, devfn >> 3);
+        r = -EINVAL;
+    }
     if (r < 0)
         goto out;
     bus = pci_dev_lock(dev);

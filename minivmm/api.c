@@ -195,6 +195,41 @@ static int cmd_stats(struct api *a, const struct api_request *req,
     return 0;
 }
 
+static int cmd_device_add(struct api *a, const struct api_request *req,
+                          struct json_object *reply, char *err,
+                          size_t errlen)
+{
+    if (!a->ops->device_add)
+        return not_implemented(req, err, errlen);
+    return a->ops->device_add(a->opaque, req->dev_type, req->dev_args, reply,
+                              err, errlen);
+}
+
+static int cmd_device_remove(struct api *a, const struct api_request *req,
+                             struct json_object *reply, char *err,
+                             size_t errlen)
+{
+    int r;
+
+    if (!a->ops->device_remove)
+        return not_implemented(req, err, errlen);
+    r = a->ops->device_remove(a->opaque, req->dev_id, req->timeout_ms, err,
+                              errlen);
+    if (r == 0)
+        json_object_object_add(reply, "pending",
+                               json_object_new_boolean(1));
+    return r;
+}
+
+static int cmd_powerdown(struct api *a, const struct api_request *req,
+                         struct json_object *reply, char *err, size_t errlen)
+{
+    (void)reply;
+    if (!a->ops->powerdown)
+        return not_implemented(req, err, errlen);
+    return a->ops->powerdown(a->opaque, err, errlen);
+}
+
 typedef int (*api_cmd_fn)(struct api *a, const struct api_request *req,
                           struct json_object *reply, char *err,
                           size_t errlen);
@@ -210,6 +245,9 @@ static const api_cmd_fn handlers[API_CMD_COUNT] = {
     [API_CMD_MIGRATE_CANCEL] = cmd_migrate_cancel,
     [API_CMD_CONFIG] = cmd_config,
     [API_CMD_STATS] = cmd_stats,
+    [API_CMD_DEVICE_ADD] = cmd_device_add,
+    [API_CMD_DEVICE_REMOVE] = cmd_device_remove,
+    [API_CMD_POWERDOWN] = cmd_powerdown,
 };
 
 /* Parse, run, reply: the one place a request's outcome is reported. */

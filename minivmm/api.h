@@ -34,8 +34,14 @@ enum api_cmd {
     API_CMD_MIGRATE_CANCEL,
     API_CMD_CONFIG,             /* the VM description (vmm/config.h) */
     API_CMD_STATS,              /* counters (vmm/stats.h) */
+    API_CMD_DEVICE_ADD,         /* hotplug (minivmm/hotplug_ctl.h) */
+    API_CMD_DEVICE_REMOVE,
+    API_CMD_POWERDOWN,          /* the ACPI power button */
     API_CMD_COUNT,
 };
+
+#define API_DEV_TYPE_MAX 16
+#define API_DEV_ID_MAX 21       /* CONFIG_ID_MAX */
 
 struct api_request {
     bool has_id;
@@ -43,6 +49,13 @@ struct api_request {
     enum api_cmd cmd;
     char file[API_PATH_MAX];    /* snapshot: "file" */
     char uri[API_PATH_MAX];     /* migrate: "uri" */
+    /* device-add: "args" {"type": T, K: V, ...} as T and "K=V,..." (a true
+     * boolean gives "K", false nothing, an integer its decimal); device-
+     * remove: "args" {"id": ID[, "timeout": MS]}. */
+    char dev_type[API_DEV_TYPE_MAX];
+    char dev_args[API_LINE_MAX];
+    char dev_id[API_DEV_ID_MAX];
+    unsigned int timeout_ms;
 };
 
 /* Parse one request line (@len bytes, no newline needed). 0, or -EINVAL
@@ -78,6 +91,12 @@ struct api_ops {
      * @reply; "stats": add "stats" (docs/api.md). NULL: not implemented. */
     void (*config)(void *opaque, struct json_object *reply);
     void (*stats)(void *opaque, struct json_object *reply);
+    /* Hotplug and the power button (NULL: not implemented). */
+    int (*device_add)(void *opaque, const char *type, const char *args,
+                      struct json_object *reply, char *err, size_t errlen);
+    int (*device_remove)(void *opaque, const char *id,
+                         unsigned int timeout_ms, char *err, size_t errlen);
+    int (*powerdown)(void *opaque, char *err, size_t errlen);
 };
 
 /* Listen on @path (an existing socket file is replaced, anything else

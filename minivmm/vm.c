@@ -33,9 +33,12 @@
 #include "vmm/stats.h"
 #include "minivmm/virtio_devs.h"
 #include "minivmm/vfio_devs.h"
+#include "minivmm/hotplug_ctl.h"
 
 struct vm {
-    const struct vm_config *cfg;
+    struct vm_config cfgm;       /* the running VM's, devices follow hotplug */
+    struct vm_config *cfg;       /* = &cfgm */
+    struct hpctl *hotplug;       /* device-add/remove, power button */
     struct kvm kvm;
     struct guest_memory mem;
     struct bus *pio;
@@ -271,9 +274,12 @@ static int setup_ctl(struct vm *vm, char *err, size_t errlen)
         .migrate_downtime_ms = vm->cfg->migrate_downtime_ms,
         .migrate_timeout_ms = vm->cfg->migrate_timeout_ms,
         .seccomp = vm->cfg->seccomp,
+        .hotplug = &hpctl_ops, .hotplug_opaque = vm->hotplug,
     };
     int r = vmctl_create(&env, &vm->ctl, err, errlen);
 
+    if (r == 0)
+        hpctl_set_ctl(vm->hotplug, vm->ctl);
     if (r == 0 && vm->restore && vm->restore->state)
         r = vmctl_load(vm->ctl, vm->restore->state, err, errlen);
     return r;
@@ -311,6 +317,17 @@ static int load_kernel(struct vm *vm, const struct boot_image *img,
     return r;
 }
 
+/* PCI hotplug registers and the device-add/remove machinery. */
+static int setup_hotplug(struct vm *vm, char *err, size_t errlen)
+{
+    struct hpctl_env he = {
+        .cfg = vm->cfg, .pio = vm->pio, .irq = irqchip_lines(vm->irqchip),
+        .loop = vm->loop, .virtio = vm->virtio, .vfio = vm->vfio,
+    };
+
+    return hpctl_create(&he, &vm->hotplug, err, errlen);
+}
+
 /* vm_create() and vm_restore(): @img for a boot, @rs for a restore. */
 static int create(const struct vm_config *cfg, const struct boot_image *img,
                   const struct vm_restore *rs, struct vm **out, char *err,
@@ -322,7 +339,9 @@ static int create(const struct vm_config *cfg, const struct boot_image *img,
 
     if (!vm)
         return -ENOMEM;
-    vm->cfg = cfg;
+    vm->cfgm = *cfg;
+    vm->cfg = &vm->cfgm;
+    cfg = vm->cfg;
     vm->restore = rs;
     vm->stop_efd = vm->signal_fd = -1;
     vm->kvm.vm_fd = vm->kvm.sys_fd = -1;
@@ -358,6 +377,8 @@ static int create(const struct vm_config *cfg, const struct boot_image *img,
     if (r == 0)
         r = vfio_devs_create(&vm->penv, platform_pci_bus(vm->platform),
                              &vm->vfio, err, errlen);
+    if (r == 0)
+        r = setup_hotplug(vm, err, errlen);
     vm->env = (struct vcpu_env){
         .kvm = &vm->kvm, .pio = vm->pio, .mmio = vm->mmio, .mem = &vm->mem,
         .stop = { request_stop, vm }, .stopping = &vm->stopping,
@@ -470,6 +491,7 @@ void vm_destroy(struct vm *vm)
     for (unsigned int i = 0; i < vm->nvcpus; i++)
         vcpu_destroy(&vm->vcpus[i]);
     free(vm->vcpus);
+    hpctl_destroy(vm->hotplug);
     vfio_devs_destroy(vm->vfio);
     virtio_devs_destroy(vm->virtio);
     platform_destroy(vm->platform);

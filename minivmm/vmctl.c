@@ -45,6 +45,40 @@ static void set_state(struct vmctl *c, enum vm_run_event ev)
         api_event(c->api, "state", "state", runstate_name(c->rs.state));
 }
 
+int vmctl_vcpus_hold(struct vmctl *c)
+{
+    int r;
+
+    if (c->rs.state == VM_RS_PAUSED)
+        return 0;
+    if (c->rs.state != VM_RS_RUNNING)
+        return -EBUSY;
+    r = vcpu_pause_all(c->env.vcpus, c->env.nvcpus, c->env.sync,
+                       PAUSE_TIMEOUT_MS);
+    return r < 0 ? r : 1;
+}
+
+void vmctl_vcpus_release(struct vmctl *c, int held)
+{
+    if (held == 1)
+        vcpu_resume_all(c->env.sync);
+}
+
+int vmctl_hotplug_allowed(const struct vmctl *c, char *err, size_t errlen)
+{
+    if (c->rs.state == VM_RS_RUNNING)
+        return 0;
+    snprintf(err, errlen, "cannot change devices while %s",
+             runstate_name(c->rs.state));
+    return -EBUSY;
+}
+
+void vmctl_event(struct vmctl *c, struct json_object *ev)
+{
+    if (c)
+        api_event_obj(c->api, ev);
+}
+
 const char *vmctl_state_name(const struct vmctl *c)
 {
     return runstate_name(c->rs.state);
@@ -578,7 +612,57 @@ static void api_stats(void *opaque, struct json_object *reply)
     json_object_object_add(reply, "stats", o);
 }
 
+static int api_device_add(void *opaque, const char *type, const char *args,
+                          struct json_object *reply, char *err,
+                          size_t errlen)
+{
+    struct vmctl *c = opaque;
+    int r = vmctl_hotplug_allowed(c, err, errlen);
+
+    if (r == 0 && (!c->env.hotplug || !c->env.hotplug->add)) {
+        snprintf(err, errlen, "device-add: not available");
+        r = -ENOSYS;
+    }
+    return r ? r : c->env.hotplug->add(c->env.hotplug_opaque, type, args,
+                                       reply, err, errlen);
+}
+
+static int api_device_remove(void *opaque, const char *id,
+                             unsigned int timeout_ms, char *err,
+                             size_t errlen)
+{
+    struct vmctl *c = opaque;
+    int r = vmctl_hotplug_allowed(c, err, errlen);
+
+    if (r == 0 && (!c->env.hotplug || !c->env.hotplug->remove)) {
+        snprintf(err, errlen, "device-remove: not available");
+        r = -ENOSYS;
+    }
+    return r ? r : c->env.hotplug->remove(c->env.hotplug_opaque, id,
+                                          timeout_ms, err, errlen);
+}
+
+static int api_powerdown(void *opaque, char *err, size_t errlen)
+{
+    struct vmctl *c = opaque;
+
+    if (!runstate_vcpus_run(c->rs.state)) {
+        snprintf(err, errlen, "cannot press the power button while %s",
+                 runstate_name(c->rs.state));
+        return -EBUSY;
+    }
+    if (!c->env.hotplug || !c->env.hotplug->powerdown) {
+        snprintf(err, errlen, "powerdown: not available");
+        return -ENOSYS;
+    }
+    c->env.hotplug->powerdown(c->env.hotplug_opaque);
+    return 0;
+}
+
 static const struct api_ops vmctl_api_ops = {
+    .device_add = api_device_add,
+    .device_remove = api_device_remove,
+    .powerdown = api_powerdown,
     .status = api_status,
     .pause = api_pause,
     .resume = api_resume,
