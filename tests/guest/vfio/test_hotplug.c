@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * hotplug: a virtio-blk device (vfu-blk) hot-added by the host's
- * device-add, used, released on the host's device-remove, and added again
- * (hp-rounds=N times, default 2; the same slot each time). The guest side
+ * hotplug: a virtio-blk device (vfu-blk, or an in-VMM disk) hot-added by
+ * the host's device-add, used, released on the host's device-remove, and
+ * added again (hp-rounds=N times, default 2; the same slot each time).
+ * Eject requests for other slots are left unanswered (the host's removal
+ * timeout). The guest side
  * of ACPI PCI hotplug without AML: the registers the DSDT's GED _EVT and
  * PCNT read (docs/platform.md "PCI hotplug"), polled: GED event bit 1,
  * then PCIU (slots added) / PCID (slots to release); the device is reset
@@ -38,9 +40,11 @@ struct hp_seen {
     uint32_t up, down;
 };
 
-/* Poll the GED until a PCI event brings a bit of @want (up or down);
- * the lowest such slot, or 0 after @secs seconds. */
-static unsigned int hp_wait(struct hp_seen *s, int down, uint64_t secs)
+/* Poll the GED until a PCI event brings an up (or @down) bit: of slot
+ * @want, or (@want 0) the lowest; that slot, or 0 after @secs seconds.
+ * Other bits are kept for later. */
+static unsigned int hp_wait(struct hp_seen *s, int down, unsigned int want,
+                            uint64_t secs)
 {
     uint64_t end = time_us() + secs * 1000000;
 
@@ -52,7 +56,7 @@ static unsigned int hp_wait(struct hp_seen *s, int down, uint64_t secs)
             s->down |= inl(HP_PCID);
         }
         for (unsigned int slot = 1; slot < 32; slot++) {
-            if (*bits & (1u << slot)) {
+            if ((*bits & (1u << slot)) && (!want || slot == want)) {
                 *bits &= ~(1u << slot);
                 return slot;
             }
@@ -70,7 +74,13 @@ static int hp_io(unsigned int slot, uint64_t round)
     uint64_t irqs;
     int st;
 
-    if (!w || !r || vblk_open(&b, VEC_VFIO0) < 0)
+    unsigned int nth = 0;
+
+    /* The virtio-blk devices before @slot (a cold-plugged disk). */
+    while (vdev_find(VIRTIO_ID_BLOCK, nth, &b.dev) == 0 &&
+           b.dev.pci.dev < slot)
+        nth++;
+    if (!w || !r || vblk_open_nth(&b, nth, VEC_VFIO0) < 0)
         return -1;
     if (b.dev.pci.dev != slot)
         return test_fail("the virtio-blk device is at slot %u, not %u",
@@ -95,7 +105,7 @@ static int hp_release(struct hp_seen *s, unsigned int slot, uint64_t secs)
 {
     struct pci_addr a = { 0, (uint8_t)slot, 0 };
     uint64_t end;
-    unsigned int d = hp_wait(s, 1, secs);
+    unsigned int d = hp_wait(s, 1, slot, secs);
 
     if (d != slot)
         return test_fail("no eject request for slot %u (got %u)", slot, d);
@@ -124,7 +134,7 @@ int test_hotplug(void)
         unsigned int slot;
 
         printf("hotplug: waiting for a device (round %lu)\n", r);
-        slot = hp_wait(&s, 0, secs);
+        slot = hp_wait(&s, 0, 0, secs);
         if (!slot)
             return test_fail("no device added within %lu s", secs);
         printf("hotplug: slot %u added\n", slot);
