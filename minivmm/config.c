@@ -18,7 +18,7 @@ enum {
     OPT_DISK, OPT_NET, OPT_CONSOLE, OPT_RNG,
     OPT_RESTORE, OPT_API_SOCKET, OPT_VFIO_USER,
     OPT_INCOMING, OPT_MIGRATE_DOWNTIME, OPT_MIGRATE_TIMEOUT, OPT_CONFIG,
-    OPT_SECCOMP, OPT_USER, OPT_GROUP,
+    OPT_SECCOMP, OPT_USER, OPT_GROUP, OPT_SHUTDOWN_TIMEOUT, OPT_EVENT_LOG,
 };
 
 static const struct option options[] = {
@@ -43,6 +43,8 @@ static const struct option options[] = {
     { "seccomp", required_argument, NULL, OPT_SECCOMP },
     { "user", required_argument, NULL, OPT_USER },
     { "group", required_argument, NULL, OPT_GROUP },
+    { "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
+    { "event-log", required_argument, NULL, OPT_EVENT_LOG },
     { "help", no_argument, NULL, OPT_HELP },
     { "version", no_argument, NULL, OPT_VERSION },
     { NULL, 0, NULL, 0 },
@@ -69,7 +71,7 @@ void config_usage(FILE *out)
 "                       minivmm-ctl PATH console) or none\n"
 "  --cpu-features LIST  hide (-) or force (+) CPUID features, e.g.\n"
 "                       -xsave,-cx16\n"
-"  --disk path=FILE[,readonly][,id=NAME]\n"
+"  --disk path=FILE[,readonly][,id=NAME][,slot=N]\n"
 "                       virtio-blk disk on FILE (repeatable; NAME is also\n"
 "                       its serial, default diskN)\n"
 "  --net tap=NAME[,mac=MAC]\n"
@@ -91,13 +93,23 @@ void config_usage(FILE *out)
 "                       as source and as --incoming destination (default\n"
 "                       30000; docs/migration.md, \"Hand-over\")\n"
 "  --api-socket PATH    JSON control API on UNIX socket PATH (docs/api.md)\n"
+"  --event-log FILE     append every API event to FILE (JSON lines with a\n"
+"                       timestamp; docs/api.md \"Events\")\n"
+"  --shutdown-timeout SECONDS\n"
+"                       SIGTERM/SIGINT press the ACPI power button and\n"
+"                       give the guest SECONDS to power off before the hard\n"
+"                       stop (a second signal stops at once); 0 (default):\n"
+"                       stop at once\n"
 "  --config FILE        VM description in JSON, keys named like these\n"
 "                       options (docs/vm.schema.json); options given here\n"
 "                       override its values and add to its lists\n"
 "  --vfio-user socket=PATH[,id=NAME][,dma=fd|message][,reconnect=SECONDS]\n"
+"              [,timeout=MS][,slot=N]\n"
 "                       PCI device served by the vfio-user server at PATH\n"
 "                       (repeatable); dma=message shares no guest memory\n"
-"                       fd; reconnect: retry a failed server every SECONDS\n"
+"                       fd; reconnect: retry a failed server every SECONDS;\n"
+"                       slot=N (here and in --disk): its PCI slot, 1-31\n"
+"                       (default: the first free one)\n"
 "  --seccomp on|log|off per-thread syscall allow-lists, installed once\n"
 "                       set-up is done (default on: a forbidden syscall\n"
 "                       kills minivmm with SIGSYS; log: only logged to\n"
@@ -351,6 +363,12 @@ static int parse_one(int opt, const char *arg, struct vm_config *cfg,
                         &cfg->migrate_timeout_ms, err, errlen);
     case OPT_API_SOCKET:
         cfg->api_socket = arg;
+        return 0;
+    case OPT_SHUTDOWN_TIMEOUT:
+        return parse_ms("shutdown-timeout", arg, 0, 3600,
+                        &cfg->shutdown_timeout, err, errlen);
+    case OPT_EVENT_LOG:
+        cfg->event_log = arg;
         return 0;
     case OPT_CONFIG:
         return 0; /* applied before the other options */

@@ -87,6 +87,8 @@ struct vm_config {
     unsigned int migrate_downtime_ms; /* --migrate-downtime-ms, 0: 20 */
     unsigned int migrate_timeout_ms;  /* --migrate-timeout-ms, 0: 30000 */
     const char *api_socket;     /* --api-socket PATH: control API */
+    const char *event_log;      /* --event-log FILE: events appended */
+    unsigned int shutdown_timeout; /* --shutdown-timeout SECONDS, 0: none */
     char cpu_features[256];     /* every --cpu-features text, ','-joined */
     const char *config_file;    /* --config FILE */
     struct json_object *file;   /* its parsed text: strings point into it

@@ -17,7 +17,8 @@ static bool numeric_key(const char *k)
 {
     return !strcmp(k, "cpus") || !strcmp(k, "memory") ||
            !strcmp(k, "migrate-downtime-ms") ||
-           !strcmp(k, "migrate-timeout-ms");
+           !strcmp(k, "migrate-timeout-ms") ||
+           !strcmp(k, "shutdown-timeout");
 }
 
 /* Keys whose option may be repeated: a string or an array of strings. */
@@ -268,6 +269,10 @@ struct json_object *config_to_json(const struct vm_config *cfg)
                            json_object_new_boolean(cfg->virtio_console));
     json_object_object_add(o, "rng", json_object_new_boolean(cfg->virtio_rng));
     add_str(o, "api-socket", cfg->api_socket);
+    add_str(o, "event-log", cfg->event_log);
+    if (cfg->shutdown_timeout)
+        json_object_object_add(o, "shutdown-timeout", json_object_new_int(
+                                   (int)cfg->shutdown_timeout));
     if (cfg->migrate_downtime_ms)
         json_object_object_add(o, "migrate-downtime-ms", json_object_new_int(
                                    (int)cfg->migrate_downtime_ms));

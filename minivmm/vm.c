@@ -11,6 +11,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "arch/x86/boot.h"
@@ -63,6 +64,8 @@ struct vm {
     int stop_reason;       /* atomic: enum vm_stop_reason, first wins */
     int stop_status;
     int stop_signal;
+    int pending_signal;    /* --shutdown-timeout: power button pressed */
+    int shutdown_tfd;      /* its deadline */
 };
 
 static void request_stop(void *opaque, enum vm_stop_reason reason,
@@ -179,6 +182,25 @@ static void on_stop(void *opaque, int fd, uint32_t events)
         evloop_quit(vm->loop);
 }
 
+/* First SIGTERM/SIGINT with --shutdown-timeout while the guest runs:
+ * press the ACPI power button and arm the deadline. false: stop now
+ * (no timeout, not running, or the second signal). */
+static bool press_power_button(struct vm *vm, int sig)
+{
+    struct itimerspec its = { { 0, 0 }, { vm->cfg->shutdown_timeout, 0 } };
+
+    if (!vm->cfg->shutdown_timeout || vm->pending_signal || !vm->ctl ||
+        !vm->hotplug || strcmp(vmctl_state_name(vm->ctl), "running") ||
+        timerfd_settime(vm->shutdown_tfd, 0, &its, NULL) < 0)
+        return false;
+    vm->pending_signal = sig;
+    hpctl_ops.powerdown(vm->hotplug);
+    fprintf(stderr, "minivmm: %s: pressed the ACPI power button; the guest "
+            "has %u s to power off (the same signal again stops it at "
+            "once)\n", strsignal(sig), vm->cfg->shutdown_timeout);
+    return true;
+}
+
 static void on_signal(void *opaque, int fd, uint32_t events)
 {
     struct vm *vm = opaque;
@@ -187,8 +209,25 @@ static void on_signal(void *opaque, int fd, uint32_t events)
     (void)events;
     if (read(fd, &si, sizeof(si)) != sizeof(si))
         return;
+    if (si.ssi_signo != SIGHUP && press_power_button(vm, (int)si.ssi_signo))
+        return;
     fprintf(stderr, "minivmm: %s: stopping the VM\n", strsignal((int)si.ssi_signo));
     vm->stop_signal = (int)si.ssi_signo;
+    request_stop(vm, VM_STOP_ERROR, 0);
+}
+
+/* --shutdown-timeout: the guest did not power off in time. */
+static void on_shutdown_timer(void *opaque, int fd, uint32_t events)
+{
+    struct vm *vm = opaque;
+    uint64_t v;
+
+    (void)events;
+    if (read(fd, &v, sizeof(v)) < 0)
+        return;
+    fprintf(stderr, "minivmm: the guest did not power off within %u s: "
+            "stopping it\n", vm->cfg->shutdown_timeout);
+    vm->stop_signal = vm->pending_signal;
     request_stop(vm, VM_STOP_ERROR, 0);
 }
 
@@ -204,7 +243,9 @@ static int setup_loop(struct vm *vm, char *err, size_t errlen)
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* inherited by vCPU threads */
     vm->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (vm->signal_fd < 0 || vm->stop_efd < 0) {
+    vm->shutdown_tfd = timerfd_create(CLOCK_MONOTONIC,
+                                      TFD_CLOEXEC | TFD_NONBLOCK);
+    if (vm->signal_fd < 0 || vm->stop_efd < 0 || vm->shutdown_tfd < 0) {
         snprintf(err, errlen, "eventfd/signalfd: %s", strerror(errno));
         return -errno;
     }
@@ -213,6 +254,9 @@ static int setup_loop(struct vm *vm, char *err, size_t errlen)
         r = evloop_add(vm->loop, vm->stop_efd, EPOLLIN, on_stop, vm);
     if (r == 0)
         r = evloop_add(vm->loop, vm->signal_fd, EPOLLIN, on_signal, vm);
+    if (r == 0)
+        r = evloop_add(vm->loop, vm->shutdown_tfd, EPOLLIN,
+                       on_shutdown_timer, vm);
     if (r < 0)
         snprintf(err, errlen, "event loop: %s", strerror(-r));
     return r;
@@ -343,7 +387,7 @@ static int create(const struct vm_config *cfg, const struct boot_image *img,
     vm->cfg = &vm->cfgm;
     cfg = vm->cfg;
     vm->restore = rs;
-    vm->stop_efd = vm->signal_fd = -1;
+    vm->stop_efd = vm->signal_fd = vm->shutdown_tfd = -1;
     vm->kvm.vm_fd = vm->kvm.sys_fd = -1;
     vm->mem.fd = -1;
     *out = vm;
@@ -506,6 +550,8 @@ void vm_destroy(struct vm *vm)
         close(vm->stop_efd);
     if (vm->signal_fd >= 0)
         close(vm->signal_fd);
+    if (vm->shutdown_tfd >= 0)
+        close(vm->shutdown_tfd);
     devreg_destroy(vm->devs);
     vcpu_sync_destroy(&vm->vsync);
     free(vm);

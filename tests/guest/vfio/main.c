@@ -20,6 +20,7 @@ static const struct test vfio_tests[] = {
     { "vfio-evil", test_vfio_evil },
     { "bench-vfio", bench_vfio },
     { "hotplug", test_hotplug },
+    { "powerbtn", test_powerbtn },
 };
 
 void payload_main(void)

@@ -35,6 +35,10 @@
 #define HP_PRES (HP_PORT + 0xC)
 #define HP_GED (HP_PORT + 0x10)
 #define GED_PCI 0x1
+#define GED_POWER 0x2
+#define SLEEP_CTL_PORT 0x600
+#define SLP_EN 0x20
+#define SLP_TYP_S5 5
 
 struct hp_seen {
     uint32_t up, down;
@@ -150,4 +154,26 @@ int test_hotplug(void)
             return -1;
     }
     return 0;
+}
+
+/* powerbtn: wait (hp-secs) for the GED's power-button event, as the DSDT's
+ * _EVT reads it, then power off through the ACPI sleep register (S5), as
+ * a guest's shutdown ends. Markers: "powerbtn: waiting",
+ * "powerbtn: pressed". */
+int test_powerbtn(void)
+{
+    uint64_t secs = 60, end;
+
+    cmdline_get_u64("hp-secs", &secs);
+    printf("powerbtn: waiting\n");
+    end = time_us() + secs * 1000000;
+    while (time_us() < end) {
+        if (inl(HP_GED) & GED_POWER) {
+            printf("powerbtn: pressed\n");
+            outb(SLEEP_CTL_PORT, SLP_EN | SLP_TYP_S5 << 2);
+            return test_fail("still running after S5");
+        }
+        delay_us(1000);
+    }
+    return test_fail("no power-button event within %lu s", secs);
 }
