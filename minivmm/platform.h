@@ -17,6 +17,7 @@ struct bus;
 struct devreg;
 struct evloop;
 struct guest_memory;
+struct json_object;
 struct pci_bus;
 struct platform;
 struct vm_config;
@@ -31,6 +32,10 @@ struct platform_env {
     struct vm_stop_ctl stop;
     struct hv hv;               /* ioeventfds, irqfds, MSI routes, memslots */
     struct devreg *devs;        /* join to be in snapshots (vmm/devreg.h) */
+    /* Send an API event (docs/api.md "Events"; @ev borrowed), event-loop
+     * thread; NULL: none. */
+    void (*event)(void *opaque, struct json_object *ev);
+    void *event_opaque;
 };
 
 /* Create and register every platform device. 0 or -errno, reason in @err.

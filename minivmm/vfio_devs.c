@@ -199,6 +199,22 @@ static int join_registry(const struct platform_env *env, struct vfio_pci *d,
     return 0;
 }
 
+/* {"event":"vfio-user","id":NAME,"state":failed|gave-up|reconnected} */
+static void on_server_event(void *opaque, const char *name, const char *st)
+{
+    const struct platform_env *env = opaque;
+    struct json_object *ev;
+
+    if (!env->event)
+        return;
+    ev = json_object_new_object();
+    json_object_object_add(ev, "event", json_object_new_string("vfio-user"));
+    json_object_object_add(ev, "id", json_object_new_string(name));
+    json_object_object_add(ev, "state", json_object_new_string(st));
+    env->event(env->event_opaque, ev);
+    json_object_put(ev);
+}
+
 /* Connect @c's server, put the device on the bus and in the registry,
  * watch it. Fills entry @x; 0 or -errno with the reason in @err. */
 static int ent_create(struct vfio_devs *ds, struct vfio_ent *x,
@@ -213,6 +229,7 @@ static int ent_create(struct vfio_devs *ds, struct vfio_ent *x,
         .dma_message = c->dma_message, .reconnect = c->reconnect,
         .timeout_ms = c->timeout_ms, .posted_writes = true,
         .slot = c->slot, .hotplug = hotplug,
+        .on_event = on_server_event, .event_opaque = (void *)env,
     };
     int r;
 

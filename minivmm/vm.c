@@ -313,6 +313,7 @@ static int setup_ctl(struct vm *vm, char *err, size_t errlen)
         .nvcpus = vm->nvcpus, .sync = &vm->vsync, .loop = vm->loop,
         .devs = vm->devs, .stop = { request_stop, vm },
         .api_socket = vm->cfg->api_socket,
+        .event_log = vm->cfg->event_log,
         .cfg = vm->cfg,
         .stats = vm_stats, .stats_opaque = vm,
         .migrate_downtime_ms = vm->cfg->migrate_downtime_ms,
@@ -359,6 +360,14 @@ static int load_kernel(struct vm *vm, const struct boot_image *img,
     r = platform_load(vm->platform, &fixed, entry, err, errlen);
     free(cmdline);
     return r;
+}
+
+/* platform_env.event: to the API once it exists. */
+static void vm_event(void *opaque, struct json_object *ev)
+{
+    struct vm *vm = opaque;
+
+    vmctl_event(vm->ctl, ev);
 }
 
 /* PCI hotplug registers and the device-add/remove machinery. */
@@ -410,7 +419,7 @@ static int create(const struct vm_config *cfg, const struct boot_image *img,
         .cfg = cfg, .mem = &vm->mem, .pio = vm->pio, .mmio = vm->mmio,
         .irq = irqchip_lines(vm->irqchip), .loop = vm->loop,
         .stop = { request_stop, vm }, .hv = vmm_hv_services(vm->hv),
-        .devs = vm->devs,
+        .devs = vm->devs, .event = vm_event, .event_opaque = vm,
     };
     r = platform_create(&vm->penv, &vm->platform, err, errlen);
     if (r == 0 && !rs)
@@ -505,6 +514,27 @@ static int start(struct vm *vm)
     return r;
 }
 
+/* {"event":"stop","reason":R,"status":N}: why the VM stops (docs/api.md). */
+static void stop_event(struct vm *vm)
+{
+    static const char *const why[] = {
+        [VM_STOP_NONE] = "error", [VM_STOP_POWEROFF] = "power-off",
+        [VM_STOP_RESET] = "reset", [VM_STOP_TEST_EXIT] = "test-exit",
+        [VM_STOP_CRASH] = "crash", [VM_STOP_ERROR] = "error",
+    };
+    struct json_object *ev = json_object_new_object();
+    unsigned int r = (unsigned int)vm->stop_reason;
+
+    json_object_object_add(ev, "event", json_object_new_string("stop"));
+    json_object_object_add(ev, "reason", json_object_new_string(
+                               vm->stop_signal ? "signal" :
+                               r <= VM_STOP_ERROR ? why[r] : "error"));
+    json_object_object_add(ev, "status", json_object_new_int(
+                                             exit_status(vm)));
+    vmctl_event(vm->ctl, ev);
+    json_object_put(ev);
+}
+
 int vm_run(struct vm *vm)
 {
     int r = start(vm);
@@ -518,6 +548,7 @@ int vm_run(struct vm *vm)
         fprintf(stderr, "minivmm: event loop: %s\n", strerror(-r));
         request_stop(vm, VM_STOP_ERROR, 0);
     }
+    stop_event(vm);
     vmctl_stopping(vm->ctl); /* releases paused vCPUs */
     for (unsigned int i = 0; i < vm->nvcpus; i++)
         vcpu_kick(&vm->vcpus[i]);

@@ -14,6 +14,7 @@
 #include "arch/x86/cpu_state.h"
 #include "arch/x86/irqchip_state.h"
 #include "minivmm/api.h"
+#include "minivmm/event_log.h"
 #include "minivmm/config.h"
 #include "vmm/devreg.h"
 #include "vmm/memory.h"
@@ -30,6 +31,7 @@
 
 struct vmctl {
     struct vmctl_env env;
+    FILE *event_log;            /* --event-log, or NULL */
     struct vm_runstate rs;
     bool devices_quiesced;
     struct api *api;
@@ -40,9 +42,16 @@ struct vmctl {
 static void set_state(struct vmctl *c, enum vm_run_event ev)
 {
     enum vm_run_state before = c->rs.state;
+    struct json_object *o;
 
-    if (runstate_apply(&c->rs, ev) == 0 && c->rs.state != before && c->api)
-        api_event(c->api, "state", "state", runstate_name(c->rs.state));
+    if (runstate_apply(&c->rs, ev) < 0 || c->rs.state == before)
+        return;
+    o = json_object_new_object();
+    json_object_object_add(o, "event", json_object_new_string("state"));
+    json_object_object_add(o, "state", json_object_new_string(
+                                           runstate_name(c->rs.state)));
+    vmctl_event(c, o);
+    json_object_put(o);
 }
 
 int vmctl_vcpus_hold(struct vmctl *c)
@@ -75,8 +84,11 @@ int vmctl_hotplug_allowed(const struct vmctl *c, char *err, size_t errlen)
 
 void vmctl_event(struct vmctl *c, struct json_object *ev)
 {
-    if (c)
-        api_event_obj(c->api, ev);
+    if (!c)
+        return;
+    event_stamp(ev);
+    api_event_obj(c->api, ev);
+    event_log_write(c->event_log, ev);
 }
 
 const char *vmctl_state_name(const struct vmctl *c)
@@ -310,13 +322,35 @@ static int snapshot_resume(struct vmctl *c, char *err, size_t errlen)
     return r;
 }
 
-/* Report a failed snapshot (API reply in @err, and the log). */
+/* {"event":"snapshot","file","state"} (+ "bytes", "ms" or "error"). */
+static void snapshot_event(struct vmctl *c, const char *path,
+                           const char *state, uint64_t bytes, double ms,
+                           const char *error)
+{
+    struct json_object *o = json_object_new_object();
+
+    json_object_object_add(o, "event", json_object_new_string("snapshot"));
+    json_object_object_add(o, "file", json_object_new_string(path));
+    json_object_object_add(o, "state", json_object_new_string(state));
+    if (!strcmp(state, "completed")) {
+        json_object_object_add(o, "bytes",
+                               json_object_new_int64((int64_t)bytes));
+        json_object_object_add(o, "ms", json_object_new_double(ms));
+    }
+    if (error)
+        json_object_object_add(o, "error", json_object_new_string(error));
+    vmctl_event(c, o);
+    json_object_put(o);
+}
+
+/* Report a failed snapshot (API reply in @err, event, and the log). */
 static int snapshot_failed(struct vmctl *c, struct snap_outcome *o,
                            int r, char *err, size_t errlen)
 {
     o->vm_state = runstate_name(c->rs.state);
     snap_outcome_text(o, err, errlen);
     fprintf(stderr, "minivmm: %s\n", err);
+    snapshot_event(c, o->path, "failed", 0, 0, err);
     return r;
 }
 
@@ -338,6 +372,7 @@ int vmctl_snapshot(struct vmctl *c, const char *path, char *err,
         return -EBUSY;
     }
     o.why = why;
+    snapshot_event(c, path, "started", 0, 0, NULL);
     if (was_running && (r = stop_guest(c, why, sizeof(why))) < 0)
         return snapshot_failed(c, &o, r, err, errlen);
     set_state(c, VM_EV_SNAPSHOT);
@@ -367,6 +402,8 @@ int vmctl_snapshot(struct vmctl *c, const char *path, char *err,
             (unsigned long long)(st.bytes >> 20),
             (unsigned long long)st.pages, (unsigned long long)st.zero_pages,
             (double)(now_us() - t0) / 1000.0);
+    snapshot_event(c, path, "completed", st.bytes,
+                   (double)(now_us() - t0) / 1000.0, NULL);
     return 0;
 }
 
@@ -562,7 +599,7 @@ static void mig_event(void *opaque, struct json_object *ev)
 {
     struct vmctl *c = opaque;
 
-    api_event_obj(c->api, ev);
+    vmctl_event(c, ev);
 }
 
 static const struct migration_host_ops vmctl_mig_ops = {
@@ -705,6 +742,12 @@ int vmctl_create(const struct vmctl_env *env, struct vmctl **out, char *err,
         free(c);
         return r;
     }
+    if (env->event_log &&
+        !(c->event_log = event_log_open(env->event_log, err, errlen))) {
+        migration_destroy(c->mig);
+        free(c);
+        return -EINVAL;
+    }
     if (env->api_socket)
         r = api_create(env->loop, env->api_socket, &vmctl_api_ops, c,
                        &c->api);
@@ -715,6 +758,8 @@ int vmctl_create(const struct vmctl_env *env, struct vmctl **out, char *err,
                  r == -EADDRINUSE ? " (another minivmm serves it; stop it "
                                     "or choose another path)" : "");
         migration_destroy(c->mig);
+        if (c->event_log)
+            fclose(c->event_log);
         free(c);
         return r;
     }
@@ -728,6 +773,8 @@ void vmctl_destroy(struct vmctl *c)
         return;
     migration_destroy(c->mig);
     api_destroy(c->api);
+    if (c->event_log)
+        fclose(c->event_log);
     free(c);
 }
 

@@ -56,6 +56,7 @@ struct vmctl_env {
     struct devreg *devs;
     struct vm_stop_ctl stop;
     const char *api_socket;     /* NULL: no control socket */
+    const char *event_log;      /* --event-log FILE, NULL: none */
     const struct vm_config *cfg; /* the "config" reply; NULL: none */
     /* Fill the "stats" reply object (NULL: the command is refused). */
     void (*stats)(void *opaque, struct json_object *out);

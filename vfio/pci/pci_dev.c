@@ -228,6 +228,9 @@ static void teardown(struct vfio_pci *d)
             d->opts.reconnect ? "; reconnecting" : "");
     if (d->timer_fd >= 0)
         timerfd_settime(d->timer_fd, 0, &its, NULL);
+    if (d->opts.on_event)
+        d->opts.on_event(d->opts.event_opaque, d->name,
+                         d->opts.reconnect ? "failed" : "gave-up");
 }
 
 void vpd_config_replay(struct vfio_pci *d)
@@ -299,6 +302,8 @@ static void try_reconnect(struct vfio_pci *d)
     fprintf(stderr, "minivmm: vfio-user %s: reconnected to %s; DMA maps, "
             "interrupts, ioeventfds and BARs restored\n", d->name,
             d->socket);
+    if (d->opts.on_event)
+        d->opts.on_event(d->opts.event_opaque, d->name, "reconnected");
 }
 
 void vfio_pci_handle_ready(struct vfio_pci *d)

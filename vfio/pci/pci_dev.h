@@ -62,6 +62,11 @@ struct vfio_pci_opts {
     bool hotplug;            /* added at run time: refuse (-ENOSPC) if a
                               * BAR finds no room (devices/pci.h
                               * pci_hotplug_register) */
+    /* The server failed ("failed": reconnect will retry; "gave-up": no
+     * reconnect configured) or came back ("reconnected"); event loop
+     * thread. NULL: not told. */
+    void (*on_event)(void *opaque, const char *name, const char *state);
+    void *event_opaque;
 };
 
 /* Connect, discover, check, DMA-map guest RAM and register on the bus.
