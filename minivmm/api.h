@@ -111,9 +111,6 @@ void api_set_idle_limit(struct api *a, unsigned int ms);
 
 void api_destroy(struct api *a);
 
-/* Send {"event":@event,@key:@value} to every client. */
-void api_event(struct api *a, const char *event, const char *key,
-               const char *value);
 /* Send the event object @ev (with its "event" member; reference
  * borrowed) to every client. */
 void api_event_obj(struct api *a, struct json_object *ev);

@@ -335,7 +335,10 @@ static void snapshot_event(struct vmctl *c, const char *path,
     if (!strcmp(state, "completed")) {
         json_object_object_add(o, "bytes",
                                json_object_new_int64((int64_t)bytes));
-        json_object_object_add(o, "ms", json_object_new_double(ms));
+        char txt[32];
+
+        snprintf(txt, sizeof(txt), "%.3f", ms);
+        json_object_object_add(o, "ms", json_object_new_double_s(ms, txt));
     }
     if (error)
         json_object_object_add(o, "error", json_object_new_string(error));
