@@ -6,7 +6,8 @@
  *
  * Sends one request, waits for the reply with its id (events before it
  * are skipped; migrate then follows the migration's events until it ends,
- * progress on stderr, and exits 0 only if it completed), prints the reply's fields as "key: value" lines (status)
+ * progress on stderr: a bar on a terminal, else the events, and exits 0
+ * only if it completed), prints the reply's fields as "key: value" lines (status)
  * or "ok", and exits 0; on {"error":...} prints it and exits 1; 2 for a
  * bad command line; 3 when the socket cannot be reached or the reply is
  * not understood.
@@ -117,10 +118,37 @@ static const char *get_str(struct json_object *o, const char *key)
            json_object_get_string(v) : NULL;
 }
 
+static long long get_num(struct json_object *o, const char *key)
+{
+    struct json_object *v;
+
+    return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v)
+                                                 : 0;
+}
+
+/* One progress line on a terminal: phase, a bar of bytes sent over bytes
+ * sent + remaining, MiB, pass. */
+static void progress_bar(struct json_object *o)
+{
+    long long sent = get_num(o, "bytes-sent");
+    long long left = get_num(o, "bytes-remaining");
+    int pct = sent + left > 0 ? (int)(100 * sent / (sent + left)) : 0;
+    char bar[31];
+
+    for (int i = 0; i < 30; i++)
+        bar[i] = i < pct * 30 / 100 ? '#' : '-';
+    bar[30] = 0;
+    fprintf(stderr, "\r%-10s [%s] %3d%% %.1f/%.1f MiB, pass %lld ",
+            get_str(o, "state") ? get_str(o, "state") : "?", bar, pct,
+            (double)sent / 1048576, (double)(sent + left) / 1048576,
+            get_num(o, "iterations"));
+}
+
 /* migrate: follow the "migration" events until it ends. Progress goes to
  * stderr, the final status to stdout; 0 when completed, 1 otherwise. */
 static int follow_migration(struct reader *rd)
 {
+    bool tty = isatty(STDERR_FILENO);
     int eof = 0;
 
     while (!eof) {
@@ -135,13 +163,19 @@ static int follow_migration(struct reader *rd)
         if (ev && st && !strcmp(ev, "migration") && done) {
             int r = strcmp(st, "completed") ? 1 : 0;
 
+            if (tty) {
+                progress_bar(o);
+                fputc('\n', stderr);
+            }
             json_object_object_del(o, "event");
             json_object_object_foreach(o, key, val)
                 printf("%s: %s\n", key, json_object_get_string(val));
             json_object_put(o);
             return r;
         }
-        if (ev && !strcmp(ev, "migration"))
+        if (ev && !strcmp(ev, "migration") && tty)
+            progress_bar(o);
+        else if (ev && !strcmp(ev, "migration"))
             fprintf(stderr, "%s\n", json_object_to_json_string_ext(
                                         o, JSON_C_TO_STRING_PLAIN));
         json_object_put(o);
