@@ -9,7 +9,8 @@
  *   +0x04 PCID  slots whose device the host asks the guest to release
  *               (read clears)
  *   +0x08 B0EJ  write 1 << slot: the guest released that slot's device
- *   +0x0C PRES  slots holding a device (read-only)
+ *   +0x0C PRES  slots holding a removable device (read-only); B0EJ bits
+ *               of other slots are ignored
  *   +0x10 GED   event bits (read clears): 1 a PCIU/PCID bit is pending, 2
  *               the power button was pressed
  *

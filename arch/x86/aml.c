@@ -426,6 +426,11 @@ void aml_bytes(struct aml *a, const void *p, size_t n)
         emit(a, p, n);
 }
 
+void aml_error(struct aml *a, int err)
+{
+    fail(a, err);
+}
+
 void aml_block_begin(struct aml *a, const uint8_t *op, size_t oplen)
 {
     if (term_ok(a))

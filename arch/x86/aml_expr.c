@@ -4,6 +4,7 @@
  * Arg), §20.2.3 (String). */
 #include "arch/x86/aml_expr.h"
 
+#include <errno.h>
 #include <string.h>
 
 #define AML_EXT_OP_PREFIX 0x5B
@@ -68,7 +69,7 @@ void aml_field_unit(struct aml *a, const char *name, unsigned int bits)
     uint8_t u[5];
 
     if (strlen(name) != 4 || bits == 0 || bits > 63) {
-        aml_bytes(a, NULL, (size_t)-1); /* fails: -ENOSPC, sticky */
+        aml_error(a, -EINVAL);
         return;
     }
     memcpy(u, name, 4);
