@@ -13,6 +13,7 @@ struct hotplug {
     struct hotplug_config cfg;
     pthread_mutex_t lock;
     uint32_t pciu, pcid, pres, ged, ejects;
+    bool line;                  /* the GSI's level as last driven */
 };
 
 int hotplug_create(const struct hotplug_config *cfg, struct hotplug **out)
@@ -35,13 +36,17 @@ void hotplug_destroy(struct hotplug *hp)
     free(hp);
 }
 
-/* An edge on the GED's line (outside the lock: the irqchip may block). */
-static void pulse(struct hotplug *hp)
+/* The GED's line follows its event register: asserted while an event is
+ * pending (level-triggered: an event raised while the guest's handler
+ * runs with the line masked is not lost). Lock held. */
+static void update_line(struct hotplug *hp)
 {
-    if (!hp->cfg.irq.ops)
+    bool want = hp->ged != 0;
+
+    if (want == hp->line || !hp->cfg.irq.ops)
         return;
-    irq_set_level(&hp->cfg.irq, hp->cfg.gsi, true);
-    irq_set_level(&hp->cfg.irq, hp->cfg.gsi, false);
+    hp->line = want;
+    irq_set_level(&hp->cfg.irq, hp->cfg.gsi, want);
 }
 
 static uint32_t slot_bit(unsigned int slot)
@@ -63,8 +68,8 @@ void hotplug_notify_added(struct hotplug *hp, unsigned int slot)
     hp->pciu |= slot_bit(slot);
     hp->pcid &= ~slot_bit(slot);
     hp->ged |= HOTPLUG_GED_PCI;
+    update_line(hp);
     pthread_mutex_unlock(&hp->lock);
-    pulse(hp);
 }
 
 void hotplug_request_eject(struct hotplug *hp, unsigned int slot)
@@ -73,8 +78,8 @@ void hotplug_request_eject(struct hotplug *hp, unsigned int slot)
     hp->pcid |= slot_bit(slot);
     hp->pciu &= ~slot_bit(slot);
     hp->ged |= HOTPLUG_GED_PCI;
+    update_line(hp);
     pthread_mutex_unlock(&hp->lock);
-    pulse(hp);
 }
 
 uint32_t hotplug_take_ejects(struct hotplug *hp)
@@ -93,8 +98,8 @@ void hotplug_power_button(struct hotplug *hp)
 {
     pthread_mutex_lock(&hp->lock);
     hp->ged |= HOTPLUG_GED_POWER;
+    update_line(hp);
     pthread_mutex_unlock(&hp->lock);
-    pulse(hp);
 }
 
 /* The register at @reg (a multiple of 4); read-clear ones are cleared. */
@@ -117,6 +122,7 @@ static uint32_t reg_read(struct hotplug *hp, uint64_t reg)
     case HOTPLUG_REG_GED:
         v = hp->ged;
         hp->ged = 0;
+        update_line(hp);
         break;
     default: /* B0EJ is write-only */
         break;

@@ -14,7 +14,8 @@
  *   +0x10 GED   event bits (read clears): 1 a PCIU/PCID bit is pending, 2
  *               the power button was pressed
  *
- * Every new event pulses the GED's GSI (edge). B0EJ writes accumulate in a
+ * The GED's GSI is level-triggered, active-high: asserted while the GED
+ * register is non-zero, released when its read clears it. B0EJ writes accumulate in a
  * pending mask and call cfg->eject (on the vCPU thread: it must not block;
  * the owner takes the mask with hotplug_take_ejects() on its own thread).
  * Slots are 1..31 (slot 0 is the host bridge). Thread-safe. */

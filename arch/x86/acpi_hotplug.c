@@ -104,7 +104,7 @@ static void ged_device(struct aml *a, const struct x86_platform_desc *d)
     aml_integer(a, 0);
     aml_name(a, "_CRS");
     aml_restemp_begin(a);
-    aml_res_ext_irq(a, d->ged_gsi, AML_IRQ_EDGE);
+    aml_res_ext_irq(a, d->ged_gsi, 0); /* level, active-high */
     aml_end(a);
     aml_opregion_io(a, "GDST", (uint16_t)(d->hotplug_port + 16), 4);
     aml_field_begin(a, "GDST", AML_FIELD_DWORD_ACC | AML_FIELD_WRITE_ZEROS);

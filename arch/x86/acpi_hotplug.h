@@ -13,7 +13,7 @@
  *     Device (SNN) { _ADR = N << 16; _SUN = N;           N = 1..31
  *                    Method (_EJ0, 1) { B0EJ = 1 << N } }
  *   }
- *   Device (GED0) { _HID "ACPI0013"; _CRS: Interrupt (Edge, ActiveHigh,
+ *   Device (GED0) { _HID "ACPI0013"; _CRS: Interrupt (Level, ActiveHigh,
  *     Exclusive) { ged_gsi }; GDAT at hotplug_port + 16;
  *     Method (_EVT, 1) { Local0 = GDAT;
  *       If (Local0 & 1) { \_SB.PCI0.PCNT () }

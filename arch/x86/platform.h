@@ -80,7 +80,8 @@
 /* PCI hotplug and the ACPI Generic Event Device (docs/platform.md, "PCI
  * hotplug"): a block of 32-bit registers at X86_HOTPLUG_PORT read by the
  * DSDT's methods (arch/x86/acpi_hotplug.c) and by the test payloads, and
- * the GED's interrupt, edge-triggered, active-high. */
+ * the GED's interrupt, level-triggered, active-high (asserted while its
+ * event register is non-zero). */
 #define X86_HOTPLUG_PORT 0x620
 #define X86_HOTPLUG_LEN 0x14
 #define X86_HOTPLUG_PCIU 0x00 /* slots added; read clears */

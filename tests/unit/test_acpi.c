@@ -284,14 +284,14 @@ static void test_dsdt_content(void **state)
 }
 
 /* PCI hotplug, GED and power button (arch/x86/acpi_hotplug.c): the GED's
- * _HID string and edge interrupt on GSI 20, the registers' SystemIO
+ * _HID string and level interrupt on GSI 20, the registers' SystemIO
  * region at 0x620, a slot device with _EJ0 for every slot 1-31, PCNT;
  * none of it with hotplug_port 0. */
 static void test_dsdt_hotplug(void **state)
 {
     static const uint8_t ged_hid[] = {0x0D, 'A', 'C', 'P', 'I', '0', '0',
                                       '1', '3', 0x00};
-    static const uint8_t irq[] = {0x89, 0x06, 0x00, 0x03, 0x01,
+    static const uint8_t irq[] = {0x89, 0x06, 0x00, 0x01, 0x01,
                                   20, 0x00, 0x00, 0x00};
     static const uint8_t region[] = {0x5B, 0x80, 'P', 'C', 'S', 'T', 0x01,
                                      0x0B, 0x20, 0x06, 0x0A, 0x10};

@@ -65,25 +65,33 @@ static void test_add_remove(void **state)
     assert_int_equal(f.edges, 0);
     hotplug_notify_added(hp, 3);
     assert_int_equal(f.edges, 1);
-    assert_false(f.level);
+    assert_true(f.level);       /* level: held while GED is pending */
+    hotplug_notify_added(hp, 4); /* no second edge while held */
+    assert_int_equal(f.edges, 1);
     assert_int_equal(rd(hp, HOTPLUG_REG_GED), HOTPLUG_GED_PCI);
+    assert_false(f.level);      /* the read cleared it: line released */
     assert_int_equal(rd(hp, HOTPLUG_REG_GED), 0); /* read clears */
-    assert_int_equal(rd(hp, HOTPLUG_REG_PRES), 0xA);
+    hotplug_request_eject(hp, 4);
+    assert_int_equal(f.edges, 2);
+    assert_int_equal(rd(hp, HOTPLUG_REG_GED), HOTPLUG_GED_PCI);
+    assert_int_equal(rd(hp, HOTPLUG_REG_PCID), 0x10);
+    assert_int_equal(rd(hp, HOTPLUG_REG_PRES), 0x1A);
     assert_int_equal(rd(hp, HOTPLUG_REG_PCIU), 0x8);
     assert_int_equal(rd(hp, HOTPLUG_REG_PCIU), 0);
     hotplug_request_eject(hp, 3);
-    assert_int_equal(f.edges, 2);
+    assert_int_equal(f.edges, 3);
+    assert_int_equal(rd(hp, HOTPLUG_REG_GED), HOTPLUG_GED_PCI);
     assert_int_equal(rd(hp, HOTPLUG_REG_PCID), 0x8);
     assert_int_equal(rd(hp, HOTPLUG_REG_PCID), 0);
     /* Ejecting an empty slot (or slot 0) is ignored. */
-    wr(hp, HOTPLUG_REG_B0EJ, 0x11);
+    wr(hp, HOTPLUG_REG_B0EJ, 0x21);
     assert_int_equal(f.ejects, 0);
     assert_int_equal(hotplug_take_ejects(hp), 0);
     wr(hp, HOTPLUG_REG_B0EJ, 0x8);
     assert_int_equal(f.ejects, 1);
     assert_int_equal(hotplug_take_ejects(hp), 0x8);
     assert_int_equal(hotplug_take_ejects(hp), 0);
-    assert_int_equal(rd(hp, HOTPLUG_REG_PRES), 0x2);
+    assert_int_equal(rd(hp, HOTPLUG_REG_PRES), 0x12);
     hotplug_destroy(hp);
 }
 
@@ -99,6 +107,7 @@ static void test_power_and_bounds(void **state)
     hotplug_notify_added(hp, 31);
     assert_int_equal(rd(hp, HOTPLUG_REG_GED),
                      HOTPLUG_GED_POWER | HOTPLUG_GED_PCI);
+    assert_false(f.level);
     /* A byte read of the top byte of PCIU: slot 31, and clears. */
     hotplug_bus_ops.read(hp, HOTPLUG_REG_PCIU + 3, b, 1);
     assert_int_equal(b[0], 0x80);
