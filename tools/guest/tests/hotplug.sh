@@ -33,8 +33,12 @@ wait_for ! -e "/sys/bus/pci/devices/$pci" ||
     { echo "HOTPLUG-FAIL $pci still there"; exit 1; }
 echo "HOTPLUG-REMOVED $pci"
 [ -e /sys/block/vda ] && { echo "HOTPLUG-FAIL vda still there"; exit 1; }
-echo "POWERBTN-WAITING"
-dd if=/dev/input/event0 of=/dev/null bs=24 count=1 2>/dev/null ||
+# Open the button's event device before saying so: evdev queues events
+# for a reader only from its open() on.
+[ -c /dev/input/event0 ] && exec 3</dev/input/event0 ||
     { echo "POWERBTN-FAIL no /dev/input/event0"; exit 1; }
+echo "POWERBTN-WAITING"
+dd bs=24 count=1 <&3 >/dev/null 2>&1 ||
+    { echo "POWERBTN-FAIL reading /dev/input/event0"; exit 1; }
 echo "POWERBTN-PRESSED"
 exit 0
