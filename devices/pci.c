@@ -3,6 +3,7 @@
  * through the config-space model (pci_cfg.c), BAR mapping through
  * pci_bar.c, firmware BAR placement, INTx, reset, save/load. */
 #include "devices/pci.h"
+#include "vmm/log.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -218,14 +219,15 @@ static void pci_dev_write(struct pci_dev *dev, uint32_t off, uint32_t len,
 
 /* Firmware's placement (pci_bus_config.assign_bars): program @dev's BARs
  * as firmware would (low dword, then the high one of a 64-bit BAR), then
- * enable decoding. Bus lock held, @dev on the bus. */
-static void pci_bars_assign(struct pci_dev *dev)
+ * enable decoding. Bus lock held, @dev on the bus. Returns how many BARs
+ * found no room. */
+static unsigned int pci_bars_assign(struct pci_dev *dev)
 {
     struct pci_bus *bus = dev->bus;
     struct pci_bar_plan plan;
 
     if (!bus->cfg.assign_bars)
-        return;
+        return 0;
     pci_bars_plan(&bus->alloc, &dev->cs, dev->devfn, &plan);
     for (unsigned int k = 0; k < plan.n; k++) {
         unsigned int idx = plan.idx[k];
@@ -238,10 +240,13 @@ static void pci_bars_assign(struct pci_dev *dev)
     if (plan.cmd)
         pci_dev_write(dev, PCI_COMMAND, 2,
                       pci_cfg_get(dev, PCI_COMMAND, 2) | plan.cmd);
+    return plan.failed;
 }
 
-int pci_register_slot(struct pci_bus *bus, struct pci_dev *dev,
-                      unsigned int slot)
+/* pci_register_slot(); with @fit, a BAR that finds no room refuses the
+ * registration (-ENOSPC, the function left off the bus). */
+static int register_slot(struct pci_bus *bus, struct pci_dev *dev,
+                         unsigned int slot, bool fit)
 {
     uint8_t pin = dev->cs.cfg[PCI_INTERRUPT_PIN];
 
@@ -258,17 +263,36 @@ int pci_register_slot(struct pci_bus *bus, struct pci_dev *dev,
             (uint8_t)(bus->cfg.intx_gsi_base + (slot + pin - 1) % 4);
     bus->devs[dev->devfn] = dev;
     __atomic_store_n(&dev->bus, bus, __ATOMIC_RELEASE);
-    pci_bars_assign(dev);
+    if (pci_bars_assign(dev) && fit) {
+        bus->devs[dev->devfn] = NULL;
+        __atomic_store_n(&dev->bus, NULL, __ATOMIC_RELEASE);
+        pthread_mutex_unlock(&bus->lock);
+        return -ENOSPC;
+    }
     pci_bars_update(bus);
     pci_intx_refresh(dev, true);
     pthread_mutex_unlock(&bus->lock);
     return 0;
 }
 
+int pci_register_slot(struct pci_bus *bus, struct pci_dev *dev,
+                      unsigned int slot)
+{
+    return register_slot(bus, dev, slot, false);
+}
+
 int pci_register(struct pci_bus *bus, struct pci_dev *dev)
 {
-    for (unsigned int slot = 1; slot < PCI_NR_SLOTS; slot++) {
-        int r = pci_register_slot(bus, dev, slot);
+    return pci_hotplug_register(bus, dev, 0, false);
+}
+
+int pci_hotplug_register(struct pci_bus *bus, struct pci_dev *dev,
+                         unsigned int slot, bool fit)
+{
+    if (slot)
+        return register_slot(bus, dev, slot, fit);
+    for (slot = 1; slot < PCI_NR_SLOTS; slot++) {
+        int r = register_slot(bus, dev, slot, fit);
 
         if (r != -EBUSY)
             return r;
@@ -415,6 +439,8 @@ int pci_dev_save(struct pci_dev *dev, void *fdt, int node)
                         dev->cs.size);
     if (r == 0)
         r = state_put_u32(fdt, node, "intx-level", level);
+    if (r == 0)
+        r = state_put_u32(fdt, node, "devfn", dev->devfn);
     pci_dev_unlock(bus);
     if (r == 0 && dev->ops && dev->ops->save)
         r = dev->ops->save(dev, fdt, node);
@@ -425,7 +451,7 @@ int pci_dev_load(struct pci_dev *dev, const void *fdt, int node)
 {
     uint8_t *cfg = malloc(PCI_CFG_SPACE_EXP_SIZE);
     struct pci_bus *bus;
-    uint32_t level;
+    uint32_t level, devfn;
     int r;
 
     if (!cfg)
@@ -435,6 +461,16 @@ int pci_dev_load(struct pci_dev *dev, const void *fdt, int node)
         r = state_get_u32(fdt, node, "intx-level", &level);
     if (r == 0 && (level > 1 || !pcfg_same_identity(&dev->cs, cfg)))
         r = -EINVAL;
+    /* Saved at another slot (a device set given in another order): the
+     * guest would look for it where it was. Older states lack it. */
+    if (r == 0 && dev->bus &&
+        state_get_u32(fdt, node, "devfn", &devfn) == 0 &&
+        devfn != dev->devfn) {
+        log_err("minivmm: pci 00:%02x.%x: its saved state is of slot %u: "
+                "give the device slot=%u\n", dev->devfn >> 3,
+                dev->devfn & 7, devfn >> 3, devfn >> 3);
+        r = -EINVAL;
+    }
     if (r < 0)
         goto out;
     bus = pci_dev_lock(dev);

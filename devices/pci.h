@@ -142,6 +142,12 @@ int pci_dev_set_bar(struct pci_dev *dev, unsigned int idx, unsigned int type,
 int pci_register(struct pci_bus *bus, struct pci_dev *dev);
 int pci_register_slot(struct pci_bus *bus, struct pci_dev *dev,
                       unsigned int slot);
+/* pci_register() (@slot 0) or pci_register_slot() (@slot 1-31) for a
+ * function added at run time: with @fit, a BAR that finds no room in the
+ * windows refuses it (-ENOSPC; the function is not on the bus, the space
+ * its other BARs took stays taken). The function's slot: devfn >> 3. */
+int pci_hotplug_register(struct pci_bus *bus, struct pci_dev *dev,
+                         unsigned int slot, bool fit);
 /* Unmap its BARs, drop its INTx, remove it. No-op if not registered. */
 void pci_unregister(struct pci_dev *dev);
 

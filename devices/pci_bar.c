@@ -174,6 +174,7 @@ void pci_bars_plan(struct pci_alloc *a, const struct pcfg *cs, uint8_t devfn,
                      devfn & 7, bar_name(order[k], name),
                      (unsigned long long)bar->size,
                      t == PCI_BAR_IO ? "I/O" : "memory");
+            plan->failed++;
             continue;
         }
         plan->idx[plan->n] = order[k];

@@ -85,6 +85,7 @@ struct pci_bar_plan {
     unsigned int idx[PCI_NR_BAR_SLOTS];
     uint64_t addr[PCI_NR_BAR_SLOTS];
     uint32_t cmd;  /* Command bits to set: I/O and/or Memory */
+    unsigned int failed;  /* BARs that found no room (left out) */
 };
 
 /* Place every declared BAR of @cs (function @devfn) from @a into @plan; a

@@ -3,6 +3,7 @@
 #include "minivmm/api.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,32 @@ struct api {
     void *opaque;
     struct api_client *clients[API_MAX_CLIENTS];
     uint64_t idle_us;       /* evictable after this long silent */
+    int trace_fd;           /* MINIVMM_API_TRACE, or -1 */
 };
+
+/* MINIVMM_API_TRACE=FILE (tests): every reply and event sent is appended
+ * to FILE as one line, for the schema check (docs/api.schema.json,
+ * tests/integration/api_schema_check.py). */
+static void trace(struct api *a, struct json_object *o)
+{
+    const char *s;
+    size_t n;
+    char *line;
+
+    if (a->trace_fd < 0)
+        return;
+    s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+    n = strlen(s);
+    line = malloc(n + 1);
+    if (!line)
+        return;
+    memcpy(line, s, n);
+    line[n] = '\n';
+    if (write(a->trace_fd, line, n + 1) < 0) {
+        /* a test aid: nothing to do */
+    }
+    free(line);
+}
 
 static void drop_client(struct api *a, unsigned int i)
 {
@@ -62,26 +88,11 @@ static void send_obj(struct api *a, unsigned int i, struct json_object *o)
         drop_client(a, i);
 }
 
-void api_event(struct api *a, const char *event, const char *key,
-               const char *value)
-{
-    struct json_object *o;
-
-    if (!a)
-        return;
-    o = json_object_new_object();
-    json_object_object_add(o, "event", json_object_new_string(event));
-    json_object_object_add(o, key, json_object_new_string(value));
-    for (unsigned int i = 0; i < API_MAX_CLIENTS; i++)
-        if (a->clients[i])
-            send_obj(a, i, o);
-    json_object_put(o);
-}
-
 void api_event_obj(struct api *a, struct json_object *ev)
 {
     if (!a)
         return;
+    trace(a, ev);
     for (unsigned int i = 0; i < API_MAX_CLIENTS; i++)
         if (a->clients[i])
             send_obj(a, i, ev);
@@ -187,6 +198,41 @@ static int cmd_stats(struct api *a, const struct api_request *req,
     return 0;
 }
 
+static int cmd_device_add(struct api *a, const struct api_request *req,
+                          struct json_object *reply, char *err,
+                          size_t errlen)
+{
+    if (!a->ops->device_add)
+        return not_implemented(req, err, errlen);
+    return a->ops->device_add(a->opaque, req->dev_type, req->dev_args, reply,
+                              err, errlen);
+}
+
+static int cmd_device_remove(struct api *a, const struct api_request *req,
+                             struct json_object *reply, char *err,
+                             size_t errlen)
+{
+    int r;
+
+    if (!a->ops->device_remove)
+        return not_implemented(req, err, errlen);
+    r = a->ops->device_remove(a->opaque, req->dev_id, req->timeout_ms, err,
+                              errlen);
+    if (r == 0)
+        json_object_object_add(reply, "pending",
+                               json_object_new_boolean(1));
+    return r;
+}
+
+static int cmd_powerdown(struct api *a, const struct api_request *req,
+                         struct json_object *reply, char *err, size_t errlen)
+{
+    (void)reply;
+    if (!a->ops->powerdown)
+        return not_implemented(req, err, errlen);
+    return a->ops->powerdown(a->opaque, err, errlen);
+}
+
 typedef int (*api_cmd_fn)(struct api *a, const struct api_request *req,
                           struct json_object *reply, char *err,
                           size_t errlen);
@@ -202,6 +248,9 @@ static const api_cmd_fn handlers[API_CMD_COUNT] = {
     [API_CMD_MIGRATE_CANCEL] = cmd_migrate_cancel,
     [API_CMD_CONFIG] = cmd_config,
     [API_CMD_STATS] = cmd_stats,
+    [API_CMD_DEVICE_ADD] = cmd_device_add,
+    [API_CMD_DEVICE_REMOVE] = cmd_device_remove,
+    [API_CMD_POWERDOWN] = cmd_powerdown,
 };
 
 /* Parse, run, reply: the one place a request's outcome is reported. */
@@ -227,6 +276,7 @@ static void handle_line(struct api *a, unsigned int i, char *line,
         json_object_object_add(reply, "error", json_object_new_string(
                                    err[0] ? err : strerror(-r)));
     }
+    trace(a, reply);
     if (a->clients[i])
         send_obj(a, i, reply);
     json_object_put(reply);
@@ -414,6 +464,10 @@ int api_create(struct evloop *loop, const char *path,
         return -ENOMEM;
     a->loop = loop;
     a->idle_us = API_IDLE_SEC * 1000000ull;
+    a->trace_fd = getenv("MINIVMM_API_TRACE")
+                      ? open(getenv("MINIVMM_API_TRACE"), O_WRONLY | O_APPEND |
+                             O_CREAT | O_CLOEXEC, 0600)
+                      : -1;
     a->ops = ops;
     a->opaque = opaque;
     a->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
@@ -428,6 +482,8 @@ int api_create(struct evloop *loop, const char *path,
     if (r < 0) {
         if (a->listen_fd >= 0)
             close(a->listen_fd);
+        if (a->trace_fd >= 0)
+            close(a->trace_fd);
         free(a);
         return r;
     }
@@ -450,5 +506,7 @@ void api_destroy(struct api *a)
     evloop_del(a->loop, a->listen_fd);
     close(a->listen_fd);
     unlink(a->path);
+    if (a->trace_fd >= 0)
+        close(a->trace_fd);
     free(a);
 }

@@ -43,6 +43,12 @@ struct api_ops {
      * @reply; "stats": add "stats" (docs/api.md). NULL: not implemented. */
     void (*config)(void *opaque, struct json_object *reply);
     void (*stats)(void *opaque, struct json_object *reply);
+    /* Hotplug and the power button (NULL: not implemented). */
+    int (*device_add)(void *opaque, const char *type, const char *args,
+                      struct json_object *reply, char *err, size_t errlen);
+    int (*device_remove)(void *opaque, const char *id,
+                         unsigned int timeout_ms, char *err, size_t errlen);
+    int (*powerdown)(void *opaque, char *err, size_t errlen);
 };
 
 /* Listen on @path (an existing socket file is replaced, anything else
@@ -57,9 +63,6 @@ void api_set_idle_limit(struct api *a, unsigned int ms);
 
 void api_destroy(struct api *a);
 
-/* Send {"event":@event,@key:@value} to every client. */
-void api_event(struct api *a, const char *event, const char *key,
-               const char *value);
 /* Send the event object @ev (with its "event" member; reference
  * borrowed) to every client. */
 void api_event_obj(struct api *a, struct json_object *ev);

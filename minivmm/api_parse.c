@@ -18,6 +18,9 @@ static const char *const cmd_names[API_CMD_COUNT] = {
     [API_CMD_MIGRATE_CANCEL] = "migrate-cancel",
     [API_CMD_CONFIG] = "config",
     [API_CMD_STATS] = "stats",
+    [API_CMD_DEVICE_ADD] = "device-add",
+    [API_CMD_DEVICE_REMOVE] = "device-remove",
+    [API_CMD_POWERDOWN] = "powerdown",
 };
 
 const char *api_cmd_name(enum api_cmd cmd)
@@ -72,6 +75,114 @@ static int parse_id(struct json_object *obj, struct api_request *req,
     return 0;
 }
 
+/* Append ",@key[=@val]" to @out (@cap bytes). 0 or -EINVAL (too long). */
+static int kv_append(char *out, size_t cap, const char *key,
+                     const char *val)
+{
+    size_t n = strlen(out);
+    int k = snprintf(out + n, cap - n, "%s%s%s%s", n ? "," : "", key,
+                     val ? "=" : "", val ? val : "");
+
+    return k < 0 || (size_t)k >= cap - n ? -EINVAL : 0;
+}
+
+/* One member of device-add's "args" into req->dev_args. */
+static int dev_member(struct api_request *req, const char *key,
+                      struct json_object *v, char *err, size_t errlen)
+{
+    char num[24];
+    const char *s = NULL;
+
+    if (!key[0] || strpbrk(key, ",=")) {
+        snprintf(err, errlen, "device-add: bad key '%s'", key);
+        return -EINVAL;
+    }
+    if (json_object_is_type(v, json_type_boolean)) {
+        if (!json_object_get_boolean(v))
+            return 0;
+    } else if (json_object_is_type(v, json_type_int)) {
+        snprintf(num, sizeof(num), "%lld",
+                 (long long)json_object_get_int64(v));
+        s = num;
+    } else if (json_object_is_type(v, json_type_string)) {
+        s = json_object_get_string(v);
+        if (strchr(s, ',') || strlen(s) !=
+                              (size_t)json_object_get_string_len(v)) {
+            snprintf(err, errlen, "device-add: \"%s\" must not contain "
+                     "',' or NUL", key);
+            return -EINVAL;
+        }
+    } else {
+        snprintf(err, errlen, "device-add: \"%s\" must be a string, an "
+                 "integer or a boolean", key);
+        return -EINVAL;
+    }
+    if (kv_append(req->dev_args, sizeof(req->dev_args), key, s) < 0) {
+        snprintf(err, errlen, "device-add: arguments too long");
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int parse_device_add(struct json_object *args, struct api_request *req,
+                            char *err, size_t errlen)
+{
+    if (get_string(args, "type", req->dev_type, sizeof(req->dev_type)) < 0) {
+        snprintf(err, errlen, "device-add needs \"args\": {\"type\": "
+                 "\"disk\" or \"vfio-user\", ...}");
+        return -EINVAL;
+    }
+    json_object_object_foreach(args, key, val) {
+        if (!strcmp(key, "type"))
+            continue;
+        if (dev_member(req, key, val, err, errlen) < 0)
+            return -EINVAL;
+    }
+    return 0;
+}
+
+static int parse_device_remove(struct json_object *args,
+                               struct api_request *req, char *err,
+                               size_t errlen)
+{
+    struct json_object *t;
+    int64_t ms;
+
+    if (get_string(args, "id", req->dev_id, sizeof(req->dev_id)) < 0) {
+        snprintf(err, errlen, "device-remove needs \"args\": {\"id\": "
+                 "DEVICE-ID}");
+        return -EINVAL;
+    }
+    if (!json_object_object_get_ex(args, "timeout", &t))
+        return 0;
+    ms = json_object_is_type(t, json_type_int) ? json_object_get_int64(t)
+                                               : -1;
+    if (ms < 1 || ms > 3600000) {
+        snprintf(err, errlen, "device-remove: \"timeout\" must be 1 to "
+                 "3600000 ms");
+        return -EINVAL;
+    }
+    req->timeout_ms = (unsigned int)ms;
+    return 0;
+}
+
+/* "args" of device-add / device-remove: an object. */
+static int parse_device(struct json_object *obj, struct api_request *req,
+                        char *err, size_t errlen)
+{
+    struct json_object *args;
+
+    if (!json_object_object_get_ex(obj, "args", &args) ||
+        !json_object_is_type(args, json_type_object)) {
+        snprintf(err, errlen, "%s needs \"args\": an object",
+                 api_cmd_name(req->cmd));
+        return -EINVAL;
+    }
+    return req->cmd == API_CMD_DEVICE_ADD
+               ? parse_device_add(args, req, err, errlen)
+               : parse_device_remove(args, req, err, errlen);
+}
+
 /* Arguments of the commands that take one. */
 static int parse_args(struct json_object *obj, struct api_request *req,
                       char *err, size_t errlen)
@@ -89,6 +200,9 @@ static int parse_args(struct json_object *obj, struct api_request *req,
         if (r < 0)
             snprintf(err, errlen, "migrate needs \"uri\"");
         return r < 0 ? -EINVAL : 0;
+    case API_CMD_DEVICE_ADD:
+    case API_CMD_DEVICE_REMOVE:
+        return parse_device(obj, req, err, errlen);
     default:
         return 0;
     }

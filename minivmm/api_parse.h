@@ -26,8 +26,14 @@ enum api_cmd {
     API_CMD_MIGRATE_CANCEL,
     API_CMD_CONFIG,             /* the VM description (minivmm/config.h) */
     API_CMD_STATS,              /* counters (vmm/stats.h) */
+    API_CMD_DEVICE_ADD,         /* hotplug (minivmm/hotplug_ctl.h) */
+    API_CMD_DEVICE_REMOVE,
+    API_CMD_POWERDOWN,          /* the ACPI power button */
     API_CMD_COUNT,
 };
+
+#define API_DEV_TYPE_MAX 16
+#define API_DEV_ID_MAX 21       /* CONFIG_ID_MAX */
 
 struct api_request {
     bool has_id;
@@ -35,6 +41,13 @@ struct api_request {
     enum api_cmd cmd;
     char file[API_PATH_MAX];    /* snapshot: "file" */
     char uri[API_PATH_MAX];     /* migrate: "uri" */
+    /* device-add: "args" {"type": T, K: V, ...} as T and "K=V,..." (a true
+     * boolean gives "K", false nothing, an integer its decimal); device-
+     * remove: "args" {"id": ID[, "timeout": MS]}. */
+    char dev_type[API_DEV_TYPE_MAX];
+    char dev_args[API_LINE_MAX];
+    char dev_id[API_DEV_ID_MAX];
+    unsigned int timeout_ms;
 };
 
 /* Parse one request line (@len bytes, no newline needed). 0, or -EINVAL

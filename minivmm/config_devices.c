@@ -76,6 +76,8 @@ static const struct kvopt_spec disk_keys[] = {
     { "id", KVOPT_FN, offsetof(struct config_disk, id), 0, 0, 0, id_fn },
     { "iommu", KVOPT_FN, offsetof(struct config_disk, iommu_off), 0, 0, 0,
       iommu_fn },
+    { "slot", KVOPT_UINT, offsetof(struct config_disk, slot), 0, 1,
+      CONFIG_SLOT_MAX, NULL },
     { NULL, 0, 0, 0, 0, 0, NULL },
 };
 
@@ -95,7 +97,8 @@ int config_disk_parse(const char *arg, struct config_disk *d, char *err,
                  "A-Z a-z 0-9 _ . -", arg, CONFIG_ID_MAX - 1);
     else if (r)
         snprintf(err, errlen, "--disk '%s': unknown or empty '%s' (use "
-                 "path=FILE[,readonly][,id=NAME][,iommu=on|off])", arg, bad->key);
+                 "path=FILE[,readonly][,id=NAME][,iommu=on|off]"
+                 "[,slot=1-31])", arg, bad->key);
     else if (!d->path[0])
         snprintf(err, errlen, "--disk '%s': no path=FILE", arg);
     return r || !d->path[0] ? -EINVAL : 0;
@@ -184,6 +187,8 @@ static const struct kvopt_spec vfio_keys[] = {
       TIMEOUT_MAX_MS, NULL },
     { "iommu", KVOPT_FN, offsetof(struct config_vfio, iommu_off), 0, 0, 0,
       iommu_fn },
+    { "slot", KVOPT_UINT, offsetof(struct config_vfio, slot), 0, 1,
+      CONFIG_SLOT_MAX, NULL },
     { NULL, 0, 0, 0, 0, 0, NULL },
 };
 
@@ -204,7 +209,8 @@ int config_vfio_parse(const char *arg, struct config_vfio *c, char *err,
     else if (r)
         snprintf(err, errlen, "--vfio-user: bad '%s=%s' (socket=PATH, "
                  "id=NAME, dma=fd|message, reconnect=SECONDS, "
-                 "timeout=MS, iommu=on|off)", bad->key, bad->val);
+                 "timeout=MS, iommu=on|off, slot=1-31)", bad->key,
+                 bad->val);
     else if (!c->socket[0])
         snprintf(err, errlen, "--vfio-user '%s': socket=PATH is required",
                  arg);

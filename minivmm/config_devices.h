@@ -15,9 +15,10 @@
 
 #include "minivmm/config_types.h"
 
-/* path=FILE[,readonly][,id=NAME] into @d (zeroed first; id left empty
+/* path=FILE[,readonly][,id=NAME][,iommu=on|off][,slot=N] into @d (zeroed first; id left empty
  * when not given). NAME is 1-20 characters of [A-Za-z0-9_.-]. 0 or
- * -EINVAL with "--disk 'ARG': reason" in @err. */
+ * -EINVAL with "--disk 'ARG': reason" in @err. slot: a PCI slot 1-31
+ * (CONFIG_SLOT_MAX), 0 when not given. */
 int config_disk_parse(const char *arg, struct config_disk *d, char *err,
                       size_t errlen);
 
@@ -27,7 +28,7 @@ int config_net_parse(const char *arg, struct config_net *n, char *err,
                      size_t errlen);
 
 /* socket=PATH[,id=NAME][,dma=fd|message][,reconnect=SECONDS]
- * [,timeout=MS] into @c (zeroed first; id left empty). 0 or -EINVAL with
+ * [,timeout=MS][,iommu=on|off][,slot=N] into @c (zeroed first; id left empty). 0 or -EINVAL with
  * the reason. */
 int config_vfio_parse(const char *arg, struct config_vfio *c, char *err,
                       size_t errlen);

@@ -21,7 +21,8 @@ static bool numeric_key(const char *k)
 {
     return !strcmp(k, "cpus") || !strcmp(k, "memory") ||
            !strcmp(k, "migrate-downtime-ms") ||
-           !strcmp(k, "migrate-timeout-ms");
+           !strcmp(k, "migrate-timeout-ms") ||
+           !strcmp(k, "shutdown-timeout");
 }
 
 /* Keys whose option may be repeated: a string or an array of strings. */
@@ -219,11 +220,15 @@ static void add_devices(struct json_object *o, const struct vm_config *cfg)
     char buf[2 * CONFIG_PATH_MAX + 128], e[2 * CONFIG_PATH_MAX + 1];
 
     for (unsigned int i = 0; i < cfg->ndisks; i++) {
-        snprintf(buf, sizeof(buf), "path=%s%s,id=%s%s",
-                 esc(cfg->disks[i].path, e, sizeof(e)),
-                 cfg->disks[i].readonly ? ",readonly" : "",
-                 cfg->disks[i].id,
-                 cfg->disks[i].iommu_off ? ",iommu=off" : "");
+        int k = snprintf(buf, sizeof(buf), "path=%s%s,id=%s%s",
+                         esc(cfg->disks[i].path, e, sizeof(e)),
+                         cfg->disks[i].readonly ? ",readonly" : "",
+                         cfg->disks[i].id,
+                         cfg->disks[i].iommu_off ? ",iommu=off" : "");
+
+        if (cfg->disks[i].slot && k > 0 && (size_t)k < sizeof(buf))
+            snprintf(buf + k, sizeof(buf) - (size_t)k, ",slot=%u",
+                     cfg->disks[i].slot);
         json_object_array_add(d, json_object_new_string(buf));
     }
     for (unsigned int i = 0; i < cfg->nnets; i++) {
@@ -247,8 +252,10 @@ static void add_devices(struct json_object *o, const struct vm_config *cfg)
             k += snprintf(buf + k, sizeof(buf) - (size_t)k, ",reconnect=%u",
                           c->reconnect);
         if (c->timeout_ms)
-            snprintf(buf + k, sizeof(buf) - (size_t)k, ",timeout=%u",
-                     c->timeout_ms);
+            k += snprintf(buf + k, sizeof(buf) - (size_t)k, ",timeout=%u",
+                          c->timeout_ms);
+        if (c->slot)
+            snprintf(buf + k, sizeof(buf) - (size_t)k, ",slot=%u", c->slot);
         json_object_array_add(v, json_object_new_string(buf));
     }
     json_object_object_add(o, "disk", d);
@@ -284,6 +291,10 @@ struct json_object *config_to_json(const struct vm_config *cfg)
     add_str(o, "api-socket", cfg->api_socket);
     add_str(o, "log-level", cfg->log_level);
     add_str(o, "log-file", cfg->log_file);
+    add_str(o, "event-log", cfg->event_log);
+    if (cfg->shutdown_timeout)
+        json_object_object_add(o, "shutdown-timeout", json_object_new_int(
+                                   (int)cfg->shutdown_timeout));
     if (cfg->migrate_downtime_ms)
         json_object_object_add(o, "migrate-downtime-ms", json_object_new_int(
                                    (int)cfg->migrate_downtime_ms));

@@ -42,6 +42,8 @@ static const struct option options[] = {
     { "group", required_argument, NULL, OPT_GROUP },
     { "log-level", required_argument, NULL, OPT_LOG_LEVEL },
     { "log-file", required_argument, NULL, OPT_LOG_FILE },
+    { "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
+    { "event-log", required_argument, NULL, OPT_EVENT_LOG },
     { "help", no_argument, NULL, OPT_HELP },
     { "version", no_argument, NULL, OPT_VERSION },
     { NULL, 0, NULL, 0 },
@@ -255,6 +257,7 @@ static const struct {
     { OPT_USER, false, offsetof(struct vm_config, user) },
     { OPT_GROUP, false, offsetof(struct vm_config, group) },
     { OPT_LOG_FILE, false, offsetof(struct vm_config, log_file) },
+    { OPT_EVENT_LOG, false, offsetof(struct vm_config, event_log) },
     { OPT_CONSOLE, true, offsetof(struct vm_config, virtio_console) },
     { OPT_RNG, true, offsetof(struct vm_config, virtio_rng) },
     { OPT_HELP, true, offsetof(struct vm_config, show_help) },
@@ -289,6 +292,9 @@ static int apply_parsed(int opt, const char *arg, struct vm_config *cfg,
     case OPT_MIGRATE_TIMEOUT:
         return parse_number("migrate-timeout-ms", arg, 100, 3600000,
                             &cfg->migrate_timeout_ms, err, errlen);
+    case OPT_SHUTDOWN_TIMEOUT:
+        return parse_number("shutdown-timeout", arg, 0, 3600,
+                            &cfg->shutdown_timeout, err, errlen);
     case OPT_CONFIG:
         return 0; /* applied before the other options */
     case OPT_SECCOMP:

@@ -36,6 +36,9 @@ struct config_disk {
     char id[CONFIG_ID_MAX];     /* given, or "diskN" */
     int readonly;
     int iommu_off;              /* iommu=off: not behind --viommu */
+    unsigned int slot;          /* PCI slot 1-31; 0: the first free one
+                                 * (the running VM's config records the
+                                 * slot taken) */
 };
 
 struct config_net {
@@ -55,7 +58,10 @@ struct config_vfio {
     unsigned int reconnect;     /* seconds between retries, 0: never */
     unsigned int timeout_ms;    /* reply timeout, 0: default (5 s) */
     int iommu_off;              /* iommu=off: not behind --viommu */
+    unsigned int slot;          /* as config_disk.slot */
 };
+
+#define CONFIG_SLOT_MAX 31      /* slot=1..31 (0 is the host bridge) */
 
 /* --viommu virtio[,input-bits=N][,page-size=SIZE] (minivmm/config_viommu.c,
  * docs/viommu.md). */
@@ -93,6 +99,8 @@ struct vm_config {
     unsigned int migrate_downtime_ms; /* --migrate-downtime-ms, 0: 20 */
     unsigned int migrate_timeout_ms;  /* --migrate-timeout-ms, 0: 30000 */
     const char *api_socket;     /* --api-socket PATH: control API */
+    const char *event_log;      /* --event-log FILE: events appended */
+    unsigned int shutdown_timeout; /* --shutdown-timeout SECONDS, 0: none */
     char cpu_features[256];     /* every --cpu-features text, ','-joined */
     const char *config_file;    /* --config FILE */
     struct json_object *file;   /* its parsed text: strings point into it

@@ -17,6 +17,7 @@ struct bus;
 struct devreg;
 struct evloop;
 struct guest_memory;
+struct json_object;
 struct pci_bus;
 struct platform;
 struct viommu;
@@ -34,6 +35,10 @@ struct platform_env {
     struct devreg *devs;        /* join to be in snapshots (vmm/devreg.h) */
     struct viommu *viommu;      /* --viommu, or NULL (minivmm/viommu.h):
                                  * PCI devices attach to it */
+    /* Send an API event (docs/api.md "Events"; @ev borrowed), event-loop
+     * thread; NULL: none. */
+    void (*event)(void *opaque, struct json_object *ev);
+    void *event_opaque;
 };
 
 /* Create and register every platform device. 0 or -errno, reason in @err.

@@ -18,12 +18,21 @@
 #include "minivmm/platform.h"
 #include "minivmm/vfio_viommu.h"
 
+/* One device; entries of removed devices are reused (dev NULL). */
+struct vfio_ent {
+    struct vfio_pci *dev;
+    bool watched;
+    bool joined;               /* in the device registry */
+    struct config_vfio c;      /* its options (id, socket, slot taken) */
+    struct vfio_viommu_ep ep;  /* behind --viommu */
+    bool attached;             /* a vIOMMU endpoint (cannot be removed) */
+};
+
 struct vfio_devs {
     const struct platform_env *env;
-    struct vfio_pci *dev[CONFIG_MAX_VFIO];
-    struct vfio_viommu_ep ep[CONFIG_MAX_VFIO]; /* behind --viommu */
-    bool watched[CONFIG_MAX_VFIO];
-    unsigned int n;
+    struct pci_bus *pci;
+    struct vfio_ent e[CONFIG_MAX_VFIO];
+    unsigned int n;            /* entries in use or used: [0, n) */
 };
 
 static void on_ready(void *opaque, int fd, uint32_t events)
@@ -96,69 +105,182 @@ static int join_registry(const struct platform_env *env, struct vfio_pci *d,
 
 /* Behind --viommu (unless iommu=off): the host IOMMU device from the
  * server's capabilities is checked and the device attached, in bypass
- * (the 1:1 map vfio_pci_create() sent). */
-static int attach_viommu(struct vfio_devs *ds, unsigned int i, char *err,
-                         size_t errlen)
+ * (the 1:1 map vfio_pci_create() sent). A hot-added device is checked
+ * (vfio_viommu_check() in vfio_pci_create()) but not attached: the
+ * guest's VIOT, written at start, does not name it, and an endpoint
+ * cannot be detached again; it keeps the identity map. */
+static int attach_viommu(struct vfio_devs *ds, struct vfio_ent *x,
+                         char *err, size_t errlen)
 {
-    const struct config_vfio *c = &ds->env->cfg->vfio[i];
     struct host_iommu_dev h;
 
-    if (!ds->env->viommu || c->iommu_off)
-        return 0;
-    vfio_viommu_host_dev(vfio_pci_client(ds->dev[i]), c->id, &h);
-    ds->ep[i].bdf = vfio_pci_bdf(ds->dev[i]);
-    ds->ep[i].client = vfio_pci_client(ds->dev[i]);
-    return viommu_attach(ds->env->viommu, vfio_pci_bdf(ds->dev[i]), &h,
-                         &vfio_viommu_ep_ops, &ds->ep[i], err, errlen);
+    vfio_viommu_host_dev(vfio_pci_client(x->dev), x->c.id, &h);
+    x->ep.bdf = vfio_pci_bdf(x->dev);
+    x->ep.client = vfio_pci_client(x->dev);
+    x->attached = true;
+    return viommu_attach(ds->env->viommu, vfio_pci_bdf(x->dev), &h,
+                         &vfio_viommu_ep_ops, &x->ep, err, errlen);
+}
+/* {"event":"vfio-user","id":NAME,"state":failed|gave-up|reconnected} */
+static void on_server_event(void *opaque, const char *name, const char *st)
+{
+    const struct platform_env *env = opaque;
+    struct json_object *ev;
+
+    if (!env->event)
+        return;
+    ev = json_object_new_object();
+    json_object_object_add(ev, "event", json_object_new_string("vfio-user"));
+    json_object_object_add(ev, "id", json_object_new_string(name));
+    json_object_object_add(ev, "state", json_object_new_string(st));
+    env->event(env->event_opaque, ev);
+    json_object_put(ev);
+}
+
+/* Connect @c's server, put the device on the bus and in the registry,
+ * watch it. Fills entry @x; 0 or -errno with the reason in @err. */
+static int ent_create(struct vfio_devs *ds, struct vfio_ent *x,
+                      const struct config_vfio *c, bool hotplug, char *err,
+                      size_t errlen)
+{
+    const struct platform_env *env = ds->env;
+    struct vfio_pci_env penv = {.bus = ds->pci, .hv = env->hv,
+                                .mem = env->mem};
+    struct vfio_pci_opts o = {
+        .name = c->id, .socket = c->socket, .sock_fd = -1,
+        .dma_message = c->dma_message, .reconnect = c->reconnect,
+        .timeout_ms = c->timeout_ms, .posted_writes = true,
+        .slot = c->slot, .hotplug = hotplug,
+        .on_event = on_server_event, .event_opaque = (void *)env,
+    };
+    int r;
+
+    memset(x, 0, sizeof(*x));
+    x->c = *c;
+    if (env->viommu && !c->iommu_off) {
+        x->ep = (struct vfio_viommu_ep){
+            .mem = env->mem, .dma_message = c->dma_message,
+            .viommu = env->viommu, .id = x->c.id,
+        };
+        o.check_dma = vfio_viommu_check;
+        o.check_opaque = &x->ep;
+        o.on_dma_fault = vfio_viommu_fault;
+    }
+    r = vfio_pci_create(&penv, &o, &x->dev, err, errlen);
+    if (r)
+        return r;
+    x->c.slot = vfio_pci_slot(x->dev);
+    if (env->viommu && !c->iommu_off && !hotplug) {
+        r = attach_viommu(ds, x, err, errlen);
+        if (r)
+            return r;
+    }
+    r = join_registry(env, x->dev, c->id, err, errlen);
+    x->joined = r == 0;
+    if (r)
+        return r;
+    r = evloop_add(env->loop, vfio_pci_poll_fd(x->dev), EPOLLIN, on_ready,
+                   x->dev);
+    x->watched = r == 0;
+    if (r)
+        snprintf(err, errlen, "vfio-user %s: event loop: %s", c->id,
+                 strerror(-r));
+    return r;
+}
+
+static void ent_destroy(struct vfio_devs *ds, struct vfio_ent *x)
+{
+    char bid[DEVREG_ID_MAX];
+
+    if (x->watched)
+        evloop_del(ds->env->loop, vfio_pci_poll_fd(x->dev));
+    if (x->joined) {
+        snprintf(bid, sizeof(bid), "vfio-user@%s", x->c.id);
+        devreg_del(ds->env->devs, bid);
+    }
+    vfio_pci_destroy(x->dev);
+    memset(x, 0, sizeof(*x));
 }
 
 int vfio_devs_create(const struct platform_env *env, struct pci_bus *pci,
                      struct vfio_devs **out, char *err, size_t errlen)
 {
     struct vfio_devs *ds = calloc(1, sizeof(*ds));
-    struct vfio_pci_env penv = {.bus = pci, .hv = env->hv, .mem = env->mem};
     int r = 0;
 
     *out = ds;
     if (!ds)
         return -ENOMEM;
     ds->env = env;
+    ds->pci = pci;
     for (unsigned int i = 0; r == 0 && i < env->cfg->nvfio; i++) {
-        const struct config_vfio *c = &env->cfg->vfio[i];
-        struct vfio_pci_opts o = {
-            .name = c->id, .socket = c->socket, .sock_fd = -1,
-            .dma_message = c->dma_message, .reconnect = c->reconnect,
-            .timeout_ms = c->timeout_ms, .posted_writes = true,
-        };
-
-        if (env->viommu && !c->iommu_off) {
-            ds->ep[i] = (struct vfio_viommu_ep){
-                .mem = env->mem, .dma_message = c->dma_message,
-                .viommu = env->viommu, .id = c->id,
-            };
-            o.check_dma = vfio_viommu_check;
-            o.check_opaque = &ds->ep[i];
-            o.on_dma_fault = vfio_viommu_fault;
-        }
-
-        r = vfio_pci_create(&penv, &o, &ds->dev[i], err, errlen);
-        if (r)
-            break;
-        ds->n++;
-        r = attach_viommu(ds, i, err, errlen);
-        if (r)
-            break;
-        r = join_registry(env, ds->dev[i], c->id, err, errlen);
-        if (r)
-            break;
-        r = evloop_add(env->loop, vfio_pci_poll_fd(ds->dev[i]), EPOLLIN,
-                       on_ready, ds->dev[i]);
-        ds->watched[i] = r == 0;
-        if (r)
-            snprintf(err, errlen, "vfio-user %s: event loop: %s", c->id,
-                     strerror(-r));
+        r = ent_create(ds, &ds->e[i], &env->cfg->vfio[i], false, err,
+                       errlen);
+        ds->n = i + 1;
     }
     return r;
+}
+
+int vfio_devs_add(struct vfio_devs *ds, const struct config_vfio *c,
+                  unsigned int *slot, char *err, size_t errlen)
+{
+    unsigned int i = 0;
+    int r;
+
+    while (i < ds->n && ds->e[i].dev)
+        i++;
+    if (i == CONFIG_MAX_VFIO) {
+        snprintf(err, errlen, "at most %d vfio-user devices",
+                 CONFIG_MAX_VFIO);
+        return -ENOSPC;
+    }
+    r = ent_create(ds, &ds->e[i], c, true, err, errlen);
+    if (r) {
+        if (ds->e[i].dev)
+            ent_destroy(ds, &ds->e[i]);
+        return r;
+    }
+    if (i == ds->n)
+        ds->n++;
+    *slot = ds->e[i].c.slot;
+    return 0;
+}
+
+int vfio_devs_find(const struct vfio_devs *ds, const char *id,
+                   unsigned int *slot)
+{
+    for (unsigned int i = 0; ds && i < ds->n; i++) {
+        if (ds->e[i].dev && !strcmp(ds->e[i].c.id, id)) {
+            *slot = ds->e[i].c.slot;
+            return 0;
+        }
+    }
+    return -ENOENT;
+}
+
+int vfio_devs_remove(struct vfio_devs *ds, const char *id)
+{
+    for (unsigned int i = 0; ds && i < ds->n; i++) {
+        if (ds->e[i].dev && !strcmp(ds->e[i].c.id, id)) {
+            vfio_pci_release(ds->e[i].dev);
+            ent_destroy(ds, &ds->e[i]);
+            return 0;
+        }
+    }
+    return -ENOENT;
+}
+
+bool vfio_devs_attached(const struct vfio_devs *ds, const char *id)
+{
+    for (unsigned int i = 0; ds && i < ds->n; i++)
+        if (ds->e[i].dev && !strcmp(ds->e[i].c.id, id))
+            return ds->e[i].attached;
+    return false;
+}
+
+unsigned int vfio_devs_slot_of(const struct vfio_devs *ds, unsigned int i)
+{
+    return ds && i < ds->n && ds->e[i].dev ? ds->e[i].c.slot : 0;
 }
 
 unsigned int vfio_devs_count(const struct vfio_devs *ds)
@@ -168,22 +290,16 @@ unsigned int vfio_devs_count(const struct vfio_devs *ds)
 
 struct vfio_pci *vfio_devs_get(struct vfio_devs *ds, unsigned int i)
 {
-    return ds && i < ds->n ? ds->dev[i] : NULL;
+    return ds && i < ds->n ? ds->e[i].dev : NULL;
 }
 
 void vfio_devs_destroy(struct vfio_devs *ds)
 {
-    char bid[DEVREG_ID_MAX];
-
     if (!ds)
         return;
-    for (unsigned int i = 0; i < ds->n; i++) {
-        if (ds->watched[i])
-            evloop_del(ds->env->loop, vfio_pci_poll_fd(ds->dev[i]));
-        snprintf(bid, sizeof(bid), "vfio-user@%s", ds->env->cfg->vfio[i].id);
-        devreg_del(ds->env->devs, bid);
-        vfio_pci_destroy(ds->dev[i]);
-    }
+    for (unsigned int i = 0; i < ds->n; i++)
+        if (ds->e[i].dev)
+            ent_destroy(ds, &ds->e[i]);
     free(ds);
 }
 
@@ -210,8 +326,8 @@ static struct json_object *latency_json(const struct vfio_client_stats *st)
 void vfio_devs_stats(struct vfio_devs *ds, struct json_object *arr)
 {
     for (unsigned int i = 0; ds && i < ds->n; i++) {
-        struct vfio_client *c = ds->dev[i] ? vfio_pci_client(ds->dev[i]) :
-                                NULL;
+        struct vfio_client *c = ds->e[i].dev ? vfio_pci_client(ds->e[i].dev)
+                                             : NULL;
         struct json_object *o, *v, *d;
         struct vfio_client_stats st;
 
@@ -222,7 +338,7 @@ void vfio_devs_stats(struct vfio_devs *ds, struct json_object *arr)
         v = json_object_new_object();
         d = json_object_new_object();
         json_object_object_add(o, "id", json_object_new_string(
-                                   ds->env->cfg->vfio[i].id));
+                                   ds->e[i].c.id));
         json_object_object_add(o, "kind", json_object_new_string("vfio-user"));
         stats_put(v, "round_trips", st.requests);
         stats_put(v, "posted", st.posted);

@@ -24,6 +24,35 @@ struct vfio_pci;
 int vfio_devs_create(const struct platform_env *env, struct pci_bus *pci,
                      struct vfio_devs **out, char *err, size_t errlen);
 
+/* Hotplug (minivmm/hotplug.c), event-loop thread. add: a device of @c
+ * (checked as at start, and its BARs must fit: else nothing changed),
+ * its slot in *@slot; 0 or -errno with the reason in @err. find: the slot
+ * of device @id, or -ENOENT. remove: vfio_pci_release(), then unregister,
+ * close and free (vCPUs stopped); 0 or -ENOENT. slot_of: entry @i's slot
+ * (0: no device there). */
+int vfio_devs_add(struct vfio_devs *ds, const struct config_vfio *c,
+                  unsigned int *slot, char *err, size_t errlen);
+int vfio_devs_find(const struct vfio_devs *ds, const char *id,
+                   unsigned int *slot);
+int vfio_devs_remove(struct vfio_devs *ds, const char *id);
+unsigned int vfio_devs_slot_of(const struct vfio_devs *ds, unsigned int i);
+
+/* Hotplug (minivmm/hotplug_ctl.c), event-loop thread. add: a device of
+ * @c (checked as at start, and its BARs must fit: else nothing changed;
+ * with --viommu its host IOMMU device is checked but it is not made an
+ * endpoint), its slot in *@slot; 0 or -errno with the reason in @err.
+ * find: the slot of device @id, or -ENOENT. remove: vfio_pci_release(),
+ * then unregister, close and free (vCPUs stopped); 0 or -ENOENT.
+ * attached: whether @id is a vIOMMU endpoint (cannot be removed).
+ * slot_of: entry @i's slot (0: no device there). */
+int vfio_devs_add(struct vfio_devs *ds, const struct config_vfio *c,
+                  unsigned int *slot, char *err, size_t errlen);
+int vfio_devs_find(const struct vfio_devs *ds, const char *id,
+                   unsigned int *slot);
+int vfio_devs_remove(struct vfio_devs *ds, const char *id);
+bool vfio_devs_attached(const struct vfio_devs *ds, const char *id);
+unsigned int vfio_devs_slot_of(const struct vfio_devs *ds, unsigned int i);
+
 /* The devices, in command-line order (live migration drives their DMA
  * dirty logging through vfio/pci_dev.h vfio_pci_dirty_*). */
 unsigned int vfio_devs_count(const struct vfio_devs *ds);

@@ -49,6 +49,8 @@ struct vd {
     void (*model_destroy)(void *model);
     int own_fd;                     /* closed at destroy, or -1 */
     bool registered;                /* on the PCI bus */
+    unsigned int slot;              /* wanted PCI slot, 0: first free */
+    bool hotplug;                   /* added at run time: BARs must fit */
     char state_id[DEVREG_ID_MAX];   /* "" unless in the device registry */
     const char *kind;               /* "blk", ... (stats) */
     char id[CONFIG_ID_MAX];         /* "disk0", "hvc0", ... (stats) */
@@ -68,16 +70,27 @@ struct virtio_devs {
 
 /* --- generic plumbing -------------------------------------------------- */
 
-/* Reserve a slot and create its transport. */
+/* The entry the next device takes: a removed device's, or a new one. */
+static unsigned int vd_free_index(const struct virtio_devs *ds)
+{
+    unsigned int i = 0;
+
+    while (i < ds->ndevs && ds->devs[i].vp)
+        i++;
+    return i;
+}
+
+/* Reserve an entry and create its transport. */
 static int vd_begin(struct virtio_devs *ds, struct virtio_pci_params *p,
                     struct vd **out)
 {
+    unsigned int i = vd_free_index(ds);
     struct vd *vd;
     int r;
 
-    if (ds->ndevs >= VD_MAX_DEVS)
+    if (i >= VD_MAX_DEVS)
         return -ENOSPC;
-    vd = &ds->devs[ds->ndevs];
+    vd = &ds->devs[i];
     memset(vd, 0, sizeof(*vd));
     vd->owner = ds;
     vd->own_fd = -1;
@@ -85,7 +98,8 @@ static int vd_begin(struct virtio_devs *ds, struct virtio_pci_params *p,
     r = virtio_pci_create(p, &vd->vp);
     if (r < 0)
         return r;
-    ds->ndevs++;
+    if (i == ds->ndevs)
+        ds->ndevs++;
     *out = vd;
     return 0;
 }
@@ -122,7 +136,8 @@ static int vd_finish(struct vd *vd, struct virtio_dev *vdev,
     vd->vdev = vdev;
     r = virtio_pci_attach(vd->vp, vdev, st, model);
     if (r == 0)
-        r = pci_register(vd->owner->pci, virtio_pci_pci_dev(vd->vp));
+        r = pci_hotplug_register(vd->owner->pci, virtio_pci_pci_dev(vd->vp),
+                                 vd->slot, vd->hotplug);
     vd->registered = r == 0;
     if (r == 0)
         r = virtio_host_create(vd->owner->env->loop, vd->vp, hooks, model,
@@ -142,6 +157,7 @@ static void vd_destroy(struct vd *vd)
     virtio_pci_destroy(vd->vp);
     if (vd->own_fd >= 0)
         close(vd->own_fd);
+    memset(vd, 0, sizeof(*vd)); /* free for reuse */
 }
 
 /* --- virtio-blk -------------------------------------------------------- */
@@ -243,7 +259,7 @@ static int vd_attach(struct vd *vd, const char *kind, const char *id)
 }
 
 static int create_disk(struct virtio_devs *ds, const struct config_disk *cd,
-                       char *err, size_t errlen)
+                       bool hotplug, char *err, size_t errlen)
 {
     unsigned int cpus = ds->env->cfg->cpus;
     struct virtio_pci_params pp = {
@@ -269,8 +285,13 @@ static int create_disk(struct virtio_devs *ds, const struct config_disk *cd,
         return r;
     }
     vd->own_fd = bp.fd = fd;
+    vd->slot = cd->slot;
+    vd->hotplug = hotplug;
     irq = virtio_pci_irq(vd->vp);
-    r = virtio_blk_create(&bp, vd_mem(vd, !cd->iommu_off), &irq, &blk);
+    /* A hot-added disk is not put behind the vIOMMU: the VIOT, written
+     * at start, does not name it, and an endpoint cannot be detached. */
+    r = virtio_blk_create(&bp, vd_mem(vd, !cd->iommu_off && !hotplug), &irq,
+                          &blk);
     if (r == -EINVAL)
         snprintf(err, errlen, "--disk path=%s: not a regular file or "
                  "block device", cd->path);
@@ -504,7 +525,7 @@ static int create_all(struct virtio_devs *ds, char *err, size_t errlen)
     if (ds->env->viommu)
         r = create_iommu(ds);
     for (unsigned int i = 0; r == 0 && i < cfg->ndisks; i++)
-        r = create_disk(ds, &cfg->disks[i], err, errlen);
+        r = create_disk(ds, &cfg->disks[i], false, err, errlen);
     for (unsigned int i = 0; r == 0 && i < cfg->nnets; i++)
         r = create_net(ds, &cfg->nets[i], err, errlen);
     if (r == 0 && cfg->virtio_console)
@@ -538,8 +559,71 @@ void virtio_devs_destroy(struct virtio_devs *ds)
     if (!ds)
         return;
     for (unsigned int i = ds->ndevs; i-- > 0;)
-        vd_destroy(&ds->devs[i]);
+        if (ds->devs[i].vp)
+            vd_destroy(&ds->devs[i]);
     free(ds);
+}
+
+/* The disk @id, or NULL. */
+static struct vd *find_disk(const struct virtio_devs *ds, const char *id)
+{
+    for (unsigned int i = 0; ds && i < ds->ndevs; i++) {
+        const struct vd *vd = &ds->devs[i];
+
+        if (vd->vp && vd->kind && !strcmp(vd->kind, "blk") &&
+            !strcmp(vd->id, id))
+            return (struct vd *)vd;
+    }
+    return NULL;
+}
+
+int virtio_devs_find_disk(const struct virtio_devs *ds, const char *id,
+                          unsigned int *slot)
+{
+    struct vd *vd = find_disk(ds, id);
+
+    if (!vd || !vd->registered)
+        return -ENOENT;
+    *slot = virtio_pci_pci_dev(vd->vp)->devfn >> 3;
+    return 0;
+}
+
+int virtio_devs_add_disk(struct virtio_devs *ds, const struct config_disk *cd,
+                         unsigned int *slot, char *err, size_t errlen)
+{
+    unsigned int i = vd_free_index(ds);
+    int r;
+
+    err[0] = 0;
+    r = create_disk(ds, cd, true, err, errlen);
+    if (r < 0) {
+        if (!err[0])
+            snprintf(err, errlen, "disk %s: %s", cd->id,
+                     r == -ENOSPC ? "no room (a BAR does not fit in the "
+                     "free PCI window space, or no free slot)"
+                     : r == -EBUSY ? "slot taken" : strerror(-r));
+        if (i < ds->ndevs && ds->devs[i].vp)
+            vd_destroy(&ds->devs[i]);
+        return r;
+    }
+    return virtio_devs_find_disk(ds, cd->id, slot);
+}
+
+int virtio_devs_remove_disk(struct virtio_devs *ds, const char *id)
+{
+    struct vd *vd = find_disk(ds, id);
+
+    if (!vd)
+        return -ENOENT;
+    vd_destroy(vd);
+    return 0;
+}
+
+bool virtio_devs_attached(const struct virtio_devs *ds, const char *id)
+{
+    const struct vd *vd = find_disk(ds, id);
+
+    return vd && vd->behind_viommu;
 }
 
 /* One device's counters (vmm/stats.h). */

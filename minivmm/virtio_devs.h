@@ -15,6 +15,7 @@
 #ifndef MINIVMM_VIRTIO_DEVS_H
 #define MINIVMM_VIRTIO_DEVS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct platform_env;
@@ -30,6 +31,21 @@ int virtio_devs_create(const struct platform_env *env, struct pci_bus *pci,
 /* Unregister and free every device (vCPUs stopped; before the PCI bus and
  * the event loop go away). NULL is a no-op. */
 void virtio_devs_destroy(struct virtio_devs *d);
+
+struct config_disk;
+
+/* Hotplug of disks (minivmm/hotplug_ctl.c), event-loop thread. add: open and
+ * create a disk of @cd (its BARs must fit, else nothing changed), its PCI
+ * slot in *@slot; 0 or -errno with the reason in @err. find: the slot of
+ * disk @id or -ENOENT. remove: unregister and free it (vCPUs stopped);
+ * 0 or -ENOENT. */
+int virtio_devs_add_disk(struct virtio_devs *ds, const struct config_disk *cd,
+                         unsigned int *slot, char *err, size_t errlen);
+int virtio_devs_find_disk(const struct virtio_devs *ds, const char *id,
+                          unsigned int *slot);
+int virtio_devs_remove_disk(struct virtio_devs *ds, const char *id);
+/* Whether disk @id is an endpoint of the vIOMMU (cannot be removed). */
+bool virtio_devs_attached(const struct virtio_devs *ds, const char *id);
 
 struct json_object;
 /* Append one object per device to JSON array @arr: {"id","kind",

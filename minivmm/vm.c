@@ -11,6 +11,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "arch/x86/boot.h"
@@ -38,9 +39,12 @@
 #include "minivmm/vfio_devs.h"
 #include "minivmm/viommu.h"
 #include "arch/x86/platform.h"
+#include "minivmm/hotplug_ctl.h"
 
 struct vm {
-    const struct vm_config *cfg;
+    struct vm_config cfgm;       /* the running VM's, devices follow hotplug */
+    struct vm_config *cfg;       /* = &cfgm */
+    struct hpctl *hotplug;       /* device-add/remove, power button */
     struct kvm kvm;
     struct guest_memory mem;
     struct bus *pio;
@@ -68,6 +72,8 @@ struct vm {
     int stop_reason;       /* atomic: enum vm_stop_reason, first wins */
     int stop_status;
     int stop_signal;
+    int pending_signal;    /* --shutdown-timeout: power button pressed */
+    int shutdown_tfd;      /* its deadline */
 };
 
 static void request_stop(void *opaque, enum vm_stop_reason reason,
@@ -184,6 +190,25 @@ static void on_stop(void *opaque, int fd, uint32_t events)
         evloop_quit(vm->loop);
 }
 
+/* First SIGTERM/SIGINT with --shutdown-timeout while the guest runs:
+ * press the ACPI power button and arm the deadline. false: stop now
+ * (no timeout, not running, or the second signal). */
+static bool press_power_button(struct vm *vm, int sig)
+{
+    struct itimerspec its = { { 0, 0 }, { vm->cfg->shutdown_timeout, 0 } };
+
+    if (!vm->cfg->shutdown_timeout || vm->pending_signal || !vm->ctl ||
+        !vm->hotplug || strcmp(vmctl_state_name(vm->ctl), "running") ||
+        timerfd_settime(vm->shutdown_tfd, 0, &its, NULL) < 0)
+        return false;
+    vm->pending_signal = sig;
+    hpctl_ops.powerdown(vm->hotplug);
+    log_info("minivmm: %s: pressed the ACPI power button; the guest has "
+             "%u s to power off (the same signal again stops it at once)",
+             strsignal(sig), vm->cfg->shutdown_timeout);
+    return true;
+}
+
 static void on_signal(void *opaque, int fd, uint32_t events)
 {
     struct vm *vm = opaque;
@@ -192,8 +217,25 @@ static void on_signal(void *opaque, int fd, uint32_t events)
     (void)events;
     if (read(fd, &si, sizeof(si)) != sizeof(si))
         return;
+    if (si.ssi_signo != SIGHUP && press_power_button(vm, (int)si.ssi_signo))
+        return;
     log_info("minivmm: %s: stopping the VM", strsignal((int)si.ssi_signo));
     vm->stop_signal = (int)si.ssi_signo;
+    request_stop(vm, VM_STOP_ERROR, 0);
+}
+
+/* --shutdown-timeout: the guest did not power off in time. */
+static void on_shutdown_timer(void *opaque, int fd, uint32_t events)
+{
+    struct vm *vm = opaque;
+    uint64_t v;
+
+    (void)events;
+    if (read(fd, &v, sizeof(v)) < 0)
+        return;
+    log_warn("minivmm: the guest did not power off within %u s: stopping "
+             "it", vm->cfg->shutdown_timeout);
+    vm->stop_signal = vm->pending_signal;
     request_stop(vm, VM_STOP_ERROR, 0);
 }
 
@@ -209,7 +251,9 @@ static int setup_loop(struct vm *vm, char *err, size_t errlen)
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* inherited by vCPU threads */
     vm->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (vm->signal_fd < 0 || vm->stop_efd < 0) {
+    vm->shutdown_tfd = timerfd_create(CLOCK_MONOTONIC,
+                                      TFD_CLOEXEC | TFD_NONBLOCK);
+    if (vm->signal_fd < 0 || vm->stop_efd < 0 || vm->shutdown_tfd < 0) {
         snprintf(err, errlen, "eventfd/signalfd: %s", strerror(errno));
         return -errno;
     }
@@ -218,6 +262,9 @@ static int setup_loop(struct vm *vm, char *err, size_t errlen)
         r = evloop_add(vm->loop, vm->stop_efd, EPOLLIN, on_stop, vm);
     if (r == 0)
         r = evloop_add(vm->loop, vm->signal_fd, EPOLLIN, on_signal, vm);
+    if (r == 0)
+        r = evloop_add(vm->loop, vm->shutdown_tfd, EPOLLIN,
+                       on_shutdown_timer, vm);
     if (r < 0)
         snprintf(err, errlen, "event loop: %s", strerror(-r));
     return r;
@@ -287,9 +334,11 @@ static int setup_ctl(struct vm *vm, char *err, size_t errlen)
         .kvm = &vm->kvm, .mem = &vm->mem, .vcpus = vm->vcpus,
         .nvcpus = vm->nvcpus, .sync = &vm->vsync, .loop = vm->loop,
         .devs = vm->devs, .stop = { request_stop, vm },
+        .event_log = vm->cfg->event_log,
         .migrate_downtime_ms = vm->cfg->migrate_downtime_ms,
         .migrate_timeout_ms = vm->cfg->migrate_timeout_ms,
         .seccomp = vm->cfg->seccomp,
+        .hotplug = &hpctl_ops, .hotplug_opaque = vm->hotplug,
     };
     int r;
 
@@ -300,6 +349,8 @@ static int setup_ctl(struct vm *vm, char *err, size_t errlen)
     r = machine_state_join(&vm->mstate, err, errlen);
     if (r == 0)
         r = vmctl_create(&env, &vm->ctl, err, errlen);
+    if (r == 0)
+        hpctl_set_ctl(vm->hotplug, vm->ctl);
     if (r == 0 && vm->restore && vm->restore->state)
         r = vmctl_load(vm->ctl, vm->restore->state, err, errlen);
     if (r == 0)
@@ -339,6 +390,25 @@ static int load_kernel(struct vm *vm, const struct boot_image *img,
     return r;
 }
 
+/* platform_env.event: to the API once it exists. */
+static void vm_event(void *opaque, struct json_object *ev)
+{
+    struct vm *vm = opaque;
+
+    vmctl_event(vm->ctl, ev);
+}
+
+/* PCI hotplug registers and the device-add/remove machinery. */
+static int setup_hotplug(struct vm *vm, char *err, size_t errlen)
+{
+    struct hpctl_env he = {
+        .cfg = vm->cfg, .pio = vm->pio, .irq = irqchip_lines(vm->irqchip),
+        .loop = vm->loop, .virtio = vm->virtio, .vfio = vm->vfio,
+    };
+
+    return hpctl_create(&he, &vm->hotplug, err, errlen);
+}
+
 /* vm_create() and vm_restore(): @img for a boot, @rs for a restore. */
 /* --viommu: the guest finds the virtio-iommu and its endpoints in the
  * ACPI VIOT (restored and incoming VMs have their tables in RAM). */
@@ -363,9 +433,11 @@ static int create(const struct vm_config *cfg, const struct boot_image *img,
 
     if (!vm)
         return -ENOMEM;
-    vm->cfg = cfg;
+    vm->cfgm = *cfg;
+    vm->cfg = &vm->cfgm;
+    cfg = vm->cfg;
     vm->restore = rs;
-    vm->stop_efd = vm->signal_fd = -1;
+    vm->stop_efd = vm->signal_fd = vm->shutdown_tfd = -1;
     vm->kvm.vm_fd = vm->kvm.sys_fd = -1;
     vm->mem.fd = -1;
     *out = vm;
@@ -388,7 +460,7 @@ static int create(const struct vm_config *cfg, const struct boot_image *img,
         .cfg = cfg, .mem = &vm->mem, .pio = vm->pio, .mmio = vm->mmio,
         .irq = irqchip_lines(vm->irqchip), .loop = vm->loop,
         .stop = { request_stop, vm }, .hv = vmm_hv_services(vm->hv),
-        .devs = vm->devs,
+        .devs = vm->devs, .event = vm_event, .event_opaque = vm,
     };
     r = platform_create(&vm->penv, &vm->platform, err, errlen);
     if (r == 0 && !rs)
@@ -404,6 +476,8 @@ static int create(const struct vm_config *cfg, const struct boot_image *img,
                              &vm->vfio, err, errlen);
     if (r == 0 && vm->viommu && !rs)
         r = write_viot(vm, err, errlen);
+    if (r == 0)
+        r = setup_hotplug(vm, err, errlen);
     vm->env = (struct vcpu_env){
         .kvm = &vm->kvm, .pio = vm->pio, .mmio = vm->mmio, .mem = &vm->mem,
         .stop = { request_stop, vm }, .stopping = &vm->stopping,
@@ -486,6 +560,27 @@ static int start(struct vm *vm)
     return r;
 }
 
+/* {"event":"stop","reason":R,"status":N}: why the VM stops (docs/api.md). */
+static void stop_event(struct vm *vm)
+{
+    static const char *const why[] = {
+        [VM_STOP_NONE] = "error", [VM_STOP_POWEROFF] = "power-off",
+        [VM_STOP_RESET] = "reset", [VM_STOP_TEST_EXIT] = "test-exit",
+        [VM_STOP_CRASH] = "crash", [VM_STOP_ERROR] = "error",
+    };
+    struct json_object *ev = json_object_new_object();
+    unsigned int r = (unsigned int)vm->stop_reason;
+
+    json_object_object_add(ev, "event", json_object_new_string("stop"));
+    json_object_object_add(ev, "reason", json_object_new_string(
+                               vm->stop_signal ? "signal" :
+                               r <= VM_STOP_ERROR ? why[r] : "error"));
+    json_object_object_add(ev, "status", json_object_new_int(
+                                             exit_status(vm)));
+    vmctl_event(vm->ctl, ev);
+    json_object_put(ev);
+}
+
 int vm_run(struct vm *vm)
 {
     int r = start(vm);
@@ -499,6 +594,7 @@ int vm_run(struct vm *vm)
         log_err("minivmm: event loop: %s", strerror(-r));
         request_stop(vm, VM_STOP_ERROR, 0);
     }
+    stop_event(vm);
     vmctl_stopping(vm->ctl); /* releases paused vCPUs */
     for (unsigned int i = 0; i < vm->nvcpus; i++)
         vcpu_kick(&vm->vcpus[i]);
@@ -518,6 +614,7 @@ void vm_destroy(struct vm *vm)
     for (unsigned int i = 0; i < vm->nvcpus; i++)
         vcpu_destroy(&vm->vcpus[i]);
     free(vm->vcpus);
+    hpctl_destroy(vm->hotplug);
     vfio_devs_destroy(vm->vfio);
     virtio_devs_destroy(vm->virtio);
     viommu_destroy(vm->viommu);
@@ -533,6 +630,8 @@ void vm_destroy(struct vm *vm)
         close(vm->stop_efd);
     if (vm->signal_fd >= 0)
         close(vm->signal_fd);
+    if (vm->shutdown_tfd >= 0)
+        close(vm->shutdown_tfd);
     devreg_destroy(vm->devs);
     vcpu_sync_destroy(&vm->vsync);
     free(vm);

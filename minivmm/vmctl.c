@@ -4,10 +4,12 @@
 #include "minivmm/vmctl.h"
 
 #include <errno.h>
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "minivmm/event_log.h"
 #include "minivmm/persist/snapshot_file.h"
 #include "minivmm/persist/snapshot_outcome.h"
 #include "minivmm/persist/vmstate.h"
@@ -15,21 +17,76 @@
 #include "vmm/clock.h"
 #include "vmm/log.h"
 #include "vmm/memory.h"
+#include "minivmm/vcpu.h"
+
+#define HOLD_TIMEOUT_MS 5000
 
 struct vmctl {
     struct vmctl_env env;
-    struct vm_event_sink events;    /* set by the API, read by rc and mig */
+    struct vm_event_sink events;    /* set by the API */
+    struct vm_event_sink inner;     /* read by rc and mig: vmctl_event() */
+    FILE *event_log;                /* --event-log, or NULL */
     struct runctl rc;
     struct vmctl_mig *mig;          /* outgoing live migration */
 };
 
-/* Report a failed snapshot (API reply in @err, and the log). */
+void vmctl_event(struct vmctl *c, struct json_object *ev)
+{
+    if (!c)
+        return;
+    event_stamp(ev);
+    event_log_write(c->event_log, ev);
+    if (c->events.object)
+        c->events.object(c->events.opaque, ev);
+}
+
+/* The inner sink's: {"event":"state","state":S}. */
+static void on_state(void *opaque, const char *state)
+{
+    struct json_object *o = json_object_new_object();
+
+    json_object_object_add(o, "event", json_object_new_string("state"));
+    json_object_object_add(o, "state", json_object_new_string(state));
+    vmctl_event(opaque, o);
+    json_object_put(o);
+}
+
+static void on_object(void *opaque, struct json_object *ev)
+{
+    vmctl_event(opaque, ev);
+}
+
+/* {"event":"snapshot","file","state"} (+ "bytes", "ms" or "error"). */
+static void snapshot_event(struct vmctl *c, const char *path,
+                           const char *state, uint64_t bytes, double ms,
+                           const char *error)
+{
+    struct json_object *o = json_object_new_object();
+    char txt[32];
+
+    json_object_object_add(o, "event", json_object_new_string("snapshot"));
+    json_object_object_add(o, "file", json_object_new_string(path));
+    json_object_object_add(o, "state", json_object_new_string(state));
+    if (!strcmp(state, "completed")) {
+        json_object_object_add(o, "bytes",
+                               json_object_new_int64((int64_t)bytes));
+        snprintf(txt, sizeof(txt), "%.3f", ms);
+        json_object_object_add(o, "ms", json_object_new_double_s(ms, txt));
+    }
+    if (error)
+        json_object_object_add(o, "error", json_object_new_string(error));
+    vmctl_event(c, o);
+    json_object_put(o);
+}
+
+/* Report a failed snapshot (API reply in @err, event, and the log). */
 static int snapshot_failed(struct vmctl *c, struct snap_outcome *o,
                            int r, char *err, size_t errlen)
 {
     o->vm_state = runctl_state_name(&c->rc);
     snap_outcome_text(o, err, errlen);
     log_err("minivmm: %s", err);
+    snapshot_event(c, o->path, "failed", 0, 0, err);
     return r;
 }
 
@@ -70,6 +127,7 @@ int vmctl_snapshot(struct vmctl *c, const char *path, char *err,
         return -EBUSY;
     }
     o.why = why;
+    snapshot_event(c, path, "started", 0, 0, NULL);
     if (was_running && (r = runctl_stop_guest(&c->rc, why, sizeof(why))) < 0)
         return snapshot_failed(c, &o, r, err, errlen);
     runctl_event(&c->rc, VM_EV_SNAPSHOT);
@@ -93,6 +151,78 @@ int vmctl_snapshot(struct vmctl *c, const char *path, char *err,
              "skipped, %.1f ms", path, (unsigned long long)(st.bytes >> 20),
              (unsigned long long)st.pages, (unsigned long long)st.zero_pages,
              (double)(clock_now_us() - t0) / 1000.0);
+    snapshot_event(c, path, "completed", st.bytes,
+                   (double)(clock_now_us() - t0) / 1000.0, NULL);
+    return 0;
+}
+
+int vmctl_vcpus_hold(struct vmctl *c)
+{
+    int r;
+
+    if (c->rc.rs.state == VM_RS_PAUSED)
+        return 0;
+    if (c->rc.rs.state != VM_RS_RUNNING)
+        return -EBUSY;
+    r = vcpu_pause_all(c->env.vcpus, c->env.nvcpus, c->env.sync,
+                       HOLD_TIMEOUT_MS);
+    return r < 0 ? r : 1;
+}
+
+void vmctl_vcpus_release(struct vmctl *c, int held)
+{
+    if (held == 1)
+        vcpu_resume_all(c->env.sync);
+}
+
+/* Devices may be added or removed while the VM runs. */
+static int hotplug_allowed(const struct vmctl *c, bool have, const char *cmd,
+                           char *err, size_t errlen)
+{
+    if (c->rc.rs.state != VM_RS_RUNNING) {
+        snprintf(err, errlen, "cannot change devices while %s",
+                 runctl_state_name(&c->rc));
+        return -EBUSY;
+    }
+    if (!have) {
+        snprintf(err, errlen, "%s: not available", cmd);
+        return -ENOSYS;
+    }
+    return 0;
+}
+
+int vmctl_device_add(struct vmctl *c, const char *type, const char *args,
+                     struct json_object *reply, char *err, size_t errlen)
+{
+    int r = hotplug_allowed(c, c->env.hotplug && c->env.hotplug->add,
+                            "device-add", err, errlen);
+
+    return r ? r : c->env.hotplug->add(c->env.hotplug_opaque, type, args,
+                                       reply, err, errlen);
+}
+
+int vmctl_device_remove(struct vmctl *c, const char *id,
+                        unsigned int timeout_ms, char *err, size_t errlen)
+{
+    int r = hotplug_allowed(c, c->env.hotplug && c->env.hotplug->remove,
+                            "device-remove", err, errlen);
+
+    return r ? r : c->env.hotplug->remove(c->env.hotplug_opaque, id,
+                                          timeout_ms, err, errlen);
+}
+
+int vmctl_powerdown(struct vmctl *c, char *err, size_t errlen)
+{
+    if (!runstate_vcpus_run(c->rc.rs.state)) {
+        snprintf(err, errlen, "cannot press the power button while %s",
+                 runctl_state_name(&c->rc));
+        return -EBUSY;
+    }
+    if (!c->env.hotplug || !c->env.hotplug->powerdown) {
+        snprintf(err, errlen, "powerdown: not available");
+        return -ENOSYS;
+    }
+    c->env.hotplug->powerdown(c->env.hotplug_opaque);
     return 0;
 }
 
@@ -145,12 +275,20 @@ int vmctl_create(const struct vmctl_env *env, struct vmctl **out, char *err,
     if (!c)
         return -ENOMEM;
     c->env = *env;
-    re.events = &c->events;
+    c->inner = (struct vm_event_sink){ on_state, on_object, c };
+    re.events = &c->inner;
     runctl_init(&c->rc, &re);
     me.rc = &c->rc;
+    if (env->event_log &&
+        !(c->event_log = event_log_open(env->event_log, err, errlen))) {
+        free(c);
+        return -EINVAL;
+    }
     r = vmctl_mig_create(&me, &c->mig);
     if (r < 0) {
         snprintf(err, errlen, "migration: %s", strerror(-r));
+        if (c->event_log)
+            fclose(c->event_log);
         free(c);
         return r;
     }
@@ -163,6 +301,8 @@ void vmctl_destroy(struct vmctl *c)
     if (!c)
         return;
     vmctl_mig_destroy(c->mig);
+    if (c->event_log)
+        fclose(c->event_log);
     free(c);
 }
 

@@ -96,7 +96,35 @@ static void api_stats(void *opaque, struct json_object *reply)
     json_object_object_add(reply, "stats", o);
 }
 
+static int api_device_add(void *opaque, const char *type, const char *args,
+                          struct json_object *reply, char *err,
+                          size_t errlen)
+{
+    struct vmctl_api *va = opaque;
+
+    return vmctl_device_add(va->env.ctl, type, args, reply, err, errlen);
+}
+
+static int api_device_remove(void *opaque, const char *id,
+                             unsigned int timeout_ms, char *err,
+                             size_t errlen)
+{
+    struct vmctl_api *va = opaque;
+
+    return vmctl_device_remove(va->env.ctl, id, timeout_ms, err, errlen);
+}
+
+static int api_powerdown(void *opaque, char *err, size_t errlen)
+{
+    struct vmctl_api *va = opaque;
+
+    return vmctl_powerdown(va->env.ctl, err, errlen);
+}
+
 static const struct api_ops vmctl_api_ops = {
+    .device_add = api_device_add,
+    .device_remove = api_device_remove,
+    .powerdown = api_powerdown,
     .status = api_status,
     .pause = api_pause,
     .resume = api_resume,
@@ -109,13 +137,6 @@ static const struct api_ops vmctl_api_ops = {
     .stats = api_stats,
 };
 
-static void on_state(void *opaque, const char *state)
-{
-    struct vmctl_api *va = opaque;
-
-    api_event(va->api, "state", "state", state);
-}
-
 static void on_event(void *opaque, struct json_object *ev)
 {
     struct vmctl_api *va = opaque;
@@ -127,7 +148,7 @@ int vmctl_api_create(const struct vmctl_api_env *env, struct vmctl_api **out,
                      char *err, size_t errlen)
 {
     struct vmctl_api *va = calloc(1, sizeof(*va));
-    struct vm_event_sink sink = { on_state, on_event, va };
+    struct vm_event_sink sink = { NULL, on_event, va };
     int r;
 
     if (!va)

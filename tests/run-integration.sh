@@ -10,6 +10,11 @@ kind=${1:?usage: run-integration.sh payload|linux|interop}
 : "${BUILD:=build}"
 export BUILD
 pass=0; fail=0; skip=0
+# Every API reply and event minivmm sends during the run is checked against
+# docs/api.schema.json at the end (minivmm/api.c, MINIVMM_API_TRACE).
+MINIVMM_API_TRACE=$(mktemp) || exit 1
+export MINIVMM_API_TRACE
+trap 'rm -f "$MINIVMM_API_TRACE"' EXIT
 dir=tests/integration
 [ "$kind" = interop ] && dir=tests/interop
 for t in "$dir"/"$kind"_*.sh; do
@@ -27,5 +32,17 @@ for t in "$dir"/"$kind"_*.sh; do
     *)  fail=$((fail + 1)); echo "FAIL $t (exit $rc, ${secs}s)" ;;
     esac
 done
+if [ -s "$MINIVMM_API_TRACE" ]; then
+    python3 tests/integration/api_schema_check.py docs/api.schema.json \
+        "$MINIVMM_API_TRACE" >"$MINIVMM_API_TRACE.out" 2>&1
+    rc=$?
+    tail -n 20 "$MINIVMM_API_TRACE.out"
+    rm -f "$MINIVMM_API_TRACE.out"
+    case $rc in
+    0)  pass=$((pass + 1)); echo "PASS api schema (every reply and event)" ;;
+    77) skip=$((skip + 1)); echo "SKIP api schema" ;;
+    *)  fail=$((fail + 1)); echo "FAIL api schema" ;;
+    esac
+fi
 echo "$kind tests: $pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]

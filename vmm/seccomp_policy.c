@@ -62,6 +62,9 @@ static const struct sc_rule making[] = {
     S("clone"), S("clone3"), S("eventfd2"), S("timerfd_create"),
     S("memfd_create"), S("dup"), S("dup3"), S("pipe2"),
     S("sched_getaffinity"), S("getuid"), S("geteuid"),
+    /* devices added at run time (device-add): a vfio-user device's epoll
+     * set, a disk's io_uring and its file lock */
+    S("epoll_create1"), S("io_uring_setup"), S("flock"),
 };
 
 /* ioctl, any request: the event loop and the migration thread use many

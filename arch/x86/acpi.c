@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "arch/x86/acpi_hotplug.h"
 #include "arch/x86/aml.h"
 #include "vmm/endian.h"
 
@@ -391,6 +392,7 @@ static int build_dsdt(const struct x86_platform_desc *d, uint8_t *p,
     dsdt_gsi_links(&a);
     dsdt_pci0(&a, d);
     dsdt_misc(&a, d);
+    acpi_dsdt_hotplug(&a, d);
     aml_end(&a);
     ret = aml_finish(&a, &aml_len);
     if (ret < 0)

@@ -420,6 +420,23 @@ void aml_end(struct aml *a)
     a->depth--;
 }
 
+void aml_bytes(struct aml *a, const void *p, size_t n)
+{
+    if (term_ok(a))
+        emit(a, p, n);
+}
+
+void aml_error(struct aml *a, int err)
+{
+    fail(a, err);
+}
+
+void aml_block_begin(struct aml *a, const uint8_t *op, size_t oplen)
+{
+    if (term_ok(a))
+        open_construct(a, AML_K_SCOPE, op, oplen);
+}
+
 void aml_res_io(struct aml *a, uint16_t base, uint8_t len)
 {
     uint8_t d[8] = {AML_RES_IO, 0x01 /* Decode16 */};

@@ -90,4 +90,13 @@ void aml_res_io_range(struct aml *a, uint16_t min, uint16_t max);
 void aml_res_mem32_range(struct aml *a, uint32_t min, uint32_t max);
 void aml_res_mem64_range(struct aml *a, uint64_t min, uint64_t max);
 
+/* Low-level pieces for encoders of further constructs (aml_expr.h):
+ * @n raw bytes (an opcode and what follows it, in a term list); and an
+ * opening of a construct whose body is a term or field list (If, Field):
+ * the @oplen opcode bytes, then the PkgLength inserted by aml_end(). */
+void aml_bytes(struct aml *a, const void *p, size_t n);
+/* Record error @err (-EINVAL: a malformed construct) unless one is set. */
+void aml_error(struct aml *a, int err);
+void aml_block_begin(struct aml *a, const uint8_t *op, size_t oplen);
+
 #endif

@@ -77,6 +77,22 @@
 #define X86_RESET_VALUE 0x06
 #define X86_RESET_BIT 0x04
 
+/* PCI hotplug and the ACPI Generic Event Device (docs/platform.md, "PCI
+ * hotplug"): a block of 32-bit registers at X86_HOTPLUG_PORT read by the
+ * DSDT's methods (arch/x86/acpi_hotplug.c) and by the test payloads, and
+ * the GED's interrupt, level-triggered, active-high (asserted while its
+ * event register is non-zero). */
+#define X86_HOTPLUG_PORT 0x620
+#define X86_HOTPLUG_LEN 0x14
+#define X86_HOTPLUG_PCIU 0x00 /* slots added; read clears */
+#define X86_HOTPLUG_PCID 0x04 /* slots the host asks to eject; read clears */
+#define X86_HOTPLUG_B0EJ 0x08 /* write 1 << slot: the guest released it */
+#define X86_HOTPLUG_PRES 0x0C /* slots holding a device (read-only) */
+#define X86_HOTPLUG_GED 0x10  /* GED events; read clears */
+#define X86_GED_EV_PCI 0x1    /*   a PCIU/PCID bit is pending */
+#define X86_GED_EV_POWER 0x2  /*   the power button was pressed */
+#define X86_GED_GSI 20
+
 /* What the firmware tables describe (acpi_build(), mptable_build()). All
  * addresses are GPAs in bytes. */
 /* ACPI VIOT (ACPI 6.5 §5.2.32): a virtio-iommu on PCI and the functions
@@ -105,6 +121,9 @@ struct x86_platform_desc {
     uint16_t sleep_sts_port;  /* 8-bit ACPI SLEEP_STATUS_REG */
     uint16_t reset_port;      /* 8-bit ACPI RESET_REG */
     uint8_t reset_value;
+    uint16_t hotplug_port;    /* X86_HOTPLUG_* registers; 0: no hotplug,
+                               * no GED, no power button */
+    uint32_t ged_gsi;         /* the GED's interrupt (an IOAPIC pin) */
 };
 
 /* Fill @d with the docs/platform.md values for @ncpus vCPUs. */
@@ -127,6 +146,8 @@ static inline void x86_platform_desc_init(struct x86_platform_desc *d,
         .sleep_sts_port = X86_SLEEP_STS_PORT,
         .reset_port = X86_RESET_PORT,
         .reset_value = X86_RESET_VALUE,
+        .hotplug_port = X86_HOTPLUG_PORT,
+        .ged_gsi = X86_GED_GSI,
     };
 }
 

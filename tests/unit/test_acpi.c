@@ -283,6 +283,46 @@ static void test_dsdt_content(void **state)
     assert_int_equal(p[7], 31 * 4);
 }
 
+/* PCI hotplug, GED and power button (arch/x86/acpi_hotplug.c): the GED's
+ * _HID string and level interrupt on GSI 20, the registers' SystemIO
+ * region at 0x620, a slot device with _EJ0 for every slot 1-31, PCNT;
+ * none of it with hotplug_port 0. */
+static void test_dsdt_hotplug(void **state)
+{
+    static const uint8_t ged_hid[] = {0x0D, 'A', 'C', 'P', 'I', '0', '0',
+                                      '1', '3', 0x00};
+    static const uint8_t irq[] = {0x89, 0x06, 0x00, 0x01, 0x01,
+                                  20, 0x00, 0x00, 0x00};
+    static const uint8_t region[] = {0x5B, 0x80, 'P', 'C', 'S', 'T', 0x01,
+                                     0x0B, 0x20, 0x06, 0x0A, 0x10};
+    struct tables *t = *state;
+    struct x86_platform_desc d;
+    const uint8_t *f, *dsdt;
+    size_t len;
+    char name[8];
+
+    build(t, 1);
+    f = xsdt_find(t, "FACP");
+    dsdt = table_at(t, get64(f + 140), "DSDT");
+    len = get32(dsdt + 4);
+    assert_non_null(find_bytes(dsdt, len, ged_hid, sizeof(ged_hid)));
+    assert_non_null(find_bytes(dsdt, len, irq, sizeof(irq)));
+    assert_non_null(find_bytes(dsdt, len, region, sizeof(region)));
+    assert_non_null(find_bytes(dsdt, len, "PCNT", 4));
+    assert_non_null(find_bytes(dsdt, len, "PWRB", 4));
+    for (unsigned int s = 1; s < 32; s++) {
+        snprintf(name, sizeof(name), "S%02X_", s);
+        assert_non_null(find_bytes(dsdt, len, name, 4));
+    }
+    x86_platform_desc_init(&d, 1);
+    d.hotplug_port = 0;
+    assert_int_equal(acpi_build(&d, t->buf, sizeof(t->buf), X86_ACPI_GPA,
+                                &t->used), 0);
+    f = xsdt_find(t, "FACP");
+    dsdt = table_at(t, get64(f + 140), "DSDT");
+    assert_null(find_bytes(dsdt, get32(dsdt + 4), "GED0", 4));
+}
+
 static void test_enospc(void **state)
 {
     struct tables *t = *state;
@@ -654,6 +694,7 @@ int main(void)
         cmocka_unit_test(test_madt),
         cmocka_unit_test(test_mcfg),
         cmocka_unit_test(test_dsdt_content),
+        cmocka_unit_test(test_dsdt_hotplug),
         cmocka_unit_test(test_enospc),
         cmocka_unit_test(test_einval),
         cmocka_unit_test(test_aml_encoding),

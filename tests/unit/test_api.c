@@ -47,12 +47,59 @@ static void test_parse_ok(void **state)
     for (int c = 0; c < API_CMD_COUNT; c++) {
         char line[96];
 
-        if (c == API_CMD_SNAPSHOT || c == API_CMD_MIGRATE)
+        if (c == API_CMD_SNAPSHOT || c == API_CMD_MIGRATE ||
+            c == API_CMD_DEVICE_ADD || c == API_CMD_DEVICE_REMOVE)
             continue;
         snprintf(line, sizeof(line), "{\"cmd\":\"%s\"}",
                  api_cmd_name((enum api_cmd)c));
         assert_int_equal(parse(line, &r, err), 0);
         assert_int_equal(r.cmd, c);
+    }
+}
+
+/* device-add / device-remove: "args" to the option text. */
+static void test_parse_device(void **state)
+{
+    struct api_request r;
+    char err[128];
+
+    (void)state;
+    assert_int_equal(parse("{\"id\":2,\"cmd\":\"device-add\",\"args\":{"
+                           "\"type\":\"disk\",\"path\":\"/d.img\",\"id\":"
+                           "\"d1\",\"readonly\":true,\"slot\":5,\"x\":"
+                           "false}}", &r, err), 0);
+    assert_int_equal(r.cmd, API_CMD_DEVICE_ADD);
+    assert_string_equal(r.dev_type, "disk");
+    assert_string_equal(r.dev_args, "path=/d.img,id=d1,readonly,slot=5");
+    assert_int_equal(parse("{\"cmd\":\"device-remove\",\"args\":{\"id\":"
+                           "\"d1\",\"timeout\":250}}", &r, err), 0);
+    assert_string_equal(r.dev_id, "d1");
+    assert_int_equal(r.timeout_ms, 250);
+    assert_int_equal(parse("{\"cmd\":\"device-remove\",\"args\":{\"id\":"
+                           "\"d1\"}}", &r, err), 0);
+    assert_int_equal(r.timeout_ms, 0);
+    /* Refused: no args, args not an object, no type, a comma in a
+     * value, a key with '=', a nested value, bad timeouts, no id. */
+    static const char *const bad[] = {
+        "{\"cmd\":\"device-add\"}",
+        "{\"cmd\":\"device-add\",\"args\":[]}",
+        "{\"cmd\":\"device-add\",\"args\":{\"id\":\"x\"}}",
+        "{\"cmd\":\"device-add\",\"args\":{\"type\":\"disk\",\"path\":"
+        "\"/a,readonly\"}}",
+        "{\"cmd\":\"device-add\",\"args\":{\"type\":\"disk\",\"a=b\":1}}",
+        "{\"cmd\":\"device-add\",\"args\":{\"type\":\"disk\",\"p\":{}}}",
+        "{\"cmd\":\"device-add\",\"args\":{\"type\":\"disk\",\"p\":1.5}}",
+        "{\"cmd\":\"device-remove\",\"args\":{}}",
+        "{\"cmd\":\"device-remove\",\"args\":{\"id\":\"x\",\"timeout\":0}}",
+        "{\"cmd\":\"device-remove\",\"args\":{\"id\":\"x\",\"timeout\":"
+        "\"5\"}}",
+        "{\"cmd\":\"device-remove\",\"args\":{\"id\":\"this-id-is-far-too-"
+        "long\"}}",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err[0] = 0;
+        assert_int_equal(parse(bad[i], &r, err), -EINVAL);
+        assert_true(err[0] != 0);
     }
 }
 
@@ -363,6 +410,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_ok),
+        cmocka_unit_test(test_parse_device),
         cmocka_unit_test(test_parse_bad),
         cmocka_unit_test(test_parse_long),
         cmocka_unit_test(test_server),

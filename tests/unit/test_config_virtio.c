@@ -49,6 +49,23 @@ static void test_disks(void **state)
     assert_false(c->cfg.disks[0].readonly);
     assert_string_equal(c->cfg.disks[1].id, "data");
     assert_true(c->cfg.disks[1].readonly);
+    assert_int_equal(c->cfg.disks[1].slot, 0);
+}
+
+/* slot=N (1-31) on --disk and --vfio-user. */
+static void test_slots(void **state)
+{
+    struct ctx *c = *state;
+
+    assert_int_equal(PARSE(c, "--disk", "path=/a.img,slot=31",
+                           "--vfio-user", "socket=/s,slot=1"), 0);
+    assert_int_equal(c->cfg.disks[0].slot, 31);
+    assert_int_equal(c->cfg.vfio[0].slot, 1);
+    expect_err(c, PARSE(c, "--disk", "path=/a,slot=0"), "'slot'");
+    expect_err(c, PARSE(c, "--disk", "path=/a,slot=32"), "'slot'");
+    expect_err(c, PARSE(c, "--disk", "path=/a,slot=+3"), "'slot'");
+    expect_err(c, PARSE(c, "--disk", "path=/a,slot="), "'slot'");
+    expect_err(c, PARSE(c, "--vfio-user", "socket=/s,slot=3x"), "slot=3x");
 }
 
 static void test_disk_errors(void **state)
@@ -143,6 +160,7 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_slots, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disk_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nets, setup, teardown),

@@ -1,41 +1,42 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* minivmm-ctl --help (the same commands as minivmm-ctl(1), docs/api.md;
- * tests/integration/payload_manpages.sh compares them). */
+/* minivmm-ctl --help, from the command table (cmds.c); the same commands
+ * as minivmm-ctl(1), docs/api.md (tests/integration/payload_manpages.sh
+ * compares them). */
 #include "tools/minivmm-ctl/help.h"
+
+#include <string.h>
+
+#include "tools/minivmm-ctl/cmds.h"
 
 void ctl_usage(FILE *out)
 {
+    unsigned int n;
+    const struct ctl_cmd *c = ctl_cmds(&n);
+
     fprintf(out,
-"Usage: minivmm-ctl SOCKET COMMAND [ARG]\n"
+"Usage: minivmm-ctl [--json] SOCKET COMMAND [ARG...]\n"
 "       minivmm-ctl CONSOLE-SOCKET console\n"
 "Control a running minivmm through its --api-socket SOCKET (docs/api.md).\n"
 "\n"
-"Commands:\n"
-"  status              print the VM's run state, vCPUs and memory\n"
-"  pause               stop the vCPUs (devices keep their state)\n"
-"  resume              run the vCPUs again after pause\n"
-"  snapshot FILE       save the VM to FILE (minivmm --restore FILE resumes\n"
-"                      it); the VM is paused while it is written\n"
-"  quit                stop the VM and end minivmm (exit status 0)\n"
-"  migrate URI         live-migrate to a minivmm --incoming URI\n"
-"                      (unix:PATH or tcp:HOST:PORT, optionally\n"
-"                      ,token-file=PATH); progress on stderr; exit 0 only\n"
-"                      when the migration completed\n"
-"  migrate-status      print the state of the current or last migration\n"
-"  migrate-cancel      cancel a running migration (the VM keeps running\n"
-"                      here)\n"
-"  config              print the running VM's description (JSON, the\n"
-"                      format of minivmm --config)\n"
-"  stats               print counters as JSON: vCPU exits, doorbells,\n"
-"                      interrupts, DMA, vfio-user round trips, block I/O\n"
-"  console             on a --serial socket:PATH socket: attach the\n"
-"                      terminal to the guest's serial port; Ctrl-]\n"
-"                      detaches, the VM keeps running\n"
+"Commands:\n");
+    for (unsigned int i = 0; i < n; i++) {
+        char head[40];
+
+        snprintf(head, sizeof(head), "%s%s%s", c[i].name,
+                 c[i].args[0] ? " " : "", c[i].args);
+        if (strlen(head) <= 18)
+            fprintf(out, "  %-18s  %s\n", head, c[i].help);
+        else
+            fprintf(out, "  %s\n  %-18s  %s\n", head, "", c[i].help);
+    }
+    fprintf(out,
 "\n"
 "Options:\n"
+"  --json              print the reply (and events) as minivmm sent them\n"
 "  --help              this text\n"
 "  --version           print the version\n"
 "\n"
 "Exit status: 0 success; 1 minivmm answered with an error; 2 bad command\n"
-"line; 3 the socket cannot be reached or the reply is not understood.\n");
+"line (a mistyped command is refused here, with a suggestion); 3 the\n"
+"socket cannot be reached or the reply is not understood.\n");
 }

@@ -2,7 +2,8 @@
 /* vfu-evil: a deliberately misbehaving vfio-user server for minivmm's
  * client tests. It serves a tiny PCI device (1234:11e5, class ff0000, one
  * 4 KiB BAR 0 whose dwords read 0x12345678) correctly, until the fault of
- * --mode strikes: at discovery (sparse-oob, iofd-oob, irq-count, caps) or
+ * --mode strikes: at discovery (sparse-oob, iofd-oob, irq-count, caps,
+ * dma-pgsize: valid capabilities offering only 2 MiB DMA pages) or
  * on the --after'th BAR 0 read (short, oversized, wrong-id, fds,
  * fd-flood, error, stall, disconnect, garbage, unsolicited). The hang
  * modes stop half-way instead: version-partial sends 8 bytes of its
@@ -115,6 +116,8 @@ static int do_version(struct evil *e, struct vfio_user_msg *m)
     vfio_user_caps_default(&caps);
     if (mode_is(e, "caps"))
         caps.twin_socket = true, caps.twin_fd_index = 3; /* no such fd */
+    if (mode_is(e, "dma-pgsize"))
+        caps.pgsizes = 1ULL << 21; /* valid, but no 4 KiB DMA pages */
     caps.migration = v1(e);
     caps.mig_pgsize = 4096;
     if (vfio_user_version_encode(0, 1, &caps, &p, &len))

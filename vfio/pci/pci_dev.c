@@ -259,6 +259,9 @@ static void teardown(struct vfio_pci *d)
             d->opts.reconnect ? "; reconnecting" : "");
     if (d->timer_fd >= 0)
         timerfd_settime(d->timer_fd, 0, &its, NULL);
+    if (d->opts.on_event)
+        d->opts.on_event(d->opts.event_opaque, d->ctx.name,
+                         d->opts.reconnect ? "failed" : "gave-up");
 }
 
 /* Write the emulated BAR (and ROM BAR) registers and Command to the
@@ -333,6 +336,8 @@ static void try_reconnect(struct vfio_pci *d)
     log_info("minivmm: vfio-user %s: reconnected to %s; DMA maps, "
              "interrupts, ioeventfds and BARs restored\n", d->ctx.name,
              d->socket);
+    if (d->opts.on_event)
+        d->opts.on_event(d->opts.event_opaque, d->ctx.name, "reconnected");
 }
 
 void vfio_pci_handle_ready(struct vfio_pci *d)
@@ -494,8 +499,12 @@ static int vpd_setup(struct vfio_pci *d, char *err, size_t errlen)
     }
     if (r == 0)
         r = dma_setup(d, err, errlen);
-    if (r == 0 && (r = pci_register(d->env.bus, &d->pci)) != 0)
-        snprintf(err, errlen, "PCI bus: %s", strerror(-r));
+    if (r == 0 && (r = pci_hotplug_register(d->env.bus, &d->pci,
+                                            d->opts.slot,
+                                            d->opts.hotplug)) != 0)
+        snprintf(err, errlen, "PCI bus: %s", r == -ENOSPC && d->opts.hotplug
+                 ? "a BAR does not fit in the free PCI window space"
+                 : r == -EBUSY ? "slot taken" : strerror(-r));
     if (r == 0 && (r = vpd_irq_start(&d->irq)) != 0)
         snprintf(err, errlen, "INTx: %s", strerror(-r));
     return r;
@@ -522,6 +531,28 @@ int vfio_pci_create(const struct vfio_pci_env *env,
     }
     *out = d;
     return 0;
+}
+
+unsigned int vfio_pci_slot(const struct vfio_pci *d)
+{
+    return d->pci.devfn >> 3;
+}
+
+void vfio_pci_release(struct vfio_pci *d)
+{
+    static const uint32_t idx[] = { VFIO_PCI_MSIX_IRQ_INDEX,
+                                    VFIO_PCI_MSI_IRQ_INDEX,
+                                    VFIO_PCI_INTX_IRQ_INDEX };
+    const struct guest_memory *mem = d->env.mem;
+
+    if (!vfio_pci_alive(d))
+        return;
+    for (unsigned int i = 0; i < 3; i++)
+        vfio_client_set_irqs(d->ctx.client, idx[i], VFIO_IRQ_SET_DATA_NONE |
+                             VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
+    for (unsigned int i = 0; mem && i < mem->nregions; i++)
+        vfio_client_dma_unmap(d->ctx.client, mem->regions[i].gpa,
+                              mem->regions[i].size);
 }
 
 void vfio_pci_destroy(struct vfio_pci *d)

@@ -51,6 +51,16 @@ int vfio_pci_create(const struct vfio_pci_env *env,
 /* Unregister and free. NULL is a no-op. */
 void vfio_pci_destroy(struct vfio_pci *d);
 
+/* The PCI slot the device took (1-31). */
+unsigned int vfio_pci_slot(const struct vfio_pci *d);
+
+/* Before a hot-unplug's vfio_pci_destroy(): tell a live server the device
+ * goes (vfio-user spec "VFIO_USER_DEVICE_SET_IRQS", "VFIO_USER_DMA_UNMAP"):
+ * every interrupt index disabled (its eventfds released), every DMA window
+ * unmapped. Best effort, each bounded by the reply timeout; the socket is
+ * closed by vfio_pci_destroy(). Event-loop thread, vCPUs stopped. */
+void vfio_pci_release(struct vfio_pci *d);
+
 /* Event-loop integration: an epoll fd (server sockets, masked vectors,
  * failure and reconnect timers); call _handle_ready() when readable. */
 int vfio_pci_poll_fd(const struct vfio_pci *d);

@@ -47,6 +47,15 @@ struct vfio_pci_opts {
      * on_dma_fault), with @check_opaque. */
     void (*on_dma_fault)(void *opaque, uint64_t iova, uint64_t len,
                          bool write);
+    unsigned int slot;       /* PCI slot 1-31; 0: the first free one */
+    bool hotplug;            /* added at run time: refuse (-ENOSPC) if a
+                              * BAR finds no room (devices/pci.h
+                              * pci_hotplug_register) */
+    /* The server failed ("failed": reconnect will retry; "gave-up": no
+     * reconnect configured) or came back ("reconnected"); event loop
+     * thread. NULL: not told. */
+    void (*on_event)(void *opaque, const char *name, const char *state);
+    void *event_opaque;
 };
 
 struct vpd_ctx {

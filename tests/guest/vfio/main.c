@@ -19,6 +19,8 @@ static const struct test vfio_tests[] = {
     { "vfio-survive", test_vfio_survive },
     { "vfio-evil", test_vfio_evil },
     { "bench-vfio", bench_vfio },
+    { "hotplug", test_hotplug },
+    { "powerbtn", test_powerbtn },
 };
 
 void payload_main(void)

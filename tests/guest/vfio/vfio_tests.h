@@ -11,5 +11,7 @@ int test_vfio_two(void);
 int test_vfio_survive(void);
 int test_vfio_evil(void);
 int bench_vfio(void);
+int test_hotplug(void);
+int test_powerbtn(void);
 
 #endif
