@@ -77,9 +77,11 @@ void config_usage(FILE *out)
 "  --console            virtio-console (hvc0) on stdio; stdin then goes to\n"
 "                       it and COM1 is output-only\n"
 "  --rng                virtio-rng fed from getrandom()\n"
-"  --restore FILE       resume the VM saved in snapshot FILE (no --kernel;\n"
+"  --restore FILE[,prefault=on|off]\n"
+"                       resume the VM saved in snapshot FILE (no --kernel;\n"
 "                       vCPUs and memory come from the file, devices from\n"
-"                       this command line)\n"
+"                       this command line); guest RAM is loaded on demand\n"
+"                       while the guest runs unless prefault=on\n"
 "  --incoming unix:PATH|tcp:HOST:PORT\n"
 "                       receive a live migration there, then run it (no\n"
 "                       --kernel; devices from this command line)\n"
@@ -269,6 +271,37 @@ static int parse_downtime(const char *s, struct vm_config *cfg, char *err,
     return 0;
 }
 
+/* --restore FILE[,prefault=on|off]: the option is taken from the end, so
+ * a FILE with commas still works. */
+static int parse_restore(const char *arg, struct vm_config *cfg, char *err,
+                         size_t errlen)
+{
+    const char *comma = strrchr(arg, ',');
+    size_t len;
+
+    cfg->restore = arg;
+    cfg->restore_prefault = false;
+    if (!comma || strncmp(comma + 1, "prefault=", 9))
+        return 0;
+    if (!strcmp(comma + 10, "on"))
+        cfg->restore_prefault = true;
+    else if (strcmp(comma + 10, "off")) {
+        snprintf(err, errlen, "--restore: prefault=%s: want on or off",
+                 comma + 10);
+        return -EINVAL;
+    }
+    len = (size_t)(comma - arg);
+    if (len == 0 || len >= sizeof(cfg->restore_buf)) {
+        snprintf(err, errlen, "--restore: %s", len ? "file name too long" :
+                 "no file name");
+        return -EINVAL;
+    }
+    memcpy(cfg->restore_buf, arg, len);
+    cfg->restore_buf[len] = 0;
+    cfg->restore = cfg->restore_buf;
+    return 0;
+}
+
 /* A number of milliseconds in [@min, @max] for option @name. */
 static int parse_ms(const char *name, const char *s, unsigned int min,
                     unsigned int max, unsigned int *out, char *err,
@@ -339,8 +372,7 @@ static int parse_one(int opt, const char *arg, struct vm_config *cfg,
         cfg->virtio_rng = 1;
         return 0;
     case OPT_RESTORE:
-        cfg->restore = arg;
-        return 0;
+        return parse_restore(arg, cfg, err, errlen);
     case OPT_INCOMING:
         cfg->incoming = arg;
         return 0;

@@ -77,6 +77,9 @@ struct vm_config {
     struct config_vfio vfio[CONFIG_MAX_VFIO];
     unsigned int nvfio;
     const char *restore;        /* --restore FILE: snapshot to resume */
+    bool restore_prefault;      /* --restore FILE,prefault=on: load all
+                                 * RAM before the vCPUs start */
+    char restore_buf[4096];     /* FILE when an option followed it */
     const char *incoming;       /* --incoming URI: migration destination */
     unsigned int migrate_downtime_ms; /* --migrate-downtime-ms, 0: 20 */
     unsigned int migrate_timeout_ms;  /* --migrate-timeout-ms, 0: 30000 */

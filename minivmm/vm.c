@@ -24,7 +24,9 @@
 #include "vmm/evloop.h"
 #include "minivmm/hv_kvm.h"
 #include "vmm/kvm.h"
+#include "vmm/log.h"
 #include "vmm/memory.h"
+#include "minivmm/persist/snapshot_lazy.h"
 #include "minivmm/platform.h"
 #include "minivmm/privdrop.h"
 #include "vmm/seccomp.h"
@@ -52,6 +54,7 @@ struct vm {
     struct vcpu_sync vsync;    /* pause/resume of the vCPUs */
     struct vmctl *ctl;         /* run state, snapshots, control API */
     const struct vm_restore *restore; /* vm_restore(): what to load */
+    struct snap_lazy *lazy;    /* on-demand restore still loading RAM */
     struct vcpu *vcpus;
     unsigned int nvcpus;
     int stop_efd;
@@ -215,6 +218,39 @@ static int setup_loop(struct vm *vm, char *err, size_t errlen)
     return r;
 }
 
+/* On-demand restore: the loader ended. A corrupt section or a read error
+ * found while the guest ran stops the VM with exit status 2 / 1. */
+static void on_ram_loaded(void *opaque, int fd, uint32_t events)
+{
+    struct vm *vm = opaque;
+    struct snap_lazy_stats st;
+    char why[256];
+    int r = snap_lazy_wait(vm->lazy, why, sizeof(why));
+
+    (void)events;
+    evloop_del(vm->loop, fd);
+    if (r < 0) {
+        log_err("minivmm: %s: %s", vm->cfg->restore, why);
+        request_stop(vm, VM_STOP_ERROR, r == -EBADMSG ? 2 : 1);
+        return;
+    }
+    snap_lazy_stats(vm->lazy, &st);
+    log_debug("minivmm: restore: guest RAM loaded in %.1f ms (%llu pages "
+              "by the loader, %llu faults served, %llu pages)", st.load_ms,
+              (unsigned long long)st.load_pages,
+              (unsigned long long)st.faults,
+              (unsigned long long)st.fault_pages);
+}
+
+/* vmctl: snapshots and migrations read guest RAM whole (and skip holes):
+ * wait for the on-demand load first. */
+static int ram_ready(void *opaque, char *err, size_t errlen)
+{
+    struct vm *vm = opaque;
+
+    return vm->lazy ? snap_lazy_wait(vm->lazy, err, errlen) : 0;
+}
+
 static int setup_kvm(struct vm *vm, char *err, size_t errlen)
 {
     int r = kvm_open(&vm->kvm);
@@ -271,6 +307,7 @@ static int setup_ctl(struct vm *vm, char *err, size_t errlen)
         .migrate_downtime_ms = vm->cfg->migrate_downtime_ms,
         .migrate_timeout_ms = vm->cfg->migrate_timeout_ms,
         .seccomp = vm->cfg->seccomp,
+        .ram_ready = ram_ready, .ram_opaque = vm,
     };
     int r = vmctl_create(&env, &vm->ctl, err, errlen);
 
@@ -320,10 +357,13 @@ static int create(const struct vm_config *cfg, const struct boot_image *img,
     struct vm *vm = calloc(1, sizeof(*vm));
     int r;
 
-    if (!vm)
+    if (!vm) {
+        snap_lazy_destroy(rs ? rs->lazy : NULL);
         return -ENOMEM;
+    }
     vm->cfg = cfg;
     vm->restore = rs;
+    vm->lazy = rs ? rs->lazy : NULL;
     vm->stop_efd = vm->signal_fd = -1;
     vm->kvm.vm_fd = vm->kvm.sys_fd = -1;
     vm->mem.fd = -1;
@@ -332,6 +372,10 @@ static int create(const struct vm_config *cfg, const struct boot_image *img,
     r = devreg_create(&vm->devs);
     if (r == 0)
         r = setup_loop(vm, err, errlen);
+    if (r == 0 && vm->lazy &&
+        (r = evloop_add(vm->loop, snap_lazy_done_fd(vm->lazy), EPOLLIN,
+                        on_ram_loaded, vm)) < 0)
+        snprintf(err, errlen, "event loop: %s", strerror(-r));
     if (r == 0)
         r = setup_kvm(vm, err, errlen);
     if (r == 0)
@@ -406,6 +450,8 @@ static int exit_status(const struct vm *vm)
         return 4;
     case VM_STOP_TEST_EXIT:
         return vm->stop_status & 0xff;
+    case VM_STOP_ERROR:
+        return vm->stop_status ? vm->stop_status & 0xff : 1;
     default:
         return 1;
     }
@@ -467,6 +513,7 @@ void vm_destroy(struct vm *vm)
     if (!vm)
         return;
     vmctl_destroy(vm->ctl);
+    snap_lazy_destroy(vm->lazy); /* before RAM goes */
     for (unsigned int i = 0; i < vm->nvcpus; i++)
         vcpu_destroy(&vm->vcpus[i]);
     free(vm->vcpus);

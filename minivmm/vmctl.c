@@ -304,6 +304,9 @@ int vmctl_snapshot(struct vmctl *c, const char *path, char *err,
         return -EBUSY;
     }
     o.why = why;
+    if (c->env.ram_ready &&
+        (r = c->env.ram_ready(c->env.ram_opaque, why, sizeof(why))) < 0)
+        return snapshot_failed(c, &o, r, err, errlen);
     if (was_running && (r = stop_guest(c, why, sizeof(why))) < 0)
         return snapshot_failed(c, &o, r, err, errlen);
     set_state(c, VM_EV_SNAPSHOT);
@@ -542,8 +545,10 @@ static int api_migrate(void *opaque, const char *uri, char *err,
                        size_t errlen)
 {
     struct vmctl *c = opaque;
+    int r = c->env.ram_ready ?
+            c->env.ram_ready(c->env.ram_opaque, err, errlen) : 0;
 
-    return migration_start(c->mig, uri, err, errlen);
+    return r < 0 ? r : migration_start(c->mig, uri, err, errlen);
 }
 
 static void api_migrate_status(void *opaque, struct json_object *reply)

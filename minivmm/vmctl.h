@@ -47,6 +47,11 @@ struct vmctl_env {
     unsigned int migrate_downtime_ms; /* outgoing migrations, 0: default */
     unsigned int migrate_timeout_ms;  /* peer deadline, 0: default */
     enum sc_mode seccomp;       /* the migration thread's filter */
+    /* Block until all of guest RAM is in place (on-demand restore still
+     * loading); 0 or -errno with the reason. NULL: always in place. Called
+     * before a snapshot or migration reads RAM. */
+    int (*ram_ready)(void *opaque, char *err, size_t errlen);
+    void *ram_opaque;
 };
 
 /* @env is copied. Opens the API socket if asked. 0 or -errno (reason in

@@ -18,6 +18,7 @@ enum sc_thread {
     SC_T_VCPU,      /* KVM_RUN and the device exits it handles */
     SC_T_MIGRATION, /* outgoing migration */
     SC_T_VFU_BLK,   /* tools/vfu-blk (single-threaded) */
+    SC_T_RESTORE,   /* on-demand restore: fault and loader threads */
     SC_T_COUNT,
 };
 
@@ -40,7 +41,7 @@ struct sc_policy {
 /* The allow-list of @t (vmm/seccomp_policy.c). */
 const struct sc_policy *sc_policy(enum sc_thread t);
 
-/* "main", "vcpu", "migration", "vfu-blk". */
+/* "main", "vcpu", "migration", "vfu-blk", "restore". */
 const char *sc_thread_name(enum sc_thread t);
 
 /* Parse "on" | "log" | "off". 0 or -EINVAL. */
