@@ -22,6 +22,7 @@ static const struct test virtio_tests[] = {
     { "bench-vblk", bench_vblk },
     { "vblk-count", test_vblk_count },
     { "vblk-readsum", test_vblk_readsum },
+    { "vblk-hold", test_vblk_hold },
 };
 
 void payload_main(void)

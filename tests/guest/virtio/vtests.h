@@ -20,5 +20,6 @@ int test_vnet(void);
 int bench_vblk(void);
 int test_vblk_count(void);      /* live migration with disk I/O */
 int test_vblk_readsum(void);    /* migration of device writes to RAM */
+int test_vblk_hold(void);       /* on-demand restore, fd-DMA devices */
 
 #endif
