@@ -79,6 +79,9 @@ static int load_ram(struct vm_config *cfg, struct snap_reader **snap,
     char why[384];
     int r = -EOPNOTSUPP;
 
+    if (!cfg->restore_prefault && cfg->hugepages)
+        log_info("minivmm: on-demand restore: not with hugepages; loading "
+                 "guest RAM before starting");
     if (!cfg->restore_prefault && !cfg->hugepages) {
         r = snap_lazy_start(*snap, mem, cfg->seccomp, lazy, why,
                             sizeof(why));
