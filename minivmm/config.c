@@ -18,7 +18,7 @@ enum {
     OPT_DISK, OPT_NET, OPT_CONSOLE, OPT_RNG,
     OPT_RESTORE, OPT_API_SOCKET, OPT_VFIO_USER,
     OPT_INCOMING, OPT_MIGRATE_DOWNTIME, OPT_MIGRATE_TIMEOUT, OPT_CONFIG,
-    OPT_SECCOMP, OPT_USER, OPT_GROUP,
+    OPT_SECCOMP, OPT_USER, OPT_GROUP, OPT_LOG_LEVEL,
 };
 
 static const struct option options[] = {
@@ -43,6 +43,7 @@ static const struct option options[] = {
     { "seccomp", required_argument, NULL, OPT_SECCOMP },
     { "user", required_argument, NULL, OPT_USER },
     { "group", required_argument, NULL, OPT_GROUP },
+    { "log-level", required_argument, NULL, OPT_LOG_LEVEL },
     { "help", no_argument, NULL, OPT_HELP },
     { "version", no_argument, NULL, OPT_VERSION },
     { NULL, 0, NULL, 0 },
@@ -107,6 +108,9 @@ void config_usage(FILE *out)
 "  --user USER          after set-up (/dev/kvm, sockets, files opened),\n"
 "                       drop root and run as USER (name or uid)\n"
 "  --group GROUP        ... and as GROUP (default: USER's login group)\n"
+"  --log-level error|warn|info|debug\n"
+"                       what minivmm prints on stderr (default info; debug\n"
+"                       adds the start-up timeline, docs/platform.md)\n"
 "  --help               this text\n"
 "  --version            version\n"
 "\n"
@@ -397,6 +401,15 @@ static int parse_one(int opt, const char *arg, struct vm_config *cfg,
     case OPT_GROUP:
         cfg->group = arg;
         return 0;
+    case OPT_LOG_LEVEL:
+        if (!strcmp(arg, "error") || !strcmp(arg, "warn") ||
+            !strcmp(arg, "info") || !strcmp(arg, "debug")) {
+            cfg->log_level = arg;
+            return 0;
+        }
+        snprintf(err, errlen, "--log-level %s: error, warn, info or debug",
+                 arg);
+        return -EINVAL;
     case OPT_HELP:
         cfg->show_help = 1;
         return 0;

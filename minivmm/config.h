@@ -89,6 +89,10 @@ struct vm_config {
     struct json_object *file;   /* its parsed text: strings point into it
                                  * (config_free() releases it) */
     enum sc_mode seccomp;       /* --seccomp, default SC_ON */
+    const char *log_level;      /* --log-level NAME (vmm/log.h), NULL: info */
+    uint64_t start_ns;          /* CLOCK_MONOTONIC at main() entry: the
+                                 * start-up timeline's zero (set by main
+                                 * after parsing) */
     const char *user;           /* --user: drop root to this user */
     const char *group;          /* --group: and this group */
     int show_help;

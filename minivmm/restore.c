@@ -13,6 +13,7 @@
 #include "minivmm/config.h"
 #include "minivmm/persist/snapshot_file.h"
 #include "minivmm/persist/snapshot_lazy.h"
+#include "minivmm/startup.h"
 #include "minivmm/vm.h"
 #include "minivmm/vmctl.h"
 #include "vmm/host_limits.h"
@@ -124,9 +125,13 @@ int restore_vm(struct vm_config *cfg, struct vm **out, char *err,
     rs.state = snap_reader_state(snap, &len);
     r = check_config(cfg, snap, rs.state, err, errlen);
     if (r == 0)
-        r = guest_memory_create_opts(cfg->memory, &mo, &mem, err, errlen);
+        startup_mark(cfg->start_ns, "snapshot validated");
     if (r == 0)
-        r = load_ram(cfg, &snap, &mem, &rs.lazy, err, errlen);
+        r = guest_memory_create_opts(cfg->memory, &mo, &mem, err, errlen);
+    if (r == 0 && (r = load_ram(cfg, &snap, &mem, &rs.lazy, err,
+                                errlen)) == 0)
+        startup_mark(cfg->start_ns, rs.lazy ? "guest RAM: on-demand loading "
+                     "started" : "guest RAM loaded");
     if (r == 0)
         r = vm_restore(cfg, &rs, out, err, errlen);
     else

@@ -29,6 +29,7 @@
 #include "minivmm/persist/snapshot_lazy.h"
 #include "minivmm/platform.h"
 #include "minivmm/privdrop.h"
+#include "minivmm/startup.h"
 #include "vmm/seccomp.h"
 #include "minivmm/vcpu.h"
 #include "minivmm/vmctl.h"
@@ -348,12 +349,81 @@ static int load_kernel(struct vm *vm, const struct boot_image *img,
     return r;
 }
 
+static void mark(const struct vm *vm, const char *step)
+{
+    startup_mark(vm->cfg->start_ns, step);
+}
+
+/* Event loop, KVM VM, guest RAM, buses, hypervisor services. */
+static int create_base(struct vm *vm, char *err, size_t errlen)
+{
+    int r = devreg_create(&vm->devs);
+
+    if (r == 0)
+        r = setup_loop(vm, err, errlen);
+    if (r == 0 && vm->lazy &&
+        (r = evloop_add(vm->loop, snap_lazy_done_fd(vm->lazy), EPOLLIN,
+                        on_ram_loaded, vm)) < 0)
+        snprintf(err, errlen, "event loop: %s", strerror(-r));
+    if (r == 0)
+        mark(vm, "event loop");
+    if (r == 0 && (r = setup_kvm(vm, err, errlen)) == 0)
+        mark(vm, "VM created (KVM_CREATE_VM, irqchip, PIT)");
+    if (r == 0 && (r = setup_memory(vm, err, errlen)) == 0)
+        mark(vm, "memory mapped (memfd, memslots)");
+    if (r == 0 && ((r = bus_create("pio", &vm->pio)) < 0 ||
+                   (r = bus_create("mmio", &vm->mmio)) < 0))
+        snprintf(err, errlen, "out of memory");
+    if (r == 0 && (r = vmm_hv_create(&vm->kvm, vm->irqchip, &vm->hv)) < 0)
+        snprintf(err, errlen, "out of memory");
+    return r;
+}
+
+/* Platform, kernel and tables (boot), PCI devices, vCPUs, control. */
+static int create_rest(struct vm *vm, const struct boot_image *img,
+                       char *err, size_t errlen)
+{
+    const struct vm_config *cfg = vm->cfg;
+    struct boot_entry entry;
+    int r;
+
+    vm->penv = (struct platform_env){
+        .cfg = cfg, .mem = &vm->mem, .pio = vm->pio, .mmio = vm->mmio,
+        .irq = irqchip_lines(vm->irqchip), .loop = vm->loop,
+        .stop = { request_stop, vm }, .hv = vmm_hv_services(vm->hv),
+        .devs = vm->devs,
+    };
+    r = platform_create(&vm->penv, &vm->platform, err, errlen);
+    if (r == 0)
+        mark(vm, "platform devices");
+    if (r == 0 && !vm->restore &&
+        (r = load_kernel(vm, img, &entry, err, errlen)) == 0)
+        mark(vm, "tables and kernel loaded");
+    if (r == 0)
+        r = virtio_devs_create(&vm->penv, platform_pci_bus(vm->platform),
+                               &vm->virtio, err, errlen);
+    if (r == 0 &&
+        (r = vfio_devs_create(&vm->penv, platform_pci_bus(vm->platform),
+                              &vm->vfio, err, errlen)) == 0)
+        mark(vm, "PCI devices (virtio, vfio-user)");
+    vm->env = (struct vcpu_env){
+        .kvm = &vm->kvm, .pio = vm->pio, .mmio = vm->mmio, .mem = &vm->mem,
+        .stop = { request_stop, vm }, .stopping = &vm->stopping,
+        .sync = &vm->vsync, .seccomp = cfg->seccomp,
+        .start_ns = cfg->start_ns,
+    };
+    if (r == 0 && (r = setup_vcpus(vm, &entry, err, errlen)) == 0)
+        mark(vm, "vCPUs created");
+    if (r == 0 && (r = setup_ctl(vm, err, errlen)) == 0)
+        mark(vm, vm->restore ? "control API, state loaded" : "control API");
+    return r;
+}
+
 /* vm_create() and vm_restore(): @img for a boot, @rs for a restore. */
 static int create(const struct vm_config *cfg, const struct boot_image *img,
                   const struct vm_restore *rs, struct vm **out, char *err,
                   size_t errlen)
 {
-    struct boot_entry entry;
     struct vm *vm = calloc(1, sizeof(*vm));
     int r;
 
@@ -369,48 +439,9 @@ static int create(const struct vm_config *cfg, const struct boot_image *img,
     vm->mem.fd = -1;
     *out = vm;
     vcpu_sync_init(&vm->vsync);
-    r = devreg_create(&vm->devs);
+    r = create_base(vm, err, errlen);
     if (r == 0)
-        r = setup_loop(vm, err, errlen);
-    if (r == 0 && vm->lazy &&
-        (r = evloop_add(vm->loop, snap_lazy_done_fd(vm->lazy), EPOLLIN,
-                        on_ram_loaded, vm)) < 0)
-        snprintf(err, errlen, "event loop: %s", strerror(-r));
-    if (r == 0)
-        r = setup_kvm(vm, err, errlen);
-    if (r == 0)
-        r = setup_memory(vm, err, errlen);
-    if (r == 0 && ((r = bus_create("pio", &vm->pio)) < 0 ||
-                   (r = bus_create("mmio", &vm->mmio)) < 0))
-        snprintf(err, errlen, "out of memory");
-    if (r == 0 && (r = vmm_hv_create(&vm->kvm, vm->irqchip, &vm->hv)) < 0)
-        snprintf(err, errlen, "out of memory");
-    if (r < 0)
-        return r;
-    vm->penv = (struct platform_env){
-        .cfg = cfg, .mem = &vm->mem, .pio = vm->pio, .mmio = vm->mmio,
-        .irq = irqchip_lines(vm->irqchip), .loop = vm->loop,
-        .stop = { request_stop, vm }, .hv = vmm_hv_services(vm->hv),
-        .devs = vm->devs,
-    };
-    r = platform_create(&vm->penv, &vm->platform, err, errlen);
-    if (r == 0 && !rs)
-        r = load_kernel(vm, img, &entry, err, errlen);
-    if (r == 0)
-        r = virtio_devs_create(&vm->penv, platform_pci_bus(vm->platform),
-                               &vm->virtio, err, errlen);
-    if (r == 0)
-        r = vfio_devs_create(&vm->penv, platform_pci_bus(vm->platform),
-                             &vm->vfio, err, errlen);
-    vm->env = (struct vcpu_env){
-        .kvm = &vm->kvm, .pio = vm->pio, .mmio = vm->mmio, .mem = &vm->mem,
-        .stop = { request_stop, vm }, .stopping = &vm->stopping,
-        .sync = &vm->vsync, .seccomp = cfg->seccomp,
-    };
-    if (r == 0)
-        r = setup_vcpus(vm, &entry, err, errlen);
-    if (r == 0)
-        r = setup_ctl(vm, err, errlen);
+        r = create_rest(vm, img, err, errlen);
     return r;
 }
 
@@ -473,6 +504,8 @@ static int start(struct vm *vm)
         r = vcpu_signals_init();
     for (unsigned int i = 0; r == 0 && i < vm->nvcpus; i++)
         r = vcpu_start(&vm->vcpus[i]);
+    if (r == 0)
+        mark(vm, "vCPU threads started");
     if (r < 0 && !err[0])
         snprintf(err, sizeof(err), "starting vCPU threads: %s",
                  strerror(-r));
