@@ -68,32 +68,34 @@ static int check_config(struct vm_config *cfg, struct snap_reader *snap,
     return r;
 }
 
-/* Guest RAM from @*snap into @mem: on demand (*@lazy set, @*snap then
- * belongs to it and is NULLed) unless prefault=on, hugetlb RAM or a host
- * without shmem userfaultfd; eagerly otherwise. With an fd-DMA vfio-user
- * device the on-demand load is waited for here, before any device is
- * built. 0 or -errno with the reason in @err. */
+/* Guest RAM from @*snap into @mem through the loader of
+ * persist/snapshot_lazy.h (*@lazy set; @*snap then belongs to it and is
+ * NULLed): on demand, or waited for here with prefault=on or an fd-DMA
+ * vfio-user device (before any device is built). Hugetlb RAM, or a host
+ * without shmem userfaultfd: snap_reader_load_ram(). 0 or -errno with the
+ * reason in @err. */
 static int load_ram(struct vm_config *cfg, struct snap_reader **snap,
                     struct guest_memory *mem, struct snap_lazy **lazy,
                     char *err, size_t errlen)
 {
+    bool wait = cfg->restore_prefault || has_fd_dma(cfg);
     char why[384];
     int r = -EOPNOTSUPP;
 
-    if (!cfg->restore_prefault && cfg->hugepages)
-        log_info("minivmm: on-demand restore: not with hugepages; loading "
-                 "guest RAM before starting");
-    if (!cfg->restore_prefault && !cfg->hugepages) {
-        r = snap_lazy_start(*snap, mem, cfg->seccomp, lazy, why,
-                            sizeof(why));
-        if (r == -EOPNOTSUPP)
-            log_info("minivmm: %s; loading guest RAM before starting", why);
-        else
-            *snap = NULL; /* the loader's now, even on failure */
-    }
-    if (r == 0 && has_fd_dma(cfg)) {
-        log_debug("minivmm: restore: waiting for guest RAM before the "
-                  "fd-DMA vfio-user devices");
+    if (cfg->hugepages)
+        log_debug("minivmm: restore: hugepages: loading guest RAM with "
+                  "preadv before starting");
+    else
+        r = snap_lazy_start(*snap, mem, wait ? SNAP_LAZY_MAX_LOADERS : 1,
+                            cfg->seccomp, lazy, why, sizeof(why));
+    if (r == -EOPNOTSUPP && !cfg->hugepages)
+        log_info("minivmm: %s; loading guest RAM before starting", why);
+    else if (r != -EOPNOTSUPP)
+        *snap = NULL; /* the loader's now, even on failure */
+    if (r == 0 && wait) {
+        log_debug("minivmm: restore: waiting for guest RAM (%s)",
+                  cfg->restore_prefault ? "prefault=on" :
+                  "fd-DMA vfio-user device");
         r = snap_lazy_wait(*lazy, why, sizeof(why));
         r = r < 0 ? -EINVAL : 0;
     }
@@ -130,7 +132,8 @@ int restore_vm(struct vm_config *cfg, struct vm **out, char *err,
         r = guest_memory_create_opts(cfg->memory, &mo, &mem, err, errlen);
     if (r == 0 && (r = load_ram(cfg, &snap, &mem, &rs.lazy, err,
                                 errlen)) == 0)
-        startup_mark(cfg->start_ns, rs.lazy ? "guest RAM: on-demand loading "
+        startup_mark(cfg->start_ns, rs.lazy && !cfg->restore_prefault &&
+                     !has_fd_dma(cfg) ? "guest RAM: on-demand loading "
                      "started" : "guest RAM loaded");
     if (r == 0)
         r = vm_restore(cfg, &rs, out, err, errlen);
@@ -142,6 +145,7 @@ int restore_vm(struct vm_config *cfg, struct vm **out, char *err,
         log_info("minivmm: restored %s (%u vCPUs, %llu MiB) in %.1f ms%s",
                  cfg->restore, cfg->cpus,
                  (unsigned long long)(cfg->memory >> 20), ms_since(&t0),
-                 rs.lazy ? ", guest RAM loading on demand" : "");
+                 rs.lazy && !cfg->restore_prefault && !has_fd_dma(cfg) ?
+                 ", guest RAM loading on demand" : "");
     return r;
 }

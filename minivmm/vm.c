@@ -231,7 +231,8 @@ static void on_ram_loaded(void *opaque, int fd, uint32_t events)
     (void)events;
     evloop_del(vm->loop, fd);
     if (r < 0) {
-        log_err("minivmm: %s: %s", vm->cfg->restore, why);
+        log_err("minivmm: %s: %s, found while the guest ran",
+                vm->cfg->restore, why);
         request_stop(vm, VM_STOP_ERROR, r == -EBADMSG ? 2 : 1);
         return;
     }

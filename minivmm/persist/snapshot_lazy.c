@@ -5,6 +5,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/userfaultfd.h>
 #include <poll.h>
 #include <pthread.h>
@@ -32,6 +33,16 @@ struct lazy_sec {
     uint32_t *rank;         /* present pages before each 64-page word */
 };
 
+struct loader {
+    struct snap_lazy *l;
+    pthread_t t;
+    bool started;
+    /* Allocated before the threads start and freed after they end: a
+     * free() on a filtered thread may make glibc read /proc (heap trim). */
+    uint8_t *buf;           /* LOAD_PAGES pages */
+    XXH3_state_t *xxh;
+};
+
 struct snap_lazy {
     struct snap_reader *r;
     int fd;                 /* the snapshot file (the reader's) */
@@ -41,13 +52,15 @@ struct snap_lazy {
     struct lazy_sec *secs;  /* sorted by moff */
     unsigned int nsecs;
     enum sc_mode sc;
-    /* Allocated before the threads start and freed after they end: a
-     * free() on a filtered thread may make glibc read /proc (heap trim). */
-    uint8_t *fault_buf;     /* FAULT_CLUSTER pages */
-    uint8_t *load_buf;      /* LOAD_PAGES pages */
-    XXH3_state_t *xxh;
-    pthread_t fault_t, load_t;
-    bool fault_started, load_started, fault_joined;
+    uint8_t *fault_buf;     /* FAULT_CLUSTER pages (see struct loader) */
+    pthread_t fault_t;
+    bool fault_started, fault_joined;
+    struct loader ld[SNAP_LAZY_MAX_LOADERS];
+    unsigned int nloaders;
+    unsigned int next;      /* atomic: next section for a loader */
+    unsigned int active;    /* atomic: loaders still running */
+    int err;                /* atomic: first loader failure, -errno */
+    unsigned int bad;       /* the section it failed on (UINT_MAX: none) */
     pthread_mutex_t lock;
     pthread_cond_t cond;
     bool done;              /* under lock */
@@ -314,39 +327,58 @@ static int finish(struct snap_lazy *l)
     return ioctl(l->uffd, UFFDIO_UNREGISTER, &all) < 0 ? -errno : 0;
 }
 
+static void load_fail(struct snap_lazy *l, int r, unsigned int k)
+{
+    int zero = 0;
+
+    if (__atomic_compare_exchange_n(&l->err, &zero, r, false,
+                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        l->bad = k;
+}
+
+/* The last loader out: unregister (all loaded) or report the failure. */
+static void load_end(struct snap_lazy *l)
+{
+    int r = __atomic_load_n(&l->err, __ATOMIC_ACQUIRE);
+    unsigned int k = l->bad;
+    char why[200];
+
+    if (r == 0) {
+        r = finish(l);
+        snprintf(why, sizeof(why), "UFFDIO_UNREGISTER: %s", strerror(-r));
+    } else if (k >= l->nsecs) {
+        snprintf(why, sizeof(why), "restore loader: %s", strerror(-r));
+    } else if (r == -EBADMSG) {
+        snprintf(why, sizeof(why), "section %u (ram): checksum mismatch "
+                 "(corrupt)", l->secs[k].v.index);
+    } else {
+        snprintf(why, sizeof(why), "section %u (ram): reading: %s",
+                 l->secs[k].v.index, strerror(-r));
+    }
+    set_result(l, r, r == 0 ? "" : why);
+}
+
+/* A loader thread: sections in file order, shared with the others. */
 static void *load_main(void *arg)
 {
-    struct snap_lazy *l = arg;
-    uint8_t *buf = l->load_buf;
-    XXH3_state_t *st = l->xxh;
-    char why[200] = "";
-    unsigned int k = 0;
+    struct loader *me = arg;
+    struct snap_lazy *l = me->l;
+    unsigned int k;
     int r;
 
     pthread_setname_np(pthread_self(), "uffd-load");
     r = sc_install(SC_T_RESTORE, l->sc);
-
-    while (r == 0 && k < l->nsecs) {
-        r = load_sec(l, &l->secs[k], buf, st);
-        if (r == 0)
-            k++;
-    }
-    if (r == 0) {
-        r = finish(l);
+    if (r < 0)
+        load_fail(l, r, UINT_MAX);
+    while (!__atomic_load_n(&l->err, __ATOMIC_ACQUIRE) &&
+           (k = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED)) <
+               l->nsecs) {
+        r = load_sec(l, &l->secs[k], me->buf, me->xxh);
         if (r < 0)
-            snprintf(why, sizeof(why), "UFFDIO_UNREGISTER: %s",
-                     strerror(-r));
-    } else if (r == -EBADMSG) {
-        snprintf(why, sizeof(why), "section %u (ram): checksum mismatch "
-                 "(corrupt), found while the guest ran",
-                 l->secs[k].v.index);
-    } else if (k < l->nsecs) {
-        snprintf(why, sizeof(why), "section %u (ram): reading: %s",
-                 l->secs[k].v.index, strerror(-r));
-    } else {
-        snprintf(why, sizeof(why), "restore loader: %s", strerror(-r));
+            load_fail(l, r, k);
     }
-    set_result(l, r, why);
+    if (__atomic_sub_fetch(&l->active, 1, __ATOMIC_ACQ_REL) == 0)
+        load_end(l);
     return NULL;
 }
 
@@ -431,27 +463,36 @@ static int setup_uffd(struct snap_lazy *l, char *err, size_t errlen)
 
 static int start_threads(struct snap_lazy *l, char *err, size_t errlen)
 {
-    int r;
+    unsigned int n = l->nloaders;
+    int r = 0;
 
     l->fault_buf = aligned_alloc(PG, FAULT_CLUSTER * PG);
-    l->load_buf = aligned_alloc(PG, LOAD_PAGES * PG);
-    l->xxh = XXH3_createState();
-    if (!l->fault_buf || !l->load_buf || !l->xxh) {
-        snprintf(err, errlen, "out of memory");
-        return -ENOMEM;
+    for (unsigned int i = 0; i < n; i++) {
+        l->ld[i].l = l;
+        l->ld[i].buf = aligned_alloc(PG, LOAD_PAGES * PG);
+        l->ld[i].xxh = XXH3_createState();
+        if (!l->ld[i].buf || !l->ld[i].xxh)
+            r = -ENOMEM;
     }
     l->stop_efd = eventfd(0, EFD_CLOEXEC);
     l->done_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (l->stop_efd < 0 || l->done_efd < 0) {
-        snprintf(err, errlen, "eventfd: %s", strerror(errno));
-        return -errno;
+    if (r < 0 || !l->fault_buf || l->stop_efd < 0 || l->done_efd < 0) {
+        snprintf(err, errlen, "restore threads: out of memory or fds");
+        return -ENOMEM;
     }
     clock_gettime(CLOCK_MONOTONIC, &l->t0);
     r = -pthread_create(&l->fault_t, NULL, fault_main, l);
     l->fault_started = r == 0;
-    if (r == 0)
-        r = -pthread_create(&l->load_t, NULL, load_main, l);
-    l->load_started = r == 0;
+    l->active = n;
+    for (unsigned int i = 0; r == 0 && i < n; i++) {
+        r = -pthread_create(&l->ld[i].t, NULL, load_main, &l->ld[i]);
+        l->ld[i].started = r == 0;
+        if (r < 0 && i > 0) { /* go on with fewer */
+            if (__atomic_sub_fetch(&l->active, n - i, __ATOMIC_ACQ_REL) == 0)
+                load_end(l);
+            return 0;
+        }
+    }
     if (r < 0)
         snprintf(err, errlen, "starting the restore threads: %s",
                  strerror(-r));
@@ -459,8 +500,8 @@ static int start_threads(struct snap_lazy *l, char *err, size_t errlen)
 }
 
 int snap_lazy_start(struct snap_reader *r, struct guest_memory *mem,
-                    enum sc_mode sc, struct snap_lazy **out, char *err,
-                    size_t errlen)
+                    unsigned int loaders, enum sc_mode sc,
+                    struct snap_lazy **out, char *err, size_t errlen)
 {
     struct snap_lazy *l = calloc(1, sizeof(*l));
     int ret;
@@ -476,6 +517,9 @@ int snap_lazy_start(struct snap_reader *r, struct guest_memory *mem,
     l->base = mem->base;
     l->ram_size = mem->ram_size;
     l->sc = sc;
+    l->bad = UINT_MAX;
+    l->nloaders = loaders < 1 ? 1 : loaders > SNAP_LAZY_MAX_LOADERS ?
+                  SNAP_LAZY_MAX_LOADERS : loaders;
     pthread_mutex_init(&l->lock, NULL);
     pthread_cond_init(&l->cond, NULL);
     ret = mem->hugepages ? -EOPNOTSUPP : 0;
@@ -532,8 +576,9 @@ void snap_lazy_destroy(struct snap_lazy *l)
     if (!l)
         return;
     __atomic_store_n(&l->cancel, 1, __ATOMIC_RELEASE);
-    if (l->load_started)
-        pthread_join(l->load_t, NULL);
+    for (unsigned int i = 0; i < l->nloaders; i++)
+        if (l->ld[i].started)
+            pthread_join(l->ld[i].t, NULL);
     if (l->fault_started && !l->fault_joined) {
         eventfd_write(l->stop_efd, 1);
         pthread_join(l->fault_t, NULL);
@@ -548,8 +593,10 @@ void snap_lazy_destroy(struct snap_lazy *l)
         free(l->secs[k].rank);
     free(l->secs);
     free(l->fault_buf);
-    free(l->load_buf);
-    XXH3_freeState(l->xxh);
+    for (unsigned int i = 0; i < l->nloaders; i++) {
+        free(l->ld[i].buf);
+        XXH3_freeState(l->ld[i].xxh);
+    }
     snap_reader_close(l->r);
     pthread_mutex_destroy(&l->lock);
     pthread_cond_destroy(&l->cond);

@@ -8,7 +8,7 @@
  *   mapping (vCPUs via KVM, device models, DMA served by message): a
  *   present page with UFFDIO_COPY of up to 16 pages read from the file, a
  *   zero page with UFFDIO_ZEROPAGE;
- * - the loader thread copies every present page in file order
+ * - the loader threads copy every present page in file order
  *   (UFFDIO_COPY, pages a fault already brought in are skipped on
  *   EEXIST), checks each RAM section's XXH3-64 checksum over the bytes it
  *   read, then unregisters the range: pages never touched stay holes of
@@ -31,6 +31,8 @@ struct guest_memory;
 struct snap_lazy;
 struct snap_reader;
 
+#define SNAP_LAZY_MAX_LOADERS 2
+
 struct snap_lazy_stats {
     uint64_t faults;        /* page faults served by the fault thread */
     uint64_t fault_pages;   /* pages it copied or zeroed */
@@ -39,14 +41,15 @@ struct snap_lazy_stats {
 };
 
 /* Start loading @r's RAM into @mem (fresh, all zero, not hugetlb) on
- * demand; @r and its fd are taken over (closed by snap_lazy_destroy, also
+ * demand, with @loaders loader threads (1 to SNAP_LAZY_MAX_LOADERS; more
+ * when the caller waits for the load than while the guest runs); @r and its fd are taken over (closed by snap_lazy_destroy, also
  * on failure, except -EOPNOTSUPP: then @r stays the caller's, who loads
  * eagerly: hugetlb RAM, or no userfaultfd for shmem on this host). Both
  * threads install seccomp filter SC_T_RESTORE with @sc. 0 or -errno with a
  * sentence in @err. */
 int snap_lazy_start(struct snap_reader *r, struct guest_memory *mem,
-                    enum sc_mode sc, struct snap_lazy **out, char *err,
-                    size_t errlen);
+                    unsigned int loaders, enum sc_mode sc,
+                    struct snap_lazy **out, char *err, size_t errlen);
 
 /* An eventfd that becomes readable once loading ended (done or failed). */
 int snap_lazy_done_fd(const struct snap_lazy *l);

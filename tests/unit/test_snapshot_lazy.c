@@ -109,7 +109,7 @@ static void test_on_demand_round_trip(void **state)
     char err[256];
 
     assert_int_equal(guest_memory_create(RAM, &m), 0);
-    assert_int_equal(snap_lazy_start(open_copy(f, -1), &m, SC_OFF, &l, err,
+    assert_int_equal(snap_lazy_start(open_copy(f, -1), &m, 1, SC_OFF, &l, err,
                                      sizeof(err)), 0);
     assert_int_equal(pthread_create(&t, NULL, toucher, m.base), 0);
     assert_int_equal(pthread_join(t, &ret), 0);
@@ -135,7 +135,7 @@ static void test_on_demand_corrupt_page(void **state)
     /* The last byte of the file before END's header and payload (48):
      * a page byte of the last RAM section. */
     assert_int_equal(snap_lazy_start(open_copy(f, (long)f->len - 49), &m,
-                                     SC_OFF, &l, err, sizeof(err)), 0);
+                                     2, SC_OFF, &l, err, sizeof(err)), 0);
     assert_int_equal(snap_lazy_wait(l, err, sizeof(err)), -EBADMSG);
     assert_non_null(strstr(err, "(ram): checksum mismatch"));
     snap_lazy_destroy(l);
