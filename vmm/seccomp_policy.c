@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The seccomp allow-lists, one table per concern, combined per thread kind
- * (docs/security.md, "seccomp"). Found by running make check-payload,
- * make check-interop and the Linux-guest tests with --seccomp=log and
- * reading the kernel's audit lines (type=1326; comm= names the thread:
- * vcpuN, migration, snap-writer, minivmm, vfu-blk, uffd-fault,
- * uffd-load); ioctl requests with strace -f. Adding a feature: add its syscalls to the narrowest table
- * that fits, saying why in a comment, and check with --seccomp=log. */
+ * (docs/security.md, "seccomp"). Found by running make check-payload, make
+ * check-interop and the Linux-guest tests with --seccomp=log and reading the
+ * kernel's audit lines (type=1326; comm= names the thread: vcpuN, migration,
+ * snap-writer, minivmm, vfu-blk, uffd-fault, uffd-load); ioctl requests with
+ * strace -f. Adding a feature: add its syscalls to the narrowest table that
+ * fits, saying why in a comment, and check with --seccomp=log. */
 #include <fcntl.h>
 #include <stddef.h>
 

@@ -223,7 +223,8 @@ static void *fault_main(void *arg)
 {
     struct snap_lazy *l = arg;
     uint8_t *buf = l->fault_buf;
-    struct pollfd pf[2] = { { l->uffd, POLLIN, 0 }, { l->stop_efd, POLLIN, 0 } };
+    struct pollfd pf[2] = { { l->uffd, POLLIN, 0 },
+                            { l->stop_efd, POLLIN, 0 } };
     struct uffd_msg m[16];
     char why[96];
     int r;

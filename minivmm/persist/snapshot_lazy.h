@@ -40,13 +40,13 @@ struct snap_lazy_stats {
     double load_ms;         /* start to the end of loading, 0 until then */
 };
 
-/* Start loading @r's RAM into @mem (fresh, all zero, not hugetlb) on
- * demand, with @loaders loader threads (1 to SNAP_LAZY_MAX_LOADERS; more
- * when the caller waits for the load than while the guest runs); @r and its fd are taken over (closed by snap_lazy_destroy, also
- * on failure, except -EOPNOTSUPP: then @r stays the caller's, who loads
- * eagerly: hugetlb RAM, or no userfaultfd for shmem on this host). Both
- * threads install seccomp filter SC_T_RESTORE with @sc. 0 or -errno with a
- * sentence in @err. */
+/* Start loading @r's RAM into @mem (fresh, all zero, not hugetlb) on demand,
+ * with @loaders loader threads (1 to SNAP_LAZY_MAX_LOADERS; more when the
+ * caller waits for the load than while the guest runs); @r and its fd are
+ * taken over (closed by snap_lazy_destroy, also on failure, except
+ * -EOPNOTSUPP: then @r stays the caller's, who loads eagerly: hugetlb RAM,
+ * or no userfaultfd for shmem on this host). Both threads install seccomp
+ * filter SC_T_RESTORE with @sc. 0 or -errno with a sentence in @err. */
 int snap_lazy_start(struct snap_reader *r, struct guest_memory *mem,
                     unsigned int loaders, enum sc_mode sc,
                     struct snap_lazy **out, char *err, size_t errlen);

@@ -6,9 +6,10 @@
  * holds "MVMHOLD block k\n" and then bytes (k * 7 + i) & 0xff at offset
  * i. pad_mb=N (default 0) first fills N MiB of DMA memory below the
  * buffers with non-zero bytes, so a loader going through RAM in order
- * reaches the buffers late. Prints "vblk-hold: N blocks ready" once and "counter: tick T passes
- * P" every tick_ms (default 100). For on-demand restore with a vfio-user
- * disk (tests/integration/payload_snapshot_ondemand.sh): after a restore
+ * reaches the buffers late. Prints "vblk-hold: N blocks ready" once
+ * and "counter: tick T passes P" every tick_ms (default 100). For
+ * on-demand restore with a vfio-user disk
+ * (tests/integration/payload_snapshot_ondemand.sh): after a restore
  * the device's first reads are of pages last written before the snapshot.
  */
 #include "lib/bootinfo.h"
