@@ -15,7 +15,8 @@
 # one server per instance; the guest does not use it), which QEMU cannot
 # migrate. Then downtime under load: MIG_N (10) migrations on the host as
 # it is, and MIG_N with a CPU-bound neighbour process on each core; p50
-# and p99 (nearest rank: of 10, the worst) of the downtime.
+# and p99 (nearest rank: of 10, the worst) of the downtime. NO_QEMU=1
+# skips QEMU.
 : "${BUILD:=build}"
 : "${RUNS:=3}"
 : "${MIG_N:=10}"
@@ -147,7 +148,8 @@ if [ -x "$BUILD/vfu-blk" ]; then
         "$dir/mvv" | median) $(awk '{print $3}' "$dir/mvv" | median)"
 fi
 q="- - -"
-if command -v qemu-system-x86_64 >/dev/null && command -v python3 >/dev/null
+if [ -z "$NO_QEMU" ] && command -v qemu-system-x86_64 >/dev/null &&
+   command -v python3 >/dev/null
 then
     for i in $(seq "$RUNS"); do q_one; done >"$dir/q"
     q="$(awk '{print $1}' "$dir/q" | median) $(awk '{print $2}' "$dir/q" |
