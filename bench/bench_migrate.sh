@@ -56,7 +56,7 @@ mv_one() {  # [vfio]
         vfu v2; d2=$vfu_opt
     fi
     "$BUILD/minivmm" --kernel "$elf" --memory 512M --cmdline "$args" $d1 \
-        --serial "file:$dir/m.out" --api-socket "$dir/api" 2>/dev/null &
+        --serial "file:$dir/m.out" --api-socket "$dir/api" 2>"$dir/m.err" &
     src=$!
     "$BUILD/minivmm" --incoming "unix:$dir/m.sock" --serial none $d2 \
         2>/dev/null &
@@ -72,8 +72,12 @@ mv_one() {  # [vfio]
     for p in $pids; do kill -9 "$p" 2>/dev/null; done
     wait 2>/dev/null
     pids=
+    # "downtime D ms (stop S, final send F, destination T)" on stderr
+    n='\([0-9.]*\)'
+    parts=$(sed -n "s/.*(stop $n, final send $n, destination $n).*/\\1 \\2 \\3/p" \
+        "$dir/m.err")
     echo "$(field total-ms "$dir/m.res") $(field downtime-ms "$dir/m.res")" \
-        "$wall"
+        "$wall ${parts:-- - -}"
 }
 
 # qmp SOCKET CMD...: run QMP commands; "migrate:URI" migrates uncapped and
@@ -172,15 +176,22 @@ printf '%-42s %10s %10s %12s\n' "wall, migrate to completed (ms)" \
 pct() { sort -n | awk -v p="$1" '{a[NR]=$1} END {
     i = int((NR * p + 99) / 100); if (i < 1) i = 1; print a[i] }'; }
 for i in $(seq "$MIG_N"); do mv_one; done >"$dir/dq"
+# Started from a subshell so they are not this shell's children: mv_one's
+# bare `wait` must not wait for them.
 for c in $(seq "$(nproc)"); do
-    sh -c 'while :; do :; done' &
-    hogs="$hogs $!"
+    hogs="$hogs $( (sh -c 'while :; do :; done' >/dev/null 2>&1 &
+                     echo $!) )"
 done
 for i in $(seq "$MIG_N"); do mv_one; done >"$dir/dl"
-kill $hogs 2>/dev/null; wait $hogs 2>/dev/null; hogs=
-printf '%-42s %10s %10s\n' "downtime over $MIG_N migrations (ms)" p50 p99
-printf '%-42s %10s %10s\n' "  quiet" "$(awk '{print $2}' "$dir/dq" | pct 50)" \
-    "$(awk '{print $2}' "$dir/dq" | pct 99)"
-printf '%-42s %10s %10s\n' "  a CPU-bound neighbour on each core" \
-    "$(awk '{print $2}' "$dir/dl" | pct 50)" \
-    "$(awk '{print $2}' "$dir/dl" | pct 99)"
+kill $hogs 2>/dev/null; hogs=
+# p50/p99 of column $2 of file $1
+pp() { echo "$(awk -v c="$2" '{print $c}' "$1" | pct 50)/$(awk -v c="$2" \
+    '{print $c}' "$1" | pct 99)"; }
+printf '%-36s %14s %12s %12s %12s\n' \
+    "downtime over $MIG_N migrations (ms)" "p50/p99" "stop" "final send" \
+    "destination"
+printf '%-36s %14s %12s %12s %12s\n' "  quiet" "$(pp "$dir/dq" 2)" \
+    "$(pp "$dir/dq" 4)" "$(pp "$dir/dq" 5)" "$(pp "$dir/dq" 6)"
+printf '%-36s %14s %12s %12s %12s\n' "  CPU-bound neighbour on each core" \
+    "$(pp "$dir/dl" 2)" "$(pp "$dir/dl" 4)" "$(pp "$dir/dl" 5)" \
+    "$(pp "$dir/dl" 6)"
