@@ -12,11 +12,17 @@ def secs(ts):
 
 t_exec = t_run = None
 kvm = other = 0.0
+pending = {}  # pid -> the start of a call strace split ("<unfinished ...>")
 for line in open(sys.argv[1]):
-    m = re.match(r"\d+\s+(\d+:\d+:\d+\.\d+) (.*)", line)
+    m = re.match(r"(\d+)\s+(\d+:\d+:\d+\.\d+) (.*)", line)
     if not m:
         continue
-    t, rest = secs(m.group(1)), m.group(2)
+    pid, t, rest = m.group(1), secs(m.group(2)), m.group(3)
+    if rest.endswith("<unfinished ...>"):
+        pending[pid] = rest
+        continue
+    if rest.startswith("<... ") and pid in pending:
+        rest = pending.pop(pid) + rest
     if t_exec is None and rest.startswith("execve("):
         t_exec = t
     if "KVM_RUN" in rest:
