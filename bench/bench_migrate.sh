@@ -16,10 +16,11 @@
 # migrate. Then downtime under load: MIG_N (10) migrations on the host as
 # it is, and MIG_N with a CPU-bound neighbour process on each core; p50
 # and p99 (nearest rank: of 10, the worst) of the downtime. NO_QEMU=1
-# skips QEMU.
+# skips QEMU. NICE=N runs both minivmm instances under nice -n N.
 : "${BUILD:=build}"
 : "${RUNS:=3}"
 : "${MIG_N:=10}"
+nice=${NICE:+nice -n $NICE}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/bench_migrate.XXXXXX") || exit 1
 pids=
 hogs=
@@ -55,10 +56,10 @@ mv_one() {  # [vfio]
         vfu v1; d1=$vfu_opt
         vfu v2; d2=$vfu_opt
     fi
-    "$BUILD/minivmm" --kernel "$elf" --memory 512M --cmdline "$args" $d1 \
+    $nice "$BUILD/minivmm" --kernel "$elf" --memory 512M --cmdline "$args" $d1 \
         --serial "file:$dir/m.out" --api-socket "$dir/api" 2>"$dir/m.err" &
     src=$!
-    "$BUILD/minivmm" --incoming "unix:$dir/m.sock" --serial none $d2 \
+    $nice "$BUILD/minivmm" --incoming "unix:$dir/m.sock" --serial none $d2 \
         2>/dev/null &
     dst=$!
     pids="$pids $src $dst"
