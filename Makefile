@@ -106,7 +106,7 @@ check-kvm: check-payload check-linux
 check-layers: $(PROGS)
 	@tools/check-layers.py --obj $(OBJ)
 
-check: check-unit check-man check-spdx check-payload check-linux fuzz-smoke
+check: check-unit check-man check-spdx check-layers check-payload check-linux fuzz-smoke
 
 # Interop suite against third-party vfio-user peers built from Debian's qemu
 # source package (tests/interop/build-peers.sh; skips with 77 when it cannot

@@ -1,21 +1,25 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* PCI core for bus 0 (see pci.h): config space emulation, registration,
- * guest config access, INTx, reset, save/load. The write-mask model follows
- * QEMU's hw/pci/pci.c; header layout per PCI Local Bus 3.0 §6.1-6.2. */
-#include "devices/pci_priv.h"
+/* PCI core for bus 0 (see pci.h): registration, guest config access
+ * through the config-space model (pci_cfg.c), BAR mapping through
+ * pci_bar.c, firmware BAR placement, INTx, reset, save/load. */
+#include "devices/pci.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Status bits the guest clears by writing 1 (§6.2.3). */
-#define PCI_STATUS_W1C                                                        \
-    (PCI_STATUS_PARITY | PCI_STATUS_SIG_TARGET_ABORT |                        \
-     PCI_STATUS_REC_TARGET_ABORT | PCI_STATUS_REC_MASTER_ABORT |              \
-     PCI_STATUS_SIG_SYSTEM_ERROR | PCI_STATUS_DETECTED_PARITY)
-#define PCI_COMMAND_WMASK                                                     \
-    (PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER |               \
-     PCI_COMMAND_PARITY | PCI_COMMAND_SERR | PCI_COMMAND_INTX_DISABLE)
+#define PCI_NR_INTX_LINES 4
+
+struct pci_bus {
+    pthread_mutex_t lock;     /* config access, registration, BAR maps */
+    pthread_mutex_t irq_lock; /* INTx state of every function */
+    struct pci_bus_config cfg;
+    struct pci_bar_space space; /* from cfg */
+    struct pci_alloc alloc;   /* cfg.assign_bars */
+    struct pci_dev *devs[PCI_NR_DEVFN];
+    unsigned int intx_count[PCI_NR_INTX_LINES]; /* asserting functions */
+};
 
 int pci_bus_create(const struct pci_bus_config *cfg, struct pci_bus **out)
 {
@@ -35,6 +39,10 @@ int pci_bus_create(const struct pci_bus_config *cfg, struct pci_bus **out)
     pthread_mutex_init(&bus->lock, NULL);
     pthread_mutex_init(&bus->irq_lock, NULL);
     bus->cfg = *cfg;
+    bus->space.mmio = cfg->mmio;
+    bus->space.pio = cfg->pio;
+    memcpy(bus->space.reserved, cfg->reserved, sizeof(cfg->reserved));
+    bus->space.nreserved = cfg->nreserved;
     *out = bus;
     return 0;
 }
@@ -51,46 +59,92 @@ void pci_bus_destroy(struct pci_bus *bus)
     free(bus);
 }
 
-void pci_dev_set_wmask(struct pci_dev *dev, uint32_t off, uint32_t len,
-                       uint32_t mask)
-{
-    for (uint32_t i = 0; i < len; i++)
-        dev->wmask[off + i] = (uint8_t)(mask >> (8 * i));
-}
-
 int pci_dev_init(struct pci_dev *dev, const struct pci_dev_info *info,
                  const struct pci_dev_ops *ops, void *opaque)
 {
-    if (info->irq_pin > 4)
-        return -EINVAL;
+    int r;
+
     if (ops && (ops->flags & PCI_DEV_OWNS_CONFIG) &&
         (!ops->cfg_read || !ops->cfg_write))
         return -EINVAL;
     memset(dev, 0, sizeof(*dev));
-    dev->cfg_size = info->ext_cfg ? PCI_CFG_SPACE_EXP_SIZE
-                                  : PCI_CFG_SPACE_SIZE;
+    r = pcfg_init(&dev->cs, info);
+    if (r < 0)
+        return r;
     dev->ops = ops;
     dev->opaque = opaque;
-    pci_cfg_set(dev, PCI_VENDOR_ID, 2, info->vendor_id);
-    pci_cfg_set(dev, PCI_DEVICE_ID, 2, info->device_id);
-    pci_cfg_set(dev, PCI_REVISION_ID, 1, info->revision);
-    pci_cfg_set(dev, PCI_CLASS_PROG, 3, info->class_code);
-    pci_cfg_set(dev, PCI_HEADER_TYPE, 1, PCI_HEADER_TYPE_NORMAL);
-    pci_cfg_set(dev, PCI_SUBSYSTEM_VENDOR_ID, 2, info->subsys_vendor_id);
-    pci_cfg_set(dev, PCI_SUBSYSTEM_ID, 2, info->subsys_id);
-    pci_cfg_set(dev, PCI_INTERRUPT_PIN, 1, info->irq_pin);
-    pci_dev_set_wmask(dev, PCI_COMMAND, 2, PCI_COMMAND_WMASK);
-    pci_dev_set_wmask(dev, PCI_CACHE_LINE_SIZE, 1, 0xFF);
-    pci_dev_set_wmask(dev, PCI_LATENCY_TIMER, 1, 0xFF);
-    pci_dev_set_wmask(dev, PCI_INTERRUPT_LINE, 1, 0xFF);
-    dev->w1cmask[PCI_STATUS + 1] = PCI_STATUS_W1C >> 8;
-    dev->w1cmask[PCI_STATUS] = PCI_STATUS_W1C & 0xFF;
     return 0;
+}
+
+int pci_dev_set_bar(struct pci_dev *dev, unsigned int idx, unsigned int type,
+                    uint64_t size, const struct bus_ops *ops, void *opaque)
+{
+    int r;
+
+    if (dev->bus)
+        return -EBUSY;
+    r = pcfg_set_bar(&dev->cs, idx, type, size);
+    if (r == 0)
+        dev->bars[idx] = (struct pci_bar){ .ops = ops, .opaque = opaque };
+    return r;
+}
+
+/* --- BAR mapping (pci_bar.c) ------------------------------------------- */
+
+static int pci_hook_map(void *owner, unsigned int bar, uint64_t addr,
+                        uint64_t size)
+{
+    struct pci_dev *dev = owner;
+
+    if (!dev->ops || !dev->ops->bar_map)
+        return 0;
+    return dev->ops->bar_map(dev, bar, addr, size);
+}
+
+static void pci_hook_unmap(void *owner, unsigned int bar, uint64_t addr,
+                           uint64_t size)
+{
+    struct pci_dev *dev = owner;
+
+    if (dev->ops && dev->ops->bar_unmap)
+        dev->ops->bar_unmap(dev, bar, addr, size);
+}
+
+static const struct pci_bar_hooks pci_hooks = {
+    .map = pci_hook_map,
+    .unmap = pci_hook_unmap,
+};
+
+static struct pci_bar_fn pci_fn(struct pci_dev *dev)
+{
+    return (struct pci_bar_fn){ .cs = &dev->cs, .bars = dev->bars,
+                                .devfn = dev->devfn, .hooks = &pci_hooks,
+                                .owner = dev };
+}
+
+/* Bring every BAR mapping of @bus in line with config space: unmap what
+ * moved or lost decode, then map what is decoded. Bus lock held. */
+static void pci_bars_update(struct pci_bus *bus)
+{
+    struct pci_bar_fn fn;
+
+    for (unsigned int d = 0; d < PCI_NR_DEVFN; d++) {
+        if (!bus->devs[d])
+            continue;
+        fn = pci_fn(bus->devs[d]);
+        pci_bars_unmap_stale(&bus->space, &fn);
+    }
+    for (unsigned int d = 0; d < PCI_NR_DEVFN; d++) {
+        if (!bus->devs[d])
+            continue;
+        fn = pci_fn(bus->devs[d]);
+        pci_bars_map(&bus->space, &fn);
+    }
 }
 
 static uint32_t pci_intx_line(const struct pci_dev *dev)
 {
-    unsigned int pin = dev->cfg[PCI_INTERRUPT_PIN];
+    unsigned int pin = dev->cs.cfg[PCI_INTERRUPT_PIN];
 
     return ((dev->devfn >> 3) + pin - 1) % PCI_NR_INTX_LINES;
 }
@@ -105,7 +159,7 @@ static void pci_intx_sync(struct pci_bus *bus, struct pci_dev *dev,
                           bool present)
 {
     bool want = present && dev->intx_level && !dev->intx_disabled &&
-                dev->cfg[PCI_INTERRUPT_PIN];
+                dev->cs.cfg[PCI_INTERRUPT_PIN];
     uint32_t line;
     unsigned int before;
 
@@ -151,10 +205,45 @@ static void pci_intx_refresh(struct pci_dev *dev, bool present)
     pthread_mutex_unlock(&bus->irq_lock);
 }
 
+/* A config write of @len bytes at @off as the guest would make it (the
+ * generic emulation, then ops->cfg_write). Bus lock held. */
+static void pci_dev_write(struct pci_dev *dev, uint32_t off, uint32_t len,
+                          uint32_t val)
+{
+    if (!dev->ops || !(dev->ops->flags & PCI_DEV_OWNS_CONFIG))
+        pci_dev_emulate_write(dev, off, len, val);
+    if (dev->ops && dev->ops->cfg_write)
+        dev->ops->cfg_write(dev, off, len, val);
+}
+
+/* Firmware's placement (pci_bus_config.assign_bars): program @dev's BARs
+ * as firmware would (low dword, then the high one of a 64-bit BAR), then
+ * enable decoding. Bus lock held, @dev on the bus. */
+static void pci_bars_assign(struct pci_dev *dev)
+{
+    struct pci_bus *bus = dev->bus;
+    struct pci_bar_plan plan;
+
+    if (!bus->cfg.assign_bars)
+        return;
+    pci_bars_plan(&bus->alloc, &dev->cs, dev->devfn, &plan);
+    for (unsigned int k = 0; k < plan.n; k++) {
+        unsigned int idx = plan.idx[k];
+        uint32_t reg = pcfg_bar_reg(idx);
+
+        pci_dev_write(dev, reg, 4, (uint32_t)plan.addr[k]);
+        if ((dev->cs.bar[idx].type & PCI_BAR_TYPE) == PCI_BAR_MEM64)
+            pci_dev_write(dev, reg + 4, 4, (uint32_t)(plan.addr[k] >> 32));
+    }
+    if (plan.cmd)
+        pci_dev_write(dev, PCI_COMMAND, 2,
+                      pci_cfg_get(dev, PCI_COMMAND, 2) | plan.cmd);
+}
+
 int pci_register_slot(struct pci_bus *bus, struct pci_dev *dev,
                       unsigned int slot)
 {
-    uint8_t pin = dev->cfg[PCI_INTERRUPT_PIN];
+    uint8_t pin = dev->cs.cfg[PCI_INTERRUPT_PIN];
 
     if (slot >= PCI_NR_SLOTS || dev->bus)
         return -EINVAL;
@@ -165,7 +254,7 @@ int pci_register_slot(struct pci_bus *bus, struct pci_dev *dev,
     }
     dev->devfn = (uint8_t)(slot << 3);
     if (pin)
-        dev->cfg[PCI_INTERRUPT_LINE] =
+        dev->cs.cfg[PCI_INTERRUPT_LINE] =
             (uint8_t)(bus->cfg.intx_gsi_base + (slot + pin - 1) % 4);
     bus->devs[dev->devfn] = dev;
     __atomic_store_n(&dev->bus, bus, __ATOMIC_RELEASE);
@@ -190,11 +279,13 @@ int pci_register(struct pci_bus *bus, struct pci_dev *dev)
 void pci_unregister(struct pci_dev *dev)
 {
     struct pci_bus *bus = dev->bus;
+    struct pci_bar_fn fn;
 
     if (!bus)
         return;
     pthread_mutex_lock(&bus->lock);
-    pci_bars_unmap(dev);
+    fn = pci_fn(dev);
+    pci_bars_unmap(&bus->space, &fn);
     bus->devs[dev->devfn] = NULL;
     pci_intx_refresh(dev, false); /* clears dev->bus */
     pthread_mutex_unlock(&bus->lock);
@@ -203,7 +294,7 @@ void pci_unregister(struct pci_dev *dev)
 void pci_dev_emulate_read(struct pci_dev *dev, uint32_t off, uint32_t len,
                           uint32_t *val)
 {
-    *val = pci_cfg_get(dev, off, len);
+    *val = pcfg_read(&dev->cs, off, len);
     if (off <= PCI_STATUS && PCI_STATUS < off + len &&
         __atomic_load_n(&dev->intx_level, __ATOMIC_ACQUIRE))
         *val |= (uint32_t)PCI_STATUS_INTERRUPT << (8 * (PCI_STATUS - off));
@@ -212,23 +303,13 @@ void pci_dev_emulate_read(struct pci_dev *dev, uint32_t off, uint32_t len,
 void pci_dev_emulate_write(struct pci_dev *dev, uint32_t off, uint32_t len,
                            uint32_t val)
 {
-    uint32_t old_cmd = pci_cfg_get(dev, PCI_COMMAND, 2);
+    unsigned int chg = pcfg_write(&dev->cs, off, len, val);
 
-    for (uint32_t i = 0; i < len; i++) {
-        uint8_t b = (uint8_t)(val >> (8 * i));
-        uint32_t o = off + i;
-
-        dev->cfg[o] = (dev->cfg[o] & ~dev->wmask[o]) | (b & dev->wmask[o]);
-        dev->cfg[o] &= ~(b & dev->w1cmask[o]);
-    }
     if (!dev->bus)
         return;
-    if (pci_cfg_overlaps(off, len, PCI_COMMAND, 2) ||
-        pci_cfg_overlaps(off, len, PCI_BASE_ADDRESS_0, 4 * PCI_STD_NUM_BARS) ||
-        pci_cfg_overlaps(off, len, PCI_ROM_ADDRESS, 4))
+    if (chg & PCFG_CHG_DECODE)
         pci_bars_update(dev->bus);
-    if ((old_cmd ^ pci_cfg_get(dev, PCI_COMMAND, 2)) &
-        PCI_COMMAND_INTX_DISABLE)
+    if (chg & PCFG_CHG_INTX)
         pci_intx_refresh(dev, true);
 }
 
@@ -247,7 +328,7 @@ static struct pci_dev *pci_lookup(struct pci_bus *bus, uint16_t bdf,
     if (!dev)
         return NULL;
     *err = -EINVAL;
-    return off + len <= dev->cfg_size ? dev : NULL;
+    return off + len <= dev->cs.size ? dev : NULL;
 }
 
 int pci_cfg_read(struct pci_bus *bus, uint16_t bdf, uint32_t off,
@@ -271,49 +352,22 @@ int pci_cfg_read(struct pci_bus *bus, uint16_t bdf, uint32_t off,
         memset(data, 0xFF, len);
         return r;
     }
-    for (uint32_t i = 0; i < len; i++)
-        ((uint8_t *)data)[i] = (uint8_t)(val >> (8 * i));
+    le_store(data, len, val);
     return 0;
-}
-
-void pci_dev_write(struct pci_dev *dev, uint32_t off, uint32_t len,
-                   uint32_t val)
-{
-    if (!dev->ops || !(dev->ops->flags & PCI_DEV_OWNS_CONFIG))
-        pci_dev_emulate_write(dev, off, len, val);
-    if (dev->ops && dev->ops->cfg_write)
-        dev->ops->cfg_write(dev, off, len, val);
 }
 
 int pci_cfg_write(struct pci_bus *bus, uint16_t bdf, uint32_t off,
                   const void *data, uint32_t len)
 {
-    uint32_t val = 0;
     struct pci_dev *dev;
     int r = 0;
 
     pthread_mutex_lock(&bus->lock);
     dev = pci_lookup(bus, bdf, off, len, &r);
-    if (dev) {
-        for (uint32_t i = 0; i < len; i++)
-            val |= (uint32_t)((const uint8_t *)data)[i] << (8 * i);
-        pci_dev_write(dev, off, len, val);
-    }
+    if (dev)
+        pci_dev_write(dev, off, len, (uint32_t)le_load(data, len));
     pthread_mutex_unlock(&bus->lock);
     return dev ? 0 : r;
-}
-
-static void pci_dev_reset_regs(struct pci_dev *dev)
-{
-    pci_cfg_set(dev, PCI_COMMAND, 2, 0);
-    pci_cfg_set(dev, PCI_STATUS, 2,
-                pci_cfg_get(dev, PCI_STATUS, 2) & ~PCI_STATUS_W1C);
-    for (unsigned int i = 0; i < PCI_NR_BAR_SLOTS; i++) {
-        uint32_t reg = pci_bar_reg(i);
-
-        for (uint32_t b = reg; b < reg + 4; b++)
-            dev->cfg[b] &= ~dev->wmask[b];
-    }
 }
 
 void pci_bus_reset(struct pci_bus *bus)
@@ -324,7 +378,7 @@ void pci_bus_reset(struct pci_bus *bus)
 
         if (!dev)
             continue;
-        pci_dev_reset_regs(dev);
+        pcfg_reset(&dev->cs);
         __atomic_store_n(&dev->intx_level, false, __ATOMIC_RELEASE);
         pci_intx_refresh(dev, true);
     }
@@ -357,48 +411,14 @@ int pci_dev_save(struct pci_dev *dev, void *fdt, int node)
     bool level = __atomic_load_n(&dev->intx_level, __ATOMIC_ACQUIRE);
     int r;
 
-    r = state_put_bytes(fdt, node, "config", dev->cfg, dev->cfg_size);
+    r = state_put_bytes(fdt, node, "config", dev->cs.cfg,
+                        dev->cs.size);
     if (r == 0)
         r = state_put_u32(fdt, node, "intx-level", level);
     pci_dev_unlock(bus);
     if (r == 0 && dev->ops && dev->ops->save)
         r = dev->ops->save(dev, fdt, node);
     return r;
-}
-
-/* Identity bytes a snapshot must share with the device it is loaded into:
- * IDs, revision, class, header type, subsystem IDs, interrupt pin. */
-static bool pci_same_identity(const struct pci_dev *dev, const uint8_t *cfg)
-{
-    static const struct {
-        uint8_t off, len;
-    } ids[] = { { PCI_VENDOR_ID, 4 },       { PCI_REVISION_ID, 4 },
-                { PCI_HEADER_TYPE, 1 },     { PCI_SUBSYSTEM_VENDOR_ID, 4 },
-                { PCI_INTERRUPT_PIN, 1 } };
-
-    for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
-        if (memcmp(dev->cfg + ids[i].off, cfg + ids[i].off, ids[i].len))
-            return false;
-    return true;
-}
-
-/* Take @cfg into @dev, keeping BAR type bits and the Interrupt Status bit
- * (kept outside the image) as the device defines them. Bus lock held. */
-static void pci_dev_take_config(struct pci_dev *dev, const uint8_t *cfg)
-{
-    uint8_t old[4 * PCI_NR_BAR_SLOTS];
-
-    for (unsigned int i = 0; i < PCI_NR_BAR_SLOTS; i++)
-        memcpy(old + 4 * i, dev->cfg + pci_bar_reg(i), 4);
-    memcpy(dev->cfg, cfg, dev->cfg_size);
-    for (unsigned int i = 0; i < PCI_NR_BAR_SLOTS; i++) {
-        uint32_t reg = pci_bar_reg(i);
-
-        for (uint32_t b = 0; b < 4; b++)
-            dev->cfg[reg + b] = (old[4 * i + b] & ~dev->wmask[reg + b]) |
-                                (cfg[reg + b] & dev->wmask[reg + b]);
-    }
-    dev->cfg[PCI_STATUS] &= ~PCI_STATUS_INTERRUPT;
 }
 
 int pci_dev_load(struct pci_dev *dev, const void *fdt, int node)
@@ -410,15 +430,15 @@ int pci_dev_load(struct pci_dev *dev, const void *fdt, int node)
 
     if (!cfg)
         return -ENOMEM;
-    r = state_get_bytes(fdt, node, "config", cfg, dev->cfg_size);
+    r = state_get_bytes(fdt, node, "config", cfg, dev->cs.size);
     if (r == 0)
         r = state_get_u32(fdt, node, "intx-level", &level);
-    if (r == 0 && (level > 1 || !pci_same_identity(dev, cfg)))
+    if (r == 0 && (level > 1 || !pcfg_same_identity(&dev->cs, cfg)))
         r = -EINVAL;
     if (r < 0)
         goto out;
     bus = pci_dev_lock(dev);
-    pci_dev_take_config(dev, cfg);
+    pcfg_take_image(&dev->cs, cfg);
     __atomic_store_n(&dev->intx_level, level != 0, __ATOMIC_RELEASE);
     if (bus) {
         pci_bars_update(bus);

@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* PCI core for bus 0 (docs/platform.md "PCI"): configuration space of type
- * 0 functions, BAR emulation, INTx, capability lists.
+/* PCI core for bus 0 (docs/platform.md "PCI"): type 0 functions on the
+ * bus, guest config access, BAR mapping, INTx, reset, save/load. The
+ * wiring on top of three lower modules: the config-space model
+ * (devices/pci_cfg.h: header, write masks, BAR sizing and decode,
+ * capabilities), the bus side of BARs (devices/pci_bar.h) and the BAR
+ * allocator (devices/pci_alloc.h).
  *
- * A device embeds struct pci_dev: a 4 KiB config space image plus, per
- * byte, a write mask (bits the guest may change) and a write-1-to-clear
- * mask, following QEMU's hw/pci/pci.c. Generic handling covers the header:
- * Command (I/O, Memory, Bus Master, Parity, SERR, INTx Disable), Status
- * (error bits W1C, Interrupt Status, Capabilities List), Cache Line Size,
- * Latency Timer, BARs, Expansion ROM BAR and Interrupt Line. A device makes
- * its own registers guest-writable with pci_dev_set_wmask(), or handles
- * them in ops->cfg_read/cfg_write, which run after the generic handling.
+ * A device embeds struct pci_dev, whose config space is a struct pcfg
+ * (dev->cs). Generic handling covers the header (pci_cfg.h); a device
+ * makes its own registers guest-writable with pci_dev_set_wmask(), or
+ * handles them in ops->cfg_read/cfg_write, which run after the generic
+ * handling.
  *
  * A device that sets PCI_DEV_OWNS_CONFIG in its ops (a vfio-user proxy
  * whose config space lives in a remote server) gets every config access of
@@ -17,21 +18,14 @@
  * / pci_dev_emulate_write() itself for what it virtualises (BARs, Command
  * decode bits, MSI/MSI-X), reusing the BAR machinery below.
  *
- * BARs (PCI Local Bus 3.0 §6.2.5): pci_dev_set_bar() declares a BAR's
- * type and size; sizing (write all-ones, read back ~(size - 1) | flags) then
- * works through the write mask. A BAR is decoded when the Command register
- * enables its space (and, for the ROM, its enable bit is set) and its
- * address is non-zero and fits the space with room to spare (the all-ones
- * sizing pattern and the top slot of the 32-bit memory space never decode;
- * an I/O BAR decodes anywhere inside the 64 KiB port space). When a BAR
- * becomes decoded at an address, or moves, the core registers bar->ops on
- * the PIO (I/O BAR) or MMIO bus at that address (if bar->ops is set) and
- * then calls ops->bar_map; on the way out it calls ops->bar_unmap and then
- * unregisters. A BAR that cannot be mapped (overlap, bar_map failure) stays
- * unmapped and is retried on the next Command/BAR write to any device;
- * such a refusal (also: a memory BAR over a reserved range of
- * pci_bus_config, e.g. RAM or ECAM) is logged once per BAR and address on
- * stderr with the function's BDF.
+ * BARs: pci_dev_set_bar() declares a BAR (pcfg_set_bar()) and the bus_ops
+ * registered while it decodes. After every config write touching Command,
+ * a BAR or the ROM BAR, the bus brings every BAR mapping in line with
+ * config space (devices/pci_bar.h): the core registers bar ops on the PIO
+ * or MMIO bus and then calls ops->bar_map; on the way out ops->bar_unmap,
+ * then unregisters. Refusals (overlap, reserved range of pci_bus_config,
+ * bar_map failure) are logged once per BAR and address and retried on the
+ * next Command/BAR write to any device.
  *
  * Locking: config accesses on one bus are serialized by a bus mutex; every
  * pci_dev_ops callback except save/load runs with it held and must not call
@@ -49,25 +43,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vmm/irq.h"
 #include "devices/pci_alloc.h"
+#include "devices/pci_bar.h"
+#include "devices/pci_cfg.h"
 #include "vmm/bus.h"
+#include "vmm/irq.h"
 #include "vmm/state.h"
 
 #define PCI_NR_SLOTS     32
 #define PCI_NR_DEVFN     256
-#define PCI_ROM_BAR      PCI_STD_NUM_BARS /* bars[] index of the ROM */
-#define PCI_NR_BAR_SLOTS (PCI_STD_NUM_BARS + 1)
-#define PCI_CAP_FIRST    0x40  /* first byte after the type 0 header */
-
-/* pci_dev_set_bar() types, optionally | PCI_BAR_PREFETCH (memory only). */
-#define PCI_BAR_NONE     0
-#define PCI_BAR_IO       1
-#define PCI_BAR_MEM32    2
-#define PCI_BAR_MEM64    3 /* uses index and index + 1 */
-#define PCI_BAR_ROM      4 /* only at PCI_ROM_BAR */
-#define PCI_BAR_TYPE     0xFF
-#define PCI_BAR_PREFETCH 0x100
 
 /* pci_dev_ops.flags */
 #define PCI_DEV_OWNS_CONFIG 0x1
@@ -78,21 +62,10 @@
 struct pci_bus;
 struct pci_dev;
 
-struct pci_bar {
-    unsigned int type;          /* PCI_BAR_*; MEM64 high half: NONE */
-    uint64_t size;              /* bytes, a power of two */
-    const struct bus_ops *ops;  /* NULL: nothing registered on the bus */
-    void *opaque;               /* for ops */
-    bool mapped;                /* owned by the core: */
-    uint64_t addr;              /*   where it is mapped (bus address) */
-    bool refused;               /*   a placement was refused (logged) */
-    uint64_t refused_addr;      /*   at this address */
-};
-
 struct pci_dev_ops {
     unsigned int flags; /* PCI_DEV_OWNS_CONFIG */
     /* Config read of @len (1, 2, 4) bytes at @off (naturally aligned, below
-     * cfg_size). Normally *@val holds the emulated value and the device may
+     * cs.size). Normally *@val holds the emulated value and the device may
      * change it; with PCI_DEV_OWNS_CONFIG the device must fill *@val. */
     void (*cfg_read)(struct pci_dev *dev, uint32_t off, uint32_t len,
                      uint32_t *val);
@@ -114,42 +87,17 @@ struct pci_dev_ops {
     int (*load)(struct pci_dev *dev, const void *fdt, int node);
 };
 
-struct pci_dev_info {
-    uint16_t vendor_id;
-    uint16_t device_id;
-    uint16_t subsys_vendor_id;
-    uint16_t subsys_id;
-    uint32_t class_code;    /* base << 16 | sub-class << 8 | prog-if */
-    uint8_t revision;
-    uint8_t irq_pin;        /* 0: none, 1..4: INTA..INTD */
-    bool ext_cfg;           /* 4 KiB (PCIe) config space, else 256 bytes */
-};
-
 struct pci_dev {
-    uint8_t cfg[PCI_CFG_SPACE_EXP_SIZE];     /* emulated config space */
-    uint8_t wmask[PCI_CFG_SPACE_EXP_SIZE];   /* guest-writable bits */
-    uint8_t w1cmask[PCI_CFG_SPACE_EXP_SIZE]; /* write-1-to-clear bits */
-    uint32_t cfg_size;                       /* 256 or 4096 */
+    struct pcfg cs;                          /* config space */
     const struct pci_dev_ops *ops;
     void *opaque;                            /* the owning device */
-    struct pci_bar bars[PCI_NR_BAR_SLOTS];
+    struct pci_bar bars[PCI_NR_BAR_SLOTS];   /* bus side (pci_bar.h) */
     /* Owned by the core. */
     struct pci_bus *bus;                     /* set by pci_register() */
     uint8_t devfn;
     bool intx_level;                         /* device's INTx input */
     bool intx_disabled;                      /* Command.INTx Disable */
     bool intx_asserted;                      /* counted on its GSI */
-    uint16_t cap_end;                        /* next free capability byte */
-    uint16_t ext_cap_end;
-};
-
-#define PCI_MAX_RESERVED 8
-
-/* A guest-physical range no memory BAR may decode in (RAM, ECAM, the
- * interrupt controllers): a BAR placed over it is refused and logged. */
-struct pci_reserved {
-    uint64_t base, size;  /* bytes */
-    const char *what;     /* for the log; a string constant */
 };
 
 struct pci_bus_config {
@@ -225,21 +173,6 @@ void pci_dev_set_intx(struct pci_dev *dev, bool level);
 /* GSI of the function's pin (valid once registered with a pin). */
 uint32_t pci_dev_intx_gsi(const struct pci_dev *dev);
 
-/* Append a capability of @size bytes (>= 2, header included) with @id to
- * the list, dword aligned from PCI_CAP_FIRST. Returns its offset, or
- * -ENOSPC / -EINVAL. Its body is zero and read-only until set. */
-int pci_add_capability(struct pci_dev *dev, uint8_t id, uint8_t size);
-/* Offset of the first capability @id, or -ENOENT. */
-int pci_find_capability(const struct pci_dev *dev, uint8_t id);
-/* Same for PCIe extended capabilities (from 0x100; needs ext_cfg). */
-int pci_add_ext_capability(struct pci_dev *dev, uint16_t id, uint8_t version,
-                           uint16_t size);
-int pci_find_ext_capability(const struct pci_dev *dev, uint16_t id);
-
-/* Set the guest-writable bits of the @len (1, 2, 4) bytes at @off. */
-void pci_dev_set_wmask(struct pci_dev *dev, uint32_t off, uint32_t len,
-                       uint32_t mask);
-
 /* Save/load the config image and INTx level, then ops->save/load, into
  * one node; opaque = struct pci_dev *. load refuses a snapshot of another
  * device (IDs, class, header type) and keeps BAR type bits. */
@@ -247,29 +180,54 @@ int pci_dev_save(struct pci_dev *dev, void *fdt, int node);
 int pci_dev_load(struct pci_dev *dev, const void *fdt, int node);
 extern const struct state_ops pci_dev_state_ops;
 
-/* Little-endian accessors of the config image (@off + size <= 4096). */
+/* Config space of @dev through the model (devices/pci_cfg.h): capability
+ * lists, write masks and little-endian image accessors, as devices use
+ * them before and after registration (bus lock held once registered). */
+static inline int pci_add_capability(struct pci_dev *dev, uint8_t id,
+                                     uint8_t size)
+{
+    return pcfg_add_cap(&dev->cs, id, size);
+}
+
+static inline int pci_find_capability(const struct pci_dev *dev, uint8_t id)
+{
+    return pcfg_find_cap(&dev->cs, id);
+}
+
+static inline int pci_add_ext_capability(struct pci_dev *dev, uint16_t id,
+                                         uint8_t version, uint16_t size)
+{
+    return pcfg_add_ext_cap(&dev->cs, id, version, size);
+}
+
+static inline int pci_find_ext_capability(const struct pci_dev *dev,
+                                          uint16_t id)
+{
+    return pcfg_find_ext_cap(&dev->cs, id);
+}
+
+static inline void pci_dev_set_wmask(struct pci_dev *dev, uint32_t off,
+                                     uint32_t len, uint32_t mask)
+{
+    pcfg_set_wmask(&dev->cs, off, len, mask);
+}
+
 static inline uint32_t pci_cfg_get(const struct pci_dev *dev, uint32_t off,
                                    uint32_t len)
 {
-    uint32_t v = 0;
-
-    for (uint32_t i = 0; i < len; i++)
-        v |= (uint32_t)dev->cfg[off + i] << (8 * i);
-    return v;
+    return pcfg_get(&dev->cs, off, len);
 }
 
 static inline void pci_cfg_set(struct pci_dev *dev, uint32_t off,
                                uint32_t len, uint32_t v)
 {
-    for (uint32_t i = 0; i < len; i++)
-        dev->cfg[off + i] = (uint8_t)(v >> (8 * i));
+    pcfg_set(&dev->cs, off, len, v);
 }
 
-/* Whether [@off, @off + @len) overlaps [@start, @start + @size). */
 static inline bool pci_cfg_overlaps(uint32_t off, uint32_t len,
                                     uint32_t start, uint32_t size)
 {
-    return off < start + size && start < off + len;
+    return pcfg_overlaps(off, len, start, size);
 }
 
 #endif

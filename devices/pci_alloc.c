@@ -4,7 +4,7 @@
 
 #include <errno.h>
 
-#include "devices/pci.h"
+#include "devices/pci_cfg.h"
 
 static bool window_ok(const struct pci_window *w, uint64_t limit)
 {

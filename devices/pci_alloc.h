@@ -51,7 +51,7 @@ struct pci_alloc {
 int pci_alloc_init(struct pci_alloc *a, const struct pci_alloc_config *cfg);
 
 /* Place a BAR of @type (PCI_BAR_IO, PCI_BAR_MEM32, PCI_BAR_MEM64,
- * PCI_BAR_ROM of devices/pci.h; PCI_BAR_PREFETCH is ignored) and @size
+ * PCI_BAR_ROM of devices/pci_cfg.h; PCI_BAR_PREFETCH is ignored) and @size
  * bytes (a power of two). *@addr gets an address aligned to @size (and to
  * PCI_ALLOC_MIN_MEM for memory). 0, -EINVAL (bad type or size), -ENOSPC
  * (no room left: nothing was taken). */

@@ -11,9 +11,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "vmm/clock.h"
 #include "vmm/evloop.h"
 
 struct api_client {
@@ -32,14 +32,6 @@ struct api {
     struct api_client *clients[API_MAX_CLIENTS];
     uint64_t idle_us;       /* evictable after this long silent */
 };
-
-static uint64_t mono_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 static void drop_client(struct api *a, unsigned int i)
 {
@@ -283,7 +275,7 @@ static void on_client(void *opaque, int fd, uint32_t events)
         return;
     }
     c->len += (size_t)n;
-    c->last_us = mono_us();
+    c->last_us = clock_now_us();
     drain_lines(a, i);
     if (a->clients[i] == c && c->len == API_LINE_MAX) {
         /* A line longer than the limit: say so once, then hang up (the
@@ -305,7 +297,7 @@ static void on_client(void *opaque, int fd, uint32_t events)
 static unsigned int free_slot(struct api *a)
 {
     unsigned int i, idle = API_MAX_CLIENTS;
-    uint64_t now = mono_us();
+    uint64_t now = clock_now_us();
 
     for (i = 0; i < API_MAX_CLIENTS; i++) {
         if (!a->clients[i])
@@ -361,7 +353,7 @@ static void on_accept(void *opaque, int fd, uint32_t events)
         return;
     }
     a->clients[i]->fd = cfd;
-    a->clients[i]->last_us = mono_us();
+    a->clients[i]->last_us = clock_now_us();
     if (evloop_add(a->loop, cfd, EPOLLIN, on_client, a) < 0) {
         close(cfd);
         free(a->clients[i]);

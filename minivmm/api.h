@@ -13,46 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define API_LINE_MAX 4096   /* longest request line, bytes */
-#define API_MAX_CLIENTS 8
-#define API_PATH_MAX 1024
-#define API_ID_MAX ((int64_t)((1ull << 53) - 1)) /* |id| limit (I-JSON) */
-#define API_IDLE_SEC 30     /* a client silent this long may be evicted */
+#include "minivmm/api_parse.h"
 
 struct api;
 struct evloop;
 struct json_object;
-
-enum api_cmd {
-    API_CMD_STATUS,
-    API_CMD_PAUSE,
-    API_CMD_RESUME,
-    API_CMD_SNAPSHOT,
-    API_CMD_QUIT,
-    API_CMD_MIGRATE,            /* vmm/migration.h */
-    API_CMD_MIGRATE_STATUS,
-    API_CMD_MIGRATE_CANCEL,
-    API_CMD_CONFIG,             /* the VM description (vmm/config.h) */
-    API_CMD_STATS,              /* counters (vmm/stats.h) */
-    API_CMD_COUNT,
-};
-
-struct api_request {
-    bool has_id;
-    int64_t id;
-    enum api_cmd cmd;
-    char file[API_PATH_MAX];    /* snapshot: "file" */
-    char uri[API_PATH_MAX];     /* migrate: "uri" */
-};
-
-/* Parse one request line (@len bytes, no newline needed). 0, or -EINVAL
- * with the reason in @err and, when it could be read, the id in @req.
- * Pure: unit-tested and fuzzable. */
-int api_parse_request(const char *line, size_t len, struct api_request *req,
-                      char *err, size_t errlen);
-
-/* The command's wire name ("pause"). */
-const char *api_cmd_name(enum api_cmd cmd);
 
 struct api_status {
     const char *state;          /* runstate name */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Control API request parsing (see api.h): pure, over one line. */
-#include "minivmm/api.h"
+#include "minivmm/api_parse.h"
 
 #include <errno.h>
 #include <json-c/json.h>

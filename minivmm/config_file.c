@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The --config VM description file and its inverse, the "config" API
- * reply (see config.h, docs/vm.schema.json). Every value goes through
- * config_apply(), the command line's own option table. */
-#include "minivmm/config.h"
+ * reply (see config_file.h, docs/vm.schema.json). Every value goes
+ * through config_apply(), the command line's own option table. */
+#include "minivmm/config_file.h"
 
 #include <errno.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "minivmm/config_opts.h"
+#include "vmm/kvopts.h"
 
 #define FILE_MAX_BYTES (1 << 20)
 
@@ -200,15 +203,23 @@ static void add_serial(struct json_object *o, const struct vm_config *cfg)
     add_str(o, "serial", buf);
 }
 
+/* @s with every ',' doubled (a value of a key=value option); "" when it
+ * does not fit (cannot happen: option strings are bounded). */
+static const char *esc(const char *s, char *buf, size_t len)
+{
+    return kvopts_escape(s, buf, len) < 0 ? "" : buf;
+}
+
 static void add_devices(struct json_object *o, const struct vm_config *cfg)
 {
     struct json_object *d = json_object_new_array();
     struct json_object *n = json_object_new_array();
     struct json_object *v = json_object_new_array();
-    char buf[CONFIG_PATH_MAX + 128];
+    char buf[2 * CONFIG_PATH_MAX + 128], e[2 * CONFIG_PATH_MAX + 1];
 
     for (unsigned int i = 0; i < cfg->ndisks; i++) {
-        snprintf(buf, sizeof(buf), "path=%s%s,id=%s", cfg->disks[i].path,
+        snprintf(buf, sizeof(buf), "path=%s%s,id=%s",
+                 esc(cfg->disks[i].path, e, sizeof(e)),
                  cfg->disks[i].readonly ? ",readonly" : "",
                  cfg->disks[i].id);
         json_object_array_add(d, json_object_new_string(buf));
@@ -225,8 +236,9 @@ static void add_devices(struct json_object *o, const struct vm_config *cfg)
     }
     for (unsigned int i = 0; i < cfg->nvfio; i++) {
         const struct config_vfio *c = &cfg->vfio[i];
-        int k = snprintf(buf, sizeof(buf), "socket=%s,id=%s%s", c->socket,
-                         c->id, c->dma_message ? ",dma=message" : "");
+        int k = snprintf(buf, sizeof(buf), "socket=%s,id=%s%s",
+                         esc(c->socket, e, sizeof(e)), c->id,
+                         c->dma_message ? ",dma=message" : "");
 
         if (c->reconnect)
             k += snprintf(buf + k, sizeof(buf) - (size_t)k, ",reconnect=%u",
@@ -261,6 +273,8 @@ struct json_object *config_to_json(const struct vm_config *cfg)
                            json_object_new_boolean(cfg->virtio_console));
     json_object_object_add(o, "rng", json_object_new_boolean(cfg->virtio_rng));
     add_str(o, "api-socket", cfg->api_socket);
+    add_str(o, "log-level", cfg->log_level);
+    add_str(o, "log-file", cfg->log_file);
     if (cfg->migrate_downtime_ms)
         json_object_object_add(o, "migrate-downtime-ms", json_object_new_int(
                                    (int)cfg->migrate_downtime_ms));

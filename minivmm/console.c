@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "vmm/evloop.h"
+#include "vmm/log.h"
 
 #define CONSOLE_CHUNK 4096  /* bytes moved per loop wake-up */
 
@@ -62,7 +63,7 @@ static int open_pty(struct console *c, char *err, size_t errlen)
     fcntl(m, F_SETFL, fcntl(m, F_GETFL) | O_NONBLOCK);
     c->out_fd = c->in_fd = m;
     c->owns_out = c->owns_in = 1;
-    fprintf(stderr, "minivmm: serial console on %s\n", name);
+    log_info("minivmm: serial console on %s", name);
     return 0;
 }
 

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <termios.h>
 
-#include "minivmm/config.h"
+#include "minivmm/config_types.h"
 
 struct evloop;
 
@@ -45,7 +45,7 @@ struct console {
  * SERIAL_SOCKET's socket, an existing socket file there is replaced,
  * anything else refused with -EEXIST). @loop serves the socket mode (may
  * be NULL otherwise). SERIAL_PTY prints "minivmm: serial console on
- * /dev/pts/N" on stderr. 0, or -errno with the reason in @err. */
+ * /dev/pts/N" through vmm/log.h. 0, or -errno with the reason in @err. */
 int console_open(struct console *c, enum serial_mode mode, const char *path,
                  struct evloop *loop, char *err, size_t errlen);
 void console_close(struct console *c);

@@ -10,6 +10,7 @@
 #include "arch/x86/boot.h"
 #include "minivmm/config.h"
 #include "vmm/host_limits.h"
+#include "vmm/log.h"
 #include "minivmm/migration_in.h"
 #include "minivmm/privdrop.h"
 #include "minivmm/restore.h"
@@ -21,6 +22,25 @@
 
 #define EXIT_USAGE 2
 
+/* --log-level and --log-file (vmm/log.h), applied as soon as the
+ * configuration is parsed: every later message, debug ones included,
+ * follows them (a bad command line is reported on stderr). 0 or -errno
+ * with the reason in @err. */
+static int setup_log(const struct vm_config *cfg, char *err, size_t errlen)
+{
+    int r;
+
+    if (cfg->log_level)
+        log_set_level_name(cfg->log_level); /* checked by config_parse */
+    if (!cfg->log_file)
+        return 0;
+    r = log_open_file(cfg->log_file);
+    if (r < 0)
+        snprintf(err, errlen, "--log-file %s: %s", cfg->log_file,
+                 strerror(-r));
+    return r;
+}
+
 /* Everything but releasing @cfg. */
 static int run(int argc, char **argv, struct vm_config *cfg,
                uint64_t t0)
@@ -31,12 +51,11 @@ static int run(int argc, char **argv, struct vm_config *cfg,
     char err[512] = "";
     int r, status;
 
-    if (config_parse(argc, argv, cfg, err, sizeof(err)) < 0) {
-        fprintf(stderr, "minivmm: %s\n", err);
+    if (config_parse(argc, argv, cfg, err, sizeof(err)) < 0 ||
+        setup_log(cfg, err, sizeof(err)) < 0) {
+        log_err("minivmm: %s", err);
         return EXIT_USAGE;
     }
-    if (cfg->log_level)
-        log_set_level_name(cfg->log_level);
     cfg->start_ns = t0;
     startup_mark(t0, "config parsed");
     if (cfg->show_help) {
@@ -48,14 +67,14 @@ static int run(int argc, char **argv, struct vm_config *cfg,
         return 0;
     }
     if (priv_resolve(cfg->user, cfg->group, &ids, err, sizeof(err)) < 0) {
-        fprintf(stderr, "minivmm: %s\n", err);
+        log_err("minivmm: %s", err);
         return EXIT_USAGE;
     }
     if (cfg->restore || cfg->incoming) {
         r = cfg->restore ? restore_vm(cfg, &vm, err, sizeof(err)) :
                           migration_incoming(cfg, &vm, err, sizeof(err));
         if (r < 0) {
-            fprintf(stderr, "minivmm: %s\n", err);
+            log_err("minivmm: %s", err);
             vm_destroy(vm);
             return ((cfg->restore && (r == -EINVAL || r == -ENOENT ||
                                       r == -EACCES || r == -ENOSPC)) ||
@@ -69,14 +88,14 @@ static int run(int argc, char **argv, struct vm_config *cfg,
     if (host_check_memory(cfg->memory, "--memory", err, sizeof(err)) < 0 ||
         boot_image_open(&img, cfg->kernel, cfg->initrd, cfg->cmdline, err,
                         sizeof(err)) < 0) {
-        fprintf(stderr, "minivmm: %s\n", err);
+        log_err("minivmm: %s", err);
         return EXIT_USAGE;
     }
     startup_mark(t0, "kernel read");
     r = vm_create(cfg, &img, &vm, err, sizeof(err));
     boot_image_close(&img);
     if (r < 0) {
-        fprintf(stderr, "minivmm: %s\n", err);
+        log_err("minivmm: %s", err);
         vm_destroy(vm);
         return (r == -EINVAL || r == -ENOSPC || r == -EADDRINUSE ||
                 r == -EEXIST) ? EXIT_USAGE : EXIT_FAILURE;

@@ -7,18 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
 
 #include "minivmm/config.h"
+#include "vmm/clock.h"
 #include "vmm/host_limits.h"
+#include "vmm/log.h"
 #include "vmm/memory.h"
 #include "minivmm/persist/migration_auth.h"
 #include "minivmm/persist/migration_fmt.h"
 #include "minivmm/persist/migration_net.h"
+#include "minivmm/persist/vmstate.h"
 #include "minivmm/vm.h"
-#include "minivmm/vmctl.h"
 
 #define PG SNAP_PAGE_SIZE
 #define RAM_FIXED_MAX (SNAP_RAM_HEADER_SIZE + SNAP_RAM_MAX_PAGES / 8)
@@ -175,7 +176,7 @@ static int on_state(struct rx *x, void *fdt, size_t len, char *err,
 
     x->state = fdt;
     x->state_len = len;
-    if (r == 0 && vmctl_state_config(fdt, &cpus, &memory, why,
+    if (r == 0 && vmstate_config(fdt, &cpus, &memory, why,
                                      sizeof(why)) < 0) {
         snprintf(err, errlen, "migration stream: %s", why);
         r = -EINVAL;
@@ -251,15 +252,6 @@ static int receive(struct rx *x, char *err, size_t errlen)
     return r < 0 ? r : 0;
 }
 
-static double ms_since(const struct timespec *t0)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)(t.tv_sec - t0->tv_sec) * 1e3 +
-           (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
-}
-
 /* Ready: tell the source, wait for its GO (within the peer deadline).
  * GO decides: from here this side runs the guest, and says so with
  * MIG_RUNNING (best effort: the source keeps its copy paused until it
@@ -283,8 +275,8 @@ static int handover(struct rx *x, char *err, size_t errlen)
         return r;
     }
     if (mig_send(x->fd, MIG_RUNNING, 8) < 0)
-        fprintf(stderr, "minivmm: could not tell the source that the guest "
-                "runs here; it keeps its copy paused until told\n");
+        log_warn("minivmm: could not tell the source that the guest "
+                 "runs here; it keeps its copy paused until told");
     return 0;
 }
 
@@ -324,10 +316,10 @@ static int wait_source(struct rx *x, const char *uri, char *err,
         r = mig_listen(&u, &lfd, err, errlen);
     if (r < 0)
         return r;
-    fprintf(stderr, "minivmm: waiting for an incoming migration on %s%s%s%s"
-            "\n", u.kind == MIG_UNIX ? "unix:" : "tcp:",
-            u.kind == MIG_UNIX ? u.path : u.host, u.kind == MIG_UNIX ? "" : ":",
-            u.kind == MIG_UNIX ? "" : u.port);
+    log_info("minivmm: waiting for an incoming migration on %s%s%s%s",
+             u.kind == MIG_UNIX ? "unix:" : "tcp:",
+             u.kind == MIG_UNIX ? u.path : u.host, u.kind == MIG_UNIX ? "" : ":",
+             u.kind == MIG_UNIX ? "" : u.port);
     r = mig_accept(&u, lfd, &x->fd, err, errlen);
     close(lfd);
     if (r == 0 && (r = mig_set_deadline(x->fd, ms)) < 0)
@@ -341,7 +333,7 @@ int migration_incoming(struct vm_config *cfg, struct vm **out, char *err,
                        size_t errlen)
 {
     uint8_t reply[MIG_REPLY_SIZE];
-    struct timespec t0;
+    uint64_t t0 = clock_now_us();
     struct rx x;
     int r = rx_init(&x);
 
@@ -350,7 +342,6 @@ int migration_incoming(struct vm_config *cfg, struct vm **out, char *err,
     err[0] = 0;
     if (r == 0)
         r = wait_source(&x, cfg->incoming, err, errlen);
-    clock_gettime(CLOCK_MONOTONIC, &t0);
     if (r == 0)
         r = receive(&x, err, errlen);
     if (r == 0)
@@ -361,10 +352,11 @@ int migration_incoming(struct vm_config *cfg, struct vm **out, char *err,
         mig_send(x.fd, reply, sizeof(reply));
     }
     if (r == 0)
-        fprintf(stderr, "minivmm: migration received (%u vCPUs, %llu MiB, "
-                "%llu MiB of pages) in %.1f ms\n", cfg->cpus,
-                (unsigned long long)(cfg->memory >> 20),
-                (unsigned long long)(x.bytes >> 20), ms_since(&t0));
+        log_info("minivmm: migration received (%u vCPUs, %llu MiB, "
+                 "%llu MiB of pages) in %.1f ms", cfg->cpus,
+                 (unsigned long long)(cfg->memory >> 20),
+                 (unsigned long long)(x.bytes >> 20),
+                 (double)(clock_now_us() - t0) / 1e3);
     *out = x.vm;
     rx_fini(&x);
     return r;

@@ -21,7 +21,7 @@
 #include "devices/serial.h"
 #include "devices/sysctl.h"
 #include "vmm/bus.h"
-#include "minivmm/config.h"
+#include "minivmm/config_types.h"
 #include "minivmm/console.h"
 #include "vmm/devreg.h"
 #include "vmm/evloop.h"

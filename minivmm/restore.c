@@ -15,7 +15,7 @@
 #include "minivmm/persist/snapshot_lazy.h"
 #include "minivmm/startup.h"
 #include "minivmm/vm.h"
-#include "minivmm/vmctl.h"
+#include "minivmm/persist/vmstate.h"
 #include "vmm/host_limits.h"
 #include "vmm/log.h"
 #include "vmm/memory.h"
@@ -46,8 +46,8 @@ static int check_config(struct vm_config *cfg, struct snap_reader *snap,
 {
     uint64_t given = cfg->memory;
     char why[384];
-    int r = vmctl_state_config(state, &cfg->cpus, &cfg->memory, why,
-                               sizeof(why));
+    int r = vmstate_config(state, &cfg->cpus, &cfg->memory, why,
+                           sizeof(why));
 
     if (r == 0 && cfg->memory_given && given != cfg->memory) {
         snprintf(why, sizeof(why), "the snapshot has %llu MiB of guest "

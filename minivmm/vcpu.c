@@ -6,6 +6,7 @@
 #include <json-c/json.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -14,6 +15,7 @@
 #include "vmm/bus.h"
 #include "minivmm/startup.h"
 #include "vmm/kvm.h"
+#include "vmm/log.h"
 
 #define VCPU_KICK_SIGNAL SIGUSR1
 
@@ -51,10 +53,10 @@ void vcpu_destroy(struct vcpu *v)
 
 static void crash(struct vcpu *v, const char *what)
 {
-    fprintf(stderr, "minivmm: vCPU %d: %s\n", v->id, what);
+    log_err("minivmm: vCPU %d: %s", v->id, what);
     if (v->env->kvm->pvm) /* one line naming the instruction and the fix */
-        x86_pvm_crash_hint(v->fd, v->env->mem, stderr);
-    x86_vcpu_dump(v->fd, v->env->mem, stderr);
+        x86_pvm_crash_hint(v->fd, v->env->mem);
+    x86_vcpu_dump(v->fd, v->env->mem); /* through the log, line by line */
     v->env->stop.request_stop(v->env->stop.opaque, VM_STOP_CRASH, 0);
 }
 
@@ -212,7 +214,7 @@ static void *vcpu_thread(void *arg)
     snprintf(name, sizeof(name), "vcpu%d", v->id);
     pthread_setname_np(pthread_self(), name);
     if (sc_install(SC_T_VCPU, v->env->seccomp) < 0) {
-        fprintf(stderr, "minivmm: vCPU %d: seccomp filter failed\n", v->id);
+        log_err("minivmm: vCPU %d: seccomp filter failed", v->id);
         v->env->stop.request_stop(v->env->stop.opaque, VM_STOP_ERROR, 0);
         thread_ends(v);
         return NULL;
@@ -232,8 +234,7 @@ static void *vcpu_thread(void *arg)
             continue;
         }
         if (r < 0) {
-            fprintf(stderr, "minivmm: vCPU %d: KVM_RUN: %s\n", v->id,
-                    strerror(-r));
+            log_err("minivmm: vCPU %d: KVM_RUN: %s", v->id, strerror(-r));
             v->env->stop.request_stop(v->env->stop.opaque, VM_STOP_ERROR, 0);
             break;
         }

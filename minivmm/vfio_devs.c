@@ -17,109 +17,12 @@
 #include "vmm/evloop.h"
 #include "minivmm/platform.h"
 
-#define RECONNECT_MAX 3600u
-#define TIMEOUT_MAX_MS 600000u
-
 struct vfio_devs {
     const struct platform_env *env;
     struct vfio_pci *dev[CONFIG_MAX_VFIO];
     bool watched[CONFIG_MAX_VFIO];
     unsigned int n;
 };
-
-static bool id_ok(const char *s)
-{
-    size_t n = strlen(s);
-
-    if (n == 0 || n >= CONFIG_ID_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                    "0123456789_.-", s[i]))
-            return false;
-    return true;
-}
-
-static int parse_uint(const char *v, unsigned int max, unsigned int *out)
-{
-    char *end;
-    unsigned long x;
-
-    errno = 0;
-    x = strtoul(v, &end, 10);
-    if (errno || *end || !*v || *v == '-' || x > max)
-        return -EINVAL;
-    *out = (unsigned int)x;
-    return 0;
-}
-
-/* One key=value of --vfio-user. */
-static int parse_key(const char *k, const char *v, struct config_vfio *c,
-                     char *err, size_t errlen)
-{
-    if (!strcmp(k, "socket") && *v && strlen(v) < sizeof(c->socket)) {
-        strcpy(c->socket, v);
-    } else if (!strcmp(k, "id") && id_ok(v)) {
-        strcpy(c->id, v);
-    } else if (!strcmp(k, "dma") && (!strcmp(v, "fd") ||
-                                     !strcmp(v, "message"))) {
-        c->dma_message = !strcmp(v, "message");
-    } else if (!strcmp(k, "reconnect") &&
-               parse_uint(v, RECONNECT_MAX, &c->reconnect) == 0) {
-    } else if (!strcmp(k, "timeout") &&
-               parse_uint(v, TIMEOUT_MAX_MS, &c->timeout_ms) == 0 &&
-               c->timeout_ms) {
-    } else {
-        snprintf(err, errlen, "--vfio-user: bad '%s=%s' (socket=PATH, "
-                 "id=NAME, dma=fd|message, reconnect=SECONDS, "
-                 "timeout=MS)", k, v);
-        return -EINVAL;
-    }
-    return 0;
-}
-
-int config_parse_vfio_user(const char *arg, struct vm_config *cfg, char *err,
-                           size_t errlen)
-{
-    struct config_vfio c = {0};
-    char *dup = strdup(arg), *save = NULL, *tok;
-    int r = dup ? 0 : -ENOMEM;
-
-    if (cfg->nvfio >= CONFIG_MAX_VFIO) {
-        snprintf(err, errlen, "--vfio-user: at most %d devices",
-                 CONFIG_MAX_VFIO);
-        r = -EINVAL;
-    }
-    for (tok = r ? NULL : strtok_r(dup, ",", &save); tok && r == 0;
-         tok = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(tok, '=');
-
-        if (!eq) {
-            snprintf(err, errlen, "--vfio-user: '%s' is not key=value", tok);
-            r = -EINVAL;
-            break;
-        }
-        *eq = 0;
-        r = parse_key(tok, eq + 1, &c, err, errlen);
-    }
-    free(dup);
-    if (r == 0 && !c.socket[0]) {
-        snprintf(err, errlen, "--vfio-user '%s': socket=PATH is required",
-                 arg);
-        r = -EINVAL;
-    }
-    if (r == 0 && !c.id[0])
-        snprintf(c.id, sizeof(c.id), "vfio%u", cfg->nvfio);
-    for (unsigned int i = 0; r == 0 && i < cfg->nvfio; i++) {
-        if (!strcmp(cfg->vfio[i].id, c.id)) {
-            snprintf(err, errlen, "--vfio-user: duplicate id '%s'", c.id);
-            r = -EINVAL;
-        }
-    }
-    if (r == 0)
-        cfg->vfio[cfg->nvfio++] = c;
-    return r == -ENOMEM ? -EINVAL : r;
-}
 
 static void on_ready(void *opaque, int fd, uint32_t events)
 {
@@ -155,7 +58,7 @@ static int dirty_stop(void *opaque)
 }
 
 /* Live migration merges the pages the server writes (its DMA logging)
- * into the migration's dirty pages (vmm/migration_run.c). */
+ * into the migration's dirty pages (minivmm/persist/migration_run.c). */
 static const struct devreg_dirty_ops vfio_dirty_ops = {
     .start = dirty_start, .sync = dirty_sync, .stop = dirty_stop,
 };

@@ -4,25 +4,19 @@
  * connected and checked before the guest starts; a server that is absent
  * or does not fit the VM fails creation with a message naming the device
  * (main.c then exits). Each device's poll fd is watched by the event
- * loop; no device runs a thread of its own. */
+ * loop; no device runs a thread of its own. The option itself is parsed
+ * by config_devices.c. */
 #ifndef MINIVMM_VFIO_DEVS_H
 #define MINIVMM_VFIO_DEVS_H
 
 #include <stddef.h>
 
-#include "minivmm/config.h"
+#include "minivmm/config_types.h"
 
 struct platform_env;
 struct pci_bus;
 struct vfio_devs;
 struct vfio_pci;
-
-/* --vfio-user socket=PATH[,id=NAME][,dma=fd|message][,reconnect=SECONDS]
- * [,timeout=MS]: append to cfg->vfio. NAME is 1-20 characters of
- * [A-Za-z0-9_.-], unique among vfio-user devices. Pure (no socket is
- * opened). 0 or -EINVAL with the reason in @err. */
-int config_parse_vfio_user(const char *arg, struct vm_config *cfg, char *err,
-                           size_t errlen);
 
 /* Connect and register every device of @env->cfg on @pci. 0 or -errno,
  * reason in @err. On failure *@out holds what was built: release it with

@@ -24,48 +24,29 @@
 #include "virtio/guest_mem.h"
 #include "virtio/net.h"
 #include "virtio/pci.h"
+#include "virtio/pci_host.h"
 #include "virtio/rng.h"
-#include "minivmm/config.h"
+#include "minivmm/config_types.h"
 #include "vmm/devreg.h"
 #include "vmm/evloop.h"
 #include "minivmm/platform.h"
 
 #define VD_MAX_DEVS  (CONFIG_MAX_DISKS + CONFIG_MAX_NETS + 2)
-#define VD_MAX_WATCH 2
 #define VD_BLK_MAX_QUEUES 4
 
-struct vd;
-
-struct vd_doorbell {
-    struct vd *dev;
-    uint16_t qidx;
-};
-
-/* One device: its transport, its model, and the fds the loop watches. */
+/* One device: its transport, its model, and the host that runs them on
+ * the event loop (virtio/pci_host.h: locking, pausing). */
 struct vd {
     struct virtio_devs *owner;
     struct virtio_pci *vp;
+    struct virtio_host *host;       /* NULL until vd_finish() */
     void *model;
     void (*model_destroy)(void *model);
-    struct vd_doorbell db[VIRTIO_DEV_MAX_QUEUES];
-    uint16_t nq;
-    uint64_t db_watched;            /* bit per queue */
-    int watch_fd[VD_MAX_WATCH];
-    unsigned int nwatch;
     int own_fd;                     /* closed at destroy, or -1 */
     bool registered;                /* on the PCI bus */
-    bool input_watched;             /* console: stdin in the loop */
     char state_id[DEVREG_ID_MAX];   /* "" unless in the device registry */
     const char *kind;               /* "blk", ... (stats) */
     char id[CONFIG_ID_MAX];         /* "disk0", "hvc0", ... (stats) */
-    devreg_fn quiesce, resume;      /* optional, model-specific */
-    /* Between quiesce and resume (snapshot, migration stop) the device
-     * must not touch guest RAM or its state: the loop's events are held
-     * and replayed at resume (docs/migration.md, "Guest-RAM writers"). */
-    bool paused;
-    uint64_t kicks_held;            /* bit per queue */
-    bool tap_held;                  /* net: tap readable while paused */
-    bool input_held;                /* console: stdin unwatched by pause */
 };
 
 struct virtio_devs {
@@ -77,22 +58,6 @@ struct virtio_devs {
 };
 
 /* --- generic plumbing -------------------------------------------------- */
-
-static void on_doorbell(void *opaque, int fd, uint32_t events)
-{
-    struct vd_doorbell *db = opaque;
-    uint64_t v;
-
-    (void)events;
-    if (db->dev->paused) {
-        if (read(fd, &v, sizeof(v)) < 0) {
-            /* EAGAIN: nothing to clear; the kick is held anyway */
-        }
-        db->dev->kicks_held |= 1ULL << db->qidx;
-        return;
-    }
-    virtio_pci_doorbell_ready(db->dev->vp, db->qidx);
-}
 
 /* Reserve a slot and create its transport. */
 static int vd_begin(struct virtio_devs *ds, struct virtio_pci_params *p,
@@ -112,97 +77,17 @@ static int vd_begin(struct virtio_devs *ds, struct virtio_pci_params *p,
     if (r < 0)
         return r;
     ds->ndevs++;
-    vd->nq = p->num_queues;
     *out = vd;
     return 0;
 }
 
-static int vd_watch(struct vd *vd, int fd, uint32_t events, evloop_fn fn,
-                    void *opaque)
-{
-    int r;
-
-    if (vd->nwatch >= VD_MAX_WATCH)
-        return -ENOSPC;
-    r = evloop_add(vd->owner->env->loop, fd, events, fn, opaque);
-    if (r == 0)
-        vd->watch_fd[vd->nwatch++] = fd;
-    return r;
-}
-
-static int vd_state_save(void *opaque, void *fdt, int node)
-{
-    struct vd *vd = opaque;
-
-    return virtio_pci_state_ops.save(vd->vp, fdt, node);
-}
-
-static int vd_state_load(void *opaque, const void *fdt, int node)
-{
-    struct vd *vd = opaque;
-
-    return virtio_pci_state_ops.load(vd->vp, fdt, node);
-}
-
-static const struct state_ops vd_state_ops = {
-    .save = vd_state_save,
-    .load = vd_state_load,
-};
-
 /* Join the snapshot registry as "virtio-<kind>@<id>": the state is the
- * whole function (virtio_pci_state_ops: config space, MSI-X, transport,
- * then the model); opaque is the struct vd for the quiesce/resume hooks
- * too. */
-static void console_want_input(void *opaque, bool on);
-static void on_tap_ready(void *opaque, int fd, uint32_t events);
-
-/* Registry quiesce (event loop, vCPUs stopped): from now on no event of
- * the loop reaches the model, then the model drains (blk). */
-static int vd_quiesce(void *opaque)
-{
-    struct vd *vd = opaque;
-
-    vd->paused = true;
-    if (vd->input_watched) {
-        console_want_input(vd, false);
-        vd->input_held = !vd->input_watched;
-    }
-    return vd->quiesce ? vd->quiesce(vd) : 0;
-}
-
-/* Registry resume: the model restarts, then the held events run. */
-static int vd_resume(void *opaque)
-{
-    struct vd *vd = opaque;
-    int r = 0;
-
-    vd->paused = false;
-    if (vd->resume)
-        r = vd->resume(vd);
-    for (uint16_t i = 0; i < vd->nq; i++)
-        if (vd->kicks_held & (1ULL << i))
-            virtio_pci_doorbell_ready(vd->vp, i);
-    vd->kicks_held = 0;
-    if (vd->tap_held) {
-        vd->tap_held = false;
-        on_tap_ready(vd, -1, 0);
-    }
-    if (vd->input_held) {
-        vd->input_held = false;
-        virtio_pci_lock(vd->vp);
-        console_want_input(vd, true);
-        virtio_pci_unlock(vd->vp);
-    }
-    return r;
-}
-
+ * whole function (config space, MSI-X, transport, then the model), the
+ * quiesce/resume ops virtio's own (virtio_pci_devreg_ops()). */
 static int vd_join(struct vd *vd, const char *kind, const char *id)
 {
     struct devreg *devs = vd->owner->env->devs;
-    struct devreg_entry e = { .id = vd->state_id,
-                              .state = &vd_state_ops,
-                              .opaque = vd, .quiesce = vd_quiesce,
-                              .resume = vd_resume };
+    struct devreg_entry e = { .id = vd->state_id };
     int r;
 
     vd->kind = kind;
@@ -210,48 +95,38 @@ static int vd_join(struct vd *vd, const char *kind, const char *id)
     if (!devs)
         return 0;
     snprintf(vd->state_id, sizeof(vd->state_id), "virtio-%s@%s", kind, id);
+    virtio_pci_devreg_ops(vd->host, &e);
     r = devreg_add(devs, &e);
     if (r < 0)
         vd->state_id[0] = 0;
     return r;
 }
 
-/* Attach the model, put the function on the bus, watch its doorbells. */
+/* Attach the model, put the function on the bus, and hand both to a
+ * virtio host (doorbells watched; @hooks: the model's quiesce/resume). */
 static int vd_finish(struct vd *vd, struct virtio_dev *vdev,
-                     const struct state_ops *st, void *model)
+                     const struct state_ops *st, void *model,
+                     const struct virtio_host_model *hooks)
 {
-    struct evloop *loop = vd->owner->env->loop;
     int r;
 
     r = virtio_pci_attach(vd->vp, vdev, st, model);
     if (r == 0)
         r = pci_register(vd->owner->pci, virtio_pci_pci_dev(vd->vp));
     vd->registered = r == 0;
-    for (uint16_t i = 0; r == 0 && i < vd->nq; i++) {
-        vd->db[i] = (struct vd_doorbell){ .dev = vd, .qidx = i };
-        r = evloop_add(loop, virtio_pci_doorbell_fd(vd->vp, i), EPOLLIN,
-                       on_doorbell, &vd->db[i]);
-        if (r == 0)
-            vd->db_watched |= 1ULL << i;
-    }
+    if (r == 0)
+        r = virtio_host_create(vd->owner->env->loop, vd->vp, hooks, model,
+                               &vd->host);
     return r;
 }
 
 static void vd_destroy(struct vd *vd)
 {
-    struct evloop *loop = vd->owner->env->loop;
-
     if (vd->state_id[0])
         devreg_del(vd->owner->env->devs, vd->state_id);
     if (vd->registered)
         pci_unregister(virtio_pci_pci_dev(vd->vp));
-    for (uint16_t i = 0; i < vd->nq; i++)
-        if (vd->db_watched & (1ULL << i))
-            evloop_del(loop, virtio_pci_doorbell_fd(vd->vp, i));
-    for (unsigned int i = 0; i < vd->nwatch; i++)
-        evloop_del(loop, vd->watch_fd[i]);
-    if (vd->input_watched)
-        evloop_del(loop, STDIN_FILENO);
+    virtio_host_destroy(vd->host);
     if (vd->model && vd->model_destroy)
         vd->model_destroy(vd->model);
     virtio_pci_destroy(vd->vp);
@@ -261,38 +136,26 @@ static void vd_destroy(struct vd *vd)
 
 /* --- virtio-blk -------------------------------------------------------- */
 
-static void on_blk_ready(void *opaque, int fd, uint32_t events)
+/* Under the transport lock (virtio/pci_host.c). */
+static void blk_ready(void *model)
 {
-    struct vd *vd = opaque;
-
-    (void)fd, (void)events;
-    virtio_pci_lock(vd->vp);
-    virtio_blk_handle_ready(vd->model);
-    virtio_pci_unlock(vd->vp);
+    virtio_blk_handle_ready(model);
 }
 
-/* Snapshot hooks (event loop thread, vCPUs stopped): drain / restart. */
-static int blk_quiesce(void *opaque)
+static int blk_quiesce(void *model)
 {
-    struct vd *vd = opaque;
-    int r;
-
-    virtio_pci_lock(vd->vp);
-    r = virtio_blk_quiesce(vd->model);
-    virtio_pci_unlock(vd->vp);
-    return r;
+    return virtio_blk_quiesce(model);
 }
 
-static int blk_resume(void *opaque)
+static int blk_resume(void *model)
 {
-    struct vd *vd = opaque;
-    int r;
-
-    virtio_pci_lock(vd->vp);
-    r = virtio_blk_resume(vd->model);
-    virtio_pci_unlock(vd->vp);
-    return r;
+    return virtio_blk_resume(model);
 }
+
+static const struct virtio_host_model blk_hooks = {
+    .quiesce = blk_quiesce,
+    .resume = blk_resume,
+};
 
 static void blk_destroy(void *model)
 {
@@ -360,11 +223,11 @@ static int create_disk(struct virtio_devs *ds, const struct config_disk *cd,
         return r;
     vd->model = blk;
     vd->model_destroy = blk_destroy;
-    r = vd_finish(vd, virtio_blk_vdev(blk), &virtio_blk_state_ops, blk);
+    r = vd_finish(vd, virtio_blk_vdev(blk), &virtio_blk_state_ops, blk,
+                  &blk_hooks);
     if (r == 0)
-        r = vd_watch(vd, virtio_blk_poll_fd(blk), EPOLLIN, on_blk_ready, vd);
-    vd->quiesce = blk_quiesce;
-    vd->resume = blk_resume;
+        r = virtio_host_watch(vd->host, virtio_blk_poll_fd(blk), EPOLLIN,
+                              blk_ready);
     if (r == 0)
         r = vd_join(vd, "blk", cd->id);
     return r;
@@ -372,18 +235,10 @@ static int create_disk(struct virtio_devs *ds, const struct config_disk *cd,
 
 /* --- virtio-net -------------------------------------------------------- */
 
-static void on_tap_ready(void *opaque, int fd, uint32_t events)
+/* Under the transport lock; held while paused (virtio/pci_host.c). */
+static void tap_ready(void *model)
 {
-    struct vd *vd = opaque;
-
-    (void)fd, (void)events;
-    if (vd->paused) {
-        vd->tap_held = true;    /* edge-triggered: replayed at resume */
-        return;
-    }
-    virtio_pci_lock(vd->vp);
-    virtio_net_handle_tap(vd->model);
-    virtio_pci_unlock(vd->vp);
+    virtio_net_handle_tap(model);
 }
 
 static void net_destroy(void *model)
@@ -437,9 +292,11 @@ static int create_net(struct virtio_devs *ds, const struct config_net *cn,
         return r;
     vd->model = net;
     vd->model_destroy = net_destroy;
-    r = vd_finish(vd, virtio_net_vdev(net), &virtio_net_state_ops, net);
+    r = vd_finish(vd, virtio_net_vdev(net), &virtio_net_state_ops, net,
+                  NULL);
     if (r == 0)
-        r = vd_watch(vd, np.tap_fd, EPOLLIN | EPOLLET, on_tap_ready, vd);
+        r = virtio_host_watch(vd->host, np.tap_fd, EPOLLIN | EPOLLET,
+                              tap_ready);
     if (r == 0)
         r = vd_join(vd, "net", cn->id);
     return r;
@@ -472,22 +329,17 @@ static int create_rng(struct virtio_devs *ds)
         return r;
     vd->model = rng;
     vd->model_destroy = rng_destroy;
-    r = vd_finish(vd, virtio_rng_vdev(rng), &virtio_rng_state_ops, rng);
+    r = vd_finish(vd, virtio_rng_vdev(rng), &virtio_rng_state_ops, rng,
+                  NULL);
     return r == 0 ? vd_join(vd, "rng", "rng0") : r;
 }
 
 /* --- virtio-console ---------------------------------------------------- */
 
-static void on_console_input(void *opaque, int fd, uint32_t events)
+/* Under the transport lock; held while paused (virtio/pci_host.c). */
+static void console_input(void *model)
 {
-    struct vd *vd = opaque;
-
-    (void)fd, (void)events;
-    if (vd->paused)
-        return;     /* unwatched by vd_quiesce; a stale event */
-    virtio_pci_lock(vd->vp);
-    virtio_console_handle_input(vd->model);
-    virtio_pci_unlock(vd->vp);
+    virtio_console_handle_input(model);
 }
 
 /* The model asks to start/stop reading stdin (transport lock held). stdin
@@ -496,13 +348,13 @@ static void on_console_input(void *opaque, int fd, uint32_t events)
 static void console_want_input(void *opaque, bool on)
 {
     struct vd *vd = opaque;
-    struct evloop *loop = vd->owner->env->loop;
 
+    if (!vd->host)
+        return;
     if (on)
-        vd->input_watched = evloop_add(loop, STDIN_FILENO, EPOLLIN,
-                                       on_console_input, vd) == 0;
-    else if (vd->input_watched && evloop_del(loop, STDIN_FILENO) == 0)
-        vd->input_watched = false;
+        virtio_host_watch(vd->host, STDIN_FILENO, EPOLLIN, console_input);
+    else
+        virtio_host_unwatch(vd->host, STDIN_FILENO);
 }
 
 static void console_destroy(void *model)
@@ -535,7 +387,7 @@ static int create_console(struct virtio_devs *ds)
     vd->model = con;
     vd->model_destroy = console_destroy;
     r = vd_finish(vd, virtio_console_vdev(con), &virtio_console_state_ops,
-                  con);
+                  con, NULL);
     return r == 0 ? vd_join(vd, "console", "hvc0") : r;
 }
 

@@ -19,20 +19,22 @@
 #include "arch/x86/irqchip.h"
 #include "arch/x86/pvm_quirks.h"
 #include "vmm/bus.h"
-#include "minivmm/config.h"
+#include "minivmm/config_types.h"
 #include "vmm/devreg.h"
 #include "vmm/evloop.h"
 #include "minivmm/hv_kvm.h"
+#include "minivmm/machine_state.h"
 #include "vmm/kvm.h"
 #include "vmm/log.h"
 #include "vmm/memory.h"
-#include "minivmm/persist/snapshot_lazy.h"
 #include "minivmm/platform.h"
+#include "minivmm/persist/snapshot_lazy.h"
 #include "minivmm/privdrop.h"
 #include "minivmm/startup.h"
 #include "vmm/seccomp.h"
 #include "minivmm/vcpu.h"
 #include "minivmm/vmctl.h"
+#include "minivmm/vmctl_api.h"
 #include "vmm/stats.h"
 #include "minivmm/virtio_devs.h"
 #include "minivmm/vfio_devs.h"
@@ -53,7 +55,9 @@ struct vm {
     struct vcpu_env env;
     struct devreg *devs;       /* devices in snapshots (devreg.h) */
     struct vcpu_sync vsync;    /* pause/resume of the vCPUs */
-    struct vmctl *ctl;         /* run state, snapshots, control API */
+    struct vmctl *ctl;         /* run state, snapshots, migration */
+    struct vmctl_api *api;     /* --api-socket */
+    struct machine_state mstate; /* vCPUs and irqchip in the state tree */
     const struct vm_restore *restore; /* vm_restore(): what to load */
     struct snap_lazy *lazy;    /* on-demand restore still loading RAM */
     struct vcpu *vcpus;
@@ -188,7 +192,7 @@ static void on_signal(void *opaque, int fd, uint32_t events)
     (void)events;
     if (read(fd, &si, sizeof(si)) != sizeof(si))
         return;
-    fprintf(stderr, "minivmm: %s: stopping the VM\n", strsignal((int)si.ssi_signo));
+    log_info("minivmm: %s: stopping the VM", strsignal((int)si.ssi_signo));
     vm->stop_signal = (int)si.ssi_signo;
     request_stop(vm, VM_STOP_ERROR, 0);
 }
@@ -296,25 +300,45 @@ static void vm_stats(void *opaque, struct json_object *out)
     json_object_object_add(out, "devices", devs);
 }
 
-/* Run state, control API, and on restore the saved state (vmctl.h). */
+/* The control API on --api-socket (vmctl_api.h). */
+static int setup_api(struct vm *vm, char *err, size_t errlen)
+{
+    struct vmctl_api_env env = {
+        .ctl = vm->ctl, .loop = vm->loop, .path = vm->cfg->api_socket,
+        .cpus = vm->nvcpus, .memory = vm->mem.ram_size, .cfg = vm->cfg,
+        .stats = vm_stats, .stats_opaque = vm, .stop = { request_stop, vm },
+    };
+
+    return vm->cfg->api_socket ? vmctl_api_create(&env, &vm->api, err,
+                                                  errlen) : 0;
+}
+
+/* Run state, the vCPUs' and irqchip's registry entries, on restore the
+ * saved state (vmctl.h), then the control API. */
 static int setup_ctl(struct vm *vm, char *err, size_t errlen)
 {
     struct vmctl_env env = {
         .kvm = &vm->kvm, .mem = &vm->mem, .vcpus = vm->vcpus,
         .nvcpus = vm->nvcpus, .sync = &vm->vsync, .loop = vm->loop,
         .devs = vm->devs, .stop = { request_stop, vm },
-        .api_socket = vm->cfg->api_socket,
-        .cfg = vm->cfg,
-        .stats = vm_stats, .stats_opaque = vm,
         .migrate_downtime_ms = vm->cfg->migrate_downtime_ms,
         .migrate_timeout_ms = vm->cfg->migrate_timeout_ms,
         .seccomp = vm->cfg->seccomp,
         .ram_ready = ram_ready, .ram_opaque = vm,
     };
-    int r = vmctl_create(&env, &vm->ctl, err, errlen);
+    int r;
 
+    vm->mstate = (struct machine_state){
+        .kvm = &vm->kvm, .vcpus = vm->vcpus, .nvcpus = vm->nvcpus,
+        .devs = vm->devs,
+    };
+    r = machine_state_join(&vm->mstate, err, errlen);
+    if (r == 0)
+        r = vmctl_create(&env, &vm->ctl, err, errlen);
     if (r == 0 && vm->restore && vm->restore->state)
         r = vmctl_load(vm->ctl, vm->restore->state, err, errlen);
+    if (r == 0)
+        r = setup_api(vm, err, errlen);
     return r;
 }
 
@@ -335,15 +359,15 @@ static int load_kernel(struct vm *vm, const struct boot_image *img,
     r = x86_pvm_cmdline(img->cmdline, cmdline, X86_CMDLINE_MAX_LEN, added,
                         sizeof(added));
     if (r > 0) {
-        fprintf(stderr, "minivmm: kvm_pvm host: appended '%s' to the "
-                "kernel command line (this host cannot run xsave/xrstor, "
-                "cmpxchg16b, popcnt or clac/stac in guest kernel mode; "
-                "README \"kvm_pvm\")\n", added);
+        log_info("minivmm: kvm_pvm host: appended '%s' to the kernel "
+                 "command line (this host cannot run xsave/xrstor, "
+                 "cmpxchg16b, popcnt or clac/stac in guest kernel mode; "
+                 "README \"kvm_pvm\")", added);
         fixed.cmdline = cmdline;
     } else if (r < 0) {
-        fprintf(stderr, "minivmm: kvm_pvm host: the kernel command line "
-                "is too long to append '%s', which a Linux guest needs "
-                "here\n", added);
+        log_warn("minivmm: kvm_pvm host: the kernel command line is too "
+                 "long to append '%s', which a Linux guest needs here",
+                 added);
     }
     r = platform_load(vm->platform, &fixed, entry, err, errlen);
     free(cmdline);
@@ -516,7 +540,7 @@ static int start(struct vm *vm)
             snprintf(err, sizeof(err), "seccomp: %s", strerror(-r));
     }
     if (r < 0)
-        fprintf(stderr, "minivmm: %s\n", err);
+        log_err("minivmm: %s", err);
     return r;
 }
 
@@ -530,7 +554,7 @@ int vm_run(struct vm *vm)
         vmctl_started(vm->ctl);
     r = evloop_run(vm->loop);
     if (r < 0) {
-        fprintf(stderr, "minivmm: event loop: %s\n", strerror(-r));
+        log_err("minivmm: event loop: %s", strerror(-r));
         request_stop(vm, VM_STOP_ERROR, 0);
     }
     vmctl_stopping(vm->ctl); /* releases paused vCPUs */
@@ -546,8 +570,10 @@ void vm_destroy(struct vm *vm)
 {
     if (!vm)
         return;
+    vmctl_api_destroy(vm->api);
     vmctl_destroy(vm->ctl);
     snap_lazy_destroy(vm->lazy); /* before RAM goes */
+    machine_state_leave(&vm->mstate);
     for (unsigned int i = 0; i < vm->nvcpus; i++)
         vcpu_destroy(&vm->vcpus[i]);
     free(vm->vcpus);

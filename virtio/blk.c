@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* virtio-blk device model: creation, config space, features, state
- * (virtio 1.x section 5.2). Requests live in blk_req.c. */
-#include "virtio/blk_priv.h"
+ * (virtio 1.x section 5.2). Requests live in blk_req.c (the engine below
+ * this file). */
+#include "virtio/blk.h"
 
 #include <endian.h>
 #include <errno.h>
@@ -20,6 +21,15 @@
 #define BLK_DEFAULT_QUEUE_SIZE 256u
 #define BLK_DEFAULT_SIZE_MAX   (1u << 20)
 #define BLK_MAX_SEG            (UIO_MAXIOV - 2)
+
+struct virtio_blk {
+    struct virtio_dev vdev;
+    struct virtq *queues;           /* [num_queues] */
+    struct virtio_mem mem;
+    struct virtio_blk_config cfg;   /* little-endian, as the guest sees */
+    uint64_t capacity;              /* 512-byte sectors */
+    struct blk_io *io;              /* requests and the io_uring */
+};
 
 /* Fill defaults and check ranges. 0 or -EINVAL. */
 static int normalise(const struct virtio_blk_params *p,
@@ -114,11 +124,7 @@ static void blk_reset(struct virtio_dev *vdev)
     struct virtio_blk *blk = vdev->priv;
 
     /* Spec 2.4.1: after reset the device must not touch the rings. */
-    blk->dropping = true;
-    virtio_blk_quiesce(blk);
-    blk->dropping = false;
-    blk->blocked = 0;
-    blk->to_notify = 0;
+    blk_io_quiesce(blk->io, true);
 }
 
 static int blk_config_read(struct virtio_dev *vdev, uint32_t off, void *buf,
@@ -146,7 +152,9 @@ static int blk_config_write(struct virtio_dev *vdev, uint32_t off,
 
 static int blk_queue_notify(struct virtio_dev *vdev, uint16_t qidx)
 {
-    return blk_process_queue(vdev->priv, qidx);
+    struct virtio_blk *blk = vdev->priv;
+
+    return blk_io_process_queue(blk->io, qidx);
 }
 
 static const struct virtio_dev_ops blk_dev_ops = {
@@ -158,31 +166,6 @@ static const struct virtio_dev_ops blk_dev_ops = {
 
 /* --- lifetime ------------------------------------------------------------ */
 
-static int setup_ring(struct virtio_blk *blk)
-{
-    int r;
-
-    r = io_uring_queue_init(BLK_RING_ENTRIES, &blk->ring, 0);
-    if (r < 0)
-        return r;
-    blk->max_ops = blk->ring.cq.ring_entries;
-    blk->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (blk->efd < 0) {
-        r = -errno;
-        goto err_ring;
-    }
-    r = io_uring_register_eventfd(&blk->ring, blk->efd);
-    if (r < 0)
-        goto err_efd;
-    return 0;
-
-err_efd:
-    close(blk->efd);
-err_ring:
-    io_uring_queue_exit(&blk->ring);
-    return r;
-}
-
 static int setup_queues(struct virtio_blk *blk,
                         const struct virtio_blk_params *np,
                         const struct virtio_irq *irq)
@@ -191,8 +174,7 @@ static int setup_queues(struct virtio_blk *blk,
     int r;
 
     blk->queues = calloc(np->num_queues, sizeof(*blk->queues));
-    blk->scratch = calloc(np->seg_max + 2u, sizeof(*blk->scratch));
-    if (!blk->queues || !blk->scratch)
+    if (!blk->queues)
         return -ENOMEM;
     for (i = 0; i < np->num_queues; i++) {
         r = virtq_init(&blk->queues[i], &blk->mem, np->queue_size);
@@ -224,26 +206,23 @@ int virtio_blk_create(const struct virtio_blk_params *p,
     if (!blk)
         return -ENOMEM;
     blk->mem = *mem;
-    blk->fd = np.fd;
-    blk->readonly = np.readonly;
     blk->capacity = bytes >> BLK_SECTOR_SHIFT;
-    blk->seg_max = np.seg_max;
-    blk->size_max = np.size_max;
-    if (np.serial)
-        memcpy(blk->serial, np.serial,
-               strnlen(np.serial, sizeof(blk->serial)));
     r = setup_queues(blk, &np, irq);
     if (r < 0)
         goto err_free;
     build_config(blk, &np);
-    r = setup_ring(blk);
+    r = blk_io_create(&(struct blk_io_params){
+                          .fd = np.fd, .readonly = np.readonly,
+                          .capacity = blk->capacity, .seg_max = np.seg_max,
+                          .serial = np.serial, .vdev = &blk->vdev,
+                          .queues = blk->queues, .mem = &blk->mem },
+                      &blk->io);
     if (r < 0)
         goto err_free;
     *out = blk;
     return 0;
 
 err_free:
-    free(blk->scratch);
     free(blk->queues);
     free(blk);
     return r;
@@ -253,12 +232,7 @@ void virtio_blk_destroy(struct virtio_blk *blk)
 {
     if (!blk)
         return;
-    blk->dropping = true;
-    virtio_blk_quiesce(blk);
-    io_uring_unregister_eventfd(&blk->ring);
-    io_uring_queue_exit(&blk->ring);
-    close(blk->efd);
-    free(blk->scratch);
+    blk_io_destroy(blk->io);
     free(blk->queues);
     free(blk);
 }
@@ -272,34 +246,12 @@ struct virtio_dev *virtio_blk_vdev(struct virtio_blk *blk)
 
 int virtio_blk_poll_fd(const struct virtio_blk *blk)
 {
-    return blk->efd;
-}
-
-static bool queue_runnable(const struct virtio_blk *blk)
-{
-    return virtio_dev_driver_ok(&blk->vdev) &&
-           !(blk->vdev.status & VIRTIO_DEV_S_NEEDS_RESET);
+    return blk_io_poll_fd(blk->io);
 }
 
 int virtio_blk_handle_ready(struct virtio_blk *blk)
 {
-    uint64_t v;
-    uint16_t i;
-    int r, ret;
-
-    if (read(blk->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-        return -errno;
-    ret = blk_reap(blk);
-    for (i = 0; blk->blocked && i < blk->vdev.num_queues; i++) {
-        if (!(blk->blocked & (1ULL << i)) || !queue_runnable(blk))
-            continue;
-        r = blk_process_queue(blk, i);
-        if (r < 0 && !ret)
-            ret = r;
-    }
-    io_uring_submit(&blk->ring);
-    blk_flush_notify(blk);
-    return ret;
+    return blk_io_handle_ready(blk->io);
 }
 
 int virtio_blk_queue_notify(struct virtio_blk *blk, uint16_t qidx)
@@ -309,42 +261,23 @@ int virtio_blk_queue_notify(struct virtio_blk *blk, uint16_t qidx)
 
 int virtio_blk_quiesce(struct virtio_blk *blk)
 {
-    int r;
-
-    while (blk->inflight_ops) {
-        r = io_uring_submit_and_wait(&blk->ring, 1);
-        if (r < 0 && r != -EINTR)
-            return r;
-        r = blk_reap(blk);
-        if (r < 0)
-            return r;
-    }
-    blk_flush_notify(blk);
-    return 0;
+    return blk_io_quiesce(blk->io, false);
 }
 
 int virtio_blk_resume(struct virtio_blk *blk)
 {
-    uint16_t i;
-    int r;
-
-    for (i = 0; i < blk->vdev.num_queues && queue_runnable(blk); i++) {
-        r = blk_process_queue(blk, i);
-        if (r < 0)
-            return r;
-    }
-    return 0;
+    return blk_io_resume(blk->io);
 }
 
 unsigned int virtio_blk_inflight(const struct virtio_blk *blk)
 {
-    return blk->inflight_reqs;
+    return blk_io_inflight(blk->io);
 }
 
 void virtio_blk_get_stats(const struct virtio_blk *blk,
                           struct virtio_blk_stats *st)
 {
-    *st = blk->stats;
+    blk_io_get_stats(blk->io, st);
 }
 
 uint64_t virtio_blk_capacity(const struct virtio_blk *blk)
@@ -359,7 +292,7 @@ static int blk_save(void *opaque, void *fdt, int node)
     struct virtio_blk *blk = opaque;
     int r;
 
-    if (blk->inflight_ops)
+    if (blk_io_inflight_ops(blk->io))
         return -EBUSY;      /* virtio_blk_quiesce() first */
     r = virtio_dev_save(&blk->vdev, fdt, node);
     if (r < 0)
@@ -374,7 +307,7 @@ static int blk_load(void *opaque, const void *fdt, int node)
     struct virtio_blk_config cfg;
     int r;
 
-    if (blk->inflight_ops)
+    if (blk_io_inflight_ops(blk->io))
         return -EBUSY;
     r = state_get_bytes(fdt, node, "blk-config", &cfg, sizeof(cfg));
     if (r < 0)

@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "virtio/blk_req.h"
 #include "virtio/device.h"
 #include "virtio/guest_mem.h"
 #include "vmm/state.h"
@@ -47,13 +48,6 @@ struct virtio_blk_params {
     uint32_t seg_max;       /* data segments per request; 0 = size - 2 */
     uint32_t size_max;      /* bytes per segment; 0 = 1 MiB */
     const char *serial;     /* GET_ID string (≤ 20 bytes used), or NULL */
-};
-
-struct virtio_blk_stats {
-    uint64_t requests;      /* completed requests, any type or status */
-    uint64_t bytes_read;    /* by successful IN requests */
-    uint64_t bytes_written; /* by successful OUT requests */
-    uint64_t errors;        /* requests completed with IOERR or UNSUPP */
 };
 
 /* Create a device over @p->fd (capacity from its size, in 512-byte

@@ -1,14 +1,44 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* virtio-blk requests: parsing (spec 5.2.6 "Device Operation") and the
- * io_uring backend. See blk.h for the threading and memory model. */
-#include "virtio/blk_priv.h"
+ * io_uring backend. See blk_req.h; blk.h for the threading and memory
+ * model. */
+#include "virtio/blk_req.h"
 
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <liburing.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/uio.h>
+#include <unistd.h>
+
+#include "vmm/iov.h"
+
+#define BLK_RING_ENTRIES     128u   /* SQ size; CQ is twice that */
+#define BLK_OPS_PER_REQ      BLK_MAX_DWZ_SEG  /* worst case SQEs */
+
+struct blk_io {
+    struct virtio_dev *vdev;
+    struct virtq *queues;           /* [vdev->num_queues] */
+    struct virtio_mem mem;
+    int fd;
+    bool readonly;
+    uint64_t capacity;              /* 512-byte sectors */
+    uint32_t seg_max;
+    char serial[VIRTIO_BLK_ID_BYTES];
+    struct io_uring ring;
+    int efd;                        /* eventfd registered with the ring */
+    unsigned int inflight_ops;      /* SQEs submitted, CQE not reaped */
+    unsigned int inflight_reqs;
+    unsigned int max_ops;           /* CQ ring size */
+    bool dropping;                  /* reset: complete nothing to guest */
+    uint64_t blocked;               /* queues waiting for ring space */
+    uint64_t to_notify;             /* queues with new used entries */
+    struct virtq_seg *scratch;      /* [seg_max + 2] for popping */
+    struct virtio_blk_stats stats;
+};
 
 enum blk_op_kind {
     BLK_OP_RW,
@@ -37,8 +67,10 @@ struct blk_req {
     void *bounce;               /* message-based DMA buffer, or NULL */
     unsigned int nslices;
     struct virtq_seg *slices;   /* data buffers in guest memory */
-    unsigned int niov, iov_first;
-    struct iovec *iov;
+    unsigned int niov;
+    struct iovec *iov;          /* [niov] */
+    struct iovec *cur;          /* not yet transferred: cur[0, ncur) */
+    int ncur;
     unsigned int nops;
     struct blk_op *ops;
 };
@@ -77,7 +109,7 @@ static void req_free(struct blk_req *req)
 }
 
 /* Write the status byte, push the chain, count it. */
-static void complete(struct virtio_blk *blk, uint16_t qidx, uint16_t head,
+static void complete(struct blk_io *blk, uint16_t qidx, uint16_t head,
                      uint64_t status_gpa, uint8_t status, uint32_t used)
 {
     struct virtq *q = &blk->queues[qidx];
@@ -88,16 +120,49 @@ static void complete(struct virtio_blk *blk, uint16_t qidx, uint16_t head,
     if (virtio_mem_write(&blk->mem, status_gpa, &status, 1) < 0)
         used = 0;       /* nothing could be written */
     if (virtq_push(q, head, used) < 0) {
-        virtio_dev_queue_failed(&blk->vdev, q);
+        virtio_dev_queue_failed(blk->vdev, q);
         return;
     }
     blk->to_notify |= 1ULL << qidx;
 }
 
-static void complete_early(struct virtio_blk *blk,
+static void complete_early(struct blk_io *blk,
                            const struct blk_parse *ps, uint8_t status)
 {
     complete(blk, ps->qidx, ps->e->head, ps->status_gpa, status, 1);
+}
+
+/* A new request for the chain @ps parsed (@nslices data slices, @nops
+ * SQEs); NULL (the chain completed with IOERR) when out of memory. */
+static struct blk_req *req_new(struct blk_io *blk, const struct blk_parse *ps,
+                               unsigned int nslices, unsigned int nops)
+{
+    struct blk_req *req = req_alloc(nslices, nops);
+
+    if (!req) {
+        complete_early(blk, ps, VIRTIO_BLK_S_IOERR);
+        return NULL;
+    }
+    req->qidx = ps->qidx;
+    req->head = ps->e->head;
+    req->type = ps->type;
+    req->status_gpa = ps->status_gpa;
+    return req;
+}
+
+struct slicer {
+    struct virtq_seg *out;
+    unsigned int n;
+    bool write;
+};
+
+static int add_slice(void *opaque, uint64_t gpa, uint64_t len)
+{
+    struct slicer *sl = opaque;
+
+    sl->out[sl->n++] = (struct virtq_seg){ .gpa = gpa, .len = (uint32_t)len,
+                                           .write = sl->write };
+    return 0;
 }
 
 /* Cut [@off, @off + @len) of the readable or writable bytes of @e into
@@ -105,30 +170,13 @@ static void complete_early(struct virtio_blk *blk,
 static unsigned int slice(const struct virtq_elem *e, bool write,
                           uint64_t off, uint64_t len, struct virtq_seg *out)
 {
-    unsigned int i, n = 0;
-    uint64_t take;
+    struct slicer sl = { .out = out, .write = write };
 
-    for (i = 0; i < e->nsegs && len; i++) {
-        const struct virtq_seg *s = &e->segs[i];
-
-        if (s->write != write)
-            continue;
-        if (off >= s->len) {
-            off -= s->len;
-            continue;
-        }
-        take = s->len - off < len ? s->len - off : len;
-        out[n].gpa = s->gpa + off;
-        out[n].len = (uint32_t)take;
-        out[n].write = write;
-        n++;
-        len -= take;
-        off = 0;
-    }
-    return n;
+    virtq_elem_walk(e, write, off, len, add_slice, &sl);
+    return sl.n;
 }
 
-static struct io_uring_sqe *get_sqe(struct virtio_blk *blk)
+static struct io_uring_sqe *get_sqe(struct blk_io *blk)
 {
     struct io_uring_sqe *sqe = io_uring_get_sqe(&blk->ring);
 
@@ -141,7 +189,7 @@ static struct io_uring_sqe *get_sqe(struct virtio_blk *blk)
 
 /* Queue one SQE for @op. 0 or -EBUSY (cannot happen while inflight_ops
  * stays within max_ops, but is handled). */
-static int submit_op(struct virtio_blk *blk, struct blk_op *op)
+static int submit_op(struct blk_io *blk, struct blk_op *op)
 {
     struct io_uring_sqe *sqe = get_sqe(blk);
     struct blk_req *req = op->req;
@@ -152,12 +200,11 @@ static int submit_op(struct virtio_blk *blk, struct blk_op *op)
     switch (op->kind) {
     case BLK_OP_RW:
         if (req->type == VIRTIO_BLK_T_IN)
-            io_uring_prep_readv(sqe, blk->fd, req->iov + req->iov_first,
-                                req->niov - req->iov_first,
+            io_uring_prep_readv(sqe, blk->fd, req->cur, (unsigned)req->ncur,
                                 req->offset + req->done);
         else
-            io_uring_prep_writev(sqe, blk->fd, req->iov + req->iov_first,
-                                 req->niov - req->iov_first,
+            io_uring_prep_writev(sqe, blk->fd, req->cur,
+                                 (unsigned)req->ncur,
                                  req->offset + req->done);
         break;
     case BLK_OP_FLUSH:
@@ -177,7 +224,7 @@ static int submit_op(struct virtio_blk *blk, struct blk_op *op)
 }
 
 /* Submit all ops of a new request; on failure complete it with IOERR. */
-static void start_ops(struct virtio_blk *blk, struct blk_req *req)
+static void start_ops(struct blk_io *blk, struct blk_req *req)
 {
     unsigned int i;
 
@@ -197,7 +244,7 @@ static void start_ops(struct virtio_blk *blk, struct blk_req *req)
 
 /* --- reads and writes ------------------------------------------------- */
 
-static int map_iov(struct virtio_blk *blk, struct blk_req *req)
+static int map_iov(struct blk_io *blk, struct blk_req *req)
 {
     bool write = req->type == VIRTIO_BLK_T_IN;
     unsigned int i;
@@ -216,7 +263,7 @@ static int map_iov(struct virtio_blk *blk, struct blk_req *req)
 }
 
 /* Message-based DMA: stage the data in a host buffer. */
-static int map_bounce(struct virtio_blk *blk, struct blk_req *req)
+static int map_bounce(struct blk_io *blk, struct blk_req *req)
 {
     uint8_t *p;
     unsigned int i;
@@ -241,13 +288,13 @@ static int map_bounce(struct virtio_blk *blk, struct blk_req *req)
     return 0;
 }
 
-static bool in_capacity(const struct virtio_blk *blk, uint64_t sector,
+static bool in_capacity(const struct blk_io *blk, uint64_t sector,
                         uint64_t sectors)
 {
     return sector <= blk->capacity && sectors <= blk->capacity - sector;
 }
 
-static void start_rw(struct virtio_blk *blk, const struct blk_parse *ps)
+static void start_rw(struct blk_io *blk, const struct blk_parse *ps)
 {
     const struct virtq_elem *e = ps->e;
     bool in = ps->type == VIRTIO_BLK_T_IN;
@@ -269,17 +316,11 @@ static void start_rw(struct virtio_blk *blk, const struct blk_parse *ps)
         complete_early(blk, ps, VIRTIO_BLK_S_OK);
         return;
     }
-    req = req_alloc(e->nsegs, 1);
-    if (!req) {
-        complete_early(blk, ps, VIRTIO_BLK_S_IOERR);
+    req = req_new(blk, ps, e->nsegs, 1);
+    if (!req)
         return;
-    }
-    req->qidx = ps->qidx;
-    req->head = e->head;
-    req->type = ps->type;
     req->offset = ps->sector << BLK_SECTOR_SHIFT;
     req->len = len;
-    req->status_gpa = ps->status_gpa;
     req->nslices = slice(e, in, in ? 0 : sizeof(struct virtio_blk_outhdr),
                          len, req->slices);
     if (map_iov(blk, req) < 0 && map_bounce(blk, req) < 0) {
@@ -287,34 +328,30 @@ static void start_rw(struct virtio_blk *blk, const struct blk_parse *ps)
         complete_early(blk, ps, VIRTIO_BLK_S_IOERR);
         return;
     }
+    req->cur = req->iov;
+    req->ncur = (int)req->niov;
     req->ops[0].kind = BLK_OP_RW;
     start_ops(blk, req);
 }
 
 /* --- flush, get-id, discard, write-zeroes ----------------------------- */
 
-static void start_flush(struct virtio_blk *blk, const struct blk_parse *ps)
+static void start_flush(struct blk_io *blk, const struct blk_parse *ps)
 {
     struct blk_req *req;
 
-    if (!virtio_dev_has_feature(&blk->vdev, VIRTIO_BLK_F_FLUSH)) {
+    if (!virtio_dev_has_feature(blk->vdev, VIRTIO_BLK_F_FLUSH)) {
         complete_early(blk, ps, VIRTIO_BLK_S_UNSUPP);
         return;
     }
-    req = req_alloc(0, 1);
-    if (!req) {
-        complete_early(blk, ps, VIRTIO_BLK_S_IOERR);
+    req = req_new(blk, ps, 0, 1);
+    if (!req)
         return;
-    }
-    req->qidx = ps->qidx;
-    req->head = ps->e->head;
-    req->type = ps->type;
-    req->status_gpa = ps->status_gpa;
     req->ops[0].kind = BLK_OP_FLUSH;
     start_ops(blk, req);
 }
 
-static void do_get_id(struct virtio_blk *blk, const struct blk_parse *ps)
+static void do_get_id(struct blk_io *blk, const struct blk_parse *ps)
 {
     uint64_t n = ps->e->in_bytes - 1;
     int r;
@@ -331,7 +368,7 @@ static void do_get_id(struct virtio_blk *blk, const struct blk_parse *ps)
 }
 
 /* Check one range; returns a VIRTIO_BLK_S_* status. */
-static uint8_t check_range(const struct virtio_blk *blk, uint32_t type,
+static uint8_t check_range(const struct blk_io *blk, uint32_t type,
                            const struct virtio_blk_discard_write_zeroes *rg)
 {
     uint32_t flags = le32toh(rg->flags);
@@ -347,7 +384,7 @@ static uint8_t check_range(const struct virtio_blk *blk, uint32_t type,
 }
 
 /* Read and validate the ranges; returns a status, *@n ranges in @rg. */
-static uint8_t read_ranges(struct virtio_blk *blk, const struct blk_parse *ps,
+static uint8_t read_ranges(struct blk_io *blk, const struct blk_parse *ps,
                            struct virtio_blk_discard_write_zeroes *rg,
                            unsigned int *n)
 {
@@ -370,7 +407,7 @@ static uint8_t read_ranges(struct virtio_blk *blk, const struct blk_parse *ps,
     return VIRTIO_BLK_S_OK;
 }
 
-static void start_dwz(struct virtio_blk *blk, const struct blk_parse *ps)
+static void start_dwz(struct blk_io *blk, const struct blk_parse *ps)
 {
     struct virtio_blk_discard_write_zeroes rg[BLK_MAX_DWZ_SEG];
     unsigned int feature = ps->type == VIRTIO_BLK_T_DISCARD ?
@@ -379,7 +416,7 @@ static void start_dwz(struct virtio_blk *blk, const struct blk_parse *ps)
     struct blk_req *req;
     uint8_t st;
 
-    if (!virtio_dev_has_feature(&blk->vdev, feature)) {
+    if (!virtio_dev_has_feature(blk->vdev, feature)) {
         complete_early(blk, ps, VIRTIO_BLK_S_UNSUPP);
         return;
     }
@@ -390,15 +427,9 @@ static void start_dwz(struct virtio_blk *blk, const struct blk_parse *ps)
         complete_early(blk, ps, st);
         return;
     }
-    req = req_alloc(0, nops);
-    if (!req) {
-        complete_early(blk, ps, VIRTIO_BLK_S_IOERR);
+    req = req_new(blk, ps, 0, nops);
+    if (!req)
         return;
-    }
-    req->qidx = ps->qidx;
-    req->head = ps->e->head;
-    req->type = ps->type;
-    req->status_gpa = ps->status_gpa;
     for (i = 0, nops = 0; i < n; i++) {
         if (!rg[i].num_sectors)
             continue;
@@ -413,7 +444,7 @@ static void start_dwz(struct virtio_blk *blk, const struct blk_parse *ps)
 
 /* --- dispatch ---------------------------------------------------------- */
 
-static void blk_start(struct virtio_blk *blk, uint16_t qidx,
+static void blk_start(struct blk_io *blk, uint16_t qidx,
                       const struct virtq_elem *e)
 {
     struct blk_parse ps = { .qidx = qidx, .e = e };
@@ -424,7 +455,7 @@ static void blk_start(struct virtio_blk *blk, uint16_t qidx,
         blk->stats.requests++;
         blk->stats.errors++;
         if (virtq_push(&blk->queues[qidx], e->head, 0) < 0)
-            virtio_dev_queue_failed(&blk->vdev, &blk->queues[qidx]);
+            virtio_dev_queue_failed(blk->vdev, &blk->queues[qidx]);
         blk->to_notify |= 1ULL << qidx;
         return;
     }
@@ -461,7 +492,7 @@ static void blk_start(struct virtio_blk *blk, uint16_t qidx,
 
 /* IN data reached the guest: copy out the bounce buffer, or re-mark the
  * pages dirty (the write landed after translate marked them). */
-static int deliver_in(struct virtio_blk *blk, struct blk_req *req)
+static int deliver_in(struct blk_io *blk, struct blk_req *req)
 {
     const uint8_t *p = req->bounce;
     unsigned int i;
@@ -482,7 +513,7 @@ static int deliver_in(struct virtio_blk *blk, struct blk_req *req)
     return 0;
 }
 
-static void req_finish(struct virtio_blk *blk, struct blk_req *req)
+static void req_finish(struct blk_io *blk, struct blk_req *req)
 {
     uint8_t status = req->err ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
     uint32_t used = 1;
@@ -506,25 +537,8 @@ static void req_finish(struct virtio_blk *blk, struct blk_req *req)
     req_free(req);
 }
 
-static void iov_advance(struct blk_req *req, uint64_t n)
-{
-    struct iovec *v;
-
-    while (n && req->iov_first < req->niov) {
-        v = &req->iov[req->iov_first];
-        if (n >= v->iov_len) {
-            n -= v->iov_len;
-            req->iov_first++;
-        } else {
-            v->iov_base = (uint8_t *)v->iov_base + n;
-            v->iov_len -= n;
-            n = 0;
-        }
-    }
-}
-
 /* Returns 1 if @op was resubmitted (short transfer, fallback). */
-static int op_result(struct virtio_blk *blk, struct blk_op *op, int res)
+static int op_result(struct blk_io *blk, struct blk_op *op, int res)
 {
     struct blk_req *req = op->req;
 
@@ -535,7 +549,7 @@ static int op_result(struct virtio_blk *blk, struct blk_op *op, int res)
         req->done += (uint64_t)res;
         if (req->done >= req->len || blk->dropping)
             return 0;
-        iov_advance(req, (uint64_t)res);
+        iov_advance(&req->cur, &req->ncur, (size_t)res);
         return submit_op(blk, op) < 0 ? -EBUSY : 1;
     case BLK_OP_DISCARD:
         return res == -EOPNOTSUPP ? 0 : res;   /* discard is a hint */
@@ -549,7 +563,7 @@ static int op_result(struct virtio_blk *blk, struct blk_op *op, int res)
     }
 }
 
-static void op_done(struct virtio_blk *blk, struct blk_op *op, int res)
+static void op_done(struct blk_io *blk, struct blk_op *op, int res)
 {
     struct blk_req *req = op->req;
     int r;
@@ -563,7 +577,7 @@ static void op_done(struct virtio_blk *blk, struct blk_op *op, int res)
         req_finish(blk, req);
 }
 
-int blk_reap(struct virtio_blk *blk)
+static int blk_reap(struct blk_io *blk)
 {
     struct io_uring_cqe *cqe;
     struct blk_op *op;
@@ -582,20 +596,20 @@ int blk_reap(struct virtio_blk *blk)
     }
 }
 
-void blk_flush_notify(struct virtio_blk *blk)
+static void blk_flush_notify(struct blk_io *blk)
 {
     uint16_t i;
 
-    for (i = 0; blk->to_notify && i < blk->vdev.num_queues; i++) {
+    for (i = 0; blk->to_notify && i < blk->vdev->num_queues; i++) {
         if (!(blk->to_notify & (1ULL << i)))
             continue;
         blk->to_notify &= ~(1ULL << i);
-        virtio_dev_notify_queue(&blk->vdev, i);
+        virtio_dev_notify_queue(blk->vdev, i);
     }
     blk->to_notify = 0;
 }
 
-int blk_process_queue(struct virtio_blk *blk, uint16_t qidx)
+int blk_io_process_queue(struct blk_io *blk, uint16_t qidx)
 {
     struct virtq *q = &blk->queues[qidx];
     struct virtq_elem e = {
@@ -614,7 +628,7 @@ int blk_process_queue(struct virtio_blk *blk, uint16_t qidx)
             }
             r = virtq_pop(q, &e);
             if (r < 0) {
-                virtio_dev_queue_failed(&blk->vdev, q);
+                virtio_dev_queue_failed(blk->vdev, q);
                 goto out;
             }
             if (r == 0)
@@ -626,4 +640,154 @@ out:
     io_uring_submit(&blk->ring);
     blk_flush_notify(blk);
     return r < 0 ? r : 0;
+}
+
+/* --- engine life cycle ------------------------------------------------- */
+
+static int setup_ring(struct blk_io *blk)
+{
+    int r;
+
+    r = io_uring_queue_init(BLK_RING_ENTRIES, &blk->ring, 0);
+    if (r < 0)
+        return r;
+    blk->max_ops = blk->ring.cq.ring_entries;
+    blk->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (blk->efd < 0) {
+        r = -errno;
+        goto err_ring;
+    }
+    r = io_uring_register_eventfd(&blk->ring, blk->efd);
+    if (r < 0)
+        goto err_efd;
+    return 0;
+
+err_efd:
+    close(blk->efd);
+err_ring:
+    io_uring_queue_exit(&blk->ring);
+    return r;
+}
+
+int blk_io_create(const struct blk_io_params *p, struct blk_io **out)
+{
+    struct blk_io *blk = calloc(1, sizeof(*blk));
+    int r;
+
+    if (!blk)
+        return -ENOMEM;
+    blk->vdev = p->vdev;
+    blk->queues = p->queues;
+    blk->mem = *p->mem;
+    blk->fd = p->fd;
+    blk->readonly = p->readonly;
+    blk->capacity = p->capacity;
+    blk->seg_max = p->seg_max;
+    if (p->serial)
+        memcpy(blk->serial, p->serial,
+               strnlen(p->serial, sizeof(blk->serial)));
+    blk->scratch = calloc(p->seg_max + 2u, sizeof(*blk->scratch));
+    r = blk->scratch ? setup_ring(blk) : -ENOMEM;
+    if (r < 0) {
+        free(blk->scratch);
+        free(blk);
+        return r;
+    }
+    *out = blk;
+    return 0;
+}
+
+void blk_io_destroy(struct blk_io *blk)
+{
+    if (!blk)
+        return;
+    blk_io_quiesce(blk, true);
+    io_uring_unregister_eventfd(&blk->ring);
+    io_uring_queue_exit(&blk->ring);
+    close(blk->efd);
+    free(blk->scratch);
+    free(blk);
+}
+
+int blk_io_poll_fd(const struct blk_io *blk)
+{
+    return blk->efd;
+}
+
+static bool queue_runnable(const struct blk_io *blk)
+{
+    return virtio_dev_driver_ok(blk->vdev) &&
+           !(blk->vdev->status & VIRTIO_DEV_S_NEEDS_RESET);
+}
+
+int blk_io_handle_ready(struct blk_io *blk)
+{
+    uint64_t v;
+    uint16_t i;
+    int r, ret;
+
+    if (read(blk->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+        return -errno;
+    ret = blk_reap(blk);
+    for (i = 0; blk->blocked && i < blk->vdev->num_queues; i++) {
+        if (!(blk->blocked & (1ULL << i)) || !queue_runnable(blk))
+            continue;
+        r = blk_io_process_queue(blk, i);
+        if (r < 0 && !ret)
+            ret = r;
+    }
+    io_uring_submit(&blk->ring);
+    blk_flush_notify(blk);
+    return ret;
+}
+
+int blk_io_quiesce(struct blk_io *blk, bool drop)
+{
+    int r = 0;
+
+    blk->dropping = drop;
+    while (blk->inflight_ops) {
+        r = io_uring_submit_and_wait(&blk->ring, 1);
+        if (r < 0 && r != -EINTR)
+            break;
+        r = blk_reap(blk);
+        if (r < 0)
+            break;
+    }
+    if (r >= 0)
+        blk_flush_notify(blk);
+    if (drop) {
+        blk->dropping = false;
+        blk->blocked = 0;
+        blk->to_notify = 0;
+    }
+    return r < 0 ? r : 0;
+}
+
+int blk_io_resume(struct blk_io *blk)
+{
+    uint16_t i;
+    int r;
+
+    for (i = 0; i < blk->vdev->num_queues && queue_runnable(blk); i++) {
+        r = blk_io_process_queue(blk, i);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+unsigned int blk_io_inflight(const struct blk_io *blk)
+{
+    return blk->inflight_reqs;
+}
+
+unsigned int blk_io_inflight_ops(const struct blk_io *blk)
+{
+    return blk->inflight_ops;
+}
+
+void blk_io_get_stats(const struct blk_io *blk, struct virtio_blk_stats *st)
+{
+    *st = blk->stats;
 }

@@ -11,6 +11,7 @@
 #include <linux/virtio_config.h>
 
 #include "vmm/state.h"
+#include "vmm/log.h"
 
 /* Driver-settable status bits in spec order (3.1.1), each with the bits
  * that must already be set. NEEDS_RESET is device-owned. */
@@ -58,11 +59,15 @@ void virtio_dev_select_device_features(struct virtio_dev *vdev,
     vdev->device_feature_select = sel;
 }
 
+/* Word @sel (0: bits 0-31, 1: bits 32-63) of a feature set; 0 beyond. */
+static uint32_t feature_word(uint64_t features, uint32_t sel)
+{
+    return sel > 1 ? 0 : (uint32_t)(features >> (32 * sel));
+}
+
 uint32_t virtio_dev_read_device_features(const struct virtio_dev *vdev)
 {
-    if (vdev->device_feature_select > 1)
-        return 0;
-    return vdev->device_features >> (32 * vdev->device_feature_select);
+    return feature_word(vdev->device_features, vdev->device_feature_select);
 }
 
 void virtio_dev_select_driver_features(struct virtio_dev *vdev,
@@ -73,9 +78,7 @@ void virtio_dev_select_driver_features(struct virtio_dev *vdev,
 
 uint32_t virtio_dev_read_driver_features(const struct virtio_dev *vdev)
 {
-    if (vdev->driver_feature_select > 1)
-        return 0;
-    return vdev->driver_features >> (32 * vdev->driver_feature_select);
+    return feature_word(vdev->driver_features, vdev->driver_feature_select);
 }
 
 int virtio_dev_write_driver_features(struct virtio_dev *vdev, uint32_t v)
@@ -189,8 +192,8 @@ void virtio_dev_set_needs_reset(struct virtio_dev *vdev, const char *fmt,
     va_start(ap, fmt);
     vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
-    fprintf(stderr, "virtio-%s: device needs reset: %s\n",
-            type_name(vdev->device_id), why);
+    log_warn("virtio-%s: device needs reset: %s\n",
+             type_name(vdev->device_id), why);
     vdev->status |= VIRTIO_DEV_S_NEEDS_RESET;
     if (virtio_dev_driver_ok(vdev))
         vdev->irq.ops->notify_config(vdev->irq.opaque);

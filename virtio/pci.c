@@ -1,89 +1,61 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* virtio-pci transport: creation, capabilities, PCI hooks, state (see
- * pci.h; virtio 1.x section 4.1). Registers live in pci_regs.c,
- * interrupts and doorbells in pci_irq.c. */
-#include "virtio/pci_priv.h"
-#include "vmm/stats.h"
+ * pci.h; virtio 1.x section 4.1). The top of the transport: it wires the
+ * parts below it, BAR 2's registers (pci_regs.c), interrupts
+ * (pci_irq.c) and doorbells (pci_doorbell.c), which know nothing of each
+ * other but what this file hands them. */
+#include "virtio/pci.h"
 
 #include <errno.h>
 #include <libfdt.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include <linux/virtio_pci.h>
 
-#define VP_MSIX_CAP_SIZE 12
+#include "virtio/pci_caps.h"
+#include "virtio/pci_doorbell.h"
+#include "virtio/pci_irq.h"
+#include "virtio/pci_regs.h"
+
+struct virtio_pci {
+    struct pci_dev pci;             /* first: pci.opaque is us anyway */
+    pthread_mutex_t lock;
+    struct virtio_dev *vdev;
+    const struct state_ops *dev_state;
+    void *dev_opaque;
+    uint16_t num_queues;
+    uint32_t config_size;
+    unsigned int nvec;
+    int msix_cap;                   /* config offset */
+    struct vp_regs regs;            /* BAR 2 (regs.m under lock) */
+    struct vp_irq irq;              /* MSI-X (BAR 0), INTx */
+    struct vp_doorbells db;         /* queue doorbells */
+};
+
 #define VP_MAX_CFG_SIZE  0x1000u
 
 /* --- capabilities ------------------------------------------------------ */
 
-/* Append a vendor capability of @size bytes describing @len bytes at
- * @off of @bar. Returns its offset or -errno. */
-static int add_vndr_cap(struct pci_dev *dev, uint8_t type, uint8_t size,
-                        uint8_t bar, uint32_t off, uint32_t len)
+/* MSI-X and the virtio capabilities (virtio/pci_caps.h). */
+static int add_caps(struct virtio_pci *vp)
 {
-    int c = pci_add_capability(dev, PCI_CAP_ID_VNDR, size);
+    const struct vpc_layout l = {
+        .num_queues = vp->num_queues,
+        .config_size = vp->config_size,
+        .nvec = vp->nvec,
+        .msix_bar = VIRTIO_PCI_MSIX_BAR,
+        .pba_off = vp->irq.pba_off,
+        .cfg_bar = VIRTIO_PCI_CFG_BAR,
+    };
+    struct vpc_caps caps;
+    int r = vpc_add_caps(&vp->pci.cs, &l, &caps);
 
-    if (c < 0)
-        return c;
-    pci_cfg_set(dev, (uint32_t)c + VIRTIO_PCI_CAP_LEN, 1, size);
-    pci_cfg_set(dev, (uint32_t)c + VIRTIO_PCI_CAP_CFG_TYPE, 1, type);
-    pci_cfg_set(dev, (uint32_t)c + VIRTIO_PCI_CAP_BAR, 1, bar);
-    pci_cfg_set(dev, (uint32_t)c + VIRTIO_PCI_CAP_OFFSET, 4, off);
-    pci_cfg_set(dev, (uint32_t)c + VIRTIO_PCI_CAP_LENGTH, 4, len);
-    return c;
-}
-
-static int add_virtio_caps(struct virtio_pci *vp)
-{
-    struct pci_dev *dev = &vp->pci;
-    const uint8_t bar = VIRTIO_PCI_CFG_BAR;
-    int c;
-
-    c = add_vndr_cap(dev, VIRTIO_PCI_CAP_COMMON_CFG, 16, bar,
-                     VIRTIO_PCI_COMMON_OFF, VIRTIO_PCI_COMMON_SIZE);
-    if (c >= 0)
-        c = add_vndr_cap(dev, VIRTIO_PCI_CAP_ISR_CFG, 16, bar,
-                         VIRTIO_PCI_ISR_OFF, 1);
-    if (c >= 0 && vp->config_size)
-        c = add_vndr_cap(dev, VIRTIO_PCI_CAP_DEVICE_CFG, 16, bar,
-                         VIRTIO_PCI_DEVICE_OFF, vp->config_size);
-    if (c >= 0)
-        c = add_vndr_cap(dev, VIRTIO_PCI_CAP_NOTIFY_CFG, 20, bar,
-                         VIRTIO_PCI_NOTIFY_OFF,
-                         vp->num_queues * VIRTIO_PCI_NOTIFY_MULT);
-    if (c >= 0)
-        pci_cfg_set(dev, (uint32_t)c + VIRTIO_PCI_NOTIFY_CAP_MULT, 4,
-                    VIRTIO_PCI_NOTIFY_MULT);
-    if (c >= 0)
-        c = add_vndr_cap(dev, VIRTIO_PCI_CAP_PCI_CFG, 20, 0, 0, 0);
-    if (c < 0)
-        return c;
-    vp->cfg_cap = c;
-    /* bar, offset, length and pci_cfg_data are the driver's to set. */
-    pci_dev_set_wmask(dev, (uint32_t)c + VIRTIO_PCI_CAP_BAR, 1, 0xFF);
-    pci_dev_set_wmask(dev, (uint32_t)c + VIRTIO_PCI_CAP_OFFSET, 4, ~0u);
-    pci_dev_set_wmask(dev, (uint32_t)c + VIRTIO_PCI_CAP_LENGTH, 4, ~0u);
-    pci_dev_set_wmask(dev, (uint32_t)c + 16, 4, ~0u);
-    return 0;
-}
-
-static int add_msix_cap(struct virtio_pci *vp)
-{
-    struct pci_dev *dev = &vp->pci;
-    int c = pci_add_capability(dev, PCI_CAP_ID_MSIX, VP_MSIX_CAP_SIZE);
-
-    if (c < 0)
-        return c;
-    vp->msix_cap = c;
-    pci_cfg_set(dev, (uint32_t)c + PCI_MSIX_FLAGS, 2, vp->nvec - 1);
-    pci_dev_set_wmask(dev, (uint32_t)c + PCI_MSIX_FLAGS, 2,
-                      MSIX_CTRL_ENABLE | MSIX_CTRL_FMASK);
-    pci_cfg_set(dev, (uint32_t)c + PCI_MSIX_TABLE, 4, VIRTIO_PCI_MSIX_BAR);
-    pci_cfg_set(dev, (uint32_t)c + PCI_MSIX_PBA, 4,
-                vp->pba_off | VIRTIO_PCI_MSIX_BAR);
+    if (r < 0)
+        return r;
+    vp->msix_cap = (int)caps.msix;
+    vp->regs.cfg_cap = (int)caps.pci_cfg;
     return 0;
 }
 
@@ -92,7 +64,9 @@ static int add_msix_cap(struct virtio_pci *vp)
 static void vp_cfg_read(struct pci_dev *dev, uint32_t off, uint32_t len,
                         uint32_t *val)
 {
-    vp_cfg_cap_read(dev->opaque, off, len, val);
+    struct virtio_pci *vp = dev->opaque;
+
+    vp_regs_cfg_cap_read(&vp->regs, off, len, val);
 }
 
 static void vp_cfg_write(struct pci_dev *dev, uint32_t off, uint32_t len,
@@ -103,8 +77,8 @@ static void vp_cfg_write(struct pci_dev *dev, uint32_t off, uint32_t len,
 
     (void)val;
     if (pci_cfg_overlaps(off, len, ctrl, 2))
-        msix_set_control(&vp->msix, (uint16_t)pci_cfg_get(dev, ctrl, 2));
-    vp_cfg_cap_write(vp, off, len);
+        vp_irq_set_control(&vp->irq, (uint16_t)pci_cfg_get(dev, ctrl, 2));
+    vp_regs_cfg_cap_write(&vp->regs, off, len);
 }
 
 static void vp_reset(struct pci_dev *dev)
@@ -114,9 +88,32 @@ static void vp_reset(struct pci_dev *dev)
     pthread_mutex_lock(&vp->lock);
     if (vp->vdev)
         virtio_dev_reset(vp->vdev);
-    vpm_reset(&vp->regs);
+    vpm_reset(&vp->regs.m);
     pthread_mutex_unlock(&vp->lock);
-    msix_reset(&vp->msix);
+    vp_irq_reset(&vp->irq);
+}
+
+/* BAR 2 decoded at @addr: the doorbells' ioeventfds follow it (PCI bus
+ * lock held). */
+static int vp_bar_map(struct pci_dev *dev, unsigned int bar, uint64_t addr,
+                      uint64_t size)
+{
+    struct virtio_pci *vp = dev->opaque;
+
+    (void)size;
+    if (bar == VIRTIO_PCI_CFG_BAR)
+        vp_db_map(&vp->db, addr);
+    return 0;
+}
+
+static void vp_bar_unmap(struct pci_dev *dev, unsigned int bar,
+                         uint64_t addr, uint64_t size)
+{
+    struct virtio_pci *vp = dev->opaque;
+
+    (void)size;
+    if (bar == VIRTIO_PCI_CFG_BAR)
+        vp_db_unmap(&vp->db, addr);
 }
 
 static int vp_save(struct pci_dev *dev, void *fdt, int node);
@@ -134,41 +131,13 @@ static const struct pci_dev_ops vp_pci_ops = {
 
 /* --- lifetime ---------------------------------------------------------- */
 
-static int make_eventfds(struct virtio_pci *vp)
+static uint64_t msix_bar_size(unsigned int nvec, uint32_t *pba)
 {
-    for (uint16_t i = 0; i < vp->num_queues; i++) {
-        vp->q[i].efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        if (vp->q[i].efd < 0)
-            return -errno;
-    }
-    for (unsigned int i = 0; i < vp->nvec; i++) {
-        vp->vec[i].efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        if (vp->vec[i].efd < 0)
-            return -errno;
-    }
-    return 0;
-}
-
-static int alloc_parts(struct virtio_pci *vp)
-{
-    vp->q = calloc(vp->num_queues, sizeof(*vp->q));
-    vp->vec = calloc(vp->nvec, sizeof(*vp->vec));
-    if (!vp->q || !vp->vec)
-        return -ENOMEM;
-    for (uint16_t i = 0; i < vp->num_queues; i++)
-        vp->q[i].efd = -1;
-    for (unsigned int i = 0; i < vp->nvec; i++)
-        vp->vec[i].efd = -1;
-    return make_eventfds(vp);
-}
-
-static uint64_t msix_bar_size(const struct virtio_pci *vp, uint32_t *pba)
-{
-    uint32_t table = vp->nvec * MSIX_ENTRY_SIZE;
+    uint32_t table = nvec * MSIX_ENTRY_SIZE;
     uint64_t size = 4096;
 
     *pba = (table + 7u) & ~7u;
-    while (size < *pba + (vp->nvec + 63) / 64 * 8)
+    while (size < *pba + (nvec + 63) / 64 * 8)
         size <<= 1;
     return size;
 }
@@ -184,20 +153,20 @@ static int setup_pci(struct virtio_pci *vp, const struct virtio_pci_params *p)
         .revision = 1,
         .irq_pin = 1,
     };
-    uint64_t msix_size = msix_bar_size(vp, &vp->pba_off);
+    uint32_t pba;
+    uint64_t msix_size = msix_bar_size(vp->nvec, &pba);
     int r;
 
     r = pci_dev_init(&vp->pci, &info, &vp_pci_ops, vp);
     if (r == 0)
         r = pci_dev_set_bar(&vp->pci, VIRTIO_PCI_MSIX_BAR, PCI_BAR_MEM32,
-                            msix_size, &vp_msix_bar_ops, vp);
+                            msix_size, &vp_irq_msix_bar_ops, &vp->irq);
     if (r == 0)
         r = pci_dev_set_bar(&vp->pci, VIRTIO_PCI_CFG_BAR, PCI_BAR_MEM64,
-                            VIRTIO_PCI_CFG_BAR_SIZE, &vp_cfg_bar_ops, vp);
+                            VIRTIO_PCI_CFG_BAR_SIZE, &vp_regs_bar_ops,
+                            &vp->regs);
     if (r == 0)
-        r = add_msix_cap(vp);
-    if (r == 0)
-        r = add_virtio_caps(vp);
+        r = add_caps(vp);
     return r;
 }
 
@@ -205,6 +174,7 @@ int virtio_pci_create(const struct virtio_pci_params *p,
                       struct virtio_pci **out)
 {
     struct virtio_pci *vp;
+    uint32_t pba;
     int r;
 
     if (!p->num_queues || p->num_queues > VIRTIO_DEV_MAX_QUEUES ||
@@ -214,15 +184,17 @@ int virtio_pci_create(const struct virtio_pci_params *p,
     if (!vp)
         return -ENOMEM;
     pthread_mutex_init(&vp->lock, NULL);
-    vp->hv = p->hv;
     vp->num_queues = p->num_queues;
     vp->config_size = p->config_size;
     vp->nvec = p->num_queues + 1u;
-    r = vp_regs_init(vp);
+    msix_bar_size(vp->nvec, &pba);
+    r = vp_regs_init(&vp->regs, vp->num_queues, (uint16_t)vp->nvec,
+                     vp->config_size, &vp->lock, &vp->pci, &vp->db);
     if (r == 0)
-        r = alloc_parts(vp);
+        r = vp_db_init(&vp->db, vp->num_queues, &p->hv);
     if (r == 0)
-        r = msix_init(&vp->msix, vp->nvec, &vp_msix_ops, vp);
+        r = vp_irq_init(&vp->irq, vp->nvec, pba, &p->hv, &vp->pci,
+                        &vp->regs.m);
     if (r == 0)
         r = setup_pci(vp, p);
     if (r < 0) {
@@ -237,30 +209,22 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 {
     if (!vp)
         return;
-    vp_vectors_release(vp);
-    msix_fini(&vp->msix);
-    for (uint16_t i = 0; vp->q && i < vp->num_queues; i++)
-        if (vp->q[i].efd >= 0)
-            close(vp->q[i].efd);
-    for (unsigned int i = 0; vp->vec && i < vp->nvec; i++)
-        if (vp->vec[i].efd >= 0)
-            close(vp->vec[i].efd);
-    free(vp->q);
-    free(vp->vec);
+    vp_irq_fini(&vp->irq);
+    vp_db_fini(&vp->db);
     pthread_mutex_destroy(&vp->lock);
     free(vp);
 }
 
 struct virtio_irq virtio_pci_irq(struct virtio_pci *vp)
 {
-    return (struct virtio_irq){ .ops = &vp_irq_ops, .opaque = vp };
+    return (struct virtio_irq){ .ops = &vp_irq_ops, .opaque = &vp->irq };
 }
 
 int virtio_pci_attach(struct virtio_pci *vp, struct virtio_dev *vdev,
                       const struct state_ops *dev_state, void *dev_opaque)
 {
     if (vp->vdev || !vdev || vdev->num_queues != vp->num_queues ||
-        vdev->irq.opaque != vp || vpm_attach(&vp->regs, vdev) < 0)
+        vdev->irq.opaque != &vp->irq || vpm_attach(&vp->regs.m, vdev) < 0)
         return -EINVAL;
     vp->vdev = vdev;
     vp->dev_state = dev_state;
@@ -275,33 +239,21 @@ struct pci_dev *virtio_pci_pci_dev(struct virtio_pci *vp)
 
 int virtio_pci_doorbell_fd(const struct virtio_pci *vp, uint16_t qidx)
 {
-    return qidx < vp->num_queues ? vp->q[qidx].efd : -1;
+    return vp_db_fd(&vp->db, qidx);
 }
 
 void virtio_pci_get_stats(const struct virtio_pci *vp,
                           struct virtio_pci_stats *st)
 {
-    uint64_t all = stats_get(&vp->st_doorbells);
-    uint64_t trapped = stats_get(&vp->st_trapped);
-
-    /* Kicks consumed while the device was paused are not counted in all:
-     * clamp rather than wrap. */
-    st->doorbells_trapped = trapped;
-    st->doorbells_ioeventfd = all > trapped ? all - trapped : 0;
-    st->interrupts = stats_get(&vp->st_interrupts);
+    vp_db_counts(&vp->db, &st->doorbells_ioeventfd, &st->doorbells_trapped);
+    st->interrupts = vp_irq_count(&vp->irq);
 }
 
 void virtio_pci_doorbell_ready(struct virtio_pci *vp, uint16_t qidx)
 {
-    uint64_t v;
-
     if (qidx >= vp->num_queues)
         return;
-    if (read(vp->q[qidx].efd, &v, sizeof(v)) < 0) {
-        /* EAGAIN: someone else consumed it; process anyway. */
-    } else {
-        stats_add(&vp->st_doorbells, v);
-    }
+    vp_db_consume(&vp->db, qidx);
     pthread_mutex_lock(&vp->lock);
     virtio_dev_queue_notify(vp->vdev, qidx);
     pthread_mutex_unlock(&vp->lock);
@@ -326,26 +278,6 @@ struct vp_queue_state {
     uint32_t pad;
 };
 
-static int save_msix(struct virtio_pci *vp, void *fdt, int node)
-{
-    uint32_t tsize = msix_table_size(&vp->msix);
-    uint32_t psize = msix_pba_size(&vp->msix);
-    uint8_t *buf = malloc(tsize + psize);
-    int r;
-
-    if (!buf)
-        return -ENOMEM;
-    for (uint32_t o = 0; o < tsize; o += 4)
-        msix_table_read(&vp->msix, o, buf + o, 4);
-    for (uint32_t o = 0; o < psize; o += 8)
-        msix_pba_read(&vp->msix, o, buf + tsize + o, 8);
-    r = state_put_bytes(fdt, node, "msix-table", buf, tsize);
-    if (r == 0)
-        r = state_put_bytes(fdt, node, "msix-pba", buf + tsize, psize);
-    free(buf);
-    return r;
-}
-
 static int save_regs(struct virtio_pci *vp, void *fdt, int node)
 {
     struct vp_queue_state *qs = calloc(vp->num_queues, sizeof(*qs));
@@ -354,20 +286,20 @@ static int save_regs(struct virtio_pci *vp, void *fdt, int node)
     if (!qs)
         return -ENOMEM;
     for (uint16_t i = 0; i < vp->num_queues; i++)
-        qs[i] = (struct vp_queue_state){ .desc = vp->regs.q[i].desc,
-                                         .avail = vp->regs.q[i].driver,
-                                         .used = vp->regs.q[i].device,
-                                         .size = vp->regs.q[i].size,
-                                         .vector = vp->regs.q[i].vector };
+        qs[i] = (struct vp_queue_state){ .desc = vp->regs.m.q[i].desc,
+                                         .avail = vp->regs.m.q[i].driver,
+                                         .used = vp->regs.m.q[i].device,
+                                         .size = vp->regs.m.q[i].size,
+                                         .vector = vp->regs.m.q[i].vector };
     r = state_put_bytes(fdt, node, "queues", qs,
                         vp->num_queues * sizeof(*qs));
     free(qs);
     if (r == 0)
-        r = state_put_u32(fdt, node, "msix-config", vp->regs.msix_config);
+        r = state_put_u32(fdt, node, "msix-config", vp->regs.m.msix_config);
     if (r == 0)
-        r = state_put_u32(fdt, node, "queue-select", vp->regs.queue_select);
+        r = state_put_u32(fdt, node, "queue-select", vp->regs.m.queue_select);
     if (r == 0)
-        r = state_put_u32(fdt, node, "isr", vp->regs.isr);
+        r = state_put_u32(fdt, node, "isr", vp->regs.m.isr);
     return r;
 }
 
@@ -377,7 +309,7 @@ static int vp_save(struct pci_dev *dev, void *fdt, int node)
     int r, sub;
 
     pthread_mutex_lock(&vp->lock);
-    r = save_msix(vp, fdt, node);
+    r = vp_irq_save(&vp->irq, fdt, node);
     if (r == 0)
         r = save_regs(vp, fdt, node);
     if (r == 0 && vp->dev_state) {
@@ -389,37 +321,6 @@ static int vp_save(struct pci_dev *dev, void *fdt, int node)
             r = vp->dev_state->save(vp->dev_opaque, fdt, sub);
     }
     pthread_mutex_unlock(&vp->lock);
-    return r;
-}
-
-/* Restore the MSI-X table (which rewires routes) and pending bits. */
-static int load_msix(struct virtio_pci *vp, const void *fdt, int node)
-{
-    uint32_t tsize = msix_table_size(&vp->msix);
-    uint32_t psize = msix_pba_size(&vp->msix);
-    uint32_t ctrl = (uint32_t)vp->msix_cap + PCI_MSIX_FLAGS;
-    uint8_t *buf = malloc(tsize + psize);
-    uint64_t bits;
-    int r;
-
-    if (!buf)
-        return -ENOMEM;
-    r = state_get_bytes(fdt, node, "msix-table", buf, tsize);
-    if (r == 0)
-        r = state_get_bytes(fdt, node, "msix-pba", buf + tsize, psize);
-    if (r == 0) {
-        msix_reset(&vp->msix);
-        for (uint32_t o = 0; o < tsize; o += 4)
-            msix_table_write(&vp->msix, o, buf + o, 4);
-        for (unsigned int v = 0; v < vp->nvec; v++) {
-            memcpy(&bits, buf + tsize + v / 64 * 8, 8);
-            if ((bits >> (v % 64)) & 1)
-                msix_notify(&vp->msix, v);
-        }
-        msix_set_control(&vp->msix,
-                         (uint16_t)pci_cfg_get(&vp->pci, ctrl, 2));
-    }
-    free(buf);
     return r;
 }
 
@@ -446,16 +347,16 @@ static int load_regs(struct virtio_pci *vp, const void *fdt, int node)
                    sel > UINT16_MAX || isr > 3))
         r = -EINVAL;
     for (uint16_t i = 0; r == 0 && i < vp->num_queues; i++) {
-        vp->regs.q[i].desc = qs[i].desc;
-        vp->regs.q[i].driver = qs[i].avail;
-        vp->regs.q[i].device = qs[i].used;
-        vp->regs.q[i].size = qs[i].size;
-        vp->regs.q[i].vector = qs[i].vector;
+        vp->regs.m.q[i].desc = qs[i].desc;
+        vp->regs.m.q[i].driver = qs[i].avail;
+        vp->regs.m.q[i].device = qs[i].used;
+        vp->regs.m.q[i].size = qs[i].size;
+        vp->regs.m.q[i].vector = qs[i].vector;
     }
     if (r == 0) {
-        vp->regs.msix_config = (uint16_t)mc;
-        vp->regs.queue_select = (uint16_t)sel;
-        vp->regs.isr = (uint8_t)isr;
+        vp->regs.m.msix_config = (uint16_t)mc;
+        vp->regs.m.queue_select = (uint16_t)sel;
+        vp->regs.m.isr = (uint8_t)isr;
     }
     free(qs);
     return r;
@@ -476,8 +377,11 @@ static int vp_load(struct pci_dev *dev, const void *fdt, int node)
     if (r == 0 && vp->dev_state)
         r = vp->dev_state->load(vp->dev_opaque, fdt, sub);
     pthread_mutex_unlock(&vp->lock);
+    /* The MSI-X table (which rewires the routes) and pending bits. */
     if (r == 0)
-        r = load_msix(vp, fdt, node);
+        r = vp_irq_load(&vp->irq, fdt, node,
+                        (uint16_t)pci_cfg_get(&vp->pci, (uint32_t)vp->msix_cap
+                                              + PCI_MSIX_FLAGS, 2));
     return r;
 }
 

@@ -13,7 +13,7 @@
  * Vendor capabilities describe them (common, notify, ISR, device, and a
  * VIRTIO_PCI_CAP_PCI_CFG access window), plus the MSI-X capability.
  *
- * Fast paths, through the hypervisor services (devices/hv.h):
+ * Fast paths, through the hypervisor services (vmm/hv.h):
  * - each queue has a doorbell eventfd; while BAR 2 is mapped it is a KVM
  *   ioeventfd on the queue's 2-byte doorbell, so a notify costs no exit
  *   to userspace. The owner watches virtio_pci_doorbell_fd() and calls
@@ -28,8 +28,8 @@
  *
  * Locking: one mutex per transport serialises every call into the device
  * model (struct virtio_dev is not thread-safe): trapped BAR accesses
- * (vCPU threads), doorbells and the owner's backend handlers (event loop),
- * which wrap their device calls in virtio_pci_lock()/virtio_pci_unlock().
+ * (vCPU threads), doorbells and the backend handlers (event loop), which
+ * virtio/pci_host.c runs under virtio_pci_lock()/virtio_pci_unlock().
  * Device models raise interrupts with the lock held. Lock order: PCI bus
  * lock → transport lock → MSI-X lock.
  */
@@ -46,8 +46,6 @@
 
 #define VIRTIO_PCI_VENDOR_ID     0x1AF4
 #define VIRTIO_PCI_DEVICE_ID_BASE 0x1040  /* + VIRTIO_ID_* (4.1.2.1) */
-#define VIRTIO_PCI_MSIX_BAR      0
-#define VIRTIO_PCI_CFG_BAR       2 /* layout: virtio/pci_model.h */
 
 struct virtio_pci;
 

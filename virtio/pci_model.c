@@ -10,25 +10,9 @@
 
 #include <linux/virtio_pci.h>
 
+#include "vmm/endian.h"
+
 _Static_assert(sizeof(struct vpm_queue) == 32, "vfu-blk state layout");
-
-static uint64_t get_le(const void *data, uint32_t len)
-{
-    const uint8_t *p = data;
-    uint64_t v = 0;
-
-    for (uint32_t i = 0; i < len && i < 8; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
-static void put_le(void *data, uint32_t len, uint64_t v)
-{
-    uint8_t *p = data;
-
-    for (uint32_t i = 0; i < len && i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
 
 int vpm_init(struct vpm *m, const struct vpm_params *p)
 {
@@ -39,7 +23,6 @@ int vpm_init(struct vpm *m, const struct vpm_params *p)
     memset(m, 0, sizeof(*m));
     m->ops = p->ops;
     m->opaque = p->opaque;
-    m->flags = p->flags;
     m->num_queues = p->num_queues;
     m->nvec = p->nvec;
     m->config_size = p->config_size;
@@ -85,15 +68,6 @@ static uint32_t field_width(uint32_t off)
     return off < VIRTIO_PCI_COMMON_SIZE ? w[off] : 0;
 }
 
-/* Field containing @off (< VIRTIO_PCI_COMMON_SIZE) and its width. */
-static uint32_t field_at(uint32_t off, uint32_t *width)
-{
-    while (!field_width(off))
-        off--;
-    *width = field_width(off);
-    return off;
-}
-
 /* The selected queue's registers and virtqueue, or NULL. */
 static struct vpm_queue *selected(struct vpm *m, struct virtq **vq)
 {
@@ -101,9 +75,13 @@ static struct vpm_queue *selected(struct vpm *m, struct virtq **vq)
     return *vq ? &m->q[m->queue_select] : NULL;
 }
 
-static bool frozen(const struct vpm *m, const struct virtq *vq)
+/* An enabled queue's size and ring addresses are the live virtqueue's:
+ * the driver configures them before queue_enable (spec 4.1.4.3.2) and
+ * cannot disable a queue but by a reset, so later writes are ignored and
+ * reads show what the device uses. */
+static bool frozen(const struct virtq *vq)
 {
-    return (m->flags & VPM_F_FREEZE_ENABLED) && vq->enabled;
+    return vq->enabled;
 }
 
 static uint64_t queue_field_read(struct vpm *m, uint32_t reg)
@@ -112,11 +90,10 @@ static uint64_t queue_field_read(struct vpm *m, uint32_t reg)
     struct vpm_queue *q = selected(m, &vq);
 
     if (!q)
-        return reg == VIRTIO_PCI_COMMON_Q_MSIX &&
-               !(m->flags & VPM_F_BYTE_VIEW) ? VPM_NO_VECTOR : 0;
+        return reg == VIRTIO_PCI_COMMON_Q_MSIX ? VPM_NO_VECTOR : 0;
     switch (reg) {
     case VIRTIO_PCI_COMMON_Q_SIZE:
-        return frozen(m, vq) ? vq->size : q->size;
+        return frozen(vq) ? vq->size : q->size;
     case VIRTIO_PCI_COMMON_Q_MSIX:
         return q->vector;
     case VIRTIO_PCI_COMMON_Q_ENABLE:
@@ -195,7 +172,7 @@ static void queue_field_write(struct vpm *m, uint32_t reg, uint64_t v)
         q->vector = vector_ok(m, v);
     else if (reg == VIRTIO_PCI_COMMON_Q_ENABLE && v == 1)
         queue_enable(m, q, vq);
-    else if (frozen(m, vq))
+    else if (frozen(vq))
         return;
     else if (reg == VIRTIO_PCI_COMMON_Q_SIZE)
         q->size = (uint16_t)v;
@@ -239,52 +216,48 @@ static void field_write(struct vpm *m, uint32_t reg, uint64_t v)
     }
 }
 
-/* The whole structure as the driver sees it (VPM_F_BYTE_VIEW). */
+/* The whole structure as the driver sees it. */
 static void common_bytes(struct vpm *m, uint8_t *buf)
 {
     uint32_t w;
 
     for (uint32_t reg = 0; reg < VIRTIO_PCI_COMMON_SIZE; reg += w) {
         w = field_width(reg);
-        put_le(buf + reg, w, field_read(m, reg));
+        le_store(buf + reg, w, field_read(m, reg));
     }
 }
 
+/* Reads see the bytes of struct virtio_pci_common_cfg at any offset and
+ * length (spec 4.1.3.1 asks drivers for field-wide accesses; a narrower
+ * or wider read simply sees the bytes). */
 static void common_read(struct vpm *m, uint64_t off, uint8_t *data,
                         uint32_t len)
 {
     uint8_t all[VIRTIO_PCI_COMMON_SIZE];
-    uint32_t width, reg;
 
     memset(data, 0, len);
     if (off >= VIRTIO_PCI_COMMON_SIZE)
         return;
-    if (m->flags & VPM_F_BYTE_VIEW) {
-        common_bytes(m, all);
-        memcpy(data, all + off, len < VIRTIO_PCI_COMMON_SIZE - off
-                                    ? len : VIRTIO_PCI_COMMON_SIZE - off);
-        return;
-    }
-    if (len > VIRTIO_PCI_COMMON_SIZE - off)
-        return;
-    reg = field_at((uint32_t)off, &width);
-    if (off + len > reg + width)
-        return;     /* straddles fields: not a valid access */
-    put_le(data, len, field_read(m, reg) >> (8 * (off - reg)));
+    common_bytes(m, all);
+    memcpy(data, all + off, len < VIRTIO_PCI_COMMON_SIZE - off
+                                ? len : VIRTIO_PCI_COMMON_SIZE - off);
 }
 
-/* VPM_F_BYTE_VIEW write: a whole field, or a 4-byte half of a 64-bit
- * one (its half chosen by bit 2 of @off). */
-static void common_write_exact(struct vpm *m, uint32_t off,
-                               const void *data, uint32_t len)
+/* A write must be a whole field, or a 4-byte half of a 64-bit one (its
+ * half chosen by bit 2 of @off), the widths spec 4.1.3.1 lets a driver
+ * use; any other write is ignored. */
+static void common_write(struct vpm *m, uint64_t off64, const void *data,
+                         uint32_t len)
 {
+    uint32_t off = off64 < VIRTIO_PCI_COMMON_SIZE ? (uint32_t)off64 : 0;
     uint32_t reg = off & ~7u, w = field_width(reg) == 8 ? 8
                                                          : field_width(off);
     uint64_t v;
 
-    if (!w || (len != w && !(w == 8 && len == 4)))
+    if (off64 >= VIRTIO_PCI_COMMON_SIZE || !w ||
+        (len != w && !(w == 8 && len == 4)))
         return;     /* not a register write the spec allows: ignored */
-    v = get_le(data, len);
+    v = le_load(data, len);
     if (w != 8) {
         field_write(m, off, v);
         return;
@@ -293,33 +266,6 @@ static void common_write_exact(struct vpm *m, uint32_t off,
         v = (field_read(m, reg) & 0xffffffffull) | (v << 32);
     else if (len == 4)
         v = (field_read(m, reg) & ~0xffffffffull) | v;
-    field_write(m, reg, v);
-}
-
-static void common_write(struct vpm *m, uint64_t off, const void *data,
-                         uint32_t len)
-{
-    uint32_t width, reg, shift;
-    uint64_t v, mask;
-
-    if (off >= VIRTIO_PCI_COMMON_SIZE)
-        return;
-    if (m->flags & VPM_F_BYTE_VIEW) {
-        common_write_exact(m, (uint32_t)off, data, len);
-        return;
-    }
-    if (len > VIRTIO_PCI_COMMON_SIZE - off)
-        return;
-    reg = field_at((uint32_t)off, &width);
-    if (off + len > reg + width)
-        return;
-    v = get_le(data, len);
-    if (len < width) {
-        /* A partial write (e.g. a queue address half): merge. */
-        shift = 8 * (uint32_t)(off - reg);
-        mask = (len == 8 ? ~0ULL : ((1ULL << (8 * len)) - 1)) << shift;
-        v = (field_read(m, reg) & ~mask) | ((v << shift) & mask);
-    }
     field_write(m, reg, v);
 }
 

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Register model of the virtio-pci modern capabilities structures BAR
  * (virtio 1.x section 4.1.4), shared by the in-VMM transport
- * (virtio/pci.c) and vfu-blk's vfio-user transport (tools/vfu-blk/vpci.c).
+ * (virtio/pci.c) and vfu-blk's vfio-user transport (tools/vfu-blk/regions.c).
  *
  * Pure: no PCI bus, KVM, eventfd or lock knowledge. The owner serialises
  * calls (struct virtio_dev is not thread-safe), except that the ISR is
  * atomic so it may be set and read from different threads. What differs
  * per transport goes through struct vpm_ops (doorbells, queue-enable side
- * effects, INTx deassertion) and VPM_F_* flags (access granularity).
+ * effects, INTx deassertion).
  *
  * Layout of the BAR (byte offsets, 16 KiB):
  *   0x0000 common configuration (4.1.4.3), VIRTIO_PCI_COMMON_SIZE bytes;
@@ -23,6 +23,8 @@
 
 #include "virtio/device.h"
 
+#define VIRTIO_PCI_MSIX_BAR      0         /* MSI-X table and PBA */
+#define VIRTIO_PCI_CFG_BAR       2         /* the layout below */
 #define VIRTIO_PCI_CFG_BAR_SIZE  0x4000u
 #define VIRTIO_PCI_COMMON_OFF    0x0000u
 #define VIRTIO_PCI_ISR_OFF       0x1000u
@@ -35,21 +37,16 @@
 #define VPM_ISR_CONFIG 0x2u
 #define VPM_NO_VECTOR  0xFFFFu             /* VIRTIO_MSI_NO_VECTOR */
 
-/* Common configuration access style (flags).
- * Default (register file): an access must lie within one field; a read
- * spanning fields returns 0, a narrower write is merged into the field,
- * and queue_msix_vector of a missing queue (queue_select >= num_queues)
- * reads VPM_NO_VECTOR.
- * VPM_F_BYTE_VIEW: reads see the bytes of struct virtio_pci_common_cfg
- * (any offset and length; a missing queue's fields read 0); a write must
- * be exactly one field, or a 4-byte half of a 64-bit queue address, and
- * is ignored otherwise.
- * VPM_F_FREEZE_ENABLED: while the selected queue is enabled, queue_size
- * and the queue addresses ignore writes and queue_size reads the live
- * virtqueue size. */
-#define VPM_F_BYTE_VIEW      0x1u
-#define VPM_F_FREEZE_ENABLED 0x2u
-
+/* Common configuration semantics, one for every transport (virtio 1.2):
+ * - access widths (4.1.3.1): reads see the bytes of struct
+ *   virtio_pci_common_cfg at any offset and length; a write must be
+ *   exactly one field, or a 4-byte half of a 64-bit queue address, and is
+ *   ignored otherwise. queue_msix_vector of a missing queue (queue_select
+ *   >= num_queues) reads VPM_NO_VECTOR, its other fields 0.
+ * - an enabled queue (4.1.4.3.2: the driver configures a queue before
+ *   enabling it and cannot disable it but by a reset): queue_size and the
+ *   queue addresses ignore writes and read the live virtqueue's values;
+ *   queue_msix_vector stays writable. */
 struct vpm_ops {
     /* The driver wrote queue @qidx's doorbell (@qidx < num_queues).
      * Required. */
@@ -76,7 +73,6 @@ struct vpm {
     const struct vpm_ops *ops;
     void *opaque;
     struct virtio_dev *vdev;        /* NULL until vpm_attach() */
-    unsigned int flags;             /* VPM_F_* */
     uint16_t num_queues;
     uint16_t nvec;                  /* MSI-X vectors; higher ones are
                                        stored as VPM_NO_VECTOR */
@@ -91,7 +87,6 @@ struct vpm_params {
     uint16_t num_queues;            /* 1..VIRTIO_DEV_MAX_QUEUES */
     uint16_t nvec;                  /* MSI-X table size, 0..2048 */
     uint32_t config_size;           /* 0..0x1000 */
-    unsigned int flags;             /* VPM_F_* */
     const struct vpm_ops *ops;      /* notify required */
     void *opaque;
 };

@@ -1,14 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* virtio-pci BARs (see pci.h): BAR 2 through the register model
- * (virtio/pci_model.h: common configuration, ISR, device configuration,
- * notifications) under the transport lock, the PCI configuration access
- * capability (spec 4.1.4.7), and the MSI-X table/PBA BAR. */
-#include "virtio/pci_priv.h"
-#include "vmm/stats.h"
+/* virtio-pci BAR 2 (see pci_regs.h): the register model under the
+ * transport lock, and the PCI configuration access capability (spec
+ * 4.1.4.9). */
+#include "virtio/pci_regs.h"
+#include "virtio/pci_caps.h"
 
 #include <endian.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <linux/virtio_pci.h>
 
@@ -16,33 +14,30 @@
 
 static void regs_notify(void *opaque, uint16_t qidx)
 {
-    struct virtio_pci *vp = opaque;
-    uint64_t one = 1;
+    struct vp_regs *r = opaque;
 
-    stats_inc(&vp->st_trapped);
-    if (write(vp->q[qidx].efd, &one, sizeof(one)) < 0) {
-        /* Counter saturated: a notification is pending anyway. */
-    }
+    vp_db_ring(r->db, qidx);
 }
 
 /* Apply the negotiated ring features; a queue the driver set up wrongly
  * needs a device reset (spec 2.1.2). */
 static void regs_queue_enable(void *opaque, uint16_t qidx, int result)
 {
-    struct virtio_pci *vp = opaque;
+    struct vp_regs *r = opaque;
+    struct virtio_dev *vdev = r->m.vdev;
 
-    virtq_set_features(&vp->vdev->queues[qidx], vp->vdev->driver_features);
+    virtq_set_features(&vdev->queues[qidx], vdev->driver_features);
     if (result < 0)
-        virtio_dev_set_needs_reset(vp->vdev, "queue %u: the driver enabled "
+        virtio_dev_set_needs_reset(vdev, "queue %u: the driver enabled "
                                    "it with bad rings (%s)", qidx,
                                    strerror(-result));
 }
 
 static void regs_isr_cleared(void *opaque)
 {
-    struct virtio_pci *vp = opaque;
+    struct vp_regs *r = opaque;
 
-    pci_dev_set_intx(&vp->pci, false);
+    pci_dev_set_intx(r->pci, false);
 }
 
 static const struct vpm_ops vp_regs_ops = {
@@ -51,17 +46,23 @@ static const struct vpm_ops vp_regs_ops = {
     .isr_cleared = regs_isr_cleared,
 };
 
-int vp_regs_init(struct virtio_pci *vp)
+int vp_regs_init(struct vp_regs *r, uint16_t num_queues, uint16_t nvec,
+                 uint32_t config_size, pthread_mutex_t *lock,
+                 struct pci_dev *pci, struct vp_doorbells *db)
 {
     struct vpm_params p = {
-        .num_queues = vp->num_queues,
-        .nvec = (uint16_t)vp->nvec,
-        .config_size = vp->config_size,
+        .num_queues = num_queues,
+        .nvec = nvec,
+        .config_size = config_size,
         .ops = &vp_regs_ops,
-        .opaque = vp,
+        .opaque = r,
     };
 
-    return vpm_init(&vp->regs, &p);
+    r->lock = lock;
+    r->pci = pci;
+    r->db = db;
+    r->cfg_cap = -1;
+    return vpm_init(&r->m, &p);
 }
 
 /* --- BARs ---------------------------------------------------------------- */
@@ -69,97 +70,60 @@ int vp_regs_init(struct virtio_pci *vp)
 static void cfg_bar_read(void *opaque, uint64_t off, void *data,
                          uint32_t len)
 {
-    struct virtio_pci *vp = opaque;
+    struct vp_regs *r = opaque;
 
-    pthread_mutex_lock(&vp->lock);
-    vpm_read(&vp->regs, off, data, len);
-    pthread_mutex_unlock(&vp->lock);
+    pthread_mutex_lock(r->lock);
+    vpm_read(&r->m, off, data, len);
+    pthread_mutex_unlock(r->lock);
 }
 
 /* Doorbells only signal an eventfd: no lock (see pci.h). */
 static void cfg_bar_write(void *opaque, uint64_t off, const void *data,
                           uint32_t len)
 {
-    struct virtio_pci *vp = opaque;
+    struct vp_regs *r = opaque;
 
     if (off >= VIRTIO_PCI_NOTIFY_OFF) {
-        vpm_write(&vp->regs, off, data, len);
+        vpm_write(&r->m, off, data, len);
         return;
     }
-    pthread_mutex_lock(&vp->lock);
-    vpm_write(&vp->regs, off, data, len);
-    pthread_mutex_unlock(&vp->lock);
+    pthread_mutex_lock(r->lock);
+    vpm_write(&r->m, off, data, len);
+    pthread_mutex_unlock(r->lock);
 }
 
-const struct bus_ops vp_cfg_bar_ops = {
+const struct bus_ops vp_regs_bar_ops = {
     .read = cfg_bar_read,
     .write = cfg_bar_write,
 };
 
-static void msix_bar_read(void *opaque, uint64_t off, void *data,
-                          uint32_t len)
+/* The VIRTIO_PCI_CAP_PCI_CFG window (virtio/pci_caps.h): cap.bar/offset/
+ * length select a BAR range; pci_cfg_data accesses it. Only BAR 2 is
+ * reachable. */
+void vp_regs_cfg_cap_read(struct vp_regs *r, uint32_t off, uint32_t len,
+                          uint32_t *val)
 {
-    struct virtio_pci *vp = opaque;
-
-    if (off >= vp->pba_off)
-        msix_pba_read(&vp->msix, off - vp->pba_off, data, len);
-    else
-        msix_table_read(&vp->msix, off, data, len);
-}
-
-static void msix_bar_write(void *opaque, uint64_t off, const void *data,
-                           uint32_t len)
-{
-    struct virtio_pci *vp = opaque;
-
-    if (off < vp->pba_off)
-        msix_table_write(&vp->msix, off, data, len);
-}
-
-const struct bus_ops vp_msix_bar_ops = {
-    .read = msix_bar_read,
-    .write = msix_bar_write,
-};
-
-/* The VIRTIO_PCI_CAP_PCI_CFG window: cap.bar/offset/length select a
- * BAR range; pci_cfg_data accesses it. Only BAR 2 is reachable. */
-static bool cfg_cap_target(struct virtio_pci *vp, uint64_t *off,
-                           uint32_t *len)
-{
-    uint32_t c = (uint32_t)vp->cfg_cap;
-    uint32_t bar = pci_cfg_get(&vp->pci, c + VIRTIO_PCI_CAP_BAR, 1);
-
-    *off = pci_cfg_get(&vp->pci, c + VIRTIO_PCI_CAP_OFFSET, 4);
-    *len = pci_cfg_get(&vp->pci, c + VIRTIO_PCI_CAP_LENGTH, 4);
-    return bar == VIRTIO_PCI_CFG_BAR &&
-           (*len == 1 || *len == 2 || *len == 4) && *off % *len == 0 &&
-           *off + *len <= VIRTIO_PCI_CFG_BAR_SIZE;
-}
-
-void vp_cfg_cap_read(struct virtio_pci *vp, uint32_t off, uint32_t len,
-                     uint32_t *val)
-{
-    uint32_t data_off = (uint32_t)vp->cfg_cap + 16, blen;
+    uint32_t data_off = (uint32_t)r->cfg_cap + VPC_CFG_DATA, blen;
     uint32_t buf = 0;
     uint64_t boff;
 
-    if (!pci_cfg_overlaps(off, len, data_off, 4) ||
-        !cfg_cap_target(vp, &boff, &blen))
+    if (!vpc_cfg_window(&r->pci->cs, (uint32_t)r->cfg_cap,
+                        VIRTIO_PCI_CFG_BAR, off, len, &boff, &blen))
         return;
-    cfg_bar_read(vp, boff, &buf, blen);
-    pci_cfg_set(&vp->pci, data_off, 4, le32toh(buf));
-    *val = pci_cfg_get(&vp->pci, off, len);
+    cfg_bar_read(r, boff, &buf, blen);
+    pci_cfg_set(r->pci, data_off, 4, le32toh(buf));
+    *val = pci_cfg_get(r->pci, off, len);
 }
 
-void vp_cfg_cap_write(struct virtio_pci *vp, uint32_t off, uint32_t len)
+void vp_regs_cfg_cap_write(struct vp_regs *r, uint32_t off, uint32_t len)
 {
-    uint32_t data_off = (uint32_t)vp->cfg_cap + 16, blen;
+    uint32_t data_off = (uint32_t)r->cfg_cap + VPC_CFG_DATA, blen;
     uint32_t buf;
     uint64_t boff;
 
-    if (!pci_cfg_overlaps(off, len, data_off, 4) ||
-        !cfg_cap_target(vp, &boff, &blen))
+    if (!vpc_cfg_window(&r->pci->cs, (uint32_t)r->cfg_cap,
+                        VIRTIO_PCI_CFG_BAR, off, len, &boff, &blen))
         return;
-    buf = htole32(pci_cfg_get(&vp->pci, data_off, 4));
-    cfg_bar_write(vp, boff, &buf, blen);
+    buf = htole32(pci_cfg_get(r->pci, data_off, 4));
+    cfg_bar_write(r, boff, &buf, blen);
 }

@@ -452,15 +452,15 @@ bool virtq_has_avail(struct virtq *q)
 
 /* --- chain contents --------------------------------------------------- */
 
-static int elem_copy(const struct virtq *q, const struct virtq_elem *e,
-                     bool write, uint64_t off, void *buf, uint64_t len)
+int virtq_elem_walk(const struct virtq_elem *e, bool write, uint64_t off,
+                    uint64_t len,
+                    int (*fn)(void *opaque, uint64_t gpa, uint64_t n),
+                    void *opaque)
 {
-    uint8_t *p = buf;
-    unsigned int i;
     uint64_t n;
     int r;
 
-    for (i = 0; i < e->nsegs && len; i++) {
+    for (unsigned int i = 0; i < e->nsegs && len; i++) {
         const struct virtq_seg *s = &e->segs[i];
 
         if (s->write != write)
@@ -470,17 +470,37 @@ static int elem_copy(const struct virtq *q, const struct virtq_elem *e,
             continue;
         }
         n = s->len - off < len ? s->len - off : len;
-        if (write)
-            r = virtio_mem_write(q->mem, s->gpa + off, p, n);
-        else
-            r = virtio_mem_read(q->mem, s->gpa + off, p, n);
+        r = fn(opaque, s->gpa + off, n);
         if (r < 0)
             return r;
-        p += n;
         len -= n;
         off = 0;
     }
     return len ? -ERANGE : 0;
+}
+
+struct elem_copy {
+    const struct virtq *q;
+    bool write;
+    uint8_t *p;
+};
+
+static int copy_piece(void *opaque, uint64_t gpa, uint64_t n)
+{
+    struct elem_copy *c = opaque;
+    int r = c->write ? virtio_mem_write(c->q->mem, gpa, c->p, n)
+                     : virtio_mem_read(c->q->mem, gpa, c->p, n);
+
+    c->p += n;
+    return r < 0 ? r : 0;
+}
+
+static int elem_copy(const struct virtq *q, const struct virtq_elem *e,
+                     bool write, uint64_t off, void *buf, uint64_t len)
+{
+    struct elem_copy c = { .q = q, .write = write, .p = buf };
+
+    return virtq_elem_walk(e, write, off, len, copy_piece, &c);
 }
 
 int virtq_elem_read(const struct virtq *q, const struct virtq_elem *e,

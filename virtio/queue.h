@@ -115,6 +115,15 @@ bool virtq_enable_notify(struct virtq *q);
 /* True if there is at least one available chain (or the ring is bad). */
 bool virtq_has_avail(struct virtq *q);
 
+/* Walk [@off, @off + @len) of the readable (@write false) or writable
+ * part of a popped chain: @fn(@opaque, gpa, bytes) once per piece, in
+ * order; a negative return stops the walk and is returned. 0, or -ERANGE
+ * if the chain is too short. */
+int virtq_elem_walk(const struct virtq_elem *e, bool write, uint64_t off,
+                    uint64_t len,
+                    int (*fn)(void *opaque, uint64_t gpa, uint64_t n),
+                    void *opaque);
+
 /* Copy bytes at offset @off of the readable (from) or writable (to) part
  * of a popped chain. 0, -EFAULT, or -ERANGE if the chain is too short
  * (or truncated). */

@@ -3,7 +3,9 @@
  * and the migration stream joins it once, at creation. The VM walks it in
  * registration order (= construction order) to quiesce, save, load and
  * resume devices; each device owns one node /devices/<id> of the state
- * tree (vmm/state.h, docs/snapshot-format.md).
+ * tree (vmm/state.h, docs/snapshot-format.md). The VM's own parts (its
+ * vCPUs, its irqchip) join too, flagged DEVREG_F_ROOT: their node is
+ * /<id>, and they come before the devices in the tree.
  *
  * Joining (docs/architecture.md, "Device state"):
  *
@@ -50,6 +52,11 @@ struct devreg_dirty_ops {
     int (*stop)(void *opaque);
 };
 
+/* devreg_entry .flags */
+#define DEVREG_F_ROOT 1u      /* node /<id>, walked before /devices */
+#define DEVREG_F_OPTIONAL 2u  /* a tree without its node loads (the entry
+                               * keeps the state it was built with) */
+
 struct devreg_entry {
     const char *id;               /* copied by devreg_add */
     const struct state_ops *state;
@@ -57,6 +64,7 @@ struct devreg_entry {
     devreg_fn quiesce;            /* may be NULL */
     devreg_fn resume;             /* may be NULL */
     const struct devreg_dirty_ops *dirty;   /* may be NULL */
+    unsigned int flags;           /* DEVREG_F_*, 0 for a device */
 };
 
 struct devreg;

@@ -5,90 +5,46 @@
 #include <errno.h>
 #include <stddef.h>
 
-/* Pseudo-states in the table: go back to rs->prev. */
+/* lookup() results besides a state: refused, or back to rs->prev. */
 #define RS_INVALID (-1)
 #define RS_PREV    (-2)
 
-/* next[state][event]: the new state, RS_PREV, or RS_INVALID (0 entries
- * are spelled out: VM_RS_CREATED is never a target). */
+/* next[state][event]: TO(new state), BACK (to rs->prev), or nothing (0:
+ * the event is refused in that state). */
+#define TO(s) ((signed char)((s) + 1))
+#define BACK  ((signed char)-1)
 static const signed char next_state[VM_RS_COUNT][VM_EV_COUNT] = {
     [VM_RS_CREATED] = {
-        [VM_EV_START] = VM_RS_RUNNING,
-        [VM_EV_START_PAUSED] = VM_RS_PAUSED,
-        [VM_EV_PAUSE] = RS_INVALID,
-        [VM_EV_RESUME] = RS_INVALID,
-        [VM_EV_SNAPSHOT] = RS_INVALID,
-        [VM_EV_SNAPSHOT_END] = RS_INVALID,
-        [VM_EV_MIGRATE] = RS_INVALID,
-        [VM_EV_MIGRATE_FAIL] = RS_INVALID,
-        [VM_EV_MIGRATE_DONE] = RS_INVALID,
-        [VM_EV_MIGRATE_IN_DOUBT] = RS_INVALID,
-        [VM_EV_STOP] = VM_RS_SHUTTING_DOWN,
+        [VM_EV_START] = TO(VM_RS_RUNNING),
+        [VM_EV_START_PAUSED] = TO(VM_RS_PAUSED),
+        [VM_EV_STOP] = TO(VM_RS_SHUTTING_DOWN),
     },
     [VM_RS_RUNNING] = {
-        [VM_EV_START] = RS_INVALID,
-        [VM_EV_START_PAUSED] = RS_INVALID,
-        [VM_EV_PAUSE] = VM_RS_PAUSED,
-        [VM_EV_RESUME] = VM_RS_RUNNING,
-        [VM_EV_SNAPSHOT] = VM_RS_SNAPSHOTTING,
-        [VM_EV_SNAPSHOT_END] = RS_INVALID,
-        [VM_EV_MIGRATE] = VM_RS_MIGRATING,
-        [VM_EV_MIGRATE_FAIL] = RS_INVALID,
-        [VM_EV_MIGRATE_DONE] = RS_INVALID,
-        [VM_EV_MIGRATE_IN_DOUBT] = RS_INVALID,
-        [VM_EV_STOP] = VM_RS_SHUTTING_DOWN,
+        [VM_EV_PAUSE] = TO(VM_RS_PAUSED),
+        [VM_EV_RESUME] = TO(VM_RS_RUNNING),
+        [VM_EV_SNAPSHOT] = TO(VM_RS_SNAPSHOTTING),
+        [VM_EV_MIGRATE] = TO(VM_RS_MIGRATING),
+        [VM_EV_STOP] = TO(VM_RS_SHUTTING_DOWN),
     },
     [VM_RS_PAUSED] = {
-        [VM_EV_START] = RS_INVALID,
-        [VM_EV_START_PAUSED] = RS_INVALID,
-        [VM_EV_PAUSE] = VM_RS_PAUSED,
-        [VM_EV_RESUME] = VM_RS_RUNNING,
-        [VM_EV_SNAPSHOT] = VM_RS_SNAPSHOTTING,
-        [VM_EV_SNAPSHOT_END] = RS_INVALID,
-        [VM_EV_MIGRATE] = VM_RS_MIGRATING,
-        [VM_EV_MIGRATE_FAIL] = RS_INVALID,
-        [VM_EV_MIGRATE_DONE] = RS_INVALID,
-        [VM_EV_MIGRATE_IN_DOUBT] = RS_INVALID,
-        [VM_EV_STOP] = VM_RS_SHUTTING_DOWN,
+        [VM_EV_PAUSE] = TO(VM_RS_PAUSED),
+        [VM_EV_RESUME] = TO(VM_RS_RUNNING),
+        [VM_EV_SNAPSHOT] = TO(VM_RS_SNAPSHOTTING),
+        [VM_EV_MIGRATE] = TO(VM_RS_MIGRATING),
+        [VM_EV_STOP] = TO(VM_RS_SHUTTING_DOWN),
     },
     [VM_RS_SNAPSHOTTING] = {
-        [VM_EV_START] = RS_INVALID,
-        [VM_EV_START_PAUSED] = RS_INVALID,
-        [VM_EV_PAUSE] = RS_INVALID,
-        [VM_EV_RESUME] = RS_INVALID,
-        [VM_EV_SNAPSHOT] = RS_INVALID,
-        [VM_EV_SNAPSHOT_END] = RS_PREV,
-        [VM_EV_MIGRATE] = RS_INVALID,
-        [VM_EV_MIGRATE_FAIL] = RS_INVALID,
-        [VM_EV_MIGRATE_DONE] = RS_INVALID,
-        [VM_EV_MIGRATE_IN_DOUBT] = RS_INVALID,
-        [VM_EV_STOP] = VM_RS_SHUTTING_DOWN,
+        [VM_EV_SNAPSHOT_END] = BACK,
+        [VM_EV_STOP] = TO(VM_RS_SHUTTING_DOWN),
     },
     [VM_RS_MIGRATING] = {
-        [VM_EV_START] = RS_INVALID,
-        [VM_EV_START_PAUSED] = RS_INVALID,
-        [VM_EV_PAUSE] = RS_INVALID,
-        [VM_EV_RESUME] = RS_INVALID,
-        [VM_EV_SNAPSHOT] = RS_INVALID,
-        [VM_EV_SNAPSHOT_END] = RS_INVALID,
-        [VM_EV_MIGRATE] = RS_INVALID,
-        [VM_EV_MIGRATE_FAIL] = RS_PREV,
-        [VM_EV_MIGRATE_DONE] = VM_RS_SHUTTING_DOWN,
-        [VM_EV_MIGRATE_IN_DOUBT] = VM_RS_PAUSED,
-        [VM_EV_STOP] = VM_RS_SHUTTING_DOWN,
+        [VM_EV_MIGRATE_FAIL] = BACK,
+        [VM_EV_MIGRATE_DONE] = TO(VM_RS_SHUTTING_DOWN),
+        [VM_EV_MIGRATE_IN_DOUBT] = TO(VM_RS_PAUSED),
+        [VM_EV_STOP] = TO(VM_RS_SHUTTING_DOWN),
     },
     [VM_RS_SHUTTING_DOWN] = {
-        [VM_EV_START] = RS_INVALID,
-        [VM_EV_START_PAUSED] = RS_INVALID,
-        [VM_EV_PAUSE] = RS_INVALID,
-        [VM_EV_RESUME] = RS_INVALID,
-        [VM_EV_SNAPSHOT] = RS_INVALID,
-        [VM_EV_SNAPSHOT_END] = RS_INVALID,
-        [VM_EV_MIGRATE] = RS_INVALID,
-        [VM_EV_MIGRATE_FAIL] = RS_INVALID,
-        [VM_EV_MIGRATE_DONE] = RS_INVALID,
-        [VM_EV_MIGRATE_IN_DOUBT] = RS_INVALID,
-        [VM_EV_STOP] = VM_RS_SHUTTING_DOWN,
+        [VM_EV_STOP] = TO(VM_RS_SHUTTING_DOWN),
     },
 };
 
@@ -125,7 +81,8 @@ static int lookup(enum vm_run_state s, enum vm_run_event ev)
 {
     if ((unsigned int)s >= VM_RS_COUNT || (unsigned int)ev >= VM_EV_COUNT)
         return RS_INVALID;
-    return next_state[s][ev];
+    int v = next_state[s][ev];
+    return v == 0 ? RS_INVALID : v == BACK ? RS_PREV : v - 1;
 }
 
 bool runstate_allowed(enum vm_run_state s, enum vm_run_event ev)

@@ -3,43 +3,17 @@
  * Each thread installs its own filter on itself once its set-up is done
  * (no SECCOMP_FILTER_FLAG_TSYNC: a thread created later inherits its
  * creator's filter and may add a narrower one). The tables are in
- * vmm/seccomp_policy.c. */
+ * vmm/seccomp_policy.c (seccomp_policy.h), below this file. */
 #ifndef MINIVMM_SECCOMP_H
 #define MINIVMM_SECCOMP_H
+
+#include "vmm/seccomp_policy.h"
 
 enum sc_mode {
     SC_ON = 0,      /* default: a forbidden syscall kills the process */
     SC_LOG,         /* allowed, but logged by the kernel (SCMP_ACT_LOG) */
     SC_OFF,         /* no filter */
 };
-
-enum sc_thread {
-    SC_T_MAIN,      /* event loop: API, devices' fds, snapshot writers */
-    SC_T_VCPU,      /* KVM_RUN and the device exits it handles */
-    SC_T_MIGRATION, /* outgoing migration */
-    SC_T_VFU_BLK,   /* tools/vfu-blk (single-threaded) */
-    SC_T_RESTORE,   /* on-demand restore: fault and loader threads */
-    SC_T_COUNT,
-};
-
-/* One allow-list entry: a syscall by name, any arguments when @nvals is 0;
- * else only when (argument @arg & @mask) is one of @vals (e.g. ioctl's
- * request number, openat's access mode). */
-struct sc_rule {
-    const char *name;
-    unsigned int arg;
-    unsigned long mask;
-    const unsigned long *vals;
-    unsigned int nvals;
-};
-
-struct sc_policy {
-    const struct sc_rule *const *lists; /* NULL-terminated list of tables */
-    const unsigned int *counts;
-};
-
-/* The allow-list of @t (vmm/seccomp_policy.c). */
-const struct sc_policy *sc_policy(enum sc_thread t);
 
 /* "main", "vcpu", "migration", "vfu-blk", "restore". */
 const char *sc_thread_name(enum sc_thread t);

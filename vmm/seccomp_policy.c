@@ -13,7 +13,7 @@
 #include <linux/kvm.h>
 #include <linux/userfaultfd.h>
 
-#include "vmm/seccomp.h"
+#include "vmm/seccomp_policy.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define S(name) { name, 0, 0, NULL, 0 }

@@ -10,9 +10,37 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "arch/x86/bzimage.h"
+#include "arch/x86/pvh.h"
 #include "vmm/memory.h"
 
 #define BOOT_FILE_MAX (1ULL << 31) /* 2 GiB: no kernel or initrd is larger */
+
+/* The loaders, in the order they are asked to claim a file. */
+static const struct boot_loader *const loaders[] = {
+    &pvh_loader,
+    &bzimage_loader,
+};
+
+static const struct boot_loader *loader_for(const uint8_t *buf, size_t len)
+{
+    for (size_t i = 0; i < sizeof(loaders) / sizeof(loaders[0]); i++) {
+        const struct boot_loader *l = loaders[i];
+
+        if (len >= l->magic_off + sizeof(l->magic) &&
+            memcmp(buf + l->magic_off, l->magic, sizeof(l->magic)) == 0)
+            return l;
+    }
+    return NULL;
+}
+
+static const struct boot_loader *loader_of(enum kernel_format format)
+{
+    for (size_t i = 0; i < sizeof(loaders) / sizeof(loaders[0]); i++)
+        if (loaders[i]->format == format)
+            return loaders[i];
+    return NULL;
+}
 
 static int read_file(const char *path, const char *what, uint8_t **buf,
                      size_t *len, char *err, size_t errlen)
@@ -64,15 +92,14 @@ static int read_file(const char *path, const char *what, uint8_t **buf,
 int boot_image_probe(const uint8_t *buf, size_t len, uint64_t *pvh_entry,
                      char *err, size_t errlen)
 {
-    if (len >= 4 && memcmp(buf, "\177ELF", 4) == 0)
-        return pvh_probe(buf, len, pvh_entry, err, errlen) < 0
-                   ? -EINVAL
-                   : KERNEL_PVH_ELF;
-    if (len >= 0x206 && memcmp(buf + 0x202, "HdrS", 4) == 0)
-        return bzimage_probe(buf, len, err, errlen) < 0 ? -EINVAL
-                                                        : KERNEL_BZIMAGE;
-    snprintf(err, errlen, "not a Linux bzImage nor an ELF kernel");
-    return -EINVAL;
+    const struct boot_loader *l = loader_for(buf, len);
+
+    if (!l) {
+        snprintf(err, errlen, "not a Linux bzImage nor an ELF kernel");
+        return -EINVAL;
+    }
+    return l->probe(buf, len, pvh_entry, err, errlen) < 0 ? -EINVAL
+                                                           : (int)l->format;
 }
 
 int boot_image_open(struct boot_image *img, const char *kernel_path,
@@ -119,40 +146,22 @@ void boot_image_close(struct boot_image *img)
     img->kernel = img->initrd = NULL;
 }
 
-uint64_t boot_initrd_addr(const struct e820_map *map, uint64_t len,
-                          uint64_t limit)
-{
-    uint64_t best = 0;
-
-    for (unsigned int i = 0; i < map->nr; i++) {
-        const struct e820_entry *e = &map->e[i];
-        uint64_t end = e->addr + e->size;
-        uint64_t a;
-
-        if (e->type != E820_RAM || e->addr < 0x100000)
-            continue;
-        if (end > limit)
-            end = limit;
-        if (end < e->addr + len || end < len)
-            continue;
-        a = (end - len) & ~0xfffULL;
-        if (a >= e->addr && a > best)
-            best = a;
-    }
-    return best;
-}
-
 int boot_image_load(const struct boot_image *img, struct guest_memory *mem,
                     const struct e820_map *map, uint64_t rsdp_gpa,
                     struct boot_entry *entry, char *err, size_t errlen)
 {
+    const struct boot_loader *l;
+
     memset(entry, 0, sizeof(*entry));
     if (guest_memory_write(mem, X86_CMDLINE_GPA, img->cmdline,
                            strlen(img->cmdline) + 1) < 0) {
         snprintf(err, errlen, "guest RAM too small for the command line");
         return -ENOSPC;
     }
-    if (img->format == KERNEL_BZIMAGE)
-        return bzimage_load(img, mem, map, rsdp_gpa, entry, err, errlen);
-    return pvh_load(img, mem, map, rsdp_gpa, entry, err, errlen);
+    l = loader_of(img->format);
+    if (!l) {
+        snprintf(err, errlen, "unknown kernel format %d", (int)img->format);
+        return -EINVAL;
+    }
+    return l->load(img, mem, map, rsdp_gpa, entry, err, errlen);
 }

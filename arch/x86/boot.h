@@ -11,34 +11,7 @@
 #ifndef MINIVMM_BOOT_H
 #define MINIVMM_BOOT_H
 
-#include <stddef.h>
-#include <stdint.h>
-
-#include "arch/x86/e820.h"
-#include "arch/x86/layout.h"
-
-enum kernel_format {
-    KERNEL_BZIMAGE = 1,
-    KERNEL_PVH_ELF,
-};
-
-struct boot_image {
-    enum kernel_format format;
-    uint8_t *kernel;       /* whole file, malloc'd */
-    size_t kernel_len;
-    uint8_t *initrd;       /* whole file or NULL */
-    size_t initrd_len;
-    const char *cmdline;   /* borrowed, never NULL */
-    uint64_t pvh_entry;    /* PVH: 32-bit entry GPA from the note */
-};
-
-/* How vCPU 0 starts. */
-struct boot_entry {
-    int long_mode;   /* 1: 64-bit Linux entry (paging on); 0: PVH 32-bit */
-    uint64_t rip;
-    uint64_t rsi;    /* Linux: GPA of boot_params */
-    uint64_t rbx;    /* PVH: GPA of hvm_start_info */
-};
+#include "arch/x86/loader.h"
 
 /* Read @kernel_path (and @initrd_path if not NULL), detect the format and
  * validate headers. 0, or -errno with a one-line reason in @err. */
@@ -52,28 +25,10 @@ void boot_image_close(struct boot_image *img);
 int boot_image_probe(const uint8_t *buf, size_t len, uint64_t *pvh_entry,
                      char *err, size_t errlen);
 
-struct guest_memory;
-
 /* Place everything in guest RAM. @rsdp_gpa: where ACPI's RSDP is (0 if
  * none). 0 or -errno with the reason in @err (e.g. RAM too small). */
 int boot_image_load(const struct boot_image *img, struct guest_memory *mem,
                     const struct e820_map *map, uint64_t rsdp_gpa,
                     struct boot_entry *entry, char *err, size_t errlen);
-
-/* Per-format loaders (bzimage.c, pvh.c), called by boot_image_load(). */
-int bzimage_load(const struct boot_image *img, struct guest_memory *mem,
-                 const struct e820_map *map, uint64_t rsdp_gpa,
-                 struct boot_entry *entry, char *err, size_t errlen);
-int bzimage_probe(const uint8_t *buf, size_t len, char *err, size_t errlen);
-int pvh_load(const struct boot_image *img, struct guest_memory *mem,
-             const struct e820_map *map, uint64_t rsdp_gpa,
-             struct boot_entry *entry, char *err, size_t errlen);
-int pvh_probe(const uint8_t *buf, size_t len, uint64_t *entry, char *err,
-              size_t errlen);
-
-/* Highest page-aligned GPA at which @len bytes fit in RAM below @limit
- * (exclusive) and above 1 MiB, per @map. 0 if none. */
-uint64_t boot_initrd_addr(const struct e820_map *map, uint64_t len,
-                          uint64_t limit);
 
 #endif

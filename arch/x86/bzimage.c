@@ -3,12 +3,13 @@
  * "64-bit Boot Protocol"): the protected-mode kernel at 1 MiB, boot_params
  * (the "zero page") with a copy of the setup header, e820 map, command line
  * and initrd; entry at load address + 0x200 in long mode. */
-#include "arch/x86/boot.h"
+#include "arch/x86/bzimage.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "vmm/endian.h"
 #include "vmm/memory.h"
 
 /* Offsets into struct boot_params / setup_header (asm/bootparam.h). */
@@ -38,27 +39,6 @@
 #define CAN_USE_HEAP     (1 << 7)
 #define BZ_MIN_VERSION   0x20c /* xloadflags */
 
-static uint32_t rd32(const uint8_t *p)
-{
-    uint32_t v;
-
-    memcpy(&v, p, 4);
-    return v;
-}
-
-static uint16_t rd16(const uint8_t *p)
-{
-    uint16_t v;
-
-    memcpy(&v, p, 2);
-    return v;
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-    memcpy(p, &v, 4);
-}
-
 static size_t setup_bytes(const uint8_t *buf)
 {
     unsigned int sects = buf[BP_HDR] ? buf[BP_HDR] : 4;
@@ -66,19 +46,21 @@ static size_t setup_bytes(const uint8_t *buf)
     return (sects + 1) * 512;
 }
 
-int bzimage_probe(const uint8_t *buf, size_t len, char *err, size_t errlen)
+static int bzimage_probe(const uint8_t *buf, size_t len, uint64_t *pvh_entry,
+                         char *err, size_t errlen)
 {
+    (void)pvh_entry; /* PVH only */
     /* First: the fields read below lie up to BP_XLOADFLAGS + 2. */
     if (len < BP_HDR + 0x80 || len <= setup_bytes(buf)) {
         snprintf(err, errlen, "bzImage is truncated");
         return -EINVAL;
     }
-    if (rd16(buf + BP_VERSION) < BZ_MIN_VERSION) {
+    if (le16_load(buf + BP_VERSION) < BZ_MIN_VERSION) {
         snprintf(err, errlen, "bzImage boot protocol %#x is older than "
-                 "2.12 (no 64-bit entry)", rd16(buf + BP_VERSION));
+                 "2.12 (no 64-bit entry)", le16_load(buf + BP_VERSION));
         return -EINVAL;
     }
-    if (!(rd16(buf + BP_XLOADFLAGS) & XLF_KERNEL_64)) {
+    if (!(le16_load(buf + BP_XLOADFLAGS) & XLF_KERNEL_64)) {
         snprintf(err, errlen, "bzImage has no 64-bit entry point "
                  "(XLF_KERNEL_64 unset)");
         return -EINVAL;
@@ -105,7 +87,7 @@ static int place_initrd(const struct boot_image *img,
                         uint8_t *bp, uint64_t kernel_end, char *err,
                         size_t errlen)
 {
-    uint64_t limit = (uint64_t)rd32(bp + BP_INITRD_MAX) + 1;
+    uint64_t limit = (uint64_t)le32_load(bp + BP_INITRD_MAX) + 1;
     uint64_t addr;
 
     if (!img->initrd)
@@ -118,16 +100,17 @@ static int place_initrd(const struct boot_image *img,
         return -ENOSPC;
     }
     guest_memory_write(mem, addr, img->initrd, img->initrd_len);
-    wr32(bp + BP_RD_IMAGE, (uint32_t)addr);
-    wr32(bp + BP_RD_SIZE, (uint32_t)img->initrd_len);
-    wr32(bp + BP_EXT_RD_IMAGE, (uint32_t)(addr >> 32));
-    wr32(bp + BP_EXT_RD_SIZE, (uint32_t)((uint64_t)img->initrd_len >> 32));
+    le32_store(bp + BP_RD_IMAGE, (uint32_t)addr);
+    le32_store(bp + BP_RD_SIZE, (uint32_t)img->initrd_len);
+    le32_store(bp + BP_EXT_RD_IMAGE, (uint32_t)(addr >> 32));
+    le32_store(bp + BP_EXT_RD_SIZE, (uint32_t)((uint64_t)img->initrd_len >> 32));
     return 0;
 }
 
-int bzimage_load(const struct boot_image *img, struct guest_memory *mem,
-                 const struct e820_map *map, uint64_t rsdp_gpa,
-                 struct boot_entry *entry, char *err, size_t errlen)
+static int bzimage_load(const struct boot_image *img,
+                        struct guest_memory *mem, const struct e820_map *map,
+                        uint64_t rsdp_gpa, struct boot_entry *entry,
+                        char *err, size_t errlen)
 {
     const uint8_t *k = img->kernel;
     size_t setup = setup_bytes(k), pm_len = img->kernel_len - setup;
@@ -139,8 +122,8 @@ int bzimage_load(const struct boot_image *img, struct guest_memory *mem,
     if (hdr_end > BP_E820_TABLE)
         hdr_end = BP_E820_TABLE;
     kernel_end = X86_HIMEM_START + pm_len;
-    if (kernel_end < X86_HIMEM_START + rd32(k + BP_INIT_SIZE))
-        kernel_end = X86_HIMEM_START + rd32(k + BP_INIT_SIZE);
+    if (kernel_end < X86_HIMEM_START + le32_load(k + BP_INIT_SIZE))
+        kernel_end = X86_HIMEM_START + le32_load(k + BP_INIT_SIZE);
     if (!guest_memory_hva(mem, X86_HIMEM_START, kernel_end - X86_HIMEM_START)) {
         snprintf(err, errlen, "guest RAM too small for the kernel (needs "
                  "%llu MiB)", (unsigned long long)(kernel_end >> 20) + 1);
@@ -153,9 +136,9 @@ int bzimage_load(const struct boot_image *img, struct guest_memory *mem,
     bp[BP_LOADFLAGS] |= LOADED_HIGH | CAN_USE_HEAP;
     bp[BP_HEAP_END] = 0x00;
     bp[BP_HEAP_END + 1] = 0xfe; /* 0xfe00 */
-    wr32(bp + BP_CMD_PTR, (uint32_t)X86_CMDLINE_GPA);
-    wr32(bp + BP_EXT_CMD_PTR, 0);
-    memcpy(bp + BP_ACPI_RSDP, &rsdp_gpa, 8);
+    le32_store(bp + BP_CMD_PTR, (uint32_t)X86_CMDLINE_GPA);
+    le32_store(bp + BP_EXT_CMD_PTR, 0);
+    le64_store(bp + BP_ACPI_RSDP, rsdp_gpa);
     fill_e820(bp, map);
     r = place_initrd(img, mem, map, bp, kernel_end, err, errlen);
     if (r < 0)
@@ -167,3 +150,11 @@ int bzimage_load(const struct boot_image *img, struct guest_memory *mem,
     entry->rsi = X86_ZERO_PAGE_GPA;
     return 0;
 }
+
+const struct boot_loader bzimage_loader = {
+    .format = KERNEL_BZIMAGE,
+    .magic_off = 0x202,
+    .magic = { 'H', 'd', 'r', 'S' },
+    .probe = bzimage_probe,
+    .load = bzimage_load,
+};

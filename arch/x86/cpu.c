@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arch/x86/boot.h"
+#include "arch/x86/loader.h"
 #include "arch/x86/layout.h"
 #include "vmm/kvm.h"
 #include "vmm/memory.h"

@@ -8,7 +8,6 @@
 #define MINIVMM_X86_CPU_H
 
 #include <stdint.h>
-#include <stdio.h>
 
 #include <linux/kvm.h>
 
@@ -24,8 +23,9 @@ int x86_vcpu_setup(int vcpu_fd, const struct kvm_cpuid2 *cpuid);
 int x86_vcpu_boot(int vcpu_fd, const struct boot_entry *e,
                   struct guest_memory *mem);
 
-/* Print registers, segments and the bytes at RIP to @out. */
-void x86_vcpu_dump(int vcpu_fd, const struct guest_memory *mem, FILE *out);
+/* Log (LOG_ERROR, one message per indented line) the registers, segments
+ * and the bytes at RIP, for a crash report. */
+void x86_vcpu_dump(int vcpu_fd, const struct guest_memory *mem);
 
 /* KVM reported an emulation failure: complete the instruction ourselves if
  * it is one we know (int3 at any CPL: inject #BP with RIP after it; fwait:

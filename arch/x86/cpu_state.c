@@ -11,6 +11,7 @@
 #include <linux/kvm.h>
 
 #include "vmm/kvm.h"
+#include "vmm/log.h"
 #include "vmm/state.h"
 
 #define MSR_IA32_TSC          0x10
@@ -324,8 +325,8 @@ static int load_fpu(int fd, const void *fdt, int node, char *err,
         free(buf);
         if (r == 0)
             return 0;
-        fprintf(stderr, "minivmm: note: KVM_SET_XSAVE: %s; restoring the "
-                "FPU/SSE state only\n", strerror(-r));
+        log_warn("minivmm: note: KVM_SET_XSAVE: %s; restoring the "
+                 "FPU/SSE state only", strerror(-r));
     }
     return load_one(fd, KVM_SET_FPU, "fpu", sizeof(struct kvm_fpu), true,
                     fdt, node, err, errlen);
@@ -358,8 +359,7 @@ static int load_msrs(int fd, const void *fdt, int node, char *err,
         memcpy(&one.e, (uint8_t *)buf + i * esz, esz);
         r = kvm_vcpu_ioctl(fd, KVM_SET_MSRS, &one);
         if (r != 1)
-            fprintf(stderr, "minivmm: note: MSR %#x not restored\n",
-                    one.e.index);
+            log_warn("minivmm: note: MSR %#x not restored", one.e.index);
     }
     free(buf);
     return 0;

@@ -6,9 +6,11 @@
 #include "arch/x86/cpu.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "vmm/kvm.h"
+#include "vmm/log.h"
 #include "vmm/memory.h"
 
 #define CR0_PG   (1ULL << 31)
@@ -174,39 +176,39 @@ int x86_complete_emulation(int vcpu_fd, const struct guest_memory *mem)
     }
 }
 
-static void dump_seg(FILE *out, const char *name, const struct kvm_segment *s)
+static void dump_seg(const char *name, const struct kvm_segment *s)
 {
-    fprintf(out, "  %-3s sel=%04x base=%016llx limit=%08x type=%x dpl=%u "
-            "p=%u l=%u db=%u\n", name, s->selector,
-            (unsigned long long)s->base, s->limit, s->type, s->dpl,
-            s->present, s->l, s->db);
+    log_err("  %-3s sel=%04x base=%016llx limit=%08x type=%x dpl=%u p=%u "
+            "l=%u db=%u", name, s->selector, (unsigned long long)s->base,
+            s->limit, s->type, s->dpl, s->present, s->l, s->db);
 }
 
-void x86_vcpu_dump(int vcpu_fd, const struct guest_memory *mem, FILE *out)
+void x86_vcpu_dump(int vcpu_fd, const struct guest_memory *mem)
 {
     struct kvm_regs r;
     struct kvm_sregs s;
     unsigned char insn[16];
+    char code[16 * 3 + 1] = "";
     int n;
 
     if (kvm_vcpu_ioctl(vcpu_fd, KVM_GET_REGS, &r) < 0 ||
         kvm_vcpu_ioctl(vcpu_fd, KVM_GET_SREGS, &s) < 0) {
-        fprintf(out, "  (registers unavailable)\n");
+        log_err("  (registers unavailable)");
         return;
     }
-    fprintf(out, "  rip=%016llx rsp=%016llx rflags=%016llx\n"
-            "  rax=%016llx rbx=%016llx rcx=%016llx rdx=%016llx\n"
-            "  rsi=%016llx rdi=%016llx rbp=%016llx r8 =%016llx\n"
-            "  cr0=%016llx cr2=%016llx cr3=%016llx cr4=%016llx "
-            "efer=%llx\n",
-            r.rip, r.rsp, r.rflags, r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi,
-            r.rbp, r.r8, s.cr0, s.cr2, s.cr3, s.cr4, s.efer);
-    dump_seg(out, "cs", &s.cs);
-    dump_seg(out, "ss", &s.ss);
-    dump_seg(out, "tr", &s.tr);
+    log_err("  rip=%016llx rsp=%016llx rflags=%016llx", r.rip, r.rsp,
+            r.rflags);
+    log_err("  rax=%016llx rbx=%016llx rcx=%016llx rdx=%016llx", r.rax,
+            r.rbx, r.rcx, r.rdx);
+    log_err("  rsi=%016llx rdi=%016llx rbp=%016llx r8 =%016llx", r.rsi,
+            r.rdi, r.rbp, r.r8);
+    log_err("  cr0=%016llx cr2=%016llx cr3=%016llx cr4=%016llx efer=%llx",
+            s.cr0, s.cr2, s.cr3, s.cr4, s.efer);
+    dump_seg("cs", &s.cs);
+    dump_seg("ss", &s.ss);
+    dump_seg("tr", &s.tr);
     n = x86_fetch_insn(vcpu_fd, mem, insn, (int)sizeof(insn));
-    fprintf(out, "  code at rip:");
-    for (int i = 0; i < n; i++)
-        fprintf(out, " %02x", insn[i]);
-    fprintf(out, n > 0 ? "\n" : " (not readable)\n");
+    for (int i = 0; i < n && i < (int)sizeof(insn); i++)
+        snprintf(code + 3 * i, sizeof(code) - 3 * (size_t)i, " %02x", insn[i]);
+    log_err("  code at rip:%s", n > 0 ? code : " (not readable)");
 }

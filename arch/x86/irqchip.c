@@ -162,8 +162,12 @@ int irqchip_msi_update(struct irqchip *ic, uint32_t gsi, uint64_t addr,
 
     pthread_mutex_lock(&ic->lock);
     if (i >= 0 && ic->msi_used[i]) {
+        struct kvm_irq_routing_entry old = ic->msi[i];
+
         msi_entry(&ic->msi[i], gsi, addr, data);
         r = commit(ic);
+        if (r < 0) /* KVM kept the old table: so do we */
+            ic->msi[i] = old;
     }
     pthread_mutex_unlock(&ic->lock);
     return r;
@@ -177,6 +181,8 @@ int irqchip_msi_del(struct irqchip *ic, uint32_t gsi)
     if (i >= 0 && ic->msi_used[i]) {
         ic->msi_used[i] = 0;
         r = commit(ic);
+        if (r < 0) /* still routed in KVM: still ours */
+            ic->msi_used[i] = 1;
     }
     pthread_mutex_unlock(&ic->lock);
     return r;

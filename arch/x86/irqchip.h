@@ -27,13 +27,16 @@ void irqchip_destroy(struct irqchip *ic);
 struct irq_chip irqchip_lines(struct irqchip *ic);
 
 /* Add an MSI route (@addr, @data as the guest programmed them in an MSI or
- * MSI-X entry); *@gsi gets the GSI to bind an irqfd to. 0, -ENOSPC. */
+ * MSI-X entry); *@gsi gets the GSI to bind an irqfd to. 0, -ENOSPC, or
+ * -errno from KVM_SET_GSI_ROUTING (nothing allocated). */
 int irqchip_msi_add(struct irqchip *ic, uint64_t addr, uint32_t data,
                     uint32_t *gsi);
-/* Change an existing MSI route's message. 0, -ENOENT. */
+/* Change an existing MSI route's message. 0, -ENOENT, or -errno from
+ * KVM_SET_GSI_ROUTING (the route keeps its old message). */
 int irqchip_msi_update(struct irqchip *ic, uint32_t gsi, uint64_t addr,
                        uint32_t data);
-/* Free an MSI route. 0, -ENOENT. */
+/* Free an MSI route. 0, -ENOENT, or -errno from KVM_SET_GSI_ROUTING (the
+ * route stays allocated). */
 int irqchip_msi_del(struct irqchip *ic, uint32_t gsi);
 
 #endif

@@ -3,10 +3,11 @@
  * "Xen" note; entered in 32-bit protected mode with EBX pointing at
  * struct hvm_start_info (xen/include/public/arch-x86/hvm/start_info.h,
  * version 1: memory map, command line, modules, RSDP). */
-#include "arch/x86/boot.h"
+#include "arch/x86/pvh.h"
 
 #include <elf.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -55,27 +56,32 @@ struct phdr {
 static int get_phdr(const uint8_t *buf, size_t len, unsigned int i,
                     struct phdr *ph)
 {
-    if (buf[EI_CLASS] == ELFCLASS64) {
-        Elf64_Ehdr eh;
-        Elf64_Phdr p;
-        uint64_t off;
+    bool is64 = buf[EI_CLASS] == ELFCLASS64;
+    size_t need = is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
+    uint64_t phoff, off;
+    uint16_t phentsize;
 
+    if (is64) {
+        Elf64_Ehdr eh;
         memcpy(&eh, buf, sizeof(eh));
-        off = eh.e_phoff + (uint64_t)i * eh.e_phentsize;
-        if (eh.e_phentsize < sizeof(p) || off > len || len - off < sizeof(p))
-            return -EINVAL;
+        phoff = eh.e_phoff;
+        phentsize = eh.e_phentsize;
+    } else {
+        Elf32_Ehdr eh;
+        memcpy(&eh, buf, sizeof(eh));
+        phoff = eh.e_phoff;
+        phentsize = eh.e_phentsize;
+    }
+    off = phoff + (uint64_t)i * phentsize;
+    if (phentsize < need || off > len || len - off < need)
+        return -EINVAL;
+    if (is64) {
+        Elf64_Phdr p;
         memcpy(&p, buf + off, sizeof(p));
         *ph = (struct phdr){ p.p_type, p.p_offset, p.p_paddr, p.p_filesz,
                              p.p_memsz };
     } else {
-        Elf32_Ehdr eh;
         Elf32_Phdr p;
-        uint64_t off;
-
-        memcpy(&eh, buf, sizeof(eh));
-        off = eh.e_phoff + (uint64_t)i * eh.e_phentsize;
-        if (eh.e_phentsize < sizeof(p) || off > len || len - off < sizeof(p))
-            return -EINVAL;
         memcpy(&p, buf + off, sizeof(p));
         *ph = (struct phdr){ p.p_type, p.p_offset, p.p_paddr, p.p_filesz,
                              p.p_memsz };
@@ -123,8 +129,8 @@ static int find_pvh_note(const uint8_t *p, uint64_t len, uint64_t *entry)
     return 0;
 }
 
-int pvh_probe(const uint8_t *buf, size_t len, uint64_t *entry, char *err,
-              size_t errlen)
+static int pvh_probe(const uint8_t *buf, size_t len, uint64_t *entry,
+                     char *err, size_t errlen)
 {
     size_t ehsize;
     unsigned int n;
@@ -215,9 +221,9 @@ static void write_memmap(struct guest_memory *mem, const struct e820_map *map)
     }
 }
 
-int pvh_load(const struct boot_image *img, struct guest_memory *mem,
-             const struct e820_map *map, uint64_t rsdp_gpa,
-             struct boot_entry *entry, char *err, size_t errlen)
+static int pvh_load(const struct boot_image *img, struct guest_memory *mem,
+                    const struct e820_map *map, uint64_t rsdp_gpa,
+                    struct boot_entry *entry, char *err, size_t errlen)
 {
     struct hvm_start_info si = {
         .magic = HVM_START_MAGIC,
@@ -253,3 +259,11 @@ int pvh_load(const struct boot_image *img, struct guest_memory *mem,
     entry->rbx = X86_START_INFO_GPA;
     return 0;
 }
+
+const struct boot_loader pvh_loader = {
+    .format = KERNEL_PVH_ELF,
+    .magic_off = 0,
+    .magic = { 0x7f, 'E', 'L', 'F' },
+    .probe = pvh_probe,
+    .load = pvh_load,
+};

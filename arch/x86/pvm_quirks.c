@@ -4,10 +4,12 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "arch/x86/cpu.h"
 #include "vmm/kvm.h"
+#include "vmm/log.h"
 
 static const char *const pvm_clear[] = { "cx16", "popcnt", "smap", "smep" };
 #define NCLEAR (sizeof(pvm_clear) / sizeof(pvm_clear[0]))
@@ -234,30 +236,37 @@ int x86_pvm_decode(const unsigned char *b, int n, bool long64,
     }
 }
 
-void x86_pvm_print_hint(FILE *out, const unsigned char *insn, int n,
-                        bool long64)
+size_t x86_pvm_format_hint(char *buf, size_t len, const unsigned char *insn,
+                           int n, bool long64)
 {
     struct x86_pvm_insn in;
+    int r;
 
+    if (len)
+        buf[0] = '\0';
     if (!x86_pvm_decode(insn, n, long64, &in))
-        return;
-    fprintf(out, "minivmm: hint: the guest stopped at '%s', which this "
-            "host's KVM (kvm_pvm, guest kernel mode emulated) cannot "
-            "execute; boot a Linux guest with '%s' (all such hosts need: "
-            "--cmdline \"... %s\"; README \"kvm_pvm\")\n",
-            in.name, in.param, X86_PVM_LINUX_PARAMS);
+        return 0;
+    r = snprintf(buf, len, "minivmm: hint: the guest stopped at '%s', which "
+                 "this host's KVM (kvm_pvm, guest kernel mode emulated) "
+                 "cannot execute; boot a Linux guest with '%s' (all such "
+                 "hosts need: --cmdline \"... %s\"; README \"kvm_pvm\")\n",
+                 in.name, in.param, X86_PVM_LINUX_PARAMS);
+    if (r < 0)
+        return 0;
+    return (size_t)r < len ? (size_t)r : (len ? len - 1 : 0);
 }
 
-void x86_pvm_crash_hint(int vcpu_fd, const struct guest_memory *mem,
-                        FILE *out)
+void x86_pvm_crash_hint(int vcpu_fd, const struct guest_memory *mem)
 {
     unsigned char insn[16];
     struct kvm_sregs s;
+    char hint[512];
     int n;
 
     if (kvm_vcpu_ioctl(vcpu_fd, KVM_GET_SREGS, &s) < 0)
         return;
     n = x86_fetch_insn(vcpu_fd, mem, insn, (int)sizeof(insn));
-    if (n > 0)
-        x86_pvm_print_hint(out, insn, n, (s.efer & (1ULL << 10)) && s.cs.l);
+    if (n > 0 && x86_pvm_format_hint(hint, sizeof(hint), insn, n,
+                                     (s.efer & (1ULL << 10)) && s.cs.l))
+        log_err("%s", hint);
 }

@@ -16,7 +16,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 /* The parameters, as tools/guest/host-cmdline.sh prints them. */
 #define X86_PVM_LINUX_PARAMS "noxsave clearcpuid=cx16,popcnt,smap,smep"
@@ -49,17 +48,19 @@ struct x86_pvm_insn {
 int x86_pvm_decode(const unsigned char *insn, int n, bool long64,
                    struct x86_pvm_insn *out);
 
-/* The one-line hint for a crash at @insn (nothing if it is not such an
- * instruction): names the instruction and the fix. Pure. */
-void x86_pvm_print_hint(FILE *out, const unsigned char *insn, int n,
-                        bool long64);
+/* The one-line hint for a crash at @insn, newline included, into @buf
+ * (@len bytes with the NUL; cut if shorter): names the instruction and the
+ * fix. Returns its length, 0 (@buf "") if @insn is not such an
+ * instruction. Pure. */
+size_t x86_pvm_format_hint(char *buf, size_t len, const unsigned char *insn,
+                           int n, bool long64);
 
 struct guest_memory;
 
-/* On a crash: fetch the bytes at the vCPU's RIP and print the hint above
- * (nothing if RIP is unreadable or not such an instruction). Call only on
- * kvm_pvm hosts (on hardware KVM these instructions run natively). */
-void x86_pvm_crash_hint(int vcpu_fd, const struct guest_memory *mem,
-                        FILE *out);
+/* On a crash: fetch the bytes at the vCPU's RIP and log the hint above
+ * (LOG_ERROR; nothing if RIP is unreadable or not such an instruction).
+ * Call only on kvm_pvm hosts (on hardware KVM these instructions run
+ * natively). */
+void x86_pvm_crash_hint(int vcpu_fd, const struct guest_memory *mem);
 
 #endif

@@ -15,50 +15,8 @@
 
 #include "vmm/dirty.h"
 #include "vmm/evloop.h"
-#include "minivmm/persist/migration_priv.h"
-
-/* Apply @ev under m->lock; the caller holds it. */
-int mig_apply_locked(struct migration *m, enum mig_event ev)
-{
-    enum mig_state next;
-    int r = mig_fsm_next(m->state, ev, &next);
-
-    if (r == 0) {
-        m->state = next;
-        m->progress_pending = true;
-    }
-    return r;
-}
-
-/* Wake the event loop (requests, progress). */
-void mig_kick_loop(struct migration *m)
-{
-    uint64_t one = 1;
-
-    if (write(m->efd, &one, sizeof(one)) < 0) {
-        /* The counter cannot overflow: the loop reads it each time. */
-    }
-}
-
-int mig_ask_loop(struct migration *m, enum mig_req req, bool done)
-{
-    int r;
-
-    pthread_mutex_lock(&m->lock);
-    m->req = req;
-    m->req_done_flag = done;
-    m->req_finished = false;
-    pthread_mutex_unlock(&m->lock);
-    mig_kick_loop(m);
-    if (req == MIG_REQ_END)
-        return 0; /* the loop joins us */
-    pthread_mutex_lock(&m->lock);
-    while (!m->req_finished && !m->loop_gone)
-        pthread_cond_wait(&m->cond, &m->lock);
-    r = m->req_finished ? m->req_ret : -ECANCELED;
-    pthread_mutex_unlock(&m->lock);
-    return r;
-}
+#include "minivmm/persist/migration_core.h"
+#include "minivmm/persist/migration_run.h"
 
 static void add_u64(struct json_object *o, const char *k, uint64_t v)
 {
@@ -210,7 +168,7 @@ int migration_start(struct migration *m, const char *uri, char *err,
         pthread_mutex_lock(&m->lock);
         mig_apply_locked(m, MIG_E_ERROR);
         pthread_mutex_unlock(&m->lock);
-        m->env.host->end(m->env.host_opaque, false);
+        m->env.host->end(m->env.host_opaque, MIG_END_FAILED);
         snprintf(err, errlen, "migration thread: %s", strerror(r));
         return -r;
     }

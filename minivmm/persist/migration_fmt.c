@@ -2,13 +2,13 @@
 /* Live-migration stream validation (see migration_fmt.h). */
 #include "minivmm/persist/migration_fmt.h"
 
-#include <endian.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "vmm/devreg.h"
+#include "vmm/endian.h"
 #include "vmm/memory.h"
 
 static int fail(char *err, size_t errlen, const char *msg)
@@ -137,10 +137,8 @@ bool mig_ram_range_ok(uint64_t ram_size, uint64_t gpa, uint64_t len)
 
 size_t mig_ram_fixed_len(const void *ram_header)
 {
-    uint32_t n;
+    uint32_t n = le32_load((const uint8_t *)ram_header + 8);
 
-    memcpy(&n, (const uint8_t *)ram_header + 8, 4);
-    n = le32toh(n);
     if (n == 0 || n > SNAP_RAM_MAX_PAGES)
         return SNAP_RAM_HEADER_SIZE;
     return SNAP_RAM_HEADER_SIZE + snap_ram_bitmap_bytes(n);
@@ -203,10 +201,8 @@ int mig_rx_end(struct mig_rx *rx, const struct snap_section *s,
 
 void mig_config_encode(void *buf, uint32_t cpus)
 {
-    uint32_t v = htole32(cpus);
-
     memset(buf, 0, MIG_CONFIG_SIZE);
-    memcpy(buf, &v, 4);
+    le32_store(buf, cpus);
 }
 
 int mig_rx_config(const void *buf, size_t len, uint32_t *cpus, char *err,
@@ -220,8 +216,7 @@ int mig_rx_config(const void *buf, size_t len, uint32_t *cpus, char *err,
     for (size_t i = 4; i < MIG_CONFIG_SIZE; i++)
         if (p[i])
             return fail(err, errlen, "config section: reserved bytes set");
-    memcpy(&v, p, 4);
-    v = le32toh(v);
+    v = le32_load(p);
     if (v == 0 || v > 255)
         return fail(err, errlen, "config section: bad vCPU count");
     *cpus = v;
@@ -237,11 +232,10 @@ void mig_device_id_encode(void *buf, const char *id)
 void mig_reply_encode(void *buf, uint32_t status, const char *why)
 {
     uint8_t *p = buf;
-    uint32_t v = htole32(status);
 
     memset(p, 0, MIG_REPLY_SIZE);
     memcpy(p, MIG_REPLY_MAGIC, 8);
-    memcpy(p + 8, &v, 4);
+    le32_store(p + 8, status);
     snprintf((char *)p + 16, MIG_REPLY_SIZE - 16, "%s", why ? why : "");
 }
 
@@ -249,13 +243,11 @@ int mig_reply_decode(const void *buf, uint32_t *status, char *why,
                      size_t whylen)
 {
     const uint8_t *p = buf;
-    uint32_t v;
 
     if (memcmp(p, MIG_REPLY_MAGIC, 8) ||
         !memchr(p + 16, 0, MIG_REPLY_SIZE - 16))
         return -EINVAL;
-    memcpy(&v, p + 8, 4);
-    *status = le32toh(v);
+    *status = le32_load(p + 8);
     snprintf(why, whylen, "%s", (const char *)p + 16);
     return 0;
 }

@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vmm/iov.h"
+
 #define SOCK_BUF (4 << 20)
 
 static int parse_tcp(const char *s, struct mig_uri *u, char *err,
@@ -288,15 +290,7 @@ int mig_sendv(int fd, struct iovec *iov, int cnt)
             continue;
         if (w <= 0)
             return w < 0 ? io_errno() : -EIO;
-        while (cnt > 0 && (size_t)w >= iov->iov_len) {
-            w -= (ssize_t)iov->iov_len;
-            iov++;
-            cnt--;
-        }
-        if (cnt > 0) {
-            iov->iov_base = (uint8_t *)iov->iov_base + w;
-            iov->iov_len -= (size_t)w;
-        }
+        iov_advance(&iov, &cnt, (size_t)w);
     }
     return 0;
 }
@@ -319,15 +313,7 @@ int mig_recvv(int fd, struct iovec *iov, int cnt)
             continue;
         if (n <= 0)
             return n < 0 ? io_errno() : -EPIPE;
-        while (cnt > 0 && (size_t)n >= iov->iov_len) {
-            n -= (ssize_t)iov->iov_len;
-            iov++;
-            cnt--;
-        }
-        if (cnt > 0) {
-            iov->iov_base = (uint8_t *)iov->iov_base + n;
-            iov->iov_len -= (size_t)n;
-        }
+        iov_advance(&iov, &cnt, (size_t)n);
     }
     return 0;
 }

@@ -11,15 +11,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "vmm/clock.h"
 #include "vmm/devreg.h"
 #include "vmm/dirty.h"
+#include "vmm/log.h"
 #include "vmm/memory.h"
 #include "minivmm/persist/migration_auth.h"
 #include "minivmm/persist/migration_fmt.h"
-#include "minivmm/persist/migration_priv.h"
+#include "minivmm/persist/migration_core.h"
+#include "minivmm/persist/migration_run.h"
 #include "minivmm/persist/migration_send.h"
 
 #define CONNECT_WAIT_MS 3000
@@ -36,14 +38,6 @@ struct run {
     uint64_t npages;
     uint64_t t_start, t_sync, t_stop;
 };
-
-static uint64_t now_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 /* Record the first error (later ones are consequences). */
 static void set_error(struct migration *m, const char *fmt, ...)
@@ -123,7 +117,7 @@ static void account_pass(struct run *rn, uint64_t bytes, uint64_t us)
         s->bandwidth = bytes * 1000000 / us;
     else if (!s->bandwidth)
         s->bandwidth = MIN_BW;
-    s->total_ms = (now_us() - rn->t_start) / 1000;
+    s->total_ms = (clock_now_us() - rn->t_start) / 1000;
     pthread_mutex_unlock(&rn->m->lock);
 }
 
@@ -167,7 +161,7 @@ static int sync_and_decide(struct run *rn, bool *converged)
 {
     struct migration *m = rn->m;
     struct mig_stats *s = &m->st;
-    uint64_t n, t = now_us(), dirty;
+    uint64_t n, t = clock_now_us(), dirty;
     int r = dirty_log_sync(m->dirty, rn->bits, &n);
 
     if (r < 0) {
@@ -193,13 +187,13 @@ static int sync_and_decide(struct run *rn, bool *converged)
 
 static int send_dirty(struct run *rn)
 {
-    uint64_t t = now_us(), b = rn->tx.bytes, sent;
+    uint64_t t = clock_now_us(), b = rn->tx.bytes, sent;
     int r = mig_tx_ram_dirty(&rn->tx, rn->bits, &sent);
 
     if (r < 0)
         return io_fail(rn, "sending dirty pages", r);
     memset(rn->bits, 0, dirty_words(rn->npages) * 8);
-    account_pass(rn, rn->tx.bytes - b, now_us() - t);
+    account_pass(rn, rn->tx.bytes - b, clock_now_us() - t);
     return 0;
 }
 
@@ -231,13 +225,13 @@ static int wait_built(struct run *rn)
 /* RAM pass 1, then dirty passes until converged. */
 static int precopy(struct run *rn)
 {
-    uint64_t t = now_us();
+    uint64_t t = clock_now_us();
     bool converged = false;
     int r = mig_tx_ram_all(&rn->tx);
 
     if (r < 0)
         return io_fail(rn, "sending guest RAM", r);
-    account_pass(rn, rn->tx.bytes, now_us() - t);
+    account_pass(rn, rn->tx.bytes, clock_now_us() - t);
     for (;;) {
         if (cancelled(rn->m))
             return -ECANCELED;
@@ -319,10 +313,10 @@ static int complete(struct run *rn, const void *fdt, size_t len)
     if (r < 0)
         return io_fail(rn, "sending the final pages and state", r);
     account_pass(rn, 0, 0);
-    t = now_us();
+    t = clock_now_us();
     m->st.final_us = t - rn->t_stop - m->st.stop_us;
     r = mig_recv(rn->tx.fd, reply, sizeof(reply));
-    m->st.dest_us = now_us() - t;
+    m->st.dest_us = clock_now_us() - t;
     if (r < 0)
         return io_fail(rn, "waiting for the destination", r);
     if (mig_reply_decode(reply, &status, why, sizeof(why)) < 0) {
@@ -351,10 +345,10 @@ static int stop_and_complete(struct run *rn)
     size_t len;
     int r = step(m, MIG_E_CONVERGED);
 
-    rn->t_stop = now_us();
+    rn->t_stop = clock_now_us();
     if (r == 0)
         r = mig_ask_loop(m, MIG_REQ_STOP, false);
-    m->st.stop_us = now_us() - rn->t_stop;
+    m->st.stop_us = clock_now_us() - rn->t_stop;
     pthread_mutex_lock(&m->lock);
     fdt = m->fdt;
     len = m->fdt_len;
@@ -366,18 +360,18 @@ static int stop_and_complete(struct run *rn)
         r = complete(rn, fdt, len);
     free(fdt);
     pthread_mutex_lock(&m->lock);
-    m->st.downtime_us = now_us() - rn->t_stop;
-    m->st.total_ms = (now_us() - rn->t_start) / 1000;
+    m->st.downtime_us = clock_now_us() - rn->t_stop;
+    m->st.total_ms = (clock_now_us() - rn->t_start) / 1000;
     pthread_mutex_unlock(&m->lock);
     if (r == 0)
-        fprintf(stderr, "minivmm: migrated to %s: %llu MiB in %u passes, "
-                "%llu ms; downtime %.1f ms (stop %.1f, final send %.1f, "
-                "destination %.1f)\n", m->uri,
-                (unsigned long long)(rn->tx.bytes >> 20), m->st.iterations,
-                (unsigned long long)m->st.total_ms,
-                (double)m->st.downtime_us / 1e3,
-                (double)m->st.stop_us / 1e3, (double)m->st.final_us / 1e3,
-                (double)m->st.dest_us / 1e3);
+        log_info("minivmm: migrated to %s: %llu MiB in %u passes, "
+                 "%llu ms; downtime %.1f ms (stop %.1f, final send %.1f, "
+                 "destination %.1f)", m->uri,
+                 (unsigned long long)(rn->tx.bytes >> 20), m->st.iterations,
+                 (unsigned long long)m->st.total_ms,
+                 (double)m->st.downtime_us / 1e3,
+                 (double)m->st.stop_us / 1e3, (double)m->st.final_us / 1e3,
+                 (double)m->st.dest_us / 1e3);
     return r;
 }
 
@@ -418,7 +412,7 @@ static int setup(struct run *rn)
 
 void *mig_thread_main(void *arg)
 {
-    struct run rn = { .m = arg, .t_start = now_us() };
+    struct run rn = { .m = arg, .t_start = clock_now_us() };
     struct migration *m = rn.m;
     int r;
 
@@ -447,7 +441,7 @@ void *mig_thread_main(void *arg)
     if (m->fd >= 0)
         close(m->fd);
     m->fd = -1;
-    m->st.total_ms = (now_us() - rn.t_start) / 1000;
+    m->st.total_ms = (clock_now_us() - rn.t_start) / 1000;
     pthread_mutex_unlock(&m->lock);
     mig_ask_loop(m, MIG_REQ_END, r == 0);
     return NULL;

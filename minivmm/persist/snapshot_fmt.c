@@ -2,40 +2,13 @@
 /* Snapshot encoding (see snapshot_fmt.h, docs/snapshot-format.md). */
 #include "minivmm/persist/snapshot_fmt.h"
 
-#include <endian.h>
 #include <errno.h>
 #include <libfdt.h>
 #include <stdio.h>
 #include <string.h>
 #include <xxhash.h>
 
-static void put32(uint8_t *p, uint32_t v)
-{
-    v = htole32(v);
-    memcpy(p, &v, 4);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    v = htole64(v);
-    memcpy(p, &v, 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    uint32_t v;
-
-    memcpy(&v, p, 4);
-    return le32toh(v);
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-    uint64_t v;
-
-    memcpy(&v, p, 8);
-    return le64toh(v);
-}
+#include "vmm/endian.h"
 
 static int fail(char *err, size_t errlen, const char *msg)
 {
@@ -54,12 +27,12 @@ void snap_header_encode(void *buf, uint32_t flags, uint64_t ram_size)
 
     memset(p, 0, SNAP_HEADER_SIZE);
     memcpy(p, SNAP_MAGIC, 8);
-    put32(p + 8, SNAP_VERSION);
-    put32(p + 12, flags);
-    put32(p + 16, SNAP_HEADER_SIZE);
-    put32(p + 20, (uint32_t)SNAP_PAGE_SIZE);
-    put64(p + 24, ram_size);
-    put64(p + 56, XXH3_64bits(p, 56));
+    le32_store(p + 8, SNAP_VERSION);
+    le32_store(p + 12, flags);
+    le32_store(p + 16, SNAP_HEADER_SIZE);
+    le32_store(p + 20, (uint32_t)SNAP_PAGE_SIZE);
+    le64_store(p + 24, ram_size);
+    le64_store(p + 56, XXH3_64bits(p, 56));
 }
 
 int snap_header_decode(const void *buf, size_t len, struct snap_header *h,
@@ -72,29 +45,29 @@ int snap_header_decode(const void *buf, size_t len, struct snap_header *h,
     if (memcmp(p, SNAP_MAGIC, 8))
         return fail(err, errlen, "file header: not a minivmm snapshot "
                     "(bad magic)");
-    h->version = get32(p + 8);
+    h->version = le32_load(p + 8);
     if (h->version == 0 || h->version > SNAP_VERSION) {
         snprintf(err, errlen, "file header: format version %u is not "
                  "supported (this minivmm reads versions 1 to %u)",
                  h->version, SNAP_VERSION);
         return -EINVAL;
     }
-    if (get64(p + 56) != XXH3_64bits(p, 56))
+    if (le64_load(p + 56) != XXH3_64bits(p, 56))
         return fail(err, errlen, "file header: checksum mismatch "
                     "(corrupt)");
-    h->flags = get32(p + 12);
+    h->flags = le32_load(p + 12);
     if (h->flags & SNAP_F_REQUIRED_MASK) {
         snprintf(err, errlen, "file header: unknown required flags %#x",
                  h->flags & SNAP_F_REQUIRED_MASK);
         return -EINVAL;
     }
-    if (get32(p + 16) != SNAP_HEADER_SIZE ||
-        get32(p + 20) != SNAP_PAGE_SIZE)
+    if (le32_load(p + 16) != SNAP_HEADER_SIZE ||
+        le32_load(p + 20) != SNAP_PAGE_SIZE)
         return fail(err, errlen, "file header: bad header or page size");
     for (unsigned int i = 32; i < 56; i++)
         if (p[i])
             return fail(err, errlen, "file header: reserved bytes set");
-    h->ram_size = get64(p + 24);
+    h->ram_size = le64_load(p + 24);
     if (h->ram_size == 0 || h->ram_size % SNAP_PAGE_SIZE ||
         h->ram_size > (1ULL << 46))
         return fail(err, errlen, "file header: bad guest RAM size");
@@ -105,12 +78,12 @@ void snap_section_encode(void *buf, const struct snap_section *s)
 {
     uint8_t *p = buf;
 
-    put32(p, s->type);
-    put32(p + 4, s->flags);
-    put64(p + 8, s->length);
-    put64(p + 16, s->check);
-    put32(p + 24, s->index);
-    put32(p + 28, (uint32_t)XXH3_64bits(p, 28));
+    le32_store(p, s->type);
+    le32_store(p + 4, s->flags);
+    le64_store(p + 8, s->length);
+    le64_store(p + 16, s->check);
+    le32_store(p + 24, s->index);
+    le32_store(p + 28, (uint32_t)XXH3_64bits(p, 28));
 }
 
 const char *snap_section_name(uint32_t type)
@@ -153,16 +126,16 @@ int snap_section_decode(const void *buf, size_t len, uint32_t want_index,
                  "header)", want_index);
         return -EINVAL;
     }
-    if (get32(p + 28) != (uint32_t)XXH3_64bits(p, 28)) {
+    if (le32_load(p + 28) != (uint32_t)XXH3_64bits(p, 28)) {
         snprintf(err, errlen, "section %u: header checksum mismatch "
                  "(corrupt)", want_index);
         return -EINVAL;
     }
-    s->type = get32(p);
-    s->flags = get32(p + 4);
-    s->length = get64(p + 8);
-    s->check = get64(p + 16);
-    s->index = get32(p + 24);
+    s->type = le32_load(p);
+    s->flags = le32_load(p + 4);
+    s->length = le64_load(p + 8);
+    s->check = le64_load(p + 16);
+    s->index = le32_load(p + 24);
     if (s->index != want_index) {
         snprintf(err, errlen, "section %u: carries index %u (sections out "
                  "of order)", want_index, s->index);
@@ -194,11 +167,11 @@ void snap_ram_encode(void *buf, uint64_t gpa, uint32_t npages,
     uint8_t *p = buf;
     size_t words = snap_ram_bitmap_bytes(npages) / 8;
 
-    put64(p, gpa);
-    put32(p + 8, npages);
-    put32(p + 12, 0);
+    le64_store(p, gpa);
+    le32_store(p + 8, npages);
+    le32_store(p + 12, 0);
     for (size_t i = 0; i < words; i++)
-        put64(p + SNAP_RAM_HEADER_SIZE + 8 * i, bitmap[i]);
+        le64_store(p + SNAP_RAM_HEADER_SIZE + 8 * i, bitmap[i]);
 }
 
 int snap_ram_decode(const void *buf, size_t len, uint64_t section_length,
@@ -210,10 +183,10 @@ int snap_ram_decode(const void *buf, size_t len, uint64_t section_length,
 
     if (len < SNAP_RAM_HEADER_SIZE)
         return fail(err, errlen, "ram header truncated");
-    r->gpa = get64(p);
-    r->npages = get32(p + 8);
+    r->gpa = le64_load(p);
+    r->npages = le32_load(p + 8);
     if (r->gpa % SNAP_PAGE_SIZE || r->npages == 0 ||
-        r->npages > SNAP_RAM_MAX_PAGES || get32(p + 12) != 0 ||
+        r->npages > SNAP_RAM_MAX_PAGES || le32_load(p + 12) != 0 ||
         r->gpa > UINT64_MAX - (uint64_t)r->npages * SNAP_PAGE_SIZE)
         return fail(err, errlen, "bad ram chunk header");
     words = snap_ram_bitmap_bytes(r->npages) / 8;
@@ -221,7 +194,7 @@ int snap_ram_decode(const void *buf, size_t len, uint64_t section_length,
         return fail(err, errlen, "ram bitmap truncated");
     r->bitmap = p + SNAP_RAM_HEADER_SIZE;
     for (size_t i = 0; i < words; i++) {
-        uint64_t w = get64(r->bitmap + 8 * i);
+        uint64_t w = le64_load(r->bitmap + 8 * i);
 
         if (i == words - 1 && r->npages % 64 &&
             (w >> (r->npages % 64)) != 0)
@@ -243,9 +216,9 @@ void snap_end_encode(void *buf, const struct snap_end *e)
 {
     uint8_t *p = buf;
 
-    put32(p, e->nsections);
-    put32(p + 4, 0);
-    put64(p + 8, e->ram_pages);
+    le32_store(p, e->nsections);
+    le32_store(p + 4, 0);
+    le64_store(p + 8, e->ram_pages);
 }
 
 int snap_end_decode(const void *buf, size_t len, struct snap_end *e,
@@ -253,10 +226,10 @@ int snap_end_decode(const void *buf, size_t len, struct snap_end *e,
 {
     const uint8_t *p = buf;
 
-    if (len != SNAP_END_SIZE || get32(p + 4) != 0)
+    if (len != SNAP_END_SIZE || le32_load(p + 4) != 0)
         return fail(err, errlen, "bad end record");
-    e->nsections = get32(p);
-    e->ram_pages = get64(p + 8);
+    e->nsections = le32_load(p);
+    e->ram_pages = le64_load(p + 8);
     return 0;
 }
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "vmm/iov.h"
 #include "vmm/memory.h"
 #include "minivmm/persist/snapshot_fmt.h"
 
@@ -150,15 +151,7 @@ static int pwritev_all(int fd, struct iovec *iov, int cnt, uint64_t off)
         if (w <= 0)
             return w < 0 ? -errno : -EIO;
         off += (uint64_t)w;
-        while (cnt > 0 && (size_t)w >= iov->iov_len) {
-            w -= (ssize_t)iov->iov_len;
-            iov++;
-            cnt--;
-        }
-        if (cnt > 0) {
-            iov->iov_base = (uint8_t *)iov->iov_base + w;
-            iov->iov_len -= (size_t)w;
-        }
+        iov_advance(&iov, &cnt, (size_t)w);
     }
     return 0;
 }

@@ -7,11 +7,12 @@
  * accepted image must load or fail cleanly, never read outside its buffer.
  *
  * Sources it needs (no KVM): tests/fuzz/fuzz_boot.c arch/x86/boot.c
- * arch/x86/bzimage.c arch/x86/pvh.c arch/x86/e820.c vmm/memory.c, e.g.
+ * arch/x86/loader.c arch/x86/bzimage.c arch/x86/pvh.c arch/x86/e820.c
+ * vmm/memory.c, e.g.
  *   clang -std=gnu11 -g -O1 -I. -D_GNU_SOURCE \
  *       -fsanitize=fuzzer,address,undefined -o build-fuzz/fuzz_boot \
- *       tests/fuzz/fuzz_boot.c arch/x86/boot.c arch/x86/bzimage.c \
- *       arch/x86/pvh.c arch/x86/e820.c vmm/memory.c
+ *       tests/fuzz/fuzz_boot.c arch/x86/boot.c arch/x86/loader.c \
+ *       arch/x86/bzimage.c arch/x86/pvh.c arch/x86/e820.c vmm/memory.c
  *   build-fuzz/fuzz_boot -max_len=65536
  */
 #include <stddef.h>

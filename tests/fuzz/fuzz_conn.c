@@ -3,6 +3,7 @@
  * parsing/negotiation, i.e. everything a hostile peer's bytes reach first.
  *
  * FUZZ_SRCS: vfio/proto/conn.c vfio/proto/caps.c
+ * FUZZ_SRCS: vfio/proto/frame.c vfio/proto/chan.c
  * FUZZ_PKGS: json-c
  *
  * Input: a 5-byte control prefix, then the bytes a peer sent.

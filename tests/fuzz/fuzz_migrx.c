@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* libFuzzer target: the live-migration destination end to end
- * (vmm/migration_in.c: migration_incoming()), over a real UNIX socket:
+ * (minivmm/migration_in.c: migration_incoming()), over a real UNIX socket:
  * listen, accept, the header and host limits, guest RAM creation, every
  * section received as the destination does (RAM straight into guest
  * memory with its checksum, CONFIG building the VM, STATE checked against
@@ -10,7 +10,7 @@
  * (vm_load_state); everything before and around it is the real code.
  *
  * FUZZ_SRCS: minivmm/migration_in.c minivmm/persist/migration_fmt.c minivmm/persist/migration_net.c minivmm/persist/migration_auth.c
- * FUZZ_SRCS: minivmm/persist/snapshot_fmt.c vmm/host_limits.c vmm/memory.c minivmm/vmctl_config.c vmm/state.c vmm/devreg.c
+ * FUZZ_SRCS: minivmm/persist/snapshot_fmt.c vmm/host_limits.c vmm/memory.c minivmm/persist/vmstate.c vmm/state.c vmm/devreg.c vmm/log.c
  * FUZZ_PKGS: libxxhash libcrypto
  * FUZZ_LIBS: -lfdt
  *
@@ -39,7 +39,7 @@
 #include "vmm/memory.h"
 #include "minivmm/migration_in.h"
 #include "minivmm/vm.h"
-#include "minivmm/vmctl.h"
+#include "minivmm/persist/vmstate.h"
 #include "fuzz_sums.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -86,7 +86,7 @@ int vm_load_state(struct vm *vm, const void *fdt, char *err, size_t errlen)
     uint64_t memory;
 
     check(fdt_check_full(fdt, fdt_totalsize(fdt)) == 0);
-    check(vmctl_state_config(fdt, &cpus, &memory, err, errlen) == 0);
+    check(vmstate_config(fdt, &cpus, &memory, err, errlen) == 0);
     check(memory == vm->mem.ram_size);
     vm->loaded = true;
     return 0;

@@ -6,11 +6,11 @@
  * header and the host's limits, guest RAM creation and the RAM load, then
  * the state tree handed to the VM. No KVM: vm_restore is a stub that
  * checks what it is given (the tree, the RAM) and takes the memory over;
- * vCPU, irqchip and device state loads (vmctl_load) need KVM and are not
+ * vCPU, irqchip and device state loads (vmstate_load) need KVM and are not
  * reached here.
  *
  * FUZZ_SRCS: minivmm/restore.c minivmm/persist/snapshot_read.c minivmm/persist/snapshot_fmt.c vmm/memory.c
- * FUZZ_SRCS: vmm/host_limits.c minivmm/vmctl_config.c vmm/state.c
+ * FUZZ_SRCS: vmm/host_limits.c minivmm/persist/vmstate.c vmm/state.c vmm/devreg.c vmm/log.c
  * FUZZ_PKGS: libxxhash
  * FUZZ_LIBS: -lfdt
  *
@@ -36,7 +36,7 @@
 #include "vmm/memory.h"
 #include "minivmm/restore.h"
 #include "minivmm/vm.h"
-#include "minivmm/vmctl.h"
+#include "minivmm/persist/vmstate.h"
 #include "fuzz_sums.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -60,7 +60,7 @@ int vm_restore(const struct vm_config *cfg, const struct vm_restore *rs,
 
     check(rs->state && rs->mem && rs->mem->base);
     check(fdt_check_full(rs->state, fdt_totalsize(rs->state)) == 0);
-    check(vmctl_state_config(rs->state, &cpus, &memory, err, errlen) == 0);
+    check(vmstate_config(rs->state, &cpus, &memory, err, errlen) == 0);
     check(cpus == cfg->cpus && memory == cfg->memory &&
           memory == rs->mem->ram_size);
     vm = calloc(1, sizeof(*vm));

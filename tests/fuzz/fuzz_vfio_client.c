@@ -12,10 +12,13 @@
  * accepts every memslot, ioeventfd, MSI route and irqfd.
  *
  * FUZZ_SRCS: vfio/pci/pci_dev.c vfio/pci/pci_dev_bar.c vfio/pci/pci_dev_irq.c vfio/pci/pci_dev_state.c vfio/pci/pci_dev_dirty.c vfio/pci/pci_dev_mig_v1.c
+ * FUZZ_SRCS: vfio/pci/pci_dev_ctx.c vfio/pci/pci_dev_mig.c
  * FUZZ_SRCS: vfio/client/client.c vfio/client/client_info.c vfio/client/client_io.c vfio/client/client_dma.c vfio/client/client_mig.c vfio/client/client_mig_v1.c
  * FUZZ_SRCS: vfio/proto/conn.c vfio/proto/caps.c vfio/client/iommu.c vfio/proto/migration.c
- * FUZZ_SRCS: devices/pci.c devices/pci_cap.c devices/pci_bar.c devices/pci_alloc.c devices/msix.c
- * FUZZ_SRCS: vmm/bus.c vmm/memory.c vmm/dirty.c vmm/state.c vmm/kvm.c
+ * FUZZ_SRCS: devices/pci.c devices/pci_cfg.c devices/pci_bar.c devices/pci_alloc.c devices/msix.c
+ * FUZZ_SRCS: vmm/bus.c vmm/memory.c vmm/dirty.c vmm/state.c vmm/kvm.c vmm/log.c
+ * FUZZ_SRCS: vfio/proto/frame.c vfio/proto/chan.c vfio/proto/cmdq.c vfio/proto/endpoint.c vfio/client/client_core.c
+ * FUZZ_SRCS: devices/msix_route.c devices/msix_state.c
  * FUZZ_PKGS: json-c
  * FUZZ_LIBS: -lfdt
  * FUZZ_ARGS: -max_len=1024 -len_control=0

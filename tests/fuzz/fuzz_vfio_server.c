@@ -3,6 +3,7 @@
  * messages (vfio/server*.c), over a real socketpair.
  *
  * FUZZ_SRCS: vfio/server/server.c vfio/server/server_io.c vfio/server/server_dma.c vfio/server/server_mig.c vfio/server/server_mig_v1.c vfio/proto/conn.c vfio/proto/caps.c vfio/proto/migration.c
+ * FUZZ_SRCS: vfio/proto/frame.c vfio/proto/chan.c vfio/proto/cmdq.c vfio/proto/endpoint.c vmm/log.c vfio/server/server_core.c
  * FUZZ_PKGS: json-c
  *
  * Input: one control byte, then the bytes a client sends.

@@ -19,7 +19,7 @@
 #include "minivmm/persist/migration_fmt.h"
 #include "minivmm/persist/migration_send.h"
 #include "vmm/state.h"
-#include "minivmm/vmctl.h"
+#include "minivmm/persist/vmstate.h"
 
 #define RAM_PAGES 2048u
 
@@ -52,7 +52,7 @@ int main(void)
         return 1;
     pthread_create(&t, NULL, copy_out, &sv[1]);
     fdt_create_empty_tree(fdt, sizeof(fdt));
-    fdt_setprop_string(fdt, 0, "compatible", VMCTL_STATE_COMPATIBLE);
+    fdt_setprop_string(fdt, 0, "compatible", VMSTATE_COMPATIBLE);
     cn = fdt_add_subnode(fdt, 0, "config");
     state_put_u32(fdt, cn, "cpus", 1);
     state_put_u64(fdt, cn, "memory", sizeof(ram));

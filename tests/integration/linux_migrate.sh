@@ -18,6 +18,7 @@
 : "${KIT:=build/kit}"
 : "${DISK:=vfio}"
 name=linux_migrate
+. "$(dirname "$0")/lib.sh"
 skip() { echo "$name: SKIP: $*" >&2; exit 77; }
 fail() { echo "$name: FAIL: $*" >&2; exit 1; }
 
@@ -29,15 +30,6 @@ dir=$(mktemp -d) || exit 1
 pids=
 trap 'for p in $pids; do kill -9 "$p" 2>/dev/null; done; rm -rf "$dir"' \
     EXIT INT TERM
-ctl() { "$BUILD/minivmm-ctl" "$@"; }
-wait_for() {    # FILE REGEX SECONDS
-    i=0
-    while ! tr -d "\r" 2>/dev/null <"$1" | grep -q "$2"; do
-        i=$((i + 1))
-        [ "$i" -gt $(($3 * 10)) ] && return 1
-        sleep 0.1
-    done
-}
 disk_opt() {    # N: the disk option of instance N
     if [ "$DISK" = virtio ]; then
         echo "--disk path=$dir/disk.img,id=disk"

@@ -16,7 +16,7 @@
 #    reported unaligned. Skips (77) saying why when no pages can be had.
 : "${BUILD:=build}"
 name=payload_hugepages
-fail() { echo "$name: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
 skip() { echo "$name: $*" >&2; exit 77; }
 [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] || skip "no usable /dev/kvm"
 [ -x "$BUILD/vfu-blk" ] || skip "no $BUILD/vfu-blk"
@@ -32,14 +32,6 @@ cleanup() {
     rm -rf "$dir"
 }
 trap cleanup EXIT
-wait_for() {    # FILE REGEX SECONDS
-    i=0
-    while ! tr -d "\r" 2>/dev/null <"$1" | grep -q "$2"; do
-        i=$((i + 1))
-        [ "$i" -gt $(($3 * 20)) ] && return 1
-        sleep 0.05
-    done
-}
 # Kernel page size (kB) of the guest-RAM memfd mapping of process $1.
 ram_kps() {
     awk '/^[0-9a-f]+-[0-9a-f]+ / { in_ram = /memfd:minivmm-ram/ }

@@ -12,7 +12,7 @@
 # without root / ip netns.
 : "${BUILD:=build}"
 name=payload_migrate_tcp
-fail() { echo "$name: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
 skip() { echo "$name: $*" >&2; exit 77; }
 [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] || skip "no /dev/kvm"
 [ -x "$BUILD/minivmm-ctl" ] || fail "no $BUILD/minivmm-ctl"
@@ -42,24 +42,6 @@ for ns in "$nsa" "$nsb"; do
 done
 ip -n "$nsa" link set mvm-a up
 ip -n "$nsb" link set mvm-b up
-# next_tick SRC_OUT LAST FIRST: the destination's first whole tick line is
-# the next tick, or the one after when the source stopped in the middle of
-# printing it (its output then ends in a partial line, finished at the
-# destination: neither file holds it whole).
-next_tick() {
-    [ "$3" = $(($2 + 1)) ] && return 0
-    [ "$3" = $(($2 + 2)) ] && [ -n "$(tail -c 1 "$1" | tr -d '\n')" ]
-}
-ctl() { "$BUILD/minivmm-ctl" "$@"; }
-wait_for() {    # FILE REGEX SECONDS
-    i=0
-    while ! tr -d "\r" 2>/dev/null <"$1" | grep -q "$2"; do
-        i=$((i + 1))
-        [ "$i" -gt $(($3 * 20)) ] && return 1
-        sleep 0.05
-    done
-}
-ticks() { tr -d '\r' <"$1" | sed -n 's/^counter: tick \([0-9]*\) .*/\1/p'; }
 
 # start_srv NAME: a vfu-blk on $dir/NAME.sock (root namespace: unix
 # sockets are reached by path from any network namespace).

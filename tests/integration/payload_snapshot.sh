@@ -7,28 +7,13 @@
 # reboot) and the guest finishes its run with status 0.
 : "${BUILD:=build}"
 name=payload_snapshot
-fail() { echo "$name: $*" >&2; exit 1; }
-[ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] ||
-    { echo "$name: no usable /dev/kvm" >&2; exit 77; }
+. "$(dirname "$0")/lib.sh"
+need_kvm
 [ -x "$BUILD/minivmm-ctl" ] || fail "no $BUILD/minivmm-ctl"
 dir=$(mktemp -d) || exit 1
 pid=
 trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$dir"' EXIT
-ctl() { "$BUILD/minivmm-ctl" "$@"; }
-
-# wait_for FILE REGEX SECONDS
-wait_for() {
-    i=0
-    while ! tr -d '\r' <"$1" 2>/dev/null | grep -q "$2"; do
-        i=$((i + 1))
-        [ "$i" -gt $(($3 * 20)) ] && return 1
-        sleep 0.05
-    done
-}
-last_tick() {
-    tr -d '\r' <"$1" | sed -n 's/^counter: tick \([0-9]*\) .*/\1/p' |
-        tail -n 1
-}
+last_tick() { ticks "$1" | tail -n 1; }
 
 "$BUILD/minivmm" --kernel "$BUILD/guest/payload.elf" --cpus 2 \
     --memory 256M --cmdline "test=counter ticks=30 tick_ms=100" \

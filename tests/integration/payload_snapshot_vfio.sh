@@ -14,42 +14,43 @@
 # naming the device and the VM keeps running.
 # VFU_ARGS (e.g. --strict, from payload_snapshot_vfio_strict.sh) go to
 # every vfu-blk; then no server may log a refusal, and vfu-evil is skipped.
+# With VFU_ARGS=--migration=v1 (payload_snapshot_vfio_v1.sh) every vfu-blk
+# serves migration v1 (spec 0.9.1: migration region + DIRTY_PAGES): it must
+# say so, minivmm must not complain about it, and a v2 server (no
+# migration region) is refused too, naming num_regions.
 : "${BUILD:=build}"
 : "${VFU_ARGS:=}"
 name=payload_snapshot_vfio${VFU_ARGS:+ ($VFU_ARGS)}
-fail() { echo "$name: $*" >&2; exit 1; }
-[ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] ||
-    { echo "$name: no usable /dev/kvm" >&2; exit 77; }
-for b in vfu-blk vfu-evil minivmm-ctl; do
-    [ -x "$BUILD/$b" ] || { echo "$name: no $BUILD/$b" >&2; exit 77; }
-done
-dir=$(mktemp -d) || exit 1
-pids=
-trap 'for p in $pids; do kill -9 "$p" 2>/dev/null; done; rm -rf "$dir"' EXIT
-ctl() { "$BUILD/minivmm-ctl" "$@"; }
-wait_for() {    # FILE REGEX SECONDS
-    i=0
-    while ! tr -d '\r' 2>/dev/null <"$1" | grep -q "$2"; do
-        i=$((i + 1))
-        [ "$i" -gt $(($3 * 20)) ] && return 1
-        sleep 0.05
-    done
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_vfio.sh"
+need_kvm
+need_bins vfu-blk vfu-evil minivmm-ctl
+make_dir
+# refused NAME REGEX [vfu-blk options]: a restore against the server NAME
+# (started with the options) exits 2 before the guest runs, with a message
+# matching REGEX, and leaves the disk as saved.
+refused() {
+    n=$1 want=$2; shift 2
+    start_blk "$n" "$@"
+    "$BUILD/minivmm" --restore "$dir/vm.snap" \
+        --vfio-user "socket=$dir/$n.sock,id=blk" \
+        --serial "file:$dir/out.$n" 2>"$dir/err.$n"
+    rc=$?
+    stop_srv "$srv"
+    [ "$rc" -eq 2 ] ||
+        { cat "$dir/err.$n"; fail "$n: mismatching server: exit $rc, want 2"; }
+    grep -q "vfio-user blk: cannot restore its state: $want" "$dir/err.$n" ||
+        { cat "$dir/err.$n"; fail "$n: no message naming the field"; }
+    [ -s "$dir/out.$n" ] && fail "$n: the guest ran against the mismatching server"
+    cmp -s "$dir/disk.img" "$dir/disk.saved" ||
+        fail "$n: the refused restore changed the disk"
+    echo "$name: refused: $(grep 'cannot restore' "$dir/err.$n")"
 }
-ticks() { tr -d '\r' <"$1" | sed -n 's/^counter: tick \([0-9]*\) .*/\1/p'; }
-start_srv() {   # NAME [vfu-blk options]
-    n=$1; shift
-    # shellcheck disable=SC2086
-    "$BUILD/vfu-blk" --socket-path="$dir/$n.sock" --disk "$dir/disk.img" \
-        $VFU_ARGS "$@" >"$dir/$n.log" 2>&1 &
-    srv=$!
-    pids="$pids $srv"
-    for i in $(seq 50); do [ -S "$dir/$n.sock" ] && return 0; sleep 0.1; done
-    fail "vfu-blk $n did not create its socket"
-}
-stop_srv() { kill -TERM "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
 
 truncate -s 4M "$dir/disk.img"
 start_srv srv1; srv1=$srv
+[ -z "$vfu_v1" ] || grep -q "migration v1" "$dir/srv1.log" ||
+    fail "vfu-blk is not serving v1"
 "$BUILD/minivmm" --kernel "$BUILD/guest/virtio.elf" --memory 256M \
     --vfio-user "socket=$dir/srv1.sock,id=blk" \
     --cmdline "test=vblk-count ticks=40 tick_ms=100 blocks=256" \
@@ -75,21 +76,14 @@ kill -9 "$vm"; wait "$vm" 2>/dev/null
 stop_srv "$srv1"
 cp "$dir/disk.img" "$dir/disk.saved"
 
+grep -q "vfio-user" "$dir/err1" && { cat "$dir/err1"; fail "minivmm complained"; }
+
 # A server that does not match the snapshot: refused before the guest runs.
-start_srv srvq --queues 2; srvq=$srv
-"$BUILD/minivmm" --restore "$dir/vm.snap" \
-    --vfio-user "socket=$dir/srvq.sock,id=blk" \
-    --serial "file:$dir/outq" 2>"$dir/errq"
-rc=$?
-stop_srv "$srvq"
-[ "$rc" -eq 2 ] ||
-    { cat "$dir/errq"; fail "mismatching server: exit $rc, want 2"; }
-grep -q "vfio-user blk: cannot restore its state: IRQ index .* count" \
-    "$dir/errq" || { cat "$dir/errq"; fail "no message naming the field"; }
-[ -s "$dir/outq" ] && fail "the guest ran against the mismatching server"
-cmp -s "$dir/disk.img" "$dir/disk.saved" ||
-    fail "the refused restore changed the disk"
-echo "$name: refused: $(grep 'cannot restore' "$dir/errq")"
+# shellcheck disable=SC2086
+refused srvq "IRQ index .* count" $VFU_ARGS --queues 2
+# v1: a v2 server (no migration region) is refused too.
+[ -z "$vfu_v1" ] ||
+    refused srvv2 "num_regions is 0x9, the snapshot has 0xa"
 
 # A new vfu-blk on the same disk file: the guest goes on.
 start_srv srv2; srv2=$srv
@@ -128,28 +122,12 @@ fi
 
 # No migration support in the server: the snapshot is refused, naming
 # the device; the VM keeps running.
-"$BUILD/vfu-evil" --socket-path="$dir/evil.sock" --mode=none \
-    >"$dir/evil.log" 2>&1 &
-pids="$pids $!"
-for i in $(seq 50); do [ -S "$dir/evil.sock" ] && break; sleep 0.1; done
-"$BUILD/minivmm" --kernel "$BUILD/guest/payload.elf" --memory 256M \
-    --vfio-user "socket=$dir/evil.sock,id=evil" \
-    --cmdline "test=counter ticks=60 tick_ms=100" \
-    --serial "file:$dir/out3" --api-socket "$dir/api3" 2>"$dir/err3" &
-vm=$!
-pids="$pids $vm"
-wait_for "$dir/out3" "^counter: tick 2 " 30 ||
-    { cat "$dir/out3" "$dir/err3"; fail "evil: the guest does not count"; }
-ctl "$dir/api3" snapshot "$dir/evil.snap" >"$dir/snap3" 2>&1 &&
+start_evil evil none
+evil_vm none "$dir/evil.sock"
+ctl "$dir/api" snapshot "$dir/evil.snap" >"$dir/snap3" 2>&1 &&
     fail "snapshot with a non-migratable server succeeded"
 grep -q "vfio-user@evil" "$dir/snap3" ||
     fail "the refusal does not name the device: $(cat "$dir/snap3")"
-t=$(ticks "$dir/out3" | tail -n 1)
-wait_for "$dir/out3" "^counter: tick $((t + 2)) " 10 ||
-    fail "the VM stopped after the refused snapshot"
-ctl "$dir/api3" status | grep -qx "state: running" ||
-    fail "not running after the refused snapshot"
-ctl "$dir/api3" quit >/dev/null 2>&1
-wait "$vm" 2>/dev/null
+still_runs none
 echo "$name: non-migratable server refused: $(cat "$dir/snap3")"
 exit 0

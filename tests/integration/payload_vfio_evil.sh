@@ -18,9 +18,9 @@
 # working, the API answers and SIGTERM ends minivmm within 3 s; `quit`
 # during the stall ends it within 3 s too.
 : "${BUILD:=build}"
-fail() { echo "payload_vfio_evil: $*" >&2; exit 1; }
-[ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] ||
-    { echo "payload_vfio_evil: no usable /dev/kvm" >&2; exit 77; }
+name=payload_vfio_evil
+. "$(dirname "$0")/lib.sh"
+need_kvm
 [ -x "$BUILD/vfu-evil" ] || fail "no $BUILD/vfu-evil"
 dir=$(mktemp -d) || exit 1
 srv= vm=
@@ -80,24 +80,6 @@ tr -d '\r' <"$dir/error.out" | grep -q "read 2 0xffffffff" ||
     fail "error: the failed read did not return all-ones"
 tr -d '\r' <"$dir/error.out" | grep -q "read 7 0x12345678" ||
     fail "error: the device did not keep working"
-# wait_for FILE REGEX SECONDS
-wait_for() {
-    i=0
-    while ! tr -d '\r' <"$1" 2>/dev/null | grep -q "$2"; do
-        i=$((i + 1))
-        [ "$i" -gt $(($3 * 20)) ] && return 1
-        sleep 0.05
-    done
-}
-# gone PID SECONDS: the process ended within SECONDS
-gone() {
-    i=0
-    while kill -0 "$1" 2>/dev/null; do
-        i=$((i + 1))
-        [ "$i" -gt $(($2 * 20)) ] && return 1
-        sleep 0.05
-    done
-}
 start_evil() { # mode
     rm -f "$dir/e.sock"
     "$BUILD/vfu-evil" --socket-path="$dir/e.sock" --mode="$1" \
@@ -170,5 +152,5 @@ timeout 5 "$BUILD/minivmm-ctl" "$dir/api" quit >"$dir/quit.api" 2>&1
 gone "$vm" 3 || { cat "$dir/quit.out"; fail "quit: minivmm still running"; }
 wait "$vm" 2>/dev/null; vm=
 kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null; srv=
-echo "payload_vfio_evil: every fault refused or contained; minivmm never crashed"
+echo "$name: every fault refused or contained; minivmm never crashed"
 exit 0

@@ -9,54 +9,14 @@
 # field), and the VM keeps running.
 : "${BUILD:=build}"
 name=payload_vfio_evil_v1
-fail() { echo "$name: $*" >&2; exit 1; }
-[ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] ||
-    { echo "$name: no usable /dev/kvm" >&2; exit 77; }
-for b in vfu-evil minivmm-ctl; do
-    [ -x "$BUILD/$b" ] || { echo "$name: no $BUILD/$b" >&2; exit 77; }
-done
-dir=$(mktemp -d) || exit 1
-pids=
-trap 'for p in $pids; do kill -9 "$p" 2>/dev/null; done; rm -rf "$dir"' EXIT
-ctl() { "$BUILD/minivmm-ctl" "$@"; }
-wait_for() {    # FILE REGEX SECONDS
-    i=0
-    while ! tr -d '\r' 2>/dev/null <"$1" | grep -q "$2"; do
-        i=$((i + 1))
-        [ "$i" -gt $(($3 * 20)) ] && return 1
-        sleep 0.05
-    done
-}
-ticks() { tr -d '\r' <"$1" | sed -n 's/^counter: tick \([0-9]*\) .*/\1/p'; }
-evil() {        # NAME MODE
-    rm -f "$dir/$1.sock"
-    "$BUILD/vfu-evil" --socket-path="$dir/$1.sock" --mode="$2" \
-        >"$dir/$1.log" 2>&1 &
-    pids="$pids $!"
-    for i in $(seq 50); do [ -S "$dir/$1.sock" ] && return 0; sleep 0.1; done
-    fail "vfu-evil $2 did not create its socket"
-}
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_vfio.sh"
+need_kvm
+need_bins vfu-evil minivmm-ctl
+make_dir
 vm() {          # MODE: a counting VM with the evil device, api at $dir/api
-    rm -f "$dir/api"
-    evil src "$1"
-    "$BUILD/minivmm" --kernel "$BUILD/guest/payload.elf" --memory 256M \
-        --vfio-user "socket=$dir/src.sock,id=evil" \
-        --cmdline "test=counter ticks=600 tick_ms=100" \
-        --serial "file:$dir/out.$1" --api-socket "$dir/api" \
-        2>"$dir/err.$1" &
-    vmpid=$!
-    pids="$pids $vmpid"
-    wait_for "$dir/out.$1" "^counter: tick 2 " 30 ||
-        { cat "$dir/out.$1" "$dir/err.$1"; fail "$1: the guest does not count"; }
-}
-still_runs() {  # MODE
-    t=$(ticks "$dir/out.$1" | tail -n 1)
-    wait_for "$dir/out.$1" "^counter: tick $((t + 2)) " 10 ||
-        fail "$1: the VM stopped"
-    ctl "$dir/api" status | grep -qx "state: running" ||
-        fail "$1: not running"
-    ctl "$dir/api" quit >/dev/null 2>&1
-    wait "$vmpid" 2>/dev/null
+    start_evil src "$1"
+    evil_vm "$1" "$dir/src.sock"
 }
 
 # Snapshots: the save is refused, the device fails, the VM goes on.
@@ -80,7 +40,7 @@ done
 # Live migration: the first bitmap is for another range.
 m=mig-v1-bitmap
 vm "$m"
-evil dst none
+start_evil dst none
 "$BUILD/minivmm" --incoming "unix:$dir/mig" \
     --vfio-user "socket=$dir/dst.sock,id=evil" \
     --serial "file:$dir/out.dst" 2>"$dir/err.dst" &

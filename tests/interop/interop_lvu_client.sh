@@ -24,25 +24,15 @@
 # docs/interop.md, "libvfio-user's client against vfu-blk".
 : "${BUILD:=build}"
 name=interop_lvu_client
-fail() { echo "$name: $*" >&2; exit 1; }
+. "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/../integration/lib_vfio.sh"
 skip() { echo "$name: skipped: $*" >&2; exit 77; }
 client=$BUILD/peers/libvfio-user/samples/client
 [ -f "$BUILD/peers/.stamp" ] && [ -x "$client" ] ||
     skip "no $BUILD/peers/.stamp: libvfio-user is not built (make peers)"
 [ -x "$BUILD/vfu-blk" ] || fail "no $BUILD/vfu-blk"
-dir=$(mktemp -d) || exit 1
-pids=
-trap 'for p in $pids; do kill -9 "$p" 2>/dev/null; done; rm -rf "$dir"' EXIT
+make_dir
 truncate -s 4M "$dir/disk.img"
-blk() {     # NAME [vfu-blk options]: vfu-blk on $dir/NAME.sock, pid $srv
-    n=$1; shift
-    "$BUILD/vfu-blk" --socket-path="$dir/$n.sock" --disk "$dir/disk.img" \
-        "$@" >"$dir/$n.log" 2>&1 &
-    srv=$!
-    pids="$pids $srv"
-    for i in $(seq 100); do [ -S "$dir/$n.sock" ] && return 0; sleep 0.05; done
-    fail "vfu-blk $n did not create its socket: $(cat "$dir/$n.log")"
-}
 # The sample prints with printf and ends in abort(): line-buffer stdout.
 run_client() {  # NAME: the sample against $dir/NAME.sock; output in NAME.out
     (cd "$dir" && timeout 20 stdbuf -oL "$OLDPWD/$client" "$dir/$1.sock") \
@@ -51,7 +41,7 @@ run_client() {  # NAME: the sample against $dir/NAME.sock; output in NAME.out
 }
 
 # Migration v2 (the default): up to DEVICE_GET_INFO.
-blk v2; v2=$srv
+start_blk v2; v2=$srv
 rc=$(run_client v2 2>/dev/null)
 out=$dir/v2.out
 grep -q "failed to read from region -559038737 0-0x3: Invalid argument" \
@@ -70,7 +60,7 @@ if ! "$BUILD/vfu-blk" --help 2>&1 | grep -q -- "--migration"; then
     echo "$name: vfu-blk has no --migration=v1: the v1 part is not run"
     exit 0
 fi
-blk v1 --migration=v1; v1=$srv
+start_blk v1 --migration=v1; v1=$srv
 rc=$(run_client v1 2>/dev/null)
 out=$dir/v1.out
 grep -q "devinfo: flags .*, num_regions 10, num_irqs" "$out" ||

@@ -5,8 +5,8 @@
 # build $BUILD/peers/lvu-mig-server against build/peers' headers and
 # libvfio-user.so.0 when it is missing or older than its source (nothing
 # else in the project links libvfio-user); a temp dir $dir whose processes
-# ($pids) are killed on exit; waits on files.
-fail() { echo "$name: $*" >&2; exit 1; }
+# ($pids) are killed on exit; waits on files (tests/integration/lib.sh).
+. "$(dirname "$0")/../integration/lib.sh"
 skip() { echo "$name: skipped: $*" >&2; exit 77; }
 [ -f "$BUILD/peers/.stamp" ] ||
     skip "no $BUILD/peers/.stamp: libvfio-user is not built (make peers;" \
@@ -26,18 +26,7 @@ if [ ! -x "$LVU_SRV" ] || [ "$lvu_src" -nt "$LVU_SRV" ]; then
         "$lib/libvfio-user.so.0" -Wl,-rpath,"$lib" ||
         fail "cannot build $LVU_SRV"
 fi
-dir=$(mktemp -d) || exit 1
-pids=
-trap 'for p in $pids; do kill -9 "$p" 2>/dev/null; done; rm -rf "$dir"' EXIT
-ctl() { "$BUILD/minivmm-ctl" "$@"; }
-wait_for() {    # FILE REGEX SECONDS
-    i=0
-    while ! tr -d '\r' 2>/dev/null <"$1" | grep -q "$2"; do
-        i=$((i + 1))
-        [ "$i" -gt $(($3 * 20)) ] && return 1
-        sleep 0.05
-    done
-}
+make_dir
 ticks() { tr -d '\r' <"$1" | sed -n 's/^lvu: tick \([0-9]*\)$/\1/p'; }
 # lvu_start NAME [server options]: a server on $dir/NAME.sock logging to
 # $dir/NAME.log; its pid in $srv.

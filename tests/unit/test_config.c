@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <json-c/json.h>
 
 #include "minivmm/config.h"
 
@@ -359,6 +360,39 @@ static void test_cpu_features(void **state)
                  "more than 32");
 }
 
+/* --log-level (a vmm/log.h level name, checked here, applied by main)
+ * and --log-file; both in the "config" description. */
+static void test_log_options(void **state)
+{
+    struct ctx *c = *state;
+    struct json_object *o;
+    const char *s;
+
+    assert_int_equal(parse(c, "--kernel", "k", NULL), 0);
+    assert_null(c->cfg.log_level);
+    assert_null(c->cfg.log_file);
+    assert_int_equal(parse(c, "--kernel", "k", "--log-level", "debug",
+                           "--log-file", "/tmp/x.log", NULL), 0);
+    assert_string_equal(c->cfg.log_level, "debug");
+    assert_string_equal(c->cfg.log_file, "/tmp/x.log");
+    o = config_to_json(&c->cfg);
+    assert_non_null(o);
+    s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_NOSLASHESCAPE);
+    assert_non_null(strstr(s, "\"log-level\":\"debug\""));
+    assert_non_null(strstr(s, "\"log-file\":\"/tmp/x.log\""));
+    json_object_put(o);
+    for (int i = 0; i < 4; i++) {
+        static const char *const lv[] = { "error", "warn", "info", "debug" };
+
+        assert_int_equal(parse(c, "--kernel", "k", "--log-level", lv[i],
+                               NULL), 0);
+    }
+    expect_error(c, parse(c, "--kernel", "k", "--log-level", "verbose",
+                          NULL), "error, warn, info or debug");
+    expect_error(c, parse(c, "--kernel", "k", "--log-level", "", NULL),
+                 "--log-level");
+}
+
 static void test_usage(void **state)
 {
     char *text = NULL;
@@ -366,7 +400,8 @@ static void test_usage(void **state)
     FILE *f = open_memstream(&text, &len);
     static const char *const opts[] = { "--kernel", "--initrd", "--cmdline",
                                         "--cpus", "--memory", "--serial",
-                                        "--cpu-features", "--help",
+                                        "--cpu-features", "--log-level",
+                                        "--log-file", "--help",
                                         "--version" };
 
     (void)state;
@@ -394,6 +429,7 @@ int main(void)
         T(test_serial),
         T(test_bad_arguments),
         T(test_cpu_features),
+        T(test_log_options),
         cmocka_unit_test(test_usage),
     };
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* --disk / --net / --console / --rng parsing (vmm/config_virtio.c via
+/* --disk / --net / --console / --rng parsing (minivmm/config_devices.c via
  * config_parse): values, defaults, and each error naming the argument. */
 #include <errno.h>
 #include <setjmp.h>
@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <json-c/json.h>
 
 #include "minivmm/config.h"
 
@@ -94,6 +95,39 @@ static void test_net_errors(void **state)
                "used twice");
 }
 
+/* The one key=value parser (vmm/kvopts.h) behind every device option:
+ * ",," is a comma in a value, a key given twice is refused, and the
+ * "config" description writes commas back escaped. */
+static void test_kvopts_escapes(void **state)
+{
+    struct ctx *c = *state;
+    struct json_object *o;
+    const char *s;
+
+    assert_int_equal(PARSE(c, "--disk", "path=/a,,b.img,readonly",
+                           "--vfio-user", "socket=/run/x,,y.sock,id=v"), 0);
+    assert_string_equal(c->cfg.disks[0].path, "/a,b.img");
+    assert_true(c->cfg.disks[0].readonly);
+    assert_string_equal(c->cfg.vfio[0].socket, "/run/x,y.sock");
+    assert_string_equal(c->cfg.vfio[0].id, "v");
+    o = config_to_json(&c->cfg);
+    assert_non_null(o);
+    s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_NOSLASHESCAPE);
+    if (!strstr(s, "path=/a,,b.img,readonly,id=disk0") ||
+        !strstr(s, "socket=/run/x,,y.sock,id=v"))
+        fail_msg("config '%s' lacks the escaped paths", s);
+    json_object_put(o);
+    expect_err(c, PARSE(c, "--disk", "path=/a,path=/b"), "given twice");
+    expect_err(c, PARSE(c, "--net", "tap=t0,tap=t1"), "given twice");
+    expect_err(c, PARSE(c, "--vfio-user", "socket=/s,socket=/t"),
+               "given twice");
+    expect_err(c, PARSE(c, "--vfio-user", "socket=/s,dma"),
+               "'dma' is not key=value");
+    expect_err(c, PARSE(c, "--vfio-user", "socket=/s,timeout=0"),
+               "bad 'timeout=0'");
+    expect_err(c, PARSE(c, "--disk", ",path=/a"), "empty item");
+}
+
 static int setup(void **state)
 {
     *state = calloc(1, sizeof(struct ctx));
@@ -113,6 +147,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_disk_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_net_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kvopts_escapes, setup,
+                                        teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -494,7 +494,7 @@ static void test_config_masks(void **state)
     assert_int_equal(cf8_read(f, 1, PCI_COMMAND, 2), 0x0547);
     cf8_write(f, 1, PCI_COMMAND, 0, 2);
     /* Status error bits are write-1-to-clear. */
-    f->dev.pci.cfg[PCI_STATUS + 1] |= PCI_STATUS_REC_MASTER_ABORT >> 8;
+    f->dev.pci.cs.cfg[PCI_STATUS + 1] |= PCI_STATUS_REC_MASTER_ABORT >> 8;
     cf8_write(f, 1, PCI_STATUS, 0, 2);
     assert_int_equal(cf8_read(f, 1, PCI_STATUS, 2),
                      PCI_STATUS_REC_MASTER_ABORT);
@@ -521,14 +521,14 @@ static void test_capabilities(void **state)
     assert_int_equal(pci_find_capability(d, 0x05), 0x48);
     assert_int_equal(pci_find_capability(d, 0x11), 0x58);
     assert_int_equal(pci_find_capability(d, 0x10), -ENOENT);
-    assert_int_equal(d->cfg[PCI_CAPABILITY_LIST], 0x40);
-    assert_int_equal(d->cfg[0x41], 0x48);
-    assert_int_equal(d->cfg[0x49], 0x58);
-    assert_int_equal(d->cfg[0x59], 0);
+    assert_int_equal(d->cs.cfg[PCI_CAPABILITY_LIST], 0x40);
+    assert_int_equal(d->cs.cfg[0x41], 0x48);
+    assert_int_equal(d->cs.cfg[0x49], 0x58);
+    assert_int_equal(d->cs.cfg[0x59], 0);
     assert_true(pci_cfg_get(d, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST);
     assert_int_equal(pci_add_capability(d, 0x09, 200), -ENOSPC);
     /* A looping list (e.g. from a remote server) terminates. */
-    d->cfg[0x59] = 0x40;
+    d->cs.cfg[0x59] = 0x40;
     assert_int_equal(pci_find_capability(d, 0x10), -ENOENT);
     assert_int_equal(pci_add_ext_capability(d, 1, 1, 16), -EINVAL);
     (void)f;
@@ -676,7 +676,7 @@ static void test_save_load(void **state)
 
     /* Another device's snapshot is refused. */
     assert_int_equal(setup((void **)&g), 0);
-    g->dev.pci.cfg[PCI_DEVICE_ID] = 0x42;
+    g->dev.pci.cs.cfg[PCI_DEVICE_ID] = 0x42;
     assert_int_equal(pci_dev_state_ops.load(&g->dev.pci, fdt, node),
                      -EINVAL);
     teardown((void **)&g);

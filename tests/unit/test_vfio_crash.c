@@ -20,79 +20,15 @@
 #include "devices/pci.h"
 #include "vfio/client/client.h"
 #include "vfio/pci/pci_dev.h"
+#include "vfio/pci/pci_dev.h"
 #include "vfio/pci/pci_dev_priv.h"
 #include "vmm/bus.h"
 #include "test_vfio_client_fake.h"
+#include "test_vfio_pci_rig.h"
 
 #define SPARSE_CAP_LEN(n) (16u + 16u * (n))
 
-/* ---- a fake hypervisor: counts, nothing else ---------------------------- */
-
-struct fake_hv {
-    int memslots, ioev, routes, irqfds;
-};
-
-static int h_msi_add(void *o, uint64_t a, uint32_t d, uint32_t *gsi)
-{
-    (void)a, (void)d;
-    *gsi = 24 + (uint32_t)((struct fake_hv *)o)->routes++;
-    return 0;
-}
-
-static int h_msi_update(void *o, uint32_t gsi, uint64_t a, uint32_t d)
-{
-    (void)o, (void)gsi, (void)a, (void)d;
-    return 0;
-}
-
-static int h_msi_del(void *o, uint32_t gsi)
-{
-    (void)gsi;
-    ((struct fake_hv *)o)->routes--;
-    return 0;
-}
-
-static int h_irqfd(void *o, int fd, uint32_t gsi, int rfd, bool assign)
-{
-    (void)fd, (void)gsi, (void)rfd;
-    ((struct fake_hv *)o)->irqfds += assign ? 1 : -1;
-    return 0;
-}
-
-static int h_ioeventfd(void *o, int fd, uint64_t addr, uint32_t len,
-                       bool pio, bool dm, uint64_t data, bool assign)
-{
-    (void)fd, (void)addr, (void)len, (void)pio, (void)dm, (void)data;
-    ((struct fake_hv *)o)->ioev += assign ? 1 : -1;
-    return 0;
-}
-
-static int h_slot_add(void *o, uint64_t gpa, uint64_t size, void *hva,
-                      bool ro, uint32_t *slot)
-{
-    (void)gpa, (void)size, (void)hva, (void)ro;
-    *slot = (uint32_t)((struct fake_hv *)o)->memslots++;
-    return 0;
-}
-
-static int h_slot_del(void *o, uint32_t slot)
-{
-    (void)slot;
-    ((struct fake_hv *)o)->memslots--;
-    return 0;
-}
-
-static const struct hv_ops fake_hv_ops = {
-    h_msi_add, h_msi_update, h_msi_del, h_irqfd, h_ioeventfd, h_slot_add,
-    h_slot_del,
-};
-
 /* ---- helpers ------------------------------------------------------------ */
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    memcpy(p, &v, 4);
-}
 
 /* @ncaps sparse-mmap capabilities of @per areas each, chained from offset
  * 32 of the reply; every area is [0, 4 KiB) (overlap is allowed). */
@@ -134,10 +70,7 @@ static struct vfio_client *connect_client(struct fake *f)
 
 struct rig {
     struct fake f;
-    struct fake_hv hv;
-    struct bus *mmio, *pio;
-    struct pci_bus *bus;
-    struct vfio_pci *d;
+    struct vfio_rig v;
     char err[256];
 };
 
@@ -157,29 +90,14 @@ static void rig_init(struct rig *r)
 /* Create the vfio_pci device against the fake: its result. */
 static int rig_create(struct rig *r)
 {
-    struct pci_bus_config bc;
-    struct vfio_pci_env env;
     struct vfio_pci_opts o = {.name = "x0", .timeout_ms = 2000};
 
-    assert_int_equal(bus_create("mmio", &r->mmio), 0);
-    assert_int_equal(bus_create("pio", &r->pio), 0);
-    bc = (struct pci_bus_config){.mmio = r->mmio, .pio = r->pio,
-                                 .intx_gsi_base = 16};
-    assert_int_equal(pci_bus_create(&bc, &r->bus), 0);
-    env = (struct vfio_pci_env){.bus = r->bus,
-                                .hv = {&fake_hv_ops, &r->hv}};
-    o.sock_fd = r->f.cfd;
-    fake_start(&r->f);
-    return vfio_pci_create(&env, &o, &r->d, r->err, sizeof(r->err));
+    return vfio_rig_create(&r->v, &r->f, &o, NULL, r->err, sizeof(r->err));
 }
 
 static void rig_down(struct rig *r)
 {
-    vfio_pci_destroy(r->d);
-    fake_stop(&r->f);
-    pci_bus_destroy(r->bus);
-    bus_destroy(r->mmio);
-    bus_destroy(r->pio);
+    vfio_rig_destroy(&r->v, &r->f);
 }
 
 /* ---- sparse mmap areas over several capabilities ------------------------ */
@@ -259,7 +177,7 @@ static void test_sparse_total_config_stack(void **state)
      * setup, both with the region info on their stack). */
     if (!strstr(r.err, "Protocol error"))
         fail_msg("error: %s", r.err);
-    assert_null(r.d);
+    assert_null(r.v.d);
     rig_down(&r);
 }
 
@@ -315,7 +233,7 @@ static void rig_iofds(struct rig *r, uint64_t pages, const uint64_t *at,
  * trapped for their ioeventfds to see the writes). */
 static void check_areas(struct rig *r, unsigned int n)
 {
-    struct vpd_bar *b = &r->d->bars[0];
+    struct vpd_bar *b = &r->v.d->bars.bar[0];
 
     assert_non_null(b->map);
     assert_int_equal(b->io_fds.n, n);
@@ -421,8 +339,8 @@ static void test_msix_table_inside_bar(void **state)
     r.f.irq_count[VFIO_PCI_MSIX_IRQ_INDEX] = 4;
     if (rig_create(&r))
         fail_msg("create: %s", r.err);
-    assert_int_equal(r.d->nvec, 4);
-    assert_non_null(r.d->vec);
+    assert_int_equal(r.v.d->irq.vec.nvec, 4);
+    assert_non_null(r.v.d->irq.vec.vec);
     rig_down(&r);
 }
 

@@ -19,6 +19,8 @@
 
 #include "vfio/client/client_mig_v1.h"
 #include "vfio/proto/migration.h"
+#include "vfio/pci/pci_dev.h"
+#include "vfio/pci/pci_dev_mig_v1.h"
 #include "vfio/pci/pci_dev_priv.h"
 #include "test_vfio_client_fake.h"
 
@@ -515,10 +517,11 @@ static struct vfio_pci *dev_of(struct vfio_client *c)
     struct vfio_pci *d = calloc(1, sizeof(*d));
 
     assert_non_null(d);
-    d->client = c;
-    snprintf(d->name, sizeof(d->name), "v1dev");
-    assert_int_equal(vfio_client_identity(c, &d->ident), 0); /* as setup */
-    assert_int_equal(vpd_v1_probe(d), 0);
+    vpd_state_init(&d->st, &d->ctx, &d->irq);
+    d->ctx.client = c;
+    snprintf(d->ctx.name, sizeof(d->ctx.name), "v1dev");
+    assert_int_equal(vfio_client_identity(c, &d->st.ident), 0); /* as setup */
+    assert_int_equal(vpd_v1_probe(&d->st.mig), 0);
     return d;
 }
 
@@ -533,48 +536,48 @@ static void test_device_cycle(void **state)
     int n_before;
 
     (void)state;
-    assert_true(d->mig_v1);
-    assert_int_equal(d->v1.region, MREG);
-    assert_int_equal(d->mig_flags, VFIO_MIGRATION_STOP_COPY);
+    assert_true(d->st.mig.v1);
+    assert_int_equal(d->st.mig.v1r.region, MREG);
+    assert_int_equal(d->st.mig.flags, VFIO_MIGRATION_STOP_COPY);
     /* Pause for a snapshot: the device goes straight to _SAVING (v1 has
      * no STOP -> SAVING), with nothing but region access once stopping. */
     n_before = atomic_load(&v.f.n_cmds);
-    assert_int_equal(vpd_v1_quiesce(d), 0);
+    assert_int_equal(vpd_v1_quiesce(&d->st.mig), 0);
     assert_int_equal(v.state, VFIO_USER_MIG_V1_STATE_STOP_COPY);
     /* device_state read, written, read again: no GET_INFO or such. */
     assert_int_equal(atomic_load(&v.f.n_cmds) - n_before, 3);
-    assert_int_equal(d->ident.num_regions, FAKE_REGIONS);
-    assert_int_equal(d->ident.region[MREG].size, MSIZE);
-    assert_int_equal(vpd_v1_save_prepare(d), 0);
+    assert_int_equal(d->st.ident.num_regions, FAKE_REGIONS);
+    assert_int_equal(d->st.ident.region[MREG].size, MSIZE);
+    assert_int_equal(vpd_v1_save_prepare(&d->st.mig), 0);
     assert_int_equal(v.state, VFIO_USER_MIG_V1_STATE_STOP);
-    assert_true(d->mig_saved);
-    assert_int_equal(d->mig_len, 3 * 8 + 26);
+    assert_true(d->st.mig.saved);
+    assert_int_equal(d->st.mig.len, 3 * 8 + 26);
     /* Resume: STOP -> RUNNING. */
-    assert_int_equal(vpd_v1_set(d, VFIO_DEVICE_STATE_RUNNING), 0);
+    assert_int_equal(vpd_v1_set(&d->st.mig, VFIO_DEVICE_STATE_RUNNING), 0);
     assert_int_equal(v.state, VFIO_USER_MIG_V1_STATE_RUNNING);
     /* A pause without a save resumes from _SAVING. */
-    assert_int_equal(vpd_v1_quiesce(d), 0);
-    assert_int_equal(vpd_v1_set(d, VFIO_DEVICE_STATE_RUNNING), 0);
+    assert_int_equal(vpd_v1_quiesce(&d->st.mig), 0);
+    assert_int_equal(vpd_v1_set(&d->st.mig, VFIO_DEVICE_STATE_RUNNING), 0);
     assert_int_equal(v.state, VFIO_USER_MIG_V1_STATE_RUNNING);
-    saved = d->mig_data;
-    len = d->mig_len;
+    saved = d->st.mig.data;
+    len = d->st.mig.len;
     free(d);
     v1_down(&v, c);
     /* Load on a fresh device: RESUMING, the records, then RUNNING. */
     c = v1_up(&w, H_NONE, true);
     d = dev_of(c);
-    assert_int_equal(vpd_v1_load_server(d, saved, len, why, sizeof(why)), 0);
+    assert_int_equal(vpd_v1_load_server(&d->st.mig, saved, len, why, sizeof(why)), 0);
     assert_int_equal(w.state, VFIO_USER_MIG_V1_STATE_RESUMING);
-    assert_int_equal(vpd_v1_set(d, VFIO_DEVICE_STATE_RUNNING), 0);
+    assert_int_equal(vpd_v1_set(&d->st.mig, VFIO_DEVICE_STATE_RUNNING), 0);
     assert_int_equal(w.state, VFIO_USER_MIG_V1_STATE_RUNNING);
     assert_int_equal(w.in_len, 26);
     assert_memory_equal(w.in, "v1-device-state-0123456789", 26);
     /* From STOP, RESUMING is reached through RUNNING (no direct arc). */
     w.state = VFIO_USER_MIG_V1_STATE_STOP;
-    assert_int_equal(vpd_v1_set(d, VFIO_DEVICE_STATE_RESUMING), 0);
+    assert_int_equal(vpd_v1_set(&d->st.mig, VFIO_DEVICE_STATE_RESUMING), 0);
     assert_int_equal(w.state, VFIO_USER_MIG_V1_STATE_RESUMING);
     /* A broken stream: refused, said why. */
-    assert_int_equal(vpd_v1_load_server(d, saved, 9, why, sizeof(why)),
+    assert_int_equal(vpd_v1_load_server(&d->st.mig, saved, 9, why, sizeof(why)),
                      -EINVAL);
     assert_non_null(strstr(why, "migration region"));
     free(saved);
@@ -608,9 +611,9 @@ static void test_device_dirty(void **state)
     assert_int_equal(ftruncate(fd, 4 << 20), 0);
     assert_int_equal(vfio_client_dma_map(c, &fdw), 0);
     assert_int_equal(vfio_client_dma_map(c, &msgw), 0);
-    assert_int_equal(vpd_v1_dirty_start(d), 0);
+    assert_int_equal(vpd_v1_dirty_start(&d->st.mig), 0);
     assert_int_equal(v.logging, 1);
-    assert_int_equal(vpd_v1_dirty_sync(d, bits, 2048, &n), 0);
+    assert_int_equal(vpd_v1_dirty_sync(&d->st.mig, bits, 2048, &n), 0);
     /* Both windows asked, merged at their RAM pages: 512 + {0, 5} and
      * 1024 + {0, 5} (a dma=message window too: the server may know what
      * it wrote through messages). */
@@ -618,7 +621,7 @@ static void test_device_dirty(void **state)
     assert_int_equal(n, 4);
     for (int i = 0; i < 32; i++)
         assert_int_equal(bits[i], i == 8 || i == 16 ? 0x21 : 0);
-    assert_int_equal(vpd_v1_dirty_stop(d), 0);
+    assert_int_equal(vpd_v1_dirty_stop(&d->st.mig), 0);
     assert_int_equal(v.logging, 0);
     free(d);
     v1_down(&v, c);
@@ -629,12 +632,12 @@ static void test_device_dirty(void **state)
     assert_int_equal(vfio_client_dma_map(c, &fdw), 0);
     assert_int_equal(vfio_client_dma_map(c, &msgw), 0);
     memset(bits, 0, sizeof(bits));
-    assert_int_equal(vpd_v1_dirty_sync(d, bits, 2048, &n), 0);
+    assert_int_equal(vpd_v1_dirty_sync(&d->st.mig, bits, 2048, &n), 0);
     assert_int_equal(n, 2);
     assert_int_equal(bits[8], 0x21);
     fdw = window(0x900000, 16, fd, 0x100000);
     assert_int_equal(vfio_client_dma_map(c, &fdw), 0);
-    assert_int_equal(vpd_v1_dirty_sync(d, bits, 2048, &n), -EINVAL);
+    assert_int_equal(vpd_v1_dirty_sync(&d->st.mig, bits, 2048, &n), -EINVAL);
     free(d);
     v1_down(&v, c);
     close(fd);
@@ -655,27 +658,27 @@ static void test_device_precopy(void **state)
 
     (void)state;
     assert_int_equal(vfio_client_dma_map(c, &w), 0);
-    assert_int_equal(vpd_v1_dirty_start(d), 0);
+    assert_int_equal(vpd_v1_dirty_start(&d->st.mig), 0);
     assert_int_equal(v.state, VFIO_USER_MIG_V1_STATE_PRE_COPY);
-    assert_int_equal(d->pre_len, 8 + 10);
-    assert_int_equal(vpd_v1_dirty_sync(d, bits, 2048, &n), 0);
-    assert_int_equal(d->pre_len, 8 + 10); /* nothing new */
-    assert_int_equal(vpd_v1_quiesce(d), 0);
+    assert_int_equal(d->st.mig.pre_len, 8 + 10);
+    assert_int_equal(vpd_v1_dirty_sync(&d->st.mig, bits, 2048, &n), 0);
+    assert_int_equal(d->st.mig.pre_len, 8 + 10); /* nothing new */
+    assert_int_equal(vpd_v1_quiesce(&d->st.mig), 0);
     assert_int_equal(v.state, VFIO_USER_MIG_V1_STATE_STOP_COPY);
-    assert_true(d->pre_in_stream);
-    assert_int_equal(vpd_v1_save_prepare(d), 0);
-    assert_int_equal(d->mig_len, 8 + 10 + 3 * 8 + 26);
-    assert_int_equal(vpd_v1_dirty_stop(d), 0);
-    assert_null(d->pre_data);
+    assert_true(d->st.mig.pre_in_stream);
+    assert_int_equal(vpd_v1_save_prepare(&d->st.mig), 0);
+    assert_int_equal(d->st.mig.len, 8 + 10 + 3 * 8 + 26);
+    assert_int_equal(vpd_v1_dirty_stop(&d->st.mig), 0);
+    assert_null(d->st.mig.pre_data);
     assert_int_equal(v.state, VFIO_USER_MIG_V1_STATE_STOP);
-    saved = d->mig_data;
-    len = d->mig_len;
+    saved = d->st.mig.data;
+    len = d->st.mig.len;
     free(d);
     v1_down(&v, c);
     /* The destination gets the pre-copy chunk first, then the rest. */
     c = v1_up(&x, H_NONE, true);
     d = dev_of(c);
-    assert_int_equal(vpd_v1_load_server(d, saved, len, why, sizeof(why)), 0);
+    assert_int_equal(vpd_v1_load_server(&d->st.mig, saved, len, why, sizeof(why)), 0);
     assert_int_equal(x.n_in, 4);
     assert_int_equal(x.in_chunks[0], 10);
     assert_int_equal(x.in_len, 36);
@@ -686,11 +689,11 @@ static void test_device_precopy(void **state)
     /* Cancelled in pre-copy: PRE_COPY -> _SAVING -> RUNNING. */
     c = v1_up(&v, H_NONE, true);
     d = dev_of(c);
-    assert_int_equal(vpd_v1_dirty_start(d), 0);
+    assert_int_equal(vpd_v1_dirty_start(&d->st.mig), 0);
     assert_int_equal(v.state, VFIO_USER_MIG_V1_STATE_PRE_COPY);
-    assert_int_equal(vpd_v1_dirty_stop(d), 0);
+    assert_int_equal(vpd_v1_dirty_stop(&d->st.mig), 0);
     assert_int_equal(v.state, VFIO_USER_MIG_V1_STATE_RUNNING);
-    assert_null(d->pre_data);
+    assert_null(d->st.mig.pre_data);
     free(d);
     v1_down(&v, c);
 }

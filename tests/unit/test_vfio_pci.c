@@ -21,155 +21,39 @@
 #include "vmm/bus.h"
 #include "vmm/memory.h"
 #include "test_vfio_client_fake.h"
+#include "test_vfio_pci_rig.h"
 
 #define BDF PCI_BDF(0, 1, 0)
 
-struct fake_hv {
-    int ioev, ioev_pio, memslots, routes, irqfds;
-    uint64_t last_ioev_addr;
-    int last_irqfd;
-};
-
-static int h_msi_add(void *o, uint64_t a, uint32_t d, uint32_t *gsi)
-{
-    struct fake_hv *h = o;
-
-    (void)a, (void)d;
-    *gsi = 24 + (uint32_t)h->routes++;
-    return 0;
-}
-
-static int h_msi_update(void *o, uint32_t gsi, uint64_t a, uint32_t d)
-{
-    (void)o, (void)gsi, (void)a, (void)d;
-    return 0;
-}
-
-static int h_msi_del(void *o, uint32_t gsi)
-{
-    (void)gsi;
-    ((struct fake_hv *)o)->routes--;
-    return 0;
-}
-
-static int h_irqfd(void *o, int fd, uint32_t gsi, int rfd, bool assign)
-{
-    struct fake_hv *h = o;
-
-    (void)gsi, (void)rfd;
-    h->irqfds += assign ? 1 : -1;
-    h->last_irqfd = fd;
-    return 0;
-}
-
-static int h_ioeventfd(void *o, int fd, uint64_t addr, uint32_t len,
-                       bool pio, bool dm, uint64_t data, bool assign)
-{
-    struct fake_hv *h = o;
-
-    (void)fd, (void)len, (void)dm, (void)data;
-    h->ioev += assign ? 1 : -1;
-    h->ioev_pio += pio;
-    if (assign)
-        h->last_ioev_addr = addr;
-    return 0;
-}
-
-static int h_slot_add(void *o, uint64_t gpa, uint64_t size, void *hva,
-                      bool ro, uint32_t *slot)
-{
-    (void)gpa, (void)size, (void)hva, (void)ro;
-    *slot = (uint32_t)((struct fake_hv *)o)->memslots++;
-    return 0;
-}
-
-static int h_slot_del(void *o, uint32_t slot)
-{
-    (void)slot;
-    ((struct fake_hv *)o)->memslots--;
-    return 0;
-}
-
-static const struct hv_ops fake_hv_ops = {
-    h_msi_add, h_msi_update, h_msi_del, h_irqfd, h_ioeventfd, h_slot_add,
-    h_slot_del,
-};
-
 struct rig {
     struct fake f;
-    struct fake_hv hv;
-    struct bus *mmio, *pio;
-    struct pci_bus *bus;
-    struct vfio_pci *d;
-    uint8_t iofds[16 + 40];
+    struct vfio_rig v;
+    uint8_t iofds[VFIO_RIG_IOFDS_LEN];
 };
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    memcpy(p, &v, 4);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    uint32_t v;
-
-    memcpy(&v, p, 4);
-    return v;
-}
 
 /* A virtio-pci-like device: BAR0 MSI-X (4 vectors, PBA at 0x800), BAR2
  * 64-bit 16 KiB with an ioeventfd at 0x3000. */
 static void rig_server(struct rig *r)
 {
     uint8_t *cfg = r->f.mem[VFIO_PCI_CONFIG_REGION_INDEX];
-    struct vfio_user_region_io_fds_reply h = {16 + 40, 0, 2, 1};
-    struct vfio_user_sub_region_ioeventfd e = {
-        0x3000, 0, 0, VFIO_USER_IO_FD_TYPE_IOEVENTFD, 0, 0, 0};
 
-    fake_init(&r->f);
-    r->f.rsize[VFIO_PCI_CONFIG_REGION_INDEX] = 256;
-    r->f.rsize[2] = 0x4000;
-    r->f.rflags[2] = r->f.rflags[0];
-    put32(cfg, 0x10421af4);
-    put32(cfg + 8, 0x01800001);
-    cfg[PCI_STATUS] = PCI_STATUS_CAP_LIST;
-    put32(cfg + PCI_BASE_ADDRESS_2, PCI_BASE_ADDRESS_MEM_TYPE_64);
-    cfg[PCI_CAPABILITY_LIST] = 0x40;
-    cfg[0x40] = PCI_CAP_ID_MSIX;
-    cfg[0x42] = 3;
+    vfio_rig_virtio_like(&r->f, 0x4000, r->iofds);
     put32(cfg + 0x44, 0);
-    put32(cfg + 0x48, 0x800);
     cfg[0x80] = 0x77;
     r->f.mem[2][0x10] = 0x5A;
-    memcpy(r->iofds, &h, 16);
-    memcpy(r->iofds + 16, &e, 40);
-    r->f.iofds = r->iofds;
-    r->f.iofds_len = sizeof(r->iofds);
-    r->f.iofd_efd = eventfd(0, EFD_CLOEXEC);
 }
 
 /* With @mem: guest RAM DMA-mapped, by messages when @dma_message. */
 static void rig_up_mem(struct rig *r, const struct guest_memory *mem,
                        bool dma_message)
 {
-    struct pci_bus_config bc;
-    struct vfio_pci_env env;
     struct vfio_pci_opts o = {.name = "p0", .timeout_ms = 2000,
                               .dma_message = dma_message};
     char err[256] = "";
 
     memset(r, 0, sizeof(*r));
     rig_server(r);
-    assert_int_equal(bus_create("mmio", &r->mmio), 0);
-    assert_int_equal(bus_create("pio", &r->pio), 0);
-    bc = (struct pci_bus_config){.mmio = r->mmio, .pio = r->pio,
-                                 .intx_gsi_base = 16};
-    assert_int_equal(pci_bus_create(&bc, &r->bus), 0);
-    env = (struct vfio_pci_env){.bus = r->bus,
-                                .hv = {&fake_hv_ops, &r->hv}, .mem = mem};
-    o.sock_fd = r->f.cfd;
-    fake_start(&r->f);
-    if (vfio_pci_create(&env, &o, &r->d, err, sizeof(err)))
+    if (vfio_rig_create(&r->v, &r->f, &o, mem, err, sizeof(err)))
         fail_msg("create: %s", err);
 }
 
@@ -180,24 +64,17 @@ static void rig_up(struct rig *r)
 
 static void rig_down(struct rig *r)
 {
-    vfio_pci_destroy(r->d);
-    fake_stop(&r->f);
-    pci_bus_destroy(r->bus);
-    bus_destroy(r->mmio);
-    bus_destroy(r->pio);
+    vfio_rig_destroy(&r->v, &r->f);
 }
 
 static uint32_t cfg_rd(struct rig *r, uint32_t off, uint32_t len)
 {
-    uint32_t v = 0;
-
-    pci_cfg_read(r->bus, BDF, off, &v, len);
-    return v;
+    return vfio_rig_cfg_rd(&r->v, BDF, off, len);
 }
 
 static void cfg_wr(struct rig *r, uint32_t off, uint32_t len, uint32_t v)
 {
-    pci_cfg_write(r->bus, BDF, off, &v, len);
+    vfio_rig_cfg_wr(&r->v, BDF, off, len, v);
 }
 
 static void test_config_virtualisation(void **state)
@@ -226,14 +103,14 @@ static void test_config_virtualisation(void **state)
     /* Beyond the header and the MSI-X capability: the server's bytes. */
     assert_int_equal(cfg_rd(&r, 0x80, 1), 0x77);
     /* The ioeventfd follows the BAR: on, moved, off. */
-    assert_int_equal(r.hv.ioev, 1);
-    assert_int_equal(r.hv.last_ioev_addr, 0xC0003000);
+    assert_int_equal(r.v.hv.ioev, 1);
+    assert_int_equal(r.v.hv.last_ioev_addr, 0xC0003000);
     cfg_wr(&r, PCI_BASE_ADDRESS_2, 4, 0xC0100000);
-    assert_int_equal(r.hv.ioev, 1);
-    assert_int_equal(r.hv.last_ioev_addr, 0xC0103000);
+    assert_int_equal(r.v.hv.ioev, 1);
+    assert_int_equal(r.v.hv.last_ioev_addr, 0xC0103000);
     cfg_wr(&r, PCI_COMMAND, 2, 0);
-    assert_int_equal(r.hv.ioev, 0);
-    assert_int_equal(r.hv.ioev_pio, 0);
+    assert_int_equal(r.v.hv.ioev, 0);
+    assert_int_equal(r.v.hv.ioev_pio, 0);
     rig_down(&r);
 }
 
@@ -302,7 +179,7 @@ static const char *failing_reads(struct rig *r, int n)
     assert_true(dup2(fileno(tmp), 2) >= 0);
     for (int i = 0; i < n; i++) {
         v = 0;
-        assert_int_equal(bus_dispatch(r->mmio, 0xC0000010, &v, 4, false), 0);
+        assert_int_equal(bus_dispatch(r->v.mmio, 0xC0000010, &v, 4, false), 0);
         assert_int_equal(v, 0xFFFFFFFF);
     }
     fflush(stderr);
@@ -342,14 +219,14 @@ static void test_bar_read_error_logged(void **state)
                          "0x10 failed");
     assert_true(n >= 5 && n <= 7); /* 5, +1 per second boundary */
     assert_non_null(strstr(log, "the guest reads all-ones"));
-    assert_true(vfio_pci_alive(r.d)); /* an error reply is not fatal */
+    assert_true(vfio_pci_alive(r.v.d)); /* an error reply is not fatal */
     rig_down(&r);
 }
 
 static void mmio_rw(struct rig *r, uint64_t a, void *v, uint32_t len,
                     bool wr)
 {
-    assert_int_equal(bus_dispatch(r->mmio, a, v, len, wr), 0);
+    assert_int_equal(bus_dispatch(r->v.mmio, a, v, len, wr), 0);
 }
 
 static void test_msix_wiring(void **state)
@@ -374,28 +251,28 @@ static void test_msix_wiring(void **state)
     /* Program vector 0 (unmasked): a route and an irqfd. */
     for (int i = 0; i < 4; i++)
         mmio_rw(&r, 0xC0010000 + 4 * (uint64_t)i, &entry[i], 4, true);
-    assert_int_equal(r.hv.routes, 1);
-    assert_int_equal(r.hv.irqfds, 1);
+    assert_int_equal(r.v.hv.routes, 1);
+    assert_int_equal(r.v.hv.irqfds, 1);
     /* Mask it: the irqfd goes; the server's signal lands in the PBA. */
     entry[3] = 1;
     mmio_rw(&r, 0xC001000C, &entry[3], 4, true);
-    assert_int_equal(r.hv.irqfds, 0);
+    assert_int_equal(r.v.hv.irqfds, 0);
     assert_int_equal(eventfd_write(r.f.irq_fds[0], 1), 0);
-    vfio_pci_handle_ready(r.d);
+    vfio_pci_handle_ready(r.v.d);
     mmio_rw(&r, 0xC0010800, &pba, 8, false);
     assert_int_equal(pba, 1);
     /* Unmask: irqfd back, the pending one delivered, PBA clear. */
     entry[3] = 0;
     mmio_rw(&r, 0xC001000C, &entry[3], 4, true);
-    assert_int_equal(r.hv.irqfds, 1);
+    assert_int_equal(r.v.hv.irqfds, 1);
     mmio_rw(&r, 0xC0010800, &pba, 8, false);
     assert_int_equal(pba, 0);
-    assert_int_equal(eventfd_read(r.hv.last_irqfd, &(eventfd_t){0}), 0);
+    assert_int_equal(eventfd_read(r.v.hv.last_irqfd, &(eventfd_t){0}), 0);
     /* Function mask works the same way. */
     cfg_wr(&r, 0x42, 2, PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
-    assert_int_equal(r.hv.irqfds, 0);
+    assert_int_equal(r.v.hv.irqfds, 0);
     cfg_wr(&r, 0x42, 2, PCI_MSIX_FLAGS_ENABLE);
-    assert_int_equal(r.hv.irqfds, 1);
+    assert_int_equal(r.v.hv.irqfds, 1);
     rig_down(&r);
 }
 
@@ -412,15 +289,15 @@ static void test_failure_teardown(void **state)
     cfg_wr(&r, 0x42, 2, PCI_MSIX_FLAGS_ENABLE);
     for (int i = 0; i < 4; i++)
         mmio_rw(&r, 0xC0010000 + 4 * (uint64_t)i, &entry[i], 4, true);
-    assert_int_equal(r.hv.ioev, 1);
-    assert_int_equal(r.hv.irqfds, 1);
+    assert_int_equal(r.v.hv.ioev, 1);
+    assert_int_equal(r.v.hv.irqfds, 1);
     shutdown(vfio_user_conn_fd(r.f.conn, VFIO_USER_CHAN_MAIN), SHUT_RDWR);
     mmio_rw(&r, 0xC0000010, &v, 4, false);
     assert_int_equal(v, 0xFFFFFFFF);
-    vfio_pci_handle_ready(r.d); /* the failure is torn down here */
-    assert_false(vfio_pci_alive(r.d));
-    assert_int_equal(r.hv.ioev, 0);
-    assert_int_equal(r.hv.irqfds, 0);
+    vfio_pci_handle_ready(r.v.d); /* the failure is torn down here */
+    assert_false(vfio_pci_alive(r.v.d));
+    assert_int_equal(r.v.hv.ioev, 0);
+    assert_int_equal(r.v.hv.irqfds, 0);
     assert_int_equal(cfg_rd(&r, 0, 4), 0xFFFFFFFF);
     v = 0x1234;
     mmio_rw(&r, 0xC0000010, &v, 4, true); /* dropped, no crash */

@@ -20,14 +20,12 @@
 
 #include "vfio/proto/conn.h"
 #include "vfio/server/server.h"
+#include "test_vfio_server_fx.h"
 
 #define IOVA 0x100000ull
 
 struct fx {
-    struct vfio_srv *srv;
-    struct vfio_user_conn *c;
-    struct vfio_user_msg rep;
-    uint8_t buf[1 << 17];
+    struct srv_client k;
     uint8_t regmem[4096];
     int bar_fd;
     int resets, unmaps, arcs, loads;
@@ -115,7 +113,6 @@ static int setup_dev(void **state, bool strict)
     struct fx *f = calloc(1, sizeof(*f));
     struct vfio_srv_region rg[8] = {0};
     struct vfio_srv_dev d = {0};
-    int sv[2];
 
     f->bar_fd = memfd_create("bar", 0);
     assert_int_equal(ftruncate(f->bar_fd, 8192), 0);
@@ -134,10 +131,8 @@ static int setup_dev(void **state, bool strict)
     d.ops = &f_ops;
     d.opaque = f;
     d.strict = strict;
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    assert_int_equal(vfio_srv_create(&d, NULL, -1, &f->srv), 0);
-    assert_int_equal(vfio_srv_attach(f->srv, sv[1]), 0);
-    assert_int_equal(vfio_user_conn_new(sv[0], &f->c), 0);
+    assert_int_equal(vfio_srv_create(&d, NULL, -1, &f->k.srv), 0);
+    srv_client_attach(&f->k);
     *state = f;
     return 0;
 }
@@ -156,35 +151,17 @@ static int teardown(void **state)
 {
     struct fx *f = *state;
 
-    vfio_user_msg_close_fds(&f->rep);
-    vfio_srv_destroy(f->srv);
-    vfio_user_conn_free(f->c);
+    srv_client_free(&f->k);
     close(f->bar_fd);
     free(f);
     return 0;
 }
 
-/* Send @cmd, let the server run, read the reply into f->rep/f->buf. */
+/* Send @cmd, let the server run, read the reply into f->k.rep/f->k.buf. */
 static int call(struct fx *f, uint16_t cmd, const void *pl, size_t len,
                 const int *fds, unsigned int nfds)
 {
-    struct vfio_user_expect exp;
-    uint16_t id;
-    int r;
-
-    vfio_user_msg_close_fds(&f->rep);
-    r = vfio_user_conn_send_command(f->c, VFIO_USER_CHAN_MAIN, cmd, 0, pl,
-                                    len, fds, nfds, &id);
-    if (r)
-        return r;
-    r = vfio_srv_handle_ready(f->srv);
-    if (r && r != -ENOTCONN)
-        return r;
-    vfio_user_conn_expect_reply(f->c, cmd, id, &exp);
-    f->rep.payload = f->buf;
-    f->rep.payload_cap = sizeof(f->buf);
-    return vfio_user_conn_recv(f->c, VFIO_USER_CHAN_MAIN, &exp, true,
-                               &f->rep, NULL);
+    return srv_client_call(&f->k, cmd, pl, len, fds, nfds);
 }
 
 static void version(struct fx *f)
@@ -199,8 +176,8 @@ static void version(struct fx *f)
     assert_int_equal(vfio_user_version_encode(0, 1, &caps, &pl, &len), 0);
     assert_int_equal(call(f, VFIO_USER_VERSION, pl, len, NULL, 0), 0);
     free(pl);
-    vfio_user_conn_set_caps(f->c, &caps, &caps);
-    assert_true(vfio_srv_connected(f->srv));
+    vfio_user_conn_set_caps(f->k.c, &caps, &caps);
+    assert_true(vfio_srv_connected(f->k.srv));
 }
 
 /* ---- tests ------------------------------------------------------------------- */
@@ -214,7 +191,7 @@ static void test_version_first(void **state)
                      -EINVAL);
     version(f);
     assert_int_equal(call(f, VFIO_USER_DEVICE_GET_INFO, &di, 16, NULL, 0), 0);
-    memcpy(&di, f->buf, 16);
+    memcpy(&di, f->k.buf, 16);
     assert_int_equal(di.num_regions, 8);
     assert_int_equal(di.num_irqs, 5);
     assert_true(di.flags & VFIO_DEVICE_FLAGS_RESET);
@@ -230,7 +207,7 @@ static void test_version_bad_json(void **state)
 
     assert_int_equal(call(f, VFIO_USER_VERSION, pl, sizeof(pl), NULL, 0),
                      -EINVAL);
-    assert_false(vfio_srv_connected(f->srv));
+    assert_false(vfio_srv_connected(f->k.srv));
     r = call(f, VFIO_USER_DEVICE_RESET, NULL, 0, NULL, 0);
     assert_true(r == -EPIPE || r == -ECONNRESET); /* the server dropped us */
 }
@@ -245,22 +222,22 @@ static void test_region_info(void **state)
     version(f);
     assert_int_equal(call(f, VFIO_USER_DEVICE_GET_REGION_INFO, &ri, 32, NULL,
                           0), 0);
-    memcpy(&ri, f->buf, 32);
+    memcpy(&ri, f->k.buf, 32);
     assert_int_equal(ri.argsz, 32 + 32 + 16);
     assert_int_equal(ri.cap_offset, 0);
     assert_true(ri.flags & VFIO_REGION_INFO_FLAG_CAPS);
-    assert_int_equal(f->rep.nfds, 1);
+    assert_int_equal(f->k.rep.nfds, 1);
     ri.argsz = 200;
     assert_int_equal(call(f, VFIO_USER_DEVICE_GET_REGION_INFO, &ri, 32, NULL,
                           0), 0);
-    assert_int_equal(f->rep.payload_len, 80);
-    memcpy(&ri, f->buf, 32);
+    assert_int_equal(f->k.rep.payload_len, 80);
+    memcpy(&ri, f->k.buf, 32);
     assert_int_equal(ri.cap_offset, 32);
-    memcpy(&sp, f->buf + 32, sizeof(sp));
+    memcpy(&sp, f->k.buf + 32, sizeof(sp));
     assert_int_equal(sp.header.id, VFIO_REGION_INFO_CAP_SPARSE_MMAP);
     assert_int_equal(sp.nr_areas, 1);
     assert_int_equal(sp.header.next, 64);
-    memcpy(&ty, f->buf + 64, sizeof(ty));
+    memcpy(&ty, f->k.buf + 64, sizeof(ty));
     assert_int_equal(ty.header.id, VFIO_REGION_INFO_CAP_TYPE);
     assert_int_equal(ty.type, 3);
     ri.index = 8;
@@ -279,19 +256,19 @@ static void test_io_fds(void **state)
     version(f);
     assert_int_equal(call(f, VFIO_USER_DEVICE_GET_REGION_IO_FDS, &rq, 16,
                           NULL, 0), 0);
-    memcpy(&rp, f->buf, 16);
+    memcpy(&rp, f->k.buf, 16);
     assert_int_equal(rp.argsz, 16 + 2 * 40);
-    assert_int_equal(f->rep.nfds, 0);
+    assert_int_equal(f->k.rep.nfds, 0);
     rq.argsz = 200;
     assert_int_equal(call(f, VFIO_USER_DEVICE_GET_REGION_IO_FDS, &rq, 16,
                           NULL, 0), 0);
-    assert_int_equal(f->rep.payload_len, 96);
-    assert_int_equal(f->rep.nfds, 2);
-    memcpy(&e, f->buf + 16 + 40, 40);
+    assert_int_equal(f->k.rep.payload_len, 96);
+    assert_int_equal(f->k.rep.nfds, 2);
+    memcpy(&e, f->k.buf + 16 + 40, 40);
     assert_int_equal(e.offset, 0x104);
     assert_int_equal(e.fd_index, 1);
-    assert_int_equal(write(f->rep.fds[1], &one, 8), 8);
-    assert_int_equal(vfio_srv_handle_ready(f->srv), 0);
+    assert_int_equal(write(f->k.rep.fds[1], &one, 8), 8);
+    assert_int_equal(vfio_srv_handle_ready(f->k.srv), 0);
     rq.flags = 1;
     assert_int_equal(call(f, VFIO_USER_DEVICE_GET_REGION_IO_FDS, &rq, 16,
                           NULL, 0), -EINVAL);
@@ -332,14 +309,14 @@ static void test_set_irqs(void **state)
 
     version(f);
     set_irqs(f, VFIO_IRQ_SET_DATA_EVENTFD | TRIG, 1, 2, NULL, 0, efd, 0);
-    assert_int_equal(vfio_srv_irq_trigger(f->srv, VFIO_PCI_MSIX_IRQ_INDEX, 1),
+    assert_int_equal(vfio_srv_irq_trigger(f->k.srv, VFIO_PCI_MSIX_IRQ_INDEX, 1),
                      0);
     assert_true(readable(efd[0]));
-    assert_int_equal(vfio_srv_irq_trigger(f->srv, VFIO_PCI_MSIX_IRQ_INDEX, 0),
+    assert_int_equal(vfio_srv_irq_trigger(f->k.srv, VFIO_PCI_MSIX_IRQ_INDEX, 0),
                      -ENOENT);
     set_irqs(f, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK, 2, 1,
              NULL, 0, NULL, 0);
-    vfio_srv_irq_trigger(f->srv, VFIO_PCI_MSIX_IRQ_INDEX, 2);
+    vfio_srv_irq_trigger(f->k.srv, VFIO_PCI_MSIX_IRQ_INDEX, 2);
     assert_false(readable(efd[1]));      /* masked: pending */
     set_irqs(f, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK, 2, 1,
              NULL, 0, NULL, 0);
@@ -353,9 +330,9 @@ static void test_set_irqs(void **state)
     set_irqs(f, VFIO_IRQ_SET_DATA_BOOL | TRIG, 0, 4, bools, 2, NULL,
              -EINVAL);
     set_irqs(f, VFIO_IRQ_SET_DATA_NONE | TRIG, 2, 0, NULL, 0, NULL, 0);
-    assert_true(vfio_srv_irq_has_fd(f->srv, VFIO_PCI_MSIX_IRQ_INDEX, 1));
+    assert_true(vfio_srv_irq_has_fd(f->k.srv, VFIO_PCI_MSIX_IRQ_INDEX, 1));
     set_irqs(f, VFIO_IRQ_SET_DATA_NONE | TRIG, 0, 0, NULL, 0, NULL, 0);
-    assert_false(vfio_srv_irq_has_fd(f->srv, VFIO_PCI_MSIX_IRQ_INDEX, 1));
+    assert_false(vfio_srv_irq_has_fd(f->k.srv, VFIO_PCI_MSIX_IRQ_INDEX, 1));
     close(efd[0]);
     close(efd[1]);
 }
@@ -375,7 +352,7 @@ static void test_region_rw(void **state)
     memcpy(pl + 16, "abcd", 4);
     assert_int_equal(call(f, VFIO_USER_REGION_WRITE, pl, 20, NULL, 0), 0);
     assert_int_equal(call(f, VFIO_USER_REGION_READ, &a, 16, NULL, 0), 0);
-    assert_memory_equal(f->buf + 16, "abcd", 4);
+    assert_memory_equal(f->k.buf + 16, "abcd", 4);
     a.offset = 4094;
     assert_int_equal(call(f, VFIO_USER_REGION_READ, &a, 16, NULL, 0),
                      -EINVAL);
@@ -392,7 +369,7 @@ static void test_region_rw(void **state)
     memcpy(wm + 32, &e, 24);
     assert_int_equal(call(f, VFIO_USER_REGION_WRITE_MULTI, wm, sizeof(wm),
                           NULL, 0), 0);
-    assert_int_equal(f->buf[0], 1);
+    assert_int_equal(f->k.buf[0], 1);
     assert_int_equal(f->regmem[101], 8);
     assert_int_equal(call(f, VFIO_USER_DEVICE_RESET, NULL, 0, NULL, 0), 0);
     assert_int_equal(f->resets, 1);
@@ -419,32 +396,32 @@ static void test_dma_and_logging(void **state)
     assert_int_equal(call(f, VFIO_USER_DMA_MAP, &m, 32, &mfd, 1), -EINVAL);
     m.address = IOVA;
     m.offset = 0;
-    assert_non_null(vfio_srv_dma_translate(f->srv, IOVA + 100, 100, false));
-    assert_null(vfio_srv_dma_translate(f->srv, IOVA + 65000, 1000, false));
+    assert_non_null(vfio_srv_dma_translate(f->k.srv, IOVA + 100, 100, false));
+    assert_null(vfio_srv_dma_translate(f->k.srv, IOVA + 65000, 1000, false));
     ((struct vfio_user_device_feature *)ctl)->argsz = 24;
     ((struct vfio_user_device_feature *)ctl)->flags =
         VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_START;
     assert_int_equal(call(f, VFIO_USER_DEVICE_FEATURE, ctl, 24, NULL, 0), 0);
-    p = vfio_srv_dma_translate(f->srv, IOVA + 3 * 4096 + 10, 8, true);
+    p = vfio_srv_dma_translate(f->k.srv, IOVA + 3 * 4096 + 10, 8, true);
     assert_non_null(p);
-    assert_int_equal(vfio_srv_dma_write(f->srv, IOVA + 5 * 4096, "x", 1), 0);
+    assert_int_equal(vfio_srv_dma_write(f->k.srv, IOVA + 5 * 4096, "x", 1), 0);
     ((struct vfio_user_device_feature *)rep)->argsz = 8 + 24 + 8;
     ((struct vfio_user_device_feature *)rep)->flags =
         VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT;
     memcpy(rep + 8, &rq, 24);
     assert_int_equal(call(f, VFIO_USER_DEVICE_FEATURE, rep, 32, NULL, 0), 0);
-    assert_int_equal(f->rep.payload_len, 40);
-    memcpy(&bm, f->buf + 32, 8);
+    assert_int_equal(f->k.rep.payload_len, 40);
+    memcpy(&bm, f->k.buf + 32, 8);
     assert_int_equal(bm, (1u << 3) | (1u << 5));
     assert_int_equal(call(f, VFIO_USER_DEVICE_FEATURE, rep, 32, NULL, 0), 0);
-    memcpy(&bm, f->buf + 32, 8);
+    memcpy(&bm, f->k.buf + 32, 8);
     assert_int_equal(bm, 0); /* read and clear */
     u.size = 4096;
     assert_int_equal(call(f, VFIO_USER_DMA_UNMAP, &u, 24, NULL, 0), -ENOENT);
     u.size = 65536;
     assert_int_equal(call(f, VFIO_USER_DMA_UNMAP, &u, 24, NULL, 0), 0);
     assert_int_equal(f->unmaps, 1);
-    assert_null(vfio_srv_dma_translate(f->srv, IOVA, 1, false));
+    assert_null(vfio_srv_dma_translate(f->k.srv, IOVA, 1, false));
     close(mfd);
 }
 
@@ -461,24 +438,24 @@ static void *dma_peer_main(void *arg)
 {
     struct dma_peer *p = arg;
     struct vfio_user_expect exp;
-    struct vfio_user_msg m = {.payload = p->f->buf,
-                              .payload_cap = sizeof(p->f->buf)};
+    struct vfio_user_msg m = {.payload = p->f->k.buf,
+                              .payload_cap = sizeof(p->f->k.buf)};
     uint8_t rep[16] = {0};
     struct pollfd pfd = {
-        .fd = vfio_user_conn_fd(p->f->c, VFIO_USER_CHAN_MAIN),
+        .fd = vfio_user_conn_fd(p->f->k.c, VFIO_USER_CHAN_MAIN),
         .events = POLLIN};
 
     if (poll(&pfd, 1, 2000) != 1) /* no request: the server gave up */
         return NULL;
-    vfio_user_conn_expect_command(p->f->c, &exp);
-    if (vfio_user_conn_recv(p->f->c, VFIO_USER_CHAN_MAIN, &exp, true, &m,
+    vfio_user_conn_expect_command(p->f->k.c, &exp);
+    if (vfio_user_conn_recv(p->f->k.c, VFIO_USER_CHAN_MAIN, &exp, true, &m,
                             NULL) ||
         m.hdr.cmd != VFIO_USER_DMA_WRITE || m.payload_len < 16 + 8)
         return NULL;
     memcpy(&p->addr, m.payload, 8);
     memcpy(p->data, (uint8_t *)m.payload + 16, 8);
     memcpy(rep, m.payload, 16);
-    vfio_user_conn_send_reply(p->f->c, VFIO_USER_CHAN_MAIN, &m.hdr, rep,
+    vfio_user_conn_send_reply(p->f->k.c, VFIO_USER_CHAN_MAIN, &m.hdr, rep,
                               p->reply_len, NULL, 0);
     return NULL;
 }
@@ -490,7 +467,7 @@ static int dma_write_with_reply(struct fx *f, uint32_t reply_len)
     int r;
 
     assert_int_equal(pthread_create(&th, NULL, dma_peer_main, &p), 0);
-    r = vfio_srv_dma_write(f->srv, IOVA + 8, "abcdefgh", 8);
+    r = vfio_srv_dma_write(f->k.srv, IOVA + 8, "abcdefgh", 8);
     pthread_join(th, NULL);
     assert_int_equal(p.addr, IOVA + 8);
     assert_memory_equal(p.data, "abcdefgh", 8);
@@ -536,12 +513,12 @@ static void test_migration(void **state)
     assert_int_equal(call(f, VFIO_USER_MIG_DATA_READ, &rd, 8, NULL, 0),
                      -EINVAL);
     assert_int_equal(mig(f, VFIO_DEVICE_STATE_STOP_COPY), 0);
-    assert_int_equal(vfio_srv_mig_state(f->srv), VFIO_DEVICE_STATE_STOP_COPY);
+    assert_int_equal(vfio_srv_mig_state(f->k.srv), VFIO_DEVICE_STATE_STOP_COPY);
     assert_int_equal(f->arcs, 2); /* RUNNING -> STOP -> STOP_COPY */
     assert_int_equal(call(f, VFIO_USER_MIG_DATA_READ, &rd, 8, NULL, 0), 0);
-    assert_int_equal(f->rep.payload_len, 8 + 4096);
+    assert_int_equal(f->k.rep.payload_len, 8 + 4096);
     assert_int_equal(call(f, VFIO_USER_MIG_DATA_READ, &rd, 8, NULL, 0), 0);
-    assert_int_equal(f->rep.payload_len, 8 + 904);
+    assert_int_equal(f->k.rep.payload_len, 8 + 904);
     assert_int_equal(mig(f, VFIO_DEVICE_STATE_PRE_COPY), -EINVAL);
     assert_int_equal(mig(f, VFIO_DEVICE_STATE_RESUMING), 0);
     memcpy(wr, &wh, 8);
@@ -554,9 +531,9 @@ static void test_migration(void **state)
     /* A bad stream fails RESUMING -> STOP into ERROR; reset recovers. */
     assert_int_equal(mig(f, VFIO_DEVICE_STATE_RESUMING), 0);
     assert_int_equal(mig(f, VFIO_DEVICE_STATE_STOP), -EINVAL);
-    assert_int_equal(vfio_srv_mig_state(f->srv), VFIO_DEVICE_STATE_ERROR);
+    assert_int_equal(vfio_srv_mig_state(f->k.srv), VFIO_DEVICE_STATE_ERROR);
     assert_int_equal(call(f, VFIO_USER_DEVICE_RESET, NULL, 0, NULL, 0), 0);
-    assert_int_equal(vfio_srv_mig_state(f->srv), VFIO_DEVICE_STATE_RUNNING);
+    assert_int_equal(vfio_srv_mig_state(f->k.srv), VFIO_DEVICE_STATE_RUNNING);
 }
 
 /* Strict mode (libvfio-user's rules): commands refused while stopped,
@@ -576,11 +553,11 @@ static void test_migration_strict(void **state)
     assert_int_equal(call(f, VFIO_USER_DEVICE_GET_INFO, &di, 16, NULL, 0),
                      -EINVAL);
     assert_int_equal(call(f, VFIO_USER_MIG_DATA_READ, &rd, 8, NULL, 0), 0);
-    assert_int_equal(f->rep.payload_len, 8 + 4096);
+    assert_int_equal(f->k.rep.payload_len, 8 + 4096);
     assert_int_equal(call(f, VFIO_USER_MIG_DATA_READ, &rd, 8, NULL, 0), 0);
-    memcpy(&h, f->buf, 8);
+    memcpy(&h, f->k.buf, 8);
     assert_int_equal(h.size, 904);                   /* the data */
-    assert_int_equal(f->rep.payload_len, 8 + 4096);  /* padded */
+    assert_int_equal(f->k.rep.payload_len, 8 + 4096);  /* padded */
     assert_int_equal(mig(f, VFIO_DEVICE_STATE_STOP), 0);
     assert_int_equal(call(f, VFIO_USER_DEVICE_GET_INFO, &di, 16, NULL, 0),
                      -EINVAL);
@@ -611,17 +588,17 @@ static void test_migration_pre_copy(void **state)
     version(f);
     assert_int_equal(mig(f, VFIO_DEVICE_STATE_PRE_COPY), 0);
     assert_int_equal(call(f, VFIO_USER_MIG_DATA_READ, &rd, 8, NULL, 0), 0);
-    assert_int_equal(f->rep.payload_len, 8 + 100);
-    assert_int_equal(f->buf[8], 0x11);
+    assert_int_equal(f->k.rep.payload_len, 8 + 100);
+    assert_int_equal(f->k.buf[8], 0x11);
     assert_int_equal(mig(f, VFIO_DEVICE_STATE_STOP_COPY), 0);
     assert_int_equal(call(f, VFIO_USER_MIG_DATA_READ, &big, 8, NULL, 0), 0);
-    memcpy(&h, f->buf, 8);
+    memcpy(&h, f->k.buf, 8);
     assert_int_equal(h.size, 200 + 5000);
-    assert_int_equal(f->buf[8], 0x11);          /* the pre-copy rest */
-    assert_int_equal(f->buf[8 + 199], 0x11);
-    assert_int_equal(f->buf[8 + 200], 0x5a);    /* then the final state */
+    assert_int_equal(f->k.buf[8], 0x11);          /* the pre-copy rest */
+    assert_int_equal(f->k.buf[8 + 199], 0x11);
+    assert_int_equal(f->k.buf[8 + 200], 0x5a);    /* then the final state */
     assert_int_equal(call(f, VFIO_USER_MIG_DATA_READ, &big, 8, NULL, 0), 0);
-    assert_int_equal(f->rep.payload_len, 8);    /* drained */
+    assert_int_equal(f->k.rep.payload_len, 8);    /* drained */
     /* A cancelled pre-copy: back to RUNNING, nothing left to read. */
     assert_int_equal(mig(f, VFIO_DEVICE_STATE_RUNNING), 0);
     assert_int_equal(mig(f, VFIO_DEVICE_STATE_PRE_COPY), 0);
@@ -633,7 +610,7 @@ static void test_migration_pre_copy(void **state)
 static void test_disconnect(void **state)
 {
     struct fx *f = *state;
-    int mfd = memfd_create("g", 0), efd = eventfd(0, 0), sv[2];
+    int mfd = memfd_create("g", 0), efd = eventfd(0, 0);
     struct vfio_user_dma_map m = {.argsz = 32, .flags = 3, .address = IOVA,
                                   .size = 4096};
     struct vfio_irq_set s = {.argsz = 20, .index = VFIO_PCI_MSIX_IRQ_INDEX,
@@ -645,14 +622,12 @@ static void test_disconnect(void **state)
     version(f);
     assert_int_equal(call(f, VFIO_USER_DMA_MAP, &m, 32, &mfd, 1), 0);
     assert_int_equal(call(f, VFIO_USER_DEVICE_SET_IRQS, &s, 20, &efd, 1), 0);
-    vfio_user_conn_free(f->c);
-    assert_int_equal(vfio_srv_handle_ready(f->srv), -ENOTCONN);
+    vfio_user_conn_free(f->k.c);
+    assert_int_equal(vfio_srv_handle_ready(f->k.srv), -ENOTCONN);
     assert_int_equal(f->unmaps, 1);
-    assert_null(vfio_srv_dma_translate(f->srv, IOVA, 1, false));
-    assert_false(vfio_srv_irq_has_fd(f->srv, VFIO_PCI_MSIX_IRQ_INDEX, 0));
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    assert_int_equal(vfio_srv_attach(f->srv, sv[1]), 0);
-    assert_int_equal(vfio_user_conn_new(sv[0], &f->c), 0);
+    assert_null(vfio_srv_dma_translate(f->k.srv, IOVA, 1, false));
+    assert_false(vfio_srv_irq_has_fd(f->k.srv, VFIO_PCI_MSIX_IRQ_INDEX, 0));
+    srv_client_attach(&f->k);
     version(f);
     close(mfd);
     close(efd);
@@ -662,14 +637,14 @@ static void test_garbage(void **state)
 {
     struct fx *f = *state;
     uint8_t junk[64];
-    int fd = vfio_user_conn_fd(f->c, VFIO_USER_CHAN_MAIN);
+    int fd = vfio_user_conn_fd(f->k.c, VFIO_USER_CHAN_MAIN);
 
     version(f);
     assert_int_equal(call(f, 77, NULL, 0, NULL, 0), -ENOTSUP);
     memset(junk, 0xff, sizeof(junk)); /* msg_size 0xffffffff */
     assert_int_equal(write(fd, junk, sizeof(junk)), 64);
-    assert_int_equal(vfio_srv_handle_ready(f->srv), -ENOTCONN);
-    assert_false(vfio_srv_connected(f->srv));
+    assert_int_equal(vfio_srv_handle_ready(f->k.srv), -ENOTCONN);
+    assert_false(vfio_srv_connected(f->k.srv));
 }
 
 int main(void)

@@ -21,6 +21,7 @@
 
 #include "vfio/proto/conn.h"
 #include "vfio/server/server.h"
+#include "test_vfio_server_fx.h"
 
 #define IOVA  0x100000ull
 #define MREG  VFIO_SRV_MIG_V1_REGION
@@ -28,10 +29,7 @@
 #define SAVE  5000u
 
 struct fx {
-    struct vfio_srv *srv;
-    struct vfio_user_conn *c;
-    struct vfio_user_msg rep;
-    uint8_t buf[1 << 17];
+    struct srv_client k;
     int arcs, loads;
     size_t loaded;
 };
@@ -82,7 +80,7 @@ static int make(struct fx *f, uint32_t nregions)
 {
     struct vfio_srv_region rg[16] = {0};
     struct vfio_srv_dev d = {0};
-    int sv[2], r;
+    int r;
 
     rg[0] = (struct vfio_srv_region){.size = 4096, .flags = 3,
                                      .mmap_fd = -1};
@@ -95,12 +93,10 @@ static int make(struct fx *f, uint32_t nregions)
     d.mig_v1 = true;
     d.ops = &f_ops;
     d.opaque = f;
-    r = vfio_srv_create(&d, NULL, -1, &f->srv);
+    r = vfio_srv_create(&d, NULL, -1, &f->k.srv);
     if (r)
         return r;
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    assert_int_equal(vfio_srv_attach(f->srv, sv[1]), 0);
-    assert_int_equal(vfio_user_conn_new(sv[0], &f->c), 0);
+    srv_client_attach(&f->k);
     return 0;
 }
 
@@ -117,9 +113,7 @@ static int teardown(void **state)
 {
     struct fx *f = *state;
 
-    vfio_user_msg_close_fds(&f->rep);
-    vfio_srv_destroy(f->srv);
-    vfio_user_conn_free(f->c);
+    srv_client_free(&f->k);
     free(f);
     return 0;
 }
@@ -127,23 +121,7 @@ static int teardown(void **state)
 static int call(struct fx *f, uint16_t cmd, const void *pl, size_t len,
                 const int *fds, unsigned int nfds)
 {
-    struct vfio_user_expect exp;
-    uint16_t id;
-    int r;
-
-    vfio_user_msg_close_fds(&f->rep);
-    r = vfio_user_conn_send_command(f->c, VFIO_USER_CHAN_MAIN, cmd, 0, pl,
-                                    len, fds, nfds, &id);
-    if (r)
-        return r;
-    r = vfio_srv_handle_ready(f->srv);
-    if (r && r != -ENOTCONN)
-        return r;
-    vfio_user_conn_expect_reply(f->c, cmd, id, &exp);
-    f->rep.payload = f->buf;
-    f->rep.payload_cap = sizeof(f->buf);
-    return vfio_user_conn_recv(f->c, VFIO_USER_CHAN_MAIN, &exp, true,
-                               &f->rep, NULL);
+    return srv_client_call(&f->k, cmd, pl, len, fds, nfds);
 }
 
 /* VERSION proposing "migration"; the reply's capabilities in *@rep. */
@@ -161,9 +139,9 @@ static void version(struct fx *f, bool mig, struct vfio_user_caps *rep)
     assert_int_equal(vfio_user_version_encode(0, 1, &caps, &pl, &len), 0);
     assert_int_equal(call(f, VFIO_USER_VERSION, pl, len, NULL, 0), 0);
     free(pl);
-    assert_int_equal(vfio_user_version_decode(f->buf, f->rep.payload_len,
+    assert_int_equal(vfio_user_version_decode(f->k.buf, f->k.rep.payload_len,
                                               &maj, &min, rep, NULL, 0), 0);
-    vfio_user_conn_set_caps(f->c, &caps, &caps);
+    vfio_user_conn_set_caps(f->k.c, &caps, &caps);
 }
 
 static int rd(struct fx *f, uint64_t off, uint32_t len, void *out)
@@ -172,8 +150,8 @@ static int rd(struct fx *f, uint64_t off, uint32_t len, void *out)
     int r = call(f, VFIO_USER_REGION_READ, &a, 16, NULL, 0);
 
     if (r == 0) {
-        assert_int_equal(f->rep.payload_len, 16 + len);
-        memcpy(out, f->buf + 16, len);
+        assert_int_equal(f->k.rep.payload_len, 16 + len);
+        memcpy(out, f->k.buf + 16, len);
     }
     return r;
 }
@@ -218,15 +196,15 @@ static void test_region_and_caps(void **state)
     assert_int_equal(rep.mig_pgsize, 4096);
     assert_int_equal(call(f, VFIO_USER_DEVICE_GET_INFO, &di, 16, NULL, 0),
                      0);
-    memcpy(&di, f->buf, 16);
+    memcpy(&di, f->k.buf, 16);
     assert_int_equal(di.num_regions, MREG + 1);
     assert_int_equal(call(f, VFIO_USER_DEVICE_GET_REGION_INFO, &ri,
                           sizeof(ri), NULL, 0), 0);
-    memcpy(&ri, f->buf, sizeof(ri));
+    memcpy(&ri, f->k.buf, sizeof(ri));
     assert_int_equal(ri.size, DOFF + VFIO_SRV_MIG_V1_DATA_SIZE);
     assert_true(ri.flags & VFIO_REGION_INFO_FLAG_CAPS);
     assert_false(ri.flags & VFIO_REGION_INFO_FLAG_MMAP);
-    memcpy(&t, f->buf + ri.cap_offset, sizeof(t));
+    memcpy(&t, f->k.buf + ri.cap_offset, sizeof(t));
     assert_int_equal(t.header.id, VFIO_REGION_INFO_CAP_TYPE);
     assert_int_equal(t.type, VFIO_USER_REGION_TYPE_MIGRATION);
     assert_int_equal(t.subtype, VFIO_USER_REGION_SUBTYPE_MIGRATION);
@@ -265,7 +243,7 @@ static void test_save_and_resume(void **state)
     assert_int_equal(set_state(f, 5), -EINVAL); /* invalid state */
     assert_int_equal(set_state(f, VFIO_USER_MIG_V1_STATE_RUNNING), 0);
     assert_int_equal(set_state(f, VFIO_USER_MIG_V1_STATE_STOP_COPY), 0);
-    assert_int_equal(vfio_srv_mig_state(f->srv),
+    assert_int_equal(vfio_srv_mig_state(f->k.srv),
                      VFIO_DEVICE_STATE_STOP_COPY);
     /* data_size before data_offset in an iteration: out of sequence. */
     assert_int_equal(rd64(f, 8), SAVE);
@@ -339,27 +317,27 @@ static void test_dirty_pages(void **state)
                            &rg), -EINVAL); /* not logging */
     assert_int_equal(dirty(f, VFIO_IOMMU_DIRTY_PAGES_FLAG_START, 8, NULL),
                      0);
-    assert_int_equal(vfio_srv_dma_write(f->srv, IOVA + 5 * 4096, "x", 1), 0);
-    assert_int_equal(vfio_srv_dma_write(f->srv, IOVA + 15 * 4096, "y", 1),
+    assert_int_equal(vfio_srv_dma_write(f->k.srv, IOVA + 5 * 4096, "x", 1), 0);
+    assert_int_equal(vfio_srv_dma_write(f->k.srv, IOVA + 15 * 4096, "y", 1),
                      0);
     assert_int_equal(dirty(f, VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP, 48,
                            &rg), 0);
-    assert_int_equal(f->rep.payload_len, 48);
-    memcpy(&dp, f->buf, 8);
+    assert_int_equal(f->k.rep.payload_len, 48);
+    memcpy(&dp, f->k.buf, 8);
     assert_int_equal(dp.argsz, 48);
     assert_int_equal(dp.flags, VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP);
-    assert_memory_equal(f->buf + 8, &rg, 32);
-    memcpy(&bm, f->buf + 40, 8);
+    assert_memory_equal(f->k.buf + 8, &rg, 32);
+    memcpy(&bm, f->k.buf + 40, 8);
     assert_int_equal(bm, (1u << 5) | (1u << 15));
     assert_int_equal(dirty(f, VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP, 48,
                            &rg), 0);
-    memcpy(&bm, f->buf + 40, 8);
+    memcpy(&bm, f->k.buf + 40, 8);
     assert_int_equal(bm, 0); /* read and clear */
     /* Too small a buffer: the size needed, no bitmap. */
     assert_int_equal(dirty(f, VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP, 40,
                            &rg), 0);
-    assert_int_equal(f->rep.payload_len, 8);
-    memcpy(&dp, f->buf, 8);
+    assert_int_equal(f->k.rep.payload_len, 8);
+    memcpy(&dp, f->k.buf, 8);
     assert_int_equal(dp.argsz, 48);
     /* Hostile ranges: wrong bitmap size, odd page size, unaligned,
      * wrapping, flags combined, a truncated request. */

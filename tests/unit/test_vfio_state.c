@@ -20,10 +20,12 @@
 
 #include "devices/pci.h"
 #include "vfio/client/client_mig.h"
+#include "vfio/pci/pci_dev.h"
 #include "vfio/pci/pci_dev_priv.h"
 #include "vmm/bus.h"
 #include "vmm/state.h"
 #include "test_vfio_client_fake.h"
+#include "test_vfio_pci_rig.h"
 
 #define BDF PCI_BDF(0, 1, 0)
 #define FEAT 8u
@@ -202,164 +204,52 @@ out:
 
 /* ---- the rig: a vfio-user PCI device on a bus with a fake hypervisor -- */
 
-struct fake_hv {
-    int ioev, memslots, routes, irqfds;
-    uint64_t last_ioev_addr;
-};
-
-static int h_msi_add(void *o, uint64_t a, uint32_t d, uint32_t *gsi)
-{
-    (void)a, (void)d;
-    *gsi = 24 + (uint32_t)((struct fake_hv *)o)->routes++;
-    return 0;
-}
-
-static int h_msi_update(void *o, uint32_t gsi, uint64_t a, uint32_t d)
-{
-    (void)o, (void)gsi, (void)a, (void)d;
-    return 0;
-}
-
-static int h_msi_del(void *o, uint32_t gsi)
-{
-    (void)gsi;
-    ((struct fake_hv *)o)->routes--;
-    return 0;
-}
-
-static int h_irqfd(void *o, int fd, uint32_t gsi, int rfd, bool assign)
-{
-    (void)fd, (void)gsi, (void)rfd;
-    ((struct fake_hv *)o)->irqfds += assign ? 1 : -1;
-    return 0;
-}
-
-static int h_ioeventfd(void *o, int fd, uint64_t addr, uint32_t len,
-                       bool pio, bool dm, uint64_t data, bool assign)
-{
-    struct fake_hv *h = o;
-
-    (void)fd, (void)len, (void)pio, (void)dm, (void)data;
-    h->ioev += assign ? 1 : -1;
-    if (assign)
-        h->last_ioev_addr = addr;
-    return 0;
-}
-
-static int h_slot_add(void *o, uint64_t gpa, uint64_t size, void *hva,
-                      bool ro, uint32_t *slot)
-{
-    (void)gpa, (void)size, (void)hva, (void)ro;
-    *slot = (uint32_t)((struct fake_hv *)o)->memslots++;
-    return 0;
-}
-
-static int h_slot_del(void *o, uint32_t slot)
-{
-    (void)slot;
-    ((struct fake_hv *)o)->memslots--;
-    return 0;
-}
-
-static const struct hv_ops fake_hv_ops = {
-    h_msi_add, h_msi_update, h_msi_del, h_irqfd, h_ioeventfd, h_slot_add,
-    h_slot_del,
-};
-
 struct rig {
     struct mfake m;
-    struct fake_hv hv;
-    struct bus *mmio, *pio;
-    struct pci_bus *bus;
-    struct vfio_pci *d;
-    uint8_t iofds[16 + 40];
+    struct vfio_rig v;
+    uint8_t iofds[VFIO_RIG_IOFDS_LEN];
 };
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    memcpy(p, &v, 4);
-}
 
 /* Virtio-pci-like: BAR0 MSI-X (4 vectors, PBA at 0x800), BAR2 64-bit
  * @bar2 bytes with an ioeventfd at 0x3000. */
 static void rig_server(struct rig *r, uint64_t bar2, bool mig)
 {
-    struct fake *f = &r->m.f;
-    uint8_t *cfg = f->mem[VFIO_PCI_CONFIG_REGION_INDEX];
-    struct vfio_user_region_io_fds_reply h = {16 + 40, 0, 2, 1};
-    struct vfio_user_sub_region_ioeventfd e = {
-        0x3000, 0, 0, VFIO_USER_IO_FD_TYPE_IOEVENTFD, 0, 0, 0};
-
-    fake_init(f);
-    f->hook = mig_hook;
+    vfio_rig_virtio_like(&r->m.f, bar2, r->iofds);
+    r->m.f.hook = mig_hook;
     r->m.mig = mig;
     r->m.state = VFIO_DEVICE_STATE_RUNNING;
-    f->rsize[VFIO_PCI_CONFIG_REGION_INDEX] = 256;
-    f->rsize[2] = bar2;
-    f->rflags[2] = f->rflags[0];
-    put32(cfg, 0x10421af4);
-    put32(cfg + 8, 0x01800001);
-    cfg[PCI_STATUS] = PCI_STATUS_CAP_LIST;
-    put32(cfg + PCI_BASE_ADDRESS_2, PCI_BASE_ADDRESS_MEM_TYPE_64);
-    cfg[PCI_CAPABILITY_LIST] = 0x40;
-    cfg[0x40] = PCI_CAP_ID_MSIX;
-    cfg[0x42] = 3;
-    put32(cfg + 0x48, 0x800);
-    memcpy(r->iofds, &h, 16);
-    memcpy(r->iofds + 16, &e, 40);
-    f->iofds = r->iofds;
-    f->iofds_len = sizeof(r->iofds);
-    f->iofd_efd = eventfd(0, EFD_CLOEXEC);
 }
 
 static void rig_up(struct rig *r, uint64_t bar2, bool mig)
 {
-    struct pci_bus_config bc;
-    struct vfio_pci_env env;
     struct vfio_pci_opts o = {.name = "s0", .timeout_ms = 2000};
     char err[256] = "";
 
     memset(r, 0, sizeof(*r));
     rig_server(r, bar2, mig);
-    assert_int_equal(bus_create("mmio", &r->mmio), 0);
-    assert_int_equal(bus_create("pio", &r->pio), 0);
-    bc = (struct pci_bus_config){.mmio = r->mmio, .pio = r->pio,
-                                 .intx_gsi_base = 16};
-    assert_int_equal(pci_bus_create(&bc, &r->bus), 0);
-    env = (struct vfio_pci_env){.bus = r->bus,
-                                .hv = {&fake_hv_ops, &r->hv}};
-    o.sock_fd = r->m.f.cfd;
-    fake_start(&r->m.f);
-    if (vfio_pci_create(&env, &o, &r->d, err, sizeof(err)))
+    if (vfio_rig_create(&r->v, &r->m.f, &o, NULL, err, sizeof(err)))
         fail_msg("create: %s", err);
 }
 
 static void rig_down(struct rig *r)
 {
-    vfio_pci_destroy(r->d);
-    fake_stop(&r->m.f);
-    pci_bus_destroy(r->bus);
-    bus_destroy(r->mmio);
-    bus_destroy(r->pio);
+    vfio_rig_destroy(&r->v, &r->m.f);
 }
 
 static uint32_t cfg_rd(struct rig *r, uint32_t off, uint32_t len)
 {
-    uint32_t v = 0;
-
-    pci_cfg_read(r->bus, BDF, off, &v, len);
-    return v;
+    return vfio_rig_cfg_rd(&r->v, BDF, off, len);
 }
 
 static void cfg_wr(struct rig *r, uint32_t off, uint32_t len, uint32_t v)
 {
-    pci_cfg_write(r->bus, BDF, off, &v, len);
+    vfio_rig_cfg_wr(&r->v, BDF, off, len, v);
 }
 
 static void mmio_rw(struct rig *r, uint64_t a, void *v, uint32_t len,
                     bool wr)
 {
-    assert_int_equal(bus_dispatch(r->mmio, a, v, len, wr), 0);
+    assert_int_equal(bus_dispatch(r->v.mmio, a, v, len, wr), 0);
 }
 
 /* The guest's work: BARs, decode, MSI-X on, vector 0 live, vector 1
@@ -377,7 +267,7 @@ static void guest_setup(struct rig *r)
         mmio_rw(r, 0xC0010000 + 4 * (uint64_t)i, &e0[i], 4, true);
         mmio_rw(r, 0xC0010010 + 4 * (uint64_t)i, &e1[i], 4, true);
     }
-    assert_int_equal(r->hv.irqfds, 1);
+    assert_int_equal(r->v.hv.irqfds, 1);
     assert_int_equal(eventfd_write(r->m.f.irq_fds[1], 1), 0);
 }
 
@@ -474,10 +364,10 @@ static void *save_source(void)
     memcpy(a.m.out, "server-stream-0123456789", 24);
     a.m.out_len = 24;
     guest_setup(&a);
-    assert_int_equal(vfio_pci_quiesce(a.d), 0);
+    assert_int_equal(vfio_pci_quiesce(a.v.d), 0);
     assert_int_equal(a.m.state, VFIO_DEVICE_STATE_STOP);
-    assert_int_equal(vfio_pci_state_ops.save(a.d, fdt, node), 0);
-    assert_int_equal(vfio_pci_state_ops.save(a.d, fdt, node), 0);
+    assert_int_equal(vfio_pci_state_ops.save(a.v.d, fdt, node), 0);
+    assert_int_equal(vfio_pci_state_ops.save(a.v.d, fdt, node), 0);
     assert_int_equal(a.m.sets, 3); /* STOP, STOP_COPY, STOP: once */
     assert_int_equal(a.m.state, VFIO_DEVICE_STATE_STOP);
     p = fdt_getprop(fdt, node, "server-state", &len);
@@ -485,7 +375,7 @@ static void *save_source(void)
     assert_memory_equal(p, "server-stream-0123456789", 24);
     assert_non_null(fdt_getprop(fdt, node, "msix-table", &len));
     assert_int_equal(len, 4 * 16);
-    assert_int_equal(vfio_pci_resume(a.d), 0);
+    assert_int_equal(vfio_pci_resume(a.v.d), 0);
     assert_int_equal(a.m.state, VFIO_DEVICE_STATE_RUNNING);
     assert_int_equal(atomic_load(&a.m.refused), 0);
     rig_down(&a);
@@ -502,8 +392,8 @@ static void test_round_trip(void **state)
 
     (void)state;
     rig_up(&b, 0x4000, true);
-    assert_int_equal(b.hv.ioev, 0);
-    assert_int_equal(vfio_pci_state_ops.load(b.d, fdt, node), 0);
+    assert_int_equal(b.v.hv.ioev, 0);
+    assert_int_equal(vfio_pci_state_ops.load(b.v.d, fdt, node), 0);
     /* The server got the stream in RESUMING and runs again. */
     assert_true(b.m.loaded);
     assert_int_equal(b.m.in_len, 24);
@@ -514,8 +404,8 @@ static void test_round_trip(void **state)
     assert_int_equal(cfg_rd(&b, PCI_BASE_ADDRESS_2, 4), 0xC0000004);
     assert_int_equal(cfg_rd(&b, PCI_COMMAND, 2) & PCI_COMMAND_MEMORY,
                      PCI_COMMAND_MEMORY);
-    assert_int_equal(b.hv.ioev, 1);
-    assert_int_equal(b.hv.last_ioev_addr, 0xC0003000);
+    assert_int_equal(b.v.hv.ioev, 1);
+    assert_int_equal(b.v.hv.last_ioev_addr, 0xC0003000);
     /* ... and the server learnt them too (docs/interop.md). */
     memcpy(&bar2, b.m.f.mem[VFIO_PCI_CONFIG_REGION_INDEX] +
                       PCI_BASE_ADDRESS_2, 4);
@@ -527,8 +417,8 @@ static void test_round_trip(void **state)
     assert_int_equal(cfg_rd(&b, 0x42, 2), PCI_MSIX_FLAGS_ENABLE | 3);
     assert_true(b.m.f.irq_fds[3] >= 0);
     assert_int_equal(b.m.f.last_irq_index, VFIO_PCI_MSIX_IRQ_INDEX);
-    assert_int_equal(b.hv.irqfds, 1);
-    assert_int_equal(b.hv.routes, 1);
+    assert_int_equal(b.v.hv.irqfds, 1);
+    assert_int_equal(b.v.hv.routes, 1);
     mmio_rw(&b, 0xC0010800, &pba, 8, false);
     assert_int_equal(pba, 2);
     rig_down(&b);
@@ -543,18 +433,18 @@ static void test_mismatch_refused(void **state)
 
     (void)state;
     rig_up(&c, 0x8000, true); /* BAR 2 twice as large */
-    assert_int_equal(vfio_pci_state_ops.load(c.d, fdt, node), -EINVAL);
+    assert_int_equal(vfio_pci_state_ops.load(c.v.d, fdt, node), -EINVAL);
     assert_int_equal(c.m.sets, 0); /* refused before touching it */
-    assert_int_equal(c.hv.ioev, 0);
+    assert_int_equal(c.v.hv.ioev, 0);
     rig_down(&c);
     /* Same device, no migration support: refused too. */
     rig_up(&c, 0x4000, false);
-    assert_int_equal(vfio_pci_state_ops.load(c.d, fdt, node), -EINVAL);
+    assert_int_equal(vfio_pci_state_ops.load(c.v.d, fdt, node), -EINVAL);
     rig_down(&c);
     /* A bad version. */
     rig_up(&c, 0x4000, true);
     assert_int_equal(state_put_u32(fdt, node, "version", 99), 0);
-    assert_int_equal(vfio_pci_state_ops.load(c.d, fdt, node), -EINVAL);
+    assert_int_equal(vfio_pci_state_ops.load(c.v.d, fdt, node), -EINVAL);
     assert_int_equal(c.m.sets, 0);
     rig_down(&c);
     free(fdt);
@@ -569,13 +459,13 @@ static void test_no_migration(void **state)
 
     (void)state;
     rig_up(&r, 0x4000, false);
-    assert_int_equal(vfio_pci_mig_flags(r.d, &f), 0);
+    assert_int_equal(vfio_pci_mig_flags(r.v.d, &f), 0);
     assert_int_equal(f, 0);
-    assert_int_equal(vfio_pci_quiesce(r.d), 0); /* pause still works */
-    assert_int_equal(vfio_pci_state_ops.save(r.d, fdt, node),
+    assert_int_equal(vfio_pci_quiesce(r.v.d), 0); /* pause still works */
+    assert_int_equal(vfio_pci_state_ops.save(r.v.d, fdt, node),
                      -EOPNOTSUPP);
-    assert_int_equal(vfio_pci_resume(r.d), 0);
-    assert_true(vfio_pci_alive(r.d));
+    assert_int_equal(vfio_pci_resume(r.v.d), 0);
+    assert_true(vfio_pci_alive(r.v.d));
     rig_down(&r);
     free(fdt);
 }
@@ -590,14 +480,14 @@ static void test_dirty_logging(void **state)
 
     (void)state;
     rig_up(&r, 0x4000, true);
-    assert_int_equal(vfio_client_dma_map(vfio_pci_client(r.d), &w), 0);
-    assert_int_equal(vfio_pci_dirty_start(r.d), 0);
-    assert_int_equal(vfio_pci_dirty_sync(r.d, bits, 1024, &n), 0);
+    assert_int_equal(vfio_client_dma_map(vfio_pci_client(r.v.d), &w), 0);
+    assert_int_equal(vfio_pci_dirty_start(r.v.d), 0);
+    assert_int_equal(vfio_pci_dirty_sync(r.v.d, bits, 1024, &n), 0);
     assert_int_equal(r.m.sets, 100);
     /* fd_offset 0x200000 = RAM page 512: pages 512 and 517. */
     assert_int_equal(n, 2);
     assert_int_equal(bits[8], 0x21);
-    assert_int_equal(vfio_pci_dirty_stop(r.d), 0);
+    assert_int_equal(vfio_pci_dirty_stop(r.v.d), 0);
     rig_down(&r);
 }
 
@@ -620,31 +510,31 @@ static void test_pre_copy(void **state)
     memcpy(r.m.out, "final", 5);
     r.m.out_len = 5;
     /* Cancelled: PRE_COPY, then back to RUNNING. */
-    assert_int_equal(vfio_pci_dirty_start(r.d), 0);
+    assert_int_equal(vfio_pci_dirty_start(r.v.d), 0);
     assert_int_equal(r.m.state, VFIO_DEVICE_STATE_PRE_COPY);
-    assert_int_equal(vfio_pci_dirty_stop(r.d), 0);
+    assert_int_equal(vfio_pci_dirty_stop(r.v.d), 0);
     assert_int_equal(r.m.state, VFIO_DEVICE_STATE_RUNNING);
     /* Completed: pre-copy data, then STOP_COPY's. */
-    assert_int_equal(vfio_pci_dirty_start(r.d), 0);
+    assert_int_equal(vfio_pci_dirty_start(r.v.d), 0);
     assert_int_equal(r.m.pre_pos, 11);
-    assert_int_equal(vfio_pci_dirty_sync(r.d, bits, 1024, &n), 0);
-    assert_int_equal(vfio_pci_quiesce(r.d), 0);
+    assert_int_equal(vfio_pci_dirty_sync(r.v.d, bits, 1024, &n), 0);
+    assert_int_equal(vfio_pci_quiesce(r.v.d), 0);
     assert_int_equal(r.m.state, VFIO_DEVICE_STATE_STOP_COPY);
-    assert_int_equal(vfio_pci_state_ops.save(r.d, fdt, node), 0);
+    assert_int_equal(vfio_pci_state_ops.save(r.v.d, fdt, node), 0);
     p = fdt_getprop(fdt, node, "server-state", &len);
     assert_int_equal(len, 16);
     assert_memory_equal(p, "early-statefinal", 16);
-    assert_int_equal(vfio_pci_dirty_stop(r.d), 0);
+    assert_int_equal(vfio_pci_dirty_stop(r.v.d), 0);
     assert_int_equal(r.m.state, VFIO_DEVICE_STATE_STOP);
-    assert_int_equal(vfio_pci_resume(r.d), 0);
+    assert_int_equal(vfio_pci_resume(r.v.d), 0);
     /* A snapshot afterwards: no PRE_COPY, the final part alone. */
     r.m.pos = 0;
-    assert_int_equal(vfio_pci_quiesce(r.d), 0);
-    assert_int_equal(vfio_pci_state_ops.save(r.d, fdt, node), 0);
+    assert_int_equal(vfio_pci_quiesce(r.v.d), 0);
+    assert_int_equal(vfio_pci_state_ops.save(r.v.d, fdt, node), 0);
     p = fdt_getprop(fdt, node, "server-state", &len);
     assert_int_equal(len, 5);
     assert_memory_equal(p, "final", 5);
-    assert_int_equal(vfio_pci_resume(r.d), 0);
+    assert_int_equal(vfio_pci_resume(r.v.d), 0);
     assert_int_equal(atomic_load(&r.m.refused), 0);
     rig_down(&r);
     free(fdt);
@@ -663,9 +553,9 @@ static void test_mig_read_lies(void **state)
     memcpy(r.m.out, "final", 5);
     r.m.out_len = 5;
     r.m.lie = true;
-    assert_int_equal(vfio_pci_quiesce(r.d), 0);
-    assert_int_equal(vfio_pci_state_ops.save(r.d, fdt, node), -EPROTO);
-    assert_true(vfio_client_failed(vfio_pci_client(r.d)));
+    assert_int_equal(vfio_pci_quiesce(r.v.d), 0);
+    assert_int_equal(vfio_pci_state_ops.save(r.v.d, fdt, node), -EPROTO);
+    assert_true(vfio_client_failed(vfio_pci_client(r.v.d)));
     rig_down(&r);
     free(fdt);
 }

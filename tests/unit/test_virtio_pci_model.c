@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* virtio-pci capabilities BAR register model (virtio/pci_model.c) over a
  * fake two-queue device: common configuration semantics (spec 4.1.4.3)
- * in both access styles, queue setup and enable, ISR read-to-clear,
+ * (one access style, spec 4.1.3.1 / 4.1.4.3.2), queue setup and enable, ISR read-to-clear,
  * notify decoding, the device configuration window and reset. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -120,13 +120,13 @@ static const struct vpm_ops m_ops = {
     .isr_cleared = m_isr_cleared,
 };
 
-static struct fake *new_fake(unsigned int flags, bool attach)
+static struct fake *new_fake(bool attach)
 {
     static struct fake f;
     struct virtio_irq irq = { &irq_ops, &f };
     struct vpm_params p = {
         .num_queues = 2, .nvec = 3, .config_size = CFG_LEN,
-        .flags = flags, .ops = &m_ops, .opaque = &f,
+        .ops = &m_ops, .opaque = &f,
     };
 
     memset(&f, 0, sizeof(f));
@@ -166,7 +166,7 @@ static void wr(struct fake *f, uint64_t off, uint32_t len, uint64_t v)
 
 static void test_init_and_reset_values(void **state)
 {
-    struct fake *f = new_fake(0, true);
+    struct fake *f = new_fake(true);
     struct vpm_params bad = { .num_queues = 0, .ops = &m_ops };
     struct vpm m;
 
@@ -185,10 +185,11 @@ static void test_init_and_reset_values(void **state)
     assert_int_equal(rd(f, VIRTIO_PCI_COMMON_Q_ENABLE, 2), 0);
     wr(f, VIRTIO_PCI_COMMON_Q_SELECT, 2, 1);
     assert_int_equal(rd(f, VIRTIO_PCI_COMMON_Q_NOFF, 2), 1);
-    /* A missing queue: size 0, no vector (register style). */
+    /* A missing queue: size 0, no vector, the rest 0. */
     wr(f, VIRTIO_PCI_COMMON_Q_SELECT, 2, 2);
     assert_int_equal(rd(f, VIRTIO_PCI_COMMON_Q_SIZE, 2), 0);
     assert_int_equal(rd(f, VIRTIO_PCI_COMMON_Q_MSIX, 2), VPM_NO_VECTOR);
+    assert_int_equal(rd(f, VIRTIO_PCI_COMMON_Q_USEDHI, 8), 0);
     wr(f, VIRTIO_PCI_COMMON_Q_MSIX, 2, 1);   /* ignored */
     assert_int_equal(vpm_queue_vector(&f->m, 2), VPM_NO_VECTOR);
     /* Beyond the structure, and outside the BAR. */
@@ -201,7 +202,7 @@ static void test_init_and_reset_values(void **state)
 
 static void test_no_device(void **state)
 {
-    struct fake *f = new_fake(0, false);
+    struct fake *f = new_fake(false);
 
     (void)state;
     assert_int_equal(rd(f, VIRTIO_PCI_COMMON_NUMQ, 2), 0);
@@ -215,7 +216,7 @@ static void test_no_device(void **state)
 
 static void test_features_status(void **state)
 {
-    struct fake *f = new_fake(0, true);
+    struct fake *f = new_fake(true);
 
     (void)state;
     wr(f, VIRTIO_PCI_COMMON_DFSELECT, 4, 0);
@@ -244,7 +245,7 @@ static void test_features_status(void **state)
 
 static void test_vectors(void **state)
 {
-    struct fake *f = new_fake(0, true);
+    struct fake *f = new_fake(true);
 
     (void)state;
     wr(f, VIRTIO_PCI_COMMON_MSIX, 2, 2);
@@ -275,7 +276,7 @@ static void setup_queue(struct fake *f, uint16_t size)
 
 static void test_queue_enable(void **state)
 {
-    struct fake *f = new_fake(0, true);
+    struct fake *f = new_fake(true);
 
     (void)state;
     setup_queue(f, 8);
@@ -294,9 +295,9 @@ static void test_queue_enable(void **state)
     assert_int_equal(rd(f, VIRTIO_PCI_COMMON_Q_ENABLE, 2), 1);
     wr(f, VIRTIO_PCI_COMMON_Q_ENABLE, 2, 1);      /* already enabled */
     assert_int_equal(f->enables, 1);
-    /* Register style: the queue registers stay writable. */
+    /* An enabled queue's size is frozen (test_enabled_queue_frozen). */
     wr(f, VIRTIO_PCI_COMMON_Q_SIZE, 2, 4);
-    assert_int_equal(rd(f, VIRTIO_PCI_COMMON_Q_SIZE, 2), 4);
+    assert_int_equal(rd(f, VIRTIO_PCI_COMMON_Q_SIZE, 2), 8);
     assert_int_equal(f->q[0].size, 8);
     /* A bad setup is reported through the hook and reads back 0. */
     wr(f, VIRTIO_PCI_COMMON_Q_SELECT, 2, 1);
@@ -307,53 +308,41 @@ static void test_queue_enable(void **state)
     assert_int_equal(rd(f, VIRTIO_PCI_COMMON_Q_ENABLE, 2), 0);
 }
 
-static void test_register_access(void **state)
+/* Spec 4.1.3.1 widths: reads see the structure's bytes; writes must be
+ * a whole field or a 32-bit half of a queue address. */
+static void test_access_widths(void **state)
 {
-    struct fake *f = new_fake(0, true);
+    struct fake *f = new_fake(true);
 
     (void)state;
-    /* Narrow writes merge into the field. */
+    /* Reads span fields and shift within one. */
+    assert_int_equal(rd(f, VIRTIO_PCI_COMMON_MSIX, 4), 0x0002FFFFu);
     wr(f, VIRTIO_PCI_COMMON_Q_DESCLO, 8, 0x1122334455667788ULL);
-    wr(f, VIRTIO_PCI_COMMON_Q_DESCLO + 2, 2, 0xAABB);
-    assert_int_equal(rd(f, VIRTIO_PCI_COMMON_Q_DESCLO, 8),
-                     0x11223344AABB7788ULL);
-    wr(f, VIRTIO_PCI_COMMON_DFSELECT + 1, 1, 1);
-    assert_int_equal(rd(f, VIRTIO_PCI_COMMON_DFSELECT, 4), 0x100);
-    /* Sub-field reads shift; reads straddling fields return 0. */
     assert_int_equal(rd(f, VIRTIO_PCI_COMMON_Q_DESCLO + 6, 2), 0x1122);
-    assert_int_equal(rd(f, VIRTIO_PCI_COMMON_MSIX, 4), 0);
-    /* Writes straddling fields are ignored. */
+    /* Narrower or straddling writes are ignored. */
+    wr(f, VIRTIO_PCI_COMMON_DFSELECT + 1, 1, 1);
+    assert_int_equal(rd(f, VIRTIO_PCI_COMMON_DFSELECT, 4), 0);
+    wr(f, VIRTIO_PCI_COMMON_Q_SIZE, 4, 4);
+    assert_int_equal(rd(f, VIRTIO_PCI_COMMON_Q_SIZE, 2), QMAX);
     wr(f, VIRTIO_PCI_COMMON_MSIX, 4, 0x00020001);
     assert_int_equal(rd(f, VIRTIO_PCI_COMMON_MSIX, 2), VPM_NO_VECTOR);
-}
-
-static void test_byte_view(void **state)
-{
-    struct fake *f = new_fake(VPM_F_BYTE_VIEW, true);
-
-    (void)state;
-    /* Reads span fields; a missing queue reads all zero. */
-    assert_int_equal(rd(f, VIRTIO_PCI_COMMON_MSIX, 4),
-                     0x0002FFFFu);
-    assert_int_equal(rd(f, VIRTIO_PCI_COMMON_Q_USEDHI, 8), 0);
-    wr(f, VIRTIO_PCI_COMMON_Q_SELECT, 2, 5);
-    assert_int_equal(rd(f, VIRTIO_PCI_COMMON_Q_MSIX, 2), 0);
-    wr(f, VIRTIO_PCI_COMMON_Q_SELECT, 2, 0);
-    /* Only whole fields, or 4-byte halves of the addresses. */
-    wr(f, VIRTIO_PCI_COMMON_DFSELECT + 1, 1, 1);
-    wr(f, VIRTIO_PCI_COMMON_Q_SIZE, 4, 4);
-    assert_int_equal(rd(f, VIRTIO_PCI_COMMON_DFSELECT, 4), 0);
-    assert_int_equal(rd(f, VIRTIO_PCI_COMMON_Q_SIZE, 2), QMAX);
-    wr(f, VIRTIO_PCI_COMMON_Q_DESCLO, 8, 0x1122334455667788ULL);
     wr(f, VIRTIO_PCI_COMMON_Q_DESCLO + 2, 2, 0xAABB);
+    assert_int_equal(rd(f, VIRTIO_PCI_COMMON_Q_DESCLO, 8),
+                     0x1122334455667788ULL);
+    /* 32-bit halves of a 64-bit field. */
     wr(f, VIRTIO_PCI_COMMON_Q_DESCHI, 4, 0x99);
     assert_int_equal(rd(f, VIRTIO_PCI_COMMON_Q_DESCLO, 8),
                      0x0000009955667788ULL);
+    wr(f, VIRTIO_PCI_COMMON_Q_DESCLO, 4, 0x01020304);
+    assert_int_equal(rd(f, VIRTIO_PCI_COMMON_Q_DESCLO, 8),
+                     0x0000009901020304ULL);
 }
 
-static void test_freeze_enabled(void **state)
+/* Spec 4.1.4.3.2: an enabled queue's size and addresses are the live
+ * virtqueue's; only its vector stays writable. */
+static void test_enabled_queue_frozen(void **state)
 {
-    struct fake *f = new_fake(VPM_F_BYTE_VIEW | VPM_F_FREEZE_ENABLED, true);
+    struct fake *f = new_fake(true);
 
     (void)state;
     setup_queue(f, 8);
@@ -361,17 +350,23 @@ static void test_freeze_enabled(void **state)
     assert_true(f->q[0].enabled);
     wr(f, VIRTIO_PCI_COMMON_Q_SIZE, 2, 4);
     wr(f, VIRTIO_PCI_COMMON_Q_DESCLO, 8, MEM_GPA + 0x3000);
+    wr(f, VIRTIO_PCI_COMMON_Q_USEDHI, 4, 1);
     assert_int_equal(rd(f, VIRTIO_PCI_COMMON_Q_SIZE, 2), 8);
     assert_int_equal(rd(f, VIRTIO_PCI_COMMON_Q_DESCLO, 8), MEM_GPA);
+    assert_int_equal(rd(f, VIRTIO_PCI_COMMON_Q_USEDLO, 8), MEM_GPA + 0x2000);
     wr(f, VIRTIO_PCI_COMMON_Q_MSIX, 2, 2);    /* still writable */
     assert_int_equal(vpm_queue_vector(&f->m, 0), 2);
     f->q[0].size = 2;                         /* live size wins */
     assert_int_equal(rd(f, VIRTIO_PCI_COMMON_Q_SIZE, 2), 2);
+    /* Queue 1 (not enabled) stays writable. */
+    wr(f, VIRTIO_PCI_COMMON_Q_SELECT, 2, 1);
+    wr(f, VIRTIO_PCI_COMMON_Q_SIZE, 2, 4);
+    assert_int_equal(rd(f, VIRTIO_PCI_COMMON_Q_SIZE, 2), 4);
 }
 
 static void test_status_zero_resets(void **state)
 {
-    struct fake *f = new_fake(0, true);
+    struct fake *f = new_fake(true);
 
     (void)state;
     setup_queue(f, 8);
@@ -394,7 +389,7 @@ static void test_status_zero_resets(void **state)
 
 static void test_isr_read_to_clear(void **state)
 {
-    struct fake *f = new_fake(0, true);
+    struct fake *f = new_fake(true);
 
     (void)state;
     assert_int_equal(rd(f, VIRTIO_PCI_ISR_OFF, 1), 0);
@@ -413,7 +408,7 @@ static void test_isr_read_to_clear(void **state)
 
 static void test_notify_decode(void **state)
 {
-    struct fake *f = new_fake(0, true);
+    struct fake *f = new_fake(true);
 
     (void)state;
     wr(f, VIRTIO_PCI_NOTIFY_OFF, 2, 0);
@@ -429,7 +424,7 @@ static void test_notify_decode(void **state)
 
 static void test_device_config(void **state)
 {
-    struct fake *f = new_fake(0, true);
+    struct fake *f = new_fake(true);
 
     (void)state;
     assert_int_equal(rd(f, VIRTIO_PCI_DEVICE_OFF, 4), 0x43424140u);
@@ -451,9 +446,8 @@ int main(void)
         cmocka_unit_test(test_features_status),
         cmocka_unit_test(test_vectors),
         cmocka_unit_test(test_queue_enable),
-        cmocka_unit_test(test_register_access),
-        cmocka_unit_test(test_byte_view),
-        cmocka_unit_test(test_freeze_enabled),
+        cmocka_unit_test(test_access_widths),
+        cmocka_unit_test(test_enabled_queue_frozen),
         cmocka_unit_test(test_status_zero_resets),
         cmocka_unit_test(test_isr_read_to_clear),
         cmocka_unit_test(test_notify_decode),

@@ -2,7 +2,7 @@
 /* minivmm-ctl SOCKET console: attach the terminal to a serial console
  * socket (minivmm --serial socket:SOCKET). Ctrl-] (0x1d, as in telnet)
  * detaches; the VM keeps running. */
-#include "tools/minivmm-ctl/ctl.h"
+#include "tools/minivmm-ctl/console.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -10,6 +10,8 @@
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
+
+#include "tools/minivmm-ctl/ctl.h"
 
 #define DETACH_KEY 0x1d /* Ctrl-] */
 

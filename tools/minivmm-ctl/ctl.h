@@ -9,9 +9,4 @@
 /* Connect to the UNIX stream socket @path. fd or -errno. */
 int ctl_connect(const char *path);
 
-/* "console": attach the terminal to the serial console socket @path
- * until Ctrl-] (exit 0) or the socket closes (exit 0); 3 if it cannot be
- * reached. */
-int ctl_console(const char *path);
-
 #endif

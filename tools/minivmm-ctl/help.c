@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* minivmm-ctl --help (the same commands as minivmm-ctl(1), docs/api.md;
  * tests/integration/payload_manpages.sh compares them). */
-#include "help.h"
+#include "tools/minivmm-ctl/help.h"
 
 void ctl_usage(FILE *out)
 {

@@ -11,7 +11,9 @@
  * progress on stderr, and exits 0 only if it completed), prints the reply's fields as "key: value" lines (status)
  * or "ok", and exits 0; on {"error":...} prints it and exits 1; 2 for a
  * bad command line; 3 when the socket cannot be reached or the reply is
- * not understood.
+ * not understood. What it tells the user goes to stdout/stderr with
+ * printf/fprintf: that is this client's user interface, not a log, so it
+ * does not go through vmm/log.h.
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -24,9 +26,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "help.h"
-#include "vmm/version.h"
+#include "tools/minivmm-ctl/console.h"
 #include "tools/minivmm-ctl/ctl.h"
+#include "tools/minivmm-ctl/help.h"
+#include "vmm/version.h"
 
 #define CTL_ID 1
 #define EXIT_BADCMD CTL_EXIT_BADCMD
@@ -36,26 +39,6 @@ static int usage(void)
 {
     ctl_usage(stderr);
     return EXIT_BADCMD;
-}
-
-int ctl_connect(const char *path)
-{
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    int fd;
-
-    if (strlen(path) >= sizeof(sa.sun_path))
-        return -ENAMETOOLONG;
-    strcpy(sa.sun_path, path);
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -errno;
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        int r = -errno;
-
-        close(fd);
-        return r;
-    }
-    return fd;
 }
 
 /* The request object for argv[2..]; NULL on a bad command line. */

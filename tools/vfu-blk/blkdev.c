@@ -16,8 +16,9 @@
 
 #include "precopy.h"
 #include "vfio/server/server.h"
+#include "vmm/log.h"
 #include "virtio/blk.h"
-#include "vpci.h"
+#include "regions.h"
 
 #define STATE_VERSION 1u
 #define STATE_MAX     (1u << 20)
@@ -25,7 +26,7 @@
 struct vfu_blk {
     struct vfio_srv *srv;
     struct virtio_blk *blk;
-    struct vpci pci;
+    struct vfr pci;
     bool running;           /* migration state RUNNING or PRE_COPY */
     uint16_t nq;
     struct vfio_srv_region regions[VFIO_PCI_NUM_REGIONS];
@@ -84,10 +85,10 @@ static int raise_irq(struct vfu_blk *d, uint16_t vec, uint8_t isr)
         d->c.irqs_msix++;
         return vfio_srv_irq_trigger(d->srv, VFIO_PCI_MSIX_IRQ_INDEX, vec);
     }
-    if (vpci_msix_enabled(&d->pci) || vpci_intx_disabled(&d->pci) ||
+    if (vfr_msix_enabled(&d->pci) || vfr_intx_disabled(&d->pci) ||
         !vfio_srv_irq_has_fd(d->srv, VFIO_PCI_INTX_IRQ_INDEX, 0))
         return 0;
-    vpci_set_isr(&d->pci, isr);
+    vfr_set_isr(&d->pci, isr);
     d->c.irqs_intx++;
     return vfio_srv_irq_trigger(d->srv, VFIO_PCI_INTX_IRQ_INDEX, 0);
 }
@@ -96,14 +97,14 @@ static int irq_queue(void *opaque, uint16_t qidx)
 {
     struct vfu_blk *d = opaque;
 
-    return raise_irq(d, vpci_queue_vector(&d->pci, qidx), 1);
+    return raise_irq(d, vfr_queue_vector(&d->pci, qidx), 1);
 }
 
 static int irq_config(void *opaque)
 {
     struct vfu_blk *d = opaque;
 
-    return raise_irq(d, vpci_config_vector(&d->pci), 2);
+    return raise_irq(d, vfr_config_vector(&d->pci), 2);
 }
 
 static const struct virtio_irq_ops irq_ops = {
@@ -127,7 +128,7 @@ static void pci_doorbell(void *opaque, uint16_t qidx)
     kick(d, qidx);
 }
 
-static const struct vpci_ops pci_ops = {
+static const struct vfr_ops pci_ops = {
     .doorbell = pci_doorbell,
 };
 
@@ -146,12 +147,12 @@ static int srv_region_access(void *opaque, uint32_t region, uint64_t off,
     struct vfu_blk *d = opaque;
 
     switch (region) {
-    case VPCI_BAR:
-        return vpci_bar_access(&d->pci, off, buf, len, write);
-    case VPCI_MSIX_BAR:
-        return vpci_msix_access(&d->pci, off, buf, len, write);
+    case VFR_BAR:
+        return vfr_bar_access(&d->pci, off, buf, len, write);
+    case VFR_MSIX_BAR:
+        return vfr_msix_access(&d->pci, off, buf, len, write);
     case VFIO_PCI_CONFIG_REGION_INDEX:
-        return vpci_cfg_access(&d->pci, off, buf, len, write);
+        return vfr_cfg_access(&d->pci, off, buf, len, write);
     default:
         return -EINVAL;
     }
@@ -162,7 +163,7 @@ static int srv_reset(void *opaque)
     struct vfu_blk *d = opaque;
 
     virtio_dev_reset(virtio_blk_vdev(d->blk));
-    vpci_reset(&d->pci);
+    vfr_reset(&d->pci);
     d->running = true;
     return 0;
 }
@@ -216,7 +217,7 @@ static int save_tree(struct vfu_blk *d, void *fdt, size_t cap)
     node = fdt_add_subnode(fdt, 0, "vpci");
     if (node < 0)
         return -ENOSPC;
-    return vpci_save(&d->pci, fdt, node);
+    return vfr_save(&d->pci, fdt, node);
 }
 
 static int srv_mig_save(void *opaque, void **buf, size_t *len)
@@ -299,10 +300,10 @@ static int srv_mig_load(void *opaque, const void *buf, size_t len)
         snprintf(why, sizeof(why), "final part: %s", strerror(-r));
     free(copy);
     if (r)
-        fprintf(stderr, "vfu-blk: migration stream refused: %s\n", why);
+        log_err("vfu-blk: migration stream refused: %s\n", why);
     else
-        fprintf(stderr, "vfu-blk: migration stream loaded: %zu bytes "
-                "pre-copy, %zu bytes final\n", pre_len, fin_len);
+        log_info("vfu-blk: migration stream loaded: %zu bytes pre-copy, "
+                 "%zu bytes final\n", pre_len, fin_len);
     return r;
 }
 
@@ -324,7 +325,7 @@ static int load_final(struct vfu_blk *d, const void *buf, size_t len)
     if (r)
         return r;
     node = fdt_subnode_offset(buf, 0, "vpci");
-    return node < 0 ? -EINVAL : vpci_load(&d->pci, buf, node);
+    return node < 0 ? -EINVAL : vfr_load(&d->pci, buf, node);
 }
 
 static const struct vfio_srv_dev_ops srv_ops = {
@@ -353,13 +354,13 @@ static void fill_regions(struct vfu_blk *d, struct vfio_srv_dev *dev)
         d->ioev[i].size = 0; /* any width: KVM fast MMIO */
         d->ioev[i].cookie = i;
     }
-    d->regions[VPCI_MSIX_BAR].size = VPCI_MSIX_BAR_SIZE;
-    d->regions[VPCI_MSIX_BAR].flags = rw;
-    d->regions[VPCI_BAR].size = VIRTIO_PCI_CFG_BAR_SIZE;
-    d->regions[VPCI_BAR].flags = rw;
-    d->regions[VPCI_BAR].ioeventfds = d->ioev;
-    d->regions[VPCI_BAR].nr_ioeventfds = d->nq;
-    d->regions[VFIO_PCI_CONFIG_REGION_INDEX].size = VPCI_CFG_SIZE;
+    d->regions[VFR_MSIX_BAR].size = VFR_MSIX_BAR_SIZE;
+    d->regions[VFR_MSIX_BAR].flags = rw;
+    d->regions[VFR_BAR].size = VIRTIO_PCI_CFG_BAR_SIZE;
+    d->regions[VFR_BAR].flags = rw;
+    d->regions[VFR_BAR].ioeventfds = d->ioev;
+    d->regions[VFR_BAR].nr_ioeventfds = d->nq;
+    d->regions[VFIO_PCI_CONFIG_REGION_INDEX].size = VFR_CFG_SIZE;
     d->regions[VFIO_PCI_CONFIG_REGION_INDEX].flags = rw;
     memset(dev, 0, sizeof(*dev));
     dev->regions = d->regions;
@@ -404,7 +405,7 @@ int vfu_blk_create(const struct vfu_blk_params *p, struct vfu_blk **out)
     r = make_blk(d, p);
     if (r)
         goto fail;
-    r = vpci_init(&d->pci, virtio_blk_vdev(d->blk), 0x010000,
+    r = vfr_init(&d->pci, virtio_blk_vdev(d->blk), 0x010000,
                   sizeof(struct virtio_blk_config), &pci_ops, d);
     if (r)
         goto fail_blk;
@@ -424,6 +425,7 @@ int vfu_blk_create(const struct vfu_blk_params *p, struct vfu_blk **out)
 fail_srv:
     vfio_srv_destroy(d->srv);
 fail_blk:
+    vfr_fini(&d->pci);
     virtio_blk_destroy(d->blk);
 fail:
     free(d);
@@ -440,6 +442,7 @@ void vfu_blk_destroy(struct vfu_blk *d)
     virtio_blk_destroy(d->blk); /* may still complete into the maps */
     d->srv = NULL;
     vfio_srv_destroy(srv);
+    vfr_fini(&d->pci);
     free(d);
 }
 
@@ -481,22 +484,40 @@ void vfu_blk_get_counters(const struct vfu_blk *d,
     c->connections = ss.connections;
 }
 
+#define COUNTER(n, f) { n, offsetof(struct vfu_blk_counters, f) }
+const struct vfu_blk_counter_name vfu_blk_counter_names[VFU_BLK_NR_COUNTERS] = {
+    COUNTER("requests", requests),
+    COUNTER("bytes_read", bytes_read),
+    COUNTER("bytes_written", bytes_written),
+    COUNTER("errors", errors),
+    COUNTER("doorbells_ioeventfd", doorbells_ioeventfd),
+    COUNTER("doorbells_region_write", doorbells_region),
+    COUNTER("irqs_msix", irqs_msix),
+    COUNTER("irqs_intx", irqs_intx),
+    COUNTER("dma_messages", dma_msgs),
+    COUNTER("commands", commands),
+    COUNTER("connections", connections),
+};
+
+uint64_t vfu_blk_counter(const struct vfu_blk_counters *c, unsigned int i)
+{
+    uint64_t v;
+
+    memcpy(&v, (const char *)c + vfu_blk_counter_names[i].off, sizeof(v));
+    return v;
+}
+
 void vfu_blk_print_counters(const struct vfu_blk *d, FILE *f)
 {
     struct vfu_blk_counters c;
     struct vfio_srv_stats st;
 
     vfu_blk_get_counters(d, &c);
-    fprintf(f,
-            "vfu-blk: requests=%" PRIu64 " bytes_read=%" PRIu64
-            " bytes_written=%" PRIu64 " errors=%" PRIu64
-            " doorbells_ioeventfd=%" PRIu64
-            " doorbells_region_write=%" PRIu64 " irqs_msix=%" PRIu64
-            " irqs_intx=%" PRIu64 " dma_messages=%" PRIu64
-            " commands=%" PRIu64 " connections=%" PRIu64 "\n",
-            c.requests, c.bytes_read, c.bytes_written, c.errors,
-            c.doorbells_ioeventfd, c.doorbells_region, c.irqs_msix,
-            c.irqs_intx, c.dma_msgs, c.commands, c.connections);
+    fputs("vfu-blk:", f);
+    for (unsigned int i = 0; i < VFU_BLK_NR_COUNTERS; i++)
+        fprintf(f, " %s=%" PRIu64, vfu_blk_counter_names[i].name,
+                vfu_blk_counter(&c, i));
+    fputc('\n', f);
     vfio_srv_get_stats(d->srv, &st);
     if (st.dirty_bitmaps) /* migration v1 */
         fprintf(f, "vfu-blk: dirty_bitmaps=%" PRIu64 " dirty_pages=%" PRIu64

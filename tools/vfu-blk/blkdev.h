@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* vfu-blk device: virtio-blk (virtio/blk.h) behind the vpci register model,
- * served over vfio-user by the server core (vfio/server.h).
+/* vfu-blk device: virtio-blk (virtio/blk.h) behind a virtio-pci function
+ * built from the shared models (regions.h), served over vfio-user by the
+ * server core (vfio/server.h).
  *
  * Guest memory is the client's DMA maps (direct for fd-backed maps,
  * DMA_READ/WRITE messages otherwise); doorbells arrive as ioeventfds
@@ -13,6 +14,7 @@
 #define VFU_BLK_BLKDEV_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -49,6 +51,19 @@ int vfu_blk_srv_fd(const struct vfu_blk *d);
 int vfu_blk_io_fd(const struct vfu_blk *d);
 int vfu_blk_srv_ready(struct vfu_blk *d);
 int vfu_blk_io_ready(struct vfu_blk *d);
+
+/* The counters by name (the keys of the SIGUSR1 line and of the
+ * --stats-file JSON, in that order) and their place in the struct. */
+struct vfu_blk_counter_name {
+    const char *name;
+    size_t off;          /* offsetof(struct vfu_blk_counters, ...) */
+};
+#define VFU_BLK_NR_COUNTERS 11
+extern const struct vfu_blk_counter_name
+    vfu_blk_counter_names[VFU_BLK_NR_COUNTERS];
+
+/* Counter @i (below VFU_BLK_NR_COUNTERS) of @c. */
+uint64_t vfu_blk_counter(const struct vfu_blk_counters *c, unsigned int i);
 
 void vfu_blk_get_counters(const struct vfu_blk *d,
                           struct vfu_blk_counters *c);

@@ -31,9 +31,10 @@
 #include <unistd.h>
 
 #include "blkdev.h"
-#include "vmm/version.h"
 #include "stats_file.h"
+#include "vmm/log.h"
 #include "vmm/seccomp.h"
+#include "vmm/version.h"
 
 struct opts {
     const char *socket_path;
@@ -54,6 +55,7 @@ static void usage(FILE *f)
             "               [--readonly] [--queues N] [--strict]\n"
             "               [--migration=v1|v2] [--stats-file PATH]\n"
             "               [--seccomp=on|log|off]\n"
+            "               [--log-level=error|warn|info|debug]\n"
             "       vfu-blk --print-capabilities | --version | --help\n"
             "A virtio-blk PCI device served over vfio-user.\n"
             "  --socket-path=PATH  listen on this UNIX socket (replaced)\n"
@@ -75,6 +77,9 @@ static void usage(FILE *f)
             "  --seccomp=on|log|off  syscall allow-list once the disk and\n"
             "                      socket are open (default on: a forbidden\n"
             "                      syscall kills vfu-blk; log: kernel log only)\n"
+            "  --log-level=error|warn|info|debug\n"
+            "                      messages on stderr up to this level\n"
+            "                      (default info)\n"
             "  --print-capabilities\n"
             "                      print the capabilities as JSON and exit\n"
             "                      (vhost-user backend convention)\n"
@@ -121,6 +126,10 @@ static int parse_opt(int c, struct opts *o, char *why, size_t whylen)
         if (sc_mode_parse(optarg, &o->seccomp) < 0)
             break;
         return 0;
+    case 'L':
+        if (log_set_level_name(optarg) < 0)
+            break;
+        return 0;
     case 'm':
         if (strcmp(optarg, "v1") && strcmp(optarg, "v2"))
             break;
@@ -145,9 +154,11 @@ static int parse_opt(int c, struct opts *o, char *why, size_t whylen)
     }
     snprintf(why, whylen, "%s: bad value '%s' (%s)",
              c == 'm' ? "--migration" : c == 'f' ? "--fd" :
-             c == 'c' ? "--seccomp" : "--queues", optarg,
+             c == 'c' ? "--seccomp" : c == 'L' ? "--log-level" : "--queues",
+             optarg,
              c == 'm' ? "v1 or v2" : c == 'f' ? "a file descriptor number" :
-             c == 'c' ? "on, log or off" : "1 to 64");
+             c == 'c' ? "on, log or off" :
+             c == 'L' ? "error, warn, info or debug" : "1 to 64");
     return -1;
 }
 
@@ -166,6 +177,7 @@ static int parse(int argc, char **argv, struct opts *o)
         {"version", no_argument, NULL, 'V'},
         {"stats-file", required_argument, NULL, 'F'},
         {"seccomp", required_argument, NULL, 'c'},
+        {"log-level", required_argument, NULL, 'L'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -192,7 +204,7 @@ static int parse(int argc, char **argv, struct opts *o)
     r = -1;
 out:
     if (r < 0) {
-        fprintf(stderr, "vfu-blk: %s\n", why);
+        log_err("vfu-blk: %s\n", why);
         usage(stderr);
     }
     return r;
@@ -256,8 +268,7 @@ static void stats_file(const struct vfu_blk *d, const char *path)
     int r = path ? vfu_blk_write_stats_file(d, path) : 0;
 
     if (r)
-        fprintf(stderr, "vfu-blk: --stats-file %s: %s\n", path,
-                strerror(-r));
+        log_warn("vfu-blk: --stats-file %s: %s\n", path, strerror(-r));
 }
 
 /* A periodic timerfd for --stats-file (-1 without it). */
@@ -339,17 +350,17 @@ int main(int argc, char **argv)
         return r > 0 ? 0 : 2;
     disk = open(o.disk, (o.readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
     if (disk < 0) {
-        fprintf(stderr, "vfu-blk: %s: %s\n", o.disk, strerror(errno));
+        log_err("vfu-blk: %s: %s\n", o.disk, strerror(errno));
         return 1;
     }
     sfd = signal_fd();
     if (sfd < 0) {
-        fprintf(stderr, "vfu-blk: signalfd: %s\n", strerror(-sfd));
+        log_err("vfu-blk: signalfd: %s\n", strerror(-sfd));
         return 1;
     }
     r = o.socket_path ? listen_path(o.socket_path) : o.fd;
     if (r < 0) {
-        fprintf(stderr, "vfu-blk: %s: %s\n", o.socket_path, strerror(-r));
+        log_err("vfu-blk: %s: %s\n", o.socket_path, strerror(-r));
         return 1;
     }
     if (!o.socket_path && !is_listening(r))
@@ -363,7 +374,7 @@ int main(int argc, char **argv)
     p.mig_v1 = o.mig_v1;
     r = vfu_blk_create(&p, &d);
     if (r) {
-        fprintf(stderr, "vfu-blk: device setup: %s\n", strerror(-r));
+        log_err("vfu-blk: device setup: %s\n", strerror(-r));
         return 1;
     }
     printf("vfu-blk: serving %s on %s (%lu queue%s%s%s%s)\n", o.disk,
@@ -374,12 +385,12 @@ int main(int argc, char **argv)
     fflush(stdout);
     r = sc_install(SC_T_VFU_BLK, o.seccomp);
     if (r) {
-        fprintf(stderr, "vfu-blk: seccomp: %s\n", strerror(-r));
+        log_err("vfu-blk: seccomp: %s\n", strerror(-r));
         return 1;
     }
     r = run(d, sfd, o.stats_file);
     if (r)
-        fprintf(stderr, "vfu-blk: event loop: %s\n", strerror(-r));
+        log_err("vfu-blk: event loop: %s\n", strerror(-r));
     vfu_blk_print_counters(d, stdout);
     stats_file(d, o.stats_file);
     vfu_blk_destroy(d);

@@ -11,13 +11,13 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "vmm/clock.h"
 
 int vfu_blk_write_stats_file(const struct vfu_blk *d, const char *path)
 {
     struct vfu_blk_counters c;
-    struct timespec ts;
     char tmp[4200];
     FILE *f;
     int r = 0;
@@ -25,21 +25,13 @@ int vfu_blk_write_stats_file(const struct vfu_blk *d, const char *path)
     if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
         return -ENAMETOOLONG;
     vfu_blk_get_counters(d, &c);
-    clock_gettime(CLOCK_MONOTONIC, &ts);
     f = fopen(tmp, "we");
     if (!f)
         return -errno;
-    fprintf(f, "{\"requests\": %" PRIu64 ", \"bytes_read\": %" PRIu64
-            ", \"bytes_written\": %" PRIu64 ", \"errors\": %" PRIu64
-            ", \"doorbells_ioeventfd\": %" PRIu64
-            ", \"doorbells_region_write\": %" PRIu64
-            ", \"irqs_msix\": %" PRIu64 ", \"irqs_intx\": %" PRIu64
-            ", \"dma_messages\": %" PRIu64 ", \"commands\": %" PRIu64
-            ", \"connections\": %" PRIu64 ", \"time_ms\": %" PRIu64 "}\n",
-            c.requests, c.bytes_read, c.bytes_written, c.errors,
-            c.doorbells_ioeventfd, c.doorbells_region, c.irqs_msix,
-            c.irqs_intx, c.dma_msgs, c.commands, c.connections,
-            (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+    for (unsigned int i = 0; i < VFU_BLK_NR_COUNTERS; i++)
+        fprintf(f, "%s\"%s\": %" PRIu64, i ? ", " : "{",
+                vfu_blk_counter_names[i].name, vfu_blk_counter(&c, i));
+    fprintf(f, ", \"time_ms\": %" PRIu64 "}\n", clock_now_ms());
     if (ferror(f))
         r = -EIO;
     if (fclose(f) && !r)

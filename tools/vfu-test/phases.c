@@ -12,7 +12,9 @@
 #include <linux/pci_regs.h>
 #include <linux/virtio_pci.h>
 
-#include "vtest.h"
+#include "tools/vfu-test/phases.h"
+#include "tools/vfu-test/phases_mig.h"
+#include "tools/vfu-test/vtest.h"
 
 #define MIB (1u << 20)
 

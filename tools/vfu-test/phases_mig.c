@@ -10,7 +10,8 @@
 #include <linux/virtio_blk.h>
 #include <linux/virtio_pci.h>
 
-#include "vtest.h"
+#include "tools/vfu-test/phases_mig.h"
+#include "tools/vfu-test/vtest.h"
 
 #define PG 4096u
 #define BITMAP_BYTES (TD_MEM_SIZE / PG / 8)

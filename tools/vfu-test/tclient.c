@@ -12,6 +12,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "vmm/log.h"
+
 #define HDR ((uint32_t)sizeof(struct vfio_user_dma_access))
 
 /* ---- serving DMA_READ / DMA_WRITE -------------------------------------- */
@@ -24,7 +26,7 @@ static uint8_t *mem_at(struct tc *t, uint64_t a, uint64_t n)
     return t->mem + (a - t->mem_iova);
 }
 
-static int serve_cmd(void *opaque, struct vfio_user_conn *c,
+static int serve_cmd(void *opaque, struct vfio_user_ep *ep,
                      enum vfio_user_chan chan, struct vfio_user_msg *m)
 {
     struct tc *t = opaque;
@@ -32,6 +34,7 @@ static int serve_cmd(void *opaque, struct vfio_user_conn *c,
     uint8_t *p;
     int r;
 
+    t->served++;
     if (m->payload_len < HDR)
         return -EINVAL;
     memcpy(&a, m->payload, sizeof(a));
@@ -42,8 +45,7 @@ static int serve_cmd(void *opaque, struct vfio_user_conn *c,
         memcpy(t->sbuf, &a, sizeof(a));
         memcpy(t->sbuf + HDR, p, a.count);
         t->dma_reads++;
-        return vfio_user_conn_send_reply(c, chan, &m->hdr, t->sbuf,
-                                         HDR + a.count, NULL, 0);
+        return vfio_user_ep_reply(ep, chan, &m->hdr, t->sbuf, HDR + a.count);
     }
     if (m->hdr.cmd != VFIO_USER_DMA_WRITE)
         return -ENOTSUP;
@@ -52,50 +54,46 @@ static int serve_cmd(void *opaque, struct vfio_user_conn *c,
         return -EFAULT;
     memcpy(p, (uint8_t *)m->payload + HDR, a.count);
     t->dma_writes++;
-    r = vfio_user_conn_send_reply(c, chan, &m->hdr, &a, sizeof(a), NULL, 0);
+    r = vfio_user_ep_reply(ep, chan, &m->hdr, &a, sizeof(a));
     return r;
 }
 
+/* The endpoint's event loop on the twin socket (server commands). */
 static void *twin_thread(void *arg)
 {
     struct tc *t = arg;
     struct pollfd p[2] = {
-        {.fd = vfio_user_conn_fd(t->conn, VFIO_USER_CHAN_TWIN),
-         .events = POLLIN},
+        {.fd = vfio_user_ep_poll_fd(t->ep), .events = POLLIN},
         {.fd = t->stop_efd, .events = POLLIN},
     };
-    uint8_t *buf = malloc(vfio_user_conn_max_msg_size(t->conn));
 
-    while (buf && poll(p, 2, -1) >= 0 && !p[1].revents) {
-        if (p[0].revents &&
-            vfio_user_conn_serve(t->conn, VFIO_USER_CHAN_TWIN, buf, NULL) &&
-            vfio_user_conn_failed(t->conn))
-            break;
+    while (poll(p, 2, -1) >= 0 && !p[1].revents &&
+           !vfio_user_ep_failed(t->ep)) {
+        if (p[0].revents)
+            vfio_user_ep_handle_ready(t->ep);
     }
-    free(buf);
     return NULL;
 }
 
 bool tc_poll_serve(struct tc *t, int ms)
 {
-    struct pollfd p = {.fd = vfio_user_conn_fd(t->conn, VFIO_USER_CHAN_MAIN),
-                       .events = POLLIN};
-    uint8_t *buf;
-    int r = -1;
+    struct pollfd p = {.fd = vfio_user_ep_poll_fd(t->ep), .events = POLLIN};
+    uint64_t before = t->served;
 
     if (t->twin || poll(&p, 1, ms) <= 0)
         return false;
-    buf = malloc(vfio_user_conn_max_msg_size(t->conn));
-    if (buf)
-        r = vfio_user_conn_serve(t->conn, VFIO_USER_CHAN_MAIN, buf, NULL);
-    free(buf);
-    return r == 0;
+    vfio_user_ep_handle_ready(t->ep);
+    return t->served != before;
 }
 
 /* ---- connection ----------------------------------------------------------- */
 
-static int dial(const char *path, struct vfio_user_conn **c)
+static int dial(struct tc *t, const char *path)
 {
+    struct vfio_user_ep_opts eo = {
+        .peer = "server", .on_cmd = serve_cmd, .opaque = t,
+    };
+    struct vfio_user_conn *c;
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     int fd, r, i;
 
@@ -114,20 +112,41 @@ static int dial(const char *path, struct vfio_user_conn **c)
         }
         usleep(10000);
     }
-    r = vfio_user_conn_new(fd, c);
-    if (r)
+    r = vfio_user_conn_new(fd, &c);
+    if (r) {
         close(fd);
+        return r;
+    }
+    r = vfio_user_ep_new(c, &eo, &t->ep);
+    t->conn = r ? NULL : c;
+    return r;
+}
+
+/* One request/reply through the endpoint; the reply lands in t->reply. */
+static int tc_exchange(struct tc *t, uint16_t cmd, const void *pl,
+                       size_t len, const int *fds, unsigned int nfds,
+                       uint32_t min_reply)
+{
+    struct vfio_user_call call = {
+        .cmd = cmd, .req = pl, .req_len = len, .fds = fds, .nfds = nfds,
+        .reply = t->rbuf, .reply_cap = TC_REPLY_MAX, .reply_min = min_reply,
+        .rfds = t->reply.fds, .rfds_cap = VFIO_USER_CONN_MAX_FDS,
+    };
+    int r;
+
+    vfio_user_msg_close_fds(&t->reply); /* the previous reply's */
+    t->reply.payload = t->rbuf;
+    t->reply.payload_cap = TC_REPLY_MAX;
+    r = vfio_user_ep_call(t->ep, &call);
+    t->reply.payload_len = call.reply_len;
+    t->reply.nfds = call.nrfds;
     return r;
 }
 
 int tc_call(struct tc *t, uint16_t cmd, const void *pl, size_t len,
             const int *fds, unsigned int nfds)
 {
-    vfio_user_msg_close_fds(&t->reply); /* the previous reply's */
-    t->reply.payload = t->rbuf;
-    t->reply.payload_cap = TC_REPLY_MAX;
-    return vfio_user_conn_call(t->conn, cmd, pl, len, fds, nfds, 0,
-                               &t->reply, NULL);
+    return tc_exchange(t, cmd, pl, len, fds, nfds, 0);
 }
 
 static int negotiate(struct tc *t, bool twin)
@@ -146,10 +165,7 @@ static int negotiate(struct tc *t, bool twin)
     r = vfio_user_version_encode(0, 1, &prop, &pl, &len);
     if (r)
         return r;
-    t->reply.payload = t->rbuf;
-    t->reply.payload_cap = TC_REPLY_MAX;
-    r = vfio_user_conn_call(t->conn, VFIO_USER_VERSION, pl, len, NULL, 0, 4,
-                            &t->reply, NULL);
+    r = tc_exchange(t, VFIO_USER_VERSION, pl, len, NULL, 0, 4);
     free(pl);
     if (!r)
         r = vfio_user_version_decode(t->rbuf, t->reply.payload_len, &maj,
@@ -183,11 +199,12 @@ int tc_connect(struct tc *t, const char *path, bool twin, uint8_t *mem,
     t->sbuf = malloc(TC_REPLY_MAX);
     if (!t->rbuf || !t->sbuf)
         return -ENOMEM;
-    r = dial(path, &t->conn);
+    r = dial(t, path);
     if (r)
         return r;
-    vfio_user_conn_set_handler(t->conn, serve_cmd, t);
     r = negotiate(t, twin);
+    if (!r)
+        r = vfio_user_ep_watch(t->ep);
     if (r || !t->twin)
         return r;
     t->stop_efd = eventfd(0, EFD_CLOEXEC);
@@ -203,13 +220,13 @@ void tc_close(struct tc *t)
 
     if (t->thr_on) {
         if (write(t->stop_efd, &one, sizeof(one)) < 0)
-            perror("eventfd");
+            log_err("eventfd: %s\n", strerror(errno));
         pthread_join(t->thr, NULL);
     }
     if (t->stop_efd >= 0)
         close(t->stop_efd);
     vfio_user_msg_close_fds(&t->reply);
-    vfio_user_conn_free(t->conn);
+    vfio_user_ep_free(t->ep);
     free(t->rbuf);
     free(t->sbuf);
     memset(t, 0, sizeof(*t));
@@ -225,7 +242,7 @@ int tc_raw_version(const char *path, const char *json)
 
     memset(&t, 0, sizeof(t));
     t.rbuf = malloc(TC_REPLY_MAX);
-    r = t.rbuf ? dial(path, &t.conn) : -ENOMEM;
+    r = t.rbuf ? dial(&t, path) : -ENOMEM;
     if (!r) {
         if (json) {
             snprintf((char *)pl + 4, sizeof(pl) - 4, "%s", json);
@@ -233,7 +250,7 @@ int tc_raw_version(const char *path, const char *json)
         }
         r = tc_call(&t, VFIO_USER_VERSION, pl, len, NULL, 0);
     }
-    vfio_user_conn_free(t.conn);
+    vfio_user_ep_free(t.ep);
     free(t.rbuf);
     return r;
 }

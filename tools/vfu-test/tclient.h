@@ -12,17 +12,19 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vfio/proto/conn.h"
+#include "vfio/proto/endpoint.h"
 
 #define TC_REPLY_MAX (1u << 21)
 
 struct tc {
-    struct vfio_user_conn *conn;
+    struct vfio_user_ep *ep;        /* the engine the VMM's client uses */
+    struct vfio_user_conn *conn;    /* ep's connection */
     struct vfio_user_caps eff;
     bool twin;
     uint8_t *mem;           /* served for DMA_READ/WRITE */
     uint64_t mem_iova, mem_size;
     uint64_t dma_reads, dma_writes;
+    uint64_t served;        /* server commands handled */
     pthread_t thr;
     bool thr_on;
     int stop_efd;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* vfu-test shared declarations: environment, vfu-blk processes, checks,
- * and the test phases (phases.c, phases_mig.c). */
+/* vfu-test shared declarations (vtest.c): environment, vfu-blk processes,
+ * checks. The phases: phases.h, phases_mig.h. */
 #ifndef VFU_TEST_VTEST_H
 #define VFU_TEST_VTEST_H
 
@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "tdrv.h"
+#include "tools/vfu-test/tdrv.h"
 
 #define IOVA    0x40000000ull
 #define DISK_SZ (16u << 20)
@@ -52,12 +52,5 @@ long long counter(struct proc *p, const char *key);
 int make_disk(struct env *e, const char *name, char *path, size_t n);
 /* True if @path holds @want at @off. */
 bool disk_has(const char *path, uint64_t off, const uint8_t *want, size_t n);
-
-/* Phases; each prints its checks. */
-void phase_fd(struct env *e, struct dev *a);
-void phase_msg(struct env *e, const char *name, bool twin);
-void phase_migrate(struct env *e, struct dev *a);
-void phase_negative(struct env *e);
-void run_all(struct env *e);
 
 #endif

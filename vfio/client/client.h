@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* vfio-user client: the device operations of one remote device.
+/* vfio-user client: the device operations of one remote device (this
+ * header: connecting, VERSION, the device operations; client_core.h: the
+ * client object, failure, event loop, stats; client_dma.h: DMA windows).
  *
  * Spec: shared/spec/vfio-user.rst, "VFIO_USER_VERSION" through
  * "VFIO_USER_DEVICE_RESET". Built on vfio/conn (framing, fds, the one
@@ -14,8 +16,10 @@
  * -ENODEV at once. Error replies (the server's errno) are not failures.
  *
  * Threads: any number of threads may issue requests at once (vCPUs with
- * trapped accesses). Each request gets a slot in a reply-waiter table and
- * its own msg_id; sends are serialized per socket by vfio/conn. Whoever
+ * trapped accesses); the engine is the endpoint (vfio/proto/endpoint.h),
+ * shared with the server core and vfu-test. Each request gets a slot in a
+ * reply-waiter table and its own msg_id; sends are serialized per socket
+ * by vfio/proto/conn. Whoever
  * waits becomes the receiver when no one else is: it reads one message,
  * hands a reply to its waiter or serves a server->client command
  * (DMA_READ/WRITE, from the IOMMU) and gives the role back. The event loop
@@ -36,39 +40,10 @@
 #include <stdint.h>
 #include <linux/vfio.h>
 
-#include "vfio/proto/caps.h"
+#include "vfio/client/client_core.h"
+#include "vfio/client/client_dma.h"
 #include "vfio/client/iommu.h"
-
-/* Caps on what a server may make us allocate or handle. */
-#define VFIO_CLIENT_MAX_REGIONS    16   /* DEVICE_GET_INFO num_regions */
-#define VFIO_CLIENT_MAX_IRQS       8    /* DEVICE_GET_INFO num_irqs */
-#define VFIO_CLIENT_MAX_SPARSE     32   /* sparse mmap areas per region */
-#define VFIO_CLIENT_MAX_CAPS       16   /* region info capabilities */
-#define VFIO_CLIENT_MAX_IOFDS      64   /* GET_REGION_IO_FDS sub-regions */
-#define VFIO_CLIENT_IOFD_STRIDE_MAX 48  /* bytes per io-fd entry (40 spec,
-                                           48 libvfio-user) */
-#define VFIO_CLIENT_MAX_VECTORS    2048 /* interrupts of one index */
-#define VFIO_CLIENT_WAITERS        64   /* requests in flight */
-#define VFIO_CLIENT_RECV_FDS       64   /* max_msg_fds we advertise */
-#define VFIO_CLIENT_DEFAULT_TIMEOUT_MS 5000
-
-struct vfio_client;
-
-struct vfio_client_opts {
-    const char *name;        /* device name in messages ("blk0") */
-    unsigned int timeout_ms; /* per reply; 0: the default */
-    bool no_twin;            /* do not offer twin_socket */
-    bool no_write_multi;     /* do not offer write_multiple */
-    /* Called once, on the thread that saw the failure, with no client
-     * lock held: the device failed (disconnect, timeout, garbage). */
-    void (*on_fail)(void *opaque);
-    void *opaque;
-    /* Called (with @opaque) after a VFIO_USER_DMA_WRITE served from the
-     * IOMMU landed in [@iova, @iova + @len) and before it is acknowledged,
-     * on whichever thread served it: the owner marks those pages dirty for
-     * live migration (docs/migration.md, "Guest-RAM writers"). Optional. */
-    void (*on_dma_write)(void *opaque, uint64_t iova, uint64_t len);
-};
+#include "vfio/proto/caps.h"
 
 /* Connect to the server listening at @path (AF_UNIX) and negotiate
  * (VERSION with our JSON capabilities, twin socket when offered).
@@ -91,20 +66,6 @@ int vfio_client_reconnect(struct vfio_client *c, int fd, char *err,
 
 /* Open a connected socket to @path: 0 with the fd in *@fd, or -errno. */
 int vfio_client_dial(const char *path, int *fd);
-
-bool vfio_client_failed(const struct vfio_client *c);
-/* Declare the server broken (logs "NAME: refusing server: @why"). */
-void vfio_client_fail(struct vfio_client *c, const char *why);
-const char *vfio_client_name(const struct vfio_client *c);
-
-/* The capabilities in effect after VERSION. */
-const struct vfio_user_caps *vfio_client_caps(const struct vfio_client *c);
-bool vfio_client_twin(const struct vfio_client *c);
-
-/* Event-loop integration: an epoll fd holding the device's sockets; call
- * _handle_ready() when it is readable (level-triggered). */
-int vfio_client_poll_fd(const struct vfio_client *c);
-void vfio_client_handle_ready(struct vfio_client *c);
 
 /* ---- device operations ---------------------------------------------- */
 
@@ -196,35 +157,7 @@ struct vfio_client_write {
 int vfio_client_write_multi(struct vfio_client *c,
                             const struct vfio_client_write *w, unsigned int n);
 
-/* VFIO_USER_DMA_MAP of @w (with its fd when w->fd >= 0, for dma=fd), then
- * the window joins the IOMMU that serves DMA_READ/WRITE. -ENOSPC beyond
- * the server's max_dma_maps. */
-int vfio_client_dma_map(struct vfio_client *c, const struct iommu_window *w);
-int vfio_client_dma_unmap(struct vfio_client *c, uint64_t iova,
-                          uint64_t size);
-/* The server's DMA capabilities against what the VM needs (before the
- * guest starts). 0 or -ENOTSUP with the limit named in @err. */
-int vfio_client_check_dma(struct vfio_client *c,
-                          const struct iommu_needs *needs, char *err,
-                          size_t errlen);
-
 /* VFIO_USER_DEVICE_RESET. */
 int vfio_client_reset(struct vfio_client *c);
-
-/* Counters (tests, bench, the API's "stats"). requests: round trips
- * (a request and its reply); posted: requests sent without a reply;
- * dma_reads/dma_writes: DMA_READ/DMA_WRITE messages served, dma_bytes
- * their data bytes. lat_hist[i] counts round trips that took less than
- * VFIO_CLIENT_LAT_BOUND_US(i) microseconds (and not less than the bound
- * of i - 1); the last bucket is unbounded. lat_sum_us: their total. */
-#define VFIO_CLIENT_LAT_BUCKETS 16
-#define VFIO_CLIENT_LAT_BOUND_US(i) (16ULL << (i))
-struct vfio_client_stats {
-    uint64_t requests, dma_reads, dma_writes, posted;
-    uint64_t dma_bytes, lat_sum_us;
-    uint64_t lat_hist[VFIO_CLIENT_LAT_BUCKETS];
-};
-void vfio_client_stats(const struct vfio_client *c,
-                       struct vfio_client_stats *out);
 
 #endif

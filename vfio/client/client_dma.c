@@ -3,7 +3,7 @@
  * IOMMU) and the server's DMA_READ/WRITE served from it. See client.h.
  * Spec: vfio-user.rst "VFIO_USER_DMA_MAP", "VFIO_USER_DMA_UNMAP",
  * "VFIO_USER_DMA_READ", "VFIO_USER_DMA_WRITE". */
-#include "vfio/client/client_priv.h"
+#include "vfio/client/client_dma.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -37,7 +37,7 @@ static int serve_dma_read(struct vfio_client *c, enum vfio_user_chan chan,
         atomic_fetch_add_explicit(&c->n_dma_bytes, a.count,
                                   memory_order_relaxed);
         /* A failed send fails the connection; the next receive sees it. */
-        vfio_user_conn_queue_reply(c->conn, chan, &msg->hdr, out,
+        vfio_user_ep_reply(c->ep, chan, &msg->hdr, out,
                                    ACC_SIZE + a.count);
     }
     free(out);
@@ -71,13 +71,16 @@ static int serve_dma_write(struct vfio_client *c, enum vfio_user_chan chan,
         c->opts.on_dma_write(c->opts.opaque, a.address, a.count);
     atomic_fetch_add(&c->n_dma_writes, 1);
     atomic_fetch_add_explicit(&c->n_dma_bytes, a.count, memory_order_relaxed);
-    return vfio_user_conn_queue_reply(c->conn, chan, &msg->hdr, &a,
+    return vfio_user_ep_reply(c->ep, chan, &msg->hdr, &a,
                                       ACC_SIZE);
 }
 
-int client_serve_command(struct vfio_client *c, enum vfio_user_chan chan,
-                         struct vfio_user_msg *msg)
+int client_dma_serve(void *opaque, struct vfio_user_ep *ep,
+                     enum vfio_user_chan chan, struct vfio_user_msg *msg)
 {
+    struct vfio_client *c = opaque;
+
+    (void)ep;
     switch (msg->hdr.cmd) {
     case VFIO_USER_DMA_READ:
         return serve_dma_read(c, chan, msg);
@@ -100,7 +103,7 @@ static int send_map(struct vfio_client *c, const struct iommu_window *w)
         .address = w->iova,
         .size = w->size,
     };
-    struct client_call call = {
+    struct vfio_user_call call = {
         .cmd = VFIO_USER_DMA_MAP, .req = &m, .req_len = sizeof(m),
         .fds = w->fd >= 0 ? &w->fd : NULL, .nfds = w->fd >= 0 ? 1 : 0,
     };
@@ -134,7 +137,7 @@ int vfio_client_dma_unmap(struct vfio_client *c, uint64_t iova,
         .argsz = sizeof(u), .address = iova, .size = size,
     };
     struct vfio_user_dma_unmap rep;
-    struct client_call call = {
+    struct vfio_user_call call = {
         .cmd = VFIO_USER_DMA_UNMAP, .req = &u, .req_len = sizeof(u),
         .reply = &rep, .reply_cap = sizeof(rep),
     };

@@ -4,7 +4,7 @@
  * Spec: vfio-user.rst "VFIO_USER_DEVICE_GET_INFO",
  * "VFIO_USER_DEVICE_GET_REGION_INFO", "VFIO_USER_DEVICE_GET_REGION_IO_FDS",
  * "VFIO_USER_DEVICE_GET_IRQ_INFO". */
-#include "vfio/client/client_priv.h"
+#include "vfio/client/client.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -35,7 +35,7 @@ int vfio_client_device_info(struct vfio_client *c,
                             struct vfio_client_dev_info *out)
 {
     struct vfio_user_device_info req = {.argsz = sizeof(req)}, rep;
-    struct client_call call = {
+    struct vfio_user_call call = {
         .cmd = VFIO_USER_DEVICE_GET_INFO, .req = &req, .req_len = sizeof(req),
         .reply = &rep, .reply_cap = sizeof(rep), .reply_min = sizeof(rep),
     };
@@ -194,7 +194,7 @@ int vfio_client_region_info(struct vfio_client *c, uint32_t index,
     struct vfio_region_info req = {.argsz = RI_BUF, .index = index}, ri;
     uint8_t *buf = malloc(RI_BUF);
     int fds[VFIO_CLIENT_MAX_SPARSE];
-    struct client_call call = {
+    struct vfio_user_call call = {
         .cmd = VFIO_USER_DEVICE_GET_REGION_INFO, .req = &req,
         .req_len = sizeof(req), .reply = buf, .reply_cap = RI_BUF,
         .reply_min = RI_SIZE, .rfds = fds, .rfds_cap = VFIO_CLIENT_MAX_SPARSE,
@@ -311,7 +311,7 @@ int vfio_client_region_io_fds(struct vfio_client *c, uint32_t index,
         .argsz = IOFD_BUF, .index = index,
     };
     uint8_t *buf = malloc(IOFD_BUF);
-    struct client_call call = {
+    struct vfio_user_call call = {
         .cmd = VFIO_USER_DEVICE_GET_REGION_IO_FDS, .req = &req,
         .req_len = sizeof(req), .reply = buf, .reply_cap = IOFD_BUF,
         .reply_min = IOFD_HDR, .rfds = out->fds,
@@ -342,7 +342,7 @@ int vfio_client_irq_info(struct vfio_client *c, uint32_t index,
                          struct vfio_irq_info *out)
 {
     struct vfio_irq_info req = {.argsz = sizeof(req), .index = index};
-    struct client_call call = {
+    struct vfio_user_call call = {
         .cmd = VFIO_USER_DEVICE_GET_IRQ_INFO, .req = &req,
         .req_len = sizeof(req), .reply = out, .reply_cap = sizeof(*out),
         .reply_min = sizeof(*out),

@@ -3,7 +3,7 @@
  * Spec: vfio-user.rst "VFIO_USER_REGION_READ", "VFIO_USER_REGION_WRITE",
  * "VFIO_USER_REGION_WRITE_MULTI", "VFIO_USER_DEVICE_SET_IRQS",
  * "VFIO_USER_DEVICE_RESET". */
-#include "vfio/client/client_priv.h"
+#include "vfio/client/client.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -30,7 +30,7 @@ static int read_chunk(struct vfio_client *c, uint32_t region, uint64_t off,
                       uint8_t *dst, uint32_t n, uint8_t *buf)
 {
     struct vfio_user_region_access req = {off, region, n}, rep;
-    struct client_call call = {
+    struct vfio_user_call call = {
         .cmd = VFIO_USER_REGION_READ, .req = &req, .req_len = ACC,
         .reply = buf, .reply_cap = ACC + n, .reply_min = ACC + n,
     };
@@ -50,37 +50,12 @@ static int read_chunk(struct vfio_client *c, uint32_t region, uint64_t off,
     return 0;
 }
 
-int vfio_client_region_read(struct vfio_client *c, uint32_t region,
-                            uint64_t off, void *buf, uint64_t len)
-{
-    uint8_t small[ACC + SMALL], *tmp = small;
-    uint32_t max = xfer_max(c);
-    int r = 0;
-
-    if (off > UINT64_MAX - len)
-        return -EINVAL;
-    if (len > SMALL) {
-        tmp = malloc(ACC + (len < max ? len : max));
-        if (!tmp)
-            return -ENOMEM;
-    }
-    for (uint64_t done = 0; r == 0 && done < len;) {
-        uint32_t n = len - done < max ? (uint32_t)(len - done) : max;
-
-        r = read_chunk(c, region, off + done, (uint8_t *)buf + done, n, tmp);
-        done += n;
-    }
-    if (tmp != small)
-        free(tmp);
-    return r;
-}
-
 static int write_chunk(struct vfio_client *c, uint32_t region, uint64_t off,
                        const uint8_t *src, uint32_t n, uint8_t *buf,
                        bool posted)
 {
     struct vfio_user_region_access req = {off, region, n}, rep;
-    struct client_call call = {
+    struct vfio_user_call call = {
         .cmd = VFIO_USER_REGION_WRITE, .req = buf, .req_len = ACC + n,
         .flags = posted ? VFIO_USER_F_NO_REPLY : 0,
         .reply = &rep, .reply_cap = ACC, .reply_min = ACC,
@@ -102,9 +77,10 @@ static int write_chunk(struct vfio_client *c, uint32_t region, uint64_t off,
     return 0;
 }
 
-int vfio_client_region_write(struct vfio_client *c, uint32_t region,
-                             uint64_t off, const void *buf, uint64_t len,
-                             bool posted)
+/* Region access of @len bytes in chunks of the transfer limit, through a
+ * bounce buffer (on the stack for small ones). */
+static int region_rw(struct vfio_client *c, uint32_t region, uint64_t off,
+                     uint8_t *buf, uint64_t len, bool write, bool posted)
 {
     uint8_t small[ACC + SMALL], *tmp = small;
     uint32_t max = xfer_max(c);
@@ -120,13 +96,28 @@ int vfio_client_region_write(struct vfio_client *c, uint32_t region,
     for (uint64_t done = 0; r == 0 && done < len;) {
         uint32_t n = len - done < max ? (uint32_t)(len - done) : max;
 
-        r = write_chunk(c, region, off + done, (const uint8_t *)buf + done,
-                        n, tmp, posted);
+        r = write ? write_chunk(c, region, off + done, buf + done, n, tmp,
+                                posted)
+                  : read_chunk(c, region, off + done, buf + done, n, tmp);
         done += n;
     }
     if (tmp != small)
         free(tmp);
     return r;
+}
+
+int vfio_client_region_read(struct vfio_client *c, uint32_t region,
+                            uint64_t off, void *buf, uint64_t len)
+{
+    return region_rw(c, region, off, buf, len, false, false);
+}
+
+int vfio_client_region_write(struct vfio_client *c, uint32_t region,
+                             uint64_t off, const void *buf, uint64_t len,
+                             bool posted)
+{
+    /* region_rw() only reads @buf when writing. */
+    return region_rw(c, region, off, (uint8_t *)buf, len, true, posted);
 }
 
 static int multi_chunk(struct vfio_client *c,
@@ -135,7 +126,7 @@ static int multi_chunk(struct vfio_client *c,
     uint8_t buf[sizeof(struct vfio_user_write_multi) +
                 MULTI_MAX * sizeof(struct vfio_user_write_multi_entry)];
     struct vfio_user_write_multi hdr = {.wr_cnt = n}, rep;
-    struct client_call call = {
+    struct vfio_user_call call = {
         .cmd = VFIO_USER_REGION_WRITE_MULTI, .req = buf,
         .req_len = sizeof(hdr) + n * sizeof(struct vfio_user_write_multi_entry),
         .reply = &rep, .reply_cap = sizeof(rep), .reply_min = sizeof(rep),
@@ -188,7 +179,7 @@ static int set_irqs_one(struct vfio_client *c, uint32_t index,
         .argsz = sizeof(s), .flags = flags, .index = index, .start = start,
         .count = count,
     };
-    struct client_call call = {
+    struct vfio_user_call call = {
         .cmd = VFIO_USER_DEVICE_SET_IRQS, .req = &s, .req_len = sizeof(s),
         .fds = fds, .nfds = nfds,
     };
@@ -219,7 +210,7 @@ int vfio_client_set_irqs(struct vfio_client *c, uint32_t index,
 
 int vfio_client_reset(struct vfio_client *c)
 {
-    struct client_call call = {.cmd = VFIO_USER_DEVICE_RESET};
+    struct vfio_user_call call = {.cmd = VFIO_USER_DEVICE_RESET};
 
     return client_call(c, &call);
 }

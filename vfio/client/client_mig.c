@@ -4,7 +4,7 @@
  * Spec: vfio-user.rst "VFIO_USER_DEVICE_FEATURE", "VFIO_USER_MIG_DATA_READ",
  * "VFIO_USER_MIG_DATA_WRITE". */
 #include "vfio/client/client_mig.h"
-#include "vfio/client/client_priv.h"
+#include "vfio/client/client.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -38,7 +38,7 @@ static int feature(struct vfio_client *c, uint32_t flags, const void *in,
 {
     struct vfio_user_device_feature h = {FEAT + outcap, flags};
     uint8_t *req = malloc(FEAT + inlen), *rep = malloc(FEAT + outcap);
-    struct client_call call = {
+    struct vfio_user_call call = {
         .cmd = VFIO_USER_DEVICE_FEATURE, .req = req, .req_len = FEAT + inlen,
         .reply = rep, .reply_cap = FEAT + outcap, .reply_min = FEAT,
     };
@@ -116,7 +116,7 @@ static int mig_read_one(struct vfio_client *c, uint8_t *dst, uint32_t want,
                         uint8_t *buf, uint32_t *got)
 {
     struct vfio_user_mig_data rq = {MIGH + want, want}, rp;
-    struct client_call call = {
+    struct vfio_user_call call = {
         .cmd = VFIO_USER_MIG_DATA_READ, .req = &rq, .req_len = MIGH,
         .reply = buf, .reply_cap = MIGH + want, .reply_min = MIGH,
     };
@@ -185,7 +185,7 @@ int vfio_client_mig_write(struct vfio_client *c, const void *buf, size_t len)
         uint32_t n = len - off < chunk ? (uint32_t)(len - off) : chunk;
         /* argsz = the whole payload (libvfio-user refuses less). */
         struct vfio_user_mig_data h = {MIGH + n, n};
-        struct client_call call = {
+        struct vfio_user_call call = {
             .cmd = VFIO_USER_MIG_DATA_WRITE, .req = req,
             .req_len = MIGH + n,
         };

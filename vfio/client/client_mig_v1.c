@@ -3,7 +3,7 @@
  * client_mig_v1.h. Spec: vfio-user-0.9.1.rst "VFIO Device Migration Info",
  * "VFIO_USER_DIRTY_PAGES", "VFIO Bitmap Range Format". */
 #include "vfio/client/client_mig_v1.h"
-#include "vfio/client/client_priv.h"
+#include "vfio/client/client.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -259,7 +259,7 @@ int vfio_client_mig_v1_load(struct vfio_client *c,
 int vfio_client_dirty_pages(struct vfio_client *c, uint32_t flag)
 {
     struct vfio_user_dirty_pages d = {DP, flag};
-    struct client_call call = {
+    struct vfio_user_call call = {
         .cmd = VFIO_USER_DIRTY_PAGES, .req = &d, .req_len = DP,
     };
 
@@ -314,7 +314,7 @@ int vfio_client_dirty_bitmap(struct vfio_client *c, uint64_t iova,
         0, VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP};
     struct vfio_user_bitmap_range rq;
     uint8_t req[DP + RANGE];
-    struct client_call call = {
+    struct vfio_user_call call = {
         .cmd = VFIO_USER_DIRTY_PAGES, .req = req, .req_len = sizeof(req),
         .reply_min = DP,
     };

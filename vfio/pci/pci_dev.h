@@ -37,28 +37,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/hv.h"
+#include "vfio/pci/pci_dev_ctx.h"   /* struct vfio_pci_env, _opts */
 
-struct guest_memory;
-struct pci_bus;
 struct vfio_client;
 struct vfio_pci;
-
-struct vfio_pci_env {
-    struct pci_bus *bus;
-    struct hv hv;
-    const struct guest_memory *mem; /* guest RAM to DMA-map */
-};
-
-struct vfio_pci_opts {
-    const char *name;        /* "vfio0" */
-    const char *socket;      /* server socket path */
-    int sock_fd;             /* >= 0: already connected (tests) */
-    bool dma_message;        /* dma=message: no fds, DMA_READ/WRITE */
-    unsigned int reconnect;  /* seconds between retries, 0: never */
-    unsigned int timeout_ms; /* per reply, 0: client default */
-    bool posted_writes;      /* trapped MMIO writes without a reply */
-};
 
 /* Connect, discover, check, DMA-map guest RAM and register on the bus.
  * 0 or -errno with a sentence naming the device and the cause in @err. */
@@ -74,7 +56,7 @@ void vfio_pci_destroy(struct vfio_pci *d);
 int vfio_pci_poll_fd(const struct vfio_pci *d);
 void vfio_pci_handle_ready(struct vfio_pci *d);
 
-/* ---- snapshots and migration (pci_dev_state.c) ------------------------
+/* ---- snapshots and migration (pci_dev_state.c, pci_dev_mig*.c) --------
  * The device's node in the VM state tree (vmm/devreg.h): the config space
  * as the guest sees it (BAR addresses, decode bits, MSI/MSI-X), the MSI-X
  * table and PBA, the IOMMU windows, the server's identity (device, region

@@ -2,10 +2,10 @@
 /* vfio-user PCI device: BARs. Region info → BAR declarations; mmap-able
  * areas → memslots and GET_REGION_IO_FDS → ioeventfds at the BAR's guest
  * address; trapped accesses → REGION_READ/WRITE (the MSI-X table and PBA
- * are emulated here). See pci_dev.h.
+ * are emulated here). See pci_dev_bar.h.
  * Spec: vfio-user.rst "VFIO_USER_DEVICE_GET_REGION_INFO",
  * "VFIO_USER_DEVICE_GET_REGION_IO_FDS", "Read and Write Operations". */
-#include "vfio/pci/pci_dev_priv.h"
+#include "vfio/pci/pci_dev_bar.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -29,20 +29,20 @@ static bool in_range(uint64_t off, uint32_t len, uint64_t start,
 static bool msix_access(struct vpd_bar *b, uint64_t off, void *data,
                         uint32_t len, bool write)
 {
-    struct vfio_pci *d = b->d;
+    struct vpd_bars *bs = b->owner;
 
-    if (d->msix_cap < 0 || b->idx != d->msix_bar)
+    if (!bs->msix || b->idx != bs->msix_bar)
         return false;
-    if (in_range(off, len, d->table_off, msix_table_size(&d->msix))) {
+    if (in_range(off, len, bs->table_off, msix_table_size(bs->msix))) {
         if (write)
-            msix_table_write(&d->msix, off - d->table_off, data, len);
+            msix_table_write(bs->msix, off - bs->table_off, data, len);
         else
-            msix_table_read(&d->msix, off - d->table_off, data, len);
+            msix_table_read(bs->msix, off - bs->table_off, data, len);
         return true;
     }
-    if (in_range(off, len, d->pba_off, msix_pba_size(&d->msix))) {
+    if (in_range(off, len, bs->pba_off, msix_pba_size(bs->msix))) {
         if (!write)
-            msix_pba_read(&d->msix, off - d->pba_off, data, len);
+            msix_pba_read(bs->msix, off - bs->pba_off, data, len);
         return true;
     }
     return false;
@@ -52,7 +52,7 @@ static bool msix_access(struct vpd_bar *b, uint64_t off, void *data,
 
 /* Whether failure number @n (from 0) of @d is logged: the first
  * VPD_ERR_BURST, then at most one per second per device. */
-static bool io_err_log_ok(struct vfio_pci *d, unsigned int n)
+static bool io_err_log_ok(struct vpd_bars *d, unsigned int n)
 {
     struct timespec ts;
     long long last, now;
@@ -71,25 +71,25 @@ static bool io_err_log_ok(struct vfio_pci *d, unsigned int n)
 static void io_err(struct vpd_bar *b, uint64_t off, uint32_t len, bool write,
                    int err)
 {
-    struct vfio_pci *d = b->d;
+    struct vpd_bars *bs = b->owner;
     unsigned int n;
 
-    if (vfio_client_failed(d->client))
+    if (vfio_client_failed(bs->ctx->client))
         return; /* the device's failure is logged once, by the client */
-    n = atomic_fetch_add(&d->io_errors, 1);
-    if (!io_err_log_ok(d, n))
+    n = atomic_fetch_add(&bs->io_errors, 1);
+    if (!io_err_log_ok(bs, n))
         return;
-    fprintf(stderr, "minivmm: vfio-user %s: %s of %u bytes at BAR %u offset "
-            "%#llx failed: %s (%s; %u failed BAR accesses so far)\n",
-            d->name, write ? "write" : "read", len, b->idx,
-            (unsigned long long)off, strerror(-err),
-            write ? "dropped" : "the guest reads all-ones", n + 1);
+    log_warn("minivmm: vfio-user %s: %s of %u bytes at BAR %u offset "
+             "%#llx failed: %s (%s; %u failed BAR accesses so far)\n",
+             bs->ctx->name, write ? "write" : "read", len, b->idx,
+             (unsigned long long)off, strerror(-err),
+             write ? "dropped" : "the guest reads all-ones", n + 1);
 }
 
 static void bar_read(void *opaque, uint64_t off, void *data, uint32_t len)
 {
     struct vpd_bar *b = opaque;
-    struct vfio_pci *d = b->d;
+    struct vpd_ctx *d = b->owner->ctx;
     int r;
 
     if (msix_access(b, off, data, len, false))
@@ -109,7 +109,7 @@ static void bar_write(void *opaque, uint64_t off, const void *data,
                       uint32_t len)
 {
     struct vpd_bar *b = opaque;
-    struct vfio_pci *d = b->d;
+    struct vpd_ctx *d = b->owner->ctx;
     int r;
 
     if (msix_access(b, off, (void *)data, len, true))
@@ -117,12 +117,12 @@ static void bar_write(void *opaque, uint64_t off, const void *data,
     if (atomic_load(&d->dead) || !in_range(off, len, 0, b->ri.size))
         return; /* dropped */
     r = vfio_client_region_write(d->client, b->idx, off, data, len,
-                                 d->opts.posted_writes && !b->io);
+                                 d->posted_writes && !b->io);
     if (r)
         io_err(b, off, len, true, r);
 }
 
-const struct bus_ops vpd_bar_ops = {bar_read, bar_write};
+static const struct bus_ops vpd_bar_ops = {bar_read, bar_write};
 
 /* ---- memslot areas ------------------------------------------------------ */
 
@@ -155,7 +155,7 @@ static void carve(struct vpd_bar *b, uint64_t start, uint64_t end)
     b->nareas = n;
 }
 
-static void compute_areas(struct vfio_pci *d, struct vpd_bar *b)
+static void compute_areas(struct vpd_bars *d, struct vpd_bar *b)
 {
     b->nareas = 0;
     if (!b->map)
@@ -168,9 +168,9 @@ static void compute_areas(struct vfio_pci *d, struct vpd_bar *b)
         b->areas[b->nareas++] =
             (struct vfio_client_area){0, b->ri.size & ~(PAGE - 1)};
     }
-    if (d->msix_cap >= 0 && b->idx == d->msix_bar) {
-        carve(b, d->table_off, d->table_off + msix_table_size(&d->msix));
-        carve(b, d->pba_off, d->pba_off + msix_pba_size(&d->msix));
+    if (d->msix && b->idx == d->msix_bar) {
+        carve(b, d->table_off, d->table_off + msix_table_size(d->msix));
+        carve(b, d->pba_off, d->pba_off + msix_pba_size(d->msix));
     }
     for (unsigned int i = 0; i < b->io_fds.n; i++)
         carve(b, b->io_fds.e[i].offset,
@@ -178,9 +178,10 @@ static void compute_areas(struct vfio_pci *d, struct vpd_bar *b)
 }
 
 /* Region info, mmap and io-fds of one BAR (again after a reconnect). */
-static int bar_fetch(struct vfio_pci *d, struct vpd_bar *b, uint64_t size0)
+static int bar_fetch(struct vpd_bars *bs, struct vpd_bar *b, uint64_t size0)
 {
     struct vfio_client_region *ri = &b->ri;
+    struct vpd_ctx *d = bs->ctx;
     int prot, r;
 
     r = vfio_client_region_info(d->client, b->idx, ri);
@@ -196,8 +197,8 @@ static int bar_fetch(struct vfio_pci *d, struct vpd_bar *b, uint64_t size0)
         b->map = mmap(NULL, ri->size, prot, MAP_SHARED, ri->fd,
                       (off_t)ri->mmap_offset);
         if (b->map == MAP_FAILED) {
-            fprintf(stderr, "minivmm: vfio-user %s: region %u: mmap: %m; "
-                    "trapping it\n", d->name, b->idx);
+            log_warn("minivmm: vfio-user %s: region %u: mmap: %m; "
+                     "trapping it\n", d->name, b->idx);
             b->map = NULL;
         }
     }
@@ -211,7 +212,7 @@ static int bar_fetch(struct vfio_pci *d, struct vpd_bar *b, uint64_t size0)
         if (r == -ENOTSUP || r == -EINVAL)
             r = 0; /* no io-fds: everything trapped */
     }
-    compute_areas(d, b);
+    compute_areas(bs, b);
     return r;
 }
 
@@ -244,40 +245,43 @@ static uint64_t pow2_at_least(uint64_t v, uint64_t min)
     return p;
 }
 
-int vpd_bars_setup(struct vfio_pci *d, char *err, size_t errlen)
+int vpd_bars_setup(struct vpd_bars *bs, struct vpd_ctx *ctx, char *err,
+                   size_t errlen)
 {
     int r = 0;
 
+    bs->ctx = ctx;
     for (unsigned int i = 0; i < VPD_NR_BARS && r == 0; i++) {
-        struct vpd_bar *b = &d->bars[i];
+        struct vpd_bar *b = &bs->bar[i];
 
-        b->d = d;
+        b->owner = bs;
         b->idx = i;
         b->io_fds.nfds = 0;
-        r = bar_fetch(d, b, 0);
+        r = bar_fetch(bs, b, 0);
         if (r)
             snprintf(err, errlen, "region %u: %s", i, strerror(-r));
     }
     return r;
 }
 
-/* Declare BARs from the config image (still in d->pci.cfg). */
-int vpd_bars_declare(struct vfio_pci *d)
+/* Declare BARs from the config image (still in ctx->pci->cs.cfg). */
+int vpd_bars_declare(struct vpd_bars *bs)
 {
+    struct pci_dev *pci = bs->ctx->pci;
     uint8_t img[PCI_STD_HEADER_SIZEOF];
     int r = 0;
 
-    memcpy(img, d->pci.cfg, sizeof(img));
+    memcpy(img, pci->cs.cfg, sizeof(img));
     for (unsigned int i = 0; i < VPD_NR_BARS; i++)
-        pci_cfg_set(&d->pci, i == PCI_ROM_BAR ? PCI_ROM_ADDRESS
+        pci_cfg_set(pci, i == PCI_ROM_BAR ? PCI_ROM_ADDRESS
                                               : PCI_BASE_ADDRESS_0 + 4 * i,
                     4, 0);
     for (unsigned int i = 0; i < VPD_NR_BARS && r == 0; i++) {
-        struct vpd_bar *b = &d->bars[i];
+        struct vpd_bar *b = &bs->bar[i];
         unsigned int type = bar_type(img, i, &b->io);
 
         if (!b->ri.size || (i > 0 && i < PCI_ROM_BAR &&
-                            (d->bars[i - 1].size &&
+                            (bs->bar[i - 1].size &&
                              (bar_type(img, i - 1, &(bool){0}) &
                               PCI_BAR_TYPE) == PCI_BAR_MEM64)))
             continue;
@@ -285,20 +289,20 @@ int vpd_bars_declare(struct vfio_pci *d)
             type = PCI_BAR_MEM32;
         b->size = pow2_at_least(b->ri.size, b->io ? 4 : type == PCI_BAR_ROM
                                                             ? 2048 : 16);
-        r = pci_dev_set_bar(&d->pci, i, type, b->size, &vpd_bar_ops, b);
+        r = pci_dev_set_bar(pci, i, type, b->size, &vpd_bar_ops, b);
         if (r)
-            fprintf(stderr, "minivmm: vfio-user %s: BAR %u (%#llx bytes): "
-                    "%s\n", d->name, i, (unsigned long long)b->ri.size,
-                    strerror(-r));
+            log_warn("minivmm: vfio-user %s: BAR %u (%#llx bytes): "
+                     "%s\n", bs->ctx->name, i, (unsigned long long)b->ri.size,
+                     strerror(-r));
     }
     return r;
 }
 
 /* ---- mapping ------------------------------------------------------------ */
 
-static void detach_bar(struct vfio_pci *d, struct vpd_bar *b)
+static void detach_bar(struct vpd_ctx *d, struct vpd_bar *b)
 {
-    const struct hv *hv = &d->env.hv;
+    const struct hv *hv = &d->hv;
 
     for (unsigned int i = 0; b->slotted && i < b->nareas; i++)
         hv->ops->memslot_del(hv->opaque, b->slots[i]);
@@ -313,9 +317,9 @@ static void detach_bar(struct vfio_pci *d, struct vpd_bar *b)
     b->io_on = false;
 }
 
-static void attach_bar(struct vfio_pci *d, struct vpd_bar *b)
+static void attach_bar(struct vpd_ctx *d, struct vpd_bar *b)
 {
-    const struct hv *hv = &d->env.hv;
+    const struct hv *hv = &d->hv;
     unsigned int i;
     int r = 0;
 
@@ -326,9 +330,9 @@ static void attach_bar(struct vfio_pci *d, struct vpd_bar *b)
                                  !(b->ri.flags & VFIO_REGION_INFO_FLAG_WRITE),
                                  &b->slots[i]);
     if (r) {
-        fprintf(stderr, "minivmm: vfio-user %s: BAR %u memslot at %#llx: "
-                "%s; trapping it\n", d->name, b->idx,
-                (unsigned long long)b->addr, strerror(-r));
+        log_warn("minivmm: vfio-user %s: BAR %u memslot at %#llx: "
+                 "%s; trapping it\n", d->name, b->idx,
+                 (unsigned long long)b->addr, strerror(-r));
         while (--i > 0)
             hv->ops->memslot_del(hv->opaque, b->slots[i - 1]);
     }
@@ -344,8 +348,8 @@ static void attach_bar(struct vfio_pci *d, struct vpd_bar *b)
     b->io_on = r == 0;
     if (r == 0)
         return;
-    fprintf(stderr, "minivmm: vfio-user %s: BAR %u ioeventfd: %s; trapping "
-            "doorbells\n", d->name, b->idx, strerror(-r));
+    log_warn("minivmm: vfio-user %s: BAR %u ioeventfd: %s; trapping "
+             "doorbells\n", d->name, b->idx, strerror(-r));
     while (--i > 0) {
         const struct vfio_client_iofd *e = &b->io_fds.e[i - 1];
 
@@ -355,33 +359,26 @@ static void attach_bar(struct vfio_pci *d, struct vpd_bar *b)
     }
 }
 
-int vpd_bar_map(struct pci_dev *pdev, unsigned int bar, uint64_t addr,
-                uint64_t size)
+void vpd_bars_map(struct vpd_bars *bs, unsigned int bar, uint64_t addr)
 {
-    struct vfio_pci *d = pdev->opaque;
-    struct vpd_bar *b = &d->bars[bar];
+    struct vpd_ctx *d = bs->ctx;
+    struct vpd_bar *b = &bs->bar[bar];
 
-    (void)size;
     pthread_mutex_lock(&d->map_lock);
     b->mapped = true;
     b->addr = addr;
     if (!atomic_load(&d->dead))
         attach_bar(d, b);
     pthread_mutex_unlock(&d->map_lock);
-    return 0;
 }
 
-void vpd_bar_unmap(struct pci_dev *pdev, unsigned int bar, uint64_t addr,
-                   uint64_t size)
+void vpd_bars_unmap(struct vpd_bars *bs, unsigned int bar)
 {
-    struct vfio_pci *d = pdev->opaque;
-    struct vpd_bar *b = &d->bars[bar];
+    struct vpd_ctx *d = bs->ctx;
 
-    (void)addr;
-    (void)size;
     pthread_mutex_lock(&d->map_lock);
-    detach_bar(d, b);
-    b->mapped = false;
+    detach_bar(d, &bs->bar[bar]);
+    bs->bar[bar].mapped = false;
     pthread_mutex_unlock(&d->map_lock);
 }
 
@@ -393,38 +390,48 @@ static void release_bar(struct vpd_bar *b)
     vfio_client_iofds_close(&b->io_fds);
 }
 
-void vpd_bars_detach(struct vfio_pci *d)
+void vpd_bars_detach(struct vpd_bars *bs)
 {
     for (unsigned int i = 0; i < VPD_NR_BARS; i++)
-        detach_bar(d, &d->bars[i]);
+        detach_bar(bs->ctx, &bs->bar[i]);
 }
 
-int vpd_bars_reattach(struct vfio_pci *d)
+int vpd_bars_reattach(struct vpd_bars *bs)
 {
     int r = 0;
 
     for (unsigned int i = 0; i < VPD_NR_BARS && r == 0; i++) {
-        struct vpd_bar *b = &d->bars[i];
+        struct vpd_bar *b = &bs->bar[i];
         uint64_t size0 = b->ri.size;
 
         release_bar(b);
         if (!size0)
             continue;
-        r = bar_fetch(d, b, size0);
+        r = bar_fetch(bs, b, size0);
         if (r == 0 && b->mapped)
-            attach_bar(d, b);
+            attach_bar(bs->ctx, b);
     }
     return r;
 }
 
-void vpd_bars_carve(struct vfio_pci *d)
+void vpd_bars_carve(struct vpd_bars *bs, struct msix *msix, unsigned int bar,
+                    uint64_t table_off, uint64_t pba_off)
 {
+    bs->msix = msix;
+    bs->msix_bar = bar;
+    bs->table_off = table_off;
+    bs->pba_off = pba_off;
     for (unsigned int i = 0; i < VPD_NR_BARS; i++)
-        compute_areas(d, &d->bars[i]);
+        compute_areas(bs, &bs->bar[i]);
 }
 
-void vpd_bars_free(struct vfio_pci *d)
+void vpd_bars_free(struct vpd_bars *bs)
 {
     for (unsigned int i = 0; i < VPD_NR_BARS; i++)
-        release_bar(&d->bars[i]);
+        release_bar(&bs->bar[i]);
+}
+
+uint64_t vpd_bar_region_size(const struct vpd_bars *bs, unsigned int idx)
+{
+    return idx < VPD_NR_BARS ? bs->bar[idx].ri.size : 0;
 }

@@ -1,20 +1,22 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* vfio-user PCI device: the server's DMA dirty logging, for live
- * migration (see pci_dev.h). Pages are numbered as vmm/dirty.h numbers
+ * migration (see pci_dev_dirty.h). Pages are numbered as vmm/dirty.h numbers
  * guest RAM: offset in the RAM memfd / 4096, through each DMA window's
  * fd_offset. Spec: vfio-user.rst "VFIO_DEVICE_FEATURE_DMA_LOGGING_START /
  * VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP", "..._DMA_LOGGING_REPORT". */
-#include "vfio/pci/pci_dev_priv.h"
+#include "vfio/pci/pci_dev_dirty.h"
 
 #include <errno.h>
 #include <stdlib.h>
 
+#include "vfio/client/client.h"
+#include "vfio/pci/pci_dev_mig_v1.h"
 #include "vmm/dirty.h"
 
 #define PG          4096ull
 #define MAX_WINDOWS 64u
 
-int vfio_pci_dirty_start(struct vfio_pci *d)
+int vpd_dirty_start(struct vpd_state *d)
 {
     struct vfio_client_window w[MAX_WINDOWS];
     struct vfio_client_log_range rg[MAX_WINDOWS];
@@ -22,70 +24,43 @@ int vfio_pci_dirty_start(struct vfio_pci *d)
     size_t n;
     int r;
 
-    if (!vfio_pci_alive(d))
+    if (!vpd_alive(d->ctx))
         return -ENODEV;
-    if (d->mig_v1)
-        return vpd_v1_dirty_start(d);
-    vfio_client_dma_windows(d->client, w, MAX_WINDOWS, &n);
+    if (d->mig.v1)
+        return vpd_v1_dirty_start(&d->mig);
+    vfio_client_dma_windows(d->ctx->client, w, MAX_WINDOWS, &n);
     if (n > MAX_WINDOWS)
         return -E2BIG;
     for (size_t i = 0; i < n; i++)
         rg[i] = (struct vfio_client_log_range){w[i].iova, w[i].size};
-    r = vfio_client_dma_log_start(d->client, PG, rg, (unsigned int)n,
+    r = vfio_client_dma_log_start(d->ctx->client, PG, rg, (unsigned int)n,
                                   &chosen);
     /* Pre-copy: the server's early state moves now (pci_dev_state.c). */
     return r ? r : vpd_precopy_start(d);
 }
 
-/* The pages the server wrote in window @w, ORed into @bits. */
-static int sync_window(struct vfio_pci *d, const struct vfio_client_window *w,
-                       uint64_t *bits, uint64_t npages, uint64_t *count)
+int vpd_dirty_sync(struct vpd_state *d, uint64_t *bits, uint64_t npages,
+                   uint64_t *count)
 {
-    uint64_t first = w->fd_offset / PG, pages = w->size / PG;
-    uint64_t *bm;
     int r;
 
-    if ((w->iova | w->size | w->fd_offset) % PG || first >= npages)
-        return -EINVAL;
-    bm = calloc(dirty_words(pages), sizeof(uint64_t));
-    if (!bm)
-        return -ENOMEM;
-    r = vfio_client_dma_log_report(d->client, w->iova, w->size, PG, bm);
-    if (r == 0)
-        *count += dirty_bits_or_at(bits, first,
-                                   bm, pages < npages - first
-                                           ? pages : npages - first);
-    free(bm);
-    return r;
-}
-
-int vfio_pci_dirty_sync(struct vfio_pci *d, uint64_t *bits, uint64_t npages,
-                        uint64_t *count)
-{
-    struct vfio_client_window w[MAX_WINDOWS];
-    size_t n;
-    int r = 0;
-
     *count = 0;
-    if (!vfio_pci_alive(d))
+    if (!vpd_alive(d->ctx))
         return -ENODEV;
-    if (d->mig_v1)
-        return vpd_v1_dirty_sync(d, bits, npages, count);
-    vfio_client_dma_windows(d->client, w, MAX_WINDOWS, &n);
-    if (n > MAX_WINDOWS)
-        return -E2BIG;
-    for (size_t i = 0; i < n && r == 0; i++)
-        r = sync_window(d, &w[i], bits, npages, count);
+    if (d->mig.v1)
+        return vpd_v1_dirty_sync(&d->mig, bits, npages, count);
+    r = vpd_mig_sync_windows(d->ctx, vfio_client_dma_log_report, false, bits,
+                             npages, count);
     return r ? r : vpd_precopy_more(d);
 }
 
-int vfio_pci_dirty_stop(struct vfio_pci *d)
+int vpd_dirty_stop(struct vpd_state *d)
 {
     int r;
 
-    if (vfio_pci_alive(d) && d->mig_v1)
-        return vpd_v1_dirty_stop(d);
-    r = vfio_pci_alive(d) ? vfio_client_dma_log_stop(d->client) : 0;
+    if (vpd_alive(d->ctx) && d->mig.v1)
+        return vpd_v1_dirty_stop(&d->mig);
+    r = vpd_alive(d->ctx) ? vfio_client_dma_log_stop(d->ctx->client) : 0;
     vpd_precopy_end(d);
     return r;
 }

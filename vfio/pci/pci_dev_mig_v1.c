@@ -3,7 +3,8 @@
  * speaks the region-based migration "v1" of spec 0.9.1
  * (shared/spec/vfio-user-0.9.1.rst "VFIO Device Migration Info",
  * "VFIO_USER_DIRTY_PAGES"). pci_dev_state.c and pci_dev_dirty.c call these
- * when the probe chose v1 (docs/migration.md, "v1 or v2").
+ * when the probe chose v1 (pci_dev_mig_v1.h; docs/migration.md, "v1 or
+ * v2").
  *
  * Mapping onto the device life cycle (v1 has no STOP -> STOP_COPY arc, and
  * libvfio-user 2022 refuses every command but REGION_READ/WRITE and
@@ -21,7 +22,10 @@
  * window without an fd (written through DMA_WRITE messages, served by
  * vfio/client_dma.c) may be refused by the server (libvfio-user cannot
  * report it) without failing the sync. */
-#include "vfio/pci/pci_dev_priv.h"
+#include "vfio/pci/pci_dev_mig_v1.h"
+
+#include "vfio/client/client.h"
+#include "vfio/client/client_mig.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -31,9 +35,9 @@
 #include "vfio/proto/migration.h"
 #include "vfio/proto/proto.h"
 #include "vmm/dirty.h"
+#include "vmm/log.h"
 
 #define PG          4096ull
-#define MAX_WINDOWS 64u
 
 #define V1_RUNNING   VFIO_USER_MIG_V1_STATE_RUNNING
 #define V1_STOP      VFIO_USER_MIG_V1_STATE_STOP
@@ -41,28 +45,27 @@
 #define V1_PRE_COPY  VFIO_USER_MIG_V1_STATE_PRE_COPY
 #define V1_RESUMING  VFIO_USER_MIG_V1_STATE_RESUMING
 
-static void say(const struct vfio_pci *d, const char *what, int r)
+static void say(const struct vpd_mig *m, const char *what, int r)
 {
-    fprintf(stderr, "minivmm: vfio-user %s: migration v1: %s: %s\n",
-            d->name, what, strerror(-r));
+    vpd_say(m->ctx, LOG_ERROR, "migration v1: %s: %s", what, strerror(-r));
 }
 
-int vpd_v1_probe(struct vfio_pci *d)
+int vpd_v1_probe(struct vpd_mig *m)
 {
     struct vfio_client_dev_info di;
     int r;
 
-    if (!vfio_client_caps(d->client)->migration)
+    if (!vfio_client_caps(m->ctx->client)->migration)
         return 0;
-    r = vfio_client_device_info(d->client, &di);
+    r = vfio_client_device_info(m->ctx->client, &di);
     if (r == 0)
-        r = vfio_client_mig_v1_find(d->client, di.num_regions, &d->v1);
+        r = vfio_client_mig_v1_find(m->ctx->client, di.num_regions, &m->v1r);
     if (r == -ENODEV || r == -EPROTO || r == -ETIMEDOUT)
         return r;
     if (r == 0) {
-        d->mig_v1 = true;
-        d->mig_flags = VFIO_MIGRATION_STOP_COPY;
-        d->mig_probed = true;
+        m->v1 = true;
+        m->flags = VFIO_MIGRATION_STOP_COPY;
+        m->probed = true;
     }
     return 0;
 }
@@ -81,14 +84,14 @@ static int to_v1(uint32_t s)
 }
 
 /* One legal v1 transition (checked against the spec's table first). */
-static int v1_step(struct vfio_pci *d, uint32_t from, uint32_t to)
+static int v1_step(struct vpd_mig *m, uint32_t from, uint32_t to)
 {
     uint32_t now = from;
     char what[96];
     int r = vfio_user_mig_v1_transition(from, to);
 
     if (r == 0 && from != to)
-        r = vfio_client_mig_v1_set_state(d->client, &d->v1, to, &now);
+        r = vfio_client_mig_v1_set_state(m->ctx->client, &m->v1r, to, &now);
     if (r == 0 && now != to)
         r = -EPROTO;
     if (r) {
@@ -96,12 +99,12 @@ static int v1_step(struct vfio_pci *d, uint32_t from, uint32_t to)
                  vfio_user_mig_v1_state_name(from),
                  vfio_user_mig_v1_state_name(to),
                  vfio_user_mig_v1_state_name(now));
-        say(d, what, r);
+        say(m, what, r);
     }
     return r;
 }
 
-int vpd_v1_set(struct vfio_pci *d, uint32_t to2)
+int vpd_v1_set(struct vpd_mig *m, uint32_t to2)
 {
     int to = to_v1(to2);
     uint32_t cur = 0;
@@ -109,102 +112,76 @@ int vpd_v1_set(struct vfio_pci *d, uint32_t to2)
 
     if (to < 0)
         return -EINVAL;
-    r = vfio_client_mig_v1_get_state(d->client, &d->v1, &cur);
+    r = vfio_client_mig_v1_get_state(m->ctx->client, &m->v1r, &cur);
     if (r || cur == (uint32_t)to)
         return r;
     if (vfio_user_mig_v1_transition(cur, (uint32_t)to) == 0)
-        return v1_step(d, cur, (uint32_t)to);
+        return v1_step(m, cur, (uint32_t)to);
     /* Indirect: PRE_COPY leaves through STOP_COPY; everything else can
      * reach RUNNING, which reaches every state. */
     if (cur == V1_PRE_COPY) {
-        r = v1_step(d, cur, V1_STOP_COPY);
+        r = v1_step(m, cur, V1_STOP_COPY);
         cur = V1_STOP_COPY;
     }
     if (r == 0 && cur != V1_RUNNING && (uint32_t)to != cur) {
-        r = v1_step(d, cur, V1_RUNNING);
+        r = v1_step(m, cur, V1_RUNNING);
         cur = V1_RUNNING;
     }
     if (r == 0 && (uint32_t)to != cur)
-        r = v1_step(d, cur, (uint32_t)to);
+        r = v1_step(m, cur, (uint32_t)to);
     return r;
 }
 
-int vpd_v1_quiesce(struct vfio_pci *d)
+int vpd_v1_quiesce(struct vpd_mig *m)
 {
     uint32_t cur = 0;
     int r;
 
-    /* d->ident was taken at setup (pci_dev.c): nothing but region access
+    /* The identity was taken at setup (pci_dev.c): nothing but region access
      * may be needed once the device is stopped. */
-    r = vfio_client_mig_v1_get_state(d->client, &d->v1, &cur);
+    r = vfio_client_mig_v1_get_state(m->ctx->client, &m->v1r, &cur);
     /* What we read in pre-copy leads this stream (save_prepare). */
     if (r == 0 && cur == V1_PRE_COPY)
-        d->pre_in_stream = atomic_exchange(&d->pre_active, false);
+        m->pre_in_stream = atomic_exchange(&m->pre_active, false);
     if (r == 0 && (cur == V1_RUNNING || cur == V1_PRE_COPY))
-        r = v1_step(d, cur, V1_STOP_COPY);
+        r = v1_step(m, cur, V1_STOP_COPY);
     return r;
 }
 
-/* The saved stream: the pre-copy records, then the stop-and-copy ones
- * (the server goes on where pre-copy left it; records concatenate). */
-static int prepend_precopy(struct vfio_pci *d)
-{
-    size_t n = d->pre_len + d->mig_len;
-    uint8_t *buf;
-
-    fprintf(stderr, "minivmm: vfio-user %s: migration stream: %zu bytes "
-            "in pre-copy, %zu bytes at stop-copy (v1)\n", d->name,
-            d->pre_len, d->mig_len);
-    if (!d->pre_len)
-        return 0;
-    if (n > VFIO_CLIENT_MIG_DATA_MAX)
-        return -EFBIG;
-    buf = malloc(n);
-    if (!buf)
-        return -ENOMEM;
-    memcpy(buf, d->pre_data, d->pre_len);
-    if (d->mig_len)
-        memcpy(buf + d->pre_len, d->mig_data, d->mig_len);
-    free(d->mig_data);
-    d->mig_data = buf;
-    d->mig_len = n;
-    return 0;
-}
-
-int vpd_v1_save_prepare(struct vfio_pci *d)
+int vpd_v1_save_prepare(struct vpd_mig *m)
 {
     int r;
 
-    if (!vfio_pci_alive(d)) {
-        say(d, "the device is dead (its server is gone)", -ENODEV);
+    if (!vpd_alive(m->ctx)) {
+        say(m, "the device is dead (its server is gone)", -ENODEV);
         return -ENODEV;
     }
-    r = vpd_v1_set(d, VFIO_DEVICE_STATE_STOP_COPY);
+    r = vpd_v1_set(m, VFIO_DEVICE_STATE_STOP_COPY);
     if (r == 0) {
-        r = vfio_client_mig_v1_save(d->client, &d->v1,
-                                    VFIO_CLIENT_MIG_DATA_MAX, &d->mig_data,
-                                    &d->mig_len);
+        r = vfio_client_mig_v1_save(m->ctx->client, &m->v1r,
+                                    VFIO_CLIENT_MIG_DATA_MAX, &m->data,
+                                    &m->len);
         if (r)
-            say(d, "reading the device state", r);
+            say(m, "reading the device state", r);
     }
-    if (r == 0 && d->pre_in_stream)
-        r = prepend_precopy(d);
+    if (r == 0 && m->pre_in_stream)
+        r = vpd_mig_join(m, " (v1)");
     if (r == 0)
-        r = vpd_v1_set(d, VFIO_DEVICE_STATE_STOP);
-    d->mig_saved = r == 0;
+        r = vpd_v1_set(m, VFIO_DEVICE_STATE_STOP);
+    m->saved = r == 0;
     return r;
 }
 
-int vpd_v1_load_server(struct vfio_pci *d, const void *data, size_t n,
+int vpd_v1_load_server(struct vpd_mig *m, const void *data, size_t n,
                        char *why, size_t len)
 {
-    int r = vpd_v1_set(d, VFIO_DEVICE_STATE_RESUMING);
+    int r = vpd_v1_set(m, VFIO_DEVICE_STATE_RESUMING);
 
     if (r) {
         snprintf(why, len, "entering RESUMING (v1): %s", strerror(-r));
         return r;
     }
-    r = vfio_client_mig_v1_load(d->client, &d->v1, data, n);
+    r = vfio_client_mig_v1_load(m->ctx->client, &m->v1r, data, n);
     if (r)
         snprintf(why, len, "writing %zu bytes of device state into the "
                  "migration region (v1): %s", n, strerror(-r));
@@ -213,136 +190,85 @@ int vpd_v1_load_server(struct vfio_pci *d, const void *data, size_t n,
 
 /* ---- pre-copy (live migration) ----------------------------------------- */
 
-/* Read what the server has in pre-copy now, appended to d->pre_data. */
-static int precopy_more(struct vfio_pci *d)
+/* Read what the server has in pre-copy now, appended to m->pre_data. */
+static int precopy_more(struct vpd_mig *m)
 {
     void *buf = NULL;
-    uint8_t *nb;
     size_t len = 0;
     int r;
 
-    if (!atomic_load(&d->pre_active))
+    if (!atomic_load(&m->pre_active))
         return 0;
-    r = vfio_client_mig_v1_save(d->client, &d->v1,
-                                VFIO_CLIENT_MIG_DATA_MAX - d->pre_len, &buf,
+    r = vfio_client_mig_v1_save(m->ctx->client, &m->v1r,
+                                VFIO_CLIENT_MIG_DATA_MAX - m->pre_len, &buf,
                                 &len);
     if (r) {
-        say(d, "reading pre-copy data", r);
+        say(m, "reading pre-copy data", r);
         return r;
     }
-    if (!len)
-        return 0;
-    nb = realloc(d->pre_data, d->pre_len + len);
-    if (!nb) {
-        free(buf);
-        return -ENOMEM;
-    }
-    memcpy(nb + d->pre_len, buf, len);
-    d->pre_data = nb;
-    d->pre_len += len;
-    free(buf);
-    return 0;
+    return vpd_mig_pre_append(m, buf, len);
 }
 
 /* RUNNING -> PRE_COPY (_RUNNING|_SAVING) and its first data. The spec
  * makes the state optional for the client: a server refusing it (an
  * error reply) migrates without. */
-static int precopy_start(struct vfio_pci *d)
+static int precopy_start(struct vpd_mig *m)
 {
     int r;
 
-    vpd_v1_precopy_end(d);
-    r = vpd_v1_set(d, VFIO_DEVICE_STATE_PRE_COPY);
+    vpd_v1_precopy_end(m);
+    r = vpd_v1_set(m, VFIO_DEVICE_STATE_PRE_COPY);
     if (r)
-        return vfio_client_failed(d->client) ? r : 0;
-    atomic_store(&d->pre_active, true);
-    return precopy_more(d);
+        return vfio_client_failed(m->ctx->client) ? r : 0;
+    atomic_store(&m->pre_active, true);
+    return precopy_more(m);
 }
 
-void vpd_v1_precopy_end(struct vfio_pci *d)
+void vpd_v1_precopy_end(struct vpd_mig *m)
 {
     uint32_t cur = 0;
 
     /* Still in pre-copy (the migration failed before the stop): back to
      * RUNNING, through _SAVING (v1 has no PRE_COPY -> RUNNING arc). */
-    if (atomic_exchange(&d->pre_active, false) && vfio_pci_alive(d) &&
-        vfio_client_mig_v1_get_state(d->client, &d->v1, &cur) == 0 &&
+    if (atomic_exchange(&m->pre_active, false) && vpd_alive(m->ctx) &&
+        vfio_client_mig_v1_get_state(m->ctx->client, &m->v1r, &cur) == 0 &&
         cur == V1_PRE_COPY)
-        vpd_v1_set(d, VFIO_DEVICE_STATE_RUNNING);
-    free(d->pre_data);
-    d->pre_data = NULL;
-    d->pre_len = 0;
-    d->pre_in_stream = false;
+        vpd_v1_set(m, VFIO_DEVICE_STATE_RUNNING);
+    vpd_mig_free_pre(m);
 }
 
 /* ---- dirty pages ------------------------------------------------------- */
 
-int vpd_v1_dirty_start(struct vfio_pci *d)
+int vpd_v1_dirty_start(struct vpd_mig *m)
 {
-    uint64_t ps = vfio_client_caps(d->client)->mig_pgsize;
+    uint64_t ps = vfio_client_caps(m->ctx->client)->mig_pgsize;
     int r;
 
     if (ps != PG) {
-        fprintf(stderr, "minivmm: vfio-user %s: migration v1: dirty page "
-                "size %llu, minivmm tracks 4096-byte pages\n", d->name,
-                (unsigned long long)ps);
+        vpd_say(m->ctx, LOG_WARN, "migration v1: dirty page size %llu, "
+                "minivmm tracks 4096-byte pages", (unsigned long long)ps);
         return -ENOTSUP;
     }
-    r = vfio_client_dirty_pages(d->client, VFIO_IOMMU_DIRTY_PAGES_FLAG_START);
+    r = vfio_client_dirty_pages(m->ctx->client,
+                                VFIO_IOMMU_DIRTY_PAGES_FLAG_START);
     /* Pre-copy: the server's early state moves now. */
-    return r ? r : precopy_start(d);
+    return r ? r : precopy_start(m);
 }
 
-static int sync_window(struct vfio_pci *d, const struct vfio_client_window *w,
-                       uint64_t *bits, uint64_t npages, uint64_t *count)
-{
-    uint64_t first = w->fd_offset / PG, pages = w->size / PG;
-    uint64_t *bm;
-    int r;
-
-    if ((w->iova | w->size | w->fd_offset) % PG || first >= npages)
-        return -EINVAL;
-    bm = calloc(dirty_words(pages), sizeof(uint64_t));
-    if (!bm)
-        return -ENOMEM;
-    r = vfio_client_dirty_bitmap(d->client, w->iova, w->size, PG, bm);
-    if (r == 0)
-        *count += dirty_bits_or_at(bits, first, bm,
-                                   pages < npages - first ? pages
-                                                          : npages - first);
-    free(bm);
-    return r;
-}
-
-int vpd_v1_dirty_sync(struct vfio_pci *d, uint64_t *bits, uint64_t npages,
+int vpd_v1_dirty_sync(struct vpd_mig *m, uint64_t *bits, uint64_t npages,
                       uint64_t *count)
 {
-    struct vfio_client_window w[MAX_WINDOWS];
-    size_t n;
-    int r = 0;
+    int r = vpd_mig_sync_windows(m->ctx, vfio_client_dirty_bitmap, true,
+                                 bits, npages, count);
 
-    *count = 0;
-    vfio_client_dma_windows(d->client, w, MAX_WINDOWS, &n);
-    if (n > MAX_WINDOWS)
-        return -E2BIG;
-    for (size_t i = 0; i < n && r == 0; i++) {
-        r = sync_window(d, &w[i], bits, npages, count);
-        /* A window without an fd: the server writes it through DMA_WRITE
-         * messages (client_dma.c serves them); libvfio-user cannot report
-         * such windows (EINVAL), ours can. Only its errno is forgiven,
-         * never a broken reply. */
-        if (r < 0 && !w[i].fd_backed && !vfio_client_failed(d->client) &&
-            r != -ENOMEM)
-            r = 0;
-    }
-    return r ? r : precopy_more(d);
+    return r ? r : precopy_more(m);
 }
 
-int vpd_v1_dirty_stop(struct vfio_pci *d)
+int vpd_v1_dirty_stop(struct vpd_mig *m)
 {
-    int r = vfio_client_dirty_pages(d->client,
+    int r = vfio_client_dirty_pages(m->ctx->client,
                                     VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP);
 
-    vpd_v1_precopy_end(d);
+    vpd_v1_precopy_end(m);
     return r;
 }

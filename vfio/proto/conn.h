@@ -9,11 +9,12 @@
  * server->client commands (DMA_READ/WRITE) and their replies.
  *
  * Every received message passes ONE validation function,
- * vfio_user_msg_validate(): header size bounds, truncation, flags and type,
- * reply matching (msg_id and command), the error flag (-> -errno of the
- * peer), payload bounds and the fd count. It works on a byte buffer so it
- * can be unit-tested and fuzzed without sockets; vfio_user_conn_recv() is
- * the socket wrapper around it.
+ * vfio_user_msg_validate() (frame.h): header size bounds, truncation,
+ * flags and type, reply matching (msg_id and command), the error flag
+ * (-> -errno of the peer), payload bounds and the fd count.
+ * vfio_user_conn_recv() is the socket wrapper around it; the per-socket
+ * buffering and deadlines are chan.h's. Request/reply matching, the
+ * receiver role and peer commands are the endpoint's (endpoint.h).
  *
  * Deadlines and blocking (issue 10 "Hangs"): a receive assembles a message
  * in the channel's own buffer across calls, so a non-blocking receive never
@@ -27,9 +28,8 @@
  * vfio_user_conn_tx_paused() and watches vfio_user_conn_deadline().
  *
  * Threads: sends on a channel are serialized by a per-channel lock, so any
- * thread may send. Receiving on a channel must be serialized by the caller;
- * vfio_user_conn_call() and vfio_user_conn_serve() do that for the main
- * socket with the connection's call lock.
+ * thread may send. Receiving on a channel must be serialized by the caller
+ * (the endpoint's receiver role).
  *
  * Errors: 0 or a negative errno. Transport errors: -EBADMSG (truncated or
  * malformed framing), -EMSGSIZE (too large), -EPROTO (protocol violation:
@@ -47,9 +47,9 @@
 #include <stdint.h>
 
 #include "vfio/proto/caps.h"
+#include "vfio/proto/frame.h"
 #include "vfio/proto/proto.h"
 
-#define VFIO_USER_CONN_MAX_FDS   253u        /* SCM_MAX_FD, per message */
 #define VFIO_USER_CONN_MSG_FLOOR (64u * 1024) /* payload bound, any message */
 #define VFIO_USER_CONN_MSG_SLACK 64u         /* data message fixed parts */
 #define VFIO_USER_CONN_TXQ_PAUSE (64u * 1024) /* queued bytes: stop serving */
@@ -61,63 +61,7 @@ enum vfio_user_chan {
     VFIO_USER_CHAN_COUNT
 };
 
-/* What a receiver accepts; see vfio_user_msg_validate(). */
-#define VFIO_USER_EXPECT_ANY 0xffu /* @type: command or reply */
-
-struct vfio_user_expect {
-    uint32_t type;         /* VFIO_USER_F_TYPE_COMMAND/_REPLY, or _ANY */
-    uint16_t msg_id;       /* a reply must echo this id */
-    uint16_t cmd;          /* reply: must match; command: 0 = any */
-    uint32_t min_payload;  /* bytes a successful message carries at least */
-    uint32_t max_payload;  /* bytes at most; 0: only @max_msg_size */
-    uint32_t max_msg_size; /* bound on msg_size (header included), >= 16 */
-    uint32_t max_fds;      /* fds allowed, <= VFIO_USER_CONN_MAX_FDS */
-    bool any_reply_id;     /* reply: any msg_id and command; the caller
-                            * matches them afterwards (a reply-waiter
-                            * table: vfio_user_msg_validate() with the
-                            * request's own expectation) */
-};
-
-/* A received message. The caller provides @payload/@payload_cap; the fds
- * belong to the caller after a successful receive (take one by setting its
- * slot to -1; vfio_user_msg_close_fds() closes the rest). */
-struct vfio_user_msg {
-    struct vfio_user_header hdr;
-    void *payload;        /* in: buffer (NULL if @payload_cap is 0) */
-    uint32_t payload_cap; /* in: bytes available at @payload */
-    uint32_t payload_len; /* out: hdr.msg_size - 16 */
-    int fds[VFIO_USER_CONN_MAX_FDS];
-    unsigned int nfds;
-};
-
 struct vfio_user_conn;
-
-/* Handler of commands that arrive while receiving (server->client commands
- * on the main socket without twin mode, or any command in _serve()).
- * Returns 0 when it has replied (or the command wants no reply), or a
- * negative errno: the connection then sends the error reply. It owns
- * @msg's fds only if it takes them (sets the slot to -1). */
-typedef int (*vfio_user_cmd_fn)(void *opaque, struct vfio_user_conn *c,
-                                enum vfio_user_chan chan,
-                                struct vfio_user_msg *msg);
-
-/* ---- pure validation (no I/O) ------------------------------------------ */
-
-/* Validate the @len bytes at @hdr (header and payload of one message) that
- * arrived with @nfds fds against @exp. *@why (if non-NULL) gets a static
- * sentence naming the failed check. Returns 0, a transport errno (see the
- * top), or -(peer errno) for a well-formed error reply.
- * Only the header is read: @len counts the bytes received, the payload
- * need not follow @hdr in memory. Order of checks: framing (size bounds,
- * truncation, trailing bytes), flags and type, reply id/command (or
- * command number), fd count, error flag, payload bounds. */
-int vfio_user_msg_validate(const struct vfio_user_header *hdr, size_t len,
-                           unsigned int nfds,
-                           const struct vfio_user_expect *exp,
-                           const char **why);
-
-/* Close every fd still held in @msg; nfds becomes 0. */
-void vfio_user_msg_close_fds(struct vfio_user_msg *msg);
 
 /* ---- connection -------------------------------------------------------- */
 
@@ -159,10 +103,6 @@ vfio_user_conn_caps(const struct vfio_user_conn *c);
 
 /* Largest msg_size this side accepts, bytes (header included). */
 uint32_t vfio_user_conn_max_msg_size(const struct vfio_user_conn *c);
-
-/* Command handler for _call() and _serve(); NULL: commands are rejected. */
-void vfio_user_conn_set_handler(struct vfio_user_conn *c, vfio_user_cmd_fn fn,
-                                void *opaque);
 
 /* Fresh message id (wraps at 65536). Thread-safe. */
 uint16_t vfio_user_conn_next_id(struct vfio_user_conn *c);
@@ -263,24 +203,5 @@ int vfio_user_conn_send_error(struct vfio_user_conn *c,
 int vfio_user_conn_recv(struct vfio_user_conn *c, enum vfio_user_chan chan,
                         const struct vfio_user_expect *exp, bool nonblock,
                         struct vfio_user_msg *msg, const char **why);
-
-/* Client request/reply on the main socket, serialized by the call lock:
- * send @cmd with @payload/@fds, then wait for its reply into @reply (whose
- * @payload/@payload_cap the caller sets; a reply must carry at least
- * @min_reply bytes). Commands arriving meanwhile go to the handler.
- * Returns 0, a transport errno or -(peer errno). */
-int vfio_user_conn_call(struct vfio_user_conn *c, uint16_t cmd,
-                        const void *payload, size_t len, const int *fds,
-                        unsigned int nfds, uint32_t min_reply,
-                        struct vfio_user_msg *reply, const char **why);
-
-/* Event-loop hook for @chan's fd becoming readable: receive one command
- * (non-blocking) into a buffer of vfio_user_conn_max_msg_size() bytes at
- * @buf and pass it to the handler (error replies sent here). On MAIN it
- * returns -EAGAIN at once while a _call() is in flight (that call serves
- * commands itself), so poll the fd level-triggered. 0, -EAGAIN (nothing
- * there), or a transport errno. */
-int vfio_user_conn_serve(struct vfio_user_conn *c, enum vfio_user_chan chan,
-                         void *buf, const char **why);
 
 #endif

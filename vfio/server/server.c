@@ -2,7 +2,7 @@
 /* vfio-user server core: connection lifecycle, command dispatch, VERSION,
  * ioeventfds. See server.h. Spec: vfio-user.rst "VFIO_USER_VERSION",
  * "Socket Disconnection Behavior", "Command Concurrency". */
-#include "vfio/server/server_priv.h"
+#include "vfio/server/server.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -14,6 +14,9 @@
 #include <unistd.h>
 
 #include "vfio/proto/migration.h"
+#include "vfio/server/server_mig.h"
+#include "vfio/server/server_mig_v1.h"
+#include "vmm/log.h"
 
 #define TAG_LISTEN 1ull
 #define TAG_MAIN   2ull
@@ -48,16 +51,6 @@ static const struct {
     [VFIO_USER_MIG_DATA_READ] = {srv_cmd_mig_read, 8},
     [VFIO_USER_MIG_DATA_WRITE] = {srv_cmd_mig_write, 8},
 };
-
-int srv_reply(struct vfio_srv *s, struct vfio_user_msg *m,
-              const void *payload, size_t len, const int *fds,
-              unsigned int nfds)
-{
-    if (m->hdr.flags & VFIO_USER_F_NO_REPLY)
-        return 0;
-    return vfio_user_conn_send_reply(s->conn, VFIO_USER_CHAN_MAIN, &m->hdr,
-                                     payload, len, fds, nfds);
-}
 
 static int srv_cmd_s2c_only(struct vfio_srv *s, struct vfio_user_msg *m)
 {
@@ -114,7 +107,7 @@ static int srv_cmd_version(struct vfio_srv *s, struct vfio_user_msg *m)
         r = vfio_user_caps_negotiate_server(&s->own, &peer, &reply, err,
                                             sizeof(err));
     if (r) {
-        fprintf(stderr, "vfio-user server: VERSION refused: %s\n", err);
+        log_err("vfio-user server: VERSION refused: %s\n", err);
         return r;
     }
     if (reply.twin_socket) {
@@ -163,9 +156,8 @@ static bool srv_strict_allows(const struct vfio_srv *s, uint16_t cmd)
     case VFIO_USER_DMA_UNMAP:
         return true;
     default:
-        fprintf(stderr, "vfio-user server: bad command %u while device in "
-                "%s state (strict)\n", cmd,
-                vfio_user_mig_state_name(st));
+        log_warn("vfio-user server: bad command %u while device in "
+                 "%s state (strict)\n", cmd, vfio_user_mig_state_name(st));
         return false;
     }
 }
@@ -197,19 +189,6 @@ static void srv_dispatch(struct vfio_srv *s, struct vfio_user_msg *m)
 
 /* ---- connection lifecycle ---------------------------------------------- */
 
-static void srv_free_deferred(struct vfio_srv *s)
-{
-    struct srv_deferred *d;
-
-    while ((d = s->defer_head)) {
-        s->defer_head = d->next;
-        vfio_user_msg_close_fds(&d->msg);
-        free(d->msg.payload);
-        free(d);
-    }
-    s->defer_tail = &s->defer_head;
-}
-
 static void srv_listen_enable(struct vfio_srv *s, bool on)
 {
     struct epoll_event ev = {.events = on ? EPOLLIN : 0,
@@ -226,14 +205,14 @@ static void srv_disconnect(struct vfio_srv *s, const char *why)
     if (!s->conn)
         return;
     if (why)
-        fprintf(stderr, "vfio-user server: client dropped: %s\n", why);
+        log_warn("vfio-user server: client dropped: %s\n", why);
     epoll_ctl(s->epfd, EPOLL_CTL_DEL,
               vfio_user_conn_fd(s->conn, VFIO_USER_CHAN_MAIN), NULL);
     srv_dma_unmap_all(s);
     srv_irqs_close(s);
-    srv_free_deferred(s);
     s->logging = false;
-    vfio_user_conn_free(s->conn);
+    vfio_user_ep_free(s->ep); /* and its connection, deferred commands */
+    s->ep = NULL;
     s->conn = NULL;
     s->state = SRV_IDLE;
     s->drop = false;
@@ -242,24 +221,42 @@ static void srv_disconnect(struct vfio_srv *s, const char *why)
     srv_listen_enable(s, true);
 }
 
+/* The endpoint failed (the client broke the protocol while we waited
+ * for a DMA reply, or it left): the serve loop drops the client. */
+static void srv_ep_failed(void *opaque, const char *what, const char *why)
+{
+    (void)opaque;
+    log_debug("vfio-user server: %s%s\n", what, why);
+}
+
 int vfio_srv_attach(struct vfio_srv *s, int fd)
 {
     struct epoll_event ev = {.events = EPOLLIN,
                              .data.u64 = TAG(TAG_MAIN, 0)};
+    struct vfio_user_ep_opts eo = {
+        .peer = "client", .server = true, .on_fail = srv_ep_failed,
+        .opaque = s,
+    };
+    struct vfio_user_conn *conn;
     struct vfio_user_caps def;
     int r;
 
     if (s->conn)
         return -EBUSY;
-    r = vfio_user_conn_new(fd, &s->conn);
+    r = vfio_user_conn_new(fd, &conn);
     if (r)
         return r;
     if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev)) {
         r = -errno;
-        vfio_user_conn_free(s->conn);
-        s->conn = NULL;
+        vfio_user_conn_free(conn);
         return r;
     }
+    r = vfio_user_ep_new(conn, &eo, &s->ep); /* frees conn on error */
+    if (r) {
+        epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
+        return r;
+    }
+    s->conn = conn;
     vfio_user_caps_default(&def);
     vfio_user_conn_set_caps(s->conn, &s->own, &def);
     s->eff = def;
@@ -301,16 +298,11 @@ static void srv_reject(struct vfio_srv *s, struct vfio_user_msg *m, int r)
 
 static void srv_run_deferred(struct vfio_srv *s)
 {
-    struct srv_deferred *d;
+    struct vfio_user_msg *m;
 
-    while (s->conn && !s->drop && (d = s->defer_head)) {
-        s->defer_head = d->next;
-        if (!s->defer_head)
-            s->defer_tail = &s->defer_head;
-        srv_dispatch(s, &d->msg);
-        vfio_user_msg_close_fds(&d->msg);
-        free(d->msg.payload);
-        free(d);
+    while (s->conn && !s->drop && (m = vfio_user_ep_pop_deferred(s->ep))) {
+        srv_dispatch(s, m);
+        vfio_user_cmdq_msg_free(m);
     }
 }
 
@@ -319,18 +311,15 @@ static void srv_run_deferred(struct vfio_srv *s)
 static int srv_serve_one(struct vfio_srv *s)
 {
     struct vfio_user_msg *m = &s->rx;
-    struct vfio_user_expect exp;
     const char *why = NULL;
     int r;
 
-    vfio_user_conn_expect_command(s->conn, &exp);
     m->payload = s->buf;
     m->payload_cap = s->buf_size;
-    r = vfio_user_conn_recv(s->conn, VFIO_USER_CHAN_MAIN, &exp, true, m,
-                            &why);
+    r = vfio_user_ep_recv_command(s->ep, true, m, &why);
     if (r == -EAGAIN)
         return r;
-    if (r && vfio_user_conn_failed(s->conn)) {
+    if (r && (vfio_user_conn_failed(s->conn) || vfio_user_ep_failed(s->ep))) {
         srv_disconnect(s, r == -ECONNRESET ? NULL : why);
         return -ECONNRESET;
     }
@@ -340,7 +329,8 @@ static int srv_serve_one(struct vfio_srv *s)
         srv_dispatch(s, m);
     vfio_user_msg_close_fds(m);
     srv_run_deferred(s);
-    if (s->drop || (s->conn && vfio_user_conn_failed(s->conn))) {
+    if (s->drop || (s->conn && (vfio_user_conn_failed(s->conn) ||
+                                vfio_user_ep_failed(s->ep)))) {
         srv_disconnect(s, "protocol failure");
         return -ECONNRESET;
     }
@@ -482,7 +472,6 @@ int vfio_srv_create(const struct vfio_srv_dev *dev,
     else
         srv_default_caps(&s->own);
     s->listen_fd = -1;
-    s->defer_tail = &s->defer_head;
     s->mig_state = VFIO_DEVICE_STATE_RUNNING;
     s->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (s->epfd < 0) {

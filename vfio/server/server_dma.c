@@ -3,7 +3,7 @@
  * logging. Spec: vfio-user.rst "VFIO_USER_DMA_MAP", "VFIO_USER_DMA_UNMAP",
  * "VFIO_USER_DMA_READ", "VFIO_USER_DMA_WRITE",
  * "VFIO_DEVICE_FEATURE_DMA_LOGGING_START" and "..._REPORT". */
-#include "vfio/server/server_priv.h"
+#include "vfio/server/server_dma.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -12,6 +12,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "vmm/log.h"
 
 #define PGSZ     ((uint64_t)VFIO_SRV_LOG_PGSIZE)
 #define LONG_BITS (8 * sizeof(unsigned long))
@@ -216,62 +218,23 @@ int srv_cmd_dma_unmap(struct vfio_srv *s, struct vfio_user_msg *m)
 
 /* ---- message-based DMA ---------------------------------------------------- */
 
-void srv_defer(struct vfio_srv *s, struct vfio_user_msg *m)
-{
-    struct srv_deferred *d = calloc(1, sizeof(*d));
-
-    if (!d) {
-        vfio_user_msg_close_fds(m);
-        vfio_user_conn_send_error(s->conn, VFIO_USER_CHAN_MAIN, &m->hdr,
-                                  ENOMEM);
-        return;
-    }
-    d->msg = *m;
-    d->msg.payload = malloc(m->payload_len ? m->payload_len : 1);
-    if (!d->msg.payload) {
-        free(d);
-        vfio_user_msg_close_fds(m);
-        vfio_user_conn_send_error(s->conn, VFIO_USER_CHAN_MAIN, &m->hdr,
-                                  ENOMEM);
-        return;
-    }
-    memcpy(d->msg.payload, m->payload, m->payload_len);
-    d->msg.payload_cap = m->payload_len;
-    m->nfds = 0; /* the fds moved to the copy */
-    *s->defer_tail = d;
-    s->defer_tail = &d->next;
-}
-
-/* Send one DMA_READ/WRITE and wait for its reply into s->dbuf. Without a
- * twin socket, client commands arriving meanwhile are deferred. */
+/* Send one DMA_READ/WRITE through the endpoint and wait for its reply
+ * into s->dbuf (@*rlen bytes). Client commands arriving meanwhile are
+ * deferred by the endpoint and handled after the current one. */
 static int dma_call(struct vfio_srv *s, uint16_t cmd, const void *pl,
-                    size_t len, uint32_t min_reply,
-                    struct vfio_user_msg *rep)
+                    size_t len, uint32_t min_reply, uint32_t *rlen)
 {
-    enum vfio_user_chan ch = vfio_user_conn_s2c_chan(s->conn);
-    struct vfio_user_expect exp;
-    uint16_t id;
+    struct vfio_user_call call = {
+        .chan = vfio_user_conn_s2c_chan(s->conn),
+        .cmd = cmd, .req = pl, .req_len = len,
+        .reply = s->dbuf, .reply_cap = s->buf_size, .reply_min = min_reply,
+    };
     int r;
 
-    r = vfio_user_conn_send_command(s->conn, ch, cmd, 0, pl, len, NULL, 0,
-                                    &id);
-    if (r)
-        return r;
     s->stats.dma_msgs++;
-    vfio_user_conn_expect_reply(s->conn, cmd, id, &exp);
-    exp.min_payload = min_reply;
-    exp.max_fds = 0;
-    if (ch == VFIO_USER_CHAN_MAIN)
-        exp.type = VFIO_USER_EXPECT_ANY;
-    for (;;) {
-        rep->payload = s->dbuf;
-        rep->payload_cap = s->buf_size;
-        r = vfio_user_conn_recv(s->conn, ch, &exp, false, rep, NULL);
-        if (r || (rep->hdr.flags & VFIO_USER_F_TYPE_MASK) ==
-                     VFIO_USER_F_TYPE_REPLY)
-            return r;
-        srv_defer(s, rep);
-    }
+    r = vfio_user_ep_call(s->ep, &call);
+    *rlen = call.reply_len;
+    return r;
 }
 
 static uint64_t dma_chunk(const struct vfio_srv *s)
@@ -287,18 +250,18 @@ static int dma_msg_read(struct vfio_srv *s, uint64_t iova, uint8_t *buf,
                         uint64_t len)
 {
     struct vfio_user_dma_access a, ra;
-    struct vfio_user_msg *rep = &s->drx;
+    uint32_t rlen;
     int r;
 
     while (len) {
         a.address = iova;
         a.count = len < dma_chunk(s) ? len : dma_chunk(s);
-        r = dma_call(s, VFIO_USER_DMA_READ, &a, sizeof(a), DMA_HDR, rep);
+        r = dma_call(s, VFIO_USER_DMA_READ, &a, sizeof(a), DMA_HDR, &rlen);
         if (r)
             return r;
         memcpy(&ra, s->dbuf, sizeof(ra));
         if (ra.address != a.address || ra.count != a.count ||
-            rep->payload_len != DMA_HDR + a.count)
+            rlen != DMA_HDR + a.count)
             return -EPROTO;
         memcpy(buf, s->dbuf + DMA_HDR, a.count);
         buf += a.count;
@@ -312,7 +275,7 @@ static int dma_msg_write(struct vfio_srv *s, uint64_t iova,
                          const uint8_t *buf, uint64_t len)
 {
     struct vfio_user_dma_access a;
-    struct vfio_user_msg *rep = &s->drx;
+    uint32_t rlen;
     uint8_t *out = s->dbuf; /* sent whole before the reply lands here */
     int r;
 
@@ -324,12 +287,11 @@ static int dma_msg_write(struct vfio_srv *s, uint64_t iova,
         /* The reply echoes address and count (spec; 12 or 16 bytes), or
          * is a bare header: QEMU's client answers success that way. */
         r = dma_call(s, VFIO_USER_DMA_WRITE, out, DMA_HDR + a.count, 0,
-                     rep);
-        if (r == 0 && rep->payload_len &&
-            rep->payload_len < VFIO_USER_DMA_WRITE_REPLY_MIN) {
-            fprintf(stderr, "vfio-user server: DMA_WRITE at %#llx: a "
+                     &rlen);
+        if (r == 0 && rlen && rlen < VFIO_USER_DMA_WRITE_REPLY_MIN) {
+            log_err("vfio-user server: DMA_WRITE at %#llx: a "
                     "%u-byte reply (want 0 or >= %u)\n",
-                    (unsigned long long)iova, rep->payload_len,
+                    (unsigned long long)iova, rlen,
                     VFIO_USER_DMA_WRITE_REPLY_MIN);
             r = -EPROTO;
         }
@@ -365,7 +327,8 @@ static int dma_copy(struct vfio_srv *s, uint64_t iova, void *buf,
         memcpy(buf, d->host + (iova - d->iova), len);
     if (d->host)
         return 0;
-    if (!s->conn || vfio_user_conn_failed(s->conn))
+    if (!s->conn || vfio_user_conn_failed(s->conn) ||
+        vfio_user_ep_failed(s->ep))
         return -ENOTCONN;
     return write ? dma_msg_write(s, iova, buf, len)
                  : dma_msg_read(s, iova, buf, len);
@@ -391,7 +354,6 @@ int srv_log_start(struct vfio_srv *s, struct vfio_user_msg *m)
 {
     struct vfio_user_dma_logging_control c;
     const uint32_t hdr = sizeof(struct vfio_user_device_feature);
-    uint32_t i;
 
     if (m->payload_len < hdr + sizeof(c))
         return -EINVAL;
@@ -402,16 +364,8 @@ int srv_log_start(struct vfio_srv *s, struct vfio_user_msg *m)
         return -EINVAL;
     if (s->logging)
         return -EBUSY;
-    for (i = 0; i < s->ndma; i++) {
-        if (dma_log_alloc(&s->dma[i])) {
-            while (i--) {
-                free(s->dma[i].dirty);
-                s->dma[i].dirty = NULL;
-            }
-            return -ENOMEM;
-        }
-    }
-    s->logging = true;
+    if (srv_log_enable(s))
+        return -ENOMEM;
     c.page_size = PGSZ;
     memcpy((uint8_t *)m->payload + hdr, &c, sizeof(c));
     return srv_reply(s, m, m->payload, m->payload_len, NULL, 0);
@@ -419,13 +373,7 @@ int srv_log_start(struct vfio_srv *s, struct vfio_user_msg *m)
 
 int srv_log_stop(struct vfio_srv *s, struct vfio_user_msg *m)
 {
-    uint32_t i;
-
-    for (i = 0; i < s->ndma; i++) {
-        free(s->dma[i].dirty);
-        s->dma[i].dirty = NULL;
-    }
-    s->logging = false;
+    srv_log_disable(s);
     return srv_reply(s, m, m->payload, sizeof(struct vfio_user_device_feature),
                      NULL, 0);
 }

@@ -2,12 +2,15 @@
 /* vfio-user server core: device/region/IRQ information, IRQ actions, region
  * access and reset. Spec: vfio-user.rst "VFIO_USER_DEVICE_GET_INFO" through
  * "VFIO_USER_REGION_WRITE_MULTI". */
-#include "vfio/server/server_priv.h"
+#include "vfio/server/server_io.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "vfio/server/server_mig.h"
+#include "vfio/server/server_mig_v1.h"
 
 #include "vfio/proto/migration.h"
 

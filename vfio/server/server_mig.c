@@ -12,14 +12,17 @@
  * MIG_DATA_WRITE appends (up to VFIO_SRV_MIG_DATA_MAX bytes) and RESUMING
  * -> STOP hands the whole stream to ops->mig_load.
  */
-#include "vfio/server/server_priv.h"
+#include "vfio/server/server_mig.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "vfio/server/server_dma.h"
+
 #include "vfio/proto/migration.h"
+#include "vmm/log.h"
 
 #define FEAT_HDR ((uint32_t)sizeof(struct vfio_user_device_feature))
 #define MIG_HDR  ((uint32_t)sizeof(struct vfio_user_mig_data))
@@ -256,25 +259,14 @@ int srv_cmd_mig_read(struct vfio_srv *s, struct vfio_user_msg *m)
     return srv_reply(s, m, s->obuf, MIG_HDR + n, NULL, 0);
 }
 
-int srv_cmd_mig_write(struct vfio_srv *s, struct vfio_user_msg *m)
+int srv_mig_append(struct vfio_srv *s, const void *data, size_t n)
 {
-    struct vfio_user_mig_data in;
-    uint8_t *nb;
     size_t cap;
+    uint8_t *nb;
 
-    memcpy(&in, m->payload, sizeof(in));
-    if (s->dev.strict && in.argsz < MIG_HDR + (uint64_t)in.size) {
-        fprintf(stderr, "vfio-user server: MIG_DATA_WRITE argsz too small "
-                "(%u < %u) (strict)\n", in.argsz, MIG_HDR + in.size);
-        return -EINVAL;
-    }
-    if (s->mig_state != VFIO_DEVICE_STATE_RESUMING ||
-        in.size != m->payload_len - MIG_HDR ||
-        in.size > VFIO_SRV_MIG_DATA_MAX - s->mig_len)
-        return -EINVAL;
-    if (s->mig_len + in.size > s->mig_cap) {
+    if (s->mig_len + n > s->mig_cap) {
         cap = s->mig_cap ? s->mig_cap : 4096;
-        while (cap < s->mig_len + in.size)
+        while (cap < s->mig_len + n)
             cap *= 2;
         nb = realloc(s->mig_buf, cap);
         if (!nb)
@@ -282,9 +274,28 @@ int srv_cmd_mig_write(struct vfio_srv *s, struct vfio_user_msg *m)
         s->mig_buf = nb;
         s->mig_cap = cap;
     }
-    memcpy(s->mig_buf + s->mig_len, (uint8_t *)m->payload + MIG_HDR, in.size);
-    s->mig_len += in.size;
-    return srv_reply(s, m, NULL, 0, NULL, 0);
+    memcpy(s->mig_buf + s->mig_len, data, n);
+    s->mig_len += n;
+    return 0;
+}
+
+int srv_cmd_mig_write(struct vfio_srv *s, struct vfio_user_msg *m)
+{
+    struct vfio_user_mig_data in;
+    int r;
+
+    memcpy(&in, m->payload, sizeof(in));
+    if (s->dev.strict && in.argsz < MIG_HDR + (uint64_t)in.size) {
+        log_warn("vfio-user server: MIG_DATA_WRITE argsz too small "
+                 "(%u < %u) (strict)\n", in.argsz, MIG_HDR + in.size);
+        return -EINVAL;
+    }
+    if (s->mig_state != VFIO_DEVICE_STATE_RESUMING ||
+        in.size != m->payload_len - MIG_HDR ||
+        in.size > VFIO_SRV_MIG_DATA_MAX - s->mig_len)
+        return -EINVAL;
+    r = srv_mig_append(s, (uint8_t *)m->payload + MIG_HDR, in.size);
+    return r ? r : srv_reply(s, m, NULL, 0, NULL, 0);
 }
 
 int srv_mig_set_state(struct vfio_srv *s, uint32_t target)

@@ -21,11 +21,14 @@
  * client writes a chunk there and then writes its length into data_size,
  * which appends it to the stream; RESUMING -> RUNNING loads it.
  */
-#include "vfio/server/server_priv.h"
+#include "vfio/server/server_mig_v1.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "vfio/server/server_dma.h"
+#include "vfio/server/server_mig.h"
 
 #include "vfio/proto/migration.h"
 
@@ -118,27 +121,12 @@ static int set_state(struct vfio_srv *s, uint32_t to)
 /* Append the first @n bytes of the data section to the load stream. */
 static int resume_chunk(struct vfio_srv *s, uint64_t n)
 {
-    size_t cap;
-    uint8_t *nb;
-
     if (s->mig_state != VFIO_DEVICE_STATE_RESUMING || n > DSIZE ||
         n > VFIO_SRV_MIG_DATA_MAX - s->mig_len)
         return -EINVAL;
     if (n == 0)
         return 0;
-    if (s->mig_len + n > s->mig_cap) {
-        cap = s->mig_cap ? s->mig_cap : 4096;
-        while (cap < s->mig_len + n)
-            cap *= 2;
-        nb = realloc(s->mig_buf, cap);
-        if (!nb)
-            return -ENOMEM;
-        s->mig_buf = nb;
-        s->mig_cap = cap;
-    }
-    memcpy(s->mig_buf + s->mig_len, s->v1->data, n);
-    s->mig_len += n;
-    return 0;
+    return srv_mig_append(s, s->v1->data, n);
 }
 
 /* data_offset read: the next chunk of the save stream, once per

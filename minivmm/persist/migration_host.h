@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* What an outgoing live migration (migration.h) is given: the VM's side of
+ * it (host ops, run on the event loop by the program) and its environment.
+ * Types only, shared by the object (migration.c), its core
+ * (migration_core.c) and the thread (migration_run.c). */
+#ifndef MINIVMM_MIGRATION_HOST_H
+#define MINIVMM_MIGRATION_HOST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "vmm/seccomp.h"
+
+struct devreg;
+struct evloop;
+struct guest_memory;
+struct json_object;
+struct kvm;
+
+/* What the VM (minivmm/vmctl_mig.c) does for a migration, on the event-loop thread.
+ * Every int op returns 0 or -errno with the reason in @err. */
+enum mig_end { MIG_END_DONE, MIG_END_FAILED, MIG_END_IN_DOUBT };
+
+struct migration_host_ops {
+    /* Check every device can migrate (the error names the one that
+     * cannot) and enter the "migrating" run state. */
+    int (*begin)(void *opaque, char *err, size_t errlen);
+    /* Stop vCPUs and devices (if they ran) and build the state tree,
+     * malloc'd into *@fdt (@len bytes). */
+    int (*stop)(void *opaque, void **fdt, size_t *len, char *err,
+                size_t errlen);
+    /* The migration is over. MIG_END_DONE: the VM stops for good (the
+     * destination runs it). MIG_END_FAILED: the guest goes back to the
+     * state it was in before begin(). MIG_END_IN_DOUBT: GO was sent but the
+     * destination never said whether it runs: the guest stays paused here,
+     * whole, until the user resumes or quits it (docs/migration.md). */
+    void (*end)(void *opaque, enum mig_end outcome);
+    /* Send an event object to API clients (reference borrowed). */
+    void (*event)(void *opaque, struct json_object *ev);
+};
+
+struct migration_env {
+    const struct kvm *kvm;
+    struct guest_memory *mem;
+    struct evloop *loop;
+    struct devreg *devs;            /* devices with DMA dirty logging */
+    unsigned int cpus;              /* vCPUs (the stream's CONFIG) */
+    unsigned int downtime_ms;       /* target, 0: default (20) */
+    unsigned int timeout_ms;        /* deadline of each wait on the peer,
+                                     * 0: MIG_DEFAULT_TIMEOUT_MS */
+    const struct migration_host_ops *host;
+    void *host_opaque;
+    enum sc_mode seccomp;           /* the thread's own filter */
+};
+
+#define MIGRATION_DEFAULT_DOWNTIME_MS 20
+
+#define MIGRATION_DEFAULT_DOWNTIME_MS 20
+
+#endif

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Outgoing live migration, the VM's side (see vmctl_mig.h). */
+#include "minivmm/vmctl_mig.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "minivmm/persist/migration.h"
+#include "minivmm/persist/vmstate.h"
+#include "minivmm/runctl.h"
+#include "vmm/devreg.h"
+#include "vmm/log.h"
+#include "vmm/memory.h"
+
+struct vmctl_mig {
+    struct vmctl_mig_env env;
+    struct migration *mig;
+    bool stopped;               /* the migration stopped the guest */
+};
+
+static int mig_begin(void *opaque, char *err, size_t errlen)
+{
+    struct vmctl_mig *vm = opaque;
+
+    if (!runctl_allowed(vm->env.rc, VM_EV_MIGRATE)) {
+        snprintf(err, errlen, "cannot migrate while %s",
+                 runctl_state_name(vm->env.rc));
+        return -EBUSY;
+    }
+    if (devreg_blocked(vm->env.devs, err, errlen) < 0)
+        return -EOPNOTSUPP;
+    vm->stopped = false;
+    runctl_event(vm->env.rc, VM_EV_MIGRATE);
+    return 0;
+}
+
+static int mig_stop(void *opaque, void **fdt, size_t *len, char *err,
+                    size_t errlen)
+{
+    struct vmctl_mig *vm = opaque;
+    int r = 0;
+
+    if (vm->env.rc->rs.prev == VM_RS_RUNNING && !vm->stopped) {
+        r = runctl_stop_guest(vm->env.rc, err, errlen);
+        vm->stopped = r == 0;
+    }
+    return r < 0 ? r : vmstate_build(vm->env.devs, vm->env.nvcpus,
+                                     vm->env.mem->ram_size, fdt, len, err,
+                                     errlen);
+}
+
+static void mig_end(void *opaque, enum mig_end outcome)
+{
+    struct vmctl_mig *vm = opaque;
+    char err[256];
+
+    if (outcome == MIG_END_DONE) {
+        runctl_event(vm->env.rc, VM_EV_MIGRATE_DONE);
+        vm->env.stop.request_stop(vm->env.stop.opaque, VM_STOP_POWEROFF, 0);
+        return;
+    }
+    if (outcome == MIG_END_IN_DOUBT) {
+        /* Not ours to decide: the destination may run it. Keep it paused
+         * (vCPUs and devices stay stopped; `resume` starts them). */
+        log_warn("minivmm: migration hand-over in doubt: GO was sent but "
+                 "the destination never answered. The guest is kept here, "
+                 "paused. If the destination runs it, quit this minivmm; "
+                 "if not, resume it here (minivmm-ctl SOCKET resume).");
+        vm->stopped = false; /* now an ordinary pause */
+        runctl_event(vm->env.rc, VM_EV_MIGRATE_IN_DOUBT);
+        return;
+    }
+    if (vm->stopped && runctl_start_guest(vm->env.rc, err, sizeof(err)) < 0)
+        log_err("minivmm: after the migration: %s", err);
+    vm->stopped = false;
+    runctl_event(vm->env.rc, VM_EV_MIGRATE_FAIL);
+}
+
+static void mig_event(void *opaque, struct json_object *ev)
+{
+    struct vmctl_mig *vm = opaque;
+    const struct vm_event_sink *s = vm->env.rc->env.events;
+
+    if (s && s->object)
+        s->object(s->opaque, ev);
+}
+
+static const struct migration_host_ops mig_ops = {
+    .begin = mig_begin,
+    .stop = mig_stop,
+    .end = mig_end,
+    .event = mig_event,
+};
+
+int vmctl_mig_create(const struct vmctl_mig_env *env, struct vmctl_mig **out)
+{
+    struct vmctl_mig *vm = calloc(1, sizeof(*vm));
+    struct migration_env me = {
+        .kvm = env->kvm, .mem = env->mem, .loop = env->loop,
+        .devs = env->devs, .cpus = env->nvcpus,
+        .downtime_ms = env->downtime_ms, .timeout_ms = env->timeout_ms,
+        .host = &mig_ops, .seccomp = env->seccomp,
+    };
+    int r;
+
+    if (!vm)
+        return -ENOMEM;
+    vm->env = *env;
+    me.host_opaque = vm;
+    r = migration_create(&me, &vm->mig);
+    if (r < 0) {
+        free(vm);
+        return r;
+    }
+    *out = vm;
+    return 0;
+}
+
+void vmctl_mig_destroy(struct vmctl_mig *vm)
+{
+    if (!vm)
+        return;
+    migration_destroy(vm->mig);
+    free(vm);
+}
+
+struct migration *vmctl_mig_migration(struct vmctl_mig *vm)
+{
+    return vm->mig;
+}

@@ -1,0 +1,66 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# vfio-user servers for the integration tests, sourced after lib.sh and
+# make_dir:
+#   $VFU_ARGS               options for every vfu-blk of start_srv
+#   $vfu_v1                 1 when they hold --migration=v1 (spec 0.9.1
+#                           migration), else empty
+#   start_blk NAME [OPTS]   tools/vfu-blk on $dir/NAME.sock over
+#                           $dir/disk.img with OPTS, output in
+#                           $dir/NAME.log; its pid in $srv (and $pids)
+#   start_srv NAME [OPTS]   start_blk with $VFU_ARGS first
+#   stop_srv PID            SIGTERM and reap
+#   start_evil NAME MODE    tools/vfu-evil --mode=MODE on $dir/NAME.sock,
+#                           output in $dir/NAME.log
+#   evil_vm MODE SOCK       a guest counting 600 ticks of 100 ms with the
+#                           server on SOCK as device "evil"; serial in
+#                           $dir/out.MODE, stderr in $dir/err.MODE, API
+#                           socket $dir/api, pid in $vmpid
+#   still_runs MODE [SECS]  its counter goes on (2 ticks within SECS,
+#                           default 10) and the API says running; then
+#                           quit through the API
+vfu_v1=
+case " ${VFU_ARGS:-} " in *" --migration=v1 "*) vfu_v1=1 ;; esac
+start_blk() {   # NAME [vfu-blk options]
+    n=$1; shift
+    "$BUILD/vfu-blk" --socket-path="$dir/$n.sock" --disk "$dir/disk.img" \
+        "$@" >"$dir/$n.log" 2>&1 &
+    srv=$!
+    pids="$pids $srv"
+    for i in $(seq 50); do [ -S "$dir/$n.sock" ] && return 0; sleep 0.1; done
+    fail "vfu-blk $n did not create its socket: $(cat "$dir/$n.log")"
+}
+start_srv() {   # NAME [vfu-blk options]
+    n=$1; shift
+    # shellcheck disable=SC2086
+    start_blk "$n" $VFU_ARGS "$@"
+}
+stop_srv() { kill -TERM "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
+start_evil() {  # NAME MODE
+    rm -f "$dir/$1.sock"
+    "$BUILD/vfu-evil" --socket-path="$dir/$1.sock" --mode="$2" \
+        >"$dir/$1.log" 2>&1 &
+    pids="$pids $!"
+    for i in $(seq 50); do [ -S "$dir/$1.sock" ] && return 0; sleep 0.1; done
+    fail "vfu-evil $2 did not create its socket"
+}
+evil_vm() {     # MODE SOCK
+    rm -f "$dir/api"
+    "$BUILD/minivmm" --kernel "$BUILD/guest/payload.elf" --memory 256M \
+        --vfio-user "socket=$2,id=evil" \
+        --cmdline "test=counter ticks=600 tick_ms=100" \
+        --serial "file:$dir/out.$1" --api-socket "$dir/api" \
+        2>"$dir/err.$1" &
+    vmpid=$!
+    pids="$pids $vmpid"
+    wait_for "$dir/out.$1" "^counter: tick 2 " 30 ||
+        { cat "$dir/out.$1" "$dir/err.$1"; fail "$1: the guest does not count"; }
+}
+still_runs() {  # MODE [SECONDS]
+    t=$(ticks "$dir/out.$1" | tail -n 1)
+    wait_for "$dir/out.$1" "^counter: tick $((t + 2)) " "${2:-10}" ||
+        fail "$1: the VM stopped"
+    ctl "$dir/api" status | grep -qx "state: running" ||
+        fail "$1: not running"
+    ctl "$dir/api" quit >/dev/null 2>&1
+    wait "$vmpid" 2>/dev/null
+}
