@@ -59,12 +59,23 @@ static int id_fn(const char *val, void *field)
     return 0;
 }
 
+/* KVOPT_FN for iommu=on|off: @field is an int, 1 for off. */
+static int iommu_fn(const char *val, void *field)
+{
+    if (!val || (strcmp(val, "on") && strcmp(val, "off")))
+        return -EINVAL;
+    *(int *)field = !strcmp(val, "off");
+    return 0;
+}
+
 static const struct kvopt_spec disk_keys[] = {
     { "path", KVOPT_STR, offsetof(struct config_disk, path),
       CONFIG_PATH_MAX, 0, 0, NULL },
     { "readonly", KVOPT_FLAG, offsetof(struct config_disk, readonly), 0, 0,
       0, NULL },
     { "id", KVOPT_FN, offsetof(struct config_disk, id), 0, 0, 0, id_fn },
+    { "iommu", KVOPT_FN, offsetof(struct config_disk, iommu_off), 0, 0, 0,
+      iommu_fn },
     { NULL, 0, 0, 0, 0, 0, NULL },
 };
 
@@ -84,7 +95,7 @@ int config_disk_parse(const char *arg, struct config_disk *d, char *err,
                  "A-Z a-z 0-9 _ . -", arg, CONFIG_ID_MAX - 1);
     else if (r)
         snprintf(err, errlen, "--disk '%s': unknown or empty '%s' (use "
-                 "path=FILE[,readonly][,id=NAME])", arg, bad->key);
+                 "path=FILE[,readonly][,id=NAME][,iommu=on|off])", arg, bad->key);
     else if (!d->path[0])
         snprintf(err, errlen, "--disk '%s': no path=FILE", arg);
     return r || !d->path[0] ? -EINVAL : 0;
@@ -171,6 +182,8 @@ static const struct kvopt_spec vfio_keys[] = {
       0, RECONNECT_MAX, NULL },
     { "timeout", KVOPT_UINT, offsetof(struct config_vfio, timeout_ms), 0, 1,
       TIMEOUT_MAX_MS, NULL },
+    { "iommu", KVOPT_FN, offsetof(struct config_vfio, iommu_off), 0, 0, 0,
+      iommu_fn },
     { NULL, 0, 0, 0, 0, 0, NULL },
 };
 
@@ -191,7 +204,7 @@ int config_vfio_parse(const char *arg, struct config_vfio *c, char *err,
     else if (r)
         snprintf(err, errlen, "--vfio-user: bad '%s=%s' (socket=PATH, "
                  "id=NAME, dma=fd|message, reconnect=SECONDS, "
-                 "timeout=MS)", bad->key, bad->val);
+                 "timeout=MS, iommu=on|off)", bad->key, bad->val);
     else if (!c->socket[0])
         snprintf(err, errlen, "--vfio-user '%s': socket=PATH is required",
                  arg);

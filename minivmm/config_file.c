@@ -3,6 +3,7 @@
  * reply (see config_file.h, docs/vm.schema.json). Every value goes
  * through config_apply(), the command line's own option table. */
 #include "minivmm/config_file.h"
+#include "minivmm/config_viommu.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -218,10 +219,11 @@ static void add_devices(struct json_object *o, const struct vm_config *cfg)
     char buf[2 * CONFIG_PATH_MAX + 128], e[2 * CONFIG_PATH_MAX + 1];
 
     for (unsigned int i = 0; i < cfg->ndisks; i++) {
-        snprintf(buf, sizeof(buf), "path=%s%s,id=%s",
+        snprintf(buf, sizeof(buf), "path=%s%s,id=%s%s",
                  esc(cfg->disks[i].path, e, sizeof(e)),
                  cfg->disks[i].readonly ? ",readonly" : "",
-                 cfg->disks[i].id);
+                 cfg->disks[i].id,
+                 cfg->disks[i].iommu_off ? ",iommu=off" : "");
         json_object_array_add(d, json_object_new_string(buf));
     }
     for (unsigned int i = 0; i < cfg->nnets; i++) {
@@ -236,9 +238,10 @@ static void add_devices(struct json_object *o, const struct vm_config *cfg)
     }
     for (unsigned int i = 0; i < cfg->nvfio; i++) {
         const struct config_vfio *c = &cfg->vfio[i];
-        int k = snprintf(buf, sizeof(buf), "socket=%s,id=%s%s",
+        int k = snprintf(buf, sizeof(buf), "socket=%s,id=%s%s%s",
                          esc(c->socket, e, sizeof(e)), c->id,
-                         c->dma_message ? ",dma=message" : "");
+                         c->dma_message ? ",dma=message" : "",
+                         c->iommu_off ? ",iommu=off" : "");
 
         if (c->reconnect)
             k += snprintf(buf + k, sizeof(buf) - (size_t)k, ",reconnect=%u",
@@ -272,6 +275,12 @@ struct json_object *config_to_json(const struct vm_config *cfg)
     json_object_object_add(o, "console",
                            json_object_new_boolean(cfg->virtio_console));
     json_object_object_add(o, "rng", json_object_new_boolean(cfg->virtio_rng));
+    if (cfg->viommu.on) {
+        char vb[64];
+
+        config_viommu_str(&cfg->viommu, vb, sizeof(vb));
+        add_str(o, "viommu", vb);
+    }
     add_str(o, "api-socket", cfg->api_socket);
     add_str(o, "log-level", cfg->log_level);
     add_str(o, "log-file", cfg->log_file);

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "minivmm/config_devices.h"
+#include "minivmm/config_viommu.h"
 #include "vmm/kvopts.h"
 #include "vmm/seccomp.h"
 
@@ -31,6 +32,7 @@ static const struct option options[] = {
     { "restore", required_argument, NULL, OPT_RESTORE },
     { "api-socket", required_argument, NULL, OPT_API_SOCKET },
     { "vfio-user", required_argument, NULL, OPT_VFIO_USER },
+    { "viommu", required_argument, NULL, OPT_VIOMMU },
     { "incoming", required_argument, NULL, OPT_INCOMING },
     { "migrate-downtime-ms", required_argument, NULL, OPT_MIGRATE_DOWNTIME },
     { "migrate-timeout-ms", required_argument, NULL, OPT_MIGRATE_TIMEOUT },
@@ -309,6 +311,8 @@ static int apply_parsed(int opt, const char *arg, struct vm_config *cfg,
         return config_add_vfio(arg, cfg, err, errlen);
     case OPT_NET:
         return config_add_net(arg, cfg, err, errlen);
+    case OPT_VIOMMU:
+        return config_parse_viommu(arg, cfg, err, errlen);
     case OPT_MIGRATE_DOWNTIME:
         return parse_number("migrate-downtime-ms", arg, 1, 60000,
                             &cfg->migrate_downtime_ms, err, errlen);

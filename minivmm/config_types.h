@@ -35,6 +35,7 @@ struct config_disk {
     char path[CONFIG_PATH_MAX];
     char id[CONFIG_ID_MAX];     /* given, or "diskN" */
     int readonly;
+    int iommu_off;              /* iommu=off: not behind --viommu */
 };
 
 struct config_net {
@@ -53,6 +54,16 @@ struct config_vfio {
     int dma_message;            /* dma=message: no fds, DMA_READ/WRITE */
     unsigned int reconnect;     /* seconds between retries, 0: never */
     unsigned int timeout_ms;    /* reply timeout, 0: default (5 s) */
+    int iommu_off;              /* iommu=off: not behind --viommu */
+};
+
+/* --viommu virtio[,input-bits=N][,page-size=SIZE] (minivmm/config_viommu.c,
+ * docs/viommu.md). */
+#define CONFIG_VIOMMU_INPUT_BITS 48u
+struct config_viommu {
+    bool on;
+    unsigned int input_bits;    /* 12..64, default 48 */
+    uint64_t page_size;         /* bytes, power of 2, 4K..1G, default 4K */
 };
 
 struct vm_config {
@@ -76,6 +87,7 @@ struct vm_config {
     int virtio_rng;             /* --rng */
     struct config_vfio vfio[CONFIG_MAX_VFIO];
     unsigned int nvfio;
+    struct config_viommu viommu; /* --viommu */
     const char *restore;        /* --restore FILE: snapshot to resume */
     bool restore_prefault;      /* --restore FILE,prefault=on: load all
                                  * RAM before the vCPUs start */

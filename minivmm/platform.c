@@ -286,6 +286,22 @@ static int put_table(struct guest_memory *mem, uint64_t gpa, size_t max,
     return build(d, dst, max, gpa, &used);
 }
 
+int platform_write_viot(struct platform *p, const struct x86_viot *viot,
+                        char *err, size_t errlen)
+{
+    struct x86_platform_desc d;
+    int r;
+
+    x86_platform_desc_init(&d, p->env->cfg->cpus);
+    d.viot = viot;
+    r = put_table(p->env->mem, X86_ACPI_GPA, X86_ACPI_MAX_SIZE, acpi_build,
+                  &d);
+    if (r < 0)
+        snprintf(err, errlen, "building ACPI tables with the VIOT: %s",
+                 strerror(-r));
+    return r;
+}
+
 int platform_load(struct platform *p, const struct boot_image *img,
                   struct boot_entry *entry, char *err, size_t errlen)
 {

@@ -19,6 +19,7 @@ struct evloop;
 struct guest_memory;
 struct pci_bus;
 struct platform;
+struct viommu;
 struct vm_config;
 
 struct platform_env {
@@ -31,6 +32,8 @@ struct platform_env {
     struct vm_stop_ctl stop;
     struct hv hv;               /* ioeventfds, irqfds, MSI routes, memslots */
     struct devreg *devs;        /* join to be in snapshots (vmm/devreg.h) */
+    struct viommu *viommu;      /* --viommu, or NULL (minivmm/viommu.h):
+                                 * PCI devices attach to it */
 };
 
 /* Create and register every platform device. 0 or -errno, reason in @err.
@@ -42,6 +45,12 @@ int platform_create(const struct platform_env *env, struct platform **out,
  * how vCPU 0 starts. 0 or -errno (-EINVAL: RAM too small etc.). */
 int platform_load(struct platform *p, const struct boot_image *img,
                   struct boot_entry *entry, char *err, size_t errlen);
+
+/* Rewrite the ACPI tables of platform_load() with a VIOT (--viommu,
+ * once every PCI device is attached). 0 or -errno with @err. */
+struct x86_viot;
+int platform_write_viot(struct platform *p, const struct x86_viot *viot,
+                        char *err, size_t errlen);
 
 /* The PCI bus (bus 0) for devices added after the platform. */
 struct pci_bus *platform_pci_bus(struct platform *p);

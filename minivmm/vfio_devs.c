@@ -16,10 +16,12 @@
 #include "vmm/state.h"
 #include "vmm/evloop.h"
 #include "minivmm/platform.h"
+#include "minivmm/vfio_viommu.h"
 
 struct vfio_devs {
     const struct platform_env *env;
     struct vfio_pci *dev[CONFIG_MAX_VFIO];
+    struct vfio_viommu_ep ep[CONFIG_MAX_VFIO]; /* behind --viommu */
     bool watched[CONFIG_MAX_VFIO];
     unsigned int n;
 };
@@ -92,6 +94,24 @@ static int join_registry(const struct platform_env *env, struct vfio_pci *d,
     return 0;
 }
 
+/* Behind --viommu (unless iommu=off): the host IOMMU device from the
+ * server's capabilities is checked and the device attached, in bypass
+ * (the 1:1 map vfio_pci_create() sent). */
+static int attach_viommu(struct vfio_devs *ds, unsigned int i, char *err,
+                         size_t errlen)
+{
+    const struct config_vfio *c = &ds->env->cfg->vfio[i];
+    struct host_iommu_dev h;
+
+    if (!ds->env->viommu || c->iommu_off)
+        return 0;
+    vfio_viommu_host_dev(vfio_pci_client(ds->dev[i]), c->id, &h);
+    ds->ep[i].bdf = vfio_pci_bdf(ds->dev[i]);
+    ds->ep[i].client = vfio_pci_client(ds->dev[i]);
+    return viommu_attach(ds->env->viommu, vfio_pci_bdf(ds->dev[i]), &h,
+                         &vfio_viommu_ep_ops, &ds->ep[i], err, errlen);
+}
+
 int vfio_devs_create(const struct platform_env *env, struct pci_bus *pci,
                      struct vfio_devs **out, char *err, size_t errlen)
 {
@@ -111,10 +131,23 @@ int vfio_devs_create(const struct platform_env *env, struct pci_bus *pci,
             .timeout_ms = c->timeout_ms, .posted_writes = true,
         };
 
+        if (env->viommu && !c->iommu_off) {
+            ds->ep[i] = (struct vfio_viommu_ep){
+                .mem = env->mem, .dma_message = c->dma_message,
+                .viommu = env->viommu, .id = c->id,
+            };
+            o.check_dma = vfio_viommu_check;
+            o.check_opaque = &ds->ep[i];
+            o.on_dma_fault = vfio_viommu_fault;
+        }
+
         r = vfio_pci_create(&penv, &o, &ds->dev[i], err, errlen);
         if (r)
             break;
         ds->n++;
+        r = attach_viommu(ds, i, err, errlen);
+        if (r)
+            break;
         r = join_registry(env, ds->dev[i], c->id, err, errlen);
         if (r)
             break;

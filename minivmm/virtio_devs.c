@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <linux/virtio_blk.h>
+#include <linux/virtio_config.h>
 #include <linux/virtio_console.h>
 #include <linux/virtio_ids.h>
 
@@ -26,12 +27,16 @@
 #include "virtio/pci.h"
 #include "virtio/pci_host.h"
 #include "virtio/rng.h"
+#include "virtio/iommu.h"
+#include "virtio/iommu_proto.h"
+#include "minivmm/viommu.h"
+#include "minivmm/virtio_viommu.h"
 #include "minivmm/config_types.h"
 #include "vmm/devreg.h"
 #include "vmm/evloop.h"
 #include "minivmm/platform.h"
 
-#define VD_MAX_DEVS  (CONFIG_MAX_DISKS + CONFIG_MAX_NETS + 2)
+#define VD_MAX_DEVS  (CONFIG_MAX_DISKS + CONFIG_MAX_NETS + 3)
 #define VD_BLK_MAX_QUEUES 4
 
 /* One device: its transport, its model, and the host that runs them on
@@ -47,6 +52,10 @@ struct vd {
     char state_id[DEVREG_ID_MAX];   /* "" unless in the device registry */
     const char *kind;               /* "blk", ... (stats) */
     char id[CONFIG_ID_MAX];         /* "disk0", "hvc0", ... (stats) */
+    struct virtio_viommu_mem vmem;  /* behind --viommu: IOVA -> GPA */
+    struct virtio_mem mem;          /* what the model uses */
+    bool behind_viommu;
+    struct virtio_dev *vdev;        /* the model's, once attached */
 };
 
 struct virtio_devs {
@@ -110,6 +119,7 @@ static int vd_finish(struct vd *vd, struct virtio_dev *vdev,
 {
     int r;
 
+    vd->vdev = vdev;
     r = virtio_pci_attach(vd->vp, vdev, st, model);
     if (r == 0)
         r = pci_register(vd->owner->pci, virtio_pci_pci_dev(vd->vp));
@@ -187,6 +197,51 @@ static int open_disk(const struct config_disk *cd, bool incoming, int *out,
     return 0;
 }
 
+/* An in-VMM device behind the vIOMMU: the VMM does its DMA (any page size,
+ * 64 bits), its addresses are IOVAs from now on (vd->vmem). */
+static int attach_viommu(struct vd *vd, const char *kind, const char *id,
+                         char *err, size_t errlen)
+{
+    struct host_iommu_dev h;
+    uint16_t bdf = virtio_pci_pci_dev(vd->vp)->devfn;
+
+    snprintf(h.name, sizeof(h.name), "%s '%s'", kind, id);
+    host_iommu_caps_vmm(&h.caps);
+    /* Its addresses are IOVAs: the driver must use the DMA API (virtio
+     * 1.2 section 6.1, VIRTIO_F_ACCESS_PLATFORM). */
+    vd->vdev->device_features |= 1ULL << VIRTIO_F_ACCESS_PLATFORM;
+    virtio_viommu_mem_attach(&vd->vmem, bdf);
+    return viommu_attach(vd->owner->env->viommu, bdf, &h, NULL, NULL, err,
+                         errlen);
+}
+
+/* The guest memory a model of @vd uses: IOVAs behind the vIOMMU. */
+static const struct virtio_mem *vd_mem(struct vd *vd, bool iommu)
+{
+    struct virtio_devs *ds = vd->owner;
+
+    vd->mem = ds->mem;
+    vd->behind_viommu = iommu && ds->env->viommu;
+    if (vd->behind_viommu)
+        virtio_viommu_mem_init(&vd->vmem, &ds->mem, ds->env->viommu,
+                               &vd->mem);
+    return &vd->mem;
+}
+
+/* After vd_finish(): attach it if vd_mem() put it behind the vIOMMU. */
+static int vd_attach(struct vd *vd, const char *kind, const char *id)
+{
+    char err[256];
+    int r;
+
+    if (!vd->behind_viommu)
+        return 0;
+    r = attach_viommu(vd, kind, id, err, sizeof(err));
+    if (r)
+        fprintf(stderr, "minivmm: %s\n", err);
+    return r;
+}
+
 static int create_disk(struct virtio_devs *ds, const struct config_disk *cd,
                        char *err, size_t errlen)
 {
@@ -215,7 +270,7 @@ static int create_disk(struct virtio_devs *ds, const struct config_disk *cd,
     }
     vd->own_fd = bp.fd = fd;
     irq = virtio_pci_irq(vd->vp);
-    r = virtio_blk_create(&bp, &ds->mem, &irq, &blk);
+    r = virtio_blk_create(&bp, vd_mem(vd, !cd->iommu_off), &irq, &blk);
     if (r == -EINVAL)
         snprintf(err, errlen, "--disk path=%s: not a regular file or "
                  "block device", cd->path);
@@ -225,6 +280,8 @@ static int create_disk(struct virtio_devs *ds, const struct config_disk *cd,
     vd->model_destroy = blk_destroy;
     r = vd_finish(vd, virtio_blk_vdev(blk), &virtio_blk_state_ops, blk,
                   &blk_hooks);
+    if (r == 0 && vd->behind_viommu)
+        r = attach_viommu(vd, "virtio-blk disk", cd->id, err, errlen);
     if (r == 0)
         r = virtio_host_watch(vd->host, virtio_blk_poll_fd(blk), EPOLLIN,
                               blk_ready);
@@ -287,13 +344,15 @@ static int create_net(struct virtio_devs *ds, const struct config_net *cn,
     }
     vd->own_fd = np.tap_fd;
     irq = virtio_pci_irq(vd->vp);
-    r = virtio_net_create(&np, &ds->mem, &irq, &net);
+    r = virtio_net_create(&np, vd_mem(vd, true), &irq, &net);
     if (r < 0)
         return r;
     vd->model = net;
     vd->model_destroy = net_destroy;
     r = vd_finish(vd, virtio_net_vdev(net), &virtio_net_state_ops, net,
                   NULL);
+    if (r == 0)
+        r = vd_attach(vd, "virtio-net", cn->id);
     if (r == 0)
         r = virtio_host_watch(vd->host, np.tap_fd, EPOLLIN | EPOLLET,
                               tap_ready);
@@ -324,14 +383,56 @@ static int create_rng(struct virtio_devs *ds)
     if (r < 0)
         return r;
     irq = virtio_pci_irq(vd->vp);
-    r = virtio_rng_create(&ds->mem, &irq, &rng);
+    r = virtio_rng_create(vd_mem(vd, true), &irq, &rng);
     if (r < 0)
         return r;
     vd->model = rng;
     vd->model_destroy = rng_destroy;
     r = vd_finish(vd, virtio_rng_vdev(rng), &virtio_rng_state_ops, rng,
                   NULL);
+    if (r == 0)
+        r = vd_attach(vd, "virtio-rng", "rng0");
     return r == 0 ? vd_join(vd, "rng", "rng0") : r;
+}
+
+/* --- virtio-iommu (--viommu; minivmm/viommu.h) --------------------------- */
+
+
+static void iommu_destroy(void *model)
+{
+    virtio_iommu_destroy(model);
+}
+
+/* The first PCI function after the platform's, so the endpoints that
+ * follow can attach to it. */
+static int create_iommu(struct virtio_devs *ds)
+{
+    struct virtio_pci_params pp = {
+        .device_type = VIOMMU_DEVICE_ID, .class_code = 0x088000,
+        .num_queues = 2, .config_size = sizeof(struct viommu_config),
+    };
+    struct virtio_iommu_params ip;
+    struct virtio_iommu *m;
+    struct virtio_irq irq;
+    struct vd *vd;
+    int r;
+
+    r = vd_begin(ds, &pp, &vd);
+    if (r < 0)
+        return r;
+    irq = virtio_pci_irq(vd->vp);
+    viommu_model_params(ds->env->viommu, &ip);
+    r = virtio_iommu_create(&ip, &ds->mem, &irq, &m);
+    if (r < 0)
+        return r;
+    vd->model = m;
+    vd->model_destroy = iommu_destroy;
+    r = vd_finish(vd, virtio_iommu_vdev(m), &virtio_iommu_state_ops, m,
+                  NULL);
+    if (r == 0)
+        r = viommu_set_device(ds->env->viommu, m,
+                              virtio_pci_pci_dev(vd->vp)->devfn);
+    return r == 0 ? vd_join(vd, "iommu", "viommu0") : r;
 }
 
 /* --- virtio-console ---------------------------------------------------- */
@@ -381,13 +482,15 @@ static int create_console(struct virtio_devs *ds)
         return r;
     cp.opaque = vd;
     irq = virtio_pci_irq(vd->vp);
-    r = virtio_console_create(&cp, &ds->mem, &irq, &con);
+    r = virtio_console_create(&cp, vd_mem(vd, true), &irq, &con);
     if (r < 0)
         return r;
     vd->model = con;
     vd->model_destroy = console_destroy;
     r = vd_finish(vd, virtio_console_vdev(con), &virtio_console_state_ops,
                   con, NULL);
+    if (r == 0)
+        r = vd_attach(vd, "virtio-console", "hvc0");
     return r == 0 ? vd_join(vd, "console", "hvc0") : r;
 }
 
@@ -398,6 +501,8 @@ static int create_all(struct virtio_devs *ds, char *err, size_t errlen)
     const struct vm_config *cfg = ds->env->cfg;
     int r = 0;
 
+    if (ds->env->viommu)
+        r = create_iommu(ds);
     for (unsigned int i = 0; r == 0 && i < cfg->ndisks; i++)
         r = create_disk(ds, &cfg->disks[i], err, errlen);
     for (unsigned int i = 0; r == 0 && i < cfg->nnets; i++)
@@ -463,6 +568,18 @@ static struct json_object *vd_stats(const struct vd *vd)
         stats_put(b, "bytes_written", bs.bytes_written);
         stats_put(b, "errors", bs.errors);
         json_object_object_add(o, "block", b);
+    }
+    if (vd->model_destroy == iommu_destroy) {
+        struct json_object *b = json_object_new_object();
+        struct virtio_iommu_stats is;
+
+        virtio_iommu_get_stats(vd->model, &is);
+        stats_put(b, "requests", is.requests);
+        stats_put(b, "maps", is.maps);
+        stats_put(b, "unmaps", is.unmaps);
+        stats_put(b, "faults", is.faults);
+        stats_put(b, "faults_dropped", is.faults_dropped);
+        json_object_object_add(o, "iommu", b);
     }
     return o;
 }

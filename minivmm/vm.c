@@ -38,6 +38,8 @@
 #include "vmm/stats.h"
 #include "minivmm/virtio_devs.h"
 #include "minivmm/vfio_devs.h"
+#include "minivmm/viommu.h"
+#include "arch/x86/platform.h"
 
 struct vm {
     const struct vm_config *cfg;
@@ -52,6 +54,7 @@ struct vm {
     struct platform *platform;
     struct virtio_devs *virtio;  /* --disk, --net, --console, --rng */
     struct vfio_devs *vfio;      /* --vfio-user */
+    struct viommu *viommu;       /* --viommu, or NULL */
     struct vcpu_env env;
     struct devreg *devs;       /* devices in snapshots (devreg.h) */
     struct vcpu_sync vsync;    /* pause/resume of the vCPUs */
@@ -374,6 +377,20 @@ static int load_kernel(struct vm *vm, const struct boot_image *img,
     return r;
 }
 
+/* vm_create() and vm_restore(): @img for a boot, @rs for a restore. */
+/* --viommu: the guest finds the virtio-iommu and its endpoints in the
+ * ACPI VIOT (restored and incoming VMs have their tables in RAM). */
+static int write_viot(struct vm *vm, char *err, size_t errlen)
+{
+    struct x86_viot viot;
+
+    viot.neps = viommu_topology(vm->viommu, &viot.iommu_bdf, viot.eps,
+                                X86_VIOT_MAX_EPS);
+    if (!viot.neps)
+        return 0; /* nothing behind it: no table */
+    return platform_write_viot(vm->platform, &viot, err, errlen);
+}
+
 static void mark(const struct vm *vm, const char *step)
 {
     startup_mark(vm->cfg->start_ns, step);
@@ -404,11 +421,13 @@ static int create_base(struct vm *vm, char *err, size_t errlen)
     return r;
 }
 
-/* Platform, kernel and tables (boot), PCI devices, vCPUs, control. */
+/* Platform, kernel and tables (boot), vIOMMU, PCI devices, vCPUs,
+ * control. */
 static int create_rest(struct vm *vm, const struct boot_image *img,
                        char *err, size_t errlen)
 {
     const struct vm_config *cfg = vm->cfg;
+    const struct vm_restore *rs = vm->restore;
     struct boot_entry entry;
     int r;
 
@@ -421,15 +440,20 @@ static int create_rest(struct vm *vm, const struct boot_image *img,
     r = platform_create(&vm->penv, &vm->platform, err, errlen);
     if (r == 0)
         mark(vm, "platform devices");
-    if (r == 0 && !vm->restore &&
-        (r = load_kernel(vm, img, &entry, err, errlen)) == 0)
+    if (r == 0 && !rs && (r = load_kernel(vm, img, &entry, err, errlen)) == 0)
         mark(vm, "tables and kernel loaded");
+    if (r == 0)
+        r = viommu_create(&vm->penv, &vm->viommu, err, errlen);
+    vm->penv.viommu = vm->viommu;
     if (r == 0)
         r = virtio_devs_create(&vm->penv, platform_pci_bus(vm->platform),
                                &vm->virtio, err, errlen);
-    if (r == 0 &&
-        (r = vfio_devs_create(&vm->penv, platform_pci_bus(vm->platform),
-                              &vm->vfio, err, errlen)) == 0)
+    if (r == 0)
+        r = vfio_devs_create(&vm->penv, platform_pci_bus(vm->platform),
+                             &vm->vfio, err, errlen);
+    if (r == 0 && vm->viommu && !rs)
+        r = write_viot(vm, err, errlen);
+    if (r == 0)
         mark(vm, "PCI devices (virtio, vfio-user)");
     vm->env = (struct vcpu_env){
         .kvm = &vm->kvm, .pio = vm->pio, .mmio = vm->mmio, .mem = &vm->mem,
@@ -440,7 +464,7 @@ static int create_rest(struct vm *vm, const struct boot_image *img,
     if (r == 0 && (r = setup_vcpus(vm, &entry, err, errlen)) == 0)
         mark(vm, "vCPUs created");
     if (r == 0 && (r = setup_ctl(vm, err, errlen)) == 0)
-        mark(vm, vm->restore ? "control API, state loaded" : "control API");
+        mark(vm, rs ? "control API, state loaded" : "control API");
     return r;
 }
 
@@ -579,6 +603,7 @@ void vm_destroy(struct vm *vm)
     free(vm->vcpus);
     vfio_devs_destroy(vm->vfio);
     virtio_devs_destroy(vm->virtio);
+    viommu_destroy(vm->viommu);
     platform_destroy(vm->platform);
     bus_destroy(vm->pio);
     bus_destroy(vm->mmio);

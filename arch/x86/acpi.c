@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "arch/x86/aml.h"
+#include "vmm/endian.h"
 
 #define ACPI_OEM_ID "MINIVM"
 #define ACPI_OEM_TABLE_ID "MVMM" /* + the table's signature */
@@ -144,7 +145,13 @@ struct acpi_mcfg {
 } __attribute__((packed));
 _Static_assert(sizeof(struct acpi_mcfg) == 60, "MCFG");
 
-#define XSDT_ENTRIES 3 /* FADT, MADT, MCFG */
+#define XSDT_ENTRIES 4 /* FADT, MADT, MCFG [, VIOT] */
+
+/* ACPI 6.5 §5.2.32: VIOT, its virtio-pci IOMMU node (type 3) and PCI
+ * range nodes (type 1). */
+#define VIOT_HDR_LEN   48u
+#define VIOT_IOMMU_LEN 16u
+#define VIOT_RANGE_LEN 24u
 
 /* Where the tables go in the output buffer. */
 struct cursor {
@@ -225,6 +232,8 @@ static void table_checksum(uint8_t *p)
 
 static int desc_check(const struct x86_platform_desc *d, uint64_t gpa)
 {
+    if (d->viot && (!d->viot->neps || d->viot->neps > X86_VIOT_MAX_EPS))
+        return -EINVAL;
     const uint64_t g4 = 1ULL << 32;
     uint64_t ecam_len = ((uint64_t)d->ecam_bus_end + 1) << 20;
 
@@ -479,6 +488,38 @@ static void build_mcfg(const struct x86_platform_desc *d, uint8_t *p)
     table_checksum(p);
 }
 
+static size_t viot_size(const struct x86_viot *v)
+{
+    return VIOT_HDR_LEN + VIOT_IOMMU_LEN + VIOT_RANGE_LEN * v->neps;
+}
+
+/* One PCI range node per endpoint (bdf_start = bdf_end = endpoint ID),
+ * all pointing at the one IOMMU node, which comes first. */
+static void build_viot(const struct x86_viot *v, uint8_t *p)
+{
+    struct acpi_header h;
+    uint8_t *n = p + VIOT_HDR_LEN;
+
+    header_init(&h, "VIOT", viot_size(v), 0);
+    memset(p, 0, viot_size(v));
+    memcpy(p, &h, sizeof(h));
+    le16_store(p + 36, (uint16_t)(1 + v->neps));    /* node count */
+    le16_store(p + 38, VIOT_HDR_LEN);               /* node offset */
+    n[0] = 3;                                       /* virtio-pci IOMMU */
+    le16_store(n + 2, VIOT_IOMMU_LEN);
+    le16_store(n + 6, v->iommu_bdf);                /* segment 0 */
+    n += VIOT_IOMMU_LEN;
+    for (unsigned int i = 0; i < v->neps; i++, n += VIOT_RANGE_LEN) {
+        n[0] = 1;                                   /* PCI range */
+        le16_store(n + 2, VIOT_RANGE_LEN);
+        le32_store(n + 4, v->eps[i]);               /* endpoint start */
+        le16_store(n + 12, v->eps[i]);              /* BDF start */
+        le16_store(n + 14, v->eps[i]);              /* BDF end */
+        le16_store(n + 16, VIOT_HDR_LEN);           /* output node */
+    }
+    table_checksum(p);
+}
+
 /* XSDT (§5.2.8) listing @n table GPAs. */
 static void build_xsdt(uint8_t *p, const uint64_t *gpas, size_t n)
 {
@@ -509,8 +550,9 @@ int acpi_build(const struct x86_platform_desc *d, uint8_t *buf, size_t size,
                uint64_t gpa, size_t *used)
 {
     struct cursor c = {buf, size, sizeof(struct acpi_rsdp), gpa};
-    const size_t xsdt_len = sizeof(struct acpi_header) + 8 * XSDT_ENTRIES;
-    uint8_t *xsdt, *fadt, *dsdt = NULL, *madt, *mcfg = NULL;
+    const size_t nx = d->viot ? XSDT_ENTRIES : XSDT_ENTRIES - 1;
+    const size_t xsdt_len = sizeof(struct acpi_header) + 8 * nx;
+    uint8_t *xsdt, *fadt, *dsdt = NULL, *madt, *mcfg = NULL, *viot = NULL;
     uint64_t gpas[XSDT_ENTRIES];
     size_t room, len;
     int ret = desc_check(d, gpa);
@@ -532,7 +574,9 @@ int acpi_build(const struct x86_platform_desc *d, uint8_t *buf, size_t size,
     madt = cursor_take(&c, madt_size(d));
     if (madt)
         mcfg = cursor_take(&c, sizeof(struct acpi_mcfg));
-    if (!mcfg)
+    if (mcfg && d->viot)
+        viot = cursor_take(&c, viot_size(d->viot));
+    if (!mcfg || (d->viot && !viot))
         return -ENOSPC;
 
     build_madt(d, madt);
@@ -541,7 +585,11 @@ int acpi_build(const struct x86_platform_desc *d, uint8_t *buf, size_t size,
     gpas[0] = cursor_gpa(&c, fadt);
     gpas[1] = cursor_gpa(&c, madt);
     gpas[2] = cursor_gpa(&c, mcfg);
-    build_xsdt(xsdt, gpas, XSDT_ENTRIES);
+    if (viot) {
+        build_viot(d->viot, viot);
+        gpas[3] = cursor_gpa(&c, viot);
+    }
+    build_xsdt(xsdt, gpas, nx);
     build_rsdp(buf, cursor_gpa(&c, xsdt));
     *used = c.off;
     return 0;

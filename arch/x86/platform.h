@@ -79,7 +79,17 @@
 
 /* What the firmware tables describe (acpi_build(), mptable_build()). All
  * addresses are GPAs in bytes. */
+/* ACPI VIOT (ACPI 6.5 §5.2.32): a virtio-iommu on PCI and the functions
+ * it translates for (segment 0, endpoint ID = BDF). */
+#define X86_VIOT_MAX_EPS 32u
+struct x86_viot {
+    uint16_t iommu_bdf;
+    unsigned int neps;              /* 1..X86_VIOT_MAX_EPS */
+    uint16_t eps[X86_VIOT_MAX_EPS]; /* BDFs */
+};
+
 struct x86_platform_desc {
+    const struct x86_viot *viot; /* NULL: no VIOT table */
     unsigned int ncpus;   /* 1..X86_MAX_CPUS; APIC IDs 0..ncpus-1 */
     uint64_t lapic_addr;  /* below 4 GiB */
     uint64_t ioapic_addr; /* below 4 GiB */

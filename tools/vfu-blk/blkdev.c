@@ -12,6 +12,7 @@
 
 #include <linux/kvm.h>
 #include <linux/virtio_blk.h>
+#include <linux/virtio_config.h>
 #include <linux/virtio_pci.h>
 
 #include "precopy.h"
@@ -386,12 +387,22 @@ static int make_blk(struct vfu_blk *d, const struct vfu_blk_params *p)
     struct virtio_mem mem = {&mem_ops, d};
     struct virtio_irq irq = {&irq_ops, d};
 
-    return virtio_blk_create(&bp, &mem, &irq, &d->blk);
+    int r = virtio_blk_create(&bp, &mem, &irq, &d->blk);
+
+    /* A device on a PCI bus: the driver must use the platform's DMA
+     * translation (an IOMMU, a vIOMMU in front of the client), like any
+     * hardware virtio device (virtio 1.2 6.1, VIRTIO_F_ACCESS_PLATFORM).
+     * Without an IOMMU that is the identity, so nothing changes then. */
+    if (r == 0)
+        virtio_blk_vdev(d->blk)->device_features |=
+            1ULL << VIRTIO_F_ACCESS_PLATFORM;
+    return r;
 }
 
 int vfu_blk_create(const struct vfu_blk_params *p, struct vfu_blk **out)
 {
     struct vfio_srv_dev dev;
+    struct vfio_user_caps own;
     struct vfu_blk *d;
     int r;
 
@@ -412,7 +423,13 @@ int vfu_blk_create(const struct vfu_blk_params *p, struct vfu_blk **out)
     fill_regions(d, &dev);
     dev.strict = p->strict;
     dev.mig_v1 = p->mig_v1;
-    r = vfio_srv_create(&dev, NULL, p->listen_fd, &d->srv);
+    vfio_srv_default_caps(&own);
+    own.iova_bits = p->iova_bits;
+    if (p->pgsizes)
+        own.pgsizes = p->pgsizes;
+    if (p->max_dma_maps)
+        own.max_dma_maps = p->max_dma_maps;
+    r = vfio_srv_create(&dev, &own, p->listen_fd, &d->srv);
     if (r)
         goto fail_blk;
     if (p->listen_fd < 0) {

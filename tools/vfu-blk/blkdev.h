@@ -28,6 +28,10 @@ struct vfu_blk_params {
     int conn_fd;        /* connected socket (when listen_fd is -1) */
     bool strict;        /* server core's strict mode (vfio/server.h) */
     bool mig_v1;        /* migration as spec 0.9.1 (region, DIRTY_PAGES) */
+    /* A constrained DMA path (0: the server core's defaults): */
+    unsigned int iova_bits;     /* stated as x_iova_bits and enforced */
+    uint64_t pgsizes;           /* DMA page sizes offered */
+    uint32_t max_dma_maps;      /* DMA windows at once */
 };
 
 struct vfu_blk_counters {

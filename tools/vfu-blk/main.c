@@ -46,6 +46,9 @@ struct opts {
     bool mig_v1;
     const char *stats_file;
     enum sc_mode seccomp;
+    unsigned long iova_bits;     /* 0: not stated */
+    unsigned long long pgsizes;  /* 0: default (4 KiB) */
+    unsigned long max_dma_maps;  /* 0: default */
 };
 
 static void usage(FILE *f)
@@ -56,6 +59,8 @@ static void usage(FILE *f)
             "               [--migration=v1|v2] [--stats-file PATH]\n"
             "               [--seccomp=on|log|off]\n"
             "               [--log-level=error|warn|info|debug]\n"
+            "               [--iova-bits N] [--pgsizes MASK]\n"
+            "               [--max-dma-maps N]\n"
             "       vfu-blk --print-capabilities | --version | --help\n"
             "A virtio-blk PCI device served over vfio-user.\n"
             "  --socket-path=PATH  listen on this UNIX socket (replaced)\n"
@@ -80,6 +85,12 @@ static void usage(FILE *f)
             "  --log-level=error|warn|info|debug\n"
             "                      messages on stderr up to this level\n"
             "                      (default info)\n"
+            "  --iova-bits N       state (x_iova_bits) and enforce an IOVA\n"
+            "                      width of N bits, 12..64 (default: none)\n"
+            "  --pgsizes MASK      DMA page sizes offered, an OR of powers\n"
+            "                      of 2 >= 4096 (default 0x1000)\n"
+            "  --max-dma-maps N    DMA windows allowed at once, 1..65535\n"
+            "                      (default 65535)\n"
             "  --print-capabilities\n"
             "                      print the capabilities as JSON and exit\n"
             "                      (vhost-user backend convention)\n"
@@ -110,6 +121,37 @@ static void print_capabilities(void)
            "}\n");
 }
 
+/* --iova-bits, --pgsizes, --max-dma-maps: a constrained DMA path, for
+ * tests of the vIOMMU's attach checks (docs/viommu.md). 0 or -1. */
+static int parse_dma_opt(int c, struct opts *o, char *why, size_t whylen)
+{
+    unsigned long long v;
+    char *end;
+
+    errno = 0;
+    v = strtoull(optarg, &end, 0);
+    if (errno || *end || !*optarg || *optarg == '-')
+        v = 0;
+    if (c == 'I' && v >= 12 && v <= 64) {
+        o->iova_bits = (unsigned long)v;
+        return 0;
+    }
+    if (c == 'G' && v && !(v & 0xfff)) {
+        o->pgsizes = v;
+        return 0;
+    }
+    if (c == 'M' && v && v <= 65535) {
+        o->max_dma_maps = (unsigned long)v;
+        return 0;
+    }
+    snprintf(why, whylen, "%s: bad value '%s' (%s)",
+             c == 'I' ? "--iova-bits" : c == 'G' ? "--pgsizes" :
+             "--max-dma-maps", optarg,
+             c == 'I' ? "12 to 64" : c == 'G' ?
+             "an OR of powers of 2 >= 4096" : "1 to 65535");
+    return -1;
+}
+
 /* 0, 1 (--help/--version/--print-capabilities done), or -1 with the
  * reason in @why (usage error). */
 static int parse_opt(int c, struct opts *o, char *why, size_t whylen)
@@ -135,6 +177,8 @@ static int parse_opt(int c, struct opts *o, char *why, size_t whylen)
             break;
         o->mig_v1 = !strcmp(optarg, "v1");
         return 0;
+    case 'I': case 'G': case 'M':
+        return parse_dma_opt(c, o, why, whylen);
     case 'h': usage(stdout); return 1;
     case 'V': printf("vfu-blk %s\n", minivmm_version); return 1;
     case 'P': print_capabilities(); return 1;
@@ -178,6 +222,9 @@ static int parse(int argc, char **argv, struct opts *o)
         {"stats-file", required_argument, NULL, 'F'},
         {"seccomp", required_argument, NULL, 'c'},
         {"log-level", required_argument, NULL, 'L'},
+        {"iova-bits", required_argument, NULL, 'I'},
+        {"pgsizes", required_argument, NULL, 'G'},
+        {"max-dma-maps", required_argument, NULL, 'M'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -372,6 +419,9 @@ int main(int argc, char **argv)
     p.queues = (uint16_t)o.queues;
     p.strict = o.strict;
     p.mig_v1 = o.mig_v1;
+    p.iova_bits = (unsigned int)o.iova_bits;
+    p.pgsizes = o.pgsizes;
+    p.max_dma_maps = (uint32_t)o.max_dma_maps;
     r = vfu_blk_create(&p, &d);
     if (r) {
         log_err("vfu-blk: device setup: %s\n", strerror(-r));

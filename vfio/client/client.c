@@ -44,6 +44,8 @@ static void propose(struct vfio_client *c)
     c->proposed.max_data_xfer_size = VFIO_USER_DEFAULT_MAX_DATA_XFER_SIZE;
     c->proposed.twin_socket = !c->opts.no_twin;
     c->proposed.write_multiple = !c->opts.no_write_multi;
+    if (c->opts.any_pgsize)
+        c->proposed.pgsizes = ~(uint64_t)0xfff;
     /* 0.9.1 "migration": lets a v1 server offer region-based migration
      * and DIRTY_PAGES (client_mig_v1.h); newer servers ignore it. */
     c->proposed.migration = true;

@@ -39,6 +39,8 @@ struct vfio_client_opts {
     unsigned int timeout_ms; /* per reply; 0: the default */
     bool no_twin;            /* do not offer twin_socket */
     bool no_write_multi;     /* do not offer write_multiple */
+    bool any_pgsize;         /* propose every DMA page size >= 4 KiB
+                                (behind a vIOMMU), not just 4 KiB */
     /* Called once, on the thread that saw the failure, with no client
      * lock held: the device failed (disconnect, timeout, garbage). */
     void (*on_fail)(void *opaque);
@@ -48,6 +50,13 @@ struct vfio_client_opts {
      * on whichever thread served it: the owner marks those pages dirty for
      * live migration (docs/migration.md, "Guest-RAM writers"). Optional. */
     void (*on_dma_write)(void *opaque, uint64_t iova, uint64_t len);
+    /* Optional: a DMA_READ (@write false) or DMA_WRITE of the server hit
+     * an IOVA outside its windows or without the permission; the server
+     * gets an error reply either way (a vIOMMU reports it to the guest).
+     * Called on the receiving thread, with @fault_opaque. */
+    void (*on_dma_fault)(void *opaque, uint64_t iova, uint64_t len,
+                         bool write);
+    void *fault_opaque;
 };
 
 /* Counters (tests, bench, the API's "stats"). requests: round trips

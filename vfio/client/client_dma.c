@@ -32,6 +32,8 @@ static int serve_dma_read(struct vfio_client *c, enum vfio_user_chan chan,
     pthread_rwlock_rdlock(&c->iommu_lock);
     r = iommu_dma_read(&c->iommu, a.address, out + ACC_SIZE, a.count);
     pthread_rwlock_unlock(&c->iommu_lock);
+    if ((r == -EFAULT || r == -EPERM) && c->opts.on_dma_fault)
+        c->opts.on_dma_fault(c->opts.fault_opaque, a.address, a.count, false);
     if (r == 0) {
         atomic_fetch_add(&c->n_dma_reads, 1);
         atomic_fetch_add_explicit(&c->n_dma_bytes, a.count,
@@ -63,6 +65,8 @@ static int serve_dma_write(struct vfio_client *c, enum vfio_user_chan chan,
     r = iommu_dma_write(&c->iommu, a.address,
                         (const uint8_t *)msg->payload + ACC_SIZE, a.count);
     pthread_rwlock_unlock(&c->iommu_lock);
+    if ((r == -EFAULT || r == -EPERM) && c->opts.on_dma_fault)
+        c->opts.on_dma_fault(c->opts.fault_opaque, a.address, a.count, true);
     if (r)
         return r;
     /* Dirty before the ack: once the server sees the reply, a dirty-log
@@ -185,8 +189,47 @@ int vfio_client_check_dma(struct vfio_client *c,
         .pgsizes = c->eff.pgsizes,
         .max_dma_maps = c->eff.max_dma_maps,
         .max_data_xfer_size = c->eff.max_data_xfer_size,
-        .iova_bits = 64, /* the protocol states no IOVA width limit */
+        /* the protocol states no IOVA width; our extension may */
+        .iova_bits = c->eff.iova_bits ? (unsigned int)c->eff.iova_bits : 64,
     };
 
     return iommu_caps_check(&caps, needs, err, errlen);
+}
+
+void vfio_client_host_iommu(const struct vfio_client *c,
+                            struct host_iommu_caps *caps)
+{
+    memset(caps, 0, sizeof(*caps));
+    caps->pgsizes = c->eff.pgsizes;
+    caps->iova_bits = c->eff.iova_bits ? (unsigned int)c->eff.iova_bits : 64;
+    caps->max_mappings = c->eff.max_dma_maps;
+}
+
+int vfio_client_dma_unmap_range(struct vfio_client *c, uint64_t iova,
+                                uint64_t last)
+{
+    struct iommu_window *ws;
+    size_t n = 0;
+    int r = 0, done = 0;
+
+    pthread_rwlock_rdlock(&c->iommu_lock);
+    ws = malloc((c->iommu.n ? c->iommu.n : 1) * sizeof(*ws));
+    for (size_t i = 0; ws && i < c->iommu.n; i++) {
+        const struct iommu_window *w = &c->iommu.w[i];
+
+        if (w->iova >= iova && w->iova + w->size - 1 <= last)
+            ws[n++] = *w;
+    }
+    pthread_rwlock_unlock(&c->iommu_lock);
+    if (!ws)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        int e = vfio_client_dma_unmap(c, ws[i].iova, ws[i].size);
+
+        if (e && !r)
+            r = e;
+        done += e == 0;
+    }
+    free(ws);
+    return r ? r : done;
 }

@@ -188,7 +188,10 @@ static int dma_setup(struct vfio_pci *d, char *err, size_t errlen)
         .page_size = 4096, .nwindows = mem->nregions,
         .max_iova = last->gpa + last->size - 1, .min_xfer = 8,
     };
-    r = vfio_client_check_dma(d->ctx.client, &needs, err, errlen);
+    r = d->opts.check_dma ?
+        d->opts.check_dma(d->opts.check_opaque, d->ctx.client, err,
+                          errlen) :
+        vfio_client_check_dma(d->ctx.client, &needs, err, errlen);
     for (unsigned int i = 0; r == 0 && i < mem->nregions; i++) {
         const struct guest_region *g = &mem->regions[i];
 
@@ -372,6 +375,11 @@ struct vfio_client *vfio_pci_client(struct vfio_pci *d)
     return d->ctx.client;
 }
 
+uint16_t vfio_pci_bdf(const struct vfio_pci *d)
+{
+    return d->pci.devfn; /* bus 0 */
+}
+
 /* ---- creation ----------------------------------------------------------- */
 
 static int watch(struct vfio_pci *d, int fd, uint32_t tag)
@@ -418,7 +426,13 @@ static int vpd_connect(struct vfio_pci *d, char *err, size_t errlen)
         .name = d->ctx.name, .timeout_ms = d->opts.timeout_ms,
         .on_fail = vpd_on_fail, .opaque = d,
         .on_dma_write = vpd_on_dma_write,
+        .any_pgsize = d->opts.check_dma != NULL,
     };
+
+    if (d->opts.on_dma_fault) { /* to the vIOMMU */
+        co.on_dma_fault = d->opts.on_dma_fault;
+        co.fault_opaque = d->opts.check_opaque;
+    }
     struct vfio_client_dev_info di;
     int r;
 

@@ -103,5 +103,8 @@ int vfio_pci_dirty_stop(struct vfio_pci *d);
 bool vfio_pci_alive(const struct vfio_pci *d);
 /* The client (tests, bench statistics). */
 struct vfio_client *vfio_pci_client(struct vfio_pci *d);
+/* The function's bus/device/function number on bus 0 (its vIOMMU
+ * endpoint ID). */
+uint16_t vfio_pci_bdf(const struct vfio_pci *d);
 
 #endif

@@ -36,6 +36,17 @@ struct vfio_pci_opts {
     unsigned int reconnect;  /* seconds between retries, 0: never */
     unsigned int timeout_ms; /* per reply, 0: client default */
     bool posted_writes;      /* trapped MMIO writes without a reply */
+    /* Behind a vIOMMU (minivmm/viommu.h): the client proposes every page
+     * size and @check_dma, called once the server's capabilities are
+     * known and before guest RAM is DMA-mapped, replaces the 1:1 check
+     * (0, or -errno with one line in @err). NULL: the 1:1 check. */
+    int (*check_dma)(void *opaque, struct vfio_client *c, char *err,
+                     size_t errlen);
+    void *check_opaque;
+    /* Optional: the server's DMA_READ/WRITE hit no window (client_core.h
+     * on_dma_fault), with @check_opaque. */
+    void (*on_dma_fault)(void *opaque, uint64_t iova, uint64_t len,
+                         bool write);
 };
 
 struct vpd_ctx {

@@ -114,6 +114,9 @@ static int fill_caps_obj(struct json_object *o,
         r = add(o, VFIO_USER_CAP_WRITE_MULTIPLE, json_object_new_boolean(1));
     if (!r && caps->migration)
         r = add_migration(o, caps);
+    if (!r && caps->iova_bits)
+        r = add(o, VFIO_USER_CAP_X_IOVA_BITS,
+                json_object_new_uint64(caps->iova_bits));
     return r;
 }
 
@@ -290,6 +293,9 @@ static int parse_caps_obj(struct json_object *o, struct vfio_user_caps *caps,
                      err, errlen);
     if (!r)
         r = parse_migration(o, caps, err, errlen);
+    if (!r)
+        r = get_uint(o, VFIO_USER_CAP_X_IOVA_BITS, 12, 64, &caps->iova_bits,
+                     err, errlen);
     return r;
 }
 
@@ -404,6 +410,7 @@ static int intersect(const struct vfio_user_caps *a,
     out->twin_socket = a->twin_socket && b->twin_socket;
     out->write_multiple = a->write_multiple && b->write_multiple;
     out->migration = a->migration && b->migration;
+    out->iova_bits = min_stated(a->iova_bits, b->iova_bits);
     if (out->migration) {
         out->mig_pgsize = min_u64(a->mig_pgsize, b->mig_pgsize);
         out->mig_max_bitmap_size =

@@ -443,7 +443,7 @@ static int srv_ioev_init(struct vfio_srv *s)
     return 0;
 }
 
-static void srv_default_caps(struct vfio_user_caps *c)
+void vfio_srv_default_caps(struct vfio_user_caps *c)
 {
     vfio_user_caps_default(c);
     c->max_msg_fds = 16;
@@ -470,7 +470,7 @@ int vfio_srv_create(const struct vfio_srv_dev *dev,
     if (own)
         s->own = *own;
     else
-        srv_default_caps(&s->own);
+        vfio_srv_default_caps(&s->own);
     s->listen_fd = -1;
     s->mig_state = VFIO_DEVICE_STATE_RUNNING;
     s->epfd = epoll_create1(EPOLL_CLOEXEC);

@@ -43,6 +43,12 @@
 #include "vfio/server/server_io.h"
 #include "vfio/server/server_types.h"
 
+/* The capabilities a server offers when vfio_srv_create() gets no @own:
+ * the spec's defaults (vfio_user_caps_default()) plus 16 fds per message,
+ * twin socket and write_multiple. A server presenting tighter DMA limits
+ * (vfu-blk --pgsizes/--max-dma-maps/--iova-bits) starts from these. */
+void vfio_srv_default_caps(struct vfio_user_caps *c);
+
 /* Create a server for @dev (tables copied; ops/opaque/fds referenced).
  * @own: capabilities to advertise (NULL: defaults plus twin_socket and
  * write_multiple). @listen_fd: a listening AF_UNIX socket the server

@@ -142,6 +142,13 @@ int srv_cmd_dma_map(struct vfio_srv *s, struct vfio_user_msg *m)
         (in.flags & ~(VFIO_USER_F_DMA_REGION_READ |
                       VFIO_USER_F_DMA_REGION_WRITE)))
         return -EINVAL;
+    /* Our own stated limits (vfu-blk --iova-bits, --pgsizes) hold. */
+    if (s->eff.iova_bits && s->eff.iova_bits < 64 &&
+        (in.address + in.size - 1) >> s->eff.iova_bits)
+        return -ERANGE;
+    if ((s->eff.pgsizes & -s->eff.pgsizes) > 4096 &&
+        ((in.address | in.size) & ((s->eff.pgsizes & -s->eff.pgsizes) - 1)))
+        return -EINVAL; /* below our smallest page (4 KiB: not checked) */
     if (dma_overlaps(s, in.address, in.size))
         return -EEXIST;
     if (s->ndma >= s->eff.max_dma_maps)

@@ -22,6 +22,8 @@ static const struct test virtio_tests[] = {
     { "bench-vblk", bench_vblk },
     { "vblk-count", test_vblk_count },
     { "vblk-readsum", test_vblk_readsum },
+    { "viommu", test_viommu },
+    { "bench-viommu", bench_viommu },
     { "vblk-hold", test_vblk_hold },
 };
 

@@ -9,7 +9,10 @@
  * once. After ticks=N ticks it reads every block, checks each holds its
  * last write, prints "vblk-count: W writes, N blocks verified" and
  * passes. Everything lives in guest RAM, so a migrated or restored guest
- * goes on where it was: its first line shows the next tick.
+ * goes on where it was: its first line shows the next tick. With
+ * viommu=1 the disk is confined to a virtio-iommu domain first and its
+ * data buffers are given at far IOVAs (test_viommu.c, viommu_confine()),
+ * so a restored or migrated VM needs its mappings replayed.
  */
 #include "lib/bootinfo.h"
 #include "lib/printf.h"
@@ -24,6 +27,7 @@
 static volatile uint64_t tick, counter, writes;
 static struct vblk dev;
 static uint8_t *wbuf, *rbuf;
+static void *wdma, *rdma;   /* what the device is given (IOVAs: viommu=1) */
 
 static void fill(uint8_t *buf, uint64_t w)
 {
@@ -45,10 +49,10 @@ static int one_write(uint64_t w, uint64_t nblocks)
     int st;
 
     fill(wbuf, w);
-    st = vblk_rw(&dev, VBLK_T_OUT, sector, wbuf, BLK);
+    st = vblk_rw(&dev, VBLK_T_OUT, sector, wdma, BLK);
     if (st != 0)
         return test_fail("write %lu: status %d", w, st);
-    st = vblk_rw(&dev, VBLK_T_IN, sector, rbuf, BLK);
+    st = vblk_rw(&dev, VBLK_T_IN, sector, rdma, BLK);
     if (st != 0)
         return test_fail("read %lu: status %d", w, st);
     if (memcmp(wbuf, rbuf, BLK))
@@ -64,7 +68,7 @@ static int verify_all(uint64_t nblocks)
         uint64_t w = writes - 1 - ((writes - 1 - k) % nblocks);
 
         fill(wbuf, w);
-        if (vblk_rw(&dev, VBLK_T_IN, k * (BLK / 512), rbuf, BLK) != 0)
+        if (vblk_rw(&dev, VBLK_T_IN, k * (BLK / 512), rdma, BLK) != 0)
             return test_fail("final read of block %lu", k);
         if (memcmp(wbuf, rbuf, BLK))
             return test_fail("block %lu does not hold write %lu", k, w);
@@ -75,12 +79,15 @@ static int verify_all(uint64_t nblocks)
 
 int test_vblk_count(void)
 {
-    uint64_t period_ms = 100, limit = 0, nblocks = 64, next;
+    uint64_t period_ms = 100, limit = 0, nblocks = 64, next, viommu = 0;
 
     if (tick == 0) {
-        wbuf = vdma_alloc(BLK, 4096);
-        rbuf = vdma_alloc(BLK, 4096);
+        wdma = wbuf = vdma_alloc(BLK, 4096);
+        rdma = rbuf = vdma_alloc(BLK, 4096);
         if (vblk_open(&dev, VEC_VBLK) < 0)
+            return -1;
+        cmdline_get_u64("viommu", &viommu);
+        if (viommu && viommu_confine(&dev, wbuf, rbuf, &wdma, &rdma) < 0)
             return -1;
     }
     cmdline_get_u64("tick_ms", &period_ms);
