@@ -298,6 +298,30 @@ uint64_t snap_reader_ram_size(const struct snap_reader *r)
     return r->h.ram_size;
 }
 
+unsigned int snap_reader_nram(const struct snap_reader *r)
+{
+    return r->nram;
+}
+
+void snap_reader_ram_view(const struct snap_reader *r, unsigned int k,
+                          struct snap_ram_view *v)
+{
+    const struct ram_sec *rs = &r->ram[k];
+
+    *v = (struct snap_ram_view){
+        .gpa = rs->ram.gpa, .npages = rs->ram.npages,
+        .present = rs->ram.present, .bitmap = rs->ram.bitmap,
+        .data_off = rs->off + rs->fixed_len, .fixed = rs->fixed,
+        .fixed_len = rs->fixed_len, .check = rs->s.check,
+        .index = rs->s.index,
+    };
+}
+
+int snap_reader_fd(const struct snap_reader *r)
+{
+    return r->fd;
+}
+
 struct load_job {
     struct snap_reader *r;
     struct guest_memory *mem;
