@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* On-demand restore through userfaultfd (see snapshot_lazy.h). */
 #include "minivmm/persist/snapshot_lazy.h"
+#include "vmm/fdio.h"
 
 #include <endian.h>
 #include <errno.h>
@@ -111,24 +112,6 @@ static const struct lazy_sec *find(const struct snap_lazy *l, uint64_t off)
     return NULL;
 }
 
-static int pread_all(int fd, void *buf, size_t len, uint64_t off)
-{
-    uint8_t *p = buf;
-
-    while (len > 0) {
-        ssize_t n = pread(fd, p, len, (off_t)off);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return n < 0 ? -errno : -EIO;
-        p += n;
-        len -= (size_t)n;
-        off += (uint64_t)n;
-    }
-    return 0;
-}
-
 /* UFFDIO_COPY (@src non-NULL) or UFFDIO_ZEROPAGE of @n pages at memfd
  * offset @off, waking whoever waits on them. Bytes placed (> 0), or
  * -EEXIST when the first page is already there, or -errno. */
@@ -198,7 +181,7 @@ static int serve(struct snap_lazy *l, uint64_t addr, uint8_t *buf)
                present(s, i + n) == p)
             n++;
         if (p) {
-            int r = pread_all(l->fd, buf, n * PG,
+            int r = fd_pread_all(l->fd, buf, n * PG,
                               s->v.data_off + rank(s, i) * PG);
 
             if (r < 0)
@@ -303,7 +286,7 @@ static int load_sec(struct snap_lazy *l, const struct lazy_sec *s,
             n++;
         if (n == 0)
             break;
-        r = pread_all(l->fd, buf, n * PG, foff);
+        r = fd_pread_all(l->fd, buf, n * PG, foff);
         if (r == 0) {
             XXH3_64bits_update(st, buf, n * PG);
             r = copy_run(l, s->moff + (uint64_t)i * PG, buf, n);
