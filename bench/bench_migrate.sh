@@ -13,12 +13,18 @@
 #   wall:     the migrate command until the source reports completion
 # and the same for minivmm with a vfio-user disk attached (tools/vfu-blk,
 # one server per instance; the guest does not use it), which QEMU cannot
-# migrate.
+# migrate. Then downtime under load: MIG_N (10) migrations on the host as
+# it is, and MIG_N with a CPU-bound neighbour process on each core; p50
+# and p99 (nearest rank: of 10, the worst) of the downtime. NO_QEMU=1
+# skips QEMU. NICE=N runs both minivmm instances under nice -n N.
 : "${BUILD:=build}"
 : "${RUNS:=3}"
+: "${MIG_N:=10}"
+nice=${NICE:+nice -n $NICE}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/bench_migrate.XXXXXX") || exit 1
 pids=
-trap 'for p in $pids; do kill -9 "$p" 2>/dev/null; done; rm -rf "$dir"' EXIT
+hogs=
+trap 'for p in $pids $hogs; do kill -9 "$p" 2>/dev/null; done; rm -rf "$dir"' EXIT
 elf=$BUILD/guest/payload.elf
 args="test=counter fill_mb=480 tick_ms=200"
 
@@ -50,10 +56,10 @@ mv_one() {  # [vfio]
         vfu v1; d1=$vfu_opt
         vfu v2; d2=$vfu_opt
     fi
-    "$BUILD/minivmm" --kernel "$elf" --memory 512M --cmdline "$args" $d1 \
-        --serial "file:$dir/m.out" --api-socket "$dir/api" 2>/dev/null &
+    $nice "$BUILD/minivmm" --kernel "$elf" --memory 512M --cmdline "$args" $d1 \
+        --serial "file:$dir/m.out" --api-socket "$dir/api" 2>"$dir/m.err" &
     src=$!
-    "$BUILD/minivmm" --incoming "unix:$dir/m.sock" --serial none $d2 \
+    $nice "$BUILD/minivmm" --incoming "unix:$dir/m.sock" --serial none $d2 \
         2>/dev/null &
     dst=$!
     pids="$pids $src $dst"
@@ -67,8 +73,12 @@ mv_one() {  # [vfio]
     for p in $pids; do kill -9 "$p" 2>/dev/null; done
     wait 2>/dev/null
     pids=
+    # "downtime D ms (stop S, final send F, destination T)" on stderr
+    n='\([0-9.]*\)'
+    parts=$(sed -n "s/.*(stop $n, final send $n, destination $n).*/\\1 \\2 \\3/p" \
+        "$dir/m.err")
     echo "$(field total-ms "$dir/m.res") $(field downtime-ms "$dir/m.res")" \
-        "$wall"
+        "$wall ${parts:-- - -}"
 }
 
 # qmp SOCKET CMD...: run QMP commands; "migrate:URI" migrates uncapped and
@@ -143,7 +153,8 @@ if [ -x "$BUILD/vfu-blk" ]; then
         "$dir/mvv" | median) $(awk '{print $3}' "$dir/mvv" | median)"
 fi
 q="- - -"
-if command -v qemu-system-x86_64 >/dev/null && command -v python3 >/dev/null
+if [ -z "$NO_QEMU" ] && command -v qemu-system-x86_64 >/dev/null &&
+   command -v python3 >/dev/null
 then
     for i in $(seq "$RUNS"); do q_one; done >"$dir/q"
     q="$(awk '{print $1}' "$dir/q" | median) $(awk '{print $2}' "$dir/q" |
@@ -161,3 +172,27 @@ printf '%-42s %10s %10s %12s\n' "downtime (ms)" \
     "$(awk '{print $2}' "$dir/mv" | median)" "$qd" "$2"
 printf '%-42s %10s %10s %12s\n' "wall, migrate to completed (ms)" \
     "$(awk '{print $3}' "$dir/mv" | median)" "$qw" "$3"
+
+# Downtime quiet and loaded (one busy-looping shell per core).
+pct() { sort -n | awk -v p="$1" '{a[NR]=$1} END {
+    i = int((NR * p + 99) / 100); if (i < 1) i = 1; print a[i] }'; }
+for i in $(seq "$MIG_N"); do mv_one; done >"$dir/dq"
+# Started from a subshell so they are not this shell's children: mv_one's
+# bare `wait` must not wait for them.
+for c in $(seq "$(nproc)"); do
+    hogs="$hogs $( (sh -c 'while :; do :; done' >/dev/null 2>&1 &
+                     echo $!) )"
+done
+for i in $(seq "$MIG_N"); do mv_one; done >"$dir/dl"
+kill $hogs 2>/dev/null; hogs=
+# p50/p99 of column $2 of file $1
+pp() { echo "$(awk -v c="$2" '{print $c}' "$1" | pct 50)/$(awk -v c="$2" \
+    '{print $c}' "$1" | pct 99)"; }
+printf '%-36s %14s %12s %12s %12s\n' \
+    "downtime over $MIG_N migrations (ms)" "p50/p99" "stop" "final send" \
+    "destination"
+printf '%-36s %14s %12s %12s %12s\n' "  quiet" "$(pp "$dir/dq" 2)" \
+    "$(pp "$dir/dq" 4)" "$(pp "$dir/dq" 5)" "$(pp "$dir/dq" 6)"
+printf '%-36s %14s %12s %12s %12s\n' "  CPU-bound neighbour on each core" \
+    "$(pp "$dir/dl" 2)" "$(pp "$dir/dl" 4)" "$(pp "$dir/dl" 5)" \
+    "$(pp "$dir/dl" 6)"

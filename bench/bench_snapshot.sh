@@ -3,14 +3,20 @@
 # Snapshot save time and restore-to-running time of a 512 MiB guest holding
 # 480 MiB of random data (tests/guest test=counter fill_mb=480), minivmm
 # side by side with QEMU (qemu-system-x86_64, QMP "migrate" to a file via
-# exec:, "-incoming exec:"). Prints numbers only, in ms, median of $RUNS.
+# exec:, "-incoming exec:"); then restore-to-running of mostly-zero guests
+# of 512 MiB, 2 GiB and 8 GiB (SIZES). Prints numbers only, in ms, median
+# of $RUNS, and the ratio minivmm / QEMU.
 #   save:    minivmm: the "snapshot" API call (pause, save, resume);
 #            QEMU: "migrate" until query-migrate says completed
 #   restore: process start until the guest runs again (minivmm: the API
-#            reports "running"; QEMU: query-status says "running")
+#            reports "running", polled by bench/restore_time.py from the
+#            process that started it; QEMU: query-status says "running");
+#            minivmm on demand (--restore FILE, RAM loaded while the guest
+#            runs) and eager (--restore FILE,prefault=on)
 # Both write their files to the same directory ($TMPDIR or /tmp).
 : "${BUILD:=build}"
 : "${RUNS:=3}"
+: "${SIZES:=512M 2G 8G}"
 dir=$(mktemp -d "${TMPDIR:-/tmp}/bench_snapshot.XXXXXX") || exit 1
 pid=
 trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$dir"' EXIT
@@ -26,30 +32,24 @@ wait_for() { # FILE REGEX SECONDS
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-mv_save() {
+mv_save() {      # [MEMORY [CMDLINE [FILE]]]
     rm -f "$dir/m.snap" "$dir/api" "$dir/m.out"
-    "$BUILD/minivmm" --kernel "$elf" --memory 512M --cmdline "$args" \
+    "$BUILD/minivmm" --kernel "$elf" --memory "${1:-512M}" \
+        --cmdline "${2:-$args}" \
         --serial "file:$dir/m.out" --api-socket "$dir/api" 2>/dev/null &
     pid=$!
     wait_for "$dir/m.out" "counter: tick 1 " 60 || { echo "no fill" >&2; exit 1; }
     t0=$(now_ms)
     "$BUILD/minivmm-ctl" "$dir/api" snapshot "$dir/m.snap" >/dev/null || exit 1
     echo $(($(now_ms) - t0))
+    [ -n "$3" ] && cp "$dir/m.snap" "$3"
     "$BUILD/minivmm-ctl" "$dir/api" quit >/dev/null
     wait "$pid"; pid=
 }
 
-mv_restore() {
-    rm -f "$dir/api2"
-    t0=$(now_ms)
-    "$BUILD/minivmm" --restore "$dir/m.snap" --serial none \
-        --api-socket "$dir/api2" 2>/dev/null &
-    pid=$!
-    until "$BUILD/minivmm-ctl" "$dir/api2" status 2>/dev/null |
-          grep -qx "state: running"; do :; done
-    echo $(($(now_ms) - t0))
-    "$BUILD/minivmm-ctl" "$dir/api2" quit >/dev/null
-    wait "$pid"; pid=
+mv_restore() {   # [FILE [,prefault=on]]
+    python3 bench/restore_time.py "$dir/api2" "$BUILD/minivmm" \
+        --restore "${1:-$dir/m.snap}$2" --serial none --api-socket "$dir/api2"
 }
 
 # qmp SOCKET CMD...: run QMP commands, print the last reply.
@@ -88,12 +88,13 @@ print(int((time.monotonic() - t0) * 1000))
 PY
 }
 
-QEMU_ARGS="-M q35 -accel tcg -cpu max -m 512M -nographic -no-reboot \
+QEMU_ARGS="-M q35 -accel tcg -cpu max -nographic -no-reboot \
     -device isa-debug-exit,iobase=0xf4 -kernel $elf"
 
-q_save() {
+q_save() {      # [MEMORY [CMDLINE]]
     rm -f "$dir/q.sock" "$dir/q.sock.snap" "$dir/q.out"
-    qemu-system-x86_64 $QEMU_ARGS -append "$args ecam=0xb0000000" \
+    qemu-system-x86_64 $QEMU_ARGS -m "${1:-512M}" \
+        -append "${2:-$args} ecam=0xb0000000" \
         -serial "file:$dir/q.out" -monitor none \
         -qmp "unix:$dir/q.sock,server=on,wait=off" >/dev/null 2>&1 &
     pid=$!
@@ -103,10 +104,11 @@ q_save() {
     wait "$pid"; pid=
 }
 
-q_restore() {
+q_restore() {   # [MEMORY [CMDLINE]]
     rm -f "$dir/q2.sock"
     t0=$(now_ms)
-    qemu-system-x86_64 $QEMU_ARGS -append "$args ecam=0xb0000000" \
+    qemu-system-x86_64 $QEMU_ARGS -m "${1:-512M}" \
+        -append "${2:-$args} ecam=0xb0000000" \
         -serial null -monitor none \
         -qmp "unix:$dir/q2.sock,server=on,wait=off" \
         -incoming "exec:cat $dir/q.sock.snap" >/dev/null 2>&1 &
@@ -117,18 +119,49 @@ q_restore() {
     wait "$pid"; pid=
 }
 
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "-")
+    printf "%.2fx", a / b; else print "-" }'; }
+have_qemu() { command -v qemu-system-x86_64 >/dev/null; }
+
 for i in $(seq "$RUNS"); do mv_save; done >"$dir/ms"
 for i in $(seq "$RUNS"); do mv_restore; done >"$dir/mr"
+for i in $(seq "$RUNS"); do mv_restore "" ,prefault=on; done >"$dir/me"
 msize=$(($(wc -c <"$dir/m.snap") >> 20))
 qs=- qr=- qsize=-
-if command -v qemu-system-x86_64 >/dev/null && command -v python3 >/dev/null
-then
+if have_qemu; then
     for i in $(seq "$RUNS"); do q_save; done >"$dir/qs"
     for i in $(seq "$RUNS"); do q_restore; done >"$dir/qr"
     qs=$(median <"$dir/qs"); qr=$(median <"$dir/qr")
     qsize=$(($(wc -c <"$dir/q.sock.snap") >> 20))
 fi
-printf '%-34s %10s %10s\n' "snapshot, 512 MiB guest, 480 MiB random" minivmm qemu
-printf '%-34s %10s %10s\n' "save (ms)" "$(median <"$dir/ms")" "$qs"
-printf '%-34s %10s %10s\n' "restore to running (ms)" "$(median <"$dir/mr")" "$qr"
-printf '%-34s %10s %10s\n' "file size (MiB)" "$msize" "$qsize"
+ms=$(median <"$dir/ms"); mr=$(median <"$dir/mr"); me=$(median <"$dir/me")
+printf '%-40s %10s %10s %8s\n' "snapshot, 512 MiB guest, 480 MiB random" \
+    minivmm qemu ratio
+printf '%-40s %10s %10s %8s\n' "save (ms)" "$ms" "$qs" "$(ratio "$ms" "$qs")"
+printf '%-40s %10s %10s %8s\n' "restore to running, on demand (ms)" "$mr" \
+    "$qr" "$(ratio "$mr" "$qr")"
+printf '%-40s %10s %10s %8s\n' "restore to running, eager (ms)" "$me" \
+    "$qr" "$(ratio "$me" "$qr")"
+printf '%-40s %10s %10s\n' "file size (MiB)" "$msize" "$qsize"
+
+# Mostly zero: the payload counting, nothing filled.
+zargs="test=counter tick_ms=200"
+printf '%-26s %10s %10s %10s %9s %9s\n' "restore to running (ms)," \
+    "on demand" eager qemu "od/qemu" "eager/q"
+for sz in $SIZES; do
+    mv_save "$sz" "$zargs" "$dir/z.snap" >/dev/null
+    for i in $(seq "$RUNS"); do mv_restore "$dir/z.snap"; done >"$dir/zr"
+    for i in $(seq "$RUNS"); do mv_restore "$dir/z.snap" ,prefault=on
+    done >"$dir/ze"
+    rm -f "$dir/z.snap"
+    zq=-
+    if have_qemu; then
+        q_save "$sz" "$zargs" >/dev/null
+        for i in $(seq "$RUNS"); do q_restore "$sz" "$zargs"; done >"$dir/zq"
+        zq=$(median <"$dir/zq")
+        rm -f "$dir/q.sock.snap"
+    fi
+    zr=$(median <"$dir/zr"); ze=$(median <"$dir/ze")
+    printf '%-26s %10s %10s %10s %9s %9s\n' "  $sz, mostly zero" "$zr" \
+        "$ze" "$zq" "$(ratio "$zr" "$zq")" "$(ratio "$ze" "$zq")"
+done

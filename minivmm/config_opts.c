@@ -241,6 +241,37 @@ static int parse_cpu_features(const char *arg, struct vm_config *cfg,
     return 0;
 }
 
+/* --restore FILE[,prefault=on|off]: the option is taken from the end, so
+ * a FILE with commas still works. */
+static int parse_restore(const char *arg, struct vm_config *cfg, char *err,
+                         size_t errlen)
+{
+    const char *comma = strrchr(arg, ',');
+    size_t len;
+
+    cfg->restore = arg;
+    cfg->restore_prefault = false;
+    if (!comma || strncmp(comma + 1, "prefault=", 9))
+        return 0;
+    if (!strcmp(comma + 10, "on"))
+        cfg->restore_prefault = true;
+    else if (strcmp(comma + 10, "off")) {
+        snprintf(err, errlen, "--restore: prefault=%s: want on or off",
+                 comma + 10);
+        return -EINVAL;
+    }
+    len = (size_t)(comma - arg);
+    if (len == 0 || len >= sizeof(cfg->restore_buf)) {
+        snprintf(err, errlen, "--restore: %s", len ? "file name too long" :
+                 "no file name");
+        return -EINVAL;
+    }
+    memcpy(cfg->restore_buf, arg, len);
+    cfg->restore_buf[len] = 0;
+    cfg->restore = cfg->restore_buf;
+    return 0;
+}
+
 /* Options kept as given: a string (const char *) or a flag (int 1) in
  * struct vm_config. */
 static const struct {
@@ -251,7 +282,6 @@ static const struct {
     { OPT_KERNEL, false, offsetof(struct vm_config, kernel) },
     { OPT_INITRD, false, offsetof(struct vm_config, initrd) },
     { OPT_CMDLINE, false, offsetof(struct vm_config, cmdline) },
-    { OPT_RESTORE, false, offsetof(struct vm_config, restore) },
     { OPT_INCOMING, false, offsetof(struct vm_config, incoming) },
     { OPT_API_SOCKET, false, offsetof(struct vm_config, api_socket) },
     { OPT_USER, false, offsetof(struct vm_config, user) },
@@ -304,6 +334,8 @@ static int apply_parsed(int opt, const char *arg, struct vm_config *cfg,
         return -EINVAL;
     case OPT_LOG_LEVEL:
         return parse_log_level(arg, cfg, err, errlen);
+    case OPT_RESTORE:
+        return parse_restore(arg, cfg, err, errlen);
     default:
         snprintf(err, errlen, "unknown or incomplete option (see --help)");
         return -EINVAL;

@@ -95,6 +95,9 @@ struct vm_config {
     unsigned int nvfio;
     struct config_viommu viommu; /* --viommu */
     const char *restore;        /* --restore FILE: snapshot to resume */
+    bool restore_prefault;      /* --restore FILE,prefault=on: load all
+                                 * RAM before the vCPUs start */
+    char restore_buf[4096];     /* FILE when an option followed it */
     const char *incoming;       /* --incoming URI: migration destination */
     unsigned int migrate_downtime_ms; /* --migrate-downtime-ms, 0: 20 */
     unsigned int migrate_timeout_ms;  /* --migrate-timeout-ms, 0: 30000 */
@@ -109,6 +112,9 @@ struct vm_config {
     const char *log_level;      /* --log-level error|warn|info|debug (a
                                  * checked name, vmm/log.h), NULL: info */
     const char *log_file;       /* --log-file PATH, NULL: stderr */
+    uint64_t start_ns;          /* CLOCK_MONOTONIC at main() entry: the
+                                 * start-up timeline's zero (set by main
+                                 * after parsing) */
     const char *user;           /* --user: drop root to this user */
     const char *group;          /* --group: and this group */
     int show_help;

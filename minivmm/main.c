@@ -15,7 +15,10 @@
 #include "minivmm/privdrop.h"
 #include "minivmm/restore.h"
 #include "vmm/version.h"
+#include "minivmm/startup.h"
 #include "minivmm/vm.h"
+#include "vmm/clock.h"
+#include "vmm/log.h"
 
 #define EXIT_USAGE 2
 
@@ -39,7 +42,8 @@ static int setup_log(const struct vm_config *cfg, char *err, size_t errlen)
 }
 
 /* Everything but releasing @cfg. */
-static int run(int argc, char **argv, struct vm_config *cfg)
+static int run(int argc, char **argv, struct vm_config *cfg,
+               uint64_t t0)
 {
     struct boot_image img;
     struct priv_ids ids;
@@ -52,6 +56,8 @@ static int run(int argc, char **argv, struct vm_config *cfg)
         log_err("minivmm: %s", err);
         return EXIT_USAGE;
     }
+    cfg->start_ns = t0;
+    startup_mark(t0, "config parsed");
     if (cfg->show_help) {
         config_usage(stdout);
         return 0;
@@ -85,6 +91,7 @@ static int run(int argc, char **argv, struct vm_config *cfg)
         log_err("minivmm: %s", err);
         return EXIT_USAGE;
     }
+    startup_mark(t0, "kernel read");
     r = vm_create(cfg, &img, &vm, err, sizeof(err));
     boot_image_close(&img);
     if (r < 0) {
@@ -100,8 +107,9 @@ static int run(int argc, char **argv, struct vm_config *cfg)
 
 int main(int argc, char **argv)
 {
+    uint64_t t0 = clock_now_ns(); /* the timeline's zero */
     struct vm_config cfg;
-    int status = run(argc, argv, &cfg);
+    int status = run(argc, argv, &cfg, t0);
 
     config_free(&cfg);
     return status;

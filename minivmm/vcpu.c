@@ -13,6 +13,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/pvm_quirks.h"
 #include "vmm/bus.h"
+#include "minivmm/startup.h"
 #include "vmm/kvm.h"
 #include "vmm/log.h"
 
@@ -218,6 +219,8 @@ static void *vcpu_thread(void *arg)
         thread_ends(v);
         return NULL;
     }
+    if (v->id == 0)
+        startup_mark(v->env->start_ns, "first KVM_RUN (vCPU 0)");
     while (!__atomic_load_n(v->env->stopping, __ATOMIC_ACQUIRE)) {
         int r = kvm_vcpu_ioctl(v->fd, KVM_RUN, NULL);
 

@@ -39,6 +39,7 @@ struct vcpu_env {
     int *stopping;              /* atomic: nonzero once a stop began */
     struct vcpu_sync *sync;     /* pause/resume of all vCPUs */
     enum sc_mode seccomp;       /* each vCPU thread filters itself */
+    uint64_t start_ns;          /* start-up timeline's zero (startup.h) */
 };
 
 struct vcpu {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* In-process virtio devices of the VM (see virtio_devs.h). */
 #include "minivmm/virtio_devs.h"
+#include "vmm/log.h"
 #include "vmm/stats.h"
 
 #include <errno.h>
@@ -254,7 +255,7 @@ static int vd_attach(struct vd *vd, const char *kind, const char *id)
         return 0;
     r = attach_viommu(vd, kind, id, err, sizeof(err));
     if (r)
-        fprintf(stderr, "minivmm: %s\n", err);
+        log_err("minivmm: %s", err);
     return r;
 }
 

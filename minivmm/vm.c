@@ -29,7 +29,9 @@
 #include "vmm/log.h"
 #include "vmm/memory.h"
 #include "minivmm/platform.h"
+#include "minivmm/persist/snapshot_lazy.h"
 #include "minivmm/privdrop.h"
+#include "minivmm/startup.h"
 #include "vmm/seccomp.h"
 #include "minivmm/vcpu.h"
 #include "minivmm/vmctl.h"
@@ -64,6 +66,7 @@ struct vm {
     struct vmctl_api *api;     /* --api-socket */
     struct machine_state mstate; /* vCPUs and irqchip in the state tree */
     const struct vm_restore *restore; /* vm_restore(): what to load */
+    struct snap_lazy *lazy;    /* on-demand restore still loading RAM */
     struct vcpu *vcpus;
     unsigned int nvcpus;
     int stop_efd;
@@ -270,6 +273,40 @@ static int setup_loop(struct vm *vm, char *err, size_t errlen)
     return r;
 }
 
+/* On-demand restore: the loader ended. A corrupt section or a read error
+ * found while the guest ran stops the VM with exit status 2 / 1. */
+static void on_ram_loaded(void *opaque, int fd, uint32_t events)
+{
+    struct vm *vm = opaque;
+    struct snap_lazy_stats st;
+    char why[256];
+    int r = snap_lazy_wait(vm->lazy, why, sizeof(why));
+
+    (void)events;
+    evloop_del(vm->loop, fd);
+    if (r < 0) {
+        log_err("minivmm: %s: %s, found while the guest ran",
+                vm->cfg->restore, why);
+        request_stop(vm, VM_STOP_ERROR, r == -EBADMSG ? 2 : 1);
+        return;
+    }
+    snap_lazy_stats(vm->lazy, &st);
+    log_debug("minivmm: restore: guest RAM loaded in %.1f ms (%llu pages "
+              "by the loader, %llu faults served, %llu pages)", st.load_ms,
+              (unsigned long long)st.load_pages,
+              (unsigned long long)st.faults,
+              (unsigned long long)st.fault_pages);
+}
+
+/* vmctl: snapshots and migrations read guest RAM whole (and skip holes):
+ * wait for the on-demand load first. */
+static int ram_ready(void *opaque, char *err, size_t errlen)
+{
+    struct vm *vm = opaque;
+
+    return vm->lazy ? snap_lazy_wait(vm->lazy, err, errlen) : 0;
+}
+
 static int setup_kvm(struct vm *vm, char *err, size_t errlen)
 {
     int r = kvm_open(&vm->kvm);
@@ -338,6 +375,7 @@ static int setup_ctl(struct vm *vm, char *err, size_t errlen)
         .migrate_downtime_ms = vm->cfg->migrate_downtime_ms,
         .migrate_timeout_ms = vm->cfg->migrate_timeout_ms,
         .seccomp = vm->cfg->seccomp,
+        .ram_ready = ram_ready, .ram_opaque = vm,
         .hotplug = &hpctl_ops, .hotplug_opaque = vm->hotplug,
     };
     int r;
@@ -423,39 +461,46 @@ static int write_viot(struct vm *vm, char *err, size_t errlen)
     return platform_write_viot(vm->platform, &viot, err, errlen);
 }
 
-static int create(const struct vm_config *cfg, const struct boot_image *img,
-                  const struct vm_restore *rs, struct vm **out, char *err,
-                  size_t errlen)
+static void mark(const struct vm *vm, const char *step)
 {
-    struct boot_entry entry;
-    struct vm *vm = calloc(1, sizeof(*vm));
-    int r;
+    startup_mark(vm->cfg->start_ns, step);
+}
 
-    if (!vm)
-        return -ENOMEM;
-    vm->cfgm = *cfg;
-    vm->cfg = &vm->cfgm;
-    cfg = vm->cfg;
-    vm->restore = rs;
-    vm->stop_efd = vm->signal_fd = vm->shutdown_tfd = -1;
-    vm->kvm.vm_fd = vm->kvm.sys_fd = -1;
-    vm->mem.fd = -1;
-    *out = vm;
-    vcpu_sync_init(&vm->vsync);
-    r = devreg_create(&vm->devs);
+/* Event loop, KVM VM, guest RAM, buses, hypervisor services. */
+static int create_base(struct vm *vm, char *err, size_t errlen)
+{
+    int r = devreg_create(&vm->devs);
+
     if (r == 0)
         r = setup_loop(vm, err, errlen);
+    if (r == 0 && vm->lazy &&
+        (r = evloop_add(vm->loop, snap_lazy_done_fd(vm->lazy), EPOLLIN,
+                        on_ram_loaded, vm)) < 0)
+        snprintf(err, errlen, "event loop: %s", strerror(-r));
     if (r == 0)
-        r = setup_kvm(vm, err, errlen);
-    if (r == 0)
-        r = setup_memory(vm, err, errlen);
+        mark(vm, "event loop");
+    if (r == 0 && (r = setup_kvm(vm, err, errlen)) == 0)
+        mark(vm, "VM created (KVM_CREATE_VM, irqchip, PIT)");
+    if (r == 0 && (r = setup_memory(vm, err, errlen)) == 0)
+        mark(vm, "memory mapped (memfd, memslots)");
     if (r == 0 && ((r = bus_create("pio", &vm->pio)) < 0 ||
                    (r = bus_create("mmio", &vm->mmio)) < 0))
         snprintf(err, errlen, "out of memory");
     if (r == 0 && (r = vmm_hv_create(&vm->kvm, vm->irqchip, &vm->hv)) < 0)
         snprintf(err, errlen, "out of memory");
-    if (r < 0)
-        return r;
+    return r;
+}
+
+/* Platform, kernel and tables (boot), vIOMMU, PCI devices, vCPUs,
+ * control. */
+static int create_rest(struct vm *vm, const struct boot_image *img,
+                       char *err, size_t errlen)
+{
+    const struct vm_config *cfg = vm->cfg;
+    const struct vm_restore *rs = vm->restore;
+    struct boot_entry entry;
+    int r;
+
     vm->penv = (struct platform_env){
         .cfg = cfg, .mem = &vm->mem, .pio = vm->pio, .mmio = vm->mmio,
         .irq = irqchip_lines(vm->irqchip), .loop = vm->loop,
@@ -463,8 +508,10 @@ static int create(const struct vm_config *cfg, const struct boot_image *img,
         .devs = vm->devs, .event = vm_event, .event_opaque = vm,
     };
     r = platform_create(&vm->penv, &vm->platform, err, errlen);
-    if (r == 0 && !rs)
-        r = load_kernel(vm, img, &entry, err, errlen);
+    if (r == 0)
+        mark(vm, "platform devices");
+    if (r == 0 && !rs && (r = load_kernel(vm, img, &entry, err, errlen)) == 0)
+        mark(vm, "tables and kernel loaded");
     if (r == 0)
         r = viommu_create(&vm->penv, &vm->viommu, err, errlen);
     vm->penv.viommu = vm->viommu;
@@ -478,15 +525,45 @@ static int create(const struct vm_config *cfg, const struct boot_image *img,
         r = write_viot(vm, err, errlen);
     if (r == 0)
         r = setup_hotplug(vm, err, errlen);
+    if (r == 0)
+        mark(vm, "PCI devices (virtio, vfio-user)");
     vm->env = (struct vcpu_env){
         .kvm = &vm->kvm, .pio = vm->pio, .mmio = vm->mmio, .mem = &vm->mem,
         .stop = { request_stop, vm }, .stopping = &vm->stopping,
         .sync = &vm->vsync, .seccomp = cfg->seccomp,
+        .start_ns = cfg->start_ns,
     };
+    if (r == 0 && (r = setup_vcpus(vm, &entry, err, errlen)) == 0)
+        mark(vm, "vCPUs created");
+    if (r == 0 && (r = setup_ctl(vm, err, errlen)) == 0)
+        mark(vm, rs ? "control API, state loaded" : "control API");
+    return r;
+}
+
+/* vm_create() and vm_restore(): @img for a boot, @rs for a restore. */
+static int create(const struct vm_config *cfg, const struct boot_image *img,
+                  const struct vm_restore *rs, struct vm **out, char *err,
+                  size_t errlen)
+{
+    struct vm *vm = calloc(1, sizeof(*vm));
+    int r;
+
+    if (!vm) {
+        snap_lazy_destroy(rs ? rs->lazy : NULL);
+        return -ENOMEM;
+    }
+    vm->cfgm = *cfg;
+    vm->cfg = &vm->cfgm;
+    vm->restore = rs;
+    vm->lazy = rs ? rs->lazy : NULL;
+    vm->stop_efd = vm->signal_fd = vm->shutdown_tfd = -1;
+    vm->kvm.vm_fd = vm->kvm.sys_fd = -1;
+    vm->mem.fd = -1;
+    *out = vm;
+    vcpu_sync_init(&vm->vsync);
+    r = create_base(vm, err, errlen);
     if (r == 0)
-        r = setup_vcpus(vm, &entry, err, errlen);
-    if (r == 0)
-        r = setup_ctl(vm, err, errlen);
+        r = create_rest(vm, img, err, errlen);
     return r;
 }
 
@@ -526,6 +603,8 @@ static int exit_status(const struct vm *vm)
         return 4;
     case VM_STOP_TEST_EXIT:
         return vm->stop_status & 0xff;
+    case VM_STOP_ERROR:
+        return vm->stop_status ? vm->stop_status & 0xff : 1;
     default:
         return 1;
     }
@@ -547,6 +626,8 @@ static int start(struct vm *vm)
         r = vcpu_signals_init();
     for (unsigned int i = 0; r == 0 && i < vm->nvcpus; i++)
         r = vcpu_start(&vm->vcpus[i]);
+    if (r == 0)
+        mark(vm, "vCPU threads started");
     if (r < 0 && !err[0])
         snprintf(err, sizeof(err), "starting vCPU threads: %s",
                  strerror(-r));
@@ -610,6 +691,7 @@ void vm_destroy(struct vm *vm)
         return;
     vmctl_api_destroy(vm->api);
     vmctl_destroy(vm->ctl);
+    snap_lazy_destroy(vm->lazy); /* before RAM goes */
     machine_state_leave(&vm->mstate);
     for (unsigned int i = 0; i < vm->nvcpus; i++)
         vcpu_destroy(&vm->vcpus[i]);

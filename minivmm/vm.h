@@ -9,6 +9,7 @@
 
 struct boot_image;
 struct guest_memory;
+struct snap_lazy;
 struct vm;
 struct vm_config;
 
@@ -23,6 +24,9 @@ int vm_create(const struct vm_config *cfg, const struct boot_image *img,
 struct vm_restore {
     struct guest_memory *mem;   /* guest RAM already loaded; taken over */
     const void *state;          /* the snapshot's validated state tree */
+    struct snap_lazy *lazy;     /* RAM still loading on demand (NULL: all
+                                 * loaded); taken over by the VM, also when
+                                 * vm_restore() fails */
 };
 
 /* Build the VM of a snapshot: @cfg gives vCPUs and RAM as the snapshot

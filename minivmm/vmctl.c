@@ -111,6 +111,12 @@ static int snapshot_save(struct vmctl *c, const char *path,
     return r;
 }
 
+int vmctl_ram_ready(struct vmctl *c, char *err, size_t errlen)
+{
+    return c->env.ram_ready ? c->env.ram_ready(c->env.ram_opaque, err,
+                                               errlen) : 0;
+}
+
 int vmctl_snapshot(struct vmctl *c, const char *path, char *err,
                    size_t errlen)
 {
@@ -128,6 +134,8 @@ int vmctl_snapshot(struct vmctl *c, const char *path, char *err,
     }
     o.why = why;
     snapshot_event(c, path, "started", 0, 0, NULL);
+    if ((r = vmctl_ram_ready(c, why, sizeof(why))) < 0)
+        return snapshot_failed(c, &o, r, err, errlen);
     if (was_running && (r = runctl_stop_guest(&c->rc, why, sizeof(why))) < 0)
         return snapshot_failed(c, &o, r, err, errlen);
     runctl_event(&c->rc, VM_EV_SNAPSHOT);

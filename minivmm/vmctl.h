@@ -53,6 +53,11 @@ struct vmctl_env {
     unsigned int migrate_downtime_ms; /* outgoing migrations, 0: default */
     unsigned int migrate_timeout_ms;  /* peer deadline, 0: default */
     enum sc_mode seccomp;       /* the migration thread's filter */
+    /* Block until all of guest RAM is in place (on-demand restore still
+     * loading); 0 or -errno with the reason. NULL: always in place. Called
+     * before a snapshot or migration reads RAM. */
+    int (*ram_ready)(void *opaque, char *err, size_t errlen);
+    void *ram_opaque;
     const char *event_log;      /* --event-log FILE, NULL: none */
     const struct vmctl_hotplug_ops *hotplug; /* NULL: no hotplug */
     void *hotplug_opaque;
@@ -111,5 +116,9 @@ const char *vmctl_state_name(const struct vmctl *c);
 
 /* The outgoing-migration object (minivmm/persist/migration.h). */
 struct migration *vmctl_migration(struct vmctl *c);
+
+/* env.ram_ready: block until all guest RAM is in place (an on-demand
+ * restore still loading). 0 or -errno with the reason in @err. */
+int vmctl_ram_ready(struct vmctl *c, char *err, size_t errlen);
 
 #endif

@@ -60,8 +60,10 @@ static int api_migrate(void *opaque, const char *uri, char *err,
                        size_t errlen)
 {
     struct vmctl_api *va = opaque;
+    int r = vmctl_ram_ready(va->env.ctl, err, errlen);
 
-    return migration_start(vmctl_migration(va->env.ctl), uri, err, errlen);
+    return r < 0 ? r : migration_start(vmctl_migration(va->env.ctl), uri,
+                                       err, errlen);
 }
 
 static void api_migrate_status(void *opaque, struct json_object *reply)

@@ -10,7 +10,8 @@ enum vm_stop_reason {
     VM_STOP_RESET,      /* i8042, 0xCF9, ACPI reset register: exit 3 */
     VM_STOP_TEST_EXIT,  /* guest wrote to the test-exit port: exit status */
     VM_STOP_CRASH,      /* triple fault, KVM internal error: exit 4 */
-    VM_STOP_ERROR,      /* host-side failure: exit 1 */
+    VM_STOP_ERROR,      /* host-side failure: exit 1, or the status when
+                         * non-zero (2: a snapshot found corrupt late) */
 };
 
 struct vm_stop_ctl {

@@ -11,6 +11,7 @@
 static const char *const thread_names[SC_T_COUNT] = {
     [SC_T_MAIN] = "main", [SC_T_VCPU] = "vcpu",
     [SC_T_MIGRATION] = "migration", [SC_T_VFU_BLK] = "vfu-blk",
+    [SC_T_RESTORE] = "restore",
 };
 
 const char *sc_thread_name(enum sc_thread t)

@@ -15,7 +15,7 @@ enum sc_mode {
     SC_OFF,         /* no filter */
 };
 
-/* "main", "vcpu", "migration", "vfu-blk". */
+/* "main", "vcpu", "migration", "vfu-blk", "restore". */
 const char *sc_thread_name(enum sc_thread t);
 
 /* Parse "on" | "log" | "off". 0 or -EINVAL. */

@@ -1,16 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The seccomp allow-lists, one table per concern, combined per thread kind
- * (docs/security.md, "seccomp"). Found by running make check-payload,
- * make check-interop and the Linux-guest tests with --seccomp=log and
- * reading the kernel's audit lines (type=1326; comm= names the thread:
- * vcpuN, migration, snap-writer, minivmm, vfu-blk); ioctl requests with
- * strace -f. Adding a feature: add its syscalls to the narrowest table
- * that fits, saying why in a comment, and check with --seccomp=log. */
+ * (docs/security.md, "seccomp"). Found by running make check-payload, make
+ * check-interop and the Linux-guest tests with --seccomp=log and reading the
+ * kernel's audit lines (type=1326; comm= names the thread: vcpuN, migration,
+ * snap-writer, minivmm, vfu-blk, uffd-fault, uffd-load); ioctl requests with
+ * strace -f. Adding a feature: add its syscalls to the narrowest table that
+ * fits, saying why in a comment, and check with --seccomp=log. */
 #include <fcntl.h>
 #include <stddef.h>
 
 #include <linux/if_tun.h>
 #include <linux/kvm.h>
+#include <linux/userfaultfd.h>
 
 #include "vmm/seccomp_policy.h"
 
@@ -167,11 +168,31 @@ static const unsigned int vfu_blk_n[] = {
     N(runtime), N(waiting), N(messages), N(vfu_blk_extra), SANITIZER_N
 };
 
+/* On-demand restore (minivmm/persist/snapshot_lazy.c): the fault thread
+ * polls the userfaultfd and its stop eventfd, reads fault messages, reads
+ * pages from the snapshot file and places them; the loader does the same
+ * in file order, then unregisters guest RAM and joins the fault thread.
+ * The userfaultfd itself is made before any thread starts. */
+static const unsigned long uffd_ioctls[] = {
+    UFFDIO_COPY, UFFDIO_ZEROPAGE, UFFDIO_WAKE, UFFDIO_UNREGISTER,
+};
+static const struct sc_rule restore_extra[] = {
+    S("pread64"),
+    { "ioctl", 1, 0xffffffffUL, uffd_ioctls, N(uffd_ioctls) },
+};
+static const struct sc_rule *const restore_l[] = {
+    runtime, waiting, restore_extra, SANITIZER NULL,
+};
+static const unsigned int restore_n[] = {
+    N(runtime), N(waiting), N(restore_extra), SANITIZER_N
+};
+
 static const struct sc_policy policies[SC_T_COUNT] = {
     [SC_T_MAIN] = { main_l, main_n },
     [SC_T_VCPU] = { vcpu_l, vcpu_n },
     [SC_T_MIGRATION] = { mig_l, mig_n },
     [SC_T_VFU_BLK] = { vfu_blk_l, vfu_blk_n },
+    [SC_T_RESTORE] = { restore_l, restore_n },
 };
 
 const struct sc_policy *sc_policy(enum sc_thread t)

@@ -10,6 +10,7 @@ enum sc_thread {
     SC_T_VCPU,      /* KVM_RUN and the device exits it handles */
     SC_T_MIGRATION, /* outgoing migration */
     SC_T_VFU_BLK,   /* tools/vfu-blk (single-threaded) */
+    SC_T_RESTORE,   /* on-demand restore: fault and loader threads */
     SC_T_COUNT,
 };
 

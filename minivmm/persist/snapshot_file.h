@@ -56,6 +56,28 @@ const void *snap_reader_state(const struct snap_reader *r, size_t *len);
 /* Guest RAM size recorded in the header, bytes. */
 uint64_t snap_reader_ram_size(const struct snap_reader *r);
 
+/* One RAM section as snap_reader_open validated it (on-demand loading,
+ * snapshot_lazy.c). Pointers valid until close. */
+struct snap_ram_view {
+    uint64_t gpa;           /* guest-physical start, page aligned */
+    uint32_t npages;        /* 4 KiB pages covered */
+    uint32_t present;       /* pages stored (bits set in bitmap) */
+    const uint8_t *bitmap;  /* 8 x ceil(npages / 64) bytes, bit i of byte
+                             * i / 8 = page i present (format's words, LE) */
+    uint64_t data_off;      /* file offset of the first present page */
+    const void *fixed;      /* RAM header + bitmap: hashed before pages */
+    size_t fixed_len;
+    uint64_t check;         /* XXH3-64 of the payload, seeded with index */
+    uint32_t index;         /* section index in the file */
+};
+
+/* Number of RAM sections, and section @k (< that number) in file order. */
+unsigned int snap_reader_nram(const struct snap_reader *r);
+void snap_reader_ram_view(const struct snap_reader *r, unsigned int k,
+                          struct snap_ram_view *v);
+/* The file, positioned nowhere (pread only); owned by the reader. */
+int snap_reader_fd(const struct snap_reader *r);
+
 /* Read every RAM section into @mem (fresh: all zero), verifying each
  * checksum. -EINVAL names the section (corrupt data, pages outside RAM);
  * -EIO etc. for read errors. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Snapshot reader (see snapshot_file.h). */
 #include "minivmm/persist/snapshot_file.h"
+#include "vmm/fdio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,24 +41,6 @@ struct snap_reader {
     unsigned int nram, cap;
 };
 
-static int pread_all(int fd, void *buf, size_t len, uint64_t off)
-{
-    uint8_t *p = buf;
-
-    while (len > 0) {
-        ssize_t n = pread(fd, p, len, (off_t)off);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return n < 0 ? -errno : -EIO;
-        p += n;
-        len -= (size_t)n;
-        off += (uint64_t)n;
-    }
-    return 0;
-}
-
 static int sec_fail(char *err, size_t errlen, const struct snap_section *s,
                     const char *why)
 {
@@ -80,7 +63,7 @@ static int read_state(struct snap_reader *r, const struct snap_section *s,
     if (!r->state)
         return -ENOMEM;
     r->state_len = s->length;
-    ret = pread_all(r->fd, r->state, s->length, off);
+    ret = fd_pread_all(r->fd, r->state, s->length, off);
     if (ret < 0)
         return sec_fail(err, errlen, s, strerror(-ret));
     if (snap_checksum(r->state, s->length, s->index) != s->check)
@@ -116,7 +99,7 @@ static int read_ram_fixed(struct snap_reader *r, const struct snap_section *s,
     r->nram++;
     rs->s = *s;
     rs->off = off;
-    ret = pread_all(r->fd, rs->fixed, len, off);
+    ret = fd_pread_all(r->fd, rs->fixed, len, off);
     if (ret < 0)
         return sec_fail(err, errlen, s, strerror(-ret));
     if (snap_ram_decode(rs->fixed, len, s->length, &rs->ram, why,
@@ -134,7 +117,7 @@ static int read_end(struct snap_reader *r, const struct snap_section *s,
     struct snap_end e;
     uint64_t pages = 0;
     char why[96];
-    int ret = pread_all(r->fd, buf, sizeof(buf), off);
+    int ret = fd_pread_all(r->fd, buf, sizeof(buf), off);
 
     if (ret < 0)
         return sec_fail(err, errlen, s, strerror(-ret));
@@ -167,7 +150,7 @@ static int read_section(struct snap_reader *r, uint64_t *off, uint32_t i,
                  "(no end record)", i);
         return -EINVAL;
     }
-    ret = pread_all(r->fd, hb, left < sizeof(hb) ? left : sizeof(hb), *off);
+    ret = fd_pread_all(r->fd, hb, left < sizeof(hb) ? left : sizeof(hb), *off);
     if (ret < 0) {
         snprintf(err, errlen, "section %u: %s", i, strerror(-ret));
         return ret;
@@ -216,7 +199,7 @@ int snap_reader_open_fd(int fd, struct snap_reader **out, char *err,
     if (ret == 0 && r->size < SNAP_HEADER_SIZE)
         ret = snap_header_decode(hb, (size_t)r->size, &r->h, err, errlen);
     if (ret == 0)
-        ret = pread_all(fd, hb, sizeof(hb), 0);
+        ret = fd_pread_all(fd, hb, sizeof(hb), 0);
     if (ret == 0)
         ret = snap_header_decode(hb, sizeof(hb), &r->h, err, errlen);
     for (uint32_t i = 0; ret == 0; i++) {
@@ -296,6 +279,30 @@ const void *snap_reader_state(const struct snap_reader *r, size_t *len)
 uint64_t snap_reader_ram_size(const struct snap_reader *r)
 {
     return r->h.ram_size;
+}
+
+unsigned int snap_reader_nram(const struct snap_reader *r)
+{
+    return r->nram;
+}
+
+void snap_reader_ram_view(const struct snap_reader *r, unsigned int k,
+                          struct snap_ram_view *v)
+{
+    const struct ram_sec *rs = &r->ram[k];
+
+    *v = (struct snap_ram_view){
+        .gpa = rs->ram.gpa, .npages = rs->ram.npages,
+        .present = rs->ram.present, .bitmap = rs->ram.bitmap,
+        .data_off = rs->off + rs->fixed_len, .fixed = rs->fixed,
+        .fixed_len = rs->fixed_len, .check = rs->s.check,
+        .index = rs->s.index,
+    };
+}
+
+int snap_reader_fd(const struct snap_reader *r)
+{
+    return r->fd;
 }
 
 struct load_job {

@@ -11,7 +11,8 @@
  *
  * FUZZ_SRCS: minivmm/restore.c minivmm/persist/snapshot_read.c minivmm/persist/snapshot_fmt.c vmm/memory.c
  * FUZZ_SRCS: vmm/host_limits.c minivmm/persist/vmstate.c vmm/state.c vmm/devreg.c vmm/log.c
- * FUZZ_PKGS: libxxhash
+ * FUZZ_SRCS: minivmm/startup.c minivmm/persist/snapshot_lazy.c vmm/seccomp.c vmm/seccomp_policy.c
+ * FUZZ_PKGS: libxxhash libseccomp
  * FUZZ_LIBS: -lfdt
  *
  * Input: the bytes of a snapshot file (given as /proc/self/fd/N of a

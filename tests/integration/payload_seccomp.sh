@@ -63,6 +63,21 @@ ctl "$dir/api" migrate "unix:$dir/nobody-listens" >/dev/null 2>&1
 wait "$pid"; killed migration $?
 echo "$name: migration: killed by SIGSYS; every thread had a filter"
 
+# The on-demand restore threads (uffd-fault, uffd-load): filtered first.
+"$BUILD/minivmm" --kernel "$payload" --memory 64M \
+    --cmdline "test=counter tick_ms=20" --serial "file:$dir/r.out" \
+    --api-socket "$dir/rapi" 2>"$dir/r.err" &
+pid=$!; pids="$pid"
+wait_for "$dir/r.out" "^counter: tick 1 " 30 || fail "the guest does not count"
+ctl "$dir/rapi" snapshot "$dir/r.snap" >/dev/null || fail "snapshot failed"
+ctl "$dir/rapi" quit >/dev/null
+wait "$pid"
+MINIVMM_SECCOMP_PROBE=restore timeout 30 "$BUILD/minivmm-sctest" \
+    --seccomp=on --restore "$dir/r.snap" --serial none \
+    >/dev/null 2>"$dir/restore-on.err"
+killed restore $?
+echo "$name: restore: killed by SIGSYS"
+
 # vfu-blk: filtered once its disk and socket are open.
 truncate -s 1M "$dir/disk.img"
 MINIVMM_SECCOMP_PROBE=vfu-blk timeout 30 "$BUILD/vfu-blk-sctest" \

@@ -2,7 +2,7 @@
 /* Test-only override of sc_probe_hook() (vmm/seccomp.h), linked into
  * build/minivmm-sctest and build/vfu-blk-sctest, never into build/minivmm
  * or build/vfu-blk: when MINIVMM_SECCOMP_PROBE names the thread kind that
- * just installed its filter ("main", "vcpu", "migration", "vfu-blk"), that
+ * just installed its filter ("main", "vcpu", "migration", "vfu-blk", "restore"), that
  * thread calls reboot(2) with a bad magic number, a syscall no allow-list
  * has and that does nothing even when allowed (EINVAL, or EPERM without
  * CAP_SYS_BOOT). tests/integration/payload_seccomp.sh checks that it kills

@@ -228,6 +228,26 @@ static void test_memory_hugepages(void **state)
     assert_false(c->cfg.hugepages);
 }
 
+/* --restore FILE[,prefault=on|off]: the option comes off the end. */
+static void test_restore_prefault(void **state)
+{
+    struct ctx *c = *state;
+
+    assert_int_equal(parse(c, "--restore", "a,b.snap", NULL), 0);
+    assert_string_equal(c->cfg.restore, "a,b.snap");
+    assert_false(c->cfg.restore_prefault);
+    assert_int_equal(parse(c, "--restore", "a,b.snap,prefault=on", NULL), 0);
+    assert_string_equal(c->cfg.restore, "a,b.snap");
+    assert_true(c->cfg.restore_prefault);
+    assert_int_equal(parse(c, "--restore", "vm.snap,prefault=off", NULL), 0);
+    assert_string_equal(c->cfg.restore, "vm.snap");
+    assert_false(c->cfg.restore_prefault);
+    expect_error(c, parse(c, "--restore", "vm.snap,prefault=yes", NULL),
+                 "prefault=yes: want on or off");
+    expect_error(c, parse(c, "--restore", ",prefault=on", NULL),
+                 "no file name");
+}
+
 static void test_cpus(void **state)
 {
     static const char *const bad[] = { "0", "256", "abc", "-1", "", "1x",
@@ -404,6 +424,7 @@ int main(void)
         cmocka_unit_test(test_sizes),
         T(test_memory_option),
         T(test_memory_hugepages),
+        T(test_restore_prefault),
         T(test_cpus),
         T(test_serial),
         T(test_bad_arguments),

@@ -26,6 +26,8 @@
  *
  * Built on vfio/conn (framing only) so it can break every rule the client
  * checks. One client, then exit. Spec: shared/spec/vfio-user.rst. */
+#include "vmm/log.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,7 +103,7 @@ static int send_part(struct evil *e, struct vfio_user_msg *m, const void *p,
             usleep(gap_us);
     }
     free(b);
-    fprintf(stderr, "vfu-evil: %zu bytes sent, now silent\n", part);
+    log_info("vfu-evil: %zu bytes sent, now silent\n", part);
     sleep(60);
     return 1;
 }
@@ -259,7 +261,7 @@ static void dma_flood(struct evil *e)
                                        VFIO_USER_DMA_READ, 0, &a, sizeof(a),
                                        NULL, 0, NULL) == 0)
         n++;
-    fprintf(stderr, "vfu-evil: %u DMA_READs sent\n", n);
+    log_info("vfu-evil: %u DMA_READs sent\n", n);
 }
 
 /* dma-write-partial: 20 of a DMA_WRITE command's 40 bytes. */
@@ -274,7 +276,7 @@ static void dma_write_partial(struct evil *e)
     memcpy(b, &h, sizeof(h));
     if (write(vfio_user_conn_fd(e->c, VFIO_USER_CHAN_MAIN), b, 20) < 0)
         return;
-    fprintf(stderr, "vfu-evil: 20 bytes of DMA_WRITE sent, now silent\n");
+    log_info("vfu-evil: 20 bytes of DMA_WRITE sent, now silent\n");
     sleep(60);
 }
 
@@ -284,7 +286,7 @@ static int strike(struct evil *e, struct vfio_user_msg *m, uint8_t *buf,
 {
     int fds[253], nf = 0, r = 0;
 
-    fprintf(stderr, "vfu-evil: %s on BAR 0 read %u\n", e->mode,
+    log_info("vfu-evil: %s on BAR 0 read %u\n", e->mode,
             e->bar_reads);
     if (mode_is(e, "short"))
         reply(e, m, buf, 16 + n / 2, NULL, 0);
@@ -446,7 +448,7 @@ static int do_feature(struct evil *e, struct vfio_user_msg *m)
         if (m->payload_len < sizeof(h) + sizeof(st))
             return -EINVAL;
         memcpy(&st, (uint8_t *)m->payload + sizeof(h), sizeof(st));
-        fprintf(stderr, "vfu-evil: migration state %u -> %u%s\n",
+        log_info("vfu-evil: migration state %u -> %u%s\n",
                 e->mig_state, st.device_state,
                 st.device_state == VFIO_DEVICE_STATE_RUNNING &&
                 mode_is(e, "refuse-running") ? ": refused" : "");
@@ -568,7 +570,7 @@ int main(int argc, char **argv)
             e.after = (unsigned int)atoi(argv[i] + 8);
     }
     if (!path) {
-        fprintf(stderr, "usage: vfu-evil --socket-path=PATH --mode=MODE "
+        log_err("usage: vfu-evil --socket-path=PATH --mode=MODE "
                 "[--after=N]\n");
         return 2;
     }
@@ -577,7 +579,7 @@ int main(int argc, char **argv)
     e.cfg[0x3d] = 1; /* INTA: the client asks for INTx IRQ info */
     fd = listen_accept(path);
     if (fd < 0 || vfio_user_conn_new(fd, &e.c)) {
-        perror("vfu-evil");
+        log_err("vfu-evil: %s", strerror(errno));
         return 1;
     }
     serve(&e);

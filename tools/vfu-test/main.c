@@ -31,6 +31,7 @@
 #include <linux/virtio_pci.h>
 
 #include "tools/vfu-test/phases.h"
+#include "vmm/log.h"
 #include "tools/vfu-test/vtest.h"
 
 int main(int argc, char **argv)
@@ -48,7 +49,7 @@ int main(int argc, char **argv)
         else if (!strncmp(argv[i], "--dir=", 6))
             snprintf(e.dir, sizeof(e.dir), "%s", argv[i] + 6);
         else {
-            fprintf(stderr, "usage: vfu-test [--vfu-blk=PATH] [--dir=DIR]\n");
+            log_err("usage: vfu-test [--vfu-blk=PATH] [--dir=DIR]");
             return 2;
         }
     }

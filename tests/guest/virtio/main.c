@@ -24,6 +24,7 @@ static const struct test virtio_tests[] = {
     { "vblk-readsum", test_vblk_readsum },
     { "viommu", test_viommu },
     { "bench-viommu", bench_viommu },
+    { "vblk-hold", test_vblk_hold },
 };
 
 void payload_main(void)

@@ -20,6 +20,7 @@ int test_vnet(void);
 int bench_vblk(void);
 int test_vblk_count(void);      /* live migration with disk I/O */
 int test_vblk_readsum(void);    /* migration of device writes to RAM */
+int test_vblk_hold(void);       /* on-demand restore, fd-DMA devices */
 int test_viommu(void);          /* --viommu with a vfu-blk endpoint */
 int bench_viommu(void);
 struct vblk;
