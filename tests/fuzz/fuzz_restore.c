@@ -36,6 +36,7 @@
 #include "minivmm/config.h"
 #include "vmm/memory.h"
 #include "minivmm/restore.h"
+#include "minivmm/persist/snapshot_lazy.h"
 #include "minivmm/vm.h"
 #include "minivmm/persist/vmstate.h"
 #include "fuzz_sums.h"
@@ -50,6 +51,7 @@ static void check(int cond)
 
 struct vm {
     struct guest_memory mem;
+    struct snap_lazy *lazy; /* the on-demand loader, taken over */
 };
 
 int vm_restore(const struct vm_config *cfg, const struct vm_restore *rs,
@@ -68,6 +70,7 @@ int vm_restore(const struct vm_config *cfg, const struct vm_restore *rs,
     if (!vm)
         return -ENOMEM;
     vm->mem = *rs->mem; /* taken over */
+    vm->lazy = rs->lazy;
     memset(rs->mem, 0, sizeof(*rs->mem));
     rs->mem->fd = -1;
     *out = vm;
@@ -111,6 +114,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fprintf(stderr, "fuzz_restore: %d %s\n", r, r < 0 ? err : "ok");
     check(r == 0 ? vm != NULL : err[0] != 0);
     if (vm) {
+        if (vm->lazy) { /* as the VM does: every section loaded, checked */
+            char why[256];
+            (void)snap_lazy_wait(vm->lazy, why, sizeof(why));
+            snap_lazy_destroy(vm->lazy);
+        }
         guest_memory_destroy(&vm->mem);
         free(vm);
     }
