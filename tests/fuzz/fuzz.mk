@@ -15,7 +15,7 @@
 #
 #   make fuzz                      build every target
 #   make fuzz-run FUZZ_SECONDS=60  run each target that long, stop on a crash
-#   make fuzz-smoke                fuzz-run for 60 s each with the targets'
+#   make fuzz-smoke                fuzz-run for 30 s each with the targets'
 #                                  output quiet (part of `make check`);
 #                                  skipped with a message when $(FUZZ_CC)
 #                                  cannot link libFuzzer
@@ -68,7 +68,7 @@ fuzz-run: $(FUZZ_BINS)
 	        -artifact_prefix=$(FUZZ_BUILD)/$$n- $$corpus $$seeds; \
 	done
 
-FUZZ_SMOKE_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 30
 fuzz-smoke:
 	@if ! printf 'int LLVMFuzzerTestOneInput(const char *d, long n)\n{ return (int)(d[0] * 0 + n * 0); }\n' | \
 	        $(FUZZ_CC) -x c -fsanitize=fuzzer -o /dev/null - 2>/dev/null; then \
