@@ -218,11 +218,33 @@ static int vh_save(void *opaque, void *fdt, int node)
     return virtio_pci_state_ops.save(h->vp, fdt, node);
 }
 
+/* After a load (restore, incoming migration) every queue is kicked once,
+ * through its doorbell eventfd, so the event loop processes what the
+ * driver made available before the state was saved: a kick that reached
+ * the source between the vCPUs' pause and the device's quiesce was held
+ * there and is gone with it. Processing an avail ring with nothing new is
+ * a no-op (last_avail_idx is part of the state). */
+static void kick_all(struct virtio_host *h)
+{
+    const uint64_t one = 1;
+
+    for (uint16_t i = 0; i < h->nq; i++) {
+        int fd = virtio_pci_doorbell_fd(h->vp, i);
+
+        if (fd >= 0 && write(fd, &one, sizeof(one)) < 0) {
+            /* EAGAIN: the counter is saturated, a kick is pending anyway */
+        }
+    }
+}
+
 static int vh_load(void *opaque, const void *fdt, int node)
 {
     struct virtio_host *h = opaque;
+    int r = virtio_pci_state_ops.load(h->vp, fdt, node);
 
-    return virtio_pci_state_ops.load(h->vp, fdt, node);
+    if (r == 0)
+        kick_all(h);
+    return r;
 }
 
 static const struct state_ops vh_state_ops = {
