@@ -157,7 +157,7 @@ static int cmd_migrate(struct api *a, const struct api_request *req,
     (void)reply;
     if (!a->ops->migrate)
         return not_implemented(req, err, errlen);
-    return a->ops->migrate(a->opaque, req->uri, err, errlen);
+    return a->ops->migrate(a->opaque, req, err, errlen);
 }
 
 static int cmd_migrate_status(struct api *a, const struct api_request *req,

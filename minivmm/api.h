@@ -36,7 +36,9 @@ struct api_ops {
     void (*quit)(void *opaque);
     /* Outgoing live migration (NULL: "not implemented"): start to @uri,
      * add the status fields to @reply, cancel. */
-    int (*migrate)(void *opaque, const char *uri, char *err, size_t errlen);
+    /* @req: "uri" and the optional migrate parameters (api_parse.h). */
+    int (*migrate)(void *opaque, const struct api_request *req, char *err,
+                   size_t errlen);
     void (*migrate_status)(void *opaque, struct json_object *reply);
     int (*migrate_cancel)(void *opaque, char *err, size_t errlen);
     /* "config": add "config" (the --config JSON of the running VM) to

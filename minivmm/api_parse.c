@@ -183,6 +183,61 @@ static int parse_device(struct json_object *obj, struct api_request *req,
                : parse_device_remove(args, req, err, errlen);
 }
 
+/* Optional integer member @key of @obj in [@lo, @hi] into *@out (left
+ * alone when absent). 0 or -EINVAL with the reason in @err. */
+static int get_range(struct json_object *obj, const char *key, int64_t lo,
+                     int64_t hi, int64_t *out, char *err, size_t errlen)
+{
+    struct json_object *v;
+    int64_t x;
+
+    if (!json_object_object_get_ex(obj, key, &v))
+        return 0;
+    x = json_object_is_type(v, json_type_int) ? json_object_get_int64(v)
+                                              : lo - 1;
+    if (x < lo || x > hi) {
+        snprintf(err, errlen, "migrate: \"%s\" must be an integer, %lld "
+                 "to %lld", key, (long long)lo, (long long)hi);
+        return -EINVAL;
+    }
+    *out = x;
+    return 0;
+}
+
+/* migrate: "uri" and the optional "downtime-ms", "auto-converge",
+ * "max-bandwidth" (docs/api.md). */
+static int parse_migrate(struct json_object *obj, struct api_request *req,
+                         char *err, size_t errlen)
+{
+    struct json_object *v;
+    int64_t ms = 0, bw = 0;
+
+    req->mig_auto_converge = -1;
+    if (get_string(obj, "uri", req->uri, sizeof(req->uri)) < 0) {
+        snprintf(err, errlen, "migrate needs \"uri\"");
+        return -EINVAL;
+    }
+    if (get_range(obj, "downtime-ms", 1, 60000, &ms, err, errlen) < 0 ||
+        get_range(obj, "max-bandwidth", 0, 1LL << 40, &bw, err, errlen) < 0)
+        return -EINVAL;
+    if (bw && bw < (1 << 20)) {
+        snprintf(err, errlen, "migrate: \"max-bandwidth\" must be 0 "
+                 "(uncapped) or at least 1048576 bytes/s");
+        return -EINVAL;
+    }
+    if (json_object_object_get_ex(obj, "auto-converge", &v)) {
+        if (!json_object_is_type(v, json_type_boolean)) {
+            snprintf(err, errlen, "migrate: \"auto-converge\" must be "
+                     "true or false");
+            return -EINVAL;
+        }
+        req->mig_auto_converge = json_object_get_boolean(v) ? 1 : 0;
+    }
+    req->mig_downtime_ms = (unsigned int)ms;
+    req->mig_max_bandwidth = (uint64_t)bw;
+    return 0;
+}
+
 /* Arguments of the commands that take one. */
 static int parse_args(struct json_object *obj, struct api_request *req,
                       char *err, size_t errlen)
@@ -196,10 +251,7 @@ static int parse_args(struct json_object *obj, struct api_request *req,
             snprintf(err, errlen, "snapshot needs \"file\": a path");
         return r < 0 ? -EINVAL : 0;
     case API_CMD_MIGRATE:
-        r = get_string(obj, "uri", req->uri, sizeof(req->uri));
-        if (r < 0)
-            snprintf(err, errlen, "migrate needs \"uri\"");
-        return r < 0 ? -EINVAL : 0;
+        return parse_migrate(obj, req, err, errlen);
     case API_CMD_DEVICE_ADD:
     case API_CMD_DEVICE_REMOVE:
         return parse_device(obj, req, err, errlen);

@@ -41,6 +41,12 @@ struct api_request {
     enum api_cmd cmd;
     char file[API_PATH_MAX];    /* snapshot: "file" */
     char uri[API_PATH_MAX];     /* migrate: "uri" */
+    /* migrate's optional parameters (docs/api.md): "downtime-ms" 1-60000
+     * (0: absent), "auto-converge" (-1: absent, 0 false, 1 true),
+     * "max-bandwidth" bytes/s, 0 or 1 MiB/s to 1 TiB/s (0: uncapped). */
+    unsigned int mig_downtime_ms;
+    int mig_auto_converge;
+    uint64_t mig_max_bandwidth;
     /* device-add: "args" {"type": T, K: V, ...} as T and "K=V,..." (a true
      * boolean gives "K", false nothing, an integer its decimal); device-
      * remove: "args" {"id": ID[, "timeout": MS]}. */

@@ -56,14 +56,19 @@ static void api_quit(void *opaque)
     va->env.stop.request_stop(va->env.stop.opaque, VM_STOP_POWEROFF, 0);
 }
 
-static int api_migrate(void *opaque, const char *uri, char *err,
-                       size_t errlen)
+static int api_migrate(void *opaque, const struct api_request *req,
+                       char *err, size_t errlen)
 {
     struct vmctl_api *va = opaque;
+    struct migration_params p = {
+        .downtime_ms = req->mig_downtime_ms,
+        .no_auto_converge = req->mig_auto_converge == 0,
+        .max_bandwidth = req->mig_max_bandwidth,
+    };
     int r = vmctl_ram_ready(va->env.ctl, err, errlen);
 
-    return r < 0 ? r : migration_start(vmctl_migration(va->env.ctl), uri,
-                                       err, errlen);
+    return r < 0 ? r : migration_start(vmctl_migration(va->env.ctl),
+                                       req->uri, &p, err, errlen);
 }
 
 static void api_migrate_status(void *opaque, struct json_object *reply)

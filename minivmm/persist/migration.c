@@ -40,6 +40,8 @@ static void status_locked(struct migration *m, struct json_object *o)
     add_u64(o, "bandwidth", s->bandwidth);
     add_u64(o, "expected-downtime-ms", s->expected_downtime_ms);
     add_u64(o, "total-ms", s->total_ms);
+    add_u64(o, "downtime-target-ms", m->par.downtime_ms);
+    add_u64(o, "throttle-percent", s->throttle_pct);
     if (m->state == MIG_S_COMPLETED) {
         char ms[32];
 
@@ -71,6 +73,15 @@ static void send_progress(struct migration *m)
     json_object_put(o);
 }
 
+/* Auto-converge: pass the thread's throttle to the VM (loop thread). */
+static void apply_throttle(struct migration *m, unsigned int pct)
+{
+    if (pct == m->throttle_set || !m->env.host->throttle)
+        return;
+    m->env.host->throttle(m->env.host_opaque, pct);
+    m->throttle_set = pct;
+}
+
 /* The thread is done (REQ_END posted): hand the VM back or stop it. */
 static void finish(struct migration *m, bool done)
 {
@@ -79,6 +90,7 @@ static void finish(struct migration *m, bool done)
     pthread_mutex_lock(&m->lock);
     s = m->state;
     pthread_mutex_unlock(&m->lock);
+    apply_throttle(m, 0);
     m->env.host->end(m->env.host_opaque,
                      done ? MIG_END_DONE :
                      s == MIG_S_IN_DOUBT ? MIG_END_IN_DOUBT : MIG_END_FAILED);
@@ -92,7 +104,10 @@ static void serve_stop(struct migration *m)
     char err[200] = "";
     void *fdt = NULL;
     size_t len = 0;
-    int r = m->env.host->stop(m->env.host_opaque, &fdt, &len, err,
+    int r;
+
+    apply_throttle(m, 0);
+    r = m->env.host->stop(m->env.host_opaque, &fdt, &len, err,
                               sizeof(err));
 
     pthread_mutex_lock(&m->lock);
@@ -113,6 +128,7 @@ static void on_kick(void *opaque, int fd, uint32_t events)
     struct migration *m = opaque;
     enum mig_req req;
     bool progress, done;
+    unsigned int pct;
     uint64_t v;
 
     (void)events;
@@ -122,12 +138,15 @@ static void on_kick(void *opaque, int fd, uint32_t events)
     pthread_mutex_lock(&m->lock);
     req = m->req;
     done = m->req_done_flag;
+    pct = m->state == MIG_S_PRECOPY ? m->st.throttle_pct : 0;
     /* The final state goes out once, from finish(), with all figures. */
     progress = m->progress_pending && mig_fsm_active(m->state);
     m->progress_pending = false;
     if (req == MIG_REQ_END)
         m->req = MIG_REQ_NONE;
     pthread_mutex_unlock(&m->lock);
+    if (req == MIG_REQ_NONE)
+        apply_throttle(m, pct);
     if (req == MIG_REQ_STOP)
         serve_stop(m);
     if (req == MIG_REQ_END)
@@ -136,7 +155,8 @@ static void on_kick(void *opaque, int fd, uint32_t events)
         send_progress(m);
 }
 
-int migration_start(struct migration *m, const char *uri, char *err,
+int migration_start(struct migration *m, const char *uri,
+                    const struct migration_params *p, char *err,
                     size_t errlen)
 {
     struct mig_uri u;
@@ -154,6 +174,9 @@ int migration_start(struct migration *m, const char *uri, char *err,
     pthread_mutex_lock(&m->lock);
     mig_apply_locked(m, MIG_E_START);
     m->u = u;
+    m->par = p ? *p : (struct migration_params){ 0 };
+    if (!m->par.downtime_ms)
+        m->par.downtime_ms = m->env.downtime_ms;
     snprintf(m->uri, sizeof(m->uri), "%s", uri);
     if (strstr(m->uri, ",token")) /* never shown: status, events, logs */
         *strstr(m->uri, ",token") = 0;

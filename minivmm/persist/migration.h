@@ -31,11 +31,13 @@ int migration_create(const struct migration_env *env,
 /* Cancels and joins a running migration first. */
 void migration_destroy(struct migration *m);
 
-/* Start migrating to @uri (unix:PATH or tcp:HOST:PORT). Returns once the
- * thread runs; the outcome comes as events and migrate-status. -EBUSY
+/* Start migrating to @uri (unix:PATH or tcp:HOST:PORT) with @p (NULL:
+ * defaults: the env's downtime target, auto-converge on, uncapped).
+ * Returns once the thread runs; the outcome comes as events and migrate-status. -EBUSY
  * when one is under way, -EINVAL for a bad URI or a device that cannot
  * migrate (reason in @err). Event-loop thread. */
-int migration_start(struct migration *m, const char *uri, char *err,
+int migration_start(struct migration *m, const char *uri,
+                    const struct migration_params *p, char *err,
                     size_t errlen);
 /* Ask a running migration to stop; the guest keeps running. -ENOENT when
  * none runs. */

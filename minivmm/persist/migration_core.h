@@ -33,10 +33,13 @@ struct mig_stats {
     uint64_t stop_us;           /* of which: stopping, state tree */
     uint64_t final_us;          /* final pages, state, END sent */
     uint64_t dest_us;           /* the destination building its VM */
+    unsigned int throttle_pct;  /* auto-converge: vCPU time held, % */
 };
 
 struct migration {
     struct migration_env env;
+    struct migration_params par;    /* this migration's (start) */
+    unsigned int throttle_set;      /* loop thread: pct given to host */
     struct dirty_log *dirty;
     int efd;                    /* eventfd: thread → loop */
     bool in_loop;

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "vmm/seccomp.h"
 
@@ -35,6 +36,9 @@ struct migration_host_ops {
      * destination never said whether it runs: the guest stays paused here,
      * whole, until the user resumes or quits it (docs/migration.md). */
     void (*end)(void *opaque, enum mig_end outcome);
+    /* Hold each vCPU @pct percent of its time (0: not at all), for
+     * auto-converge (docs/migration.md, "Convergence"). May be NULL. */
+    void (*throttle)(void *opaque, unsigned int pct);
     /* Send an event object to API clients (reference borrowed). */
     void (*event)(void *opaque, struct json_object *ev);
 };
@@ -55,6 +59,11 @@ struct migration_env {
 
 #define MIGRATION_DEFAULT_DOWNTIME_MS 20
 
-#define MIGRATION_DEFAULT_DOWNTIME_MS 20
+/* One migration's parameters (the API's migrate, docs/api.md). */
+struct migration_params {
+    unsigned int downtime_ms;       /* target; 0: migration_env's */
+    bool no_auto_converge;          /* never throttle vCPUs: fail instead */
+    uint64_t max_bandwidth;         /* bytes/s of pre-copy, 0: uncapped */
+};
 
 #endif

@@ -19,24 +19,28 @@
 #include "vmm/log.h"
 #include "vmm/memory.h"
 #include "minivmm/persist/migration_auth.h"
+#include "minivmm/persist/migration_conv.h"
 #include "minivmm/persist/migration_fmt.h"
 #include "minivmm/persist/migration_core.h"
 #include "minivmm/persist/migration_run.h"
 #include "minivmm/persist/migration_send.h"
 
 #define CONNECT_WAIT_MS 3000
-#define MAX_ITERATIONS 30
 #define PG 4096ULL
-#define MIN_BW (16ULL << 20)   /* bytes/s assumed before anything is sent */
 
 struct run {
     struct migration *m;
     struct mig_tx tx;
+    struct mig_conv conv;   /* rate, pass decision, throttle */
     uint64_t *bits;         /* pages to send next, memfd numbering */
     bool built;             /* the destination's VM is built */
     bool dev_logging;       /* devices' DMA dirty logging was started */
     uint64_t npages;
     uint64_t t_start, t_sync, t_stop;
+    /* The stop's timeline (µs, clock_now_us), logged at debug level:
+     * dirty log read, devices' logs read, pages sent, state+END sent,
+     * the destination's reply, its RUNNING. */
+    uint64_t t_dlog, t_ddev, t_pages, t_state, t_reply, t_running;
 };
 
 /* Record the first error (later ones are consequences). */
@@ -113,10 +117,8 @@ static void account_pass(struct run *rn, uint64_t bytes, uint64_t us)
     pthread_mutex_lock(&rn->m->lock);
     s->iterations++;
     s->bytes = rn->tx.bytes;
-    if (bytes >= (1u << 20) && us > 0)
-        s->bandwidth = bytes * 1000000 / us;
-    else if (!s->bandwidth)
-        s->bandwidth = MIN_BW;
+    mig_conv_sample(&rn->conv, bytes, us);
+    s->bandwidth = mig_conv_rate(&rn->conv);
     s->total_ms = (clock_now_us() - rn->t_start) / 1000;
     pthread_mutex_unlock(&rn->m->lock);
 }
@@ -156,12 +158,34 @@ static int dev_dirty(struct run *rn, enum dev_dirty_op op)
     return ret;
 }
 
-/* Sync the dirty log; whether what is left fits the downtime target. */
+/* The migration will not converge: say why and what to change. */
+static int give_up(struct run *rn, uint64_t dirty, uint64_t dirty_rate)
+{
+    const struct mig_conv *c = &rn->conv;
+
+    set_error(rn->m, "the migration does not converge: after %u passes "
+              "%llu MiB are still dirty (the guest dirties %llu MiB/s, the "
+              "link carries %llu MiB/s: %llu ms to send at the stop, target "
+              "%u ms, vCPU throttle %u%%); raise downtime-ms, %s, or give "
+              "the migration more bandwidth", c->passes,
+              (unsigned long long)(dirty >> 20),
+              (unsigned long long)(dirty_rate >> 20),
+              (unsigned long long)(mig_conv_rate(c) >> 20),
+              (unsigned long long)(mig_conv_expected_us(c, dirty) / 1000),
+              c->p.downtime_ms, c->throttle_pct,
+              c->p.auto_converge ? "reduce the guest's writing"
+                                 : "allow throttling (auto-converge)");
+    return -ETIMEDOUT;
+}
+
+/* Sync the dirty log; whether what is left fits the downtime target
+ * (migration_conv.h decides; it may raise the vCPU throttle). */
 static int sync_and_decide(struct run *rn, bool *converged)
 {
     struct migration *m = rn->m;
     struct mig_stats *s = &m->st;
-    uint64_t n, t = clock_now_us(), dirty;
+    uint64_t n, t = clock_now_us(), dirty, rate;
+    enum mig_conv_verdict v;
     int r = dirty_log_sync(m->dirty, rn->bits, &n);
 
     if (r < 0) {
@@ -172,17 +196,26 @@ static int sync_and_decide(struct run *rn, bool *converged)
     if (r < 0)
         return r;
     dirty = dirty_bits_count(rn->bits, rn->npages) * PG;
+    rate = t > rn->t_sync ? dirty * 1000000 / (t - rn->t_sync) : 0;
+    v = mig_conv_decide(&rn->conv, dirty);
     pthread_mutex_lock(&m->lock);
     s->remaining = dirty;
-    s->dirty_rate = t > rn->t_sync ? dirty * 1000000 / (t - rn->t_sync) : 0;
-    s->expected_downtime_ms = dirty * 1000 / s->bandwidth;
-    *converged = s->expected_downtime_ms < m->env.downtime_ms ||
-                 s->iterations >= MAX_ITERATIONS;
+    s->dirty_rate = rate;
+    s->expected_downtime_ms = mig_conv_expected_us(&rn->conv, dirty) / 1000;
+    s->throttle_pct = rn->conv.throttle_pct;
+    *converged = v == MIG_CONV_STOP;
     m->progress_pending = true;
     pthread_mutex_unlock(&m->lock);
     rn->t_sync = t;
     mig_kick_loop(m);
-    return 0;
+    log_debug("migration: pass %u: %llu KiB dirty, %llu KiB/s dirtied, "
+              "send rate %llu KiB/s, expected %llu ms, throttle %u%%",
+              rn->conv.passes, (unsigned long long)(dirty >> 10),
+              (unsigned long long)(rate >> 10),
+              (unsigned long long)(mig_conv_rate(&rn->conv) >> 10),
+              (unsigned long long)s->expected_downtime_ms,
+              rn->conv.throttle_pct);
+    return v == MIG_CONV_GIVE_UP ? give_up(rn, dirty, rate) : 0;
 }
 
 static int send_dirty(struct run *rn)
@@ -267,6 +300,7 @@ static int await_running(struct run *rn)
     r = mig_set_deadline(rn->tx.fd, t > UINT_MAX / 2 ? UINT_MAX : 2 * t);
     if (r == 0)
         r = mig_recv(rn->tx.fd, buf, 8);
+    rn->t_running = clock_now_us();
     if (r == 0 && !memcmp(buf, MIG_RUNNING, 8)) {
         pthread_mutex_lock(&m->lock);
         mig_apply_locked(m, MIG_E_ACKED);
@@ -305,18 +339,23 @@ static int complete(struct run *rn, const void *fdt, size_t len)
         set_error(m, "reading the dirty log: %s", strerror(-r));
         return r;
     }
+    rn->t_dlog = clock_now_us();
+    mig_tx_set_cap(&rn->tx, 0); /* the stop-and-copy pass is downtime */
     r = dev_dirty(rn, DEV_DIRTY_SYNC);
+    rn->t_ddev = clock_now_us();
     if (r == 0)
         r = mig_tx_ram_dirty(&rn->tx, rn->bits, &sent);
+    rn->t_pages = clock_now_us();
     if (r == 0)
         r = mig_tx_state_end(&rn->tx, fdt, len);
     if (r < 0)
         return io_fail(rn, "sending the final pages and state", r);
     account_pass(rn, 0, 0);
-    t = clock_now_us();
+    t = rn->t_state = clock_now_us();
     m->st.final_us = t - rn->t_stop - m->st.stop_us;
     r = mig_recv(rn->tx.fd, reply, sizeof(reply));
-    m->st.dest_us = clock_now_us() - t;
+    rn->t_reply = clock_now_us();
+    m->st.dest_us = rn->t_reply - t;
     if (r < 0)
         return io_fail(rn, "waiting for the destination", r);
     if (mig_reply_decode(reply, &status, why, sizeof(why)) < 0) {
@@ -364,6 +403,18 @@ static int stop_and_complete(struct run *rn)
     m->st.total_ms = (clock_now_us() - rn->t_start) / 1000;
     pthread_mutex_unlock(&m->lock);
     if (r == 0)
+        log_debug("migration: stop timeline (ms from the stop request): "
+                  "loop stopped the guest %.3f, dirty log %.3f, device "
+                  "logs %.3f, final pages %.3f, state+END %.3f, reply "
+                  "%.3f, RUNNING %.3f",
+                  (double)m->st.stop_us / 1e3,
+                  (double)(rn->t_dlog - rn->t_stop) / 1e3,
+                  (double)(rn->t_ddev - rn->t_stop) / 1e3,
+                  (double)(rn->t_pages - rn->t_stop) / 1e3,
+                  (double)(rn->t_state - rn->t_stop) / 1e3,
+                  (double)(rn->t_reply - rn->t_stop) / 1e3,
+                  (double)(rn->t_running - rn->t_stop) / 1e3);
+    if (r == 0)
         log_info("minivmm: migrated to %s: %llu MiB in %u passes, "
                  "%llu ms; downtime %.1f ms (stop %.1f, final send %.1f, "
                  "destination %.1f)", m->uri,
@@ -407,6 +458,8 @@ static int setup(struct run *rn)
         rn->dev_logging = true;
     if (r == 0 && (r = mig_tx_header(&rn->tx, m->env.cpus)) < 0)
         io_fail(rn, "sending the stream header", r);
+    if (r == 0)
+        mig_tx_set_cap(&rn->tx, m->par.max_bandwidth);
     return r;
 }
 
@@ -421,6 +474,9 @@ void *mig_thread_main(void *arg)
     rn.tx.fd = -1;
     rn.npages = dirty_log_pages(m->dirty);
     rn.bits = calloc(dirty_words(rn.npages) + 1, 8);
+    mig_conv_init(&rn.conv, &(struct mig_conv_params){
+                      .downtime_ms = m->par.downtime_ms,
+                      .auto_converge = !m->par.no_auto_converge });
     r = rn.bits ? sc_install(SC_T_MIGRATION, m->env.seccomp) : -ENOMEM;
     if (r == 0)
         r = setup(&rn);

@@ -7,11 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "vmm/clock.h"
 #include "vmm/dirty.h"
 #include "vmm/memory.h"
+#include "minivmm/persist/migration_conv.h"
 #include "minivmm/persist/migration_fmt.h"
 #include "minivmm/persist/migration_net.h"
 
@@ -112,6 +115,25 @@ static bool page_zero(const uint8_t *p)
     return true;
 }
 
+void mig_tx_set_cap(struct mig_tx *tx, uint64_t bytes_per_s)
+{
+    tx->cap = bytes_per_s;
+    tx->cap_t0 = clock_now_us();
+    tx->cap_bytes0 = tx->bytes;
+}
+
+/* Under a bandwidth cap: sleep until what was sent fits it. */
+static void pace(struct mig_tx *tx)
+{
+    uint64_t us = mig_conv_pace_us(tx->bytes - tx->cap_bytes0,
+                                   clock_now_us() - tx->cap_t0, tx->cap);
+    struct timespec ts = { (time_t)(us / 1000000),
+                           (long)(us % 1000000) * 1000 };
+
+    if (us)
+        nanosleep(&ts, NULL);
+}
+
 /* Stage the pages of @w->bits from @hva (dropping zero pages if
  * @elide_zero) and send the window as a @type section. */
 static int send_window(struct mig_tx *tx, struct window *w,
@@ -141,6 +163,7 @@ static int send_window(struct mig_tx *tx, struct window *w,
     snap_ram_encode(w->fixed + SNAP_SECTION_HEADER_SIZE, w->gpa, w->npages,
                     w->bits);
     tx->pages += w->present;
+    pace(tx);
     return send_section(tx, type, w->fixed, fixed, tx->stage,
                         (size_t)w->present * PG);
 }

@@ -24,10 +24,18 @@ struct mig_tx {
     uint64_t zero_pages;    /* first pass: pages elided */
     uint8_t *stage;         /* MIG_WINDOW_PAGES pages */
     void *xxh;              /* XXH3_state_t */
+    uint64_t cap;           /* bytes/s, 0: uncapped (mig_tx_set_cap) */
+    uint64_t cap_t0;        /* µs, clock_now_us() when the cap was set */
+    uint64_t cap_bytes0;    /* tx->bytes then */
 };
 
 int mig_tx_init(struct mig_tx *tx, int fd, const struct guest_memory *mem);
 void mig_tx_fini(struct mig_tx *tx);
+
+/* Cap the stream at @bytes_per_s from now on (0: uncapped): each RAM
+ * window waits until the bytes sent since fit the cap
+ * (migration_conv.h mig_conv_pace_us). */
+void mig_tx_set_cap(struct mig_tx *tx, uint64_t bytes_per_s);
 
 /* The stream header (flag MIG_F_STREAM, RAM size) and CONFIG. */
 int mig_tx_header(struct mig_tx *tx, unsigned int cpus);
