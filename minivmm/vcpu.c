@@ -13,6 +13,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/pvm_quirks.h"
 #include "vmm/bus.h"
+#include "vmm/clock.h"
 #include "minivmm/startup.h"
 #include "vmm/kvm.h"
 #include "vmm/log.h"
@@ -172,6 +173,38 @@ static void maybe_park(struct vcpu *v)
     pthread_mutex_unlock(&s->lock);
 }
 
+/* Auto-converge (vcpu_throttle.h): after a kick, a vCPU that ran at
+ * least its slice since its last hold waits out its share, unless a
+ * pause, a stop or a throttle change comes first. */
+static void maybe_throttle(struct vcpu *v)
+{
+    struct vcpu_sync *s = v->env->sync;
+    unsigned int pct = s ? __atomic_load_n(&s->throttle_pct,
+                                           __ATOMIC_ACQUIRE) : 0;
+    uint64_t now = clock_now_us(), end;
+    struct timespec ts;
+
+    if (!pct || pct >= 100 ||
+        now - v->throttle_end_us < VCPU_THROTTLE_SLICE_MS * 900ULL)
+        return;
+    end = VCPU_THROTTLE_SLICE_MS * 1000ULL * pct / (100 - pct);
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += (time_t)(end / 1000000);
+    ts.tv_nsec += (long)(end % 1000000) * 1000;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&s->lock);
+    while (!__atomic_load_n(&s->pause, __ATOMIC_SEQ_CST) &&
+           !__atomic_load_n(v->env->stopping, __ATOMIC_ACQUIRE) &&
+           __atomic_load_n(&s->throttle_pct, __ATOMIC_ACQUIRE) == pct &&
+           pthread_cond_timedwait(&s->cond, &s->lock, &ts) != ETIMEDOUT)
+        ;
+    pthread_mutex_unlock(&s->lock);
+    v->throttle_end_us = clock_now_us();
+}
+
 static void thread_ends(struct vcpu *v)
 {
     struct vcpu_sync *s = v->env->sync;
@@ -230,6 +263,7 @@ static void *vcpu_thread(void *arg)
             /* seq_cst: orders this store before the pause flag's load
              * (a kick racing with it is then seen by one of the two). */
             __atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+            maybe_throttle(v);
             maybe_park(v);
             continue;
         }
@@ -303,6 +337,7 @@ int vcpu_pause_all(struct vcpu *vcpus, unsigned int n,
 
     pthread_mutex_lock(&s->lock);
     __atomic_store_n(&s->pause, 1, __ATOMIC_SEQ_CST);
+    pthread_cond_broadcast(&s->cond); /* wakes throttle holds */
     while (s->parked < s->running) {
         struct timespec ts;
 

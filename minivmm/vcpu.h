@@ -27,7 +27,13 @@ struct vcpu_sync {
     int pause;              /* atomic; written under lock */
     unsigned int running;   /* threads started and not ended (lock) */
     unsigned int parked;    /* threads waiting while paused (lock) */
+    unsigned int throttle_pct; /* atomic; written under lock: each kick
+                                * holds a vCPU that ran its slice for
+                                * VCPU_THROTTLE_SLICE_MS * pct / (100 -
+                                * pct) (minivmm/vcpu_throttle.h) */
 };
+
+#define VCPU_THROTTLE_SLICE_MS 10   /* run time between holds */
 
 /* What a vCPU thread needs from the VM; owned by the VM, shared. */
 struct vcpu_env {
@@ -51,6 +57,7 @@ struct vcpu {
     const struct vcpu_env *env;
     unsigned long exits;        /* statistics: KVM_RUN returns */
     uint64_t exit_count[STATS_EXIT_COUNT]; /* by reason, vmm/stats.h */
+    uint64_t throttle_end_us;   /* the thread's last throttle hold ended */
 };
 
 /* Install the (no-op) kick signal handler; once per process, before any

@@ -10,6 +10,7 @@
 #include "minivmm/persist/migration.h"
 #include "minivmm/persist/vmstate.h"
 #include "minivmm/runctl.h"
+#include "minivmm/vcpu_throttle.h"
 #include "vmm/devreg.h"
 #include "vmm/log.h"
 #include "vmm/memory.h"
@@ -17,6 +18,7 @@
 struct vmctl_mig {
     struct vmctl_mig_env env;
     struct migration *mig;
+    struct vcpu_throttle *throttle; /* auto-converge */
     bool stopped;               /* the migration stopped the guest */
 };
 
@@ -78,6 +80,17 @@ static void mig_end(void *opaque, enum mig_end outcome)
     runctl_event(vm->env.rc, VM_EV_MIGRATE_FAIL);
 }
 
+static void mig_throttle(void *opaque, unsigned int pct)
+{
+    struct vmctl_mig *vm = opaque;
+
+    if (vcpu_throttle_set(vm->throttle, pct) < 0)
+        log_warn("minivmm: migration: cannot throttle the vCPUs");
+    else if (pct)
+        log_info("minivmm: migration: vCPUs throttled to %u%% "
+                 "(auto-converge)", pct);
+}
+
 static void mig_event(void *opaque, struct json_object *ev)
 {
     struct vmctl_mig *vm = opaque;
@@ -91,6 +104,7 @@ static const struct migration_host_ops mig_ops = {
     .begin = mig_begin,
     .stop = mig_stop,
     .end = mig_end,
+    .throttle = mig_throttle,
     .event = mig_event,
 };
 
@@ -109,7 +123,11 @@ int vmctl_mig_create(const struct vmctl_mig_env *env, struct vmctl_mig **out)
         return -ENOMEM;
     vm->env = *env;
     me.host_opaque = vm;
-    r = migration_create(&me, &vm->mig);
+    r = vcpu_throttle_create(env->loop, env->rc->env.vcpus,
+                             env->rc->env.nvcpus, env->rc->env.sync,
+                             &vm->throttle);
+    if (r == 0 && (r = migration_create(&me, &vm->mig)) < 0)
+        vcpu_throttle_destroy(vm->throttle);
     if (r < 0) {
         free(vm);
         return r;
@@ -123,6 +141,7 @@ void vmctl_mig_destroy(struct vmctl_mig *vm)
     if (!vm)
         return;
     migration_destroy(vm->mig);
+    vcpu_throttle_destroy(vm->throttle);
     free(vm);
 }
 
