@@ -50,7 +50,7 @@ struct migration {
     pthread_cond_t cond;
     enum mig_state state;
     struct mig_stats st;
-    char error[256];
+    char error[384];
     char uri[MIG_URI_MAX];
     struct mig_uri u;
     int fd;                     /* stream socket or -1 */

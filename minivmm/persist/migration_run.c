@@ -163,17 +163,16 @@ static int give_up(struct run *rn, uint64_t dirty, uint64_t dirty_rate)
 {
     const struct mig_conv *c = &rn->conv;
 
-    set_error(rn->m, "the migration does not converge: after %u passes "
-              "%llu MiB are still dirty (the guest dirties %llu MiB/s, the "
-              "link carries %llu MiB/s: %llu ms to send at the stop, target "
-              "%u ms, vCPU throttle %u%%); raise downtime-ms, %s, or give "
-              "the migration more bandwidth", c->passes,
-              (unsigned long long)(dirty >> 20),
+    set_error(rn->m, "the migration does not converge: %llu MiB still "
+              "dirty after %u passes (dirtied at %llu MiB/s, sent at %llu "
+              "MiB/s: %llu ms at the stop, target %u ms, throttle %u%%); "
+              "raise downtime-ms, %s or give it more bandwidth",
+              (unsigned long long)(dirty >> 20), c->passes,
               (unsigned long long)(dirty_rate >> 20),
               (unsigned long long)(mig_conv_rate(c) >> 20),
               (unsigned long long)(mig_conv_expected_us(c, dirty) / 1000),
               c->p.downtime_ms, c->throttle_pct,
-              c->p.auto_converge ? "reduce the guest's writing"
+              c->p.auto_converge ? "slow the guest's writes"
                                  : "allow throttling (auto-converge)");
     return -ETIMEDOUT;
 }

@@ -16,9 +16,10 @@ static const struct ctl_cmd cmds[] = {
     { "quit", 0, 0, "", "stop the VM and end minivmm (exit status 0)" },
     { "powerdown", 0, 0, "", "press the ACPI power button (the guest "
       "shuts down cleanly)" },
-    { "migrate", 1, 1, "URI", "live-migrate to a minivmm --incoming URI "
-      "(unix:PATH, tcp:HOST:PORT[,token-file=PATH]); exit 0 only when it "
-      "completed" },
+    { "migrate", 1, 4, "URI [downtime-ms=N] [auto-converge=on|off] "
+      "[max-bandwidth=BYTES/S[K|M|G]]", "live-migrate to a minivmm "
+      "--incoming URI (unix:PATH, tcp:HOST:PORT[,token-file=PATH]); exit 0 "
+      "only when it completed" },
     { "migrate-status", 0, 0, "", "print the state of the current or last "
       "migration" },
     { "migrate-cancel", 0, 0, "", "cancel a running migration (the VM "
@@ -122,6 +123,42 @@ static struct json_object *device_args(const char *type, const char *kv)
     return a;
 }
 
+/* migrate's K=V parameters into @o (docs/api.md). -1 for a bad one. */
+static int migrate_params(struct json_object *o, char **args)
+{
+    for (unsigned int i = 1; i < 4 && args[i]; i++) {
+        const char *a = args[i], *v = strchr(a, '=');
+        char *end;
+        long long x;
+
+        if (!v)
+            return -1;
+        v++;
+        if (!strncmp(a, "auto-converge=", 14)) {
+            if (strcmp(v, "on") && strcmp(v, "off"))
+                return -1;
+            json_object_object_add(o, "auto-converge",
+                                   json_object_new_boolean(!strcmp(v, "on")));
+            continue;
+        }
+        x = strtoll(v, &end, 10);
+        if (end == v || x < 0)
+            return -1;
+        x <<= *end == 'K' ? 10 : *end == 'M' ? 20 : *end == 'G' ? 30 : 0;
+        if (*end && (strchr("KMG", *end) == NULL || end[1]))
+            return -1;
+        if (!strncmp(a, "downtime-ms=", 12) && !*end)
+            json_object_object_add(o, "downtime-ms",
+                                   json_object_new_int64(x));
+        else if (!strncmp(a, "max-bandwidth=", 14))
+            json_object_object_add(o, "max-bandwidth",
+                                   json_object_new_int64(x));
+        else
+            return -1;
+    }
+    return 0;
+}
+
 /* An absolute form of @v in @abs (the VMM may run elsewhere). */
 static const char *absolute(const char *v, char abs[PATH_MAX])
 {
@@ -145,6 +182,8 @@ static int add_args(struct json_object *o, const struct ctl_cmd *c,
                                               absolute(args[0], abs)));
     } else if (!strcmp(c->name, "migrate")) {
         json_object_object_add(o, "uri", json_object_new_string(args[0]));
+        if (migrate_params(o, args) < 0)
+            return -1;
     } else if (!strcmp(c->name, "device-add")) {
         a = device_args(args[0], args[1]);
         if (!a)

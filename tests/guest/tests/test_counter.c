@@ -5,7 +5,10 @@
  * it prints "counter: tick T value V"; after ticks=N ticks (default 0:
  * never) it prints "counter: done" and passes. fill_mb=N first fills N MiB
  * from 16 MiB up with pseudo-random data (benchmarks: incompressible,
- * no zero pages) and prints "counter: filled N MiB". The counter, the tick and
+ * no zero pages) and prints "counter: filled N MiB". dirty_mb=N makes
+ * the loop a writer too: after each 4096 increments it writes one word
+ * of the next page of N MiB above the fill (cycling), so the guest dirties
+ * pages as fast as its vCPU runs (migration convergence tests). The counter, the tick and
  * the deadline all live in guest RAM or registers, so a restored VM goes
  * on from where it was saved: its first line shows the next tick, not 1.
  */
@@ -38,10 +41,13 @@ static volatile uint64_t tick;
 
 int test_counter(void)
 {
-    uint64_t period_ms = 100, limit = 0, mb = 0, next;
+    uint64_t period_ms = 100, limit = 0, mb = 0, dmb = 0, next, page = 0;
+    volatile uint64_t *dirty;
 
     if (tick == 0 && cmdline_get_u64("fill_mb", &mb) == 0 && mb)
         fill(mb);
+    cmdline_get_u64("dirty_mb", &dmb);
+    dirty = (volatile uint64_t *)(uintptr_t)(FILL_BASE + (mb << 20));
     cmdline_get_u64("tick_ms", &period_ms);
     cmdline_get_u64("ticks", &limit);
     if (period_ms == 0)
@@ -51,6 +57,10 @@ int test_counter(void)
     for (;;) {
         for (unsigned int i = 0; i < 4096; i++)
             counter = counter + 1;
+        if (dmb) {
+            dirty[page * 512] = counter;
+            page = page + 1 < dmb * 256 ? page + 1 : 0;
+        }
         if (time_us() < next)
             continue;
         tick = tick + 1;
