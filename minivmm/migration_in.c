@@ -14,6 +14,7 @@
 #include "vmm/clock.h"
 #include "vmm/host_limits.h"
 #include "vmm/log.h"
+#include "vmm/sched_slice.h"
 #include "vmm/memory.h"
 #include "minivmm/persist/migration_auth.h"
 #include "minivmm/persist/migration_fmt.h"
@@ -340,6 +341,8 @@ int migration_incoming(struct vm_config *cfg, struct vm **out, char *err,
     x.cfg = cfg;
     *out = NULL;
     err[0] = 0;
+    /* Wake promptly on a busy host for the hand-over (sched_slice.h). */
+    sched_slice_set(0, SCHED_SLICE_SHORT_US);
     if (r == 0)
         r = wait_source(&x, cfg->incoming, err, errlen);
     if (r == 0)
@@ -359,5 +362,6 @@ int migration_incoming(struct vm_config *cfg, struct vm **out, char *err,
                  (double)(clock_now_us() - t0) / 1e3);
     *out = x.vm;
     rx_fini(&x);
+    sched_slice_set(0, 0);
     return r;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "minivmm/vcpu.h"
+#include "vmm/clock.h"
 #include "vmm/devreg.h"
 
 #define PAUSE_TIMEOUT_MS 5000
@@ -69,8 +70,11 @@ static int walk_devices(struct runctl *rc, bool stop, char *err,
 
 int runctl_stop_guest(struct runctl *rc, char *err, size_t errlen)
 {
+    uint64_t t = clock_now_us();
     int r = vcpu_pause_all(rc->env.vcpus, rc->env.nvcpus, rc->env.sync,
                            PAUSE_TIMEOUT_MS);
+
+    rc->pause_us = clock_now_us() - t;
 
     if (r < 0) {
         snprintf(err, errlen, "vCPUs did not stop within %u ms",

@@ -8,6 +8,7 @@
 #define MINIVMM_RUNCTL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 
 #include "vmm/runstate_fsm.h"
@@ -39,6 +40,8 @@ struct runctl {
     struct runctl_env env;
     struct vm_runstate rs;      /* read freely; changed by runctl_event */
     bool devices_quiesced;
+    uint64_t pause_us;          /* the last runctl_stop_guest's vCPU pause
+                                 * took this long (µs; debug timelines) */
 };
 
 /* State "created". @env is copied. */

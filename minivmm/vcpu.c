@@ -9,11 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "arch/x86/cpu.h"
 #include "arch/x86/pvm_quirks.h"
 #include "vmm/bus.h"
 #include "vmm/clock.h"
+#include "vmm/sched_slice.h"
 #include "minivmm/startup.h"
 #include "vmm/kvm.h"
 #include "vmm/log.h"
@@ -246,6 +248,7 @@ static void *vcpu_thread(void *arg)
 
     snprintf(name, sizeof(name), "vcpu%d", v->id);
     pthread_setname_np(pthread_self(), name);
+    __atomic_store_n(&v->tid, (int)gettid(), __ATOMIC_RELEASE);
     if (sc_install(SC_T_VCPU, v->env->seccomp) < 0) {
         log_err("minivmm: vCPU %d: seccomp filter failed", v->id);
         v->env->stop.request_stop(v->env->stop.opaque, VM_STOP_ERROR, 0);
@@ -362,6 +365,27 @@ int vcpu_pause_all(struct vcpu *vcpus, unsigned int n,
     if (r < 0)
         vcpu_resume_all(s);
     return r;
+}
+
+void vcpu_slice_all(struct vcpu *vcpus, unsigned int n, unsigned int us)
+{
+    for (unsigned int i = 0; i < n; i++) {
+        int tid = __atomic_load_n(&vcpus[i].tid, __ATOMIC_ACQUIRE);
+
+        if (vcpus[i].started && tid > 0)
+            sched_slice_set(tid, us);
+    }
+}
+
+void vcpu_pause_begin(struct vcpu *vcpus, unsigned int n,
+                      struct vcpu_sync *s)
+{
+    pthread_mutex_lock(&s->lock);
+    __atomic_store_n(&s->pause, 1, __ATOMIC_SEQ_CST);
+    pthread_cond_broadcast(&s->cond); /* wakes throttle holds */
+    pthread_mutex_unlock(&s->lock);
+    for (unsigned int i = 0; i < n; i++)
+        vcpu_kick(&vcpus[i]);
 }
 
 void vcpu_resume_all(struct vcpu_sync *s)

@@ -58,7 +58,12 @@ struct vcpu {
     unsigned long exits;        /* statistics: KVM_RUN returns */
     uint64_t exit_count[STATS_EXIT_COUNT]; /* by reason, vmm/stats.h */
     uint64_t throttle_end_us;   /* the thread's last throttle hold ended */
+    int tid;                    /* atomic: the thread's id once it runs */
 };
+
+/* Give every started vCPU thread of @vcpus[0..@n) a @us µs scheduler
+ * slice (0: the default; vmm/sched_slice.h). Best effort. */
+void vcpu_slice_all(struct vcpu *vcpus, unsigned int n, unsigned int us);
 
 /* Install the (no-op) kick signal handler; once per process, before any
  * vCPU thread starts. 0 or -errno. */
@@ -91,6 +96,11 @@ void vcpu_sync_destroy(struct vcpu_sync *s);
  * thread only; not while a stop is under way. */
 int vcpu_pause_all(struct vcpu *vcpus, unsigned int n,
                    struct vcpu_sync *s, unsigned int timeout_ms);
+/* Ask every started vCPU of @vcpus[0..@n) to park and kick them, without
+ * waiting: a later vcpu_pause_all() (which must follow) then finds them
+ * parked or on their way. Any thread. */
+void vcpu_pause_begin(struct vcpu *vcpus, unsigned int n,
+                      struct vcpu_sync *s);
 /* Let parked vCPUs run again (also used to release them for a stop). */
 void vcpu_resume_all(struct vcpu_sync *s);
 

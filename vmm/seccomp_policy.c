@@ -97,6 +97,13 @@ static const struct sc_rule open_rdonly[] = {
     { "openat", 2, O_ACCMODE | O_CREAT | O_TRUNC, rdonly, N(rdonly) },
 };
 
+/* Short EEVDF slices around a migration's stop (vmm/sched_slice.h): the
+ * event loop for itself and the vCPU threads, the migration thread for
+ * itself; the nice value is read to be kept. */
+static const struct sc_rule sched_tune[] = {
+    S("sched_setattr"), S("getpriority"),
+};
+
 /* Each kind's filter lets its own children install narrower ones. */
 static const struct sc_rule filtering[] = { S("seccomp") };
 
@@ -127,11 +134,11 @@ static const struct sc_rule sanitizer[] = {
 /* Each kind: the tables it may use. */
 static const struct sc_rule *const main_l[] = {
     runtime, waiting, messages, connecting, files, making, ioctl_any,
-    filtering, SANITIZER NULL,
+    filtering, sched_tune, SANITIZER NULL,
 };
 static const unsigned int main_n[] = {
     N(runtime), N(waiting), N(messages), N(connecting), N(files),
-    N(making), N(ioctl_any), N(filtering), SANITIZER_N
+    N(making), N(ioctl_any), N(filtering), N(sched_tune), SANITIZER_N
 };
 static const struct sc_rule *const vcpu_l[] = {
     runtime, waiting, messages, connecting, ioctl_vcpu, SANITIZER NULL,
@@ -142,11 +149,11 @@ static const unsigned int vcpu_n[] = {
 };
 static const struct sc_rule *const mig_l[] = {
     runtime, waiting, messages, connecting, ioctl_any, open_rdonly,
-    SANITIZER NULL,
+    sched_tune, SANITIZER NULL,
 };
 static const unsigned int mig_n[] = {
     N(runtime), N(waiting), N(messages), N(connecting), N(ioctl_any),
-    N(open_rdonly), SANITIZER_N
+    N(open_rdonly), N(sched_tune), SANITIZER_N
 };
 /* vfu-blk: one client, one disk, its event loop (epoll made in run());
  * no new sockets but the accepted client. */

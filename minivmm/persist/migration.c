@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "vmm/clock.h"
 #include "vmm/dirty.h"
 #include "vmm/evloop.h"
 #include "minivmm/persist/migration_core.h"
@@ -106,6 +107,7 @@ static void serve_stop(struct migration *m)
     size_t len = 0;
     int r;
 
+    m->t_stop_loop = clock_now_us();
     apply_throttle(m, 0);
     r = m->env.host->stop(m->env.host_opaque, &fdt, &len, err,
                               sizeof(err));

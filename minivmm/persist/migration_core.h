@@ -62,6 +62,8 @@ struct migration {
     bool req_done_flag;         /* MIG_REQ_END: the migration succeeded */
     bool req_finished;
     int req_ret;
+    uint64_t t_stop_req;        /* µs: MIG_REQ_STOP posted (timeline) */
+    uint64_t t_stop_loop;       /* µs: the loop began serving it */
     void *fdt;                  /* MIG_REQ_STOP's state tree */
     size_t fdt_len;
 };

@@ -26,6 +26,11 @@ struct migration_host_ops {
     /* Check every device can migrate (the error names the one that
      * cannot) and enter the "migrating" run state. */
     int (*begin)(void *opaque, char *err, size_t errlen);
+    /* On the migration thread, just before it asks for stop(): start
+     * pausing the vCPUs (thread-safe; stop() completes the pause), so
+     * the vCPUs' way out of KVM_RUN overlaps the event loop's wake-up.
+     * May be NULL. */
+    void (*stop_early)(void *opaque);
     /* Stop vCPUs and devices (if they ran) and build the state tree,
      * malloc'd into *@fdt (@len bytes). */
     int (*stop)(void *opaque, void **fdt, size_t *len, char *err,

@@ -18,6 +18,7 @@
 #include "vmm/dirty.h"
 #include "vmm/log.h"
 #include "vmm/memory.h"
+#include "vmm/sched_slice.h"
 #include "minivmm/persist/migration_auth.h"
 #include "minivmm/persist/migration_conv.h"
 #include "minivmm/persist/migration_fmt.h"
@@ -383,7 +384,9 @@ static int stop_and_complete(struct run *rn)
     size_t len;
     int r = step(m, MIG_E_CONVERGED);
 
-    rn->t_stop = clock_now_us();
+    rn->t_stop = m->t_stop_req = clock_now_us();
+    if (r == 0 && m->env.host->stop_early)
+        m->env.host->stop_early(m->env.host_opaque);
     if (r == 0)
         r = mig_ask_loop(m, MIG_REQ_STOP, false);
     m->st.stop_us = clock_now_us() - rn->t_stop;
@@ -403,9 +406,10 @@ static int stop_and_complete(struct run *rn)
     pthread_mutex_unlock(&m->lock);
     if (r == 0)
         log_debug("migration: stop timeline (ms from the stop request): "
-                  "loop stopped the guest %.3f, dirty log %.3f, device "
+                  "loop woke %.3f, loop stopped the guest %.3f, dirty log %.3f, device "
                   "logs %.3f, final pages %.3f, state+END %.3f, reply "
                   "%.3f, RUNNING %.3f",
+                  (double)(m->t_stop_loop - rn->t_stop) / 1e3,
                   (double)m->st.stop_us / 1e3,
                   (double)(rn->t_dlog - rn->t_stop) / 1e3,
                   (double)(rn->t_ddev - rn->t_stop) / 1e3,
@@ -469,6 +473,7 @@ void *mig_thread_main(void *arg)
     int r;
 
     pthread_setname_np(pthread_self(), "migration");
+    sched_slice_set(0, SCHED_SLICE_SHORT_US); /* best effort */
     rn.t_sync = rn.t_start;
     rn.tx.fd = -1;
     rn.npages = dirty_log_pages(m->dirty);

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Latency-sensitive threads under CPU contention: ask the kernel's EEVDF
+ * scheduler (Linux >= 6.12, "custom slice": struct sched_attr's
+ * sched_runtime for SCHED_OTHER) for a short time slice, so a thread
+ * woken on a busy core preempts the running task instead of waiting for
+ * its turn. Used around a live migration's stop (docs/migration.md,
+ * "Downtime under load"). Older kernels ignore or refuse it: best effort,
+ * the caller goes on either way. */
+#ifndef MINIVMM_SCHED_SLICE_H
+#define MINIVMM_SCHED_SLICE_H
+
+#include <sys/types.h>
+
+#define SCHED_SLICE_SHORT_US 100    /* the kernel's minimum is 100 µs */
+
+/* Thread @tid (0: the caller) gets a @us µs slice (0: the default).
+ * 0 or -errno (-ENOSYS, -EINVAL on kernels without custom slices). */
+int sched_slice_set(pid_t tid, unsigned int us);
+
+#endif
