@@ -44,6 +44,25 @@ static void test_parse_ok(void **state)
     assert_int_equal(parse("{\"cmd\":\"migrate\",\"uri\":\"unix:/a\"}", &r,
                            err), 0);
     assert_string_equal(r.uri, "unix:/a");
+    assert_int_equal(r.mig_downtime_ms, 0);
+    assert_int_equal(r.mig_auto_converge, -1);
+    assert_int_equal(r.mig_max_bandwidth, 0);
+    assert_int_equal(parse("{\"cmd\":\"migrate\",\"uri\":\"unix:/a\","
+                           "\"downtime-ms\":5,\"auto-converge\":false,"
+                           "\"max-bandwidth\":33554432}", &r, err), 0);
+    assert_int_equal(r.mig_downtime_ms, 5);
+    assert_int_equal(r.mig_auto_converge, 0);
+    assert_int_equal(r.mig_max_bandwidth, 33554432);
+    /* Out of range or of the wrong type: refused, naming the key. */
+    assert_int_equal(parse("{\"cmd\":\"migrate\",\"uri\":\"unix:/a\","
+                           "\"downtime-ms\":0}", &r, err), -EINVAL);
+    assert_non_null(strstr(err, "downtime-ms"));
+    assert_int_equal(parse("{\"cmd\":\"migrate\",\"uri\":\"unix:/a\","
+                           "\"max-bandwidth\":1000}", &r, err), -EINVAL);
+    assert_int_equal(parse("{\"cmd\":\"migrate\",\"uri\":\"unix:/a\","
+                           "\"auto-converge\":1}", &r, err), -EINVAL);
+    assert_int_equal(parse("{\"cmd\":\"migrate\",\"uri\":\"unix:/a\","
+                           "\"downtime-ms\":\"5\"}", &r, err), -EINVAL);
     for (int c = 0; c < API_CMD_COUNT; c++) {
         char line[96];
 
