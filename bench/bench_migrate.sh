@@ -34,9 +34,11 @@ elf=$BUILD/guest/payload.elf
 args="test=counter fill_mb=480 tick_ms=200"
 
 now_ms() { date +%s%3N; }
-wait_for() { # FILE REGEX SECONDS
+# until_up FILE REGEX SECONDS PID: wait_for, but give up when PID died
+until_up() {
     i=0
     while ! { tr -d '\r' <"$1"; } 2>/dev/null | grep -q "$2"; do
+        kill -0 "$4" 2>/dev/null || return 1
         i=$((i + 1)); [ "$i" -gt $(($3 * 100)) ] && return 1; sleep 0.01
     done
 }
@@ -54,6 +56,12 @@ vfu() {
     vfu_opt="--vfio-user socket=$dir/$1.sock,id=blk"
 }
 
+cleanup_run() {
+    for p in $pids; do kill -9 "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    pids=
+}
+
 mv_one() {  # [vfio]
     rm -f "$dir"/m.* "$dir/api"
     d1= d2=
@@ -68,8 +76,8 @@ mv_one() {  # [vfio]
         2>/dev/null &
     dst=$!
     pids="$pids $src $dst"
-    wait_for "$dir/m.out" "counter: tick 1 " 60 ||
-        { echo "minivmm: no fill" >&2; exit 1; }
+    until_up "$dir/m.out" "counter: tick 1 " 60 "$src" ||
+        { echo "minivmm: no fill" >&2; cleanup_run; return 0; }
     t0=$(now_ms)
     ok=1
     timeout 60 "$BUILD/minivmm-ctl" "$dir/api" migrate "unix:$dir/m.sock" \
@@ -79,9 +87,7 @@ mv_one() {  # [vfio]
     while kill -0 "$src" 2>/dev/null && [ "$i" -lt 400 ]; do
         i=$((i + 1)); sleep 0.05
     done
-    for p in $pids; do kill -9 "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    pids=
+    cleanup_run
     # "downtime D ms (stop S, final send F, destination T)" on stderr
     n='\([0-9.]*\)'
     parts=$(sed -n "s/.*(stop $n, final send $n, destination $n).*/\\1 \\2 \\3/p" \
@@ -135,7 +141,10 @@ for c in sys.argv[2:]:
 PY
 }
 
-QEMU_ARGS="-M q35 -accel kvm -cpu host -m 512M -nographic -no-reboot \
+# QEMU 7.2 with -cpu host asserts on this kvm_pvm host ("failed to set
+# MSR 0x10a"): without arch-capabilities it runs. QEMU_CPU overrides.
+: "${QEMU_CPU:=host,-arch-capabilities}"
+QEMU_ARGS="-M q35 -accel kvm -cpu $QEMU_CPU -m 512M -nographic -no-reboot \
     -device isa-debug-exit,iobase=0xf4 -kernel $elf -monitor none"
 
 q_one() {
@@ -149,15 +158,13 @@ q_one() {
         -incoming "unix:$dir/q.sock" >/dev/null 2>&1 &
     dst=$!
     pids="$src $dst"
-    wait_for "$dir/q.out" "counter: tick 1 " 120 ||
-        { echo "qemu: no fill" >&2; exit 1; }
+    until_up "$dir/q.out" "counter: tick 1 " 120 "$src" ||
+        { echo "qemu: no fill" >&2; cleanup_run; return 0; }
     qmp "$dir/q.qmp1" "migrate:unix:$dir/q.sock" ||
         echo "qemu: migration failed" >&2
     qmp "$dir/q.qmp1" quit >/dev/null 2>&1
     qmp "$dir/q.qmp2" quit >/dev/null 2>&1
-    for p in $pids; do kill -9 "$p" 2>/dev/null; done
-    wait "$src" "$dst" 2>/dev/null
-    pids=
+    cleanup_run
 }
 
 truncate -s 64M "$dir/disk.img"

@@ -40,6 +40,9 @@ struct rx {
     void *state;            /* the state tree */
     size_t state_len;
     uint64_t bytes;
+    /* The hand-over's timeline (µs, clock_now_us; debug log): STATE
+     * received, loaded, END read, GO read. */
+    uint64_t t_state, t_loaded, t_end, t_go;
 };
 
 static int bad(char *err, size_t errlen, const char *why)
@@ -208,8 +211,12 @@ static int recv_section(struct rx *x, char *err, size_t errlen)
         return bad(err, errlen, "device data sections are not supported "
                    "by this minivmm");
     r = recv_blob(x, &s, &blob, err, errlen);
-    if (r == 0 && s.type == SNAP_SEC_STATE)
-        return on_state(x, blob, s.length, err, errlen);
+    if (r == 0 && s.type == SNAP_SEC_STATE) {
+        x->t_state = clock_now_us();
+        r = on_state(x, blob, s.length, err, errlen);
+        x->t_loaded = clock_now_us();
+        return r;
+    }
     if (r == 0 && s.type == MIG_SEC_CONFIG)
         r = on_config(x, blob, s.length, err, errlen);
     else if (r == 0)
@@ -267,6 +274,7 @@ static int handover(struct rx *x, char *err, size_t errlen)
     r = mig_send(x->fd, reply, sizeof(reply));
     if (r == 0)
         r = mig_recv(x->fd, go, sizeof(go));
+    x->t_go = clock_now_us();
     if (r == 0 && memcmp(go, MIG_GO, MIG_GO_SIZE))
         r = -EPROTO;
     if (r < 0) {
@@ -347,8 +355,16 @@ int migration_incoming(struct vm_config *cfg, struct vm **out, char *err,
         r = wait_source(&x, cfg->incoming, err, errlen);
     if (r == 0)
         r = receive(&x, err, errlen);
+    x.t_end = clock_now_us();
     if (r == 0)
         r = handover(&x, err, errlen);
+    if (r == 0)
+        log_debug("migration: hand-over timeline (ms from STATE read): "
+                  "state loaded %.3f, END read %.3f, GO read %.3f, "
+                  "RUNNING sent %.3f", (double)(x.t_loaded - x.t_state) / 1e3,
+                  (double)(x.t_end - x.t_state) / 1e3,
+                  (double)(x.t_go - x.t_state) / 1e3,
+                  (double)(clock_now_us() - x.t_state) / 1e3);
     if (r < 0 && x.fd >= 0) {
         /* Best effort: the source resumes its guest either way. */
         mig_reply_encode(reply, (uint32_t)-r, err[0] ? err : strerror(-r));
