@@ -38,11 +38,9 @@ static int mig_begin(void *opaque, char *err, size_t errlen)
         return -EOPNOTSUPP;
     vm->stopped = false;
     runctl_event(vm->env.rc, VM_EV_MIGRATE);
-    /* Short slices: the hand-offs of the stop wake threads on busy cores
-     * (docs/migration.md, "Downtime under load"). Undone at the end. */
+    /* A short slice: the stop's hand-offs wake this thread on a busy
+     * core (docs/migration.md, "Downtime under load"). Undone at end. */
     sched_slice_set(0, SCHED_SLICE_SHORT_US);
-    vcpu_slice_all(vm->env.rc->env.vcpus, vm->env.rc->env.nvcpus,
-                   SCHED_SLICE_SHORT_US);
     return 0;
 }
 
@@ -52,8 +50,12 @@ static void mig_stop_early(void *opaque)
     struct vmctl_mig *vm = opaque;
     struct runctl *rc = vm->env.rc;
 
-    if (rc->rs.prev == VM_RS_RUNNING && !vm->stopped)
-        vcpu_pause_begin(rc->env.vcpus, rc->env.nvcpus, rc->env.sync);
+    if (rc->rs.prev != VM_RS_RUNNING || vm->stopped)
+        return;
+    /* Runnable on a busy core, a vCPU thread waits for its turn to see
+     * the kick: a short slice brings its turn forward (undone at end). */
+    vcpu_slice_all(rc->env.vcpus, rc->env.nvcpus, SCHED_SLICE_SHORT_US);
+    vcpu_pause_begin(rc->env.vcpus, rc->env.nvcpus, rc->env.sync);
 }
 
 static int mig_stop(void *opaque, void **fdt, size_t *len, char *err,

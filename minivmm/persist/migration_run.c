@@ -385,6 +385,9 @@ static int stop_and_complete(struct run *rn)
     int r = step(m, MIG_E_CONVERGED);
 
     rn->t_stop = m->t_stop_req = clock_now_us();
+    /* From here every hand-off is downtime: a short slice (best effort;
+     * pre-copy kept the default, not to preempt the vCPUs more often). */
+    sched_slice_set(0, SCHED_SLICE_SHORT_US);
     if (r == 0 && m->env.host->stop_early)
         m->env.host->stop_early(m->env.host_opaque);
     if (r == 0)
@@ -473,7 +476,6 @@ void *mig_thread_main(void *arg)
     int r;
 
     pthread_setname_np(pthread_self(), "migration");
-    sched_slice_set(0, SCHED_SLICE_SHORT_US); /* best effort */
     rn.t_sync = rn.t_start;
     rn.tx.fd = -1;
     rn.npages = dirty_log_pages(m->dirty);
