@@ -222,7 +222,8 @@ kill $hogs 2>/dev/null; hogs=
 pp() { [ -s "$1" ] || { echo -; return; }
     echo "$(awk -v c="$2" '{print $c}' "$1" | pct 50)/$(awk -v c="$2" \
     '{print $c}' "$1" | pct 99)"; }
-runs() { echo "$(wc -l <"$1" | tr -d ' ')/$2"; }
+runs() { [ -s "$1" ] || [ "$2" = "$MIG_N" ] || qemu_ok || { echo -; return; }
+    echo "$(wc -l <"$1" | tr -d ' ')/$2"; }
 printf '%-34s %15s %10s %10s %12s %15s\n' \
     "downtime p50/p99 (ms)" "minivmm" "stop" "final send" "destination" \
     "qemu"
