@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
 # timeout: 150
-# Convergence (docs/migration.md, "Convergence"): a guest that dirties 32
-# MiB in a tight CPL3 loop (tests/guest test=counter dirty_mb=32: a page
+# Convergence (docs/migration.md, "Convergence"): a guest that dirties 16
+# MiB in a tight CPL3 loop (tests/guest test=counter dirty_mb=16: a page
 # every 4096 increments, far faster than the link) migrates over a link
 # capped at 32 MiB/s (migrate max-bandwidth=32M). Without auto-converge
 # the dirty set never shrinks: the migration fails after a bound with an
@@ -16,7 +16,7 @@ name=payload_migrate_converge
 . tests/integration/lib_migrate.sh
 
 "$BUILD/minivmm" --kernel "$BUILD/guest/payload.elf" --memory 256M \
-    --cmdline "test=counter tick_ms=200 dirty_mb=32" \
+    --cmdline "test=counter tick_ms=200 dirty_mb=16" \
     --serial "file:$dir/out1" --api-socket "$dir/api1" \
     --log-level debug 2>"$dir/err1" &
 src=$!
