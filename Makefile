@@ -23,7 +23,8 @@ CMOCKA   := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 LIB_DIRS := vmm arch/x86 devices vfio/proto vfio/client vfio/server vfio/pci \
             virtio minivmm/persist minivmm
 LIB_SRCS := $(filter-out minivmm/main.c,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
-LIB_OBJS := $(LIB_SRCS:%.c=$(OBJ)/%.o) $(BUILD)/gen/version.o
+LIB_OBJS := $(LIB_SRCS:%.c=$(OBJ)/%.o) $(BUILD)/gen/version.o \
+            $(BUILD)/gen/seccomp_bpf.o
 LIB      := $(BUILD)/libminivmm.a
 
 # Programs: build/minivmm and one per tools/<name>/ directory holding C.
@@ -56,6 +57,19 @@ $(shell mkdir -p $(BUILD)/gen && \
     [ "$$(cat $(BUILD)/gen/version.c 2>/dev/null)" = "$$v" ] || \
     echo "$$v" > $(BUILD)/gen/version.c)
 $(BUILD)/gen/version.o: $(BUILD)/gen/version.c
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+# The seccomp filters, compiled to BPF at build time (vmm/seccomp_bpf.h):
+# the generator is built with the same SANITIZE flags as the library (the
+# policy tables differ under AddressSanitizer) and run here.
+SC_GEN_SRCS := tools/gen/seccomp_bpf_gen.c vmm/seccomp_build.c \
+               vmm/seccomp_policy.c
+$(BUILD)/gen/seccomp-bpf-gen: $(SC_GEN_SRCS) vmm/seccomp_build.h \
+                              vmm/seccomp_policy.h
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SC_GEN_SRCS) $(LDLIBS)
+$(BUILD)/gen/seccomp_bpf.c: $(BUILD)/gen/seccomp-bpf-gen
+	$< > $@.tmp && mv $@.tmp $@
+$(BUILD)/gen/seccomp_bpf.o: $(BUILD)/gen/seccomp_bpf.c vmm/seccomp_bpf.h
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(LIB): $(LIB_OBJS)
