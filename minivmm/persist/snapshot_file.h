@@ -79,9 +79,22 @@ void snap_reader_ram_view(const struct snap_reader *r, unsigned int k,
 int snap_reader_fd(const struct snap_reader *r);
 
 /* Read every RAM section into @mem (fresh: all zero), verifying each
- * checksum. -EINVAL names the section (corrupt data, pages outside RAM);
- * -EIO etc. for read errors. */
+ * checksum (snapshot_load.c: two threads, pages populated first, O_DIRECT
+ * through a bounce buffer when the file is not in the page cache).
+ * -EINVAL names the section (corrupt data, pages outside RAM); -EIO etc.
+ * for read errors. */
 int snap_reader_load_ram(struct snap_reader *r, struct guest_memory *mem,
                          char *err, size_t errlen);
+
+/* The next run of present pages in @bitmap (@npages bits, bit i of byte
+ * i / 8) at or after page *@i: *@i its first page, *@n its length. 1, or
+ * 0 when there is none (*@n = 0). */
+int snap_next_run(const uint8_t *bitmap, uint32_t npages, uint32_t *i,
+                  uint32_t *n);
+
+/* The @align-aligned file span (*@aoff, *@alen bytes) holding @len bytes
+ * at @off (@align a power of two; O_DIRECT reads). */
+void snap_dio_span(uint64_t off, uint64_t len, uint32_t align,
+                   uint64_t *aoff, uint64_t *alen);
 
 #endif

@@ -9,7 +9,7 @@
  * vCPU, irqchip and device state loads (vmstate_load) need KVM and are not
  * reached here.
  *
- * FUZZ_SRCS: minivmm/restore.c minivmm/persist/snapshot_read.c minivmm/persist/snapshot_fmt.c vmm/memory.c
+ * FUZZ_SRCS: minivmm/restore.c minivmm/persist/snapshot_read.c minivmm/persist/snapshot_load.c minivmm/persist/snapshot_fmt.c vmm/memory.c
  * FUZZ_SRCS: vmm/host_limits.c minivmm/persist/vmstate.c vmm/state.c vmm/devreg.c vmm/log.c
  * FUZZ_SRCS: minivmm/startup.c minivmm/persist/snapshot_lazy.c
  * FUZZ_PKGS: libxxhash
