@@ -685,6 +685,23 @@ int vm_run(struct vm *vm)
     return exit_status(vm);
 }
 
+void vm_exit_fast(struct vm *vm, int status)
+{
+    /* What others see: the API socket and its path, migration threads
+     * and the event log (flushed by fclose), vfio-user servers (orderly
+     * close), virtio back-ends, the console (terminal mode restored). */
+    vmctl_api_destroy(vm->api);
+    vmctl_destroy(vm->ctl);
+    hpctl_destroy(vm->hotplug);
+    vfio_devs_destroy(vm->vfio);
+    virtio_devs_destroy(vm->virtio);
+    platform_destroy(vm->platform);
+    fflush(NULL);
+    /* Not guest RAM, vCPUs, the KVM VM, buses, the on-demand loader or
+     * any memory: the kernel unmaps and closes them at exit anyway. */
+    _exit(status);
+}
+
 void vm_destroy(struct vm *vm)
 {
     if (!vm)
