@@ -5,23 +5,31 @@
 # --log-level debug, read the start-up timeline from its stderr (lines
 # "minivmm: start-up +N us: STEP", minivmm/startup.c) up to the first
 # KVM_RUN, quit it through API, and print per step the median time since
-# main() and the median time of the step itself, in microseconds.
+# main() and the median time of the step itself, in microseconds; first
+# the time from just before the spawn to main() (fork and exec from this
+# script, the dynamic loader), from the CLOCK_MONOTONIC stamp minivmm
+# prints at main() ("start-up: main() entered at ...").
 import json, os, socket, statistics, subprocess, sys, time
 
 runs, api, cmd = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
 steps = {}      # step -> [us since main()]
 order = []
+spawn = []      # us from before the spawn to main()
 for _ in range(runs):
     if api != "-":
         try:
             os.unlink(api)
         except FileNotFoundError:
             pass
+    t_spawn = time.monotonic_ns()
     p = subprocess.Popen(cmd + ["--log-level", "debug"],
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                          text=True)
     prev = None
     for line in p.stderr:
+        if line.startswith("minivmm: start-up: main() entered at "):
+            t0 = int(line.split("CLOCK_MONOTONIC ")[1].split()[0])
+            spawn.append((t0 - t_spawn) // 1000)
         if not line.startswith("minivmm: start-up +"):
             continue
         us, step = line[len("minivmm: start-up +"):].split(" us: ", 1)
@@ -47,6 +55,9 @@ for _ in range(runs):
     p.wait(timeout=60)
 
 prev = 0
+if spawn:
+    print("  %8d %+7d  spawn -> main() (fork, exec, dynamic loader)"
+          % (-statistics.median(spawn), statistics.median(spawn)))
 for step in order:
     med = statistics.median(steps[step])
     print("  %8d %+7d  %s" % (med, med - prev, step))

@@ -78,6 +78,7 @@ static int run(int argc, char **argv, struct vm_config *cfg,
         return EXIT_USAGE;
     }
     cfg->start_ns = t0;
+    startup_origin(t0);
     startup_mark(t0, "config parsed");
     if (cfg->show_help) {
         config_usage(stdout);

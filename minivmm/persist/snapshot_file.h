@@ -65,7 +65,10 @@ struct snap_ram_view {
     const uint8_t *bitmap;  /* 8 x ceil(npages / 64) bytes, bit i of byte
                              * i / 8 = page i present (format's words, LE) */
     uint64_t data_off;      /* file offset of the first present page */
-    const void *fixed;      /* RAM header + bitmap: hashed before pages */
+    const void *fixed;      /* RAM header + bitmap: hashed before pages;
+                             * NULL (fixed_len 0) when present is 0: that
+                             * section's checksum was verified at open and
+                             * there is nothing to load */
     size_t fixed_len;
     uint64_t check;         /* XXH3-64 of the payload, seeded with index */
     uint32_t index;         /* section index in the file */

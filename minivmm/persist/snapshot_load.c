@@ -183,6 +183,8 @@ static int load_one(struct load_job *j, unsigned int k, uint8_t *bounce,
     int r = -EINVAL;
 
     snap_reader_ram_view(j->r, k, &v);
+    if (!v.fixed)
+        return 0; /* no page: verified at open */
     c.hva = guest_memory_hva(j->mem, v.gpa, (uint64_t)v.npages * PG);
     if (!c.hva)
         return -ERANGE;
