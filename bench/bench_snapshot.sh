@@ -19,8 +19,8 @@
 # QEMU_FAST_MS (default 3000) ms: 8 GiB only when it would finish quickly.
 # Then, for the smallest and largest SIZES, the on-demand restore's
 # start-up timeline (median of RUNS, bench/timeline.py) and, from one
-# `strace -f -T` run, how much of exec -> first KVM_RUN is KVM ioctls
-# (bench/startup_split.py; strace slows every syscall).
+# `strace -f -T` runs (median of 3), how much of exec -> first KVM_RUN is
+# KVM ioctls (bench/startup_split.py; strace slows every syscall).
 : "${BUILD:=build}"
 : "${RUNS:=3}"
 : "${SIZES:=512M 2G 8G}"
@@ -176,19 +176,21 @@ for sz in $SIZES; do
         "$ze" "$zq" "$(ratio "$zr" "$zq")" "$(ratio "$ze" "$zq")"
 done
 
-# split FILE: exec -> first KVM_RUN of one traced on-demand restore.
+# split FILE: exec -> first KVM_RUN of traced on-demand restores (3).
 split() {
-    rm -f "$dir/api3"
-    strace -f -tt -T -o "$dir/trace" "$BUILD/minivmm" --restore "$1" \
-        --serial none --api-socket "$dir/api3" >/dev/null 2>&1 &
-    pid=$!
-    i=0
-    while ! [ -S "$dir/api3" ] && [ "$i" -lt 3000 ]; do
-        i=$((i + 1)); sleep 0.01
+    for n in 1 2 3; do
+        rm -f "$dir/api3"
+        strace -f -tt -T -o "$dir/trace$n" "$BUILD/minivmm" --restore "$1" \
+            --serial none --api-socket "$dir/api3" >/dev/null 2>&1 &
+        pid=$!
+        i=0
+        while ! [ -S "$dir/api3" ] && [ "$i" -lt 3000 ]; do
+            i=$((i + 1)); sleep 0.01
+        done
+        "$BUILD/minivmm-ctl" "$dir/api3" quit >/dev/null 2>&1
+        wait "$pid"; pid=
     done
-    "$BUILD/minivmm-ctl" "$dir/api3" quit >/dev/null 2>&1
-    wait "$pid"; pid=
-    python3 bench/startup_split.py "$dir/trace"
+    python3 bench/startup_split.py "$dir"/trace[123]
 }
 for sz in $first $last; do
     [ -f "$dir/z$sz.snap" ] || continue

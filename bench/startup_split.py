@@ -3,8 +3,10 @@
 # startup_split.py STRACE_FILE...: from `strace -f -tt -T` output of
 # minivmm starts, print the time from execve to the first KVM_RUN and how
 # much of it was spent inside KVM ioctls (and /dev/kvm's open), inside
-# other syscalls, and elsewhere (our code, the dynamic loader, scheduling);
-# the median of each over the files given.
+# other syscalls of the main thread (the one that exec'd: other threads'
+# syscalls, e.g. a restore's loader, overlap with it and are not on the
+# path to the first KVM_RUN), and elsewhere (our code, the dynamic
+# loader, scheduling); the median of each over the files given.
 import re, statistics, sys
 
 def secs(ts):
@@ -12,7 +14,7 @@ def secs(ts):
     return int(h) * 3600 + int(m) * 60 + float(s)
 
 def split(path):
-    t_exec = t_run = None
+    t_exec = t_run = main = None
     kvm = other = 0.0
     pending = {}  # pid -> the start of a call strace split ("<unfinished ...>")
     for line in open(path):
@@ -26,7 +28,7 @@ def split(path):
         if rest.startswith("<... ") and pid in pending:
             rest = pending.pop(pid) + rest
         if t_exec is None and rest.startswith("execve("):
-            t_exec = t
+            t_exec, main = t, pid
         if "KVM_RUN" in rest:
             t_run = t
             break
@@ -35,7 +37,7 @@ def split(path):
             continue
         if "KVM_" in rest or "/dev/kvm" in rest:
             kvm += float(d.group(1))
-        else:
+        elif pid == main:
             other += float(d.group(1))
     if t_exec is None or t_run is None:
         sys.exit("no execve or no KVM_RUN in " + path)
