@@ -38,12 +38,14 @@
 #define DIO_ALIGN 4096u
 #define BOUNCE (4u << 20)
 #define PROBE (64u << 10)
+#define ONE_THREAD (64ULL << 20) /* less data than this: no second thread */
 
 struct load_job {
     struct snap_reader *r;
     struct guest_memory *mem;
     int fd, dfd;            /* dfd: O_DIRECT, -1: page cache only */
     unsigned int nram;
+    size_t bounce;          /* buffer size: BOUNCE, or less for less data */
     unsigned int next;      /* atomic */
     int err;                /* atomic: first failure, -errno */
     unsigned int bad;       /* section of the failure */
@@ -133,7 +135,7 @@ static int place(struct cursor *c, const uint8_t *src, uint64_t len)
  * aligned when @direct), hashed and placed. 0 or -errno (-EINVAL from an
  * O_DIRECT read: the file system refused it). */
 static int load_span(int fd, bool direct, struct cursor *c, uint8_t *bounce,
-                     XXH3_state_t *st)
+                     size_t bounce_len, XXH3_state_t *st)
 {
     uint64_t pos = c->v->data_off;
     uint64_t end = pos + (uint64_t)c->v->present * PG;
@@ -145,8 +147,8 @@ static int load_span(int fd, bool direct, struct cursor *c, uint8_t *bounce,
 
         if (direct)
             snap_dio_span(pos, end - pos, DIO_ALIGN, &a, &alen);
-        if (alen > BOUNCE)
-            alen = BOUNCE;
+        if (alen > bounce_len)
+            alen = bounce_len;
         got = pread(fd, bounce, alen, (off_t)a);
         if (got < 0 && errno == EINTR)
             continue;
@@ -192,13 +194,13 @@ static int load_one(struct load_job *j, unsigned int k, uint8_t *bounce,
     XXH3_64bits_reset_withSeed(st, v.index);
     XXH3_64bits_update(st, v.fixed, v.fixed_len);
     if (j->dfd >= 0)
-        r = load_span(j->dfd, true, &c, bounce, st);
+        r = load_span(j->dfd, true, &c, bounce, j->bounce, st);
     if (r == -EINVAL) {
         c.i = c.n = 0;
         c.done = 0;
         XXH3_64bits_reset_withSeed(st, v.index);
         XXH3_64bits_update(st, v.fixed, v.fixed_len);
-        r = load_span(j->fd, false, &c, bounce, st);
+        r = load_span(j->fd, false, &c, bounce, j->bounce, st);
     }
     if (r < 0)
         return r;
@@ -209,7 +211,7 @@ static void *load_worker(void *arg)
 {
     struct load_job *j = arg;
     XXH3_state_t *st = XXH3_createState();
-    uint8_t *bounce = aligned_alloc(DIO_ALIGN, BOUNCE);
+    uint8_t *bounce = aligned_alloc(DIO_ALIGN, j->bounce);
     unsigned int k;
 
     while (bounce && st && !__atomic_load_n(&j->err, __ATOMIC_ACQUIRE) &&
@@ -288,6 +290,8 @@ int snap_reader_load_ram(struct snap_reader *r, struct guest_memory *mem,
     pthread_t t[THREADS - 1];
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned int n = cpus > 1 ? THREADS : 1, started = 0;
+    uint64_t data = 0, most = 0;
+    struct snap_ram_view v;
 
     if (snap_reader_ram_size(r) != mem->ram_size) {
         snprintf(err, errlen, "snapshot has %llu bytes of RAM, the VM %llu",
@@ -295,6 +299,15 @@ int snap_reader_load_ram(struct snap_reader *r, struct guest_memory *mem,
                  (unsigned long long)mem->ram_size);
         return -EINVAL;
     }
+    for (unsigned int k = 0; k < j.nram; k++) {
+        snap_reader_ram_view(r, k, &v);
+        data += v.present * PG;
+        most = v.present * PG > most ? v.present * PG : most;
+    }
+    if (data < ONE_THREAD)
+        n = 1; /* a thread costs more than it saves */
+    /* Enough for the largest section's block-aligned span, at most BOUNCE. */
+    j.bounce = most + 2 * DIO_ALIGN < BOUNCE ? most + 2 * DIO_ALIGN : BOUNCE;
     j.dfd = mem->hugepages ? -1 : direct_fd(r, j.fd);
     for (unsigned int i = 1; i < n && i < j.nram; i++)
         if (pthread_create(&t[started], NULL, load_worker, &j) == 0)
