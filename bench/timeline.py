@@ -5,7 +5,8 @@
 # --log-level debug, read the start-up timeline from its stderr (lines
 # "minivmm: start-up +N us: STEP", minivmm/startup.c) up to the first
 # KVM_RUN, quit it through API, and print per step the median time since
-# main() and the median time of the step itself, in microseconds; first
+# main() and the median time of the step itself (from the step before in
+# the same run), in microseconds; first
 # the time from just before the spawn to main() (fork and exec from this
 # script, the dynamic loader), from the CLOCK_MONOTONIC stamp minivmm
 # prints at main() ("start-up: main() entered at ...").
@@ -13,6 +14,7 @@ import json, os, socket, statistics, subprocess, sys, time
 
 runs, api, cmd = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
 steps = {}      # step -> [us since main()]
+deltas = {}     # step -> [us since the step before, same run]
 order = []
 spawn = []      # us from before the spawn to main()
 for _ in range(runs):
@@ -25,7 +27,7 @@ for _ in range(runs):
     p = subprocess.Popen(cmd + ["--log-level", "debug"],
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                          text=True)
-    prev = None
+    prev = 0
     for line in p.stderr:
         if line.startswith("minivmm: start-up: main() entered at "):
             t0 = int(line.split("CLOCK_MONOTONIC ")[1].split()[0])
@@ -36,8 +38,11 @@ for _ in range(runs):
         step = step.strip()
         if step not in steps:
             steps[step] = []
+            deltas[step] = []
             order.append(step)
         steps[step].append(int(us))
+        deltas[step].append(int(us) - prev)
+        prev = int(us)
         if step.startswith("first KVM_RUN"):
             break
     if api != "-":
@@ -54,11 +59,9 @@ for _ in range(runs):
     p.stderr.close()
     p.wait(timeout=60)
 
-prev = 0
 if spawn:
     print("  %8d %+7d  spawn -> main() (fork, exec, dynamic loader)"
           % (-statistics.median(spawn), statistics.median(spawn)))
 for step in order:
-    med = statistics.median(steps[step])
-    print("  %8d %+7d  %s" % (med, med - prev, step))
-    prev = med
+    print("  %8d %+7d  %s" % (statistics.median(steps[step]),
+                              statistics.median(deltas[step]), step))
