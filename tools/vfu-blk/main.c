@@ -358,6 +358,7 @@ static int run(struct vfu_blk *d, int sfd, const char *stats_path)
     stats_file(d, stats_path);
     while (!r) {
         n = epoll_wait(ep, ev, 8, -1);
+        vfu_blk_count_wakeup(d);
         if (n < 0 && errno != EINTR)
             r = -errno;
         for (i = 0; i < n && !r; i++) {
