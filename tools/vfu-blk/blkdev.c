@@ -421,6 +421,8 @@ int vfu_blk_create(const struct vfu_blk_params *p, struct vfu_blk **out)
     if (r)
         goto fail_blk;
     fill_regions(d, &dev);
+    if (p->no_ioeventfds)
+        d->regions[VFR_BAR].nr_ioeventfds = 0;
     dev.strict = p->strict;
     dev.mig_v1 = p->mig_v1;
     vfio_srv_default_caps(&own);

@@ -32,6 +32,8 @@ struct vfu_blk_params {
     unsigned int iova_bits;     /* stated as x_iova_bits and enforced */
     uint64_t pgsizes;           /* DMA page sizes offered */
     uint32_t max_dma_maps;      /* DMA windows at once */
+    bool no_ioeventfds;         /* offer no doorbell ioeventfds: every
+                                 * doorbell traps (tests, issue 16) */
 };
 
 struct vfu_blk_counters {
