@@ -125,7 +125,7 @@ static void identity(const struct vtd *u, uint64_t s, uint64_t e,
             m.gpa = m.iova = s;
         if (m.last > e)
             m.last = e;
-        (void)vtd_runs_add(out, &m); /* nram < max: cannot fail */
+        (void)vtd_runs_append(out, &m); /* nram < max */
     }
 }
 
