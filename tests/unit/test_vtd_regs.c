@@ -349,7 +349,6 @@ static void test_faults(void **state)
 {
     struct rig *g = *state;
     uint64_t gpa, hi;
-    uint32_t fri;
 
     enable(g);
     fake_map(&g->f, g->slpt, 4, 0x10001000, 0x5000, 1, 1); /* read-only */
@@ -388,10 +387,22 @@ static void test_faults(void **state)
     assert_int_equal(rd32(g->u, VTD_FSTS) >> VTD_FSTS_FRI_SH, 2);
     wr32(g->u, VTD_FECTL, 0);
     assert_int_equal(g->f.nmsi, 2);
-    /* overflow: 4 records, the 5th sets PFO */
-    for (int i = 0; i < 4; i++)
+}
+
+static void test_fault_overflow_reasons(void **state)
+{
+    struct rig *g = *state;
+    struct vtd_stats st;
+    uint64_t hi;
+    uint32_t fri;
+
+    enable(g);
+    /* overflow: 4 records, the 5th sets PFO and is dropped */
+    for (int i = 0; i < (int)VTD_NFR + 1; i++)
         vtd_report_fault(g->u, EP, 0x50000000 + i * 0x1000, VTD_PERM_R);
     assert_true(rd32(g->u, VTD_FSTS) & VTD_FSTS_PFO);
+    vtd_get_stats(g->u, &st);
+    assert_true(st.faults == VTD_NFR && st.faults_dropped == 1);
     /* the context entry: not present; FPD: not recorded */
     for (int i = 0; i < (int)VTD_NFR; i++)
         wr32(g->u, VTD_FRCD + i * 16 + 12, 0x80000000u);
@@ -473,6 +484,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_iq, setup, teardown),
         cmocka_unit_test_setup_teardown(test_iqe, setup, teardown),
         cmocka_unit_test_setup_teardown(test_faults, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fault_overflow_reasons, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_state, setup, teardown),
     };
 

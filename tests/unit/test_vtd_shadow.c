@@ -180,30 +180,38 @@ static uint32_t gsts(struct vtd *u)
     return v;
 }
 
-static void test_unit_views(void **state)
+/* A 48-bit unit with RAM [0, 16M) + [20M, 32M) and endpoint 00:03.0 on
+ * @r (which holds the identity map, as the caller mapped it). */
+static struct vtd *unit(struct fake *f, struct rec *r)
 {
-    struct fake f;
-    struct vtd *u;
-    struct vtd_params p = { .aw_bits = 48 };
+    struct vtd_params p = { .aw_bits = 48, .mem = fake_mem_ops(),
+                            .mem_opaque = f };
     struct host_iommu_dev h = { .name = "vfu" };
-    struct rec r = {0};
-    struct vtd_stats st;
-    uint64_t slpt, gpa;
+    struct vtd *u;
 
-    (void)state;
-    fake_init(&f);
-    p.mem = fake_mem_ops();
-    p.mem_opaque = &f;
     h.caps.pgsizes = 0x1000;
     h.caps.iova_bits = 48;
     assert_int_equal(vtd_create(&p, &u), 0);
     assert_int_equal(vtd_add_ram(u, 0, 16 << 20), 0);
     assert_int_equal(vtd_add_ram(u, 20 << 20, 12 << 20), 0);
-    assert_int_equal(vtd_add_ep(u, 0x18, &h, rec_ops(), &r), 0);
+    assert_int_equal(vtd_add_ep(u, 0x18, &h, rec_ops(), r), 0);
     assert_int_equal(vtd_add_ep(u, 0x18, &h, NULL, NULL), -EEXIST);
     assert_int_equal(vtd_add_ram(u, 64 << 20, 4096), -EBUSY);
-    assert_int_equal(r.n, 0); /* the identity map: the caller's */
-    r.live = 2;
+    assert_int_equal(r->n, 0); /* the identity map: the caller's */
+    r->live = 2;
+    return u;
+}
+
+static void test_unit_views(void **state)
+{
+    struct fake f;
+    struct rec r = {0};
+    struct vtd *u;
+    uint64_t slpt, gpa;
+
+    (void)state;
+    fake_init(&f);
+    u = unit(&f, &r);
     assert_int_equal(vtd_translate(u, 0x18, 0x123456, 8, RW, &gpa, false),
                      0);
     assert_true(gpa == 0x123456);
@@ -231,10 +239,29 @@ static void test_unit_views(void **state)
     fake_ctx(&f, CTP, 0x18, 2, 2, 5, 0);
     mmio_w64(u, VTD_CCMD, VTD_CCMD_ICC | 1ull << VTD_CCMD_CIRG_SH);
     assert_int_equal(r.live, 2);
-    /* translation off: identity */
+    vtd_destroy(u);
+    fake_fini(&f);
+}
+
+static void test_unit_off_limit_reset(void **state)
+{
+    struct fake f;
+    struct rec r = {0};
+    struct vtd *u;
+    struct vtd_stats st;
+    uint64_t slpt;
+
+    (void)state;
+    fake_init(&f);
+    u = unit(&f, &r);
+    slpt = fake_table(&f);
+    fake_root(&f, ROOT, 0, CTP);
     fake_ctx(&f, CTP, 0x18, 0, 2, 5, slpt);
-    mmio_w64(u, VTD_CCMD, VTD_CCMD_ICC | 1ull << VTD_CCMD_CIRG_SH);
+    fake_map(&f, slpt, 4, 0x10000000, 0x4000, 1, 3);
+    mmio_w64(u, VTD_RTADDR, ROOT);
+    mmio_w32(u, VTD_GCMD, VTD_GCMD_SRTP | VTD_GCMD_TE);
     assert_int_equal(r.live, 1);
+    /* translation off: identity */
     mmio_w32(u, VTD_GCMD, 0);
     assert_int_equal(r.live, 2);
     assert_call(&r, r.n - 1, true, 20 << 20, (32 << 20) - 1, 20 << 20);
@@ -303,6 +330,7 @@ int main(void)
         cmocka_unit_test(test_partial_big_run),
         cmocka_unit_test(test_limit),
         cmocka_unit_test(test_unit_views),
+        cmocka_unit_test(test_unit_off_limit_reset),
         cmocka_unit_test(test_check),
     };
 
