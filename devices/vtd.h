@@ -28,9 +28,9 @@
  *
  * Threads: one internal mutex; MMIO from vCPU threads, translate and
  * fault from I/O threads. Endpoint ops and vtd_mem_ops (read, write,
- * msi) run under it (they must not call back into the unit). Every count the guest controls is bounded (queue
- * length, table walks); a malformed entry becomes a fault record or an
- * IQE, never a crash. Functions return 0 or -errno unless stated.
+ * msi) run under it (they must not call back into the unit). Every count
+ * the guest controls is bounded (queue length, table walks); a malformed
+ * entry becomes a fault record or an IQE, never a crash. Functions return 0 or -errno unless stated.
  */
 #ifndef MINIVMM_DEVICES_VTD_H
 #define MINIVMM_DEVICES_VTD_H

@@ -11,7 +11,9 @@
  * endpoint must hold exactly the runs of its shadow (sorted, disjoint,
  * page aligned): nothing half-mapped, nothing leaked.
  *
- * FUZZ_SRCS: devices/vtd.c devices/vtd_regs.c devices/vtd_iq.c devices/vtd_walk.c devices/vtd_shadow.c devices/vtd_state.c vmm/state.c vmm/log.c
+ * FUZZ_SRCS: devices/vtd.c devices/vtd_regs.c devices/vtd_iq.c
+ * FUZZ_SRCS: devices/vtd_walk.c devices/vtd_shadow.c devices/vtd_state.c
+ * FUZZ_SRCS: vmm/state.c vmm/log.c
  * FUZZ_LIBS: -lfdt
  * FUZZ_ARGS: -max_len=32768
  */
