@@ -93,7 +93,8 @@ void vtd_mmio_write(struct vtd *u, uint64_t off, const void *data,
                     uint32_t len);
 
 /* DMA of endpoint @bdf: [@iova, @iova + @len) with @perm. 0 and *@gpa
- * when the whole range lies in one shadow mapping (or the identity map),
+ * when the whole range lies in one shadow mapping (or the identity map;
+ * or mappings contiguous in IOVA and guest-physical address),
  * -EFAULT (not mapped) or -EPERM (permission), -ENOENT (not an endpoint).
  * With @report a failure is also recorded as a fault (fault recording
  * register, FSTS, fault event interrupt unless masked). */

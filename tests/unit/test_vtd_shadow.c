@@ -105,7 +105,9 @@ static void test_partial_big_run(void **state)
     assert_true(gpa == 0x900010);
     assert_int_equal(vtd_shadow_lookup(&sh, 0x300010, 16, RW, &gpa), -EPERM);
     assert_int_equal(vtd_shadow_lookup(&sh, 0x2ffff0, 32, R, &gpa),
-                     -EFAULT); /* crosses two runs */
+                     -EFAULT); /* crosses two runs, GPAs apart */
+    assert_int_equal(vtd_shadow_lookup(&sh, 0x300ff0, 32, R, &gpa),
+                     -EFAULT);
     assert_int_equal(vtd_shadow_lookup(&sh, 0x100000, 1, R, &gpa), -EFAULT);
     assert_int_equal(vtd_shadow_lookup(&sh, 0x200000, 0, R, &gpa), -EFAULT);
     /* changed back: only that page changes (runs outside the range are
@@ -115,6 +117,10 @@ static void test_partial_big_run(void **state)
     assert_int_equal(sh.n, 3);
     assert_int_equal(r.live, 3);
     assert_int_equal(r.n, 7);
+    /* three runs, one contiguous mapping: a DMA across them translates */
+    assert_int_equal(vtd_shadow_lookup(&sh, 0x2ff000, 0x3000, RW, &gpa),
+                     0);
+    assert_true(gpa == 0x6ff000);
     assert_call(&r, 5, false, 0x300000, 0x300fff, 0);
     assert_call(&r, 6, true, 0x300000, 0x300fff, 0x700000);
     vtd_shadow_fini(&sh);
