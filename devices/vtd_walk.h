@@ -18,7 +18,7 @@
 
 #include "devices/vtd_types.h"
 
-#define VTD_WALK_MAX_TABLES 16384u  /* tables read by one range walk */
+#define VTD_WALK_MAX_TABLES 8192u   /* tables read by one range walk */
 
 /* Context entry translation types (spec 9.3, legacy mode). */
 #define VTD_TT_SL 0u        /* untranslated requests, second-level tables */
