@@ -74,6 +74,10 @@ int vtd_walk_iova(const struct vtd_walker *w, const struct vtd_ctx *c,
  * -ENOMEM. */
 int vtd_runs_add(struct vtd_runs *rs, const struct vtd_run *m);
 
+/* The same, never merging (the identity map keeps one run per RAM
+ * region, as the caller mapped them). */
+int vtd_runs_append(struct vtd_runs *rs, const struct vtd_run *m);
+
 /* Every mapping of [@s, @e] through @c (VTD_TT_SL), appended to @out in
  * IOVA order, clipped to [@s, @e], coalesced. Entries that are not
  * present, have reserved bits set or point outside guest RAM are skipped
