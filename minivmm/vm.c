@@ -348,6 +348,7 @@ static void vm_stats(void *opaque, struct json_object *out)
     stats_put(wk, "evloop", evloop_wakeups(vm->loop));
     stats_put(wk, "vfio_user", vfio_devs_stats(vm->vfio, devs));
     json_object_object_add(out, "wakeups", wk);
+    viommu_stats(vm->viommu, devs);
     json_object_object_add(out, "exits", ex);
     json_object_object_add(out, "vcpus", vc);
     json_object_object_add(out, "devices", devs);
