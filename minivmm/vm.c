@@ -334,7 +334,7 @@ static void vm_stats(void *opaque, struct json_object *out)
     struct vm *vm = opaque;
     struct json_object *vc = json_object_new_array();
     struct json_object *ex = json_object_new_object();
-    struct json_object *devs = json_object_new_array();
+    struct json_object *devs = json_object_new_array(), *wk;
     uint64_t tot[STATS_EXIT_COUNT] = { 0 }, sum = 0;
 
     vcpu_stats(vm->vcpus, vm->nvcpus, vc, tot);
@@ -344,7 +344,11 @@ static void vm_stats(void *opaque, struct json_object *out)
     }
     stats_put(ex, "total", sum);
     virtio_devs_stats(vm->virtio, devs);
-    vfio_devs_stats(vm->vfio, devs);
+    wk = json_object_new_object();
+    stats_put(wk, "evloop", evloop_wakeups(vm->loop));
+    stats_put(wk, "vfio_user", vfio_devs_stats(vm->vfio, devs));
+    json_object_object_add(out, "wakeups", wk);
+    viommu_stats(vm->viommu, devs);
     json_object_object_add(out, "exits", ex);
     json_object_object_add(out, "vcpus", vc);
     json_object_object_add(out, "devices", devs);

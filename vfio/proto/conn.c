@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "vmm/clock.h"
+#include "vmm/stats.h"
 
 #define HDR_SIZE ((uint32_t)sizeof(struct vfio_user_header))
 
@@ -27,6 +28,7 @@ struct vfio_user_conn {
     atomic_uint next_id;
     atomic_bool failed;
     uint32_t timeout_ms;         /* per message; 0: none */
+    uint64_t n_sent, n_received; /* whole messages (relaxed atomics) */
 };
 
 union cmsg_buf {
@@ -243,6 +245,8 @@ int vfio_user_conn_send(struct vfio_user_conn *c, enum vfio_user_chan chan,
     r = vfio_user_chanio_send(&c->ch[chan], &mh, dl);
     if (r)
         mark_failed(c);
+    else
+        stats_inc(&c->n_sent);
     return r;
 }
 
@@ -273,6 +277,8 @@ static int queue_msg(struct vfio_user_conn *c, enum vfio_user_chan chan,
     r = vfio_user_chanio_queue(&c->ch[chan], h, payload, len,
                                VFIO_USER_CONN_TXQ_PAUSE +
                                    2 * (size_t)c->max_msg_size);
+    if (!r)
+        stats_inc(&c->n_sent);
     if (!r)
         r = vfio_user_conn_flush(c, chan);
     if (r == -EAGAIN)
@@ -407,5 +413,14 @@ int vfio_user_conn_recv(struct vfio_user_conn *c, enum vfio_user_chan chan,
      * payload or a failed body check do not (the stream is in step). */
     if (fatal && !(r == -ENOMEM && (msg->hdr.flags & VFIO_USER_F_ERROR)))
         mark_failed(c);
+    if (msg->hdr.msg_size && r != -EAGAIN)
+        stats_inc(&c->n_received); /* a whole message, good or refused */
     return r;
+}
+
+void vfio_user_conn_msg_counts(const struct vfio_user_conn *c,
+                               uint64_t *sent, uint64_t *received)
+{
+    *sent = stats_get(&c->n_sent);
+    *received = stats_get(&c->n_received);
 }

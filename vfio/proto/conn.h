@@ -204,4 +204,11 @@ int vfio_user_conn_recv(struct vfio_user_conn *c, enum vfio_user_chan chan,
                         const struct vfio_user_expect *exp, bool nonblock,
                         struct vfio_user_msg *msg, const char **why);
 
+/* Messages sent (whole, or queued whole for a non-blocking send) and
+ * received (whole, valid or refused) on both sockets since
+ * vfio_user_conn_new(): monotonic counts, read with relaxed loads
+ * (vmm/stats.h); docs/api.md "stats". */
+void vfio_user_conn_msg_counts(const struct vfio_user_conn *c,
+                               uint64_t *sent, uint64_t *received);
+
 #endif

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "vmm/clock.h"
+#include "vmm/stats.h"
 
 #define TIMER_ID VFIO_USER_CHAN_COUNT /* epfd tag of the deadline timer */
 
@@ -48,6 +49,7 @@ struct vfio_user_ep {
     struct vfio_user_msg rx;  /* receiver's message (role holder only) */
     struct ep_waiter w[VFIO_USER_EP_WAITERS];
     struct vfio_user_cmdq deferred; /* peer commands for the owner */
+    uint64_t waits;           /* blocking waits returned (stats.h) */
 };
 
 /* ---- failure ------------------------------------------------------------ */
@@ -409,6 +411,7 @@ static void receive_turn(struct vfio_user_ep *ep, int ms)
     }
     pthread_mutex_unlock(&ep->lock);
     r = poll(p, (nfds_t)n, ms);
+    stats_inc(&ep->waits);
     for (int i = 0; r > 0 && i < n && !atomic_load(&ep->failed); i++) {
         if (p[i].revents & POLLOUT)
             vfio_user_conn_flush(ep->conn, chans[i]);
@@ -445,12 +448,15 @@ static int wait_reply(struct vfio_user_ep *ep, struct ep_waiter *w)
             return -ETIMEDOUT;
         if (left > INT32_MAX)
             left = INT32_MAX;
-        if (!ep->rx_busy)
-            receive_turn(ep, (int)left);
-        else if (deadline == INT64_MAX)
+        if (!ep->rx_busy) {
+            receive_turn(ep, (int)left); /* counts its poll() */
+            continue;
+        }
+        if (deadline == INT64_MAX)
             pthread_cond_wait(&ep->cond, &ep->lock);
         else
             pthread_cond_timedwait(&ep->cond, &ep->lock, &ts);
+        stats_inc(&ep->waits);
     }
     return w->result;
 }
@@ -783,4 +789,9 @@ bool vfio_user_ep_settle(struct vfio_user_ep *ep, bool ok)
     healthy = !atomic_load(&ep->failed);
     pthread_mutex_unlock(&ep->lock);
     return healthy;
+}
+
+uint64_t vfio_user_ep_waits(const struct vfio_user_ep *ep)
+{
+    return stats_get(&ep->waits);
 }

@@ -149,4 +149,9 @@ void vfio_user_ep_swap_conn(struct vfio_user_ep *ep,
  * the endpoint is healthy. */
 bool vfio_user_ep_settle(struct vfio_user_ep *ep, bool ok);
 
+/* Blocking waits of callers that returned (a poll() for replies, a
+ * condition wait for another thread's receive): wakeups outside the event
+ * loop, a monotonic count (docs/api.md "stats"). Any thread. */
+uint64_t vfio_user_ep_waits(const struct vfio_user_ep *ep);
+
 #endif

@@ -25,6 +25,7 @@ static const struct test virtio_tests[] = {
     { "viommu", test_viommu },
     { "bench-viommu", bench_viommu },
     { "vblk-hold", test_vblk_hold },
+    { "vblk-iocount", test_vblk_iocount },
 };
 
 void payload_main(void)

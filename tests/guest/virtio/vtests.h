@@ -21,6 +21,7 @@ int bench_vblk(void);
 int test_vblk_count(void);      /* live migration with disk I/O */
 int test_vblk_readsum(void);    /* migration of device writes to RAM */
 int test_vblk_hold(void);       /* on-demand restore, fd-DMA devices */
+int test_vblk_iocount(void);    /* per-I/O counters (issue 16) */
 int test_viommu(void);          /* --viommu with a vfu-blk endpoint */
 int bench_viommu(void);
 struct vblk;
