@@ -87,8 +87,8 @@ static int load_ram(struct vm_config *cfg, struct snap_reader **snap,
                   "(%s)", cfg->restore_prefault ? "prefault=on" :
                   "fd-DMA vfio-user device");
     else if (cfg->hugepages)
-        log_debug("minivmm: restore: hugepages: loading guest RAM with "
-                  "preadv before starting");
+        log_debug("minivmm: restore: hugepages: loading guest RAM before "
+                  "starting");
     else
         r = snap_lazy_start(*snap, mem, 1, cfg->seccomp, lazy, why,
                             sizeof(why));
