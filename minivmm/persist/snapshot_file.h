@@ -8,10 +8,13 @@
  *   from guest memory with pwritev (no copies), into PATH.tmp renamed to
  *   PATH when complete;
  * - restore: every header, the state tree and every RAM section's layout
- *   are validated before anything is allocated (snap_reader_open), then
- *   present pages are read straight into guest RAM with preadv (one call
- *   per section, zero pages never touched: the memfd is zero) by several
- *   threads, each section's checksum verified in memory.
+ *   are validated before anything is allocated (snap_reader_open; headers
+ *   through a 64 KiB read window, sections without pages checksummed
+ *   there and not kept), then present pages are loaded on demand
+ *   (snapshot_lazy.h) or eagerly by two threads (snap_reader_load_ram,
+ *   snapshot_load.c: page cache or O_DIRECT reads, pwrite into the memfd;
+ *   zero pages never touched: the memfd is zero), each section's checksum
+ *   verified over the bytes read.
  */
 #ifndef MINIVMM_SNAPSHOT_FILE_H
 #define MINIVMM_SNAPSHOT_FILE_H
