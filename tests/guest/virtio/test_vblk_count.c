@@ -87,12 +87,13 @@ int test_vblk_count(void)
     if (tick == 0) {
         wdma = wbuf = vdma_alloc(BLK, 4096);
         rdma = rbuf = vdma_alloc(BLK, 4096);
-        if (vblk_open(&dev, VEC_VBLK) < 0)
-            return -1;
         cmdline_get_u64("viommu", &viommu);
+        cmdline_get_u64("vtd", &vtd);
+        /* Behind VT-d the driver accepts VIRTIO_F_ACCESS_PLATFORM. */
+        if (vblk_open_feat(&dev, 0, VEC_VBLK, vtd ? 1ULL << 33 : 0) < 0)
+            return -1;
         if (viommu && viommu_confine(&dev, wbuf, rbuf, &wdma, &rdma) < 0)
             return -1;
-        cmdline_get_u64("vtd", &vtd);
         if (vtd && vtd_confine(&dev, wbuf, rbuf, &wdma, &rdma) < 0)
             return -1;
     }

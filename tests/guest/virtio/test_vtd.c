@@ -3,7 +3,9 @@
  * vtd: drive minivmm's Intel VT-d unit (--viommu intel) by hand, with the
  * first virtio-blk device (a vfu-blk or an in-VMM disk behind it) as the
  * endpoint (driver: vtd.c):
- *   1. find the unit through the DMAR table; VER, CAP (SAGAW and MGAW for
+ *   1. find the unit through the DMAR table (one DRHD, INCLUDE_PCI_ALL,
+ *      at 0xfed90000; vtd-any-scope=1 accepts QEMU's, with device
+ *      scopes, when developing under QEMU: README.md); VER, CAP (SAGAW and MGAW for
  *      vtd-aw=39|48, default 48, as given to --viommu intel,aw-bits=; CM;
  *      2 MiB pages; fault recording registers) and ECAP (QI; no IR);
  *   2. translation off: a write of sector 0 from a buffer at its GPA
@@ -46,6 +48,7 @@
 #define BIG_OFF   0x200000UL        /* its IOVA: far + 2 MiB */
 #define DID       1
 #define FR_WRITE  5                 /* VT-d 7.1.3: no write permission */
+#define F_ACCESS_PLATFORM (1ULL << 33)  /* virtio 1.2, 6: DMA through IOVAs */
 
 static uint64_t iova_far(unsigned int aw)
 {
@@ -84,20 +87,24 @@ static int cap_check(struct vtd_drv *d, unsigned int aw)
 /* Find the unit, check its capabilities for vtd-aw; set up @d. */
 static int vtd_open(struct vtd_drv *d)
 {
-    uint64_t aw = 48, base = 0;
-    unsigned int haw = 0;
+    uint64_t aw = 48, base = 0, any_scope = 0;
+    unsigned int haw = 0, flags = 0;
     int r;
 
     cmdline_get_u64("vtd-aw", &aw);
     if (aw != 39 && aw != 48)
         return test_fail("vtd-aw=%lu: want 39 or 48", aw);
-    if ((r = vtd_acpi_find(&base, &haw)) < 0)
+    cmdline_get_u64("vtd-any-scope", &any_scope);
+    if ((r = vtd_acpi_find(&base, &haw, &flags)) < 0)
         return test_fail("no DMAR table with a DRHD (%d)", r);
+    if (!(flags & 1) && !any_scope)
+        return test_fail("the DRHD has no INCLUDE_PCI_ALL (flags %#x)",
+                         flags);
     if (base != VTD_BASE_DEFAULT)
         return test_fail("DRHD register base %#lx, want %#llx", base,
                          VTD_BASE_DEFAULT);
-    printf("vtd: DMAR: DRHD at %#lx, INCLUDE_PCI_ALL, host address width "
-           "%u\n", base, haw);
+    printf("vtd: DMAR: DRHD at %#lx flags %#x, host address width %u\n",
+           base, flags, haw);
     if (vtd_init(d, base, (unsigned int)aw) < 0)
         return test_fail("out of DMA memory");
     return cap_check(d, (unsigned int)aw);
@@ -225,7 +232,7 @@ int test_vtd(void)
     uint8_t devfn;
     int st;
 
-    if (vtd_open(&d) < 0 || vblk_open(&b, VEC_VBLK) < 0)
+    if (vtd_open(&d) < 0 || vblk_open_feat(&b, 0, VEC_VBLK, F_ACCESS_PLATFORM) < 0)
         return -1;
     far = iova_far(d.aw);
     devfn = (uint8_t)(b.dev.pci.dev << 3 | b.dev.pci.fn);
@@ -304,7 +311,7 @@ int bench_vtd(void)
     int st;
 
     cmdline_get_u64("bench-secs", &secs);
-    if (vtd_open(&d) < 0 || vblk_open(&b, VEC_VBLK) < 0)
+    if (vtd_open(&d) < 0 || vblk_open_feat(&b, 0, VEC_VBLK, F_ACCESS_PLATFORM) < 0)
         return -1;
     far = iova_far(d.aw);
     if (program(&d, (uint8_t)(b.dev.pci.dev << 3 | b.dev.pci.fn), far, &gpa,

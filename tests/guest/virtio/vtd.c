@@ -37,24 +37,40 @@ static int sum_ok(const uint8_t *p, uint32_t len)
     return s == 0;
 }
 
-/* The XSDT's table with @sig, or NULL. */
-static const uint8_t *acpi_table(const char *sig)
+/* The RSDP: the start info's, else (QEMU's PVH boot leaves it 0) a
+ * search of the BIOS area (ACPI 5.2.5.1). */
+static const uint8_t *acpi_rsdp(void)
 {
     const struct hvm_start_info *si = bootinfo();
-    const uint8_t *rsdp, *xsdt;
+
+    if (si && si->rsdp_paddr)
+        return (const uint8_t *)(uintptr_t)si->rsdp_paddr;
+    for (uint64_t a = 0xe0000; a < 0x100000; a += 16)
+        if (!memcmp((const void *)(uintptr_t)a, "RSD PTR ", 8) &&
+            sum_ok((const uint8_t *)(uintptr_t)a, 20))
+            return (const uint8_t *)(uintptr_t)a;
+    return 0;
+}
+
+/* The XSDT's (or, for an ACPI 1.0 RSDP, the RSDT's) table with @sig, or
+ * NULL. */
+static const uint8_t *acpi_table(const char *sig)
+{
+    const uint8_t *rsdp = acpi_rsdp(), *sdt;
+    unsigned int esz;
     uint32_t len;
 
-    if (!si || !si->rsdp_paddr)
+    if (!rsdp || memcmp(rsdp, "RSD PTR ", 8))
         return 0;
-    rsdp = (const uint8_t *)(uintptr_t)si->rsdp_paddr;
-    if (memcmp(rsdp, "RSD PTR ", 8) || rsdp[15] < 2)
+    esz = rsdp[15] >= 2 ? 8 : 4;
+    sdt = (const uint8_t *)(uintptr_t)(esz == 8 ? get64(rsdp + 24)
+                                                : get32(rsdp + 16));
+    len = get32(sdt + 4);
+    if (memcmp(sdt, esz == 8 ? "XSDT" : "RSDT", 4) || len < 36 || len > 4096)
         return 0;
-    xsdt = (const uint8_t *)(uintptr_t)get64(rsdp + 24);
-    len = get32(xsdt + 4);
-    if (memcmp(xsdt, "XSDT", 4) || len < 36 || len > 4096)
-        return 0;
-    for (uint32_t off = 36; off + 8 <= len; off += 8) {
-        const uint8_t *t = (const uint8_t *)(uintptr_t)get64(xsdt + off);
+    for (uint32_t off = 36; off + esz <= len; off += esz) {
+        uint64_t a = esz == 8 ? get64(sdt + off) : get32(sdt + off);
+        const uint8_t *t = (const uint8_t *)(uintptr_t)a;
 
         if (t && !memcmp(t, sig, 4))
             return t;
@@ -62,7 +78,7 @@ static const uint8_t *acpi_table(const char *sig)
     return 0;
 }
 
-int vtd_acpi_find(uint64_t *base, unsigned int *haw)
+int vtd_acpi_find(uint64_t *base, unsigned int *haw, unsigned int *flags)
 {
     const uint8_t *t = acpi_table("DMAR");
     uint32_t len, off;
@@ -80,8 +96,9 @@ int vtd_acpi_find(uint64_t *base, unsigned int *haw)
         if (slen < 4 || off + slen > len)
             return -EINVAL;
         if (type == 0) {                /* DRHD */
-            if (slen < 16 || !(t[off + 4] & 1))
-                return -EINVAL;         /* no INCLUDE_PCI_ALL */
+            if (slen < 16)
+                return -EINVAL;
+            *flags = t[off + 4];
             *base = get64(t + off + 8);
             return 0;
         }

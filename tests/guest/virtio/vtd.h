@@ -68,11 +68,12 @@ struct vtd_drv {
     uint32_t wtoken;
 };
 
-/* Find the DRHD in the DMAR table (through the start info's RSDP and the
- * XSDT): its register base through *@base, the table's host address width
- * (HAW + 1) through *@haw. Checks the checksum and that the DRHD has
- * INCLUDE_PCI_ALL. 0, -ENOENT (no DMAR/DRHD), -EINVAL (bad table). */
-int vtd_acpi_find(uint64_t *base, unsigned int *haw);
+/* Find the first DRHD in the DMAR table (through the RSDP and the XSDT or
+ * RSDT): its register base through *@base, its flags (bit 0:
+ * INCLUDE_PCI_ALL) through *@flags, the table's host address width
+ * (HAW + 1) through *@haw. Checks the checksum. 0, -ENOENT (no DMAR or
+ * DRHD), -EINVAL (bad table). */
+int vtd_acpi_find(uint64_t *base, unsigned int *haw, unsigned int *flags);
 
 uint32_t vtd_rd32(struct vtd_drv *d, uint32_t off);
 uint64_t vtd_rd64(struct vtd_drv *d, uint32_t off);
