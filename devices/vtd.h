@@ -99,7 +99,9 @@ int vtd_create(const struct vtd_params *p, struct vtd **out);
 void vtd_destroy(struct vtd *u);
 
 /* Before endpoints: guest RAM region [gpa, gpa + size) for the identity
- * map (translation off, pass-through). -ENOSPC beyond VTD_MAX_RAM. */
+ * map (translation off, pass-through). -ENOSPC beyond VTD_MAX_RAM;
+ * -EINVAL unless 4 KiB aligned, ascending and disjoint; -EBUSY once an
+ * endpoint exists. */
 int vtd_add_ram(struct vtd *u, uint64_t gpa, uint64_t size);
 
 /* Register PCI function @bdf with its host IOMMU device (checked by the
@@ -117,6 +119,14 @@ int vtd_add_ep(struct vtd *u, uint16_t bdf, const struct host_iommu_dev *host,
  * 4 KiB pages, or whose reserved ranges overlap guest RAM. */
 int vtd_check(unsigned int aw_bits, const struct host_iommu_dev *host,
               char *err, size_t errlen);
+
+/* The part of the check that needs the unit's guest RAM (vtd_add_ram()
+ * first): reserved ranges of @host inside guest RAM (the identity map
+ * needs them) and a mapping limit below the identity map's regions. 0 or
+ * -EINVAL with one line in @err, as vtd_check(). (vtd_check() has no RAM
+ * to check against: callers run both.) */
+int vtd_check_ram(struct vtd *u, const struct host_iommu_dev *host,
+                  char *err, size_t errlen);
 
 /* MMIO at offset @off (< VTD_MMIO_SIZE) of the register file, @len 4 or
  * 8 (other sizes and unaligned accesses: reads all-ones, writes
@@ -147,6 +157,7 @@ void vtd_reset(struct vtd *u);
 struct vtd_stats {
     uint64_t invalidations, maps, unmaps, faults, faults_dropped,
              iq_errors;
+    uint64_t map_failures;  /* re-walks left a range unmapped (-ENOSPC) */
 };
 void vtd_get_stats(struct vtd *u, struct vtd_stats *st);
 

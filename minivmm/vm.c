@@ -345,6 +345,7 @@ static void vm_stats(void *opaque, struct json_object *out)
     stats_put(ex, "total", sum);
     virtio_devs_stats(vm->virtio, devs);
     vfio_devs_stats(vm->vfio, devs);
+    viommu_stats(vm->viommu, devs);
     json_object_object_add(out, "exits", ex);
     json_object_object_add(out, "vcpus", vc);
     json_object_object_add(out, "devices", devs);

@@ -496,7 +496,7 @@ static int h_slot_del(void *o, uint32_t slot)
 
 static const struct hv_ops hv_ops = {
     h_msi_add, h_msi_update, h_msi_del, h_irqfd, h_ioeventfd, h_slot_add,
-    h_slot_del,
+    h_slot_del, NULL,
 };
 
 /* ---- the VMM side ------------------------------------------------------- */
