@@ -59,7 +59,8 @@ vm=$!
 i=0
 until tr -d '\r' <"$dir/out" 2>/dev/null | grep -q "^counter: tick 1 "; do
     i=$((i + 1))
-    [ "$i" -gt 400 ] && { cat "$dir/out" "$dir/err"; fail "the guest does not count"; }
+    [ "$i" -gt 400 ] &&
+        { cat "$dir/out" "$dir/err"; fail "the guest does not count"; }
     sleep 0.05
 done
 "$BUILD/minivmm-ctl" "$dir/api" stats >"$dir/stats.json" || fail "stats failed"

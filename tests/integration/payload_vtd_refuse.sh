@@ -68,7 +68,8 @@ tr -d '\r' <"$dir/serial" | grep -q "IOVA 0x7f00001000 landed at GPA" ||
     fail "no DMA through the far IOVA below 2^39"
 for s in 0 1 2; do
     got=$(dd if="$dir/d.img" bs=512 skip=$s count=1 2>/dev/null | head -c 12)
-    [ "$got" = "VTD sector $s" ] || fail "sector $s of the host file holds '$got'"
+    [ "$got" = "VTD sector $s" ] ||
+        fail "sector $s of the host file holds '$got'"
 done
 
 # 3. More vCPUs than xAPIC addresses without interrupt remapping.

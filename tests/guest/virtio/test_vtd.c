@@ -5,9 +5,10 @@
  * endpoint (driver: vtd.c):
  *   1. find the unit through the DMAR table (one DRHD, INCLUDE_PCI_ALL,
  *      at 0xfed90000; vtd-any-scope=1 accepts QEMU's, with device
- *      scopes, when developing under QEMU: README.md); VER, CAP (SAGAW and MGAW for
- *      vtd-aw=39|48, default 48, as given to --viommu intel,aw-bits=; CM;
- *      2 MiB pages; fault recording registers) and ECAP (QI; no IR);
+ *      scopes, when developing under QEMU: README.md); VER, CAP (SAGAW
+ *      and MGAW for vtd-aw=39|48, default 48, as given to --viommu
+ *      intel,aw-bits=; CM; 2 MiB pages; fault recording registers) and
+ *      ECAP (QI; no IR);
  *   2. translation off: a write of sector 0 from a buffer at its GPA
  *      works (identity);
  *   3. root table, a context entry for the disk (domain 1, TT 0, AW for
@@ -232,7 +233,8 @@ int test_vtd(void)
     uint8_t devfn;
     int st;
 
-    if (vtd_open(&d) < 0 || vblk_open_feat(&b, 0, VEC_VBLK, F_ACCESS_PLATFORM) < 0)
+    if (vtd_open(&d) < 0 ||
+        vblk_open_feat(&b, 0, VEC_VBLK, F_ACCESS_PLATFORM) < 0)
         return -1;
     far = iova_far(d.aw);
     devfn = (uint8_t)(b.dev.pci.dev << 3 | b.dev.pci.fn);
@@ -311,7 +313,8 @@ int bench_vtd(void)
     int st;
 
     cmdline_get_u64("bench-secs", &secs);
-    if (vtd_open(&d) < 0 || vblk_open_feat(&b, 0, VEC_VBLK, F_ACCESS_PLATFORM) < 0)
+    if (vtd_open(&d) < 0 ||
+        vblk_open_feat(&b, 0, VEC_VBLK, F_ACCESS_PLATFORM) < 0)
         return -1;
     far = iova_far(d.aw);
     if (program(&d, (uint8_t)(b.dev.pci.dev << 3 | b.dev.pci.fn), far, &gpa,

@@ -8,7 +8,8 @@
 # after a dd write at byte 8192 and a direct read. The host checks the
 # pattern in both files.
 rc=0
-dmesg | grep -E "DMAR: (IOMMU enabled|Host address width|dmar[0-9]|Intel\(R\) Virtualization)" |
+re="DMAR: (IOMMU enabled|Host address width|dmar[0-9]|Intel\(R\) Virt)"
+dmesg | grep -E "$re" |
     sed 's/^\[[^]]*\] //; s/^/VTD-DMESG /'
 for d in /sys/kernel/iommu_groups/*/devices/*; do
     [ -e "$d" ] && echo "IOMMU-GROUP-DEV ${d#/sys/kernel/iommu_groups/}"
