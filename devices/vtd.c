@@ -3,6 +3,8 @@
  * invalidations that re-walk them, translation and fault reporting. The
  * register file is vtd_regs.c, the queue vtd_iq.c, the tables
  * vtd_walk.c, the unmap/map diff vtd_shadow.c; state in vtd_state.c. */
+#include "devices/vtd.h"
+
 #include "devices/vtd_int.h"
 
 #include <errno.h>

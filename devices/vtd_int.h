@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The VT-d unit's inside, shared by vtd.c and vtd_state.c only (callers
- * use devices/vtd.h). Everything here runs under vtd.lock. */
+ * use devices/vtd.h, which this does not include: it belongs to vtd.c).
+ * Everything here runs under vtd.lock. */
 #ifndef MINIVMM_DEVICES_VTD_INT_H
 #define MINIVMM_DEVICES_VTD_INT_H
 
@@ -9,10 +10,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "devices/vtd.h"
+#include "devices/host_iommu.h"
 #include "devices/vtd_iq.h"
 #include "devices/vtd_regs.h"
 #include "devices/vtd_shadow.h"
+#include "devices/vtd_types.h"
 #include "devices/vtd_walk.h"
 
 struct vtd_ep {

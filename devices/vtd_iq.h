@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 
-#include "devices/vtd.h"
+#include "devices/vtd_types.h"
 #include "devices/vtd_regs.h"
 
 /* Descriptor types (low 4 bits of the first qword). */

@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "devices/vtd.h"
+#include "devices/vtd_types.h"
 
 /* Register offsets (bytes). */
 #define VTD_VER      0x00

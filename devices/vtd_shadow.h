@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "devices/vtd.h"
+#include "devices/vtd_types.h"
 #include "devices/vtd_walk.h"
 
 #define VTD_MAX_RUNS 65536u     /* runs one endpoint may hold */

@@ -8,6 +8,7 @@
  * Load validates everything before it changes anything, then replays each
  * endpoint's runs through its ops (the difference against what it holds:
  * on a fresh destination, the identity map). */
+#include "devices/vtd.h"
 #include "devices/vtd_int.h"
 
 #include <errno.h>

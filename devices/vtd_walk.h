@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "devices/vtd.h"
+#include "devices/vtd_types.h"
 
 #define VTD_WALK_MAX_TABLES 16384u  /* tables read by one range walk */
 

@@ -156,7 +156,9 @@ int viommu_vtd_check(const struct viommu_vtd *x,
                      size_t errlen)
 {
     /* A mismatch is the user's options not fitting: exit 2 (main.c). */
-    return vtd_check(x->aw_bits, host, err, errlen) ? -EINVAL : 0;
+    if (vtd_check(x->aw_bits, host, err, errlen))
+        return -EINVAL;
+    return vtd_check_ram(x->unit, host, err, errlen) ? -EINVAL : 0;
 }
 
 int viommu_vtd_attach(struct viommu_vtd *x, uint16_t bdf,
@@ -204,6 +206,7 @@ void viommu_vtd_stats(struct viommu_vtd *x, struct json_object *arr)
     stats_put(b, "faults", st.faults);
     stats_put(b, "faults_dropped", st.faults_dropped);
     stats_put(b, "iq_errors", st.iq_errors);
+    stats_put(b, "map_failures", st.map_failures);
     json_object_object_add(o, "iommu", b);
     json_object_array_add(arr, o);
 }

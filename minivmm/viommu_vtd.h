@@ -26,8 +26,9 @@ int viommu_vtd_create(const struct platform_env *env,
                       struct viommu_vtd **out, char *err, size_t errlen);
 void viommu_vtd_destroy(struct viommu_vtd *x);
 
-/* vtd_check() against the unit's aw-bits: -EINVAL with one line in @err
- * ("... aw-bits %d > host aw-bits %d ..."). */
+/* vtd_check() against the unit's aw-bits, then vtd_check_ram() against
+ * its guest RAM: -EINVAL with one line in @err ("... aw-bits %d > host
+ * aw-bits %d ..."). */
 int viommu_vtd_check(const struct viommu_vtd *x,
                      const struct host_iommu_dev *host, char *err,
                      size_t errlen);
