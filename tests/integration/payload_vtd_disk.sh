@@ -5,9 +5,10 @@
 # every ring, descriptor and buffer address through the VT-d unit's
 # tables. The virtio payload's test=vtd vtd-fault=1 (tests/guest/virtio/
 # test_vtd.c) writes with translation off, programs root/context/second-
-# level tables, invalidates through the queue, does I/O through a far IOVA
-# and a 2 MiB page (landing at the buffers' GPAs), clears the far pages'
-# entries, invalidates them page-selectively and reads into them again:
+# level tables, invalidates through the queue, does I/O through a far
+# IOVA, a 2 MiB page and a 1 GiB page (in a 1280M guest; landing at the
+# buffers' GPAs), clears the far pages' entries, invalidates them
+# page-selectively and reads into them again:
 # refused, and recorded as a fault (FSTS.PPF, a fault record with the
 # disk's source ID, the page, reason 5 and type write; the fault event
 # MSI arrives; the record clears with W1C); translation off restores the
@@ -25,9 +26,9 @@ dir=$(mktemp -d) || exit 1
 vm=
 trap '[ -n "$vm" ] && kill "$vm" 2>/dev/null; rm -rf "$dir"' EXIT
 truncate -s 1M "$dir/d.img"
-"$BUILD/minivmm" --kernel "$BUILD/guest/virtio.elf" --memory 256M \
+"$BUILD/minivmm" --kernel "$BUILD/guest/virtio.elf" --memory 1280M \
     --viommu intel --disk path="$dir/d.img" \
-    --cmdline "test=vtd vtd-fault=1" </dev/null >"$dir/out" 2>&1
+    --cmdline "test=vtd vtd-fault=1 vtd-1g=1" </dev/null >"$dir/out" 2>&1
 rc=$?
 tr -d '\r' <"$dir/out"
 [ "$rc" -eq 0 ] || fail "minivmm exited $rc, want 0"
@@ -37,6 +38,9 @@ ep=$(tr -d '\r' <"$dir/out" | sed -n 's/^vtd: endpoint \(0x[0-9a-f]*\) .*/\1/p')
 tr -d '\r' <"$dir/out" |
     grep -qx "vtd: fault reason 5 type write sid $ep address 0x7f0000001000" ||
     fail "the refused DMA was not recorded as a fault of $ep at the page"
+tr -d '\r' <"$dir/out" |
+    grep -q "IOVA 0x7f004a004000 (1 GiB page) landed at GPA 0xa004000" ||
+    fail "no DMA through the 1 GiB page"
 tr -d '\r' <"$dir/out" | grep -q "fault event interrupt, record cleared" ||
     fail "no fault event interrupt"
 for s in 0 1 2; do

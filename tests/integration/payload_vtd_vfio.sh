@@ -10,7 +10,9 @@
 # IOVA 0x7f0000000000 onto buffers at 160 MiB, a 2 MiB page), invalidates
 # through the queue and turns translation on: sector 1 is written from and
 # read back into the far IOVA and the data lands at the buffers' GPAs
-# (the unit's invalidation walk became DMA_MAPs at the guest's IOVAs);
+# (the unit's invalidation walk became DMA_MAPs at the guest's IOVAs;
+# with dma=fd also a 1 GiB page at IOVA 0x7f0040000000 onto GPA 0, in a
+# 1280M guest);
 # after the far pages' entries are cleared and invalidated page-
 # selectively a read into them fails (DMA_UNMAP reached the server);
 # translation off, sector 2 is written through the identity map again.
@@ -31,7 +33,7 @@ srv=
 cleanup() { [ -n "$srv" ] && kill "$srv" 2>/dev/null; rm -rf "$dir"; }
 trap cleanup EXIT
 
-run_one() { # mode extra-vfio-options
+run_one() { # mode extra-vfio-options memory extra-cmdline
     rm -f "$dir/s.sock"
     truncate -s 0 "$dir/d.img"; truncate -s 1M "$dir/d.img"
     "$BUILD/vfu-blk" --socket-path="$dir/s.sock" --disk "$dir/d.img" \
@@ -39,9 +41,9 @@ run_one() { # mode extra-vfio-options
     srv=$!
     for i in $(seq 50); do [ -S "$dir/s.sock" ] && break; sleep 0.1; done
     [ -S "$dir/s.sock" ] || fail "$1: vfu-blk did not create its socket"
-    "$BUILD/minivmm" --kernel "$BUILD/guest/virtio.elf" --memory 256M \
+    "$BUILD/minivmm" --kernel "$BUILD/guest/virtio.elf" --memory "$3" \
         --viommu intel --vfio-user socket="$dir/s.sock$2" \
-        --cmdline "test=vtd" </dev/null >"$dir/out" 2>&1
+        --cmdline "test=vtd$4" </dev/null >"$dir/out" 2>&1
     rc=$?
     kill "$srv"; wait "$srv" 2>/dev/null; srv=
     tr -d '\r' <"$dir/out"
@@ -61,8 +63,11 @@ run_one() { # mode extra-vfio-options
     done
 }
 
-run_one fd ""
-run_one message ",dma=message"
+run_one fd "" 1280M " vtd-1g=1"
+tr -d '\r' <"$dir/out" |
+    grep -q "IOVA 0x7f004a004000 (1 GiB page) landed at GPA 0xa004000" ||
+    fail "fd: no DMA through the 1 GiB page"
+run_one message ",dma=message" 256M ""
 echo "$name: the guest's VT-d tables reach vfu-blk (dma=fd and" \
      "dma=message), far IOVA and 2 MiB page land at their GPAs, cleared" \
      "entries refused after a page-selective invalidation, identity with" \

@@ -19,6 +19,8 @@
  *      and IOTLB global, then a wait descriptor with status write), TE:
  *      sector 1 is written from, then read back into, the far IOVA and
  *      read into the 2 MiB page; the data lands at the buffers' GPAs;
+ *      with vtd-1g=1 (and >= 1 GiB of guest RAM) also through a 1 GiB
+ *      page at far + 1 GiB onto GPA 0;
  *   4. the far 4 KiB pages' entries cleared, a page-selective IOTLB
  *      invalidation: a read into them fails and leaves the buffer alone;
  *      with vtd-fault=1 (an in-VMM virtio-blk, whose DMA minivmm
@@ -47,6 +49,8 @@
 #define DATA_GPA  0x0a000000ULL     /* 160 MiB: outside the DMA area */
 #define BIG_GPA   0x0a200000ULL     /* 162 MiB: the 2 MiB page */
 #define BIG_OFF   0x200000UL        /* its IOVA: far + 2 MiB */
+#define GIG_OFF   0x40000000UL      /* the 1 GiB page's IOVA: far + 1 GiB */
+#define GIG       0x40000000UL      /* onto GPA 0 (vtd-1g=1, >= 1G of RAM) */
 #define DID       1
 #define FR_WRITE  5                 /* VT-d 7.1.3: no write permission */
 #define F_ACCESS_PLATFORM (1ULL << 33)  /* virtio 1.2, 6: DMA through IOVAs */
@@ -121,11 +125,11 @@ static int program(struct vtd_drv *d, uint8_t devfn, uint64_t iova,
 
     vtd_ctx_set(d, devfn, DID);
     if (vtd_map(d, VDMA_BASE, VDMA_LIMIT - VDMA_BASE, VDMA_BASE,
-                VTD_PTE_R | VTD_PTE_W, false) < 0)
+                VTD_PTE_R | VTD_PTE_W, 1) < 0)
         return test_fail("out of memory for page tables");
     for (unsigned int i = 0; i < n; i++)
         if (vtd_map(d, iova + i * 0x1000ULL, 0x1000, gpa[i],
-                    VTD_PTE_R | VTD_PTE_W, false) < 0)
+                    VTD_PTE_R | VTD_PTE_W, 1) < 0)
             return test_fail("out of memory for page tables");
     if (vtd_set_root(d) < 0)
         return test_fail("SRTP: GSTS.RTPS did not come up");
@@ -170,6 +174,29 @@ static int big_page(struct vblk *b, uint64_t far)
     if (fill_check(p, 1, true) < 0)
         return test_fail("the read into the 2 MiB page did not land at GPA "
                          "%#llx", BIG_GPA + 0x3000);
+    return 0;
+}
+
+/* vtd-1g=1: sector 1 read through the 1 GiB page (IOVA far + 1 GiB
+ * onto GPA 0) lands at its GPA. */
+static int gig_page(struct vtd_drv *d, struct vblk *b, uint64_t far)
+{
+    uint64_t gpa = DATA_GPA + 0x4000;
+    uint8_t *p = (uint8_t *)(uintptr_t)gpa;
+    int st;
+
+    if (!(d->cap & (1ULL << 35)))
+        return test_fail("CAP.SLLPS has no 1 GiB pages");
+    memset(p, 0, 512);
+    st = vblk_rw(b, VBLK_T_IN, 1, (void *)(uintptr_t)(far + GIG_OFF + gpa),
+                 512);
+    if (st != 0)
+        return test_fail("read into the 1 GiB page: status %d", st);
+    if (fill_check(p, 1, true) < 0)
+        return test_fail("the read into the 1 GiB page did not land at GPA "
+                         "%#lx", gpa);
+    printf("vtd: DMA at IOVA %#lx (1 GiB page) landed at GPA %#lx\n",
+           far + GIG_OFF + gpa, gpa);
     return 0;
 }
 
@@ -229,10 +256,11 @@ int test_vtd(void)
     uint8_t *buf = vdma_alloc(512, 4096);
     uint8_t *far0 = (uint8_t *)(uintptr_t)DATA_GPA;
     const uint64_t gpa[2] = { DATA_GPA, DATA_GPA + 0x1000 };
-    uint64_t far;
+    uint64_t far, g1 = 0;
     uint8_t devfn;
     int st;
 
+    cmdline_get_u64("vtd-1g", &g1);
     if (vtd_open(&d) < 0 ||
         vblk_open_feat(&b, 0, VEC_VBLK, F_ACCESS_PLATFORM) < 0)
         return -1;
@@ -243,7 +271,8 @@ int test_vtd(void)
     if ((st = vblk_rw(&b, VBLK_T_OUT, 0, buf, 512)) != 0)
         return test_fail("write with translation off: status %d", st);
     if (vtd_map(&d, far + BIG_OFF, 0x200000, BIG_GPA, VTD_PTE_R | VTD_PTE_W,
-                true) < 0)
+                2) < 0 || (g1 && vtd_map(&d, far + GIG_OFF, GIG, 0,
+                                         VTD_PTE_R | VTD_PTE_W, 3) < 0))
         return test_fail("out of memory for page tables");
     vtd_wr32(&d, VTD_FEDATA, VEC_VTD_FAULT);
     vtd_wr32(&d, VTD_FEADDR, 0xfee00000u | lapic_id() << 12);
@@ -260,7 +289,7 @@ int test_vtd(void)
     if (fill_check(far0 + 0x1000, 1, true) < 0)
         return test_fail("the read through the IOVA did not land at GPA "
                          "%#llx", DATA_GPA + 0x1000);
-    if (big_page(&b, far) < 0)
+    if (big_page(&b, far) < 0 || (g1 && gig_page(&d, &b, far) < 0))
         return -1;
     printf("vtd: DMA at IOVA %#lx landed at GPA %#llx, 2 MiB page at "
            "%#lx at GPA %#llx\n", far + 0x1000, DATA_GPA + 0x1000,
@@ -324,7 +353,7 @@ int bench_vtd(void)
         end = time_us() + secs * 1000000;
         for (n = 0; time_us() < end; n++) {
             if (strict && (vtd_map(&d, far, 4096, gpa, VTD_PTE_R | VTD_PTE_W,
-                                   false) || vtd_qi_page(&d, DID, far, 0)))
+                                   1) || vtd_qi_page(&d, DID, far, 0)))
                 return test_fail("map + invalidation");
             if ((st = vblk_rw(&b, VBLK_T_IN, (n % 64) * 8,
                               (void *)(uintptr_t)far, 4096)))

@@ -178,16 +178,16 @@ static uint64_t *pte_at(struct vtd_drv *d, uint64_t iova, unsigned int level,
 }
 
 int vtd_map(struct vtd_drv *d, uint64_t iova, uint64_t size, uint64_t gpa,
-            uint64_t perm, bool large)
+            uint64_t perm, unsigned int level)
 {
-    uint64_t step = large ? 0x200000ULL : PAGE;
+    uint64_t step = PAGE << (9 * (level - 1));
 
     for (uint64_t o = 0; o < size; o += step) {
-        uint64_t *e = pte_at(d, iova + o, large ? 2 : 1, true);
+        uint64_t *e = pte_at(d, iova + o, level, true);
 
         if (!e)
             return -ENOMEM;
-        *e = ((gpa + o) & ADDR_MASK) | perm | (large ? VTD_PTE_PS : 0);
+        *e = ((gpa + o) & ADDR_MASK) | perm | (level > 1 ? VTD_PTE_PS : 0);
     }
     barrier();
     return 0;

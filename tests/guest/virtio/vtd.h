@@ -89,11 +89,11 @@ int vtd_init(struct vtd_drv *d, uint64_t base, unsigned int aw);
  * the domain's tables, domain @did, AW of d->aw. */
 void vtd_ctx_set(struct vtd_drv *d, uint8_t devfn, uint16_t did);
 
-/* Map [@iova, @iova + @size) onto @gpa with @perm (VTD_PTE_R|W), in 4 KiB
- * pages, or 2 MiB pages when @large (all three then 2 MiB aligned).
+/* Map [@iova, @iova + @size) onto @gpa with @perm (VTD_PTE_R|W), in pages
+ * of @level: 1 (4 KiB), 2 (2 MiB), 3 (1 GiB; all three aligned to it).
  * 0 or -ENOMEM (no memory for a table). */
 int vtd_map(struct vtd_drv *d, uint64_t iova, uint64_t size, uint64_t gpa,
-            uint64_t perm, bool large);
+            uint64_t perm, unsigned int level);
 /* Clear the 4 KiB leaf entries of [@iova, @iova + @size). */
 void vtd_unmap(struct vtd_drv *d, uint64_t iova, uint64_t size);
 
