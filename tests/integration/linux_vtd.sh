@@ -9,9 +9,10 @@
 # 2. --viommu intel,aw-bits=39 with the same server is accepted: a guest
 #    with intel_iommu=on finds the unit through the DMAR table (3-level
 #    tables: host address width 39) and puts the vfu-blk disk and an
-#    in-VMM virtio disk behind it (both in /sys/kernel/iommu_groups; the
-#    DMA API maps their buffers at IOVAs, invalidating each time, since
-#    the unit is in caching mode); a dd pattern through each disk
+#    in-VMM virtio disk behind it (both in /sys/kernel/iommu_groups with
+#    translating DMA domains; the DMA API maps their buffers at IOVAs,
+#    invalidating through the queue each time, since the unit is in
+#    caching mode); a dd pattern through each disk
 #    (tools/guest/tests/vtd.sh) lands in its host file.
 # One Linux boot: guest kernel code is emulated slowly on kvm_pvm.
 # KIT (default build/kit) must be a kit built with the current
@@ -83,8 +84,10 @@ grep -q "DMAR: dmar0: reg_base_addr fed90000" "$dir/log" ||
     note "the guest did not find the unit at 0xfed90000"
 grep -q "Intel(R) Virtualization Technology for Directed I/O" "$dir/log" ||
     note "the guest's Intel IOMMU driver did not come up"
-[ "$(grep -c "^IOMMU-GROUP-DEV " "$dir/log")" -ge 2 ] ||
-    note "fewer than two devices in /sys/kernel/iommu_groups"
+[ "$(grep -c "^IOMMU-GROUP-DEV .* DMA$" "$dir/log")" -ge 2 ] ||
+    note "fewer than two devices in translating (DMA) IOMMU groups"
+grep -q "DMAR: dmar0: Using Queued invalidation" "$dir/log" ||
+    note "the guest does not use queued invalidation"
 for s in vdisk vfu-blk; do
     grep -q "^VTD-BLK $s MINIVMM-LINUX-VTD-$s$" "$dir/log" ||
         note "no good VTD-BLK line for $s"

@@ -3,7 +3,8 @@
 # vtd test (tests/integration/linux_vtd.sh): Linux's Intel IOMMU driver
 # (intel_iommu=on, found through the ACPI DMAR table) in front of an
 # in-VMM virtio disk and a vfu-blk disk. Prints the kernel's DMAR lines,
-# the IOMMU groups' devices, then for each disk
+# the IOMMU groups' devices with their domain type (DMA: translated;
+# identity: passed through), then for each disk
 #   VTD-BLK <serial> <what was read back>
 # after a dd write at byte 8192 and a direct read. The host checks the
 # pattern in both files.
@@ -12,7 +13,9 @@ re="DMAR: (IOMMU enabled|Host address width|dmar[0-9]|Intel\(R\) Virt)"
 dmesg | grep -E "$re" |
     sed 's/^\[[^]]*\] //; s/^/VTD-DMESG /'
 for d in /sys/kernel/iommu_groups/*/devices/*; do
-    [ -e "$d" ] && echo "IOMMU-GROUP-DEV ${d#/sys/kernel/iommu_groups/}"
+    [ -e "$d" ] || continue
+    read -r type < "${d%/devices/*}/type"
+    echo "IOMMU-GROUP-DEV ${d#/sys/kernel/iommu_groups/} $type"
 done
 for b in /sys/block/vd*; do
     dev=/dev/${b##*/}
