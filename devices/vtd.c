@@ -125,7 +125,7 @@ static void identity(const struct vtd *u, uint64_t s, uint64_t e,
             m.gpa = m.iova = s;
         if (m.last > e)
             m.last = e;
-        (void)vtd_runs_add(out, &m); /* nram < max: cannot fail */
+        (void)vtd_runs_append(out, &m); /* nram < max */
     }
 }
 
@@ -187,17 +187,17 @@ int vtd_ep_sync(struct vtd *u, struct vtd_ep *ep, uint64_t s, uint64_t e)
         r = vtd_shadow_apply(&ep->sh, s, e, runs.r, runs.n, &k);
     else
         vtd_shadow_drop(&ep->sh, s, e, &k);
-    free(runs.r);
     if (r) {
         u->st.map_failures++;
         ep_name(ep, name, sizeof(name));
         log_msg(ep->warned ? LOG_DEBUG : LOG_WARN,
-                "vtd: %s: cannot map the guest's IOVAs [%#llx, %#llx]: %s "
-                "(max %llu mappings); its DMA there faults", name,
-                (unsigned long long)s, (unsigned long long)e, strerror(-r),
-                (unsigned long long)k.max);
+                "vtd: %s: cannot map the guest's IOVAs [%#llx, %#llx] "
+                "(%zu runs; device limit %llu, 0: none): %s; its DMA there "
+                "faults", name, (unsigned long long)s, (unsigned long long)e,
+                runs.n, (unsigned long long)k.max, strerror(-r));
         ep->warned = true;
     }
+    free(runs.r);
     return r;
 }
 

@@ -27,10 +27,10 @@
  * fault event and invalidation completion interrupts through msi().
  *
  * Threads: one internal mutex; MMIO from vCPU threads, translate and
- * fault from I/O threads. Endpoint ops run under it (they must not call
- * back into the unit). Every count the guest controls is bounded (queue
- * length, table walks); a malformed entry becomes a fault record or an
- * IQE, never a crash. Functions return 0 or -errno unless stated.
+ * fault from I/O threads. Endpoint ops and vtd_mem_ops (read, write,
+ * msi) run under it (they must not call back into the unit). Every count
+ * the guest controls is bounded (queue length, table walks); a malformed
+ * entry becomes a fault record or an IQE, never a crash. Functions return 0 or -errno unless stated.
  */
 #ifndef MINIVMM_DEVICES_VTD_H
 #define MINIVMM_DEVICES_VTD_H
@@ -93,7 +93,8 @@ void vtd_mmio_write(struct vtd *u, uint64_t off, const void *data,
                     uint32_t len);
 
 /* DMA of endpoint @bdf: [@iova, @iova + @len) with @perm. 0 and *@gpa
- * when the whole range lies in one shadow mapping (or the identity map),
+ * when the whole range lies in one shadow mapping (or the identity map;
+ * or mappings contiguous in IOVA and guest-physical address),
  * -EFAULT (not mapped) or -EPERM (permission), -ENOENT (not an endpoint).
  * With @report a failure is also recorded as a fault (fault recording
  * register, FSTS, fault event interrupt unless masked). */

@@ -239,16 +239,25 @@ int vtd_shadow_apply(struct vtd_shadow *sh, uint64_t s, uint64_t e,
 int vtd_shadow_lookup(const struct vtd_shadow *sh, uint64_t iova,
                       uint64_t len, uint32_t perm, uint64_t *gpa)
 {
-    size_t i;
+    uint64_t last = iova + len - 1;
+    size_t i, j;
 
-    if (!len || iova + len - 1 < iova)
+    if (!len || last < iova)
         return -EFAULT;
     i = first_ending_at_or_after(sh, iova);
-    if (i == sh->n || iova < sh->r[i].iova ||
-        iova + len - 1 > sh->r[i].last)
+    if (i == sh->n || iova < sh->r[i].iova)
         return -EFAULT;
-    if ((sh->r[i].perm & perm) != perm)
-        return -EPERM;
+    /* runs mapped apart but contiguous in IOVA and GPA read as one */
+    for (j = i; last > sh->r[j].last; j++) {
+        const struct vtd_run *a = &sh->r[j], *b = &sh->r[j + 1];
+
+        if (j + 1 == sh->n || b->iova != a->last + 1 ||
+            b->gpa != a->gpa + (a->last - a->iova) + 1)
+            return -EFAULT;
+    }
+    for (size_t k = i; k <= j; k++)
+        if ((sh->r[k].perm & perm) != perm)
+            return -EPERM;
     *gpa = sh->r[i].gpa + (iova - sh->r[i].iova);
     return 0;
 }

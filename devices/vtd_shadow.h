@@ -58,8 +58,9 @@ int vtd_shadow_apply(struct vtd_shadow *sh, uint64_t s, uint64_t e,
 void vtd_shadow_drop(struct vtd_shadow *sh, uint64_t s, uint64_t e,
                      const struct vtd_sink *k);
 
-/* [@iova, @iova + @len) with @perm: 0 and *@gpa when inside one run,
- * -EFAULT (not mapped, or @len 0 / wrapping), -EPERM. */
+/* [@iova, @iova + @len) with @perm: 0 and *@gpa when inside one run (or
+ * runs contiguous in IOVA and GPA, as one mapping split by earlier
+ * invalidations), -EFAULT (not mapped, or @len 0 / wrapping), -EPERM. */
 int vtd_shadow_lookup(const struct vtd_shadow *sh, uint64_t iova,
                       uint64_t len, uint32_t perm, uint64_t *gpa);
 

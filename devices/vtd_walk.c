@@ -146,6 +146,11 @@ int vtd_runs_add(struct vtd_runs *rs, const struct vtd_run *m)
         l->last = m->last;
         return 0;
     }
+    return vtd_runs_append(rs, m);
+}
+
+int vtd_runs_append(struct vtd_runs *rs, const struct vtd_run *m)
+{
     if (rs->n >= rs->max)
         return -ENOSPC;
     if (rs->n == rs->cap) {

@@ -18,7 +18,7 @@
 
 #include "devices/vtd_types.h"
 
-#define VTD_WALK_MAX_TABLES 16384u  /* tables read by one range walk */
+#define VTD_WALK_MAX_TABLES 8192u   /* tables read by one range walk */
 
 /* Context entry translation types (spec 9.3, legacy mode). */
 #define VTD_TT_SL 0u        /* untranslated requests, second-level tables */
@@ -73,6 +73,10 @@ int vtd_walk_iova(const struct vtd_walker *w, const struct vtd_ctx *c,
  * IOVA and GPA with the same permissions. 0, -ENOSPC (rs->max reached),
  * -ENOMEM. */
 int vtd_runs_add(struct vtd_runs *rs, const struct vtd_run *m);
+
+/* The same, never merging (the identity map keeps one run per RAM
+ * region, as the caller mapped them). */
+int vtd_runs_append(struct vtd_runs *rs, const struct vtd_run *m);
 
 /* Every mapping of [@s, @e] through @c (VTD_TT_SL), appended to @out in
  * IOVA order, clipped to [@s, @e], coalesced. Entries that are not

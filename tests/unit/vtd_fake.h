@@ -38,7 +38,8 @@ static inline int fake_read(void *o, uint64_t gpa, void *buf, size_t len)
     return 0;
 }
 
-static inline int fake_write(void *o, uint64_t gpa, const void *buf, size_t len)
+static inline int fake_write(void *o, uint64_t gpa, const void *buf,
+                             size_t len)
 {
     struct fake *f = o;
 
@@ -130,9 +131,10 @@ static inline void fake_ctx(struct fake *f, uint64_t ctp, unsigned int devfn,
 /* Map @iova -> @gpa with a leaf at @leaf (1: 4K, 2: 2M, 3: 1G) in the
  * @levels-level tables at @slpt; @perm: PTE bits 1:0. Returns the leaf's
  * gpa (to corrupt it in tests). */
-static inline uint64_t fake_map(struct fake *f, uint64_t slpt, unsigned int levels,
-                         uint64_t iova, uint64_t gpa, unsigned int leaf,
-                         uint64_t perm)
+static inline uint64_t fake_map(struct fake *f, uint64_t slpt,
+                                unsigned int levels, uint64_t iova,
+                                uint64_t gpa, unsigned int leaf,
+                                uint64_t perm)
 {
     uint64_t table = slpt;
 
