@@ -137,6 +137,36 @@ void vtd_walker_of(const struct vtd *u, struct vtd_walker *w)
     w->sagaw = (uint32_t)(u->regs.cap >> VTD_CAP_SAGAW_SH) & 0x1f;
 }
 
+/* Keep only the guest-RAM part of each run in @rs: a large page may run
+ * past the end of RAM (a 1 GiB page at GPA 0 of a 256 MiB guest); the
+ * backend is told the RAM part, and a DMA beyond it faults. 0 or the
+ * -errno of vtd_runs_append(). */
+static int clip_to_ram(const struct vtd *u, struct vtd_runs *rs)
+{
+    struct vtd_runs out = { .max = rs->max };
+    int r = 0;
+
+    for (size_t k = 0; r == 0 && k < rs->n; k++) {
+        const struct vtd_run *m = &rs->r[k];
+        uint64_t glast = m->gpa + (m->last - m->iova);
+
+        for (unsigned int i = 0; r == 0 && i < u->nram; i++) {
+            uint64_t lo = m->gpa > u->ram[i].iova ? m->gpa : u->ram[i].iova;
+            uint64_t hi = glast < u->ram[i].last ? glast : u->ram[i].last;
+
+            if (lo > hi)
+                continue;
+            r = vtd_runs_append(&out, &(struct vtd_run){
+                .iova = m->iova + (lo - m->gpa),
+                .last = m->iova + (hi - m->gpa), .gpa = lo,
+                .perm = m->perm });
+        }
+    }
+    free(rs->r);
+    *rs = out;
+    return r;
+}
+
 /* What endpoint @ep should see in [s, e] now (runs appended to @out). */
 static int ep_view(struct vtd *u, struct vtd_ep *ep, uint64_t s, uint64_t e,
                    struct vtd_runs *out)
@@ -162,7 +192,8 @@ static int ep_view(struct vtd *u, struct vtd_ep *ep, uint64_t s, uint64_t e,
         identity(u, s, e, out);
         return 0;
     }
-    return vtd_walk_range(&w, &c, s, e, out);
+    fr = vtd_walk_range(&w, &c, s, e, out);
+    return fr ? fr : clip_to_ram(u, out);
 }
 
 void vtd_ep_sink(struct vtd *u, struct vtd_ep *ep, struct vtd_sink *k)

@@ -67,6 +67,12 @@ run_one fd "" 1280M " vtd-1g=1"
 tr -d '\r' <"$dir/out" |
     grep -q "IOVA 0x7f004a004000 (1 GiB page) landed at GPA 0xa004000" ||
     fail "fd: no DMA through the 1 GiB page"
+# The same 1 GiB page in a 256 MiB guest runs past the end of RAM: the
+# server gets the RAM part, the rings stay mapped.
+run_one fd-small "" 256M " vtd-1g=1"
+tr -d '\r' <"$dir/out" |
+    grep -q "IOVA 0x7f004a004000 (1 GiB page) landed at GPA 0xa004000" ||
+    fail "fd-small: no DMA through a 1 GiB page larger than RAM"
 run_one message ",dma=message" 256M ""
 echo "$name: the guest's VT-d tables reach vfu-blk (dma=fd and" \
      "dma=message), far IOVA and 2 MiB page land at their GPAs, cleared" \
