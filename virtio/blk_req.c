@@ -36,6 +36,8 @@ struct blk_io {
     bool dropping;                  /* reset: complete nothing to guest */
     uint64_t blocked;               /* queues waiting for ring space */
     uint64_t to_notify;             /* queues with new used entries */
+    struct blk_req *fin;            /* finished, completed by the batch */
+    struct blk_req **fin_tail;
     struct virtq_seg *scratch;      /* [seg_max + 2] for popping */
     struct virtio_blk_stats stats;
 };
@@ -64,6 +66,8 @@ struct blk_req {
     uint64_t status_gpa;
     unsigned int pending;       /* ops in flight */
     int err;                    /* first failure, -errno */
+    struct blk_req *next;       /* on blk->fin */
+    bool delivered;             /* IN data copied out of the bounce */
     void *bounce;               /* message-based DMA buffer, or NULL */
     unsigned int nslices;
     struct virtq_seg *slices;   /* data buffers in guest memory */
@@ -117,9 +121,11 @@ static void complete(struct blk_io *blk, uint16_t qidx, uint16_t head,
     blk->stats.requests++;
     if (status != VIRTIO_BLK_S_OK)
         blk->stats.errors++;
-    if (virtio_mem_write(&blk->mem, status_gpa, &status, 1) < 0)
+    /* Posted: the batch's status bytes and used elements go out
+     * together; blk_flush_notify() flushes before the used index. */
+    if (virtio_mem_write_posted(&blk->mem, status_gpa, &status, 1) < 0)
         used = 0;       /* nothing could be written */
-    if (virtq_push(q, head, used) < 0) {
+    if (virtq_push_deferred(q, head, used) < 0) {
         virtio_dev_queue_failed(blk->vdev, q);
         return;
     }
@@ -262,9 +268,27 @@ static int map_iov(struct blk_io *blk, struct blk_req *req)
     return 0;
 }
 
+/* The next run of guest-contiguous slices from *@i: [*@gpa, +*@len)
+ * (adjacent guest segments become one DMA message). Advances *@i. */
+static void next_run(const struct blk_req *req, unsigned int *i,
+                     uint64_t *gpa, uint64_t *len)
+{
+    const struct virtq_seg *s = &req->slices[*i];
+
+    *gpa = s->gpa;
+    *len = s->len;
+    for ((*i)++; *i < req->nslices; (*i)++) {
+        s = &req->slices[*i];
+        if (s->gpa != *gpa + *len || *gpa + *len < *gpa)
+            break;
+        *len += s->len;
+    }
+}
+
 /* Message-based DMA: stage the data in a host buffer. */
 static int map_bounce(struct blk_io *blk, struct blk_req *req)
 {
+    uint64_t gpa, len;
     uint8_t *p;
     unsigned int i;
     int r;
@@ -275,12 +299,12 @@ static int map_bounce(struct blk_io *blk, struct blk_req *req)
     if (!req->bounce)
         return -ENOMEM;
     p = req->bounce;
-    for (i = 0; req->type == VIRTIO_BLK_T_OUT && i < req->nslices; i++) {
-        r = virtio_mem_read(&blk->mem, req->slices[i].gpa, p,
-                            req->slices[i].len);
+    for (i = 0; req->type == VIRTIO_BLK_T_OUT && i < req->nslices;) {
+        next_run(req, &i, &gpa, &len);
+        r = virtio_mem_read(&blk->mem, gpa, p, len);
         if (r < 0)
             return r;
-        p += req->slices[i].len;
+        p += len;
     }
     req->iov[0].iov_base = req->bounce;
     req->iov[0].iov_len = req->len;
@@ -454,7 +478,7 @@ static void blk_start(struct blk_io *blk, uint16_t qidx,
         /* no status byte to report anything in */
         blk->stats.requests++;
         blk->stats.errors++;
-        if (virtq_push(&blk->queues[qidx], e->head, 0) < 0)
+        if (virtq_push_deferred(&blk->queues[qidx], e->head, 0) < 0)
             virtio_dev_queue_failed(blk->vdev, &blk->queues[qidx]);
         blk->to_notify |= 1ULL << qidx;
         return;
@@ -490,25 +514,29 @@ static void blk_start(struct blk_io *blk, uint16_t qidx,
 
 /* --- completions ------------------------------------------------------- */
 
-/* IN data reached the guest: copy out the bounce buffer, or re-mark the
- * pages dirty (the write landed after translate marked them). */
-static int deliver_in(struct blk_io *blk, struct blk_req *req)
+/* IN data reached the guest: copy out the bounce buffer (@posted: with
+ * posted writes, flushed by the caller), or re-mark the pages dirty (the
+ * write landed after translate marked them). */
+static int deliver_in(struct blk_io *blk, struct blk_req *req, bool posted)
 {
     const uint8_t *p = req->bounce;
+    uint64_t gpa, len;
     unsigned int i;
     int r;
 
-    for (i = 0; i < req->nslices; i++) {
-        const struct virtq_seg *s = &req->slices[i];
-
+    for (i = 0; i < req->nslices;) {
         if (!p) {
-            virtio_mem_mark_dirty(&blk->mem, s->gpa, s->len);
+            virtio_mem_mark_dirty(&blk->mem, req->slices[i].gpa,
+                                  req->slices[i].len);
+            i++;
             continue;
         }
-        r = virtio_mem_write(&blk->mem, s->gpa, p, s->len);
+        next_run(req, &i, &gpa, &len);
+        r = posted ? virtio_mem_write_posted(&blk->mem, gpa, p, len)
+                   : virtio_mem_write(&blk->mem, gpa, p, len);
         if (r < 0)
             return r;
-        p += s->len;
+        p += len;
     }
     return 0;
 }
@@ -524,7 +552,7 @@ static void req_finish(struct blk_io *blk, struct blk_req *req)
         return;
     }
     if (!req->err && req->type == VIRTIO_BLK_T_IN) {
-        if (deliver_in(blk, req) < 0) {
+        if (!req->delivered && deliver_in(blk, req, false) < 0) {
             status = VIRTIO_BLK_S_IOERR;
         } else {
             used += (uint32_t)req->len;
@@ -535,6 +563,36 @@ static void req_finish(struct blk_io *blk, struct blk_req *req)
     }
     complete(blk, req->qidx, req->head, req->status_gpa, status, used);
     req_free(req);
+}
+
+/* Complete the requests the reap finished, as one batch: the IN data of
+ * every bounce buffer goes out as posted writes, back to back, then one
+ * flush (on failure each is redone alone to find the failing one), then
+ * status bytes and used elements (posted too; blk_flush_notify() flushes
+ * and writes the used index). */
+static void finish_batch(struct blk_io *blk)
+{
+    struct blk_req *req, *next;
+    bool posted = false;
+
+    for (req = blk->fin; req; req = req->next) {
+        if (blk->dropping || req->err || req->type != VIRTIO_BLK_T_IN ||
+            !req->bounce)
+            continue;
+        req->err = deliver_in(blk, req, true);
+        req->delivered = !req->err;
+        posted = true;
+    }
+    if (posted && virtio_mem_flush(&blk->mem) < 0)
+        for (req = blk->fin; req; req = req->next)
+            if (req->delivered)
+                req->delivered = false; /* req_finish() retries alone */
+    for (req = blk->fin; req; req = next) {
+        next = req->next;
+        req_finish(blk, req);
+    }
+    blk->fin = NULL;
+    blk->fin_tail = &blk->fin;
 }
 
 /* Returns 1 if @op was resubmitted (short transfer, fallback). */
@@ -573,8 +631,11 @@ static void op_done(struct blk_io *blk, struct blk_op *op, int res)
     r = op_result(blk, op, res);
     if (r < 0 && !req->err)
         req->err = r;
-    if (req->pending == 0)
-        req_finish(blk, req);
+    if (req->pending == 0) { /* finish_batch() completes it */
+        req->next = NULL;
+        *blk->fin_tail = req;
+        blk->fin_tail = &req->next;
+    }
 }
 
 static int blk_reap(struct blk_io *blk)
@@ -585,10 +646,10 @@ static int blk_reap(struct blk_io *blk)
 
     for (;;) {
         r = io_uring_peek_cqe(&blk->ring, &cqe);
-        if (r == -EAGAIN)
-            return 0;
-        if (r < 0)
-            return r;
+        if (r < 0) {
+            finish_batch(blk);
+            return r == -EAGAIN ? 0 : r;
+        }
         op = io_uring_cqe_get_data(cqe);
         r = cqe->res;
         io_uring_cqe_seen(&blk->ring, cqe);
@@ -604,6 +665,10 @@ static void blk_flush_notify(struct blk_io *blk)
         if (!(blk->to_notify & (1ULL << i)))
             continue;
         blk->to_notify &= ~(1ULL << i);
+        if (virtq_publish(&blk->queues[i]) < 0) {
+            virtio_dev_queue_failed(blk->vdev, &blk->queues[i]);
+            continue;
+        }
         virtio_dev_notify_queue(blk->vdev, i);
     }
     blk->to_notify = 0;
@@ -683,6 +748,7 @@ int blk_io_create(const struct blk_io_params *p, struct blk_io **out)
     blk->readonly = p->readonly;
     blk->capacity = p->capacity;
     blk->seg_max = p->seg_max;
+    blk->fin_tail = &blk->fin;
     if (p->serial)
         memcpy(blk->serial, p->serial,
                strnlen(p->serial, sizeof(blk->serial)));

@@ -181,6 +181,7 @@ int virtq_enable(struct virtq *q)
     q->broken_err = 0;
     q->notify_enabled = true;
     q->signalled_used_valid = false;
+    q->avail_seen = 0;
     return 0;
 }
 
@@ -308,6 +309,7 @@ static int avail_pending(struct virtq *q, uint16_t *pending)
     *pending = (uint16_t)(idx - q->last_avail_idx);
     if (*pending > q->size)
         return -EINVAL;     /* driver moved idx by more than the ring */
+    q->avail_seen = *pending;
     return 0;
 }
 
@@ -321,7 +323,10 @@ int virtq_pop(struct virtq *q, struct virtq_elem *e)
         return -EIO;
     if (!q->enabled)
         return 0;
-    r = avail_pending(q, &pending);
+    /* Chains seen available stay so: read avail->idx only when they are
+     * used up (one ring access per batch, not per chain). */
+    pending = q->avail_seen;
+    r = pending ? 0 : avail_pending(q, &pending);
     if (r < 0)
         return broken(q, r, "reading the available ring index");
     if (!pending)
@@ -346,6 +351,7 @@ int virtq_pop(struct virtq *q, struct virtq_elem *e)
     if (r < 0)
         return broken(q, r, "malformed or unreadable descriptor chain");
     q->last_avail_idx++;
+    q->avail_seen--;
     if (q->event_idx && q->notify_enabled) {
         r = ring_write16(q, avail_event_gpa(q), q->last_avail_idx, false);
         if (r < 0)
@@ -373,6 +379,45 @@ int virtq_push(struct virtq *q, uint16_t head, uint32_t len)
     if (r < 0)
         return broken(q, r, "writing a used ring element");
     q->used_idx++;
+    r = ring_write16(q, q->used_gpa + 2, q->used_idx, true);
+    if (r < 0)
+        return broken(q, r, "writing the used ring index");
+    return 0;
+}
+
+int virtq_push_deferred(struct virtq *q, uint16_t head, uint32_t len)
+{
+    struct vring_used_elem ue;
+    uint64_t gpa;
+    int r;
+
+    if (q->broken)
+        return -EIO;
+    if (!q->enabled)
+        return -EINVAL;
+    ue.id = htole32(head);
+    ue.len = htole32(len);
+    gpa = q->used_gpa + 4 + 8ULL * (q->used_idx & (q->size - 1));
+    r = virtio_mem_write_posted(q->mem, gpa, &ue, sizeof(ue));
+    if (r < 0)
+        return broken(q, r, "writing a used ring element");
+    q->used_idx++;
+    q->unpublished = true;
+    return 0;
+}
+
+int virtq_publish(struct virtq *q)
+{
+    int r;
+
+    if (!q->unpublished)
+        return 0;
+    q->unpublished = false;
+    if (q->broken)
+        return -EIO;
+    r = virtio_mem_flush(q->mem);
+    if (r < 0)
+        return broken(q, r, "writing used ring elements");
     r = ring_write16(q, q->used_gpa + 2, q->used_idx, true);
     if (r < 0)
         return broken(q, r, "writing the used ring index");

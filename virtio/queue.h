@@ -75,6 +75,9 @@ struct virtq {
     uint16_t last_avail_idx;
     uint16_t used_idx;      /* device's copy of used->idx */
     uint16_t signalled_used;
+    uint16_t avail_seen;    /* chains known available past last_avail_idx
+                               (from the last read of avail->idx) */
+    bool unpublished;       /* used_idx moved, used->idx not yet written */
 };
 
 /* Initialise a disabled queue whose size may be at most @max_size
@@ -103,6 +106,14 @@ int virtq_pop(struct virtq *q, struct virtq_elem *e);
 /* Return chain @head as used, @len bytes written into its buffers.
  * 0 or -errno (queue broken on a memory access failure). */
 int virtq_push(struct virtq *q, uint16_t head, uint32_t len);
+/* Batched completion: as virtq_push(), but the element goes out with
+ * virtio_mem_write_posted() and used->idx is not written; virtq_publish()
+ * then flushes the posted writes (the buffers' data too, when the caller
+ * posted them before) and writes used->idx once for the whole batch. Call
+ * virtq_publish() before virtq_need_notify() and before saving. */
+int virtq_push_deferred(struct virtq *q, uint16_t head, uint32_t len);
+/* 0 or -errno (queue broken: a posted write or the index failed). */
+int virtq_publish(struct virtq *q);
 /* After pushing: should the driver be interrupted? Honours
  * VRING_AVAIL_F_NO_INTERRUPT, or used_event with event-idx (then it also
  * records the used index as signalled). */

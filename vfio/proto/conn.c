@@ -212,22 +212,32 @@ static bool chan_ok(const struct vfio_user_conn *c, enum vfio_user_chan chan)
            !atomic_load(&c->failed);
 }
 
-int vfio_user_conn_send(struct vfio_user_conn *c, enum vfio_user_chan chan,
-                        const struct vfio_user_header *hdr,
-                        const void *payload, size_t len, const int *fds,
-                        unsigned int nfds)
+int vfio_user_conn_sendv(struct vfio_user_conn *c, enum vfio_user_chan chan,
+                         const struct vfio_user_header *hdr,
+                         const struct iovec *iov, int iovcnt, const int *fds,
+                         unsigned int nfds)
 {
     struct vfio_user_header h = *hdr;
-    struct iovec iov[2] = {{&h, sizeof(h)}, {(void *)payload, len}};
+    struct iovec v[5] = {{&h, sizeof(h)}};
     union cmsg_buf cb;
-    struct msghdr mh = {.msg_iov = iov, .msg_iovlen = len ? 2 : 1};
+    struct msghdr mh = {.msg_iov = v, .msg_iovlen = 1};
     struct cmsghdr *cm;
     int64_t dl = vfio_user_deadline_in(c->timeout_ms);
+    size_t len = 0;
     int r;
 
     if (!chan_ok(c, chan))
         return -ENOTCONN;
-    if (nfds > c->send_max_fds || len > UINT32_MAX - HDR_SIZE)
+    if (iovcnt < 0 || iovcnt > 4)
+        return -EINVAL;
+    for (int i = 0; i < iovcnt; i++) {
+        if (iov[i].iov_len > UINT32_MAX - HDR_SIZE - len)
+            return -EINVAL;
+        len += iov[i].iov_len;
+        if (iov[i].iov_len)
+            v[mh.msg_iovlen++] = iov[i];
+    }
+    if (nfds > c->send_max_fds)
         return -EINVAL;
     h.msg_size = (uint32_t)(len + HDR_SIZE);
     if (nfds) {
@@ -244,6 +254,18 @@ int vfio_user_conn_send(struct vfio_user_conn *c, enum vfio_user_chan chan,
     if (r)
         mark_failed(c);
     return r;
+}
+
+int vfio_user_conn_send(struct vfio_user_conn *c, enum vfio_user_chan chan,
+                        const struct vfio_user_header *hdr,
+                        const void *payload, size_t len, const int *fds,
+                        unsigned int nfds)
+{
+    struct iovec iov = {(void *)payload, len};
+
+    if (len > UINT32_MAX - HDR_SIZE)
+        return -EINVAL;
+    return vfio_user_conn_sendv(c, chan, hdr, &iov, 1, fds, nfds);
 }
 
 /* Append one message to @ch's queue. -ENOBUFS past the bound. */

@@ -16,6 +16,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -480,9 +481,12 @@ static int send_call(struct vfio_user_ep *ep, struct vfio_user_call *call,
         .flags = VFIO_USER_F_TYPE_COMMAND |
                  (call->flags & VFIO_USER_F_NO_REPLY),
     };
+    struct iovec iov[2] = {{(void *)call->req, call->req_len},
+                           {(void *)call->data, call->data_len}};
 
-    return vfio_user_conn_send(ep->conn, call->chan, &h, call->req,
-                               call->req_len, call->fds, call->nfds);
+    return vfio_user_conn_sendv(ep->conn, call->chan, &h, iov,
+                                call->data_len ? 2 : 1, call->fds,
+                                call->nfds);
 }
 
 /* The request leaves the table: the last one out re-arms the loop. */
@@ -524,10 +528,27 @@ static int enter(struct vfio_user_ep *ep, struct vfio_user_call *call,
     return 0;
 }
 
-int vfio_user_ep_call(struct vfio_user_ep *ep, struct vfio_user_call *call)
+/* Report a failed call's cause (outside the lock). */
+static void call_failed(struct vfio_user_ep *ep,
+                        const struct vfio_user_call *call, int r)
+{
+    char buf[96];
+
+    if (r == -ETIMEDOUT) {
+        snprintf(buf, sizeof(buf), "no %s reply within %u ms",
+                 vfio_user_cmd_name(call->cmd), ep->o.timeout_ms);
+        refuse(ep, "%s", buf);
+    } else if (r && r != -ENODEV && vfio_user_conn_failed(ep->conn)) {
+        fail_peer(ep, "sending to ", ": ", strerror(-r));
+    }
+}
+
+/* Send @call; its waiter in *@wp (NULL when posted). Returns 0 or -errno
+ * (the request has then left the table). */
+static int start(struct vfio_user_ep *ep, struct vfio_user_call *call,
+                 struct ep_waiter **wp)
 {
     struct ep_waiter *w = NULL;
-    char buf[96];
     int r;
 
     call->reply_len = 0;
@@ -538,18 +559,62 @@ int vfio_user_ep_call(struct vfio_user_ep *ep, struct vfio_user_call *call)
     if (r)
         return r;
     r = send_call(ep, call, w ? w->id : vfio_user_conn_next_id(ep->conn));
+    if (r) {
+        pthread_mutex_lock(&ep->lock);
+        put_user(ep, w);
+        pthread_mutex_unlock(&ep->lock);
+        call_failed(ep, call, r);
+    }
+    *wp = w;
+    return r;
+}
+
+int vfio_user_ep_call(struct vfio_user_ep *ep, struct vfio_user_call *call)
+{
+    struct ep_waiter *w;
+    int r = start(ep, call, &w);
+
+    if (r)
+        return r;
     pthread_mutex_lock(&ep->lock);
-    if (r == 0 && w)
+    if (w)
         r = wait_reply(ep, w);
     put_user(ep, w);
     pthread_mutex_unlock(&ep->lock);
-    if (r == -ETIMEDOUT) {
-        snprintf(buf, sizeof(buf), "no %s reply within %u ms",
-                 vfio_user_cmd_name(call->cmd), ep->o.timeout_ms);
-        refuse(ep, "%s", buf);
-    } else if (r && r != -ENODEV && vfio_user_conn_failed(ep->conn)) {
-        fail_peer(ep, "sending to ", ": ", strerror(-r));
+    call_failed(ep, call, r);
+    return r;
+}
+
+int vfio_user_ep_call_start(struct vfio_user_ep *ep,
+                            struct vfio_user_call *call)
+{
+    struct ep_waiter *w;
+    int r;
+
+    if (call->flags & VFIO_USER_F_NO_REPLY)
+        return -EINVAL; /* nothing to finish: use vfio_user_ep_call() */
+    r = start(ep, call, &w);
+    return r ? r : (int)(w - ep->w);
+}
+
+int vfio_user_ep_call_finish(struct vfio_user_ep *ep,
+                             struct vfio_user_call *call, int handle)
+{
+    struct ep_waiter *w;
+    int r;
+
+    if (handle < 0 || handle >= VFIO_USER_EP_WAITERS)
+        return -EINVAL;
+    w = &ep->w[handle];
+    pthread_mutex_lock(&ep->lock);
+    if (!w->used || w->call != call) {
+        pthread_mutex_unlock(&ep->lock);
+        return -EINVAL;
     }
+    r = wait_reply(ep, w);
+    put_user(ep, w);
+    pthread_mutex_unlock(&ep->lock);
+    call_failed(ep, call, r);
     return r;
 }
 

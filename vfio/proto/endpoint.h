@@ -54,6 +54,8 @@ struct vfio_user_call {
     uint32_t flags;           /* 0 or VFIO_USER_F_NO_REPLY (posted) */
     const void *req;
     size_t req_len;
+    const void *data;         /* optional, sent right after @req (no copy) */
+    size_t data_len;
     const int *fds;
     unsigned int nfds;
     void *reply;
@@ -103,6 +105,20 @@ struct vfio_user_conn *vfio_user_ep_conn(const struct vfio_user_ep *ep);
 
 /* Exchange @call with the peer (see the top). */
 int vfio_user_ep_call(struct vfio_user_ep *ep, struct vfio_user_call *call);
+
+/* The same in two halves, so that one thread can have several requests in
+ * flight (spec "Command Concurrency": distinct msg_ids, replies matched by
+ * id in any order): _start sends @call and returns a handle (>= 0) once
+ * the message is whole in the socket (req/data may be reused then), or
+ * -errno (nothing in flight). _finish waits for that reply (0 or -errno,
+ * as vfio_user_ep_call()); every started call must be finished, and
+ * @call must stay valid until then (its reply lands there). One thread
+ * must not start more than VFIO_USER_EP_WAITERS calls without finishing
+ * one: it would wait for a free slot that only it can free. */
+int vfio_user_ep_call_start(struct vfio_user_ep *ep,
+                            struct vfio_user_call *call);
+int vfio_user_ep_call_finish(struct vfio_user_ep *ep,
+                             struct vfio_user_call *call, int handle);
 
 /* Queue the reply (or error reply, @err > 0) to peer command @req on
  * @chan without waiting (vfio_user_conn_queue_reply()). */
