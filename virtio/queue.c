@@ -182,10 +182,13 @@ int virtq_enable(struct virtq *q)
     q->notify_enabled = true;
     q->signalled_used_valid = false;
     q->avail_seen = 0;
+    q->nheads = 0;
     return 0;
 }
 
 /* --- popping chains --------------------------------------------------- */
+
+#define DESC_BLOCK 4u   /* descriptors per read without translate */
 
 /* A descriptor table being walked: the ring's, or an indirect one. */
 struct desc_table {
@@ -193,20 +196,33 @@ struct desc_table {
     uint64_t gpa;
     uint32_t n;                     /* entries */
     bool indirect;
+    /* Without translate (message-based DMA) descriptors are read
+     * DESC_BLOCK at a time: chains are mostly consecutive entries, and
+     * entries read along that are not in the chain are never used. Valid
+     * for this walk only: [first, first + nblock). */
+    struct vring_desc block[DESC_BLOCK];
+    uint32_t first, nblock;
 };
 
-static int read_desc(struct virtq *q, const struct desc_table *t,
+static int read_desc(struct virtq *q, struct desc_table *t,
                      uint32_t i, struct vring_desc *d)
 {
+    uint32_t n;
     int r;
 
     if (t->host) {
         memcpy(d, &t->host[i], sizeof(*d));
     } else {
-        r = virtio_mem_read(q->mem, t->gpa + (uint64_t)i * DESC_SIZE, d,
-                            sizeof(*d));
-        if (r < 0)
-            return r;
+        if (i < t->first || i - t->first >= t->nblock) {
+            n = t->n - i < DESC_BLOCK ? t->n - i : DESC_BLOCK;
+            r = virtio_mem_read(q->mem, t->gpa + (uint64_t)i * DESC_SIZE,
+                                t->block, n * DESC_SIZE);
+            if (r < 0)
+                return r;
+            t->first = i;
+            t->nblock = n;
+        }
+        memcpy(d, &t->block[i - t->first], sizeof(*d));
     }
     d->addr = le64toh(d->addr);
     d->len = le32toh(d->len);
@@ -262,6 +278,7 @@ static int open_indirect(struct virtq *q, const struct desc_table *cur,
     t->gpa = d->addr;
     t->n = d->len / DESC_SIZE;
     t->indirect = true;
+    t->nblock = 0;
     t->host = virtio_mem_translate(q->mem, t->gpa, d->len, false);
     return 0;
 }
@@ -313,6 +330,35 @@ static int avail_pending(struct virtq *q, uint16_t *pending)
     return 0;
 }
 
+/* The head of the next available chain (@pending are available). With
+ * translate, read in place; without, entries come VIRTQ_HEAD_CACHE at a
+ * time (entries the driver published stay as they are until used). */
+static int avail_head(struct virtq *q, uint16_t pending, uint16_t *head)
+{
+    uint16_t slot = q->last_avail_idx & (q->size - 1), n, i;
+    int r;
+
+    if (virtio_mem_translate(q->mem, q->avail_gpa + 4 + 2ULL * slot, 2,
+                             false))
+        return ring_read16(q, q->avail_gpa + 4 + 2ULL * slot, head, false);
+    i = (uint16_t)(q->last_avail_idx - q->heads_first);
+    if (i >= q->nheads) {
+        n = pending < VIRTQ_HEAD_CACHE ? pending : VIRTQ_HEAD_CACHE;
+        if (n > q->size - slot)
+            n = (uint16_t)(q->size - slot);  /* up to the ring's end */
+        r = virtio_mem_read(q->mem, q->avail_gpa + 4 + 2ULL * slot,
+                            q->heads, 2ULL * n);
+        if (r < 0)
+            return r;
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        q->heads_first = q->last_avail_idx;
+        q->nheads = n;
+        i = 0;
+    }
+    *head = le16toh(q->heads[i]);
+    return 0;
+}
+
 int virtq_pop(struct virtq *q, struct virtq_elem *e)
 {
     struct desc_table t = { 0 };
@@ -331,9 +377,7 @@ int virtq_pop(struct virtq *q, struct virtq_elem *e)
         return broken(q, r, "reading the available ring index");
     if (!pending)
         return 0;
-    r = ring_read16(q, q->avail_gpa + 4 +
-                    2ULL * (q->last_avail_idx & (q->size - 1)), &head,
-                    false);
+    r = avail_head(q, pending, &head);
     if (r < 0)
         return broken(q, r, "reading the available ring");
     if (head >= q->size)
@@ -450,11 +494,19 @@ bool virtq_need_notify(struct virtq *q)
     return vring_need_event(v, q->used_idx, old);
 }
 
+/* NO_NOTIFY is a hint (a kick that comes anyway is harmless), so setting
+ * it may be a posted write; clearing it is not: the re-check of avail idx
+ * that follows must see the driver's view after it. */
 static void set_used_flags(struct virtq *q, bool no_notify)
 {
-    uint16_t flags = no_notify ? VRING_USED_F_NO_NOTIFY : 0;
+    uint16_t raw = htole16(no_notify ? VRING_USED_F_NO_NOTIFY : 0);
+    int r;
 
-    if (ring_write16(q, q->used_gpa, flags, false) < 0)
+    if (no_notify && !virtio_mem_translate(q->mem, q->used_gpa, 2, true))
+        r = virtio_mem_write_posted(q->mem, q->used_gpa, &raw, sizeof(raw));
+    else
+        r = ring_write16(q, q->used_gpa, le16toh(raw), false);
+    if (r < 0)
         broken(q, -EFAULT, "writing the used ring flags");
 }
 

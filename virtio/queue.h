@@ -30,6 +30,7 @@
 #include "virtio/guest_mem.h"
 
 #define VIRTQ_MAX_SIZE        32768u        /* spec maximum queue size */
+#define VIRTQ_HEAD_CACHE      16u           /* avail entries read ahead */
 #define VIRTQ_MAX_CHAIN_BYTES (256u << 20)  /* cap on a chain's total len */
 
 /* One buffer of a chain, in chain order: readable ones first. */
@@ -78,6 +79,10 @@ struct virtq {
     uint16_t avail_seen;    /* chains known available past last_avail_idx
                                (from the last read of avail->idx) */
     bool unpublished;       /* used_idx moved, used->idx not yet written */
+    /* Without translate: avail->ring[] entries read ahead, for indices
+     * [heads_first, heads_first + nheads) (little-endian as read). */
+    uint16_t heads_first, nheads;
+    uint16_t heads[VIRTQ_HEAD_CACHE];
 };
 
 /* Initialise a disabled queue whose size may be at most @max_size

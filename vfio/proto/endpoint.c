@@ -348,8 +348,9 @@ static int rx_room(struct vfio_user_ep *ep)
     return 0;
 }
 
-/* Read one message from @chan and dispatch it. Receiver role held. */
-static void receive_one(struct vfio_user_ep *ep, enum vfio_user_chan chan,
+/* Read one message from @chan and dispatch it. Receiver role held.
+ * True when a whole message was taken (more may be waiting). */
+static bool receive_one(struct vfio_user_ep *ep, enum vfio_user_chan chan,
                         bool nonblock)
 {
     struct vfio_user_conn *conn = ep->conn;
@@ -359,26 +360,27 @@ static void receive_one(struct vfio_user_ep *ep, enum vfio_user_chan chan,
 
     if (rx_room(ep)) {
         fail_peer(ep, "receiving from ", "", ": out of memory");
-        return;
+        return false;
     }
     vfio_user_conn_expect_command(conn, &exp);
     exp.type = VFIO_USER_EXPECT_ANY;
     exp.any_reply_id = true;
     r = vfio_user_conn_recv(conn, chan, &exp, nonblock, &ep->rx, &why);
     if (r == -EAGAIN)
-        return;
+        return false;
     if (vfio_user_conn_failed(conn)) {
         if (r == -ECONNRESET)
             fail_peer(ep, "", " disconnected", "");
         else
             fail_peer(ep, "unreadable message from ", ": ",
                       why ? why : strerror(-r));
-        return;
+        return false;
     }
     if ((ep->rx.hdr.flags & VFIO_USER_F_TYPE_MASK) == VFIO_USER_F_TYPE_REPLY)
         deliver_reply(ep, chan, r, why);
     else
         take_command(ep, chan, r, why);
+    return !atomic_load(&ep->failed);
 }
 
 /* Hold the receiver role for one message or @ms (-1: no limit). Lock held
@@ -657,12 +659,20 @@ static void check_deadline(struct vfio_user_ep *ep)
     fail_peer(ep, "", ": ", buf);
 }
 
-/* Receive on @chan for the loop, with the role. Lock held. */
+/* Receive on @chan for the loop, with the role: the messages already in
+ * the socket, up to EP_LOOP_BATCH (a server's pipelined DMA messages are
+ * served in one wakeup, not one poll round each), while replies can
+ * still go out. Lock held. */
+#define EP_LOOP_BATCH 16
 static void loop_receive(struct vfio_user_ep *ep, int ch)
 {
+    enum vfio_user_chan chan = (enum vfio_user_chan)ch;
+
     ep->rx_busy = true;
     pthread_mutex_unlock(&ep->lock);
-    receive_one(ep, (enum vfio_user_chan)ch, true);
+    for (int n = 0; n < EP_LOOP_BATCH && receive_one(ep, chan, true); n++)
+        if (vfio_user_conn_tx_paused(ep->conn, chan))
+            break;
     pthread_mutex_lock(&ep->lock);
     ep->rx_busy = false;
     if (!ep->users) {
