@@ -12,12 +12,22 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/uio.h>
+
+#include <linux/virtio_ring.h>
 #include <unistd.h>
 
 #include "vmm/iov.h"
 
 #define BLK_RING_ENTRIES     128u   /* SQ size; CQ is twice that */
 #define BLK_OPS_PER_REQ      BLK_MAX_DWZ_SEG  /* worst case SQEs */
+#define BLK_POP_BATCH        8u     /* chains popped before starting */
+
+/* A chain popped in a batch and its request header, read posted. */
+struct blk_popped {
+    struct virtq_elem e;
+    struct virtio_blk_outhdr hdr;
+    bool have_hdr;              /* else blk_start() reads it */
+};
 
 struct blk_io {
     struct virtio_dev *vdev;
@@ -38,7 +48,8 @@ struct blk_io {
     uint64_t to_notify;             /* queues with new used entries */
     struct blk_req *fin;            /* finished, completed by the batch */
     struct blk_req **fin_tail;
-    struct virtq_seg *scratch;      /* [seg_max + 2] for popping */
+    struct virtq_seg *scratch;      /* [BLK_POP_BATCH][seg_max + 2] */
+    struct blk_popped popped[BLK_POP_BATCH];
     struct virtio_blk_stats stats;
 };
 
@@ -468,8 +479,10 @@ static void start_dwz(struct blk_io *blk, const struct blk_parse *ps)
 
 /* --- dispatch ---------------------------------------------------------- */
 
+/* Start chain @e; @pre is its header if already read, else NULL. */
 static void blk_start(struct blk_io *blk, uint16_t qidx,
-                      const struct virtq_elem *e)
+                      const struct virtq_elem *e,
+                      const struct virtio_blk_outhdr *pre)
 {
     struct blk_parse ps = { .qidx = qidx, .e = e };
     struct virtio_blk_outhdr hdr;
@@ -484,8 +497,10 @@ static void blk_start(struct blk_io *blk, uint16_t qidx,
         return;
     }
     ps.status_gpa = e->last.gpa + e->last.len - 1;
-    if (e->truncated ||
-        virtq_elem_read(&blk->queues[qidx], e, 0, &hdr, sizeof(hdr)) < 0) {
+    if (pre)
+        hdr = *pre;
+    if (e->truncated || (!pre && virtq_elem_read(&blk->queues[qidx], e, 0,
+                                                 &hdr, sizeof(hdr)) < 0)) {
         complete_early(blk, &ps, VIRTIO_BLK_S_IOERR);
         return;
     }
@@ -566,14 +581,15 @@ static void req_finish(struct blk_io *blk, struct blk_req *req)
 }
 
 /* Complete the requests the reap finished, as one batch: the IN data of
- * every bounce buffer goes out as posted writes, back to back, then one
- * flush (on failure each is redone alone to find the failing one), then
- * status bytes and used elements (posted too; blk_flush_notify() flushes
- * and writes the used index). */
+ * every bounce buffer goes out as posted writes, back to back, then the
+ * status bytes and used elements (posted too); blk_flush_notify() then
+ * waits for all of them once and writes the used index. A write that
+ * fails before sending (-EFAULT: not mapped) fails its request; one the
+ * client refuses after sending breaks the queue there (DEVICE_NEEDS_RESET:
+ * the client refused a write to memory it had mapped writable). */
 static void finish_batch(struct blk_io *blk)
 {
     struct blk_req *req, *next;
-    bool posted = false;
 
     for (req = blk->fin; req; req = req->next) {
         if (blk->dropping || req->err || req->type != VIRTIO_BLK_T_IN ||
@@ -581,12 +597,7 @@ static void finish_batch(struct blk_io *blk)
             continue;
         req->err = deliver_in(blk, req, true);
         req->delivered = !req->err;
-        posted = true;
     }
-    if (posted && virtio_mem_flush(&blk->mem) < 0)
-        for (req = blk->fin; req; req = req->next)
-            if (req->delivered)
-                req->delivered = false; /* req_finish() retries alone */
     for (req = blk->fin; req; req = next) {
         next = req->next;
         req_finish(blk, req);
@@ -674,34 +685,81 @@ static void blk_flush_notify(struct blk_io *blk)
     blk->to_notify = 0;
 }
 
+/* Post the read of @p's request header when it sits in the first
+ * (readable) segment, as it does with every driver we know. */
+static void post_hdr(struct blk_io *blk, struct blk_popped *p)
+{
+    const struct virtq_elem *e = &p->e;
+
+    p->have_hdr = e->last.len && e->last.write && !e->truncated &&
+                  e->nsegs && !e->segs[0].write &&
+                  e->segs[0].len >= sizeof(p->hdr) &&
+                  virtio_mem_read_posted(&blk->mem, e->segs[0].gpa,
+                                         &p->hdr, sizeof(p->hdr)) == 0;
+}
+
+/* Pop up to BLK_POP_BATCH chains into blk->popped (*@n of them). 1: more may be available; 0: the ring is empty
+ * or full (blocked); -errno: the queue broke. */
+static int pop_batch(struct blk_io *blk, uint16_t qidx, unsigned int *n)
+{
+    struct virtq *q = &blk->queues[qidx];
+    int r;
+
+    for (*n = 0; *n < BLK_POP_BATCH; (*n)++) {
+        struct blk_popped *p = &blk->popped[*n];
+
+        if (blk->inflight_ops + (*n + 1) * BLK_OPS_PER_REQ > blk->max_ops) {
+            blk->blocked |= 1ULL << qidx;   /* resumed on reap */
+            return 0;
+        }
+        p->e.segs = blk->scratch + (size_t)*n * (blk->seg_max + 2);
+        p->e.max_segs = blk->seg_max + 2;
+        r = virtq_pop(q, &p->e);
+        if (r < 0) {
+            virtio_dev_queue_failed(blk->vdev, q);
+            return r;
+        }
+        if (r == 0)
+            return 0;
+    }
+    return 1;
+}
+
+/* Start the @n popped chains once their headers are in: posted only now,
+ * after the pops (which may flush), so this flush is theirs (if it
+ * fails, each header is read again alone). */
+static void start_batch(struct blk_io *blk, uint16_t qidx, unsigned int n)
+{
+    bool ok;
+
+    for (unsigned int i = 0; i < n; i++)
+        post_hdr(blk, &blk->popped[i]);
+    ok = n == 0 || virtio_mem_flush(&blk->mem) == 0;
+    for (unsigned int i = 0; i < n; i++) {
+        struct blk_popped *p = &blk->popped[i];
+
+        blk_start(blk, qidx, &p->e, ok && p->have_hdr ? &p->hdr : NULL);
+    }
+}
+
 int blk_io_process_queue(struct blk_io *blk, uint16_t qidx)
 {
     struct virtq *q = &blk->queues[qidx];
-    struct virtq_elem e = {
-        .segs = blk->scratch,
-        .max_segs = blk->seg_max + 2,
-    };
-    int r = 0;
+    unsigned int n;
+    int r = 0, more;
 
     blk->blocked &= ~(1ULL << qidx);
     do {
         virtq_disable_notify(q);
-        for (;;) {
-            if (blk->inflight_ops + BLK_OPS_PER_REQ > blk->max_ops) {
-                blk->blocked |= 1ULL << qidx;   /* resumed on reap */
-                goto out;
-            }
-            r = virtq_pop(q, &e);
-            if (r < 0) {
-                virtio_dev_queue_failed(blk->vdev, q);
-                goto out;
-            }
-            if (r == 0)
-                break;
-            blk_start(blk, qidx, &e);
+        do {
+            more = pop_batch(blk, qidx, &n);
+            start_batch(blk, qidx, n);
+        } while (more > 0);
+        if (more < 0 || (blk->blocked & (1ULL << qidx))) {
+            r = more;
+            break;
         }
     } while (virtq_enable_notify(q));
-out:
     io_uring_submit(&blk->ring);
     blk_flush_notify(blk);
     return r < 0 ? r : 0;
@@ -734,6 +792,25 @@ err_ring:
     return r;
 }
 
+/* Message-based DMA (a read op): room for each queue's descriptor table
+ * snapshot (queue.h), up to 1024 entries; best effort. Or free them. */
+static void desc_snaps(struct blk_io *blk, bool alloc)
+{
+    for (uint16_t i = 0; i < blk->vdev->num_queues; i++) {
+        struct virtq *q = &blk->queues[i];
+        uint32_t bytes = (uint32_t)q->max_size * sizeof(struct vring_desc);
+
+        if (!alloc) {
+            free(q->desc_snap);
+            q->desc_snap = NULL;
+            q->desc_snap_cap = 0;
+        } else if (blk->mem.ops->read && q->max_size <= 1024) {
+            q->desc_snap = malloc(bytes);
+            q->desc_snap_cap = q->desc_snap ? bytes : 0;
+        }
+    }
+}
+
 int blk_io_create(const struct blk_io_params *p, struct blk_io **out)
 {
     struct blk_io *blk = calloc(1, sizeof(*blk));
@@ -752,13 +829,15 @@ int blk_io_create(const struct blk_io_params *p, struct blk_io **out)
     if (p->serial)
         memcpy(blk->serial, p->serial,
                strnlen(p->serial, sizeof(blk->serial)));
-    blk->scratch = calloc(p->seg_max + 2u, sizeof(*blk->scratch));
+    blk->scratch = calloc((size_t)BLK_POP_BATCH * (p->seg_max + 2u),
+                          sizeof(*blk->scratch));
     r = blk->scratch ? setup_ring(blk) : -ENOMEM;
     if (r < 0) {
         free(blk->scratch);
         free(blk);
         return r;
     }
+    desc_snaps(blk, true);
     *out = blk;
     return 0;
 }
@@ -771,6 +850,7 @@ void blk_io_destroy(struct blk_io *blk)
     io_uring_unregister_eventfd(&blk->ring);
     io_uring_queue_exit(&blk->ring);
     close(blk->efd);
+    desc_snaps(blk, false);
     free(blk->scratch);
     free(blk);
 }

@@ -64,6 +64,14 @@ int virtio_mem_write_posted(const struct virtio_mem *m, uint64_t gpa,
     return virtio_mem_write(m, gpa, buf, len);
 }
 
+int virtio_mem_read_posted(const struct virtio_mem *m, uint64_t gpa,
+                           void *buf, uint64_t len)
+{
+    if (m->ops->read_posted)
+        return m->ops->read_posted(m->opaque, gpa, buf, len);
+    return virtio_mem_read(m, gpa, buf, len);
+}
+
 int virtio_mem_flush(const struct virtio_mem *m)
 {
     return m->ops->flush ? m->ops->flush(m->opaque) : 0;

@@ -44,6 +44,9 @@ struct virtio_mem_ops {
     int (*write_posted)(void *opaque, uint64_t gpa, const void *buf,
                         uint64_t len);
     int (*flush)(void *opaque);
+    /* Optional too: read whose data lands in @buf (kept valid) by the
+     * next flush; without it, a plain read. */
+    int (*read_posted)(void *opaque, uint64_t gpa, void *buf, uint64_t len);
 };
 
 struct virtio_mem {
@@ -75,6 +78,8 @@ void virtio_mem_mark_dirty(const struct virtio_mem *m, uint64_t gpa,
 int virtio_mem_write_posted(const struct virtio_mem *m, uint64_t gpa,
                             const void *buf, uint64_t len);
 int virtio_mem_flush(const struct virtio_mem *m);
+int virtio_mem_read_posted(const struct virtio_mem *m, uint64_t gpa,
+                           void *buf, uint64_t len);
 
 /* Flat memory for tests and simple servers: @size bytes at @base host
  * address, seen by the device at guest address @gpa. With @shared false

@@ -109,10 +109,14 @@ void virtq_reset(struct virtq *q)
 {
     const struct virtio_mem *mem = q->mem;
     uint16_t max_size = q->max_size;
+    struct vring_desc *snap = q->desc_snap;
+    uint32_t snap_cap = q->desc_snap_cap;
 
     memset(q, 0, sizeof(*q));
     q->mem = mem;
     q->max_size = max_size;
+    q->desc_snap = snap;
+    q->desc_snap_cap = snap_cap;
     q->size = max_size;         /* spec 4.1.4.3: queue_size reads the max */
     q->notify_enabled = true;
 }
@@ -183,6 +187,7 @@ int virtq_enable(struct virtq *q)
     q->signalled_used_valid = false;
     q->avail_seen = 0;
     q->nheads = 0;
+    q->snap_n = 0;
     return 0;
 }
 
@@ -359,6 +364,65 @@ static int avail_head(struct virtq *q, uint16_t pending, uint16_t *head)
     return 0;
 }
 
+/* Without translate: with several chains pending (@pending from
+ * last_avail_idx), walk them from one read of the whole table; their
+ * descriptors were written before they were published and stay until
+ * they are used, so the copy is good for every one of them. */
+static int desc_snapshot(struct virtq *q, uint16_t pending,
+                         struct desc_table *t)
+{
+    uint64_t bytes = (uint64_t)q->size * DESC_SIZE;
+    uint16_t i = (uint16_t)(q->last_avail_idx - q->snap_first);
+    int r;
+
+    if (!q->desc_snap || q->desc_snap_cap < bytes)
+        return 0;
+    if (i >= q->snap_n) {
+        if (pending < 2)
+            return 0;  /* one chain: DESC_BLOCK reads are cheaper */
+        r = virtio_mem_read(q->mem, q->desc_gpa, q->desc_snap, bytes);
+        if (r < 0)
+            return r;
+        q->snap_first = q->last_avail_idx;
+        q->snap_n = pending;
+    }
+    t->host = q->desc_snap;
+    return 0;
+}
+
+/* Without translate, after a fresh read of avail->idx: fetch the avail
+ * entries and the descriptor table for the @pending chains with posted
+ * reads, one round trip for both (avail_head() and desc_snapshot() then
+ * find them). On failure nothing is cached and those read again. */
+static void prefetch(struct virtq *q, uint16_t pending)
+{
+    uint16_t slot = q->last_avail_idx & (q->size - 1), n;
+    uint64_t bytes = (uint64_t)q->size * DESC_SIZE;
+    bool snap = q->desc_snap && q->desc_snap_cap >= bytes;
+
+    if (virtio_mem_translate(q->mem, q->avail_gpa, avail_bytes(q->size),
+                             false) ||
+        (uint16_t)(q->last_avail_idx - q->heads_first) < q->nheads)
+        return;
+    n = pending < VIRTQ_HEAD_CACHE ? pending : VIRTQ_HEAD_CACHE;
+    if (n > q->size - slot)
+        n = (uint16_t)(q->size - slot);
+    q->nheads = q->snap_n = 0;
+    if (virtio_mem_read_posted(q->mem, q->avail_gpa + 4 + 2ULL * slot,
+                               q->heads, 2ULL * n) < 0 ||
+        (snap && virtio_mem_read_posted(q->mem, q->desc_gpa, q->desc_snap,
+                                        bytes) < 0) ||
+        virtio_mem_flush(q->mem) < 0)
+        return;
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    q->heads_first = q->last_avail_idx;
+    q->nheads = n;
+    if (snap) {
+        q->snap_first = q->last_avail_idx;
+        q->snap_n = pending;
+    }
+}
+
 int virtq_pop(struct virtq *q, struct virtq_elem *e)
 {
     struct desc_table t = { 0 };
@@ -377,6 +441,8 @@ int virtq_pop(struct virtq *q, struct virtq_elem *e)
         return broken(q, r, "reading the available ring index");
     if (!pending)
         return 0;
+    if (pending == q->avail_seen && pending > 1)
+        prefetch(q, pending);
     r = avail_head(q, pending, &head);
     if (r < 0)
         return broken(q, r, "reading the available ring");
@@ -391,6 +457,11 @@ int virtq_pop(struct virtq *q, struct virtq_elem *e)
     t.n = q->size;
     t.host = virtio_mem_translate(q->mem, t.gpa,
                                   (uint64_t)t.n * DESC_SIZE, false);
+    if (!t.host) {
+        r = desc_snapshot(q, pending, &t);
+        if (r < 0)
+            return broken(q, r, "reading the descriptor table");
+    }
     r = walk_chain(q, e, &t, head);
     if (r < 0)
         return broken(q, r, "malformed or unreadable descriptor chain");
@@ -514,6 +585,15 @@ void virtq_disable_notify(struct virtq *q)
 {
     if (!q->enabled || q->broken || !q->notify_enabled)
         return;
+    /* Message-based DMA: a kick costs the driver less than the two ring
+     * round trips of suppressing it (the flags write, and the write and
+     * avail re-read of virtq_enable_notify()): leave notifications on.
+     * The pops until empty end on a fresh read of avail->idx, and a
+     * chain added after it comes with a kick. */
+    if (!virtio_mem_translate(q->mem, q->used_gpa, 2, true)) {
+        q->notify_kept = true;
+        return;
+    }
     q->notify_enabled = false;
     if (!q->event_idx)
         set_used_flags(q, true);
@@ -523,6 +603,10 @@ bool virtq_enable_notify(struct virtq *q)
 {
     if (!q->enabled || q->broken)
         return false;
+    if (q->notify_kept) {   /* never turned off (virtq_disable_notify()) */
+        q->notify_kept = false;
+        return false;
+    }
     q->notify_enabled = true;
     if (!q->event_idx)
         set_used_flags(q, false);

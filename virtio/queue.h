@@ -29,6 +29,8 @@
 
 #include "virtio/guest_mem.h"
 
+struct vring_desc;
+
 #define VIRTQ_MAX_SIZE        32768u        /* spec maximum queue size */
 #define VIRTQ_HEAD_CACHE      16u           /* avail entries read ahead */
 #define VIRTQ_MAX_CHAIN_BYTES (256u << 20)  /* cap on a chain's total len */
@@ -79,10 +81,18 @@ struct virtq {
     uint16_t avail_seen;    /* chains known available past last_avail_idx
                                (from the last read of avail->idx) */
     bool unpublished;       /* used_idx moved, used->idx not yet written */
+    bool notify_kept;       /* disable_notify left them on (no translate) */
     /* Without translate: avail->ring[] entries read ahead, for indices
      * [heads_first, heads_first + nheads) (little-endian as read). */
     uint16_t heads_first, nheads;
     uint16_t heads[VIRTQ_HEAD_CACHE];
+    /* Optional, the device's (kept across reset and load): room for the
+     * whole descriptor table (desc_snap_cap bytes). Without translate,
+     * when several chains are available the table is read in one access
+     * and the chains published before that read are walked from it. */
+    struct vring_desc *desc_snap;
+    uint32_t desc_snap_cap;
+    uint16_t snap_first, snap_n;   /* chains the snapshot is valid for */
 };
 
 /* Initialise a disabled queue whose size may be at most @max_size

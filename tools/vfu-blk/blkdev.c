@@ -69,6 +69,15 @@ static int mem_write_posted(void *opaque, uint64_t gpa, const void *buf,
                   : -EFAULT;
 }
 
+static int mem_read_posted(void *opaque, uint64_t gpa, void *buf,
+                           uint64_t len)
+{
+    struct vfu_blk *d = opaque;
+
+    return d->srv ? vfio_srv_dma_read_posted(d->srv, gpa, buf, len)
+                  : -EFAULT;
+}
+
 static int mem_flush(void *opaque)
 {
     struct vfu_blk *d = opaque;
@@ -91,6 +100,7 @@ static const struct virtio_mem_ops mem_ops = {
     .mark_dirty = mem_mark_dirty,
     .write_posted = mem_write_posted,
     .flush = mem_flush,
+    .read_posted = mem_read_posted,
 };
 
 /* ---- interrupts ----------------------------------------------------------- */

@@ -224,7 +224,8 @@ static const char *complete(struct ep_waiter *w, struct vfio_user_msg *m,
         bad = "reply command does not match the request";
     if (!bad && r == 0)
         r = vfio_user_msg_validate(h, h->msg_size, m->nfds, &w->exp, &why);
-    if (!bad && r == 0 && m->payload_len > call->reply_cap)
+    if (!bad && r == 0 &&
+        m->payload_len > (uint64_t)call->reply_cap + call->reply_data_cap)
         bad = "reply payload longer than the request allows";
     if (!bad && r && !(h->flags & VFIO_USER_F_ERROR))
         bad = why ? why : "invalid reply";
@@ -238,8 +239,14 @@ static const char *complete(struct ep_waiter *w, struct vfio_user_msg *m,
                 ? -EIO
                 : -(int)h->error;
     } else {
-        if (m->payload_len)
-            memcpy(call->reply, m->payload, m->payload_len);
+        uint32_t n = m->payload_len < call->reply_cap ? m->payload_len
+                                                      : call->reply_cap;
+
+        if (n)
+            memcpy(call->reply, m->payload, n);
+        if (m->payload_len > n)
+            memcpy(call->reply_data, (uint8_t *)m->payload + n,
+                   m->payload_len - n);
         call->reply_len = m->payload_len;
         if (m->nfds)
             memcpy(call->rfds, m->fds, m->nfds * sizeof(int));

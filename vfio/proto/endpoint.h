@@ -60,6 +60,8 @@ struct vfio_user_call {
     unsigned int nfds;
     void *reply;
     uint32_t reply_cap;
+    void *reply_data;         /* optional: reply bytes past @reply_cap */
+    uint32_t reply_data_cap;  /* land here (no copy in between) */
     uint32_t reply_min;
     uint32_t reply_len;       /* out */
     int *rfds;

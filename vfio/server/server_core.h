@@ -42,14 +42,15 @@ struct srv_ioev {
     const struct vfio_srv_ioeventfd *desc;
 };
 
-/* A DMA_WRITE sent whose reply is collected later (posted writes,
- * vfio_srv_dma_write_posted()). */
+/* A DMA_WRITE or DMA_READ sent whose reply is collected later (posted
+ * writes and reads, vfio_srv_dma_write_posted()). */
 #define SRV_DMA_POSTED 32u
 struct srv_post {
     struct vfio_user_call call;
     struct vfio_user_dma_access a;      /* the request's header */
     uint8_t reply[64];                  /* 0, 12 or 16 bytes expected */
     int handle;                         /* vfio_user_ep_call_start() */
+    bool read;                          /* a DMA_READ: data into @dst */
 };
 
 struct vfio_srv {

@@ -332,9 +332,56 @@ static int dma_msg_write(struct vfio_srv *s, uint64_t iova,
 
 static int post_finish(struct vfio_srv *s, struct srv_post *p)
 {
+    struct vfio_user_dma_access ra;
     int r = vfio_user_ep_call_finish(s->ep, &p->call, p->handle);
 
-    return r ? r : check_write_reply(p->a.address, p->call.reply_len);
+    if (r || !p->read)
+        return r ? r : check_write_reply(p->a.address, p->call.reply_len);
+    memcpy(&ra, p->reply, sizeof(ra));
+    if (ra.address != p->a.address || ra.count != p->a.count ||
+        p->call.reply_len != DMA_HDR + p->a.count)
+        return -EPROTO;
+    return 0;
+}
+
+/* The next free posting slot (flushing when all are taken). */
+static struct srv_post *post_slot(struct vfio_srv *s)
+{
+    if (s->nposted == SRV_DMA_POSTED)
+        s->post_err = vfio_srv_dma_flush(s);
+    return &s->post[s->nposted];
+}
+
+/* Send the DMA_READs of [@iova, +@len); the replies' data land in @buf
+ * (reply_data: no staging copy) by vfio_srv_dma_flush(). */
+static int dma_msg_read_posted(struct vfio_srv *s, uint64_t iova,
+                               uint8_t *buf, uint64_t len)
+{
+    struct srv_post *p;
+    int r;
+
+    while (len) {
+        p = post_slot(s);
+        p->read = true;
+        p->a.address = iova;
+        p->a.count = len < dma_chunk(s) ? len : dma_chunk(s);
+        p->call = (struct vfio_user_call){
+            .chan = vfio_user_conn_s2c_chan(s->conn),
+            .cmd = VFIO_USER_DMA_READ, .req = &p->a, .req_len = DMA_HDR,
+            .reply = p->reply, .reply_cap = DMA_HDR, .reply_min = DMA_HDR,
+            .reply_data = buf, .reply_data_cap = (uint32_t)p->a.count,
+        };
+        s->stats.dma_msgs++;
+        r = vfio_user_ep_call_start(s->ep, &p->call);
+        if (r < 0)
+            return r;
+        p->handle = r;
+        s->nposted++;
+        buf += p->a.count;
+        iova += p->a.count;
+        len -= p->a.count;
+    }
+    return 0;
 }
 
 int vfio_srv_dma_flush(struct vfio_srv *s)
@@ -360,11 +407,8 @@ static int dma_msg_write_posted(struct vfio_srv *s, uint64_t iova,
     int r;
 
     while (len) {
-        if (s->nposted == SRV_DMA_POSTED) {
-            r = vfio_srv_dma_flush(s);  /* the table is full */
-            s->post_err = r;
-        }
-        p = &s->post[s->nposted];
+        p = post_slot(s);
+        p->read = false;
         p->a.address = iova;
         p->a.count = len < dma_chunk(s) ? len : dma_chunk(s);
         r = write_start(s, &p->call, &p->a, buf, p->reply,
@@ -408,8 +452,10 @@ static int dma_copy(struct vfio_srv *s, uint64_t iova, void *buf,
     if (!s->conn || vfio_user_conn_failed(s->conn) ||
         vfio_user_ep_failed(s->ep))
         return -ENOTCONN;
-    if (posted)
+    if (posted && write)
         return dma_msg_write_posted(s, iova, buf, len);
+    if (posted)
+        return dma_msg_read_posted(s, iova, buf, len);
     return write ? dma_msg_write(s, iova, buf, len)
                  : dma_msg_read(s, iova, buf, len);
 }
@@ -430,6 +476,12 @@ int vfio_srv_dma_write_posted(struct vfio_srv *s, uint64_t iova,
                               const void *buf, uint64_t len)
 {
     return dma_copy(s, iova, (void *)buf, len, true, true);
+}
+
+int vfio_srv_dma_read_posted(struct vfio_srv *s, uint64_t iova, void *buf,
+                             uint64_t len)
+{
+    return dma_copy(s, iova, buf, len, false, true);
 }
 
 /* ---- dirty logging -------------------------------------------------------- */

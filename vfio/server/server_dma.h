@@ -34,6 +34,11 @@ int vfio_srv_dma_write(struct vfio_srv *s, uint64_t iova, const void *buf,
  * -ENOTCONN); a failed reply shows in vfio_srv_dma_flush(). */
 int vfio_srv_dma_write_posted(struct vfio_srv *s, uint64_t iova,
                               const void *buf, uint64_t len);
+/* Posted DMA read: the DMA_READs are sent and the data lands in @buf
+ * (which must stay valid) by vfio_srv_dma_flush() at the latest; before
+ * a 0 from the flush its contents are undefined. Fd-backed: copied now. */
+int vfio_srv_dma_read_posted(struct vfio_srv *s, uint64_t iova, void *buf,
+                             uint64_t len);
 /* Wait for the replies of every posted write: 0, or the first error
  * (-errno: the peer's error, -EPROTO for a malformed reply, -ENODEV when
  * the connection failed). */
