@@ -47,7 +47,9 @@ struct srv_ioev {
 #define SRV_DMA_POSTED 32u
 struct srv_post {
     struct vfio_user_call call;
-    struct vfio_user_dma_access a;      /* the request's header */
+    struct {                            /* the request: the header of */
+        uint64_t address, count;        /* struct vfio_user_dma_access */
+    } a;
     uint8_t reply[64];                  /* 0, 12 or 16 bytes expected */
     int handle;                         /* vfio_user_ep_call_start() */
     bool read;                          /* a DMA_READ: data into @dst */

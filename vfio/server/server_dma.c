@@ -293,13 +293,13 @@ static int check_write_reply(uint64_t iova, uint32_t rlen)
 /* One DMA_WRITE of @a->count bytes at @buf: started on @call (reply into
  * @reply, @cap bytes). Returns the handle or -errno. */
 static int write_start(struct vfio_srv *s, struct vfio_user_call *call,
-                       const struct vfio_user_dma_access *a,
-                       const uint8_t *buf, void *reply, uint32_t cap)
+                       const void *a, uint64_t count, const uint8_t *buf,
+                       void *reply, uint32_t cap)
 {
     *call = (struct vfio_user_call){
         .chan = vfio_user_conn_s2c_chan(s->conn),
-        .cmd = VFIO_USER_DMA_WRITE, .req = a, .req_len = sizeof(*a),
-        .data = buf, .data_len = a->count, .reply = reply, .reply_cap = cap,
+        .cmd = VFIO_USER_DMA_WRITE, .req = a, .req_len = DMA_HDR,
+        .data = buf, .data_len = count, .reply = reply, .reply_cap = cap,
     };
     s->stats.dma_msgs++;
     return vfio_user_ep_call_start(s->ep, call);
@@ -316,7 +316,7 @@ static int dma_msg_write(struct vfio_srv *s, uint64_t iova,
     while (len) {
         a.address = iova;
         a.count = len < dma_chunk(s) ? len : dma_chunk(s);
-        r = write_start(s, &call, &a, buf, s->dbuf, s->buf_size);
+        r = write_start(s, &call, &a, a.count, buf, s->dbuf, s->buf_size);
         if (r >= 0)
             r = vfio_user_ep_call_finish(s->ep, &call, r);
         if (r == 0)
@@ -411,7 +411,7 @@ static int dma_msg_write_posted(struct vfio_srv *s, uint64_t iova,
         p->read = false;
         p->a.address = iova;
         p->a.count = len < dma_chunk(s) ? len : dma_chunk(s);
-        r = write_start(s, &p->call, &p->a, buf, p->reply,
+        r = write_start(s, &p->call, &p->a, p->a.count, buf, p->reply,
                         sizeof(p->reply));
         if (r < 0)
             return r;
