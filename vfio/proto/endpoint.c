@@ -799,6 +799,7 @@ int vfio_user_ep_new(struct vfio_user_conn *conn,
     if (!ep->o.peer)
         ep->o.peer = o->server ? "client" : "server";
     ep->conn = conn;
+    ep->rx.swappable = true; /* rx_room() keeps it large enough */
     vfio_user_cmdq_init(&ep->deferred, VFIO_USER_EP_DEFER_MAX);
     ep->epfd = ep->tfd = -1;
     r = ep_fds(ep);
