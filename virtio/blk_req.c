@@ -2,6 +2,7 @@
 /* virtio-blk requests: parsing (spec 5.2.6 "Device Operation") and the
  * io_uring backend. See blk_req.h; blk.h for the threading and memory
  * model. */
+#define VIRTIO_BLK_REQ_INTERNAL
 #include "virtio/blk_req.h"
 
 #include <endian.h>
@@ -19,85 +20,6 @@
 #include "vmm/iov.h"
 
 #define BLK_RING_ENTRIES     128u   /* SQ size; CQ is twice that */
-#define BLK_OPS_PER_REQ      BLK_MAX_DWZ_SEG  /* worst case SQEs */
-#define BLK_POP_BATCH        8u     /* chains popped before starting */
-
-/* A chain popped in a batch and its request header, read posted. */
-struct blk_popped {
-    struct virtq_elem e;
-    struct virtio_blk_outhdr hdr;
-    bool have_hdr;              /* else blk_start() reads it */
-};
-
-struct blk_io {
-    struct virtio_dev *vdev;
-    struct virtq *queues;           /* [vdev->num_queues] */
-    struct virtio_mem mem;
-    int fd;
-    bool readonly;
-    uint64_t capacity;              /* 512-byte sectors */
-    uint32_t seg_max;
-    char serial[VIRTIO_BLK_ID_BYTES];
-    struct io_uring ring;
-    int efd;                        /* eventfd registered with the ring */
-    unsigned int inflight_ops;      /* SQEs submitted, CQE not reaped */
-    unsigned int inflight_reqs;
-    unsigned int max_ops;           /* CQ ring size */
-    bool dropping;                  /* reset: complete nothing to guest */
-    uint64_t blocked;               /* queues waiting for ring space */
-    uint64_t to_notify;             /* queues with new used entries */
-    struct blk_req *fin;            /* finished, completed by the batch */
-    struct blk_req **fin_tail;
-    struct virtq_seg *scratch;      /* [BLK_POP_BATCH][seg_max + 2] */
-    struct blk_popped popped[BLK_POP_BATCH];
-    struct virtio_blk_stats stats;
-};
-
-enum blk_op_kind {
-    BLK_OP_RW,
-    BLK_OP_FLUSH,
-    BLK_OP_DISCARD,
-    BLK_OP_ZERO,        /* FALLOC_FL_ZERO_RANGE */
-    BLK_OP_ZERO_PUNCH,  /* fallback: FALLOC_FL_PUNCH_HOLE */
-};
-
-/* One SQE's worth of work; user_data points here. */
-struct blk_op {
-    struct blk_req *req;
-    uint64_t off, len;          /* bytes, for fallocate */
-    enum blk_op_kind kind;
-};
-
-struct blk_req {
-    uint16_t qidx, head;
-    uint32_t type;
-    uint64_t offset;            /* disk offset, bytes */
-    uint64_t len;               /* data bytes */
-    uint64_t done;              /* bytes transferred so far */
-    uint64_t status_gpa;
-    unsigned int pending;       /* ops in flight */
-    int err;                    /* first failure, -errno */
-    struct blk_req *next;       /* on blk->fin */
-    bool delivered;             /* IN data copied out of the bounce */
-    void *bounce;               /* message-based DMA buffer, or NULL */
-    unsigned int nslices;
-    struct virtq_seg *slices;   /* data buffers in guest memory */
-    unsigned int niov;
-    struct iovec *iov;          /* [niov] */
-    struct iovec *cur;          /* not yet transferred: cur[0, ncur) */
-    int ncur;
-    unsigned int nops;
-    struct blk_op *ops;
-};
-
-/* What the parser decided about a chain, before any I/O. */
-struct blk_parse {
-    uint16_t qidx;
-    const struct virtq_elem *e;
-    uint32_t type;
-    uint64_t sector;
-    uint64_t status_gpa;
-};
 
 static struct blk_req *req_alloc(unsigned int nslices, unsigned int nops)
 {
@@ -124,8 +46,8 @@ static void req_free(struct blk_req *req)
 }
 
 /* Write the status byte, push the chain, count it. */
-static void complete(struct blk_io *blk, uint16_t qidx, uint16_t head,
-                     uint64_t status_gpa, uint8_t status, uint32_t used)
+void blk_complete(struct blk_io *blk, uint16_t qidx, uint16_t head,
+                  uint64_t status_gpa, uint8_t status, uint32_t used)
 {
     struct virtq *q = &blk->queues[qidx];
 
@@ -143,21 +65,21 @@ static void complete(struct blk_io *blk, uint16_t qidx, uint16_t head,
     blk->to_notify |= 1ULL << qidx;
 }
 
-static void complete_early(struct blk_io *blk,
-                           const struct blk_parse *ps, uint8_t status)
+void blk_complete_early(struct blk_io *blk, const struct blk_parse *ps,
+                        uint8_t status)
 {
-    complete(blk, ps->qidx, ps->e->head, ps->status_gpa, status, 1);
+    blk_complete(blk, ps->qidx, ps->e->head, ps->status_gpa, status, 1);
 }
 
 /* A new request for the chain @ps parsed (@nslices data slices, @nops
  * SQEs); NULL (the chain completed with IOERR) when out of memory. */
-static struct blk_req *req_new(struct blk_io *blk, const struct blk_parse *ps,
-                               unsigned int nslices, unsigned int nops)
+struct blk_req *blk_req_new(struct blk_io *blk, const struct blk_parse *ps,
+                            unsigned int nslices, unsigned int nops)
 {
     struct blk_req *req = req_alloc(nslices, nops);
 
     if (!req) {
-        complete_early(blk, ps, VIRTIO_BLK_S_IOERR);
+        blk_complete_early(blk, ps, VIRTIO_BLK_S_IOERR);
         return NULL;
     }
     req->qidx = ps->qidx;
@@ -241,7 +163,7 @@ static int submit_op(struct blk_io *blk, struct blk_op *op)
 }
 
 /* Submit all ops of a new request; on failure complete it with IOERR. */
-static void start_ops(struct blk_io *blk, struct blk_req *req)
+void blk_start_ops(struct blk_io *blk, struct blk_req *req)
 {
     unsigned int i;
 
@@ -253,7 +175,7 @@ static void start_ops(struct blk_io *blk, struct blk_req *req)
     }
     if (req->pending == 0) {
         blk->inflight_reqs--;
-        complete(blk, req->qidx, req->head, req->status_gpa,
+        blk_complete(blk, req->qidx, req->head, req->status_gpa,
                  VIRTIO_BLK_S_IOERR, 1);
         req_free(req);
     }
@@ -323,13 +245,13 @@ static int map_bounce(struct blk_io *blk, struct blk_req *req)
     return 0;
 }
 
-static bool in_capacity(const struct blk_io *blk, uint64_t sector,
-                        uint64_t sectors)
+bool blk_in_capacity(const struct blk_io *blk, uint64_t sector,
+                     uint64_t sectors)
 {
     return sector <= blk->capacity && sectors <= blk->capacity - sector;
 }
 
-static void start_rw(struct blk_io *blk, const struct blk_parse *ps)
+void blk_start_rw(struct blk_io *blk, const struct blk_parse *ps)
 {
     const struct virtq_elem *e = ps->e;
     bool in = ps->type == VIRTIO_BLK_T_IN;
@@ -337,21 +259,21 @@ static void start_rw(struct blk_io *blk, const struct blk_parse *ps)
     uint64_t len;
 
     if (!in && blk->readonly) {
-        complete_early(blk, ps, VIRTIO_BLK_S_IOERR);  /* spec 5.2.6.2 */
+        blk_complete_early(blk, ps, VIRTIO_BLK_S_IOERR);  /* spec 5.2.6.2 */
         return;
     }
     len = in ? e->in_bytes - 1
              : e->out_bytes - sizeof(struct virtio_blk_outhdr);
     if (len % BLK_SECTOR_SIZE ||
-        !in_capacity(blk, ps->sector, len >> BLK_SECTOR_SHIFT)) {
-        complete_early(blk, ps, VIRTIO_BLK_S_IOERR);
+        !blk_in_capacity(blk, ps->sector, len >> BLK_SECTOR_SHIFT)) {
+        blk_complete_early(blk, ps, VIRTIO_BLK_S_IOERR);
         return;
     }
     if (len == 0) {
-        complete_early(blk, ps, VIRTIO_BLK_S_OK);
+        blk_complete_early(blk, ps, VIRTIO_BLK_S_OK);
         return;
     }
-    req = req_new(blk, ps, e->nsegs, 1);
+    req = blk_req_new(blk, ps, e->nsegs, 1);
     if (!req)
         return;
     req->offset = ps->sector << BLK_SECTOR_SHIFT;
@@ -360,171 +282,13 @@ static void start_rw(struct blk_io *blk, const struct blk_parse *ps)
                          len, req->slices);
     if (map_iov(blk, req) < 0 && map_bounce(blk, req) < 0) {
         req_free(req);
-        complete_early(blk, ps, VIRTIO_BLK_S_IOERR);
+        blk_complete_early(blk, ps, VIRTIO_BLK_S_IOERR);
         return;
     }
     req->cur = req->iov;
     req->ncur = (int)req->niov;
     req->ops[0].kind = BLK_OP_RW;
-    start_ops(blk, req);
-}
-
-/* --- flush, get-id, discard, write-zeroes ----------------------------- */
-
-static void start_flush(struct blk_io *blk, const struct blk_parse *ps)
-{
-    struct blk_req *req;
-
-    if (!virtio_dev_has_feature(blk->vdev, VIRTIO_BLK_F_FLUSH)) {
-        complete_early(blk, ps, VIRTIO_BLK_S_UNSUPP);
-        return;
-    }
-    req = req_new(blk, ps, 0, 1);
-    if (!req)
-        return;
-    req->ops[0].kind = BLK_OP_FLUSH;
-    start_ops(blk, req);
-}
-
-static void do_get_id(struct blk_io *blk, const struct blk_parse *ps)
-{
-    uint64_t n = ps->e->in_bytes - 1;
-    int r;
-
-    if (n > VIRTIO_BLK_ID_BYTES)
-        n = VIRTIO_BLK_ID_BYTES;
-    r = virtq_elem_write(&blk->queues[ps->qidx], ps->e, 0, blk->serial, n);
-    if (r < 0) {
-        complete_early(blk, ps, VIRTIO_BLK_S_IOERR);
-        return;
-    }
-    complete(blk, ps->qidx, ps->e->head, ps->status_gpa, VIRTIO_BLK_S_OK,
-             (uint32_t)n + 1);
-}
-
-/* Check one range; returns a VIRTIO_BLK_S_* status. */
-static uint8_t check_range(const struct blk_io *blk, uint32_t type,
-                           const struct virtio_blk_discard_write_zeroes *rg)
-{
-    uint32_t flags = le32toh(rg->flags);
-    uint32_t allowed = type == VIRTIO_BLK_T_WRITE_ZEROES ?
-                       VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP : 0;
-
-    if (flags & ~allowed)
-        return VIRTIO_BLK_S_UNSUPP;     /* spec 5.2.6.2 */
-    if (le32toh(rg->num_sectors) > BLK_MAX_DWZ_SECTORS ||
-        !in_capacity(blk, le64toh(rg->sector), le32toh(rg->num_sectors)))
-        return VIRTIO_BLK_S_IOERR;
-    return VIRTIO_BLK_S_OK;
-}
-
-/* Read and validate the ranges; returns a status, *@n ranges in @rg. */
-static uint8_t read_ranges(struct blk_io *blk, const struct blk_parse *ps,
-                           struct virtio_blk_discard_write_zeroes *rg,
-                           unsigned int *n)
-{
-    uint64_t bytes = ps->e->out_bytes - sizeof(struct virtio_blk_outhdr);
-    unsigned int i;
-    uint8_t st;
-
-    if (bytes == 0 || bytes % sizeof(*rg) ||
-        bytes / sizeof(*rg) > BLK_MAX_DWZ_SEG)
-        return VIRTIO_BLK_S_IOERR;
-    *n = bytes / sizeof(*rg);
-    if (virtq_elem_read(&blk->queues[ps->qidx], ps->e,
-                        sizeof(struct virtio_blk_outhdr), rg, bytes) < 0)
-        return VIRTIO_BLK_S_IOERR;
-    for (i = 0; i < *n; i++) {
-        st = check_range(blk, ps->type, &rg[i]);
-        if (st != VIRTIO_BLK_S_OK)
-            return st;
-    }
-    return VIRTIO_BLK_S_OK;
-}
-
-static void start_dwz(struct blk_io *blk, const struct blk_parse *ps)
-{
-    struct virtio_blk_discard_write_zeroes rg[BLK_MAX_DWZ_SEG];
-    unsigned int feature = ps->type == VIRTIO_BLK_T_DISCARD ?
-                           VIRTIO_BLK_F_DISCARD : VIRTIO_BLK_F_WRITE_ZEROES;
-    unsigned int i, n = 0, nops = 0;
-    struct blk_req *req;
-    uint8_t st;
-
-    if (!virtio_dev_has_feature(blk->vdev, feature)) {
-        complete_early(blk, ps, VIRTIO_BLK_S_UNSUPP);
-        return;
-    }
-    st = read_ranges(blk, ps, rg, &n);
-    for (i = 0; i < n; i++)
-        nops += rg[i].num_sectors != 0;
-    if (st != VIRTIO_BLK_S_OK || nops == 0) {
-        complete_early(blk, ps, st);
-        return;
-    }
-    req = req_new(blk, ps, 0, nops);
-    if (!req)
-        return;
-    for (i = 0, nops = 0; i < n; i++) {
-        if (!rg[i].num_sectors)
-            continue;
-        req->ops[nops].off = le64toh(rg[i].sector) << BLK_SECTOR_SHIFT;
-        req->ops[nops].len = (uint64_t)le32toh(rg[i].num_sectors)
-                             << BLK_SECTOR_SHIFT;
-        req->ops[nops++].kind = ps->type == VIRTIO_BLK_T_DISCARD ?
-                                BLK_OP_DISCARD : BLK_OP_ZERO;
-    }
-    start_ops(blk, req);
-}
-
-/* --- dispatch ---------------------------------------------------------- */
-
-/* Start chain @e; @pre is its header if already read, else NULL. */
-static void blk_start(struct blk_io *blk, uint16_t qidx,
-                      const struct virtq_elem *e,
-                      const struct virtio_blk_outhdr *pre)
-{
-    struct blk_parse ps = { .qidx = qidx, .e = e };
-    struct virtio_blk_outhdr hdr;
-
-    if (!e->last.len || !e->last.write) {
-        /* no status byte to report anything in */
-        blk->stats.requests++;
-        blk->stats.errors++;
-        if (virtq_push_deferred(&blk->queues[qidx], e->head, 0) < 0)
-            virtio_dev_queue_failed(blk->vdev, &blk->queues[qidx]);
-        blk->to_notify |= 1ULL << qidx;
-        return;
-    }
-    ps.status_gpa = e->last.gpa + e->last.len - 1;
-    if (pre)
-        hdr = *pre;
-    if (e->truncated || (!pre && virtq_elem_read(&blk->queues[qidx], e, 0,
-                                                 &hdr, sizeof(hdr)) < 0)) {
-        complete_early(blk, &ps, VIRTIO_BLK_S_IOERR);
-        return;
-    }
-    ps.type = le32toh(hdr.type);
-    ps.sector = le64toh(hdr.sector);
-    switch (ps.type) {
-    case VIRTIO_BLK_T_IN:
-    case VIRTIO_BLK_T_OUT:
-        start_rw(blk, &ps);
-        break;
-    case VIRTIO_BLK_T_FLUSH:
-        start_flush(blk, &ps);
-        break;
-    case VIRTIO_BLK_T_GET_ID:
-        do_get_id(blk, &ps);
-        break;
-    case VIRTIO_BLK_T_DISCARD:
-    case VIRTIO_BLK_T_WRITE_ZEROES:
-        start_dwz(blk, &ps);
-        break;
-    default:
-        complete_early(blk, &ps, VIRTIO_BLK_S_UNSUPP);
-        break;
-    }
+    blk_start_ops(blk, req);
 }
 
 /* --- completions ------------------------------------------------------- */
@@ -576,7 +340,7 @@ static void req_finish(struct blk_io *blk, struct blk_req *req)
     } else if (!req->err && req->type == VIRTIO_BLK_T_OUT) {
         blk->stats.bytes_written += req->len;
     }
-    complete(blk, req->qidx, req->head, req->status_gpa, status, used);
+    blk_complete(blk, req->qidx, req->head, req->status_gpa, status, used);
     req_free(req);
 }
 
@@ -649,7 +413,7 @@ static void op_done(struct blk_io *blk, struct blk_op *op, int res)
     }
 }
 
-static int blk_reap(struct blk_io *blk)
+int blk_reap(struct blk_io *blk)
 {
     struct io_uring_cqe *cqe;
     struct blk_op *op;
@@ -668,7 +432,7 @@ static int blk_reap(struct blk_io *blk)
     }
 }
 
-static void blk_flush_notify(struct blk_io *blk)
+void blk_flush_notify(struct blk_io *blk)
 {
     uint16_t i;
 
@@ -683,86 +447,6 @@ static void blk_flush_notify(struct blk_io *blk)
         virtio_dev_notify_queue(blk->vdev, i);
     }
     blk->to_notify = 0;
-}
-
-/* Post the read of @p's request header when it sits in the first
- * (readable) segment, as it does with every driver we know. */
-static void post_hdr(struct blk_io *blk, struct blk_popped *p)
-{
-    const struct virtq_elem *e = &p->e;
-
-    p->have_hdr = e->last.len && e->last.write && !e->truncated &&
-                  e->nsegs && !e->segs[0].write &&
-                  e->segs[0].len >= sizeof(p->hdr) &&
-                  virtio_mem_read_posted(&blk->mem, e->segs[0].gpa,
-                                         &p->hdr, sizeof(p->hdr)) == 0;
-}
-
-/* Pop up to BLK_POP_BATCH chains into blk->popped (*@n of them). 1: more may be available; 0: the ring is empty
- * or full (blocked); -errno: the queue broke. */
-static int pop_batch(struct blk_io *blk, uint16_t qidx, unsigned int *n)
-{
-    struct virtq *q = &blk->queues[qidx];
-    int r;
-
-    for (*n = 0; *n < BLK_POP_BATCH; (*n)++) {
-        struct blk_popped *p = &blk->popped[*n];
-
-        if (blk->inflight_ops + (*n + 1) * BLK_OPS_PER_REQ > blk->max_ops) {
-            blk->blocked |= 1ULL << qidx;   /* resumed on reap */
-            return 0;
-        }
-        p->e.segs = blk->scratch + (size_t)*n * (blk->seg_max + 2);
-        p->e.max_segs = blk->seg_max + 2;
-        r = virtq_pop(q, &p->e);
-        if (r < 0) {
-            virtio_dev_queue_failed(blk->vdev, q);
-            return r;
-        }
-        if (r == 0)
-            return 0;
-    }
-    return 1;
-}
-
-/* Start the @n popped chains once their headers are in: posted only now,
- * after the pops (which may flush), so this flush is theirs (if it
- * fails, each header is read again alone). */
-static void start_batch(struct blk_io *blk, uint16_t qidx, unsigned int n)
-{
-    bool ok;
-
-    for (unsigned int i = 0; i < n; i++)
-        post_hdr(blk, &blk->popped[i]);
-    ok = n == 0 || virtio_mem_flush(&blk->mem) == 0;
-    for (unsigned int i = 0; i < n; i++) {
-        struct blk_popped *p = &blk->popped[i];
-
-        blk_start(blk, qidx, &p->e, ok && p->have_hdr ? &p->hdr : NULL);
-    }
-}
-
-int blk_io_process_queue(struct blk_io *blk, uint16_t qidx)
-{
-    struct virtq *q = &blk->queues[qidx];
-    unsigned int n;
-    int r = 0, more;
-
-    blk->blocked &= ~(1ULL << qidx);
-    do {
-        virtq_disable_notify(q);
-        do {
-            more = pop_batch(blk, qidx, &n);
-            start_batch(blk, qidx, n);
-        } while (more > 0);
-        if (more < 0 || (blk->blocked & (1ULL << qidx))) {
-            r = more;
-            break;
-        }
-    } while (virtq_enable_notify(q));
-    io_uring_submit(&blk->ring);
-    blk_flush_notify(blk);
-    return r < 0 ? r : 0;
 }
 
 /* --- engine life cycle ------------------------------------------------- */
@@ -860,33 +544,6 @@ int blk_io_poll_fd(const struct blk_io *blk)
     return blk->efd;
 }
 
-static bool queue_runnable(const struct blk_io *blk)
-{
-    return virtio_dev_driver_ok(blk->vdev) &&
-           !(blk->vdev->status & VIRTIO_DEV_S_NEEDS_RESET);
-}
-
-int blk_io_handle_ready(struct blk_io *blk)
-{
-    uint64_t v;
-    uint16_t i;
-    int r, ret;
-
-    if (read(blk->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-        return -errno;
-    ret = blk_reap(blk);
-    for (i = 0; blk->blocked && i < blk->vdev->num_queues; i++) {
-        if (!(blk->blocked & (1ULL << i)) || !queue_runnable(blk))
-            continue;
-        r = blk_io_process_queue(blk, i);
-        if (r < 0 && !ret)
-            ret = r;
-    }
-    io_uring_submit(&blk->ring);
-    blk_flush_notify(blk);
-    return ret;
-}
-
 int blk_io_quiesce(struct blk_io *blk, bool drop)
 {
     int r = 0;
@@ -908,19 +565,6 @@ int blk_io_quiesce(struct blk_io *blk, bool drop)
         blk->to_notify = 0;
     }
     return r < 0 ? r : 0;
-}
-
-int blk_io_resume(struct blk_io *blk)
-{
-    uint16_t i;
-    int r;
-
-    for (i = 0; i < blk->vdev->num_queues && queue_runnable(blk); i++) {
-        r = blk_io_process_queue(blk, i);
-        if (r < 0)
-            return r;
-    }
-    return 0;
 }
 
 unsigned int blk_io_inflight(const struct blk_io *blk)
