@@ -3,7 +3,7 @@
  * messages (vfio/server*.c), over a real socketpair.
  *
  * FUZZ_SRCS: vfio/server/server.c vfio/server/server_io.c vfio/server/server_dma.c vfio/server/server_mig.c vfio/server/server_mig_v1.c vfio/proto/conn.c vfio/proto/caps.c vfio/proto/migration.c
- * FUZZ_SRCS: vfio/proto/frame.c vfio/proto/chan.c vfio/proto/cmdq.c vfio/proto/endpoint.c vmm/log.c vfio/server/server_core.c
+ * FUZZ_SRCS: vfio/proto/frame.c vfio/proto/chan.c vfio/proto/cmdq.c vfio/proto/endpoint.c vfio/proto/endpoint_life.c vmm/log.c vfio/server/server_core.c
  * FUZZ_PKGS: json-c
  *
  * Input: one control byte, then the bytes a client sends.
@@ -18,7 +18,8 @@
  * until it has consumed everything and dropped the client; replies are
  * drained. A fake device (regions with sparse areas and ioeventfds, INTx
  * and MSI-X, migration) turns region writes into DMA translations and
- * dirty marks, or into posted DMA_WRITE/READ messages (a map without fd). The server must never crash, hang or leak (ASan).
+ * dirty marks, or into posted DMA_WRITE/READ messages (a map without
+ * fd). The server must never crash, hang or leak (ASan).
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -167,4 +167,43 @@ void vfio_user_ep_swap_conn(struct vfio_user_ep *ep,
  * the endpoint is healthy. */
 bool vfio_user_ep_settle(struct vfio_user_ep *ep, bool ok);
 
+/* ---- internal: only for vfio/proto/endpoint*.c, which define
+ * VFIO_USER_EP_INTERNAL (endpoint_life.c -> endpoint.c). ---------------- */
+#ifdef VFIO_USER_EP_INTERNAL
+#include <pthread.h>
+#include <stdatomic.h>
+
+#define TIMER_ID VFIO_USER_CHAN_COUNT /* epfd tag of the deadline timer */
+
+struct ep_waiter {
+    struct vfio_user_call *call;
+    struct vfio_user_expect exp;
+    uint16_t id;
+    bool used;
+    bool done;
+    int result;
+};
+
+struct vfio_user_ep {
+    struct vfio_user_ep_opts o;
+    pthread_mutex_t lock;     /* everything below */
+    pthread_cond_t cond;      /* a reply arrived / the role is free */
+    struct vfio_user_conn *conn;
+    int epfd;                 /* main + twin sockets, for the loop */
+    int tfd;                  /* timerfd in epfd: the conn's deadlines */
+    unsigned int parked;      /* channels taken out of epfd (bit mask) */
+    bool watched;             /* the sockets are in epfd (_watch()) */
+    bool rx_busy;             /* someone holds the receiver role */
+    unsigned int users;       /* requests using @conn */
+    atomic_bool failed;
+    bool fail_reported;
+    struct vfio_user_msg rx;  /* receiver's message (role holder only) */
+    struct ep_waiter w[VFIO_USER_EP_WAITERS];
+    struct vfio_user_cmdq deferred; /* peer commands for the owner */
+};
+
+/* Mark failed and wake everyone; true the first time. Lock held. */
+bool vfio_user_ep_fail_locked(struct vfio_user_ep *ep);
+#endif /* VFIO_USER_EP_INTERNAL */
+
 #endif
