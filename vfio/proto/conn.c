@@ -51,6 +51,19 @@ static int check_unix_stream(int fd)
     return v == AF_UNIX ? 0 : -EINVAL;
 }
 
+/* Room for a batch of large messages in flight (a server's pipelined
+ * DMA_WRITEs of 128 KiB and more): a UNIX stream socket charges unread
+ * bytes to the sender's SO_SNDBUF, and at the default (~208 KiB) every
+ * further 200 KiB would wait for the peer to wake up and read. Best
+ * effort (capped by net.core.wmem_max). */
+#define CONN_SNDBUF (2 << 20)
+static void grow_sndbuf(int fd)
+{
+    int v = CONN_SNDBUF;
+
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+}
+
 int vfio_user_conn_new(int fd, struct vfio_user_conn **out)
 {
     struct vfio_user_conn *c;
@@ -67,6 +80,7 @@ int vfio_user_conn_new(int fd, struct vfio_user_conn **out)
     for (i = 0; i < VFIO_USER_CHAN_COUNT; i++)
         vfio_user_chanio_init(&c->ch[i]);
     c->ch[VFIO_USER_CHAN_MAIN].fd = fd;
+    grow_sndbuf(fd);
     atomic_init(&c->next_id, 0);
     atomic_init(&c->failed, false);
     vfio_user_caps_default(&caps);
@@ -109,6 +123,7 @@ int vfio_user_conn_set_twin(struct vfio_user_conn *c, int fd)
     if (r)
         return r;
     c->ch[VFIO_USER_CHAN_TWIN].fd = fd;
+    grow_sndbuf(fd);
     return 0;
 }
 
@@ -122,6 +137,7 @@ int vfio_user_conn_twin_pair(struct vfio_user_conn *c, int *peer_fd)
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
         return -errno;
     c->ch[VFIO_USER_CHAN_TWIN].fd = sv[0];
+    grow_sndbuf(sv[0]);
     *peer_fd = sv[1];
     return 0;
 }
