@@ -565,19 +565,11 @@ bool virtq_need_notify(struct virtq *q)
     return vring_need_event(v, q->used_idx, old);
 }
 
-/* NO_NOTIFY is a hint (a kick that comes anyway is harmless), so setting
- * it may be a posted write; clearing it is not: the re-check of avail idx
- * that follows must see the driver's view after it. */
 static void set_used_flags(struct virtq *q, bool no_notify)
 {
-    uint16_t raw = htole16(no_notify ? VRING_USED_F_NO_NOTIFY : 0);
-    int r;
+    uint16_t flags = no_notify ? VRING_USED_F_NO_NOTIFY : 0;
 
-    if (no_notify && !virtio_mem_translate(q->mem, q->used_gpa, 2, true))
-        r = virtio_mem_write_posted(q->mem, q->used_gpa, &raw, sizeof(raw));
-    else
-        r = ring_write16(q, q->used_gpa, le16toh(raw), false);
-    if (r < 0)
+    if (ring_write16(q, q->used_gpa, flags, false) < 0)
         broken(q, -EFAULT, "writing the used ring flags");
 }
 
