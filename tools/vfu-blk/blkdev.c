@@ -60,6 +60,31 @@ static int mem_write(void *opaque, uint64_t gpa, const void *buf,
     return d->srv ? vfio_srv_dma_write(d->srv, gpa, buf, len) : -EFAULT;
 }
 
+static int mem_write_posted(void *opaque, uint64_t gpa, const void *buf,
+                            uint64_t len)
+{
+    struct vfu_blk *d = opaque;
+
+    return d->srv ? vfio_srv_dma_write_posted(d->srv, gpa, buf, len)
+                  : -EFAULT;
+}
+
+static int mem_read_posted(void *opaque, uint64_t gpa, void *buf,
+                           uint64_t len)
+{
+    struct vfu_blk *d = opaque;
+
+    return d->srv ? vfio_srv_dma_read_posted(d->srv, gpa, buf, len)
+                  : -EFAULT;
+}
+
+static int mem_flush(void *opaque)
+{
+    struct vfu_blk *d = opaque;
+
+    return d->srv ? vfio_srv_dma_flush(d->srv) : 0;
+}
+
 static void mem_mark_dirty(void *opaque, uint64_t gpa, uint64_t len)
 {
     struct vfu_blk *d = opaque;
@@ -73,6 +98,9 @@ static const struct virtio_mem_ops mem_ops = {
     .read = mem_read,
     .write = mem_write,
     .mark_dirty = mem_mark_dirty,
+    .write_posted = mem_write_posted,
+    .flush = mem_flush,
+    .read_posted = mem_read_posted,
 };
 
 /* ---- interrupts ----------------------------------------------------------- */

@@ -132,6 +132,13 @@ int vfio_user_conn_send(struct vfio_user_conn *c, enum vfio_user_chan chan,
                         const void *payload, size_t len, const int *fds,
                         unsigned int nfds);
 
+/* The same with the payload gathered from @iovcnt (1..4) iovecs. */
+struct iovec;
+int vfio_user_conn_sendv(struct vfio_user_conn *c, enum vfio_user_chan chan,
+                         const struct vfio_user_header *hdr,
+                         const struct iovec *iov, int iovcnt, const int *fds,
+                         unsigned int nfds);
+
 /* Queue the reply (or error reply, header only, @err > 0) to the peer's
  * request @req on @chan and write what the socket takes now, never
  * waiting (for the event loop; no fds). The rest goes out with the next

@@ -225,6 +225,7 @@ static void srv_disconnect(struct vfio_srv *s, const char *why)
     srv_dma_unmap_all(s);
     srv_irqs_close(s);
     s->logging = false;
+    vfio_srv_dma_flush(s); /* no call may be in flight at the free */
     srv_count_msgs(s, &s->stats);  /* the client's messages stay counted */
     vfio_user_ep_free(s->ep); /* and its connection, deferred commands */
     s->ep = NULL;
