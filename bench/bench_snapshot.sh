@@ -13,10 +13,18 @@
 #            process that started it; QEMU: query-status says "running");
 #            minivmm on demand (--restore FILE, RAM loaded while the guest
 #            runs) and eager (--restore FILE,prefault=on)
-# Both write their files to the same directory ($TMPDIR or /tmp).
+# Both write their files to the same directory ($TMPDIR or /tmp); the
+# mostly-zero files are small (zero pages are not stored), each is deleted
+# after its size. QEMU restores a size only while the one before took under
+# QEMU_FAST_MS (default 3000) ms: 8 GiB only when it would finish quickly.
+# Then, for the smallest and largest SIZES, the on-demand restore's
+# start-up timeline (median of RUNS, bench/timeline.py) and, from one
+# `strace -f -T` runs (median of 3), how much of exec -> first KVM_RUN is
+# KVM ioctls (bench/startup_split.py; strace slows every syscall).
 : "${BUILD:=build}"
 : "${RUNS:=3}"
 : "${SIZES:=512M 2G 8G}"
+: "${QEMU_FAST_MS:=3000}"
 dir=$(mktemp -d "${TMPDIR:-/tmp}/bench_snapshot.XXXXXX") || exit 1
 pid=
 trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$dir"' EXIT
@@ -148,20 +156,48 @@ printf '%-40s %10s %10s\n' "file size (MiB)" "$msize" "$qsize"
 zargs="test=counter tick_ms=200"
 printf '%-26s %10s %10s %10s %9s %9s\n' "restore to running (ms)," \
     "on demand" eager qemu "od/qemu" "eager/q"
+first=${SIZES%% *} last=${SIZES##* } zq=0
 for sz in $SIZES; do
-    mv_save "$sz" "$zargs" "$dir/z.snap" >/dev/null
-    for i in $(seq "$RUNS"); do mv_restore "$dir/z.snap"; done >"$dir/zr"
-    for i in $(seq "$RUNS"); do mv_restore "$dir/z.snap" ,prefault=on
+    mv_save "$sz" "$zargs" "$dir/z$sz.snap" >/dev/null
+    for i in $(seq "$RUNS"); do mv_restore "$dir/z$sz.snap"; done >"$dir/zr"
+    for i in $(seq "$RUNS"); do mv_restore "$dir/z$sz.snap" ,prefault=on
     done >"$dir/ze"
-    rm -f "$dir/z.snap"
-    zq=-
-    if have_qemu; then
+    [ "$sz" = "$first" ] || [ "$sz" = "$last" ] || rm -f "$dir/z$sz.snap"
+    if have_qemu && [ "$zq" != - ] && [ "$zq" -lt "$QEMU_FAST_MS" ]; then
         q_save "$sz" "$zargs" >/dev/null
         for i in $(seq "$RUNS"); do q_restore "$sz" "$zargs"; done >"$dir/zq"
         zq=$(median <"$dir/zq")
         rm -f "$dir/q.sock.snap"
+    else
+        zq=-
     fi
     zr=$(median <"$dir/zr"); ze=$(median <"$dir/ze")
     printf '%-26s %10s %10s %10s %9s %9s\n' "  $sz, mostly zero" "$zr" \
         "$ze" "$zq" "$(ratio "$zr" "$zq")" "$(ratio "$ze" "$zq")"
+done
+
+# split FILE: exec -> first KVM_RUN of traced on-demand restores (3).
+split() {
+    for n in 1 2 3; do
+        rm -f "$dir/api3"
+        strace -f -tt -T -o "$dir/trace$n" "$BUILD/minivmm" --restore "$1" \
+            --serial none --api-socket "$dir/api3" >/dev/null 2>&1 &
+        pid=$!
+        i=0
+        while ! [ -S "$dir/api3" ] && [ "$i" -lt 3000 ]; do
+            i=$((i + 1)); sleep 0.01
+        done
+        "$BUILD/minivmm-ctl" "$dir/api3" quit >/dev/null 2>&1
+        wait "$pid"; pid=
+    done
+    python3 bench/startup_split.py "$dir"/trace[123]
+}
+for sz in $first $last; do
+    [ -f "$dir/z$sz.snap" ] || continue
+    echo "on-demand restore timeline, $sz mostly zero (median of $RUNS;" \
+        "us since main(), +step):"
+    python3 bench/timeline.py "$RUNS" "$dir/api3" "$BUILD/minivmm" \
+        --restore "$dir/z$sz.snap" --serial none --api-socket "$dir/api3"
+    command -v strace >/dev/null && split "$dir/z$sz.snap"
+    rm -f "$dir/z$sz.snap"
 done

@@ -41,18 +41,19 @@ else
     echo "qemu-system-x86_64 not installed: no comparison"
 fi
 
-# Where the time goes: the start-up timeline of one run (--log-level
-# debug; microseconds since main() entered, with the step's own time), and
+# Where the time goes: the start-up timeline (--log-level debug; median
+# microseconds since main() entered over RUNS runs, with the step's own
+# time; bench/timeline.py), and
 # KVM's share from strace -T (ioctls on /dev/kvm and its fds before the
 # first KVM_RUN; strace slows every syscall, so these add up to more than
 # an untraced start).
-echo "start-up timeline (one run, us since main(); +step):"
-$mvm --log-level debug 2>&1 >/dev/null |
-    sed -n 's/^minivmm: start-up +//p' |
-    awk '{ t = $1; sub(/^ *[0-9]+ us: /, ""); printf "  %8d %+7d  %s\n", t, t - p, $0; p = t }'
+echo "start-up timeline (median of $RUNS runs; us since main(), +step):"
+python3 bench/timeline.py "$RUNS" - $mvm
 if command -v strace >/dev/null && command -v python3 >/dev/null; then
-    tr=$(mktemp) || exit 1
-    strace -f -tt -T -o "$tr" $mvm >/dev/null 2>&1
-    python3 bench/startup_split.py "$tr"
-    rm -f "$tr"
+    tr=$(mktemp -d) || exit 1
+    for i in 1 2 3 4 5; do
+        strace -f -tt -T -o "$tr/$i" $mvm >/dev/null 2>&1
+    done
+    python3 bench/startup_split.py "$tr"/*
+    rm -rf "$tr"
 fi

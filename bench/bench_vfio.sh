@@ -1,12 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
 # vfio-user device costs with vfu-blk, measured from the vfio payload
-# (tests/guest/vfio/bench_vfio.c) and the virtio payload's bench-vblk:
+# (tests/guest/vfio/bench_vfio.c):
 #   guest doorbell through a KVM ioeventfd vs a trapped register write
 #   (vCPU exit + REGION_WRITE) and a trapped read (REGION_READ round trip);
 #   interrupt delivery (server eventfd -> KVM irqfd), requests per second
-#   each waiting for its MSI-X interrupt;
-#   4 KiB random read IOPS (QD 32) and 128 KiB sequential MB/s (QD 8).
+#   each waiting for its MSI-X interrupt. Throughput beside the in-VMM
+#   disk (dma=fd and dma=message): bench/bench_virtio_blk.sh.
 # Numbers only; no assertions. Skips without /dev/kvm or vfu-blk.
 : "${BUILD:=build}"
 [ -c /dev/kvm ] && [ -x "$BUILD/vfu-blk" ] || { echo "bench_vfio: skipped"; exit 0; }
@@ -34,5 +34,3 @@ bench() { # payload tests vfio-options
 }
 
 bench vfio bench-vfio ""
-bench virtio bench-vblk ""
-bench virtio bench-vblk ",dma=message"

@@ -27,10 +27,10 @@
  * fault event and invalidation completion interrupts through msi().
  *
  * Threads: one internal mutex; MMIO from vCPU threads, translate and
- * fault from I/O threads. Endpoint ops run under it (they must not call
- * back into the unit). Every count the guest controls is bounded (queue
- * length, table walks); a malformed entry becomes a fault record or an
- * IQE, never a crash. Functions return 0 or -errno unless stated.
+ * fault from I/O threads. Endpoint ops and vtd_mem_ops (read, write,
+ * msi) run under it (they must not call back into the unit). Every count
+ * the guest controls is bounded (queue length, table walks); a malformed
+ * entry becomes a fault record or an IQE, never a crash. Functions return 0 or -errno unless stated.
  */
 #ifndef MINIVMM_DEVICES_VTD_H
 #define MINIVMM_DEVICES_VTD_H
@@ -40,50 +40,7 @@
 #include <stdint.h>
 
 #include "devices/host_iommu.h"
-
-#define VTD_MMIO_BASE   0xfed90000ull   /* DRHD register base (DMAR) */
-#define VTD_MMIO_SIZE   0x1000ull
-#define VTD_MAX_ENDPOINTS 32u
-#define VTD_MAX_RAM     8u              /* guest RAM regions */
-#define VTD_NFR         4u              /* fault recording registers */
-
-/* Access permissions, as the page-table R/W bits. */
-#define VTD_PERM_R 1u
-#define VTD_PERM_W 2u
-
-/* Fault reasons (VT-d spec 7.1.3, table 24, legacy mode). */
-#define VTD_FR_ROOT_NP     0x1  /* root entry not present */
-#define VTD_FR_CTX_NP      0x2  /* context entry not present */
-#define VTD_FR_CTX_INV     0x3  /* context entry invalid (AW, TT) */
-#define VTD_FR_ADDR_BEYOND 0x4  /* input address above the AGAW */
-#define VTD_FR_WRITE       0x5  /* write to a non-writable page */
-#define VTD_FR_READ        0x6  /* read of a non-readable/absent page */
-#define VTD_FR_PTE_ADDR    0x7  /* page-table entry address not RAM */
-#define VTD_FR_ROOT_ADDR   0x8  /* root table address not RAM */
-#define VTD_FR_CTX_ADDR    0x9  /* context table address not RAM */
-#define VTD_FR_ROOT_RSVD   0xa  /* reserved bits set in a root entry */
-#define VTD_FR_CTX_RSVD    0xb  /* reserved bits set in a context entry */
-#define VTD_FR_PTE_RSVD    0xc  /* reserved bits set in a page-table entry */
-
-/* Guest-physical memory and interrupts, supplied by the VMM. read/write:
- * 0 or -EFAULT when [gpa, gpa + len) is not guest RAM. msi: deliver the
- * MSI (address, data) the guest programmed (FEADDR/FEDATA or IEADDR/
- * IEDATA). */
-struct vtd_mem_ops {
-    int (*read)(void *opaque, uint64_t gpa, void *buf, size_t len);
-    int (*write)(void *opaque, uint64_t gpa, const void *buf, size_t len);
-    void (*msi)(void *opaque, uint64_t addr, uint32_t data);
-};
-
-/* An endpoint's DMA backend. map: [iova, last] (inclusive, 4 KiB
- * aligned) now reaches guest-physical @gpa with @perm (VTD_PERM_*); 0 or
- * -errno (-ENOSPC: out of mappings). unmap: [iova, last] exactly as mapped
- * before. The same shape as minivmm/viommu.h's viommu_ep_ops. */
-struct vtd_ep_ops {
-    int (*map)(void *opaque, uint64_t iova, uint64_t last, uint64_t gpa,
-               uint32_t perm);
-    void (*unmap)(void *opaque, uint64_t iova, uint64_t last);
-};
+#include "devices/vtd_types.h" /* VTD_* constants, mem/ep ops */
 
 struct vtd_params {
     unsigned int aw_bits;           /* 39 (3-level) or 48 (4-level) */
@@ -99,7 +56,9 @@ int vtd_create(const struct vtd_params *p, struct vtd **out);
 void vtd_destroy(struct vtd *u);
 
 /* Before endpoints: guest RAM region [gpa, gpa + size) for the identity
- * map (translation off, pass-through). -ENOSPC beyond VTD_MAX_RAM. */
+ * map (translation off, pass-through). -ENOSPC beyond VTD_MAX_RAM;
+ * -EINVAL unless 4 KiB aligned, ascending and disjoint; -EBUSY once an
+ * endpoint exists. */
 int vtd_add_ram(struct vtd *u, uint64_t gpa, uint64_t size);
 
 /* Register PCI function @bdf with its host IOMMU device (checked by the
@@ -118,6 +77,14 @@ int vtd_add_ep(struct vtd *u, uint16_t bdf, const struct host_iommu_dev *host,
 int vtd_check(unsigned int aw_bits, const struct host_iommu_dev *host,
               char *err, size_t errlen);
 
+/* The part of the check that needs the unit's guest RAM (vtd_add_ram()
+ * first): reserved ranges of @host inside guest RAM (the identity map
+ * needs them) and a mapping limit below the identity map's regions. 0 or
+ * -EINVAL with one line in @err, as vtd_check(). (vtd_check() has no RAM
+ * to check against: callers run both.) */
+int vtd_check_ram(struct vtd *u, const struct host_iommu_dev *host,
+                  char *err, size_t errlen);
+
 /* MMIO at offset @off (< VTD_MMIO_SIZE) of the register file, @len 4 or
  * 8 (other sizes and unaligned accesses: reads all-ones, writes
  * ignored). Called from the bus (vmm/bus.h). */
@@ -126,7 +93,8 @@ void vtd_mmio_write(struct vtd *u, uint64_t off, const void *data,
                     uint32_t len);
 
 /* DMA of endpoint @bdf: [@iova, @iova + @len) with @perm. 0 and *@gpa
- * when the whole range lies in one shadow mapping (or the identity map),
+ * when the whole range lies in one shadow mapping (or the identity map;
+ * or mappings contiguous in IOVA and guest-physical address),
  * -EFAULT (not mapped) or -EPERM (permission), -ENOENT (not an endpoint).
  * With @report a failure is also recorded as a fault (fault recording
  * register, FSTS, fault event interrupt unless masked). */
@@ -144,10 +112,7 @@ void vtd_report_fault(struct vtd *u, uint16_t bdf, uint64_t iova,
  * the identity map (unmap/map calls on its ops). */
 void vtd_reset(struct vtd *u);
 
-struct vtd_stats {
-    uint64_t invalidations, maps, unmaps, faults, faults_dropped,
-             iq_errors;
-};
+/* A copy of the counters (struct vtd_stats: devices/vtd_types.h). */
 void vtd_get_stats(struct vtd *u, struct vtd_stats *st);
 
 /* Snapshot and migration: the register file (with the root table address,

@@ -10,6 +10,7 @@
 
 #include "minivmm/config_file.h"
 #include "minivmm/config_opts.h"
+#include "minivmm/config_viommu.h"
 
 void config_usage(FILE *out)
 {
@@ -81,6 +82,13 @@ void config_usage(FILE *out)
 "                       granule SIZE (4K default, up to 1G); each device's\n"
 "                       DMA backend is checked against both at start\n"
 "                       (docs/viommu.md)\n"
+"     or --viommu intel[,aw-bits=39|48][,caching-mode=on]\n"
+"                       Intel VT-d remapping unit instead (ACPI DMAR, every\n"
+"                       PCI device behind it): guest address width 39 or\n"
+"                       48 bits (default 48; each device's DMA backend must\n"
+"                       reach it), caching mode always on; no interrupt\n"
+"                       remapping (xAPIC, at most 255 vCPUs), no iommu=off,\n"
+"                       no device-add\n"
 "  --seccomp on|log|off per-thread syscall allow-lists, installed once\n"
 "                       set-up is done (default on: a forbidden syscall\n"
 "                       kills minivmm with SIGSYS; log: only logged to\n"
@@ -147,7 +155,7 @@ static int check_combination(struct vm_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "no --kernel given (see --help)");
         return -EINVAL;
     }
-    return 0;
+    return config_viommu_check(cfg, err, errlen);
 }
 
 int config_parse(int argc, char **argv, struct vm_config *cfg, char *err,

@@ -63,13 +63,22 @@ struct config_vfio {
 
 #define CONFIG_SLOT_MAX 31      /* slot=1..31 (0 is the host bridge) */
 
-/* --viommu virtio[,input-bits=N][,page-size=SIZE] (minivmm/config_viommu.c,
- * docs/viommu.md). */
+/* --viommu virtio[,input-bits=N][,page-size=SIZE] or
+ * --viommu intel[,aw-bits=39|48][,caching-mode=on]
+ * (minivmm/config_viommu.c, docs/viommu.md). */
 #define CONFIG_VIOMMU_INPUT_BITS 48u
+#define CONFIG_VIOMMU_AW_BITS 48u
+enum config_viommu_model {
+    CONFIG_VIOMMU_VIRTIO = 0,   /* virtio-iommu, ACPI VIOT */
+    CONFIG_VIOMMU_INTEL,        /* VT-d remapping unit, ACPI DMAR */
+};
 struct config_viommu {
     bool on;
-    unsigned int input_bits;    /* 12..64, default 48 */
-    uint64_t page_size;         /* bytes, power of 2, 4K..1G, default 4K */
+    enum config_viommu_model model;
+    unsigned int input_bits;    /* virtio: 12..64, default 48 */
+    uint64_t page_size;         /* virtio: bytes, power of 2, 4K..1G,
+                                 * default 4K */
+    unsigned int aw_bits;       /* intel: 39 or 48 (default) */
 };
 
 struct vm_config {

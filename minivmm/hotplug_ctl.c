@@ -254,6 +254,13 @@ static int add_dev(struct hpctl *h, bool disk, const char *args,
     return r;
 }
 
+/* --viommu intel: no device is outside the unit (docs/viommu.md). */
+static bool vtd_on(const struct hpctl *h)
+{
+    return h->env.cfg->viommu.on &&
+           h->env.cfg->viommu.model == CONFIG_VIOMMU_INTEL;
+}
+
 static int hp_add(void *opaque, const char *type, const char *args,
                   struct json_object *reply, char *err, size_t errlen)
 {
@@ -271,6 +278,13 @@ static int hp_add(void *opaque, const char *type, const char *args,
     if (!has_id(args)) {
         snprintf(err, errlen, "device-add: \"id\" is required");
         return -EINVAL;
+    }
+    if (vtd_on(h)) {
+        snprintf(err, errlen, "device-add: not with --viommu intel: its "
+                 "DMAR puts every PCI device behind the VT-d unit "
+                 "(INCLUDE_PCI_ALL), and a device added while the VM runs "
+                 "cannot become one of its endpoints");
+        return -EOPNOTSUPP;
     }
     r = add_dev(h, disk, args, &slot, id, err, errlen);
     if (r < 0)
@@ -298,8 +312,9 @@ static int hp_remove(void *opaque, const char *id, unsigned int timeout_ms,
     if (vfio_devs_attached(h->env.vfio, id) ||
         virtio_devs_attached(h->env.virtio, id)) {
         snprintf(err, errlen, "%s is an endpoint of the vIOMMU (--viommu), "
-                 "which cannot be detached: give it iommu=off to make it "
-                 "removable", id);
+                 "which cannot be detached%s", id, vtd_on(h) ? " (with "
+                 "--viommu intel every PCI device is one)" : ": give it "
+                 "iommu=off to make it removable");
         return -EBUSY;
     }
     p = &h->pend[slot];

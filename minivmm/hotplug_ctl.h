@@ -9,9 +9,12 @@
  *   running VM's configuration; the device is then created exactly as
  *   at start (a vfio-user server's capabilities and DMA limits checked,
  *   every BAR placed) but refused, with nothing changed, if a BAR finds no
- *   room (with --viommu a vfio-user server's host IOMMU device is checked
- *   as at start, but the device is not made an endpoint: the VIOT, written
- *   at start, does not name it); then the guest is notified (PCIU + GED interrupt) and the event
+ *   room (with --viommu virtio a vfio-user server's host IOMMU device is
+ *   checked as at start, but the device is not made an endpoint: the
+ *   VIOT, written at start, does not name it; with --viommu intel every
+ *   device-add is refused, -EOPNOTSUPP: the DMAR's INCLUDE_PCI_ALL would
+ *   put the device behind the unit); then the guest is notified (PCIU +
+ *   GED interrupt) and the event
  *   {"event":"device-added","id","type","slot"} sent.
  * - remove: PCID + GED interrupt ask the guest to release the device; when
  *   it ejects the slot (_EJ0 writes B0EJ) the vCPUs are stopped, the

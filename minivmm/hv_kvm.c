@@ -108,8 +108,19 @@ static int memslot_del(void *o, uint32_t slot)
     return r;
 }
 
+static int msi_signal(void *o, uint64_t addr, uint32_t data)
+{
+    struct kvm_msi m = { .address_lo = (uint32_t)addr,
+                         .address_hi = (uint32_t)(addr >> 32),
+                         .data = data };
+    int r = kvm_vm_ioctl(((struct vmm_hv *)o)->kvm, KVM_SIGNAL_MSI, &m);
+
+    return r < 0 ? r : 0;
+}
+
 static const struct hv_ops vmm_hv_ops = {
     msi_add, msi_update, msi_del, irqfd, ioeventfd, memslot_add, memslot_del,
+    msi_signal,
 };
 
 struct hv vmm_hv_services(struct vmm_hv *h)

@@ -2,6 +2,7 @@
 /* minivmm: command line → VM → exit status (docs/platform.md). The only
  * place that calls exit(). */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,26 @@ static int setup_log(const struct vm_config *cfg, char *err, size_t errlen)
     return r;
 }
 
+/* After the VM ran: the full teardown (every free and close) only in
+ * sanitizer builds, which check for leaks, or when MINIVMM_FULL_TEARDOWN
+ * is set; else vm_exit_fast() (the kernel frees the rest at exit). */
+static int finish(struct vm *vm, int status)
+{
+    bool full = getenv("MINIVMM_FULL_TEARDOWN") != NULL;
+
+#if defined(__SANITIZE_ADDRESS__)
+    full = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+    full = true;
+#endif
+#endif
+    if (!full)
+        vm_exit_fast(vm, status);
+    vm_destroy(vm);
+    return status;
+}
+
 /* Everything but releasing @cfg. */
 static int run(int argc, char **argv, struct vm_config *cfg,
                uint64_t t0)
@@ -57,6 +78,7 @@ static int run(int argc, char **argv, struct vm_config *cfg,
         return EXIT_USAGE;
     }
     cfg->start_ns = t0;
+    startup_origin(t0);
     startup_mark(t0, "config parsed");
     if (cfg->show_help) {
         config_usage(stdout);
@@ -82,8 +104,7 @@ static int run(int argc, char **argv, struct vm_config *cfg,
                    EXIT_USAGE : EXIT_FAILURE;
         }
         status = vm_run(vm);
-        vm_destroy(vm);
-        return status;
+        return finish(vm, status);
     }
     if (host_check_memory(cfg->memory, "--memory", err, sizeof(err)) < 0 ||
         boot_image_open(&img, cfg->kernel, cfg->initrd, cfg->cmdline, err,
@@ -101,8 +122,7 @@ static int run(int argc, char **argv, struct vm_config *cfg,
                 r == -EEXIST) ? EXIT_USAGE : EXIT_FAILURE;
     }
     status = vm_run(vm);
-    vm_destroy(vm);
-    return status;
+    return finish(vm, status);
 }
 
 int main(int argc, char **argv)

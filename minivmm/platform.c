@@ -20,6 +20,7 @@
 #include "devices/rtc.h"
 #include "devices/serial.h"
 #include "devices/sysctl.h"
+#include "devices/vtd.h"
 #include "vmm/bus.h"
 #include "minivmm/config_types.h"
 #include "minivmm/console.h"
@@ -286,13 +287,29 @@ static int put_table(struct guest_memory *mem, uint64_t gpa, size_t max,
     return build(d, dst, max, gpa, &used);
 }
 
+/* The platform description for the firmware tables: with --viommu intel,
+ * a DMAR for the VT-d unit (minivmm/viommu_vtd.c) at VTD_MMIO_BASE. */
+static void desc_init(const struct platform *p, struct x86_platform_desc *d,
+                      struct x86_dmar *dmar)
+{
+    const struct config_viommu *v = &p->env->cfg->viommu;
+
+    x86_platform_desc_init(d, p->env->cfg->cpus);
+    if (v->on && v->model == CONFIG_VIOMMU_INTEL) {
+        *dmar = (struct x86_dmar){ .aw_bits = v->aw_bits,
+                                   .drhd_base = VTD_MMIO_BASE };
+        d->dmar = dmar;
+    }
+}
+
 int platform_write_viot(struct platform *p, const struct x86_viot *viot,
                         char *err, size_t errlen)
 {
     struct x86_platform_desc d;
+    struct x86_dmar dmar;
     int r;
 
-    x86_platform_desc_init(&d, p->env->cfg->cpus);
+    desc_init(p, &d, &dmar);
     d.viot = viot;
     r = put_table(p->env->mem, X86_ACPI_GPA, X86_ACPI_MAX_SIZE, acpi_build,
                   &d);
@@ -306,10 +323,11 @@ int platform_load(struct platform *p, const struct boot_image *img,
                   struct boot_entry *entry, char *err, size_t errlen)
 {
     struct x86_platform_desc d;
+    struct x86_dmar dmar;
     struct e820_map map;
     int r;
 
-    x86_platform_desc_init(&d, p->env->cfg->cpus);
+    desc_init(p, &d, &dmar);
     r = put_table(p->env->mem, X86_ACPI_GPA, X86_ACPI_MAX_SIZE, acpi_build,
                   &d);
     if (r == 0)

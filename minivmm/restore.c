@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Restore from a snapshot file (see restore.h): guest RAM on demand
- * (persist/snapshot_lazy.h) or, with prefault=on, loaded before the VM is
- * built (snap_reader_load_ram). */
+ * (persist/snapshot_lazy.h) or, with prefault=on or an fd-DMA device,
+ * loaded before the VM is built (snap_reader_load_ram). */
 #include "minivmm/restore.h"
 
 #include <errno.h>
@@ -68,12 +68,12 @@ static int check_config(struct vm_config *cfg, struct snap_reader *snap,
     return r;
 }
 
-/* Guest RAM from @*snap into @mem through the loader of
+/* Guest RAM from @*snap into @mem: on demand through the loader of
  * persist/snapshot_lazy.h (*@lazy set; @*snap then belongs to it and is
- * NULLed): on demand, or waited for here with prefault=on or an fd-DMA
- * vfio-user device (before any device is built). Hugetlb RAM, or a host
- * without shmem userfaultfd: snap_reader_load_ram(). 0 or -errno with the
- * reason in @err. */
+ * NULLed); or, with prefault=on or an fd-DMA vfio-user device, hugetlb
+ * RAM, or a host without shmem userfaultfd, loaded here before any device
+ * is built (snap_reader_load_ram: parallel preadv or O_DIRECT straight
+ * into guest memory). 0 or -errno with the reason in @err. */
 static int load_ram(struct vm_config *cfg, struct snap_reader **snap,
                     struct guest_memory *mem, struct snap_lazy **lazy,
                     char *err, size_t errlen)
@@ -82,23 +82,20 @@ static int load_ram(struct vm_config *cfg, struct snap_reader **snap,
     char why[384];
     int r = -EOPNOTSUPP;
 
-    if (cfg->hugepages)
-        log_debug("minivmm: restore: hugepages: loading guest RAM with "
-                  "preadv before starting");
+    if (wait)
+        log_debug("minivmm: restore: loading guest RAM before starting "
+                  "(%s)", cfg->restore_prefault ? "prefault=on" :
+                  "fd-DMA vfio-user device");
+    else if (cfg->hugepages)
+        log_debug("minivmm: restore: hugepages: loading guest RAM before "
+                  "starting");
     else
-        r = snap_lazy_start(*snap, mem, wait ? SNAP_LAZY_MAX_LOADERS : 1,
-                            cfg->seccomp, lazy, why, sizeof(why));
-    if (r == -EOPNOTSUPP && !cfg->hugepages)
+        r = snap_lazy_start(*snap, mem, 1, cfg->seccomp, lazy, why,
+                            sizeof(why));
+    if (r == -EOPNOTSUPP && !wait && !cfg->hugepages)
         log_info("minivmm: %s; loading guest RAM before starting", why);
     else if (r != -EOPNOTSUPP)
         *snap = NULL; /* the loader's now, even on failure */
-    if (r == 0 && wait) {
-        log_debug("minivmm: restore: waiting for guest RAM (%s)",
-                  cfg->restore_prefault ? "prefault=on" :
-                  "fd-DMA vfio-user device");
-        r = snap_lazy_wait(*lazy, why, sizeof(why));
-        r = r < 0 ? -EINVAL : 0;
-    }
     if (r == -EOPNOTSUPP) {
         r = snap_reader_load_ram(*snap, mem, why, sizeof(why));
         r = r < 0 ? -EINVAL : 0;
@@ -132,9 +129,8 @@ int restore_vm(struct vm_config *cfg, struct vm **out, char *err,
         r = guest_memory_create_opts(cfg->memory, &mo, &mem, err, errlen);
     if (r == 0 && (r = load_ram(cfg, &snap, &mem, &rs.lazy, err,
                                 errlen)) == 0)
-        startup_mark(cfg->start_ns, rs.lazy && !cfg->restore_prefault &&
-                     !has_fd_dma(cfg) ? "guest RAM: on-demand loading "
-                     "started" : "guest RAM loaded");
+        startup_mark(cfg->start_ns, rs.lazy ? "guest RAM: on-demand "
+                     "loading started" : "guest RAM loaded");
     if (r == 0)
         r = vm_restore(cfg, &rs, out, err, errlen);
     else
@@ -145,7 +141,6 @@ int restore_vm(struct vm_config *cfg, struct vm **out, char *err,
         log_info("minivmm: restored %s (%u vCPUs, %llu MiB) in %.1f ms%s",
                  cfg->restore, cfg->cpus,
                  (unsigned long long)(cfg->memory >> 20), ms_since(&t0),
-                 rs.lazy && !cfg->restore_prefault && !has_fd_dma(cfg) ?
-                 ", guest RAM loading on demand" : "");
+                 rs.lazy ? ", guest RAM loading on demand" : "");
     return r;
 }

@@ -11,4 +11,9 @@
  * vm_config.start_ns (0: no timeline, nothing printed). Any thread. */
 void startup_mark(uint64_t t0_ns, const char *step);
 
+/* Print "minivmm: start-up: main() entered at CLOCK_MONOTONIC N ns" at
+ * LOG_DEBUG (a bench that noted the clock before exec subtracts: the exec
+ * and dynamic loader time before main(); bench/timeline.py). */
+void startup_origin(uint64_t t0_ns);
+
 #endif

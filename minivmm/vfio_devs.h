@@ -66,7 +66,9 @@ struct json_object;
 /* Append one object per device to JSON array @arr: {"id","kind":
  * "vfio-user","vfio_user":{"round_trips","posted","latency":{"sum_us",
  * "histogram":[{"lt_us","count"}...]}},"dma":{"messages","reads",
- * "writes","bytes"}} (docs/api.md, "stats"). NULL @ds adds nothing. */
-void vfio_devs_stats(struct vfio_devs *ds, struct json_object *arr);
+ * "writes","bytes"}} (docs/api.md, "stats"); vfio_user also has
+ * "messages":{"sent","received"} and "wakeups". NULL @ds adds nothing.
+ * Returns the devices' wakeups summed. */
+uint64_t vfio_devs_stats(struct vfio_devs *ds, struct json_object *arr);
 
 #endif

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The VM's virtual IOMMU (see viommu.h; docs/viommu.md). */
+/* The VM's virtual IOMMU (see viommu.h; docs/viommu.md): a facade over
+ * the virtio-iommu (virtio/iommu.h, this file) and the VT-d unit
+ * (minivmm/viommu_vtd.c). */
 #include "minivmm/viommu.h"
 
 #include <errno.h>
@@ -9,6 +11,7 @@
 
 #include "minivmm/config_types.h"
 #include "minivmm/platform.h"
+#include "minivmm/viommu_vtd.h"
 #include "virtio/iommu.h"
 #include "vmm/memory.h"
 
@@ -17,8 +20,11 @@ struct viommu_glue {
     void *opaque;
 };
 
+_Static_assert(VTD_MAX_ENDPOINTS <= VIOMMU_MAX_ENDPOINTS, "glue");
+
 struct viommu {
     const struct platform_env *env;
+    struct viommu_vtd *vtd;         /* --viommu intel, else NULL */
     struct viommu_promise promise;
     struct virtio_iommu *model;     /* set by virtio_devs.c */
     uint16_t bdf;                   /* the virtio-iommu function */
@@ -50,6 +56,26 @@ static void glue_unmap(void *opaque, unsigned int ep,
 
 static const struct viommu_sink glue_sink = { glue_map, glue_unmap };
 
+/* The VT-d unit's endpoint ops: the same calls, the glue as opaque. */
+static int vtd_glue_map(void *opaque, uint64_t iova, uint64_t last,
+                        uint64_t gpa, uint32_t perm)
+{
+    struct viommu_glue *g = opaque;
+
+    return g->ops->map ? g->ops->map(g->opaque, iova, last, gpa, perm) : 0;
+}
+
+static void vtd_glue_unmap(void *opaque, uint64_t iova, uint64_t last)
+{
+    struct viommu_glue *g = opaque;
+
+    if (g->ops->unmap)
+        g->ops->unmap(g->opaque, iova, last);
+}
+
+static const struct vtd_ep_ops vtd_glue_ops = { vtd_glue_map,
+                                                vtd_glue_unmap };
+
 int viommu_create(const struct platform_env *env, struct viommu **out,
                   char *err, size_t errlen)
 {
@@ -57,7 +83,6 @@ int viommu_create(const struct platform_env *env, struct viommu **out,
     const struct guest_memory *mem = env->mem;
     struct viommu *v;
 
-    (void)err, (void)errlen;
     *out = NULL;
     if (!c->on)
         return 0;
@@ -65,6 +90,16 @@ int viommu_create(const struct platform_env *env, struct viommu **out,
     if (!v)
         return -ENOMEM;
     v->env = env;
+    if (c->model == CONFIG_VIOMMU_INTEL) {
+        int r = viommu_vtd_create(env, &v->vtd, err, errlen);
+
+        if (r < 0) {
+            free(v);
+            return r;
+        }
+        *out = v;
+        return 0;
+    }
     v->promise = (struct viommu_promise){
         .page_size = c->page_size, .input_bits = c->input_bits,
         .bypass_windows = mem->nregions,
@@ -80,7 +115,20 @@ int viommu_create(const struct platform_env *env, struct viommu **out,
 
 void viommu_destroy(struct viommu *v)
 {
-    free(v); /* the model belongs to its virtio-pci function */
+    if (v)
+        viommu_vtd_destroy(v->vtd);
+    free(v); /* the virtio model belongs to its virtio-pci function */
+}
+
+bool viommu_has_device(const struct viommu *v)
+{
+    return v && !v->vtd;
+}
+
+void viommu_stats(struct viommu *v, struct json_object *arr)
+{
+    if (v && v->vtd)
+        viommu_vtd_stats(v->vtd, arr);
 }
 
 void viommu_model_params(const struct viommu *v,
@@ -110,8 +158,35 @@ int viommu_set_device(struct viommu *v, struct virtio_iommu *model,
 int viommu_check(const struct viommu *v, const struct host_iommu_dev *host,
                  char *err, size_t errlen)
 {
+    if (v->vtd)
+        return viommu_vtd_check(v->vtd, host, err, errlen);
     /* A mismatch is the user's options not fitting: exit 2 (main.c). */
     return host_iommu_check(&v->promise, host, err, errlen) ? -EINVAL : 0;
+}
+
+/* VT-d: the glue entry is the endpoint's opaque; no ops, no glue. */
+static int attach_vtd(struct viommu *v, uint16_t bdf,
+                      const struct host_iommu_dev *host,
+                      const struct viommu_ep_ops *ops, void *opaque,
+                      char *err, size_t errlen)
+{
+    struct viommu_glue *g = NULL;
+    int r;
+
+    if (v->nep >= VTD_MAX_ENDPOINTS) {
+        snprintf(err, errlen, "--viommu intel: %s: cannot attach: too many "
+                 "endpoints", host->name);
+        return -ENOSPC;
+    }
+    if (ops) {
+        g = &v->glue[v->nep];
+        *g = (struct viommu_glue){ ops, opaque };
+    }
+    r = viommu_vtd_attach(v->vtd, bdf, host, ops ? &vtd_glue_ops : NULL, g,
+                          err, errlen);
+    if (r == 0 && v->nep < VIOMMU_MAX_ENDPOINTS)
+        v->ep_bdf[v->nep++] = bdf;
+    return r;
 }
 
 int viommu_attach(struct viommu *v, uint16_t bdf,
@@ -119,8 +194,11 @@ int viommu_attach(struct viommu *v, uint16_t bdf,
                   const struct viommu_ep_ops *ops, void *opaque, char *err,
                   size_t errlen)
 {
-    int r = viommu_check(v, host, err, errlen);
+    int r;
 
+    if (v->vtd)
+        return attach_vtd(v, bdf, host, ops, opaque, err, errlen);
+    r = viommu_check(v, host, err, errlen);
     if (r)
         return r;
     if (!v->model) {
@@ -146,6 +224,9 @@ int viommu_attach(struct viommu *v, uint16_t bdf,
 int viommu_translate(struct viommu *v, uint16_t bdf, uint64_t iova,
                      uint64_t len, uint32_t prot, uint64_t *gpa, bool report)
 {
+    if (v->vtd)
+        return viommu_vtd_translate(v->vtd, bdf, iova, len, prot, gpa,
+                                    report);
     return virtio_iommu_translate(v->model, bdf, iova, len, prot, gpa,
                                   report);
 }
@@ -153,7 +234,10 @@ int viommu_translate(struct viommu *v, uint16_t bdf, uint64_t iova,
 void viommu_report_fault(struct viommu *v, uint16_t bdf, uint64_t iova,
                          uint32_t prot)
 {
-    virtio_iommu_report_fault(v->model, bdf, iova, prot);
+    if (v->vtd)
+        viommu_vtd_report_fault(v->vtd, bdf, iova, prot);
+    else
+        virtio_iommu_report_fault(v->model, bdf, iova, prot);
 }
 
 unsigned int viommu_topology(const struct viommu *v, uint16_t *iommu_bdf,
@@ -162,6 +246,8 @@ unsigned int viommu_topology(const struct viommu *v, uint16_t *iommu_bdf,
     unsigned int n = v->nep < max ? v->nep : max;
 
     *iommu_bdf = v->bdf;
+    if (v->vtd)
+        return 0; /* the DMAR covers every PCI device: no VIOT */
     memcpy(eps, v->ep_bdf, n * sizeof(*eps));
     return n;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The VM's virtual IOMMU (--viommu virtio; docs/viommu.md): the
- * virtio-iommu PCI function, the endpoints behind it and their host IOMMU
- * devices.
+/* The VM's virtual IOMMU (--viommu; docs/viommu.md): the virtio-iommu PCI
+ * function (virtio) or the VT-d remapping unit (intel,
+ * minivmm/viommu_vtd.c), the endpoints behind it and their host IOMMU
+ * devices. One API for both: the device builders need not know which.
  *
  * Every PCI function behind the vIOMMU is attached at creation with its
  * host IOMMU device (devices/host_iommu.h); viommu_attach() checks it
@@ -24,6 +25,7 @@
 
 #include "devices/host_iommu.h"
 
+struct json_object;
 struct viommu;
 struct platform_env;
 struct virtio_iommu;
@@ -45,6 +47,14 @@ int viommu_create(const struct platform_env *env, struct viommu **out,
                   char *err, size_t errlen);
 void viommu_destroy(struct viommu *v);
 
+/* Whether virtio_devs.c must build the virtio-iommu function (model
+ * virtio; the VT-d unit has no PCI function). false for NULL. */
+bool viommu_has_device(const struct viommu *v);
+
+/* The API's "stats": append the VT-d unit's entry to the devices array
+ * @arr (the virtio-iommu's comes with the virtio devices). NULL: none. */
+void viommu_stats(struct viommu *v, struct json_object *arr);
+
 /* For virtio_devs.c, which registers the virtio-iommu function first:
  * the model's parameters (granule, input range, the endpoint sink), then
  * the model and its BDF once it is on the bus (guest RAM becomes its
@@ -55,17 +65,19 @@ int viommu_set_device(struct viommu *v, struct virtio_iommu *model,
                       uint16_t bdf);
 
 /* The VIOT topology: the virtio-iommu's BDF and up to @max endpoint BDFs
- * (returns how many). */
+ * (returns how many; 0 with the VT-d unit, whose DMAR covers every PCI
+ * device). */
 unsigned int viommu_topology(const struct viommu *v, uint16_t *iommu_bdf,
                              uint16_t *eps, unsigned int max);
 
 /* A DMA fault of endpoint @bdf at @iova (@prot: 1 read, 2 write), e.g. a
  * vfio-user server's DMA_READ/WRITE outside its windows: reported to the
- * guest on the event queue. */
+ * guest on the event queue (VT-d: a fault record and its event). */
 void viommu_report_fault(struct viommu *v, uint16_t bdf, uint64_t iova,
                          uint32_t prot);
 
-/* Check @host against the vIOMMU's promise (host_iommu_check()): 0, or
+/* Check @host against the vIOMMU's promise (host_iommu_check(); VT-d:
+ * vtd_check(), the aw-bits against the device's IOVA width): 0, or
  * -EINVAL with one line in @err naming the device, the capability, both
  * values and the option that would fit. */
 int viommu_check(const struct viommu *v, const struct host_iommu_dev *host,

@@ -523,7 +523,7 @@ static int create_all(struct virtio_devs *ds, char *err, size_t errlen)
     const struct vm_config *cfg = ds->env->cfg;
     int r = 0;
 
-    if (ds->env->viommu)
+    if (viommu_has_device(ds->env->viommu))
         r = create_iommu(ds);
     for (unsigned int i = 0; r == 0 && i < cfg->ndisks; i++)
         r = create_disk(ds, &cfg->disks[i], false, err, errlen);

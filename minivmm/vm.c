@@ -334,7 +334,7 @@ static void vm_stats(void *opaque, struct json_object *out)
     struct vm *vm = opaque;
     struct json_object *vc = json_object_new_array();
     struct json_object *ex = json_object_new_object();
-    struct json_object *devs = json_object_new_array();
+    struct json_object *devs = json_object_new_array(), *wk;
     uint64_t tot[STATS_EXIT_COUNT] = { 0 }, sum = 0;
 
     vcpu_stats(vm->vcpus, vm->nvcpus, vc, tot);
@@ -344,7 +344,11 @@ static void vm_stats(void *opaque, struct json_object *out)
     }
     stats_put(ex, "total", sum);
     virtio_devs_stats(vm->virtio, devs);
-    vfio_devs_stats(vm->vfio, devs);
+    wk = json_object_new_object();
+    stats_put(wk, "evloop", evloop_wakeups(vm->loop));
+    stats_put(wk, "vfio_user", vfio_devs_stats(vm->vfio, devs));
+    json_object_object_add(out, "wakeups", wk);
+    viommu_stats(vm->viommu, devs);
     json_object_object_add(out, "exits", ex);
     json_object_object_add(out, "vcpus", vc);
     json_object_object_add(out, "devices", devs);
@@ -683,6 +687,23 @@ int vm_run(struct vm *vm)
         vcpu_join(&vm->vcpus[i]);
     platform_flush(vm->platform);
     return exit_status(vm);
+}
+
+void vm_exit_fast(struct vm *vm, int status)
+{
+    /* What others see: the API socket and its path, migration threads
+     * and the event log (flushed by fclose), vfio-user servers (orderly
+     * close), virtio back-ends, the console (terminal mode restored). */
+    vmctl_api_destroy(vm->api);
+    vmctl_destroy(vm->ctl);
+    hpctl_destroy(vm->hotplug);
+    vfio_devs_destroy(vm->vfio);
+    virtio_devs_destroy(vm->virtio);
+    platform_destroy(vm->platform);
+    fflush(NULL);
+    /* Not guest RAM, vCPUs, the KVM VM, buses, the on-demand loader or
+     * any memory: the kernel unmaps and closes them at exit anyway. */
+    _exit(status);
 }
 
 void vm_destroy(struct vm *vm)

@@ -52,4 +52,10 @@ int vm_run(struct vm *vm);
 
 void vm_destroy(struct vm *vm);
 
+/* After vm_run(): shut down what peers and files observe (API socket,
+ * event log, vfio-user servers, virtio back-ends, console), flush stdio
+ * and _exit(@status), leaving guest RAM, the KVM VM, vCPUs and all memory
+ * to the kernel's process exit (docs/platform.md "Exit"). Never returns. */
+void vm_exit_fast(struct vm *vm, int status) __attribute__((noreturn));
+
 #endif

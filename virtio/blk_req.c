@@ -2,6 +2,7 @@
 /* virtio-blk requests: parsing (spec 5.2.6 "Device Operation") and the
  * io_uring backend. See blk_req.h; blk.h for the threading and memory
  * model. */
+#define VIRTIO_BLK_REQ_INTERNAL
 #include "virtio/blk_req.h"
 
 #include <endian.h>
@@ -12,77 +13,13 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/uio.h>
+
+#include <linux/virtio_ring.h>
 #include <unistd.h>
 
 #include "vmm/iov.h"
 
 #define BLK_RING_ENTRIES     128u   /* SQ size; CQ is twice that */
-#define BLK_OPS_PER_REQ      BLK_MAX_DWZ_SEG  /* worst case SQEs */
-
-struct blk_io {
-    struct virtio_dev *vdev;
-    struct virtq *queues;           /* [vdev->num_queues] */
-    struct virtio_mem mem;
-    int fd;
-    bool readonly;
-    uint64_t capacity;              /* 512-byte sectors */
-    uint32_t seg_max;
-    char serial[VIRTIO_BLK_ID_BYTES];
-    struct io_uring ring;
-    int efd;                        /* eventfd registered with the ring */
-    unsigned int inflight_ops;      /* SQEs submitted, CQE not reaped */
-    unsigned int inflight_reqs;
-    unsigned int max_ops;           /* CQ ring size */
-    bool dropping;                  /* reset: complete nothing to guest */
-    uint64_t blocked;               /* queues waiting for ring space */
-    uint64_t to_notify;             /* queues with new used entries */
-    struct virtq_seg *scratch;      /* [seg_max + 2] for popping */
-    struct virtio_blk_stats stats;
-};
-
-enum blk_op_kind {
-    BLK_OP_RW,
-    BLK_OP_FLUSH,
-    BLK_OP_DISCARD,
-    BLK_OP_ZERO,        /* FALLOC_FL_ZERO_RANGE */
-    BLK_OP_ZERO_PUNCH,  /* fallback: FALLOC_FL_PUNCH_HOLE */
-};
-
-/* One SQE's worth of work; user_data points here. */
-struct blk_op {
-    struct blk_req *req;
-    uint64_t off, len;          /* bytes, for fallocate */
-    enum blk_op_kind kind;
-};
-
-struct blk_req {
-    uint16_t qidx, head;
-    uint32_t type;
-    uint64_t offset;            /* disk offset, bytes */
-    uint64_t len;               /* data bytes */
-    uint64_t done;              /* bytes transferred so far */
-    uint64_t status_gpa;
-    unsigned int pending;       /* ops in flight */
-    int err;                    /* first failure, -errno */
-    void *bounce;               /* message-based DMA buffer, or NULL */
-    unsigned int nslices;
-    struct virtq_seg *slices;   /* data buffers in guest memory */
-    unsigned int niov;
-    struct iovec *iov;          /* [niov] */
-    struct iovec *cur;          /* not yet transferred: cur[0, ncur) */
-    int ncur;
-    unsigned int nops;
-    struct blk_op *ops;
-};
-
-/* What the parser decided about a chain, before any I/O. */
-struct blk_parse {
-    uint16_t qidx;
-    const struct virtq_elem *e;
-    uint32_t type;
-    uint64_t sector;
-    uint64_t status_gpa;
-};
 
 static struct blk_req *req_alloc(unsigned int nslices, unsigned int nops)
 {
@@ -109,38 +46,40 @@ static void req_free(struct blk_req *req)
 }
 
 /* Write the status byte, push the chain, count it. */
-static void complete(struct blk_io *blk, uint16_t qidx, uint16_t head,
-                     uint64_t status_gpa, uint8_t status, uint32_t used)
+void blk_complete(struct blk_io *blk, uint16_t qidx, uint16_t head,
+                  uint64_t status_gpa, uint8_t status, uint32_t used)
 {
     struct virtq *q = &blk->queues[qidx];
 
     blk->stats.requests++;
     if (status != VIRTIO_BLK_S_OK)
         blk->stats.errors++;
-    if (virtio_mem_write(&blk->mem, status_gpa, &status, 1) < 0)
+    /* Posted: the batch's status bytes and used elements go out
+     * together; blk_flush_notify() flushes before the used index. */
+    if (virtio_mem_write_posted(&blk->mem, status_gpa, &status, 1) < 0)
         used = 0;       /* nothing could be written */
-    if (virtq_push(q, head, used) < 0) {
+    if (virtq_push_deferred(q, head, used) < 0) {
         virtio_dev_queue_failed(blk->vdev, q);
         return;
     }
     blk->to_notify |= 1ULL << qidx;
 }
 
-static void complete_early(struct blk_io *blk,
-                           const struct blk_parse *ps, uint8_t status)
+void blk_complete_early(struct blk_io *blk, const struct blk_parse *ps,
+                        uint8_t status)
 {
-    complete(blk, ps->qidx, ps->e->head, ps->status_gpa, status, 1);
+    blk_complete(blk, ps->qidx, ps->e->head, ps->status_gpa, status, 1);
 }
 
 /* A new request for the chain @ps parsed (@nslices data slices, @nops
  * SQEs); NULL (the chain completed with IOERR) when out of memory. */
-static struct blk_req *req_new(struct blk_io *blk, const struct blk_parse *ps,
-                               unsigned int nslices, unsigned int nops)
+struct blk_req *blk_req_new(struct blk_io *blk, const struct blk_parse *ps,
+                            unsigned int nslices, unsigned int nops)
 {
     struct blk_req *req = req_alloc(nslices, nops);
 
     if (!req) {
-        complete_early(blk, ps, VIRTIO_BLK_S_IOERR);
+        blk_complete_early(blk, ps, VIRTIO_BLK_S_IOERR);
         return NULL;
     }
     req->qidx = ps->qidx;
@@ -224,7 +163,7 @@ static int submit_op(struct blk_io *blk, struct blk_op *op)
 }
 
 /* Submit all ops of a new request; on failure complete it with IOERR. */
-static void start_ops(struct blk_io *blk, struct blk_req *req)
+void blk_start_ops(struct blk_io *blk, struct blk_req *req)
 {
     unsigned int i;
 
@@ -236,7 +175,7 @@ static void start_ops(struct blk_io *blk, struct blk_req *req)
     }
     if (req->pending == 0) {
         blk->inflight_reqs--;
-        complete(blk, req->qidx, req->head, req->status_gpa,
+        blk_complete(blk, req->qidx, req->head, req->status_gpa,
                  VIRTIO_BLK_S_IOERR, 1);
         req_free(req);
     }
@@ -262,9 +201,27 @@ static int map_iov(struct blk_io *blk, struct blk_req *req)
     return 0;
 }
 
+/* The next run of guest-contiguous slices from *@i: [*@gpa, +*@len)
+ * (adjacent guest segments become one DMA message). Advances *@i. */
+static void next_run(const struct blk_req *req, unsigned int *i,
+                     uint64_t *gpa, uint64_t *len)
+{
+    const struct virtq_seg *s = &req->slices[*i];
+
+    *gpa = s->gpa;
+    *len = s->len;
+    for ((*i)++; *i < req->nslices; (*i)++) {
+        s = &req->slices[*i];
+        if (s->gpa != *gpa + *len || *gpa + *len < *gpa)
+            break;
+        *len += s->len;
+    }
+}
+
 /* Message-based DMA: stage the data in a host buffer. */
 static int map_bounce(struct blk_io *blk, struct blk_req *req)
 {
+    uint64_t gpa, len;
     uint8_t *p;
     unsigned int i;
     int r;
@@ -275,12 +232,12 @@ static int map_bounce(struct blk_io *blk, struct blk_req *req)
     if (!req->bounce)
         return -ENOMEM;
     p = req->bounce;
-    for (i = 0; req->type == VIRTIO_BLK_T_OUT && i < req->nslices; i++) {
-        r = virtio_mem_read(&blk->mem, req->slices[i].gpa, p,
-                            req->slices[i].len);
+    for (i = 0; req->type == VIRTIO_BLK_T_OUT && i < req->nslices;) {
+        next_run(req, &i, &gpa, &len);
+        r = virtio_mem_read(&blk->mem, gpa, p, len);
         if (r < 0)
             return r;
-        p += req->slices[i].len;
+        p += len;
     }
     req->iov[0].iov_base = req->bounce;
     req->iov[0].iov_len = req->len;
@@ -288,13 +245,13 @@ static int map_bounce(struct blk_io *blk, struct blk_req *req)
     return 0;
 }
 
-static bool in_capacity(const struct blk_io *blk, uint64_t sector,
-                        uint64_t sectors)
+bool blk_in_capacity(const struct blk_io *blk, uint64_t sector,
+                     uint64_t sectors)
 {
     return sector <= blk->capacity && sectors <= blk->capacity - sector;
 }
 
-static void start_rw(struct blk_io *blk, const struct blk_parse *ps)
+void blk_start_rw(struct blk_io *blk, const struct blk_parse *ps)
 {
     const struct virtq_elem *e = ps->e;
     bool in = ps->type == VIRTIO_BLK_T_IN;
@@ -302,21 +259,21 @@ static void start_rw(struct blk_io *blk, const struct blk_parse *ps)
     uint64_t len;
 
     if (!in && blk->readonly) {
-        complete_early(blk, ps, VIRTIO_BLK_S_IOERR);  /* spec 5.2.6.2 */
+        blk_complete_early(blk, ps, VIRTIO_BLK_S_IOERR);  /* spec 5.2.6.2 */
         return;
     }
     len = in ? e->in_bytes - 1
              : e->out_bytes - sizeof(struct virtio_blk_outhdr);
     if (len % BLK_SECTOR_SIZE ||
-        !in_capacity(blk, ps->sector, len >> BLK_SECTOR_SHIFT)) {
-        complete_early(blk, ps, VIRTIO_BLK_S_IOERR);
+        !blk_in_capacity(blk, ps->sector, len >> BLK_SECTOR_SHIFT)) {
+        blk_complete_early(blk, ps, VIRTIO_BLK_S_IOERR);
         return;
     }
     if (len == 0) {
-        complete_early(blk, ps, VIRTIO_BLK_S_OK);
+        blk_complete_early(blk, ps, VIRTIO_BLK_S_OK);
         return;
     }
-    req = req_new(blk, ps, e->nsegs, 1);
+    req = blk_req_new(blk, ps, e->nsegs, 1);
     if (!req)
         return;
     req->offset = ps->sector << BLK_SECTOR_SHIFT;
@@ -325,190 +282,40 @@ static void start_rw(struct blk_io *blk, const struct blk_parse *ps)
                          len, req->slices);
     if (map_iov(blk, req) < 0 && map_bounce(blk, req) < 0) {
         req_free(req);
-        complete_early(blk, ps, VIRTIO_BLK_S_IOERR);
+        blk_complete_early(blk, ps, VIRTIO_BLK_S_IOERR);
         return;
     }
     req->cur = req->iov;
     req->ncur = (int)req->niov;
     req->ops[0].kind = BLK_OP_RW;
-    start_ops(blk, req);
-}
-
-/* --- flush, get-id, discard, write-zeroes ----------------------------- */
-
-static void start_flush(struct blk_io *blk, const struct blk_parse *ps)
-{
-    struct blk_req *req;
-
-    if (!virtio_dev_has_feature(blk->vdev, VIRTIO_BLK_F_FLUSH)) {
-        complete_early(blk, ps, VIRTIO_BLK_S_UNSUPP);
-        return;
-    }
-    req = req_new(blk, ps, 0, 1);
-    if (!req)
-        return;
-    req->ops[0].kind = BLK_OP_FLUSH;
-    start_ops(blk, req);
-}
-
-static void do_get_id(struct blk_io *blk, const struct blk_parse *ps)
-{
-    uint64_t n = ps->e->in_bytes - 1;
-    int r;
-
-    if (n > VIRTIO_BLK_ID_BYTES)
-        n = VIRTIO_BLK_ID_BYTES;
-    r = virtq_elem_write(&blk->queues[ps->qidx], ps->e, 0, blk->serial, n);
-    if (r < 0) {
-        complete_early(blk, ps, VIRTIO_BLK_S_IOERR);
-        return;
-    }
-    complete(blk, ps->qidx, ps->e->head, ps->status_gpa, VIRTIO_BLK_S_OK,
-             (uint32_t)n + 1);
-}
-
-/* Check one range; returns a VIRTIO_BLK_S_* status. */
-static uint8_t check_range(const struct blk_io *blk, uint32_t type,
-                           const struct virtio_blk_discard_write_zeroes *rg)
-{
-    uint32_t flags = le32toh(rg->flags);
-    uint32_t allowed = type == VIRTIO_BLK_T_WRITE_ZEROES ?
-                       VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP : 0;
-
-    if (flags & ~allowed)
-        return VIRTIO_BLK_S_UNSUPP;     /* spec 5.2.6.2 */
-    if (le32toh(rg->num_sectors) > BLK_MAX_DWZ_SECTORS ||
-        !in_capacity(blk, le64toh(rg->sector), le32toh(rg->num_sectors)))
-        return VIRTIO_BLK_S_IOERR;
-    return VIRTIO_BLK_S_OK;
-}
-
-/* Read and validate the ranges; returns a status, *@n ranges in @rg. */
-static uint8_t read_ranges(struct blk_io *blk, const struct blk_parse *ps,
-                           struct virtio_blk_discard_write_zeroes *rg,
-                           unsigned int *n)
-{
-    uint64_t bytes = ps->e->out_bytes - sizeof(struct virtio_blk_outhdr);
-    unsigned int i;
-    uint8_t st;
-
-    if (bytes == 0 || bytes % sizeof(*rg) ||
-        bytes / sizeof(*rg) > BLK_MAX_DWZ_SEG)
-        return VIRTIO_BLK_S_IOERR;
-    *n = bytes / sizeof(*rg);
-    if (virtq_elem_read(&blk->queues[ps->qidx], ps->e,
-                        sizeof(struct virtio_blk_outhdr), rg, bytes) < 0)
-        return VIRTIO_BLK_S_IOERR;
-    for (i = 0; i < *n; i++) {
-        st = check_range(blk, ps->type, &rg[i]);
-        if (st != VIRTIO_BLK_S_OK)
-            return st;
-    }
-    return VIRTIO_BLK_S_OK;
-}
-
-static void start_dwz(struct blk_io *blk, const struct blk_parse *ps)
-{
-    struct virtio_blk_discard_write_zeroes rg[BLK_MAX_DWZ_SEG];
-    unsigned int feature = ps->type == VIRTIO_BLK_T_DISCARD ?
-                           VIRTIO_BLK_F_DISCARD : VIRTIO_BLK_F_WRITE_ZEROES;
-    unsigned int i, n = 0, nops = 0;
-    struct blk_req *req;
-    uint8_t st;
-
-    if (!virtio_dev_has_feature(blk->vdev, feature)) {
-        complete_early(blk, ps, VIRTIO_BLK_S_UNSUPP);
-        return;
-    }
-    st = read_ranges(blk, ps, rg, &n);
-    for (i = 0; i < n; i++)
-        nops += rg[i].num_sectors != 0;
-    if (st != VIRTIO_BLK_S_OK || nops == 0) {
-        complete_early(blk, ps, st);
-        return;
-    }
-    req = req_new(blk, ps, 0, nops);
-    if (!req)
-        return;
-    for (i = 0, nops = 0; i < n; i++) {
-        if (!rg[i].num_sectors)
-            continue;
-        req->ops[nops].off = le64toh(rg[i].sector) << BLK_SECTOR_SHIFT;
-        req->ops[nops].len = (uint64_t)le32toh(rg[i].num_sectors)
-                             << BLK_SECTOR_SHIFT;
-        req->ops[nops++].kind = ps->type == VIRTIO_BLK_T_DISCARD ?
-                                BLK_OP_DISCARD : BLK_OP_ZERO;
-    }
-    start_ops(blk, req);
-}
-
-/* --- dispatch ---------------------------------------------------------- */
-
-static void blk_start(struct blk_io *blk, uint16_t qidx,
-                      const struct virtq_elem *e)
-{
-    struct blk_parse ps = { .qidx = qidx, .e = e };
-    struct virtio_blk_outhdr hdr;
-
-    if (!e->last.len || !e->last.write) {
-        /* no status byte to report anything in */
-        blk->stats.requests++;
-        blk->stats.errors++;
-        if (virtq_push(&blk->queues[qidx], e->head, 0) < 0)
-            virtio_dev_queue_failed(blk->vdev, &blk->queues[qidx]);
-        blk->to_notify |= 1ULL << qidx;
-        return;
-    }
-    ps.status_gpa = e->last.gpa + e->last.len - 1;
-    if (e->truncated ||
-        virtq_elem_read(&blk->queues[qidx], e, 0, &hdr, sizeof(hdr)) < 0) {
-        complete_early(blk, &ps, VIRTIO_BLK_S_IOERR);
-        return;
-    }
-    ps.type = le32toh(hdr.type);
-    ps.sector = le64toh(hdr.sector);
-    switch (ps.type) {
-    case VIRTIO_BLK_T_IN:
-    case VIRTIO_BLK_T_OUT:
-        start_rw(blk, &ps);
-        break;
-    case VIRTIO_BLK_T_FLUSH:
-        start_flush(blk, &ps);
-        break;
-    case VIRTIO_BLK_T_GET_ID:
-        do_get_id(blk, &ps);
-        break;
-    case VIRTIO_BLK_T_DISCARD:
-    case VIRTIO_BLK_T_WRITE_ZEROES:
-        start_dwz(blk, &ps);
-        break;
-    default:
-        complete_early(blk, &ps, VIRTIO_BLK_S_UNSUPP);
-        break;
-    }
+    blk_start_ops(blk, req);
 }
 
 /* --- completions ------------------------------------------------------- */
 
-/* IN data reached the guest: copy out the bounce buffer, or re-mark the
- * pages dirty (the write landed after translate marked them). */
-static int deliver_in(struct blk_io *blk, struct blk_req *req)
+/* IN data reached the guest: copy out the bounce buffer (@posted: with
+ * posted writes, flushed by the caller), or re-mark the pages dirty (the
+ * write landed after translate marked them). */
+static int deliver_in(struct blk_io *blk, struct blk_req *req, bool posted)
 {
     const uint8_t *p = req->bounce;
+    uint64_t gpa, len;
     unsigned int i;
     int r;
 
-    for (i = 0; i < req->nslices; i++) {
-        const struct virtq_seg *s = &req->slices[i];
-
+    for (i = 0; i < req->nslices;) {
         if (!p) {
-            virtio_mem_mark_dirty(&blk->mem, s->gpa, s->len);
+            virtio_mem_mark_dirty(&blk->mem, req->slices[i].gpa,
+                                  req->slices[i].len);
+            i++;
             continue;
         }
-        r = virtio_mem_write(&blk->mem, s->gpa, p, s->len);
+        next_run(req, &i, &gpa, &len);
+        r = posted ? virtio_mem_write_posted(&blk->mem, gpa, p, len)
+                   : virtio_mem_write(&blk->mem, gpa, p, len);
         if (r < 0)
             return r;
-        p += s->len;
+        p += len;
     }
     return 0;
 }
@@ -524,7 +331,7 @@ static void req_finish(struct blk_io *blk, struct blk_req *req)
         return;
     }
     if (!req->err && req->type == VIRTIO_BLK_T_IN) {
-        if (deliver_in(blk, req) < 0) {
+        if (!req->delivered && deliver_in(blk, req, false) < 0) {
             status = VIRTIO_BLK_S_IOERR;
         } else {
             used += (uint32_t)req->len;
@@ -533,8 +340,34 @@ static void req_finish(struct blk_io *blk, struct blk_req *req)
     } else if (!req->err && req->type == VIRTIO_BLK_T_OUT) {
         blk->stats.bytes_written += req->len;
     }
-    complete(blk, req->qidx, req->head, req->status_gpa, status, used);
+    blk_complete(blk, req->qidx, req->head, req->status_gpa, status, used);
     req_free(req);
+}
+
+/* Complete the requests the reap finished, as one batch: the IN data of
+ * every bounce buffer goes out as posted writes, back to back, then the
+ * status bytes and used elements (posted too); blk_flush_notify() then
+ * waits for all of them once and writes the used index. A write that
+ * fails before sending (-EFAULT: not mapped) fails its request; one the
+ * client refuses after sending breaks the queue there (DEVICE_NEEDS_RESET:
+ * the client refused a write to memory it had mapped writable). */
+static void finish_batch(struct blk_io *blk)
+{
+    struct blk_req *req, *next;
+
+    for (req = blk->fin; req; req = req->next) {
+        if (blk->dropping || req->err || req->type != VIRTIO_BLK_T_IN ||
+            !req->bounce)
+            continue;
+        req->err = deliver_in(blk, req, true);
+        req->delivered = !req->err;
+    }
+    for (req = blk->fin; req; req = next) {
+        next = req->next;
+        req_finish(blk, req);
+    }
+    blk->fin = NULL;
+    blk->fin_tail = &blk->fin;
 }
 
 /* Returns 1 if @op was resubmitted (short transfer, fallback). */
@@ -573,11 +406,14 @@ static void op_done(struct blk_io *blk, struct blk_op *op, int res)
     r = op_result(blk, op, res);
     if (r < 0 && !req->err)
         req->err = r;
-    if (req->pending == 0)
-        req_finish(blk, req);
+    if (req->pending == 0) { /* finish_batch() completes it */
+        req->next = NULL;
+        *blk->fin_tail = req;
+        blk->fin_tail = &req->next;
+    }
 }
 
-static int blk_reap(struct blk_io *blk)
+int blk_reap(struct blk_io *blk)
 {
     struct io_uring_cqe *cqe;
     struct blk_op *op;
@@ -585,10 +421,10 @@ static int blk_reap(struct blk_io *blk)
 
     for (;;) {
         r = io_uring_peek_cqe(&blk->ring, &cqe);
-        if (r == -EAGAIN)
-            return 0;
-        if (r < 0)
-            return r;
+        if (r < 0) {
+            finish_batch(blk);
+            return r == -EAGAIN ? 0 : r;
+        }
         op = io_uring_cqe_get_data(cqe);
         r = cqe->res;
         io_uring_cqe_seen(&blk->ring, cqe);
@@ -596,7 +432,7 @@ static int blk_reap(struct blk_io *blk)
     }
 }
 
-static void blk_flush_notify(struct blk_io *blk)
+void blk_flush_notify(struct blk_io *blk)
 {
     uint16_t i;
 
@@ -604,42 +440,13 @@ static void blk_flush_notify(struct blk_io *blk)
         if (!(blk->to_notify & (1ULL << i)))
             continue;
         blk->to_notify &= ~(1ULL << i);
+        if (virtq_publish(&blk->queues[i]) < 0) {
+            virtio_dev_queue_failed(blk->vdev, &blk->queues[i]);
+            continue;
+        }
         virtio_dev_notify_queue(blk->vdev, i);
     }
     blk->to_notify = 0;
-}
-
-int blk_io_process_queue(struct blk_io *blk, uint16_t qidx)
-{
-    struct virtq *q = &blk->queues[qidx];
-    struct virtq_elem e = {
-        .segs = blk->scratch,
-        .max_segs = blk->seg_max + 2,
-    };
-    int r = 0;
-
-    blk->blocked &= ~(1ULL << qidx);
-    do {
-        virtq_disable_notify(q);
-        for (;;) {
-            if (blk->inflight_ops + BLK_OPS_PER_REQ > blk->max_ops) {
-                blk->blocked |= 1ULL << qidx;   /* resumed on reap */
-                goto out;
-            }
-            r = virtq_pop(q, &e);
-            if (r < 0) {
-                virtio_dev_queue_failed(blk->vdev, q);
-                goto out;
-            }
-            if (r == 0)
-                break;
-            blk_start(blk, qidx, &e);
-        }
-    } while (virtq_enable_notify(q));
-out:
-    io_uring_submit(&blk->ring);
-    blk_flush_notify(blk);
-    return r < 0 ? r : 0;
 }
 
 /* --- engine life cycle ------------------------------------------------- */
@@ -669,6 +476,25 @@ err_ring:
     return r;
 }
 
+/* Message-based DMA (a read op): room for each queue's descriptor table
+ * snapshot (queue.h), up to 1024 entries; best effort. Or free them. */
+static void desc_snaps(struct blk_io *blk, bool alloc)
+{
+    for (uint16_t i = 0; i < blk->vdev->num_queues; i++) {
+        struct virtq *q = &blk->queues[i];
+        uint32_t bytes = (uint32_t)q->max_size * sizeof(struct vring_desc);
+
+        if (!alloc) {
+            free(q->desc_snap);
+            q->desc_snap = NULL;
+            q->desc_snap_cap = 0;
+        } else if (blk->mem.ops->read && q->max_size <= 1024) {
+            q->desc_snap = malloc(bytes);
+            q->desc_snap_cap = q->desc_snap ? bytes : 0;
+        }
+    }
+}
+
 int blk_io_create(const struct blk_io_params *p, struct blk_io **out)
 {
     struct blk_io *blk = calloc(1, sizeof(*blk));
@@ -683,16 +509,19 @@ int blk_io_create(const struct blk_io_params *p, struct blk_io **out)
     blk->readonly = p->readonly;
     blk->capacity = p->capacity;
     blk->seg_max = p->seg_max;
+    blk->fin_tail = &blk->fin;
     if (p->serial)
         memcpy(blk->serial, p->serial,
                strnlen(p->serial, sizeof(blk->serial)));
-    blk->scratch = calloc(p->seg_max + 2u, sizeof(*blk->scratch));
+    blk->scratch = calloc((size_t)BLK_POP_BATCH * (p->seg_max + 2u),
+                          sizeof(*blk->scratch));
     r = blk->scratch ? setup_ring(blk) : -ENOMEM;
     if (r < 0) {
         free(blk->scratch);
         free(blk);
         return r;
     }
+    desc_snaps(blk, true);
     *out = blk;
     return 0;
 }
@@ -705,6 +534,7 @@ void blk_io_destroy(struct blk_io *blk)
     io_uring_unregister_eventfd(&blk->ring);
     io_uring_queue_exit(&blk->ring);
     close(blk->efd);
+    desc_snaps(blk, false);
     free(blk->scratch);
     free(blk);
 }
@@ -712,33 +542,6 @@ void blk_io_destroy(struct blk_io *blk)
 int blk_io_poll_fd(const struct blk_io *blk)
 {
     return blk->efd;
-}
-
-static bool queue_runnable(const struct blk_io *blk)
-{
-    return virtio_dev_driver_ok(blk->vdev) &&
-           !(blk->vdev->status & VIRTIO_DEV_S_NEEDS_RESET);
-}
-
-int blk_io_handle_ready(struct blk_io *blk)
-{
-    uint64_t v;
-    uint16_t i;
-    int r, ret;
-
-    if (read(blk->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-        return -errno;
-    ret = blk_reap(blk);
-    for (i = 0; blk->blocked && i < blk->vdev->num_queues; i++) {
-        if (!(blk->blocked & (1ULL << i)) || !queue_runnable(blk))
-            continue;
-        r = blk_io_process_queue(blk, i);
-        if (r < 0 && !ret)
-            ret = r;
-    }
-    io_uring_submit(&blk->ring);
-    blk_flush_notify(blk);
-    return ret;
 }
 
 int blk_io_quiesce(struct blk_io *blk, bool drop)
@@ -762,19 +565,6 @@ int blk_io_quiesce(struct blk_io *blk, bool drop)
         blk->to_notify = 0;
     }
     return r < 0 ? r : 0;
-}
-
-int blk_io_resume(struct blk_io *blk)
-{
-    uint16_t i;
-    int r;
-
-    for (i = 0; i < blk->vdev->num_queues && queue_runnable(blk); i++) {
-        r = blk_io_process_queue(blk, i);
-        if (r < 0)
-            return r;
-    }
-    return 0;
 }
 
 unsigned int blk_io_inflight(const struct blk_io *blk)

@@ -70,4 +70,126 @@ unsigned int blk_io_inflight(const struct blk_io *io);
 unsigned int blk_io_inflight_ops(const struct blk_io *io);
 void blk_io_get_stats(const struct blk_io *io, struct virtio_blk_stats *st);
 
+/* ---- internal: only for virtio/blk_*.c, which define
+ * VIRTIO_BLK_REQ_INTERNAL before including this header. ---------------- */
+/* The engine is split over three files, in call order
+ * blk_pop.c -> blk_cmd.c -> blk_req.c (blk_pop.c: dispatch, popping
+ * chains in batches, the completion hook; blk_cmd.c: flush, get-id,
+ * discard and write-zeroes; blk_req.c: requests, reads and writes,
+ * completions, life cycle). Not for use outside virtio/blk_*.c: the
+ * interface is above. */
+#ifdef VIRTIO_BLK_REQ_INTERNAL
+#include <liburing.h>
+#include <sys/uio.h>
+
+#define BLK_OPS_PER_REQ      BLK_MAX_DWZ_SEG  /* worst case SQEs */
+#define BLK_POP_BATCH        8u     /* chains popped before starting */
+
+/* A chain popped in a batch and its request header, read posted. */
+struct blk_popped {
+    struct virtq_elem e;
+    struct virtio_blk_outhdr hdr;
+    bool have_hdr;              /* else blk_start() reads it */
+};
+
+struct blk_io {
+    struct virtio_dev *vdev;
+    struct virtq *queues;           /* [vdev->num_queues] */
+    struct virtio_mem mem;
+    int fd;
+    bool readonly;
+    uint64_t capacity;              /* 512-byte sectors */
+    uint32_t seg_max;
+    char serial[VIRTIO_BLK_ID_BYTES];
+    struct io_uring ring;
+    int efd;                        /* eventfd registered with the ring */
+    unsigned int inflight_ops;      /* SQEs submitted, CQE not reaped */
+    unsigned int inflight_reqs;
+    unsigned int max_ops;           /* CQ ring size */
+    bool dropping;                  /* reset: complete nothing to guest */
+    uint64_t blocked;               /* queues waiting for ring space */
+    uint64_t to_notify;             /* queues with new used entries */
+    struct blk_req *fin;            /* finished, completed by the batch */
+    struct blk_req **fin_tail;
+    struct virtq_seg *scratch;      /* [BLK_POP_BATCH][seg_max + 2] */
+    struct blk_popped popped[BLK_POP_BATCH];
+    struct virtio_blk_stats stats;
+};
+
+enum blk_op_kind {
+    BLK_OP_RW,
+    BLK_OP_FLUSH,
+    BLK_OP_DISCARD,
+    BLK_OP_ZERO,        /* FALLOC_FL_ZERO_RANGE */
+    BLK_OP_ZERO_PUNCH,  /* fallback: FALLOC_FL_PUNCH_HOLE */
+};
+
+/* One SQE's worth of work; user_data points here. */
+struct blk_op {
+    struct blk_req *req;
+    uint64_t off, len;          /* bytes, for fallocate */
+    enum blk_op_kind kind;
+};
+
+struct blk_req {
+    uint16_t qidx, head;
+    uint32_t type;
+    uint64_t offset;            /* disk offset, bytes */
+    uint64_t len;               /* data bytes */
+    uint64_t done;              /* bytes transferred so far */
+    uint64_t status_gpa;
+    unsigned int pending;       /* ops in flight */
+    int err;                    /* first failure, -errno */
+    struct blk_req *next;       /* on blk->fin */
+    bool delivered;             /* IN data copied out of the bounce */
+    void *bounce;               /* message-based DMA buffer, or NULL */
+    unsigned int nslices;
+    struct virtq_seg *slices;   /* data buffers in guest memory */
+    unsigned int niov;
+    struct iovec *iov;          /* [niov] */
+    struct iovec *cur;          /* not yet transferred: cur[0, ncur) */
+    int ncur;
+    unsigned int nops;
+    struct blk_op *ops;
+};
+
+/* What the parser decided about a chain, before any I/O. */
+struct blk_parse {
+    uint16_t qidx;
+    const struct virtq_elem *e;
+    uint32_t type;
+    uint64_t sector;
+    uint64_t status_gpa;
+};
+
+/* The status byte (posted) and the used element (deferred until
+ * blk_flush_notify()) of chain @head on queue @qidx. */
+void blk_complete(struct blk_io *blk, uint16_t qidx, uint16_t head,
+                  uint64_t status_gpa, uint8_t status, uint32_t used);
+/* Complete the chain @ps parsed with @status before any I/O. */
+void blk_complete_early(struct blk_io *blk, const struct blk_parse *ps,
+                        uint8_t status);
+/* A request for chain @ps (@nslices data slices, @nops SQEs); NULL (the
+ * chain then completed with IOERR) when out of memory. */
+struct blk_req *blk_req_new(struct blk_io *blk, const struct blk_parse *ps,
+                            unsigned int nslices, unsigned int nops);
+/* Submit all ops of a new request; on failure complete it with IOERR. */
+void blk_start_ops(struct blk_io *blk, struct blk_req *req);
+/* [@sector, +@sectors) lies within the disk. */
+bool blk_in_capacity(const struct blk_io *blk, uint64_t sector,
+                     uint64_t sectors);
+/* Start an IN/OUT request. */
+void blk_start_rw(struct blk_io *blk, const struct blk_parse *ps);
+/* Reap completions and complete the finished requests as one batch. */
+int blk_reap(struct blk_io *blk);
+/* Publish the used entries and raise the interrupts owed. */
+void blk_flush_notify(struct blk_io *blk);
+
+/* blk_cmd.c: VIRTIO_BLK_T_FLUSH, _GET_ID, _DISCARD and _WRITE_ZEROES. */
+void blk_start_flush(struct blk_io *blk, const struct blk_parse *ps);
+void blk_do_get_id(struct blk_io *blk, const struct blk_parse *ps);
+void blk_start_dwz(struct blk_io *blk, const struct blk_parse *ps);
+
+#endif /* VIRTIO_BLK_REQ_INTERNAL */
+
 #endif

@@ -56,6 +56,27 @@ void virtio_mem_mark_dirty(const struct virtio_mem *m, uint64_t gpa,
         m->ops->mark_dirty(m->opaque, gpa, len);
 }
 
+int virtio_mem_write_posted(const struct virtio_mem *m, uint64_t gpa,
+                            const void *buf, uint64_t len)
+{
+    if (m->ops->write_posted)
+        return m->ops->write_posted(m->opaque, gpa, buf, len);
+    return virtio_mem_write(m, gpa, buf, len);
+}
+
+int virtio_mem_read_posted(const struct virtio_mem *m, uint64_t gpa,
+                           void *buf, uint64_t len)
+{
+    if (m->ops->read_posted)
+        return m->ops->read_posted(m->opaque, gpa, buf, len);
+    return virtio_mem_read(m, gpa, buf, len);
+}
+
+int virtio_mem_flush(const struct virtio_mem *m)
+{
+    return m->ops->flush ? m->ops->flush(m->opaque) : 0;
+}
+
 /* --- flat memory ------------------------------------------------------ */
 
 static uint8_t *flat_ptr(struct virtio_flat_mem *fm, uint64_t gpa,

@@ -36,6 +36,17 @@ struct virtio_mem_ops {
      * call (asynchronous I/O), so a dirty-log harvest in between does not
      * lose the page. Optional. */
     void (*mark_dirty)(void *opaque, uint64_t gpa, uint64_t len);
+    /* Optional pair for message-based DMA: write_posted is write that
+     * may return before the bytes reached guest memory (@buf may be
+     * reused on return); flush waits until every posted write is done
+     * and returns 0 or the first failure, -errno. Without them posted
+     * writes are plain writes and flush does nothing. */
+    int (*write_posted)(void *opaque, uint64_t gpa, const void *buf,
+                        uint64_t len);
+    int (*flush)(void *opaque);
+    /* Optional too: read whose data lands in @buf (kept valid) by the
+     * next flush; without it, a plain read. */
+    int (*read_posted)(void *opaque, uint64_t gpa, void *buf, uint64_t len);
 };
 
 struct virtio_mem {
@@ -61,6 +72,14 @@ int virtio_mem_write(const struct virtio_mem *m, uint64_t gpa,
                      const void *buf, uint64_t len);
 void virtio_mem_mark_dirty(const struct virtio_mem *m, uint64_t gpa,
                            uint64_t len);
+/* See virtio_mem_ops.write_posted/flush: nothing written posted is
+ * certain to be in guest memory before virtio_mem_flush() returns 0, so
+ * a write the driver may act on (a used index) goes after a flush. */
+int virtio_mem_write_posted(const struct virtio_mem *m, uint64_t gpa,
+                            const void *buf, uint64_t len);
+int virtio_mem_flush(const struct virtio_mem *m);
+int virtio_mem_read_posted(const struct virtio_mem *m, uint64_t gpa,
+                           void *buf, uint64_t len);
 
 /* Flat memory for tests and simple servers: @size bytes at @base host
  * address, seen by the device at guest address @gpa. With @shared false

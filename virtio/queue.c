@@ -109,10 +109,14 @@ void virtq_reset(struct virtq *q)
 {
     const struct virtio_mem *mem = q->mem;
     uint16_t max_size = q->max_size;
+    struct vring_desc *snap = q->desc_snap;
+    uint32_t snap_cap = q->desc_snap_cap;
 
     memset(q, 0, sizeof(*q));
     q->mem = mem;
     q->max_size = max_size;
+    q->desc_snap = snap;
+    q->desc_snap_cap = snap_cap;
     q->size = max_size;         /* spec 4.1.4.3: queue_size reads the max */
     q->notify_enabled = true;
 }
@@ -181,10 +185,15 @@ int virtq_enable(struct virtq *q)
     q->broken_err = 0;
     q->notify_enabled = true;
     q->signalled_used_valid = false;
+    q->avail_seen = 0;
+    q->nheads = 0;
+    q->snap_n = 0;
     return 0;
 }
 
 /* --- popping chains --------------------------------------------------- */
+
+#define DESC_BLOCK 4u   /* descriptors per read without translate */
 
 /* A descriptor table being walked: the ring's, or an indirect one. */
 struct desc_table {
@@ -192,20 +201,33 @@ struct desc_table {
     uint64_t gpa;
     uint32_t n;                     /* entries */
     bool indirect;
+    /* Without translate (message-based DMA) descriptors are read
+     * DESC_BLOCK at a time: chains are mostly consecutive entries, and
+     * entries read along that are not in the chain are never used. Valid
+     * for this walk only: [first, first + nblock). */
+    struct vring_desc block[DESC_BLOCK];
+    uint32_t first, nblock;
 };
 
-static int read_desc(struct virtq *q, const struct desc_table *t,
+static int read_desc(struct virtq *q, struct desc_table *t,
                      uint32_t i, struct vring_desc *d)
 {
+    uint32_t n;
     int r;
 
     if (t->host) {
         memcpy(d, &t->host[i], sizeof(*d));
     } else {
-        r = virtio_mem_read(q->mem, t->gpa + (uint64_t)i * DESC_SIZE, d,
-                            sizeof(*d));
-        if (r < 0)
-            return r;
+        if (i < t->first || i - t->first >= t->nblock) {
+            n = t->n - i < DESC_BLOCK ? t->n - i : DESC_BLOCK;
+            r = virtio_mem_read(q->mem, t->gpa + (uint64_t)i * DESC_SIZE,
+                                t->block, n * DESC_SIZE);
+            if (r < 0)
+                return r;
+            t->first = i;
+            t->nblock = n;
+        }
+        memcpy(d, &t->block[i - t->first], sizeof(*d));
     }
     d->addr = le64toh(d->addr);
     d->len = le32toh(d->len);
@@ -261,6 +283,7 @@ static int open_indirect(struct virtq *q, const struct desc_table *cur,
     t->gpa = d->addr;
     t->n = d->len / DESC_SIZE;
     t->indirect = true;
+    t->nblock = 0;
     t->host = virtio_mem_translate(q->mem, t->gpa, d->len, false);
     return 0;
 }
@@ -308,7 +331,96 @@ static int avail_pending(struct virtq *q, uint16_t *pending)
     *pending = (uint16_t)(idx - q->last_avail_idx);
     if (*pending > q->size)
         return -EINVAL;     /* driver moved idx by more than the ring */
+    q->avail_seen = *pending;
     return 0;
+}
+
+/* The head of the next available chain (@pending are available). With
+ * translate, read in place; without, entries come VIRTQ_HEAD_CACHE at a
+ * time (entries the driver published stay as they are until used). */
+static int avail_head(struct virtq *q, uint16_t pending, uint16_t *head)
+{
+    uint16_t slot = q->last_avail_idx & (q->size - 1), n, i;
+    int r;
+
+    if (virtio_mem_translate(q->mem, q->avail_gpa + 4 + 2ULL * slot, 2,
+                             false))
+        return ring_read16(q, q->avail_gpa + 4 + 2ULL * slot, head, false);
+    i = (uint16_t)(q->last_avail_idx - q->heads_first);
+    if (i >= q->nheads) {
+        n = pending < VIRTQ_HEAD_CACHE ? pending : VIRTQ_HEAD_CACHE;
+        if (n > q->size - slot)
+            n = (uint16_t)(q->size - slot);  /* up to the ring's end */
+        r = virtio_mem_read(q->mem, q->avail_gpa + 4 + 2ULL * slot,
+                            q->heads, 2ULL * n);
+        if (r < 0)
+            return r;
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        q->heads_first = q->last_avail_idx;
+        q->nheads = n;
+        i = 0;
+    }
+    *head = le16toh(q->heads[i]);
+    return 0;
+}
+
+/* Without translate: with several chains pending (@pending from
+ * last_avail_idx), walk them from one read of the whole table; their
+ * descriptors were written before they were published and stay until
+ * they are used, so the copy is good for every one of them. */
+static int desc_snapshot(struct virtq *q, uint16_t pending,
+                         struct desc_table *t)
+{
+    uint64_t bytes = (uint64_t)q->size * DESC_SIZE;
+    uint16_t i = (uint16_t)(q->last_avail_idx - q->snap_first);
+    int r;
+
+    if (!q->desc_snap || q->desc_snap_cap < bytes)
+        return 0;
+    if (i >= q->snap_n) {
+        if (pending < 2)
+            return 0;  /* one chain: DESC_BLOCK reads are cheaper */
+        r = virtio_mem_read(q->mem, q->desc_gpa, q->desc_snap, bytes);
+        if (r < 0)
+            return r;
+        q->snap_first = q->last_avail_idx;
+        q->snap_n = pending;
+    }
+    t->host = q->desc_snap;
+    return 0;
+}
+
+/* Without translate, after a fresh read of avail->idx: fetch the avail
+ * entries and the descriptor table for the @pending chains with posted
+ * reads, one round trip for both (avail_head() and desc_snapshot() then
+ * find them). On failure nothing is cached and those read again. */
+static void prefetch(struct virtq *q, uint16_t pending)
+{
+    uint16_t slot = q->last_avail_idx & (q->size - 1), n;
+    uint64_t bytes = (uint64_t)q->size * DESC_SIZE;
+    bool snap = q->desc_snap && q->desc_snap_cap >= bytes;
+
+    if (virtio_mem_translate(q->mem, q->avail_gpa, avail_bytes(q->size),
+                             false) ||
+        (uint16_t)(q->last_avail_idx - q->heads_first) < q->nheads)
+        return;
+    n = pending < VIRTQ_HEAD_CACHE ? pending : VIRTQ_HEAD_CACHE;
+    if (n > q->size - slot)
+        n = (uint16_t)(q->size - slot);
+    q->nheads = q->snap_n = 0;
+    if (virtio_mem_read_posted(q->mem, q->avail_gpa + 4 + 2ULL * slot,
+                               q->heads, 2ULL * n) < 0 ||
+        (snap && virtio_mem_read_posted(q->mem, q->desc_gpa, q->desc_snap,
+                                        bytes) < 0) ||
+        virtio_mem_flush(q->mem) < 0)
+        return;
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    q->heads_first = q->last_avail_idx;
+    q->nheads = n;
+    if (snap) {
+        q->snap_first = q->last_avail_idx;
+        q->snap_n = pending;
+    }
 }
 
 int virtq_pop(struct virtq *q, struct virtq_elem *e)
@@ -321,14 +433,17 @@ int virtq_pop(struct virtq *q, struct virtq_elem *e)
         return -EIO;
     if (!q->enabled)
         return 0;
-    r = avail_pending(q, &pending);
+    /* Chains seen available stay so: read avail->idx only when they are
+     * used up (one ring access per batch, not per chain). */
+    pending = q->avail_seen;
+    r = pending ? 0 : avail_pending(q, &pending);
     if (r < 0)
         return broken(q, r, "reading the available ring index");
     if (!pending)
         return 0;
-    r = ring_read16(q, q->avail_gpa + 4 +
-                    2ULL * (q->last_avail_idx & (q->size - 1)), &head,
-                    false);
+    if (pending == q->avail_seen && pending > 1)
+        prefetch(q, pending);
+    r = avail_head(q, pending, &head);
     if (r < 0)
         return broken(q, r, "reading the available ring");
     if (head >= q->size)
@@ -342,10 +457,16 @@ int virtq_pop(struct virtq *q, struct virtq_elem *e)
     t.n = q->size;
     t.host = virtio_mem_translate(q->mem, t.gpa,
                                   (uint64_t)t.n * DESC_SIZE, false);
+    if (!t.host) {
+        r = desc_snapshot(q, pending, &t);
+        if (r < 0)
+            return broken(q, r, "reading the descriptor table");
+    }
     r = walk_chain(q, e, &t, head);
     if (r < 0)
         return broken(q, r, "malformed or unreadable descriptor chain");
     q->last_avail_idx++;
+    q->avail_seen--;
     if (q->event_idx && q->notify_enabled) {
         r = ring_write16(q, avail_event_gpa(q), q->last_avail_idx, false);
         if (r < 0)
@@ -373,6 +494,45 @@ int virtq_push(struct virtq *q, uint16_t head, uint32_t len)
     if (r < 0)
         return broken(q, r, "writing a used ring element");
     q->used_idx++;
+    r = ring_write16(q, q->used_gpa + 2, q->used_idx, true);
+    if (r < 0)
+        return broken(q, r, "writing the used ring index");
+    return 0;
+}
+
+int virtq_push_deferred(struct virtq *q, uint16_t head, uint32_t len)
+{
+    struct vring_used_elem ue;
+    uint64_t gpa;
+    int r;
+
+    if (q->broken)
+        return -EIO;
+    if (!q->enabled)
+        return -EINVAL;
+    ue.id = htole32(head);
+    ue.len = htole32(len);
+    gpa = q->used_gpa + 4 + 8ULL * (q->used_idx & (q->size - 1));
+    r = virtio_mem_write_posted(q->mem, gpa, &ue, sizeof(ue));
+    if (r < 0)
+        return broken(q, r, "writing a used ring element");
+    q->used_idx++;
+    q->unpublished = true;
+    return 0;
+}
+
+int virtq_publish(struct virtq *q)
+{
+    int r;
+
+    if (!q->unpublished)
+        return 0;
+    q->unpublished = false;
+    if (q->broken)
+        return -EIO;
+    r = virtio_mem_flush(q->mem);
+    if (r < 0)
+        return broken(q, r, "writing used ring elements");
     r = ring_write16(q, q->used_gpa + 2, q->used_idx, true);
     if (r < 0)
         return broken(q, r, "writing the used ring index");
@@ -417,6 +577,15 @@ void virtq_disable_notify(struct virtq *q)
 {
     if (!q->enabled || q->broken || !q->notify_enabled)
         return;
+    /* Message-based DMA: a kick costs the driver less than the two ring
+     * round trips of suppressing it (the flags write, and the write and
+     * avail re-read of virtq_enable_notify()): leave notifications on.
+     * The pops until empty end on a fresh read of avail->idx, and a
+     * chain added after it comes with a kick. */
+    if (!virtio_mem_translate(q->mem, q->used_gpa, 2, true)) {
+        q->notify_kept = true;
+        return;
+    }
     q->notify_enabled = false;
     if (!q->event_idx)
         set_used_flags(q, true);
@@ -426,6 +595,10 @@ bool virtq_enable_notify(struct virtq *q)
 {
     if (!q->enabled || q->broken)
         return false;
+    if (q->notify_kept) {   /* never turned off (virtq_disable_notify()) */
+        q->notify_kept = false;
+        return false;
+    }
     q->notify_enabled = true;
     if (!q->event_idx)
         set_used_flags(q, false);

@@ -29,7 +29,10 @@
 
 #include "virtio/guest_mem.h"
 
+struct vring_desc;
+
 #define VIRTQ_MAX_SIZE        32768u        /* spec maximum queue size */
+#define VIRTQ_HEAD_CACHE      16u           /* avail entries read ahead */
 #define VIRTQ_MAX_CHAIN_BYTES (256u << 20)  /* cap on a chain's total len */
 
 /* One buffer of a chain, in chain order: readable ones first. */
@@ -75,6 +78,21 @@ struct virtq {
     uint16_t last_avail_idx;
     uint16_t used_idx;      /* device's copy of used->idx */
     uint16_t signalled_used;
+    uint16_t avail_seen;    /* chains known available past last_avail_idx
+                               (from the last read of avail->idx) */
+    bool unpublished;       /* used_idx moved, used->idx not yet written */
+    bool notify_kept;       /* disable_notify left them on (no translate) */
+    /* Without translate: avail->ring[] entries read ahead, for indices
+     * [heads_first, heads_first + nheads) (little-endian as read). */
+    uint16_t heads_first, nheads;
+    uint16_t heads[VIRTQ_HEAD_CACHE];
+    /* Optional, the device's (kept across reset and load): room for the
+     * whole descriptor table (desc_snap_cap bytes). Without translate,
+     * when several chains are available the table is read in one access
+     * and the chains published before that read are walked from it. */
+    struct vring_desc *desc_snap;
+    uint32_t desc_snap_cap;
+    uint16_t snap_first, snap_n;   /* chains the snapshot is valid for */
 };
 
 /* Initialise a disabled queue whose size may be at most @max_size
@@ -103,6 +121,14 @@ int virtq_pop(struct virtq *q, struct virtq_elem *e);
 /* Return chain @head as used, @len bytes written into its buffers.
  * 0 or -errno (queue broken on a memory access failure). */
 int virtq_push(struct virtq *q, uint16_t head, uint32_t len);
+/* Batched completion: as virtq_push(), but the element goes out with
+ * virtio_mem_write_posted() and used->idx is not written; virtq_publish()
+ * then flushes the posted writes (the buffers' data too, when the caller
+ * posted them before) and writes used->idx once for the whole batch. Call
+ * virtq_publish() before virtq_need_notify() and before saving. */
+int virtq_push_deferred(struct virtq *q, uint16_t head, uint32_t len);
+/* 0 or -errno (queue broken: a posted write or the index failed). */
+int virtq_publish(struct virtq *q);
 /* After pushing: should the driver be interrupted? Honours
  * VRING_AVAIL_F_NO_INTERRUPT, or used_event with event-idx (then it also
  * records the used index as signalled). */

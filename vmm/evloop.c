@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* epoll-based event loop (see evloop.h). */
 #include "vmm/evloop.h"
+#include "vmm/stats.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -21,6 +22,7 @@ struct evloop {
     bool quit;
     struct evloop_watch *watches;
     struct evloop_watch *graveyard; /* freed after the current batch */
+    uint64_t wakeups;               /* epoll_wait returns (stats.h) */
 };
 
 int evloop_create(struct evloop **out)
@@ -106,6 +108,7 @@ int evloop_run(struct evloop *loop)
     while (!loop->quit) {
         int n = epoll_wait(loop->epfd, evs, 16, -1);
 
+        stats_inc(&loop->wakeups);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -126,4 +129,9 @@ int evloop_run(struct evloop *loop)
 void evloop_quit(struct evloop *loop)
 {
     loop->quit = true;
+}
+
+uint64_t evloop_wakeups(const struct evloop *loop)
+{
+    return stats_get(&loop->wakeups);
 }

@@ -29,4 +29,9 @@ int evloop_run(struct evloop *loop);
 /* Make evloop_run() return after the current handler (loop thread only). */
 void evloop_quit(struct evloop *loop);
 
+/* Returns of the loop's epoll_wait (each a wakeup of the loop thread)
+ * since evloop_create(): a monotonic count, any thread (docs/api.md
+ * "stats", "wakeups"). */
+uint64_t evloop_wakeups(const struct evloop *loop);
+
 #endif

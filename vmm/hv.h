@@ -30,6 +30,11 @@ struct hv_ops {
     int (*memslot_add)(void *opaque, uint64_t gpa, uint64_t size, void *hva,
                        bool readonly, uint32_t *slot);
     int (*memslot_del)(void *opaque, uint32_t slot);
+    /* Deliver the MSI (@addr, @data) once, now (KVM_SIGNAL_MSI): for a
+     * device model that raises a rarely used, guest-programmed message
+     * (the VT-d unit's fault and invalidation events). 0 when delivered
+     * or blocked by the guest (KVM returns 0), -errno. May be NULL. */
+    int (*msi_signal)(void *opaque, uint64_t addr, uint32_t data);
 };
 
 struct hv {

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Building and loading the per-thread seccomp filters with libseccomp
- * (seccomp(2), seccomp_rule_add(3)). */
+/* Loading the per-thread seccomp filters, compiled to BPF at build time
+ * (vmm/seccomp_bpf.h), with seccomp(2). */
 #include <errno.h>
+#include <linux/seccomp.h>
 #include <string.h>
-
-#include <seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "vmm/seccomp.h"
+#include "vmm/seccomp_bpf.h"
 
 static const char *const thread_names[SC_T_COUNT] = {
     [SC_T_MAIN] = "main", [SC_T_VCPU] = "vcpu",
@@ -37,49 +40,23 @@ __attribute__((weak)) void sc_probe_hook(enum sc_thread t)
     (void)t;
 }
 
-/* Add one table entry to @ctx. 0 or -errno. */
-static int add_rule(scmp_filter_ctx ctx, const struct sc_rule *r)
-{
-    int nr = seccomp_syscall_resolve_name(r->name);
-
-    if (nr == __NR_SCMP_ERROR)
-        return -EINVAL;
-    if (!r->nvals)
-        return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
-    for (unsigned int i = 0; i < r->nvals; i++) {
-        struct scmp_arg_cmp c = {
-            .arg = r->arg, .op = SCMP_CMP_MASKED_EQ,
-            .datum_a = r->mask, .datum_b = r->vals[i],
-        };
-        int e = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, 1, &c);
-
-        if (e < 0)
-            return e;
-    }
-    return 0;
-}
-
 int sc_install(enum sc_thread t, enum sc_mode mode)
 {
-    const struct sc_policy *p = sc_policy(t);
-    scmp_filter_ctx ctx;
-    int r = 0;
+    const struct sc_bpf *b;
+    struct sock_fprog prog;
 
     if (mode == SC_OFF)
         return 0;
-    if (!p)
+    if ((unsigned int)t >= SC_T_COUNT)
         return -EINVAL;
-    ctx = seccomp_init(mode == SC_LOG ? SCMP_ACT_LOG :
-                       SCMP_ACT_KILL_PROCESS);
-    if (!ctx)
-        return -ENOMEM;
-    for (unsigned int l = 0; r == 0 && p->lists[l]; l++)
-        for (unsigned int i = 0; r == 0 && i < p->counts[l]; i++)
-            r = add_rule(ctx, &p->lists[l][i]);
-    if (r == 0)
-        r = seccomp_load(ctx);
-    seccomp_release(ctx);
-    if (r == 0)
-        sc_probe_hook(t);
-    return r;
+    b = &sc_bpf_progs[t][mode == SC_LOG];
+    prog = (struct sock_fprog){ .len = b->len,
+                                .filter = (struct sock_filter *)b->insns };
+    /* What seccomp_load(3) does with a default context: no_new_privs,
+     * then the filter, no flags. */
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+        syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+        return -errno;
+    sc_probe_hook(t);
+    return 0;
 }

@@ -162,6 +162,7 @@ static const struct sc_rule vfu_blk_extra[] = {
     S("preadv"), S("pwritev"), S("fsync"), S("fdatasync"),
     S("io_uring_enter"), S("io_uring_register"),
     S("socketpair"),    /* the server→client "twin" channel */
+    S("setsockopt"),    /* its SO_SNDBUF (vfio/proto/conn.c) */
     S("eventfd2"),      /* ioeventfds handed to the client */
     /* --stats-file: a periodic timerfd made in run(), the JSON written to
      * a temporary file (fopen → openat, write) renamed over PATH */

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "arch/x86/acpi_dmar.h"
 #include "arch/x86/acpi_hotplug.h"
 #include "arch/x86/aml.h"
 #include "vmm/endian.h"
@@ -146,7 +147,7 @@ struct acpi_mcfg {
 } __attribute__((packed));
 _Static_assert(sizeof(struct acpi_mcfg) == 60, "MCFG");
 
-#define XSDT_ENTRIES 4 /* FADT, MADT, MCFG [, VIOT] */
+#define XSDT_ENTRIES 5 /* FADT, MADT, MCFG [, VIOT] [, DMAR] */
 
 /* ACPI 6.5 §5.2.32: VIOT, its virtio-pci IOMMU node (type 3) and PCI
  * range nodes (type 1). */
@@ -234,6 +235,8 @@ static void table_checksum(uint8_t *p)
 static int desc_check(const struct x86_platform_desc *d, uint64_t gpa)
 {
     if (d->viot && (!d->viot->neps || d->viot->neps > X86_VIOT_MAX_EPS))
+        return -EINVAL;
+    if (d->dmar && acpi_dmar_check(d->dmar))
         return -EINVAL;
     const uint64_t g4 = 1ULL << 32;
     uint64_t ecam_len = ((uint64_t)d->ecam_bus_end + 1) << 20;
@@ -522,6 +525,17 @@ static void build_viot(const struct x86_viot *v, uint8_t *p)
     table_checksum(p);
 }
 
+/* DMAR (VT-d spec 8.1): revision 1, the body from acpi_dmar.c. */
+static void build_dmar(const struct x86_dmar *d, uint8_t *p)
+{
+    struct acpi_header h;
+
+    header_init(&h, "DMAR", ACPI_DMAR_LEN, 1);
+    memcpy(p, &h, sizeof(h));
+    acpi_dmar_body(d, p);
+    table_checksum(p);
+}
+
 /* XSDT (§5.2.8) listing @n table GPAs. */
 static void build_xsdt(uint8_t *p, const uint64_t *gpas, size_t n)
 {
@@ -552,9 +566,10 @@ int acpi_build(const struct x86_platform_desc *d, uint8_t *buf, size_t size,
                uint64_t gpa, size_t *used)
 {
     struct cursor c = {buf, size, sizeof(struct acpi_rsdp), gpa};
-    const size_t nx = d->viot ? XSDT_ENTRIES : XSDT_ENTRIES - 1;
+    const size_t nx = 3 + !!d->viot + !!d->dmar;
     const size_t xsdt_len = sizeof(struct acpi_header) + 8 * nx;
-    uint8_t *xsdt, *fadt, *dsdt = NULL, *madt, *mcfg = NULL, *viot = NULL;
+    uint8_t *xsdt, *fadt, *dsdt = NULL, *madt, *mcfg = NULL, *viot = NULL,
+            *dmar = NULL;
     uint64_t gpas[XSDT_ENTRIES];
     size_t room, len;
     int ret = desc_check(d, gpa);
@@ -578,7 +593,9 @@ int acpi_build(const struct x86_platform_desc *d, uint8_t *buf, size_t size,
         mcfg = cursor_take(&c, sizeof(struct acpi_mcfg));
     if (mcfg && d->viot)
         viot = cursor_take(&c, viot_size(d->viot));
-    if (!mcfg || (d->viot && !viot))
+    if (mcfg && d->dmar)
+        dmar = cursor_take(&c, ACPI_DMAR_LEN);
+    if (!mcfg || (d->viot && !viot) || (d->dmar && !dmar))
         return -ENOSPC;
 
     build_madt(d, madt);
@@ -590,6 +607,10 @@ int acpi_build(const struct x86_platform_desc *d, uint8_t *buf, size_t size,
     if (viot) {
         build_viot(d->viot, viot);
         gpas[3] = cursor_gpa(&c, viot);
+    }
+    if (dmar) {
+        build_dmar(d->dmar, dmar);
+        gpas[viot ? 4 : 3] = cursor_gpa(&c, dmar);
     }
     build_xsdt(xsdt, gpas, nx);
     build_rsdp(buf, cursor_gpa(&c, xsdt));

@@ -15,14 +15,16 @@
  * aligned: RSDP at buf[0] (so its GPA is @gpa, which goes into the boot
  * protocol's RSDP pointer), then XSDT, FADT, DSDT, MADT, MCFG and, with
  * d->viot, VIOT (ACPI 6.5 §5.2.32: a virtio-pci IOMMU node, then one PCI
- * range node per endpoint). Every pointer
+ * range node per endpoint), and with d->dmar, DMAR (VT-d spec 8.1:
+ * arch/x86/acpi_dmar.h). Every pointer
  * inside is a GPA computed from @gpa. *@used = bytes written (the rest of
  * @buf is untouched).
  *
  * Returns 0; -EINVAL if @d is invalid (ncpus 0 or > X86_MAX_CPUS, non-zero
  * ioapic_gsi_base, LAPIC/IOAPIC/ECAM/32-bit window not below 4 GiB, empty
  * or overflowing windows, ECAM not 1 MiB aligned, a VIOT with 0 or more
- * than X86_VIOT_MAX_EPS endpoints) or @gpa is not 16-byte
+ * than X86_VIOT_MAX_EPS endpoints, a DMAR acpi_dmar_check() refuses)
+ * or @gpa is not 16-byte
  * aligned; -ENOSPC if @size is too small.
  *
  * Sources: ACPI 6.5 §5.2 (tables), §6.4 (resources), §20 (AML); PCI

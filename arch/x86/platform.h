@@ -104,8 +104,18 @@ struct x86_viot {
     uint16_t eps[X86_VIOT_MAX_EPS]; /* BDFs */
 };
 
+/* ACPI DMAR (Intel VT-d spec 4.x, chapter 8): one DMA remapping hardware
+ * unit (DRHD) for every PCI device of segment 0 (INCLUDE_PCI_ALL), no
+ * RMRR, no interrupt remapping (flags 0). arch/x86/acpi_dmar.c. */
+struct x86_dmar {
+    unsigned int aw_bits;   /* host address width in bits (32..64); the
+                             * table holds aw_bits - 1 */
+    uint64_t drhd_base;     /* register base, 4 KiB aligned, below 4 GiB */
+};
+
 struct x86_platform_desc {
     const struct x86_viot *viot; /* NULL: no VIOT table */
+    const struct x86_dmar *dmar; /* NULL: no DMAR table */
     unsigned int ncpus;   /* 1..X86_MAX_CPUS; APIC IDs 0..ncpus-1 */
     uint64_t lapic_addr;  /* below 4 GiB */
     uint64_t ioapic_addr; /* below 4 GiB */

@@ -8,10 +8,13 @@
  *   from guest memory with pwritev (no copies), into PATH.tmp renamed to
  *   PATH when complete;
  * - restore: every header, the state tree and every RAM section's layout
- *   are validated before anything is allocated (snap_reader_open), then
- *   present pages are read straight into guest RAM with preadv (one call
- *   per section, zero pages never touched: the memfd is zero) by several
- *   threads, each section's checksum verified in memory.
+ *   are validated before anything is allocated (snap_reader_open; headers
+ *   through a 64 KiB read window, sections without pages checksummed
+ *   there and not kept), then present pages are loaded on demand
+ *   (snapshot_lazy.h) or eagerly by two threads (snap_reader_load_ram,
+ *   snapshot_load.c: page cache or O_DIRECT reads, pwrite into the memfd;
+ *   zero pages never touched: the memfd is zero), each section's checksum
+ *   verified over the bytes read.
  */
 #ifndef MINIVMM_SNAPSHOT_FILE_H
 #define MINIVMM_SNAPSHOT_FILE_H
@@ -65,7 +68,10 @@ struct snap_ram_view {
     const uint8_t *bitmap;  /* 8 x ceil(npages / 64) bytes, bit i of byte
                              * i / 8 = page i present (format's words, LE) */
     uint64_t data_off;      /* file offset of the first present page */
-    const void *fixed;      /* RAM header + bitmap: hashed before pages */
+    const void *fixed;      /* RAM header + bitmap: hashed before pages;
+                             * NULL (fixed_len 0) when present is 0: that
+                             * section's checksum was verified at open and
+                             * there is nothing to load */
     size_t fixed_len;
     uint64_t check;         /* XXH3-64 of the payload, seeded with index */
     uint32_t index;         /* section index in the file */
@@ -79,9 +85,22 @@ void snap_reader_ram_view(const struct snap_reader *r, unsigned int k,
 int snap_reader_fd(const struct snap_reader *r);
 
 /* Read every RAM section into @mem (fresh: all zero), verifying each
- * checksum. -EINVAL names the section (corrupt data, pages outside RAM);
- * -EIO etc. for read errors. */
+ * checksum (snapshot_load.c: two threads, pages populated first, O_DIRECT
+ * through a bounce buffer when the file is not in the page cache).
+ * -EINVAL names the section (corrupt data, pages outside RAM); -EIO etc.
+ * for read errors. */
 int snap_reader_load_ram(struct snap_reader *r, struct guest_memory *mem,
                          char *err, size_t errlen);
+
+/* The next run of present pages in @bitmap (@npages bits, bit i of byte
+ * i / 8) at or after page *@i: *@i its first page, *@n its length. 1, or
+ * 0 when there is none (*@n = 0). */
+int snap_next_run(const uint8_t *bitmap, uint32_t npages, uint32_t *i,
+                  uint32_t *n);
+
+/* The @align-aligned file span (*@aoff, *@alen bytes) holding @len bytes
+ * at @off (@align a power of two; O_DIRECT reads). */
+void snap_dio_span(uint64_t off, uint64_t len, uint32_t align,
+                   uint64_t *aoff, uint64_t *alen);
 
 #endif

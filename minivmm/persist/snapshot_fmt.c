@@ -2,6 +2,7 @@
 /* Snapshot encoding (see snapshot_fmt.h, docs/snapshot-format.md). */
 #include "minivmm/persist/snapshot_fmt.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <libfdt.h>
 #include <stdio.h>
@@ -194,12 +195,15 @@ int snap_ram_decode(const void *buf, size_t len, uint64_t section_length,
         return fail(err, errlen, "ram bitmap truncated");
     r->bitmap = p + SNAP_RAM_HEADER_SIZE;
     for (size_t i = 0; i < words; i++) {
-        uint64_t w = le64_load(r->bitmap + 8 * i);
+        uint64_t w;
 
+        memcpy(&w, r->bitmap + 8 * i, 8); /* one load, not 8 byte loads */
+        w = le64toh(w);
         if (i == words - 1 && r->npages % 64 &&
             (w >> (r->npages % 64)) != 0)
             return fail(err, errlen, "ram bitmap has bits past its end");
-        present += (uint32_t)__builtin_popcountll(w);
+        if (w) /* a libgcc call without -mpopcnt: not for zero words */
+            present += (uint32_t)__builtin_popcountll(w);
     }
     r->present = present;
     if (section_length != snap_ram_length(r->npages, present))

@@ -272,6 +272,8 @@ static int load_sec(struct snap_lazy *l, const struct lazy_sec *s,
     uint64_t foff = s->v.data_off;
     uint32_t i = 0;
 
+    if (!s->v.fixed)
+        return 0; /* no page: its checksum was verified at open */
     XXH3_64bits_reset_withSeed(st, s->v.index);
     XXH3_64bits_update(st, s->v.fixed, s->v.fixed_len);
     while (i < s->v.npages) {
@@ -397,10 +399,12 @@ static int build_secs(struct snap_lazy *l, const struct guest_memory *mem,
             return -EINVAL;
         }
         s->moff = (uint64_t)(hva - mem->base);
+        l->nsecs = k + 1;
+        if (s->v.present == 0)
+            continue; /* no rank: every fault there is a zero page */
         s->rank = malloc(words * sizeof(*s->rank));
         if (!s->rank)
             return -ENOMEM;
-        l->nsecs = k + 1;
         for (uint32_t w = 0, sum = 0; w < words; w++) {
             s->rank[w] = sum;
             sum += (uint32_t)__builtin_popcountll(word(s, w));

@@ -2,8 +2,8 @@
 /* libFuzzer target: the snapshot loader, i.e. everything a corrupt or
  * hostile snapshot file reaches before a VM exists.
  *
- * FUZZ_SRCS: minivmm/persist/snapshot_fmt.c minivmm/persist/snapshot_read.c vmm/memory.c
- * FUZZ_SRCS: vmm/state.c minivmm/api_parse.c
+ * FUZZ_SRCS: minivmm/persist/snapshot_fmt.c minivmm/persist/snapshot_read.c minivmm/persist/snapshot_load.c vmm/memory.c
+ * FUZZ_SRCS: vmm/state.c minivmm/api_parse.c vmm/log.c
  * FUZZ_PKGS: libxxhash json-c
  * FUZZ_LIBS: -lfdt
  *

@@ -17,7 +17,7 @@
  * FUZZ_SRCS: vfio/proto/conn.c vfio/proto/caps.c vfio/client/iommu.c vfio/proto/migration.c
  * FUZZ_SRCS: devices/pci.c devices/pci_cfg.c devices/pci_bar.c devices/pci_alloc.c devices/msix.c
  * FUZZ_SRCS: vmm/bus.c vmm/memory.c vmm/dirty.c vmm/state.c vmm/kvm.c vmm/log.c
- * FUZZ_SRCS: vfio/proto/frame.c vfio/proto/chan.c vfio/proto/cmdq.c vfio/proto/endpoint.c vfio/client/client_core.c
+ * FUZZ_SRCS: vfio/proto/frame.c vfio/proto/chan.c vfio/proto/cmdq.c vfio/proto/endpoint.c vfio/proto/endpoint_life.c vfio/client/client_core.c
  * FUZZ_SRCS: devices/msix_route.c devices/msix_state.c
  * FUZZ_PKGS: json-c
  * FUZZ_LIBS: -lfdt
@@ -496,7 +496,7 @@ static int h_slot_del(void *o, uint32_t slot)
 
 static const struct hv_ops hv_ops = {
     h_msi_add, h_msi_update, h_msi_del, h_irqfd, h_ioeventfd, h_slot_add,
-    h_slot_del,
+    h_slot_del, NULL,
 };
 
 /* ---- the VMM side ------------------------------------------------------- */

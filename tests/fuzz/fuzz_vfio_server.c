@@ -3,7 +3,7 @@
  * messages (vfio/server*.c), over a real socketpair.
  *
  * FUZZ_SRCS: vfio/server/server.c vfio/server/server_io.c vfio/server/server_dma.c vfio/server/server_mig.c vfio/server/server_mig_v1.c vfio/proto/conn.c vfio/proto/caps.c vfio/proto/migration.c
- * FUZZ_SRCS: vfio/proto/frame.c vfio/proto/chan.c vfio/proto/cmdq.c vfio/proto/endpoint.c vmm/log.c vfio/server/server_core.c
+ * FUZZ_SRCS: vfio/proto/frame.c vfio/proto/chan.c vfio/proto/cmdq.c vfio/proto/endpoint.c vfio/proto/endpoint_life.c vmm/log.c vfio/server/server_core.c
  * FUZZ_PKGS: json-c
  *
  * Input: one control byte, then the bytes a client sends.
@@ -18,7 +18,8 @@
  * until it has consumed everything and dropped the client; replies are
  * drained. A fake device (regions with sparse areas and ioeventfds, INTx
  * and MSI-X, migration) turns region writes into DMA translations and
- * dirty marks. The server must never crash, hang or leak (ASan).
+ * dirty marks, or into posted DMA_WRITE/READ messages (a map without
+ * fd). The server must never crash, hang or leak (ASan).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -54,6 +55,15 @@ static int fake_access(void *opaque, uint32_t region, uint64_t off, void *buf,
     if (p) {
         memset(p, 0xa5, 64);
         vfio_srv_dma_write(*sp, iova, buf, 8); /* fd-backed: a memcpy */
+    } else {
+        /* A map without fd: posted DMA_WRITE and DMA_READ messages, whose
+         * replies (any the input carries, matched by msg_id) go through
+         * the endpoint's split reply and the server's reply checks. */
+        uint8_t rd[16];
+
+        vfio_srv_dma_write_posted(*sp, iova, buf, 8);
+        vfio_srv_dma_read_posted(*sp, iova, rd, sizeof(rd));
+        vfio_srv_dma_flush(*sp);
     }
     vfio_srv_dma_mark_dirty(*sp, iova, 4096);
     vfio_srv_irq_trigger(*sp, VFIO_PCI_MSIX_IRQ_INDEX, (uint32_t)iova & 3);

@@ -93,7 +93,7 @@ run() {         # MODE: fd | message
     wait_for "$dir/out2$m" "^counter: tick $((saved + 2)) " 60 ||
         { cat "$dir/out2$m" "$dir/err2$m"; fail "dma=$m: restored guest stuck"; }
     # dma=fd: loaded before the devices; dma=message: on demand.
-    want="waiting for guest RAM (fd-DMA vfio-user device)"
+    want="loading guest RAM before starting (fd-DMA vfio-user device)"
     [ "$m" = message ] && want="guest RAM loading on demand"
     grep -qF "$want" "$dir/err2$m" ||
         { cat "$dir/err2$m"; fail "dma=$m: stderr lacks '$want'"; }

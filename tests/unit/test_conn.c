@@ -232,7 +232,7 @@ static void test_roundtrip_fds(void **state)
     struct vfio_user_dma_map map = {sizeof(map), 3, 0, 0x1000, 0x2000};
     uint8_t buf[64];
     int efd[2], base = count_fds();
-    uint64_t v = 5;
+    uint64_t v = 5, sent, recvd;
     uint16_t id;
 
     (void)state;
@@ -273,6 +273,13 @@ static void test_roundtrip_fds(void **state)
         vfio_user_conn_recv(p.cli, VFIO_USER_CHAN_MAIN, &e, false, m, NULL),
         -EEXIST);
     assert_false(vfio_user_conn_failed(p.cli));
+    /* Counted whole, each way, error replies included (stats). */
+    vfio_user_conn_msg_counts(p.cli, &sent, &recvd);
+    assert_int_equal(sent, 1);
+    assert_int_equal(recvd, 2);
+    vfio_user_conn_msg_counts(p.srv, &sent, &recvd);
+    assert_int_equal(sent, 2);
+    assert_int_equal(recvd, 1);
     close(efd[0]);
     close(efd[1]);
     pair_close(&p);
@@ -401,6 +408,7 @@ static void test_nonblock_empty(void **state)
     struct pair p;
     struct vfio_user_expect e;
     struct vfio_user_msg *m = calloc(1, sizeof(*m));
+    uint64_t sent, recvd;
 
     (void)state;
     pair_open(&p, 1);
@@ -409,6 +417,8 @@ static void test_nonblock_empty(void **state)
         vfio_user_conn_recv(p.srv, VFIO_USER_CHAN_MAIN, &e, true, m, NULL),
         -EAGAIN);
     assert_false(vfio_user_conn_failed(p.srv));
+    vfio_user_conn_msg_counts(p.srv, &sent, &recvd);
+    assert_int_equal(recvd, 0);   /* nothing whole: not a message */
     assert_int_equal(vfio_user_conn_recv(p.srv, VFIO_USER_CHAN_TWIN, &e, true,
                                          m, NULL),
                      -ENOTCONN);

@@ -169,6 +169,86 @@ static void run_call(struct pair *p, struct srv_ctx *s, struct cli_ctx *cc,
     assert_memory_equal(cc->mem + 8, ((uint8_t[]){1, 2, 3, 4}), 4);
 }
 
+/* Pipelining (spec "Command Concurrency"): three calls started from one
+ * thread before any reply; the peer answers them in reverse order; each
+ * reply reaches its own call (matched by msg_id), the long one split
+ * between reply and reply_data. */
+struct rev_ctx {
+    struct vfio_user_conn *c;
+    int r;
+};
+
+static void *rev_fn(void *arg)
+{
+    struct rev_ctx *s = arg;
+    struct vfio_user_expect e;
+    struct vfio_user_msg m[3];
+    uint8_t buf[3][64], rep[40];
+
+    memset(m, 0, sizeof(m));
+    vfio_user_conn_expect_command(s->c, &e);
+    for (int i = 0; i < 3 && !s->r; i++) {
+        m[i].payload = buf[i];
+        m[i].payload_cap = sizeof(buf[i]);
+        s->r = vfio_user_conn_recv(s->c, VFIO_USER_CHAN_MAIN, &e, false,
+                                   &m[i], NULL);
+    }
+    for (int i = 2; i >= 0 && !s->r; i--) {
+        memset(rep, 0x10 + i, sizeof(rep));
+        s->r = vfio_user_conn_send_reply(s->c, VFIO_USER_CHAN_MAIN,
+                                         &m[i].hdr, rep, i == 1 ? 40 : 8,
+                                         NULL, 0);
+    }
+    return NULL;
+}
+
+static void test_pipelined_calls(void **state)
+{
+    struct pair p;
+    struct cli_ctx cc = {0};
+    struct rev_ctx s = {0};
+    uint8_t rep[3][8], data[32];
+    struct vfio_user_call call[3];
+    int h[3];
+    pthread_t th;
+
+    (void)state;
+    pair_open(&p, &cc, false);
+    s.c = p.srv;
+    memset(data, 0, sizeof(data));
+    for (int i = 0; i < 3; i++) {
+        call[i] = (struct vfio_user_call){
+            .cmd = VFIO_USER_DEVICE_GET_INFO, .req = "abcd", .req_len = 4,
+            .data = "efgh", .data_len = i, /* 4..6 bytes, gathered */
+            .reply = rep[i], .reply_cap = sizeof(rep[i]),
+        };
+        if (i == 1) {
+            call[i].reply_data = data;
+            call[i].reply_data_cap = sizeof(data);
+        }
+        h[i] = vfio_user_ep_call_start(p.ep, &call[i]);
+        assert_true(h[i] >= 0);
+    }
+    assert_int_equal(pthread_create(&th, NULL, rev_fn, &s), 0);
+    assert_int_equal(vfio_user_ep_call_finish(p.ep, &call[1], h[0]), -EINVAL);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(vfio_user_ep_call_finish(p.ep, &call[i], h[i]), 0);
+        assert_int_equal(call[i].reply_len, i == 1 ? 40 : 8);
+        assert_int_equal(rep[i][0], 0x10 + i);
+        assert_int_equal(rep[i][7], 0x10 + i);
+    }
+    pthread_join(th, NULL);
+    assert_int_equal(s.r, 0);
+    assert_int_equal(data[0], 0x11);
+    assert_int_equal(data[31], 0x11);
+    assert_false(vfio_user_ep_failed(p.ep));
+    assert_int_equal(cc.fails, 0);
+    /* A posted command has nothing to finish. */
+    call[0].flags = VFIO_USER_F_NO_REPLY;
+    assert_int_equal(vfio_user_ep_call_start(p.ep, &call[0]), -EINVAL);
+    pair_close(&p);
+}
+
 static void test_call_main_socket(void **state)
 {
     struct pair p;
@@ -436,6 +516,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_call_main_socket),
+        cmocka_unit_test(test_pipelined_calls),
         cmocka_unit_test(test_call_wrong_id),
         cmocka_unit_test(test_twin_socket),
         cmocka_unit_test(test_serve_error_reply),

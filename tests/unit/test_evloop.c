@@ -122,8 +122,10 @@ static void test_run_quit(void **state)
     assert_int_equal(evloop_add(c->loop, c->a, EPOLLIN, on_count, c), 0);
     c->quit_after = 5;
     kick(c->a);
+    assert_int_equal(evloop_wakeups(c->loop), 0);
     assert_int_equal(evloop_run(c->loop), 0);
     assert_int_equal(c->calls_a, 5);
+    assert_int_equal(evloop_wakeups(c->loop), 5); /* one epoll_wait each */
     assert_true(c->last_events & EPOLLIN);
     /* The loop can run again after a quit. */
     c->quit_after = 8;

@@ -5,7 +5,7 @@
  * routing table, irqfds and ioeventfds passed through with assign turned
  * into KVM's deassign flag, device memslots numbered after guest RAM's,
  * read-only when asked, released with a size-0 slot, and never marked
- * used when KVM refused them. */
+ * used when KVM refused them; msi_signal as one KVM_SIGNAL_MSI. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -36,6 +36,9 @@ struct fake_kvm {
     } mslot;
     unsigned int memslot_calls;
     int fail_memslot;     /* next kvm_set_memslot returns this */
+    struct kvm_msi msi;   /* the last KVM_SIGNAL_MSI */
+    unsigned int msi_calls;
+    int fail_msi;         /* next KVM_SIGNAL_MSI returns this */
 };
 
 static struct fake_kvm *fk(const struct kvm *kvm)
@@ -109,6 +112,24 @@ int __wrap_kvm_set_memslot(const struct kvm *kvm, uint32_t slot,
     return 0;
 }
 
+int __real_kvm_vm_ioctl(const struct kvm *kvm, unsigned long req, void *arg);
+int __wrap_kvm_vm_ioctl(const struct kvm *kvm, unsigned long req, void *arg);
+
+/* KVM_SIGNAL_MSI recorded; KVM returns >0 when delivered, 0 when the
+ * guest blocked it. Other requests go to the real call. */
+int __wrap_kvm_vm_ioctl(const struct kvm *kvm, unsigned long req, void *arg)
+{
+    struct fake_kvm *f = fk(kvm);
+    int r = f->fail_msi;
+
+    if (req != KVM_SIGNAL_MSI)
+        return __real_kvm_vm_ioctl(kvm, req, arg);
+    f->msi_calls++;
+    f->fail_msi = 0;
+    memcpy(&f->msi, arg, sizeof(f->msi));
+    return r ? r : 1;
+}
+
 struct rig {
     struct fake_kvm f;
     struct irqchip *ic;
@@ -179,6 +200,28 @@ static void test_msi_and_fds(void **state)
     assert_int_equal(o->msi_del(r->hv.opaque, gsi), -ENOENT);
 }
 
+/* msi_signal (the VT-d unit's events): one KVM_SIGNAL_MSI with the
+ * address split in halves; KVM's "delivered" count becomes 0. */
+static void test_msi_signal(void **state)
+{
+    struct rig *r = *state;
+    const struct hv_ops *o = r->hv.ops;
+
+    assert_non_null(o->msi_signal);
+    assert_int_equal(o->msi_signal(r->hv.opaque, 0xfee0100cull, 0x4031),
+                     0);
+    assert_int_equal(r->f.msi_calls, 1);
+    assert_int_equal(r->f.msi.address_lo, 0xfee0100c);
+    assert_int_equal(r->f.msi.address_hi, 0);
+    assert_int_equal(r->f.msi.data, 0x4031);
+    assert_int_equal(r->f.msi.flags, 0);
+    r->f.fail_msi = -EINVAL;
+    assert_int_equal(o->msi_signal(r->hv.opaque, 0x1fee00000ull, 1),
+                     -EINVAL);
+    assert_int_equal(r->f.msi.address_hi, 1);
+    assert_int_equal(r->f.msi_calls, 2);
+}
+
 static void test_memslots(void **state)
 {
     struct rig *r = *state;
@@ -245,6 +288,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_msi_and_fds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_msi_signal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memslots, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memslots_full, setup, teardown),
     };

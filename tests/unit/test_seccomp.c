@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -25,6 +26,8 @@
 #include "minivmm/config.h"
 #include "minivmm/privdrop.h"
 #include "vmm/seccomp.h"
+#include "vmm/seccomp_bpf.h"
+#include "vmm/seccomp_build.h"
 
 /* Does @t's policy name @sys at all? */
 static int allows(enum sc_thread t, const char *sys)
@@ -137,6 +140,39 @@ static void test_filter_kills(void **state)
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
+/* The programs compiled at build time are what libseccomp builds from
+ * today's tables (a stale build/gen/seccomp_bpf.c would fail here). */
+static void test_bpf_current(void **state)
+{
+    (void)state;
+    for (int t = 0; t < SC_T_COUNT; t++)
+        for (int log = 0; log < 2; log++) {
+            const struct sc_bpf *b = &sc_bpf_progs[t][log];
+            scmp_filter_ctx ctx;
+            FILE *f = tmpfile();
+            long len;
+
+            assert_non_null(f);
+            assert_int_equal(sc_build((enum sc_thread)t, log, &ctx), 0);
+            assert_int_equal(seccomp_export_bpf(ctx, fileno(f)), 0);
+            seccomp_release(ctx);
+            len = ftell(f) < 0 ? -1 : (fseek(f, 0, SEEK_END), ftell(f));
+            assert_int_equal(len, (long)b->len * (long)sizeof(*b->insns));
+            for (unsigned int i = 0; i < b->len; i++) {
+                struct sock_filter x;
+
+                assert_int_equal(fseek(f, (long)(i * sizeof(x)), SEEK_SET),
+                                 0);
+                assert_int_equal(fread(&x, sizeof(x), 1, f), 1);
+                assert_memory_equal(&x, &b->insns[i], sizeof(x));
+            }
+            fclose(f);
+        }
+    assert_int_equal(sc_install(SC_T_COUNT, SC_ON), -EINVAL);
+    assert_int_equal(sc_build(SC_T_COUNT, 0, &(scmp_filter_ctx){ 0 }),
+                     -EINVAL);
+}
+
 static void test_mode_parse(void **state)
 {
     enum sc_mode m = SC_OFF;
@@ -207,6 +243,7 @@ int main(void)
         cmocka_unit_test(test_tables_resolve),
         cmocka_unit_test(test_never_allowed),
         cmocka_unit_test(test_filter_kills),
+        cmocka_unit_test(test_bpf_current),
         cmocka_unit_test(test_mode_parse),
         cmocka_unit_test(test_config),
         cmocka_unit_test(test_priv_resolve),

@@ -89,7 +89,7 @@ static inline int h_slot_del(void *o, uint32_t slot)
 
 static const struct hv_ops fake_hv_ops = {
     h_msi_add, h_msi_update, h_msi_del, h_irqfd, h_ioeventfd, h_slot_add,
-    h_slot_del,
+    h_slot_del, NULL,
 };
 
 /* Little-endian 32-bit store/load into test buffers. */

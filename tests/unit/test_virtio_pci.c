@@ -109,7 +109,7 @@ static int hv_ioeventfd(void *o, int fd, uint64_t addr, uint32_t len,
 
 static const struct hv_ops fake_hv_ops = {
     hv_msi_add, hv_msi_update, hv_msi_del, hv_irqfd, hv_ioeventfd, NULL,
-    NULL,
+    NULL, NULL,
 };
 
 /* --- fake INTx and device model ------------------------------------------ */

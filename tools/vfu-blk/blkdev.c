@@ -60,6 +60,31 @@ static int mem_write(void *opaque, uint64_t gpa, const void *buf,
     return d->srv ? vfio_srv_dma_write(d->srv, gpa, buf, len) : -EFAULT;
 }
 
+static int mem_write_posted(void *opaque, uint64_t gpa, const void *buf,
+                            uint64_t len)
+{
+    struct vfu_blk *d = opaque;
+
+    return d->srv ? vfio_srv_dma_write_posted(d->srv, gpa, buf, len)
+                  : -EFAULT;
+}
+
+static int mem_read_posted(void *opaque, uint64_t gpa, void *buf,
+                           uint64_t len)
+{
+    struct vfu_blk *d = opaque;
+
+    return d->srv ? vfio_srv_dma_read_posted(d->srv, gpa, buf, len)
+                  : -EFAULT;
+}
+
+static int mem_flush(void *opaque)
+{
+    struct vfu_blk *d = opaque;
+
+    return d->srv ? vfio_srv_dma_flush(d->srv) : 0;
+}
+
 static void mem_mark_dirty(void *opaque, uint64_t gpa, uint64_t len)
 {
     struct vfu_blk *d = opaque;
@@ -73,6 +98,9 @@ static const struct virtio_mem_ops mem_ops = {
     .read = mem_read,
     .write = mem_write,
     .mark_dirty = mem_mark_dirty,
+    .write_posted = mem_write_posted,
+    .flush = mem_flush,
+    .read_posted = mem_read_posted,
 };
 
 /* ---- interrupts ----------------------------------------------------------- */
@@ -421,6 +449,8 @@ int vfu_blk_create(const struct vfu_blk_params *p, struct vfu_blk **out)
     if (r)
         goto fail_blk;
     fill_regions(d, &dev);
+    if (p->no_ioeventfds)
+        d->regions[VFR_BAR].nr_ioeventfds = 0;
     dev.strict = p->strict;
     dev.mig_v1 = p->mig_v1;
     vfio_srv_default_caps(&own);
@@ -499,6 +529,14 @@ void vfu_blk_get_counters(const struct vfu_blk *d,
     c->dma_msgs = ss.dma_msgs;
     c->commands = ss.commands;
     c->connections = ss.connections;
+    c->wakeups += ss.waits;
+    c->msgs_sent = ss.msgs_sent;
+    c->msgs_received = ss.msgs_received;
+}
+
+void vfu_blk_count_wakeup(struct vfu_blk *d)
+{
+    d->c.wakeups++;
 }
 
 #define COUNTER(n, f) { n, offsetof(struct vfu_blk_counters, f) }
@@ -514,6 +552,9 @@ const struct vfu_blk_counter_name vfu_blk_counter_names[VFU_BLK_NR_COUNTERS] = {
     COUNTER("dma_messages", dma_msgs),
     COUNTER("commands", commands),
     COUNTER("connections", connections),
+    COUNTER("wakeups", wakeups),
+    COUNTER("messages_sent", msgs_sent),
+    COUNTER("messages_received", msgs_received),
 };
 
 uint64_t vfu_blk_counter(const struct vfu_blk_counters *c, unsigned int i)

@@ -32,6 +32,8 @@ struct vfu_blk_params {
     unsigned int iova_bits;     /* stated as x_iova_bits and enforced */
     uint64_t pgsizes;           /* DMA page sizes offered */
     uint32_t max_dma_maps;      /* DMA windows at once */
+    bool no_ioeventfds;         /* offer no doorbell ioeventfds: every
+                                 * doorbell traps (tests, issue 16) */
 };
 
 struct vfu_blk_counters {
@@ -43,6 +45,9 @@ struct vfu_blk_counters {
     uint64_t irqs_msix, irqs_intx;  /* interrupts raised */
     uint64_t dma_msgs;              /* DMA_READ/WRITE messages sent */
     uint64_t commands, connections;
+    uint64_t wakeups;               /* returns of vfu-blk's blocking waits:
+                                     * its epoll_wait, DMA reply waits */
+    uint64_t msgs_sent, msgs_received; /* vfio-user messages each way */
 };
 
 /* 0 or -errno. Takes ownership of listen_fd/conn_fd on success. */
@@ -62,18 +67,22 @@ struct vfu_blk_counter_name {
     const char *name;
     size_t off;          /* offsetof(struct vfu_blk_counters, ...) */
 };
-#define VFU_BLK_NR_COUNTERS 11
+#define VFU_BLK_NR_COUNTERS 14
 extern const struct vfu_blk_counter_name
     vfu_blk_counter_names[VFU_BLK_NR_COUNTERS];
 
 /* Counter @i (below VFU_BLK_NR_COUNTERS) of @c. */
 uint64_t vfu_blk_counter(const struct vfu_blk_counters *c, unsigned int i);
 
+/* The owner's event loop returned from its wait once (a wakeup). */
+void vfu_blk_count_wakeup(struct vfu_blk *d);
+
 void vfu_blk_get_counters(const struct vfu_blk *d,
                           struct vfu_blk_counters *c);
 /* One line: "vfu-blk: requests=N bytes_read=N bytes_written=N errors=N
  * doorbells_ioeventfd=N doorbells_region_write=N irqs_msix=N irqs_intx=N
- * dma_messages=N commands=N connections=N". */
+ * dma_messages=N commands=N connections=N wakeups=N messages_sent=N
+ * messages_received=N". */
 void vfu_blk_print_counters(const struct vfu_blk *d, FILE *f);
 
 #endif

@@ -49,6 +49,7 @@ struct opts {
     unsigned long iova_bits;     /* 0: not stated */
     unsigned long long pgsizes;  /* 0: default (4 KiB) */
     unsigned long max_dma_maps;  /* 0: default */
+    bool no_ioeventfds;
 };
 
 static void usage(FILE *f)
@@ -60,7 +61,7 @@ static void usage(FILE *f)
             "               [--seccomp=on|log|off]\n"
             "               [--log-level=error|warn|info|debug]\n"
             "               [--iova-bits N] [--pgsizes MASK]\n"
-            "               [--max-dma-maps N]\n"
+            "               [--max-dma-maps N] [--ioeventfds=on|off]\n"
             "       vfu-blk --print-capabilities | --version | --help\n"
             "A virtio-blk PCI device served over vfio-user.\n"
             "  --socket-path=PATH  listen on this UNIX socket (replaced)\n"
@@ -91,6 +92,9 @@ static void usage(FILE *f)
             "                      of 2 >= 4096 (default 0x1000)\n"
             "  --max-dma-maps N    DMA windows allowed at once, 1..65535\n"
             "                      (default 65535)\n"
+            "  --ioeventfds=on|off offer doorbell ioeventfds (default on);\n"
+            "                      off: every doorbell traps to the client\n"
+            "                      and comes as a REGION_WRITE (tests)\n"
             "  --print-capabilities\n"
             "                      print the capabilities as JSON and exit\n"
             "                      (vhost-user backend convention)\n"
@@ -177,6 +181,11 @@ static int parse_opt(int c, struct opts *o, char *why, size_t whylen)
             break;
         o->mig_v1 = !strcmp(optarg, "v1");
         return 0;
+    case 'E':
+        if (strcmp(optarg, "on") && strcmp(optarg, "off"))
+            break;
+        o->no_ioeventfds = !strcmp(optarg, "off");
+        return 0;
     case 'I': case 'G': case 'M':
         return parse_dma_opt(c, o, why, whylen);
     case 'h': usage(stdout); return 1;
@@ -198,10 +207,11 @@ static int parse_opt(int c, struct opts *o, char *why, size_t whylen)
     }
     snprintf(why, whylen, "%s: bad value '%s' (%s)",
              c == 'm' ? "--migration" : c == 'f' ? "--fd" :
-             c == 'c' ? "--seccomp" : c == 'L' ? "--log-level" : "--queues",
+             c == 'c' ? "--seccomp" : c == 'L' ? "--log-level" :
+             c == 'E' ? "--ioeventfds" : "--queues",
              optarg,
              c == 'm' ? "v1 or v2" : c == 'f' ? "a file descriptor number" :
-             c == 'c' ? "on, log or off" :
+             c == 'c' ? "on, log or off" : c == 'E' ? "on or off" :
              c == 'L' ? "error, warn, info or debug" : "1 to 64");
     return -1;
 }
@@ -225,6 +235,7 @@ static int parse(int argc, char **argv, struct opts *o)
         {"iova-bits", required_argument, NULL, 'I'},
         {"pgsizes", required_argument, NULL, 'G'},
         {"max-dma-maps", required_argument, NULL, 'M'},
+        {"ioeventfds", required_argument, NULL, 'E'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -358,6 +369,7 @@ static int run(struct vfu_blk *d, int sfd, const char *stats_path)
     stats_file(d, stats_path);
     while (!r) {
         n = epoll_wait(ep, ev, 8, -1);
+        vfu_blk_count_wakeup(d);
         if (n < 0 && errno != EINTR)
             r = -errno;
         for (i = 0; i < n && !r; i++) {
@@ -422,6 +434,7 @@ int main(int argc, char **argv)
     p.iova_bits = (unsigned int)o.iova_bits;
     p.pgsizes = o.pgsizes;
     p.max_dma_maps = (uint32_t)o.max_dma_maps;
+    p.no_ioeventfds = o.no_ioeventfds;
     r = vfu_blk_create(&p, &d);
     if (r) {
         log_err("vfu-blk: device setup: %s\n", strerror(-r));

@@ -249,8 +249,14 @@ int vfio_client_reconnect(struct vfio_client *c, int fd, char *err,
     struct vfio_user_conn *conn;
     int r = client_conn(c, fd, &conn, err, errlen);
 
+    uint64_t sent, recvd;
+
     if (r)
         return r;
+    /* The failed connection's messages stay counted (monotonic stats). */
+    vfio_user_conn_msg_counts(vfio_user_ep_conn(c->ep), &sent, &recvd);
+    atomic_fetch_add_explicit(&c->msgs_base[0], sent, memory_order_relaxed);
+    atomic_fetch_add_explicit(&c->msgs_base[1], recvd, memory_order_relaxed);
     vfio_user_ep_swap_conn(c->ep, conn);
     r = negotiate(c, err, errlen);
     if (r == 0 && (r = vfio_user_ep_watch(c->ep)) < 0)

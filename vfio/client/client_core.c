@@ -82,6 +82,13 @@ void vfio_client_stats(const struct vfio_client *c,
     for (unsigned int i = 0; i < VFIO_CLIENT_LAT_BUCKETS; i++)
         out->lat_hist[i] = atomic_load_explicit(&c->lat_hist[i],
                                                 memory_order_relaxed);
+    vfio_user_conn_msg_counts(vfio_user_ep_conn(c->ep), &out->msgs_sent,
+                              &out->msgs_received);
+    out->msgs_sent += atomic_load_explicit(&c->msgs_base[0],
+                                           memory_order_relaxed);
+    out->msgs_received += atomic_load_explicit(&c->msgs_base[1],
+                                               memory_order_relaxed);
+    out->waits = vfio_user_ep_waits(c->ep);
 }
 
 /* One round trip of @us microseconds into the histogram. */

@@ -67,10 +67,16 @@ struct vfio_client_opts {
  * of i - 1); the last bucket is unbounded. lat_sum_us: their total. */
 #define VFIO_CLIENT_LAT_BUCKETS 16
 #define VFIO_CLIENT_LAT_BOUND_US(i) (16ULL << (i))
+/* msgs_sent/msgs_received: every vfio-user message on the device's
+ * sockets each way (commands, replies, posted writes, DMA requests),
+ * across reconnects; waits: blocking waits for the server that returned
+ * (threads other than the event loop: vCPUs in trapped accesses, setup).
+ * docs/api.md "stats". */
 struct vfio_client_stats {
     uint64_t requests, dma_reads, dma_writes, posted;
     uint64_t dma_bytes, lat_sum_us;
     uint64_t lat_hist[VFIO_CLIENT_LAT_BUCKETS];
+    uint64_t msgs_sent, msgs_received, waits;
 };
 void vfio_client_stats(const struct vfio_client *c,
                        struct vfio_client_stats *out);
@@ -103,6 +109,7 @@ struct vfio_client {
     atomic_uint_fast64_t n_requests, n_dma_reads, n_dma_writes, n_posted;
     atomic_uint_fast64_t n_dma_bytes, lat_sum_us;
     atomic_uint_fast64_t lat_hist[VFIO_CLIENT_LAT_BUCKETS];
+    atomic_uint_fast64_t msgs_base[2]; /* sent, received: old connections */
 };
 
 /* Exchange @call with the server on the main socket (counted in the

@@ -319,6 +319,8 @@ static int rx_step(struct vfio_user_chanio *ch, const struct vfio_user_expect *e
     }
 }
 
+#define RX_SWAP_MIN 4096u   /* payload bytes worth a buffer exchange */
+
 /* Hand @ch's whole message to @msg: 0, -ENOMEM, or a body error (the
  * stream stays in step). */
 static int rx_take(struct vfio_user_chanio *ch,
@@ -335,8 +337,17 @@ static int rx_take(struct vfio_user_chanio *ch,
         vfio_user_set_why(why, "payload larger than the receive buffer");
         goto drop;
     }
-    if (plen)
+    if (msg->swappable && plen >= RX_SWAP_MIN) {
+        uint8_t *b = msg->payload;  /* exchange: no copy of a big payload */
+        uint32_t cap = msg->payload_cap;
+
+        msg->payload = rx->buf;
+        msg->payload_cap = rx->cap;
+        rx->buf = b;
+        rx->cap = b ? cap : 0;
+    } else if (plen) {
         memcpy(msg->payload, rx->buf, plen);
+    }
     msg->payload_len = plen;
     r = -EPROTO;
     if (rx->ctrunc) {

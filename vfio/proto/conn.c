@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "vmm/clock.h"
+#include "vmm/stats.h"
 
 #define HDR_SIZE ((uint32_t)sizeof(struct vfio_user_header))
 
@@ -27,6 +28,7 @@ struct vfio_user_conn {
     atomic_uint next_id;
     atomic_bool failed;
     uint32_t timeout_ms;         /* per message; 0: none */
+    uint64_t n_sent, n_received; /* whole messages (relaxed atomics) */
 };
 
 union cmsg_buf {
@@ -51,6 +53,19 @@ static int check_unix_stream(int fd)
     return v == AF_UNIX ? 0 : -EINVAL;
 }
 
+/* Room for a batch of large messages in flight (a server's pipelined
+ * DMA_WRITEs of 128 KiB and more): a UNIX stream socket charges unread
+ * bytes to the sender's SO_SNDBUF, and at the default (~208 KiB) every
+ * further 200 KiB would wait for the peer to wake up and read. Best
+ * effort (capped by net.core.wmem_max). */
+#define CONN_SNDBUF (2 << 20)
+static void grow_sndbuf(int fd)
+{
+    int v = CONN_SNDBUF;
+
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+}
+
 int vfio_user_conn_new(int fd, struct vfio_user_conn **out)
 {
     struct vfio_user_conn *c;
@@ -67,6 +82,7 @@ int vfio_user_conn_new(int fd, struct vfio_user_conn **out)
     for (i = 0; i < VFIO_USER_CHAN_COUNT; i++)
         vfio_user_chanio_init(&c->ch[i]);
     c->ch[VFIO_USER_CHAN_MAIN].fd = fd;
+    grow_sndbuf(fd);
     atomic_init(&c->next_id, 0);
     atomic_init(&c->failed, false);
     vfio_user_caps_default(&caps);
@@ -109,6 +125,7 @@ int vfio_user_conn_set_twin(struct vfio_user_conn *c, int fd)
     if (r)
         return r;
     c->ch[VFIO_USER_CHAN_TWIN].fd = fd;
+    grow_sndbuf(fd);
     return 0;
 }
 
@@ -122,6 +139,7 @@ int vfio_user_conn_twin_pair(struct vfio_user_conn *c, int *peer_fd)
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
         return -errno;
     c->ch[VFIO_USER_CHAN_TWIN].fd = sv[0];
+    grow_sndbuf(sv[0]);
     *peer_fd = sv[1];
     return 0;
 }
@@ -212,22 +230,32 @@ static bool chan_ok(const struct vfio_user_conn *c, enum vfio_user_chan chan)
            !atomic_load(&c->failed);
 }
 
-int vfio_user_conn_send(struct vfio_user_conn *c, enum vfio_user_chan chan,
-                        const struct vfio_user_header *hdr,
-                        const void *payload, size_t len, const int *fds,
-                        unsigned int nfds)
+int vfio_user_conn_sendv(struct vfio_user_conn *c, enum vfio_user_chan chan,
+                         const struct vfio_user_header *hdr,
+                         const struct iovec *iov, int iovcnt, const int *fds,
+                         unsigned int nfds)
 {
     struct vfio_user_header h = *hdr;
-    struct iovec iov[2] = {{&h, sizeof(h)}, {(void *)payload, len}};
+    struct iovec v[5] = {{&h, sizeof(h)}};
     union cmsg_buf cb;
-    struct msghdr mh = {.msg_iov = iov, .msg_iovlen = len ? 2 : 1};
+    struct msghdr mh = {.msg_iov = v, .msg_iovlen = 1};
     struct cmsghdr *cm;
     int64_t dl = vfio_user_deadline_in(c->timeout_ms);
+    size_t len = 0;
     int r;
 
     if (!chan_ok(c, chan))
         return -ENOTCONN;
-    if (nfds > c->send_max_fds || len > UINT32_MAX - HDR_SIZE)
+    if (iovcnt < 0 || iovcnt > 4)
+        return -EINVAL;
+    for (int i = 0; i < iovcnt; i++) {
+        if (iov[i].iov_len > UINT32_MAX - HDR_SIZE - len)
+            return -EINVAL;
+        len += iov[i].iov_len;
+        if (iov[i].iov_len)
+            v[mh.msg_iovlen++] = iov[i];
+    }
+    if (nfds > c->send_max_fds)
         return -EINVAL;
     h.msg_size = (uint32_t)(len + HDR_SIZE);
     if (nfds) {
@@ -243,7 +271,21 @@ int vfio_user_conn_send(struct vfio_user_conn *c, enum vfio_user_chan chan,
     r = vfio_user_chanio_send(&c->ch[chan], &mh, dl);
     if (r)
         mark_failed(c);
+    else
+        stats_inc(&c->n_sent);
     return r;
+}
+
+int vfio_user_conn_send(struct vfio_user_conn *c, enum vfio_user_chan chan,
+                        const struct vfio_user_header *hdr,
+                        const void *payload, size_t len, const int *fds,
+                        unsigned int nfds)
+{
+    struct iovec iov = {(void *)payload, len};
+
+    if (len > UINT32_MAX - HDR_SIZE)
+        return -EINVAL;
+    return vfio_user_conn_sendv(c, chan, hdr, &iov, 1, fds, nfds);
 }
 
 /* Append one message to @ch's queue. -ENOBUFS past the bound. */
@@ -273,6 +315,8 @@ static int queue_msg(struct vfio_user_conn *c, enum vfio_user_chan chan,
     r = vfio_user_chanio_queue(&c->ch[chan], h, payload, len,
                                VFIO_USER_CONN_TXQ_PAUSE +
                                    2 * (size_t)c->max_msg_size);
+    if (!r)
+        stats_inc(&c->n_sent);
     if (!r)
         r = vfio_user_conn_flush(c, chan);
     if (r == -EAGAIN)
@@ -407,5 +451,14 @@ int vfio_user_conn_recv(struct vfio_user_conn *c, enum vfio_user_chan chan,
      * payload or a failed body check do not (the stream is in step). */
     if (fatal && !(r == -ENOMEM && (msg->hdr.flags & VFIO_USER_F_ERROR)))
         mark_failed(c);
+    if (msg->hdr.msg_size && r != -EAGAIN)
+        stats_inc(&c->n_received); /* a whole message, good or refused */
     return r;
+}
+
+void vfio_user_conn_msg_counts(const struct vfio_user_conn *c,
+                               uint64_t *sent, uint64_t *received)
+{
+    *sent = stats_get(&c->n_sent);
+    *received = stats_get(&c->n_received);
 }

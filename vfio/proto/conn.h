@@ -132,6 +132,13 @@ int vfio_user_conn_send(struct vfio_user_conn *c, enum vfio_user_chan chan,
                         const void *payload, size_t len, const int *fds,
                         unsigned int nfds);
 
+/* The same with the payload gathered from @iovcnt (1..4) iovecs. */
+struct iovec;
+int vfio_user_conn_sendv(struct vfio_user_conn *c, enum vfio_user_chan chan,
+                         const struct vfio_user_header *hdr,
+                         const struct iovec *iov, int iovcnt, const int *fds,
+                         unsigned int nfds);
+
 /* Queue the reply (or error reply, header only, @err > 0) to the peer's
  * request @req on @chan and write what the socket takes now, never
  * waiting (for the event loop; no fds). The rest goes out with the next
@@ -203,5 +210,12 @@ int vfio_user_conn_send_error(struct vfio_user_conn *c,
 int vfio_user_conn_recv(struct vfio_user_conn *c, enum vfio_user_chan chan,
                         const struct vfio_user_expect *exp, bool nonblock,
                         struct vfio_user_msg *msg, const char **why);
+
+/* Messages sent (whole, or queued whole for a non-blocking send) and
+ * received (whole, valid or refused) on both sockets since
+ * vfio_user_conn_new(): monotonic counts, read with relaxed loads
+ * (vmm/stats.h); docs/api.md "stats". */
+void vfio_user_conn_msg_counts(const struct vfio_user_conn *c,
+                               uint64_t *sent, uint64_t *received);
 
 #endif

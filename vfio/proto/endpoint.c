@@ -3,6 +3,7 @@
  * receiver role and the peer's commands (served or deferred). See
  * endpoint.h. Spec: vfio-user.rst "Header", "Command Concurrency",
  * "Socket Disconnection Behavior". */
+#define VFIO_USER_EP_INTERNAL
 #include "vfio/proto/endpoint.h"
 
 #include <errno.h>
@@ -16,44 +17,18 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "vmm/clock.h"
+#include "vmm/stats.h"
 
-#define TIMER_ID VFIO_USER_CHAN_COUNT /* epfd tag of the deadline timer */
-
-struct ep_waiter {
-    struct vfio_user_call *call;
-    struct vfio_user_expect exp;
-    uint16_t id;
-    bool used;
-    bool done;
-    int result;
-};
-
-struct vfio_user_ep {
-    struct vfio_user_ep_opts o;
-    pthread_mutex_t lock;     /* everything below */
-    pthread_cond_t cond;      /* a reply arrived / the role is free */
-    struct vfio_user_conn *conn;
-    int epfd;                 /* main + twin sockets, for the loop */
-    int tfd;                  /* timerfd in epfd: the conn's deadlines */
-    unsigned int parked;      /* channels taken out of epfd (bit mask) */
-    bool watched;             /* the sockets are in epfd (_watch()) */
-    bool rx_busy;             /* someone holds the receiver role */
-    unsigned int users;       /* requests using @conn */
-    atomic_bool failed;
-    bool fail_reported;
-    struct vfio_user_msg rx;  /* receiver's message (role holder only) */
-    struct ep_waiter w[VFIO_USER_EP_WAITERS];
-    struct vfio_user_cmdq deferred; /* peer commands for the owner */
-};
 
 /* ---- failure ------------------------------------------------------------ */
 
 /* Mark failed, wake everyone; returns true the first time. Lock held. */
-static bool fail_locked(struct vfio_user_ep *ep)
+bool vfio_user_ep_fail_locked(struct vfio_user_ep *ep)
 {
     bool first = !ep->fail_reported;
 
@@ -84,7 +59,7 @@ void vfio_user_ep_fail(struct vfio_user_ep *ep, const char *what,
     bool first;
 
     pthread_mutex_lock(&ep->lock);
-    first = fail_locked(ep);
+    first = vfio_user_ep_fail_locked(ep);
     pthread_mutex_unlock(&ep->lock);
     if (first && ep->o.on_fail)
         ep->o.on_fail(ep->o.opaque, what, why ? why : "");
@@ -223,7 +198,8 @@ static const char *complete(struct ep_waiter *w, struct vfio_user_msg *m,
         bad = "reply command does not match the request";
     if (!bad && r == 0)
         r = vfio_user_msg_validate(h, h->msg_size, m->nfds, &w->exp, &why);
-    if (!bad && r == 0 && m->payload_len > call->reply_cap)
+    if (!bad && r == 0 &&
+        m->payload_len > (uint64_t)call->reply_cap + call->reply_data_cap)
         bad = "reply payload longer than the request allows";
     if (!bad && r && !(h->flags & VFIO_USER_F_ERROR))
         bad = why ? why : "invalid reply";
@@ -237,8 +213,14 @@ static const char *complete(struct ep_waiter *w, struct vfio_user_msg *m,
                 ? -EIO
                 : -(int)h->error;
     } else {
-        if (m->payload_len)
-            memcpy(call->reply, m->payload, m->payload_len);
+        uint32_t n = m->payload_len < call->reply_cap ? m->payload_len
+                                                      : call->reply_cap;
+
+        if (n)
+            memcpy(call->reply, m->payload, n);
+        if (m->payload_len > n)
+            memcpy(call->reply_data, (uint8_t *)m->payload + n,
+                   m->payload_len - n);
         call->reply_len = m->payload_len;
         if (m->nfds)
             memcpy(call->rfds, m->fds, m->nfds * sizeof(int));
@@ -347,8 +329,9 @@ static int rx_room(struct vfio_user_ep *ep)
     return 0;
 }
 
-/* Read one message from @chan and dispatch it. Receiver role held. */
-static void receive_one(struct vfio_user_ep *ep, enum vfio_user_chan chan,
+/* Read one message from @chan and dispatch it. Receiver role held.
+ * True when a whole message was taken (more may be waiting). */
+static bool receive_one(struct vfio_user_ep *ep, enum vfio_user_chan chan,
                         bool nonblock)
 {
     struct vfio_user_conn *conn = ep->conn;
@@ -358,26 +341,27 @@ static void receive_one(struct vfio_user_ep *ep, enum vfio_user_chan chan,
 
     if (rx_room(ep)) {
         fail_peer(ep, "receiving from ", "", ": out of memory");
-        return;
+        return false;
     }
     vfio_user_conn_expect_command(conn, &exp);
     exp.type = VFIO_USER_EXPECT_ANY;
     exp.any_reply_id = true;
     r = vfio_user_conn_recv(conn, chan, &exp, nonblock, &ep->rx, &why);
     if (r == -EAGAIN)
-        return;
+        return false;
     if (vfio_user_conn_failed(conn)) {
         if (r == -ECONNRESET)
             fail_peer(ep, "", " disconnected", "");
         else
             fail_peer(ep, "unreadable message from ", ": ",
                       why ? why : strerror(-r));
-        return;
+        return false;
     }
     if ((ep->rx.hdr.flags & VFIO_USER_F_TYPE_MASK) == VFIO_USER_F_TYPE_REPLY)
         deliver_reply(ep, chan, r, why);
     else
         take_command(ep, chan, r, why);
+    return !atomic_load(&ep->failed);
 }
 
 /* Hold the receiver role for one message or @ms (-1: no limit). Lock held
@@ -409,6 +393,7 @@ static void receive_turn(struct vfio_user_ep *ep, int ms)
     }
     pthread_mutex_unlock(&ep->lock);
     r = poll(p, (nfds_t)n, ms);
+    stats_inc(&ep->waits);
     for (int i = 0; r > 0 && i < n && !atomic_load(&ep->failed); i++) {
         if (p[i].revents & POLLOUT)
             vfio_user_conn_flush(ep->conn, chans[i]);
@@ -445,12 +430,15 @@ static int wait_reply(struct vfio_user_ep *ep, struct ep_waiter *w)
             return -ETIMEDOUT;
         if (left > INT32_MAX)
             left = INT32_MAX;
-        if (!ep->rx_busy)
-            receive_turn(ep, (int)left);
-        else if (deadline == INT64_MAX)
+        if (!ep->rx_busy) {
+            receive_turn(ep, (int)left); /* counts its poll() */
+            continue;
+        }
+        if (deadline == INT64_MAX)
             pthread_cond_wait(&ep->cond, &ep->lock);
         else
             pthread_cond_timedwait(&ep->cond, &ep->lock, &ts);
+        stats_inc(&ep->waits);
     }
     return w->result;
 }
@@ -480,9 +468,12 @@ static int send_call(struct vfio_user_ep *ep, struct vfio_user_call *call,
         .flags = VFIO_USER_F_TYPE_COMMAND |
                  (call->flags & VFIO_USER_F_NO_REPLY),
     };
+    struct iovec iov[2] = {{(void *)call->req, call->req_len},
+                           {(void *)call->data, call->data_len}};
 
-    return vfio_user_conn_send(ep->conn, call->chan, &h, call->req,
-                               call->req_len, call->fds, call->nfds);
+    return vfio_user_conn_sendv(ep->conn, call->chan, &h, iov,
+                                call->data_len ? 2 : 1, call->fds,
+                                call->nfds);
 }
 
 /* The request leaves the table: the last one out re-arms the loop. */
@@ -524,10 +515,27 @@ static int enter(struct vfio_user_ep *ep, struct vfio_user_call *call,
     return 0;
 }
 
-int vfio_user_ep_call(struct vfio_user_ep *ep, struct vfio_user_call *call)
+/* Report a failed call's cause (outside the lock). */
+static void call_failed(struct vfio_user_ep *ep,
+                        const struct vfio_user_call *call, int r)
+{
+    char buf[96];
+
+    if (r == -ETIMEDOUT) {
+        snprintf(buf, sizeof(buf), "no %s reply within %u ms",
+                 vfio_user_cmd_name(call->cmd), ep->o.timeout_ms);
+        refuse(ep, "%s", buf);
+    } else if (r && r != -ENODEV && vfio_user_conn_failed(ep->conn)) {
+        fail_peer(ep, "sending to ", ": ", strerror(-r));
+    }
+}
+
+/* Send @call; its waiter in *@wp (NULL when posted). Returns 0 or -errno
+ * (the request has then left the table). */
+static int start(struct vfio_user_ep *ep, struct vfio_user_call *call,
+                 struct ep_waiter **wp)
 {
     struct ep_waiter *w = NULL;
-    char buf[96];
     int r;
 
     call->reply_len = 0;
@@ -538,18 +546,62 @@ int vfio_user_ep_call(struct vfio_user_ep *ep, struct vfio_user_call *call)
     if (r)
         return r;
     r = send_call(ep, call, w ? w->id : vfio_user_conn_next_id(ep->conn));
+    if (r) {
+        pthread_mutex_lock(&ep->lock);
+        put_user(ep, w);
+        pthread_mutex_unlock(&ep->lock);
+        call_failed(ep, call, r);
+    }
+    *wp = w;
+    return r;
+}
+
+int vfio_user_ep_call(struct vfio_user_ep *ep, struct vfio_user_call *call)
+{
+    struct ep_waiter *w;
+    int r = start(ep, call, &w);
+
+    if (r)
+        return r;
     pthread_mutex_lock(&ep->lock);
-    if (r == 0 && w)
+    if (w)
         r = wait_reply(ep, w);
     put_user(ep, w);
     pthread_mutex_unlock(&ep->lock);
-    if (r == -ETIMEDOUT) {
-        snprintf(buf, sizeof(buf), "no %s reply within %u ms",
-                 vfio_user_cmd_name(call->cmd), ep->o.timeout_ms);
-        refuse(ep, "%s", buf);
-    } else if (r && r != -ENODEV && vfio_user_conn_failed(ep->conn)) {
-        fail_peer(ep, "sending to ", ": ", strerror(-r));
+    call_failed(ep, call, r);
+    return r;
+}
+
+int vfio_user_ep_call_start(struct vfio_user_ep *ep,
+                            struct vfio_user_call *call)
+{
+    struct ep_waiter *w;
+    int r;
+
+    if (call->flags & VFIO_USER_F_NO_REPLY)
+        return -EINVAL; /* nothing to finish: use vfio_user_ep_call() */
+    r = start(ep, call, &w);
+    return r ? r : (int)(w - ep->w);
+}
+
+int vfio_user_ep_call_finish(struct vfio_user_ep *ep,
+                             struct vfio_user_call *call, int handle)
+{
+    struct ep_waiter *w;
+    int r;
+
+    if (handle < 0 || handle >= VFIO_USER_EP_WAITERS)
+        return -EINVAL;
+    w = &ep->w[handle];
+    pthread_mutex_lock(&ep->lock);
+    if (!w->used || w->call != call) {
+        pthread_mutex_unlock(&ep->lock);
+        return -EINVAL;
     }
+    r = wait_reply(ep, w);
+    put_user(ep, w);
+    pthread_mutex_unlock(&ep->lock);
+    call_failed(ep, call, r);
     return r;
 }
 
@@ -592,12 +644,20 @@ static void check_deadline(struct vfio_user_ep *ep)
     fail_peer(ep, "", ": ", buf);
 }
 
-/* Receive on @chan for the loop, with the role. Lock held. */
+/* Receive on @chan for the loop, with the role: the messages already in
+ * the socket, up to EP_LOOP_BATCH (a server's pipelined DMA messages are
+ * served in one wakeup, not one poll round each), while replies can
+ * still go out. Lock held. */
+#define EP_LOOP_BATCH 16
 static void loop_receive(struct vfio_user_ep *ep, int ch)
 {
+    enum vfio_user_chan chan = (enum vfio_user_chan)ch;
+
     ep->rx_busy = true;
     pthread_mutex_unlock(&ep->lock);
-    receive_one(ep, (enum vfio_user_chan)ch, true);
+    for (int n = 0; n < EP_LOOP_BATCH && receive_one(ep, chan, true); n++)
+        if (vfio_user_conn_tx_paused(ep->conn, chan))
+            break;
     pthread_mutex_lock(&ep->lock);
     ep->rx_busy = false;
     if (!ep->users) {
@@ -651,136 +711,7 @@ void vfio_user_ep_handle_ready(struct vfio_user_ep *ep)
     }
 }
 
-/* ---- server loop: commands and deferred commands ----------------------- */
-
-int vfio_user_ep_recv_command(struct vfio_user_ep *ep, bool nonblock,
-                              struct vfio_user_msg *msg, const char **why)
+uint64_t vfio_user_ep_waits(const struct vfio_user_ep *ep)
 {
-    struct vfio_user_expect exp;
-    int r;
-
-    pthread_mutex_lock(&ep->lock);
-    if (atomic_load(&ep->failed) || ep->rx_busy) {
-        pthread_mutex_unlock(&ep->lock);
-        return atomic_load(&ep->failed) ? -ENODEV : -EAGAIN;
-    }
-    ep->rx_busy = true;
-    pthread_mutex_unlock(&ep->lock);
-    vfio_user_conn_expect_command(ep->conn, &exp);
-    r = vfio_user_conn_recv(ep->conn, VFIO_USER_CHAN_MAIN, &exp, nonblock,
-                            msg, why);
-    pthread_mutex_lock(&ep->lock);
-    ep->rx_busy = false;
-    pthread_cond_broadcast(&ep->cond);
-    pthread_mutex_unlock(&ep->lock);
-    return r;
-}
-
-struct vfio_user_msg *vfio_user_ep_pop_deferred(struct vfio_user_ep *ep)
-{
-    struct vfio_user_msg *m;
-
-    pthread_mutex_lock(&ep->lock);
-    m = vfio_user_cmdq_pop(&ep->deferred);
-    pthread_mutex_unlock(&ep->lock);
-    return m;
-}
-
-/* ---- lifecycle ---------------------------------------------------------- */
-
-static int ep_fds(struct vfio_user_ep *ep)
-{
-    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = TIMER_ID};
-
-    ep->epfd = epoll_create1(EPOLL_CLOEXEC);
-    ep->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-    if (ep->epfd < 0 || ep->tfd < 0 ||
-        epoll_ctl(ep->epfd, EPOLL_CTL_ADD, ep->tfd, &ev) < 0)
-        return -errno;
-    return 0;
-}
-
-int vfio_user_ep_new(struct vfio_user_conn *conn,
-                     const struct vfio_user_ep_opts *o,
-                     struct vfio_user_ep **out)
-{
-    struct vfio_user_ep *ep = calloc(1, sizeof(*ep));
-    pthread_condattr_t ca;
-    int r;
-
-    *out = NULL;
-    if (!ep) {
-        vfio_user_conn_free(conn);
-        return -ENOMEM;
-    }
-    ep->o = *o;
-    if (!ep->o.peer)
-        ep->o.peer = o->server ? "client" : "server";
-    ep->conn = conn;
-    vfio_user_cmdq_init(&ep->deferred, VFIO_USER_EP_DEFER_MAX);
-    ep->epfd = ep->tfd = -1;
-    r = ep_fds(ep);
-    if (r) {
-        if (ep->epfd >= 0)
-            close(ep->epfd);
-        if (ep->tfd >= 0)
-            close(ep->tfd);
-        vfio_user_conn_free(conn);
-        free(ep);
-        return r;
-    }
-    pthread_mutex_init(&ep->lock, NULL);
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&ep->cond, &ca);
-    pthread_condattr_destroy(&ca);
-    *out = ep;
-    return 0;
-}
-
-void vfio_user_ep_free(struct vfio_user_ep *ep)
-{
-    if (!ep)
-        return;
-    vfio_user_cmdq_clear(&ep->deferred);
-    vfio_user_conn_free(ep->conn);
-    close(ep->epfd);
-    close(ep->tfd);
-    free(ep->rx.payload);
-    pthread_cond_destroy(&ep->cond);
-    pthread_mutex_destroy(&ep->lock);
-    free(ep);
-}
-
-void vfio_user_ep_swap_conn(struct vfio_user_ep *ep,
-                            struct vfio_user_conn *conn)
-{
-    struct vfio_user_conn *old;
-
-    pthread_mutex_lock(&ep->lock);
-    while (ep->users || ep->rx_busy)
-        pthread_cond_wait(&ep->cond, &ep->lock);
-    old = ep->conn;
-    ep->conn = conn;
-    ep->parked = 0;
-    ep->watched = false; /* the new sockets join with _watch() */
-    pthread_mutex_unlock(&ep->lock);
-    vfio_user_conn_free(old);
-    vfio_user_cmdq_clear(&ep->deferred);
-    /* Failures while replaying are not reported again (fail_reported). */
-    atomic_store(&ep->failed, false);
-}
-
-bool vfio_user_ep_settle(struct vfio_user_ep *ep, bool ok)
-{
-    bool healthy;
-
-    pthread_mutex_lock(&ep->lock);
-    if (!ok || atomic_load(&ep->failed))
-        fail_locked(ep);
-    else
-        ep->fail_reported = false;
-    healthy = !atomic_load(&ep->failed);
-    pthread_mutex_unlock(&ep->lock);
-    return healthy;
+    return stats_get(&ep->waits);
 }

@@ -54,10 +54,14 @@ struct vfio_user_call {
     uint32_t flags;           /* 0 or VFIO_USER_F_NO_REPLY (posted) */
     const void *req;
     size_t req_len;
+    const void *data;         /* optional, sent right after @req (no copy) */
+    size_t data_len;
     const int *fds;
     unsigned int nfds;
     void *reply;
     uint32_t reply_cap;
+    void *reply_data;         /* optional: reply bytes past @reply_cap */
+    uint32_t reply_data_cap;  /* land here (no copy in between) */
     uint32_t reply_min;
     uint32_t reply_len;       /* out */
     int *rfds;
@@ -104,6 +108,20 @@ struct vfio_user_conn *vfio_user_ep_conn(const struct vfio_user_ep *ep);
 /* Exchange @call with the peer (see the top). */
 int vfio_user_ep_call(struct vfio_user_ep *ep, struct vfio_user_call *call);
 
+/* The same in two halves, so that one thread can have several requests in
+ * flight (spec "Command Concurrency": distinct msg_ids, replies matched by
+ * id in any order): _start sends @call and returns a handle (>= 0) once
+ * the message is whole in the socket (req/data may be reused then), or
+ * -errno (nothing in flight). _finish waits for that reply (0 or -errno,
+ * as vfio_user_ep_call()); every started call must be finished, and
+ * @call must stay valid until then (its reply lands there). One thread
+ * must not start more than VFIO_USER_EP_WAITERS calls without finishing
+ * one: it would wait for a free slot that only it can free. */
+int vfio_user_ep_call_start(struct vfio_user_ep *ep,
+                            struct vfio_user_call *call);
+int vfio_user_ep_call_finish(struct vfio_user_ep *ep,
+                             struct vfio_user_call *call, int handle);
+
 /* Queue the reply (or error reply, @err > 0) to peer command @req on
  * @chan without waiting (vfio_user_conn_queue_reply()). */
 int vfio_user_ep_reply(struct vfio_user_ep *ep, enum vfio_user_chan chan,
@@ -148,5 +166,50 @@ void vfio_user_ep_swap_conn(struct vfio_user_ep *ep,
  * reported again; else the endpoint is (stays) failed. Returns whether
  * the endpoint is healthy. */
 bool vfio_user_ep_settle(struct vfio_user_ep *ep, bool ok);
+
+/* Blocking waits of callers that returned (a poll() for replies, a
+ * condition wait for another thread's receive): wakeups outside the event
+ * loop, a monotonic count (docs/api.md "stats"). Any thread. */
+uint64_t vfio_user_ep_waits(const struct vfio_user_ep *ep);
+
+/* ---- internal: only for vfio/proto/endpoint*.c, which define
+ * VFIO_USER_EP_INTERNAL (endpoint_life.c -> endpoint.c). ---------------- */
+#ifdef VFIO_USER_EP_INTERNAL
+#include <pthread.h>
+#include <stdatomic.h>
+
+#define TIMER_ID VFIO_USER_CHAN_COUNT /* epfd tag of the deadline timer */
+
+struct ep_waiter {
+    struct vfio_user_call *call;
+    struct vfio_user_expect exp;
+    uint16_t id;
+    bool used;
+    bool done;
+    int result;
+};
+
+struct vfio_user_ep {
+    struct vfio_user_ep_opts o;
+    pthread_mutex_t lock;     /* everything below */
+    pthread_cond_t cond;      /* a reply arrived / the role is free */
+    struct vfio_user_conn *conn;
+    int epfd;                 /* main + twin sockets, for the loop */
+    int tfd;                  /* timerfd in epfd: the conn's deadlines */
+    unsigned int parked;      /* channels taken out of epfd (bit mask) */
+    bool watched;             /* the sockets are in epfd (_watch()) */
+    bool rx_busy;             /* someone holds the receiver role */
+    unsigned int users;       /* requests using @conn */
+    atomic_bool failed;
+    bool fail_reported;
+    struct vfio_user_msg rx;  /* receiver's message (role holder only) */
+    struct ep_waiter w[VFIO_USER_EP_WAITERS];
+    struct vfio_user_cmdq deferred; /* peer commands for the owner */
+    uint64_t waits;           /* blocking waits returned (stats.h) */
+};
+
+/* Mark failed and wake everyone; true the first time. Lock held. */
+bool vfio_user_ep_fail_locked(struct vfio_user_ep *ep);
+#endif /* VFIO_USER_EP_INTERNAL */
 
 #endif

@@ -47,6 +47,9 @@ struct vfio_user_msg {
     struct vfio_user_header hdr;
     void *payload;        /* in: buffer (NULL if @payload_cap is 0) */
     uint32_t payload_cap; /* in: bytes available at @payload */
+    bool swappable;       /* in: @payload is malloc()ed; a large payload
+                           * may come by exchanging buffers (no copy), so
+                           * @payload and @payload_cap may change */
     uint32_t payload_len; /* out: hdr.msg_size - 16 */
     int fds[VFIO_USER_CONN_MAX_FDS];
     unsigned int nfds;

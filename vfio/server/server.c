@@ -198,6 +198,20 @@ static void srv_listen_enable(struct vfio_srv *s, bool on)
         epoll_ctl(s->epfd, EPOLL_CTL_MOD, s->listen_fd, &ev);
 }
 
+/* Add the current connection's message and wait counts to @st. */
+static void srv_count_msgs(const struct vfio_srv *s, struct vfio_srv_stats *st)
+{
+    uint64_t sent, recvd;
+
+    if (!s->conn)
+        return;
+    vfio_user_conn_msg_counts(s->conn, &sent, &recvd);
+    st->msgs_sent += sent;
+    st->msgs_received += recvd;
+    if (s->ep)
+        st->waits += vfio_user_ep_waits(s->ep);
+}
+
 /* Spec "Client Disconnection": unmap all DMA, close the client's IRQ
  * fds, keep the device state, accept the next client. */
 static void srv_disconnect(struct vfio_srv *s, const char *why)
@@ -211,6 +225,8 @@ static void srv_disconnect(struct vfio_srv *s, const char *why)
     srv_dma_unmap_all(s);
     srv_irqs_close(s);
     s->logging = false;
+    vfio_srv_dma_flush(s); /* no call may be in flight at the free */
+    srv_count_msgs(s, &s->stats);  /* the client's messages stay counted */
     vfio_user_ep_free(s->ep); /* and its connection, deferred commands */
     s->ep = NULL;
     s->conn = NULL;
@@ -539,4 +555,5 @@ uint32_t vfio_srv_mig_state(const struct vfio_srv *s)
 void vfio_srv_get_stats(const struct vfio_srv *s, struct vfio_srv_stats *st)
 {
     *st = s->stats;
+    srv_count_msgs(s, st);
 }

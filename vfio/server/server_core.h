@@ -42,6 +42,19 @@ struct srv_ioev {
     const struct vfio_srv_ioeventfd *desc;
 };
 
+/* A DMA_WRITE or DMA_READ sent whose reply is collected later (posted
+ * writes and reads, vfio_srv_dma_write_posted()). */
+#define SRV_DMA_POSTED 32u
+struct srv_post {
+    struct vfio_user_call call;
+    struct {                            /* the request: the header of */
+        uint64_t address, count;        /* struct vfio_user_dma_access */
+    } a;
+    uint8_t reply[64];                  /* 0, 12 or 16 bytes expected */
+    int handle;                         /* vfio_user_ep_call_start() */
+    bool read;                          /* a DMA_READ: data into @dst */
+};
+
 struct vfio_srv {
     struct vfio_srv_dev dev;
     struct vfio_srv_region regions[VFIO_SRV_MAX_REGIONS];
@@ -72,6 +85,9 @@ struct vfio_srv {
     size_t mig_len, mig_pos, mig_cap;
     struct srv_mig_v1 *v1;  /* migration v1 state, NULL: v2 */
     struct vfio_srv_stats stats;
+    struct srv_post post[SRV_DMA_POSTED];
+    uint32_t nposted;       /* post[0, nposted) wait for their replies */
+    int post_err;           /* first error of a posted write, -errno */
 };
 
 /* One command handler: 0 when it has replied, or -errno for the error

@@ -278,30 +278,49 @@ static int dma_msg_read(struct vfio_srv *s, uint64_t iova, uint8_t *buf,
     return 0;
 }
 
+/* A DMA_WRITE reply of @rlen bytes: the spec's echo (address and count,
+ * 12 or 16 bytes) or a bare header (QEMU's client answers success so). */
+static int check_write_reply(uint64_t iova, uint32_t rlen)
+{
+    if (!rlen || rlen >= VFIO_USER_DMA_WRITE_REPLY_MIN)
+        return 0;
+    log_err("vfio-user server: DMA_WRITE at %#llx: a %u-byte reply (want 0 "
+            "or >= %u)\n", (unsigned long long)iova, rlen,
+            VFIO_USER_DMA_WRITE_REPLY_MIN);
+    return -EPROTO;
+}
+
+/* One DMA_WRITE of @a->count bytes at @buf: started on @call (reply into
+ * @reply, @cap bytes). Returns the handle or -errno. */
+static int write_start(struct vfio_srv *s, struct vfio_user_call *call,
+                       const void *a, uint64_t count, const uint8_t *buf,
+                       void *reply, uint32_t cap)
+{
+    *call = (struct vfio_user_call){
+        .chan = vfio_user_conn_s2c_chan(s->conn),
+        .cmd = VFIO_USER_DMA_WRITE, .req = a, .req_len = DMA_HDR,
+        .data = buf, .data_len = count, .reply = reply, .reply_cap = cap,
+    };
+    s->stats.dma_msgs++;
+    return vfio_user_ep_call_start(s->ep, call);
+}
+
+/* Header and data go out with one sendmsg() (no staging copy). */
 static int dma_msg_write(struct vfio_srv *s, uint64_t iova,
                          const uint8_t *buf, uint64_t len)
 {
     struct vfio_user_dma_access a;
-    uint32_t rlen;
-    uint8_t *out = s->dbuf; /* sent whole before the reply lands here */
+    struct vfio_user_call call;
     int r;
 
     while (len) {
         a.address = iova;
         a.count = len < dma_chunk(s) ? len : dma_chunk(s);
-        memcpy(out, &a, sizeof(a));
-        memcpy(out + DMA_HDR, buf, a.count);
-        /* The reply echoes address and count (spec; 12 or 16 bytes), or
-         * is a bare header: QEMU's client answers success that way. */
-        r = dma_call(s, VFIO_USER_DMA_WRITE, out, DMA_HDR + a.count, 0,
-                     &rlen);
-        if (r == 0 && rlen && rlen < VFIO_USER_DMA_WRITE_REPLY_MIN) {
-            log_err("vfio-user server: DMA_WRITE at %#llx: a "
-                    "%u-byte reply (want 0 or >= %u)\n",
-                    (unsigned long long)iova, rlen,
-                    VFIO_USER_DMA_WRITE_REPLY_MIN);
-            r = -EPROTO;
-        }
+        r = write_start(s, &call, &a, a.count, buf, s->dbuf, s->buf_size);
+        if (r >= 0)
+            r = vfio_user_ep_call_finish(s->ep, &call, r);
+        if (r == 0)
+            r = check_write_reply(iova, call.reply_len);
         if (r)
             return r;
         buf += a.count;
@@ -311,8 +330,104 @@ static int dma_msg_write(struct vfio_srv *s, uint64_t iova,
     return 0;
 }
 
+static int post_finish(struct vfio_srv *s, struct srv_post *p)
+{
+    struct vfio_user_dma_access ra;
+    int r = vfio_user_ep_call_finish(s->ep, &p->call, p->handle);
+
+    if (r || !p->read)
+        return r ? r : check_write_reply(p->a.address, p->call.reply_len);
+    memcpy(&ra, p->reply, sizeof(ra));
+    if (ra.address != p->a.address || ra.count != p->a.count ||
+        p->call.reply_len != DMA_HDR + p->a.count)
+        return -EPROTO;
+    return 0;
+}
+
+/* The next free posting slot (flushing when all are taken). */
+static struct srv_post *post_slot(struct vfio_srv *s)
+{
+    if (s->nposted == SRV_DMA_POSTED)
+        s->post_err = vfio_srv_dma_flush(s);
+    return &s->post[s->nposted];
+}
+
+/* Send the DMA_READs of [@iova, +@len); the replies' data land in @buf
+ * (reply_data: no staging copy) by vfio_srv_dma_flush(). */
+static int dma_msg_read_posted(struct vfio_srv *s, uint64_t iova,
+                               uint8_t *buf, uint64_t len)
+{
+    struct srv_post *p;
+    int r;
+
+    while (len) {
+        p = post_slot(s);
+        p->read = true;
+        p->a.address = iova;
+        p->a.count = len < dma_chunk(s) ? len : dma_chunk(s);
+        p->call = (struct vfio_user_call){
+            .chan = vfio_user_conn_s2c_chan(s->conn),
+            .cmd = VFIO_USER_DMA_READ, .req = &p->a, .req_len = DMA_HDR,
+            .reply = p->reply, .reply_cap = DMA_HDR, .reply_min = DMA_HDR,
+            .reply_data = buf, .reply_data_cap = (uint32_t)p->a.count,
+        };
+        s->stats.dma_msgs++;
+        r = vfio_user_ep_call_start(s->ep, &p->call);
+        if (r < 0)
+            return r;
+        p->handle = r;
+        s->nposted++;
+        buf += p->a.count;
+        iova += p->a.count;
+        len -= p->a.count;
+    }
+    return 0;
+}
+
+int vfio_srv_dma_flush(struct vfio_srv *s)
+{
+    int r = s->post_err;
+
+    for (uint32_t i = 0; i < s->nposted; i++) {
+        int e = post_finish(s, &s->post[i]);
+
+        if (e && !r)
+            r = e;
+    }
+    s->nposted = 0;
+    s->post_err = 0;
+    return r;
+}
+
+/* Send the DMA_WRITEs of [@iova, +@len) without waiting for replies. */
+static int dma_msg_write_posted(struct vfio_srv *s, uint64_t iova,
+                                const uint8_t *buf, uint64_t len)
+{
+    struct srv_post *p;
+    int r;
+
+    while (len) {
+        p = post_slot(s);
+        p->read = false;
+        p->a.address = iova;
+        p->a.count = len < dma_chunk(s) ? len : dma_chunk(s);
+        r = write_start(s, &p->call, &p->a, p->a.count, buf, p->reply,
+                        sizeof(p->reply));
+        if (r < 0)
+            return r;
+        p->handle = r;
+        s->nposted++;
+        buf += p->a.count;
+        iova += p->a.count;
+        len -= p->a.count;
+    }
+    return 0;
+}
+
+/* Copy through an fd-backed map, or by messages (@posted: writes only,
+ * replies collected by vfio_srv_dma_flush()). */
 static int dma_copy(struct vfio_srv *s, uint64_t iova, void *buf,
-                    uint64_t len, bool write)
+                    uint64_t len, bool write, bool posted)
 {
     uint32_t need = write ? VFIO_USER_F_DMA_REGION_WRITE
                           : VFIO_USER_F_DMA_REGION_READ;
@@ -337,6 +452,10 @@ static int dma_copy(struct vfio_srv *s, uint64_t iova, void *buf,
     if (!s->conn || vfio_user_conn_failed(s->conn) ||
         vfio_user_ep_failed(s->ep))
         return -ENOTCONN;
+    if (posted && write)
+        return dma_msg_write_posted(s, iova, buf, len);
+    if (posted)
+        return dma_msg_read_posted(s, iova, buf, len);
     return write ? dma_msg_write(s, iova, buf, len)
                  : dma_msg_read(s, iova, buf, len);
 }
@@ -344,13 +463,25 @@ static int dma_copy(struct vfio_srv *s, uint64_t iova, void *buf,
 int vfio_srv_dma_read(struct vfio_srv *s, uint64_t iova, void *buf,
                       uint64_t len)
 {
-    return dma_copy(s, iova, buf, len, false);
+    return dma_copy(s, iova, buf, len, false, false);
 }
 
 int vfio_srv_dma_write(struct vfio_srv *s, uint64_t iova, const void *buf,
                        uint64_t len)
 {
-    return dma_copy(s, iova, (void *)buf, len, true);
+    return dma_copy(s, iova, (void *)buf, len, true, false);
+}
+
+int vfio_srv_dma_write_posted(struct vfio_srv *s, uint64_t iova,
+                              const void *buf, uint64_t len)
+{
+    return dma_copy(s, iova, (void *)buf, len, true, true);
+}
+
+int vfio_srv_dma_read_posted(struct vfio_srv *s, uint64_t iova, void *buf,
+                             uint64_t len)
+{
+    return dma_copy(s, iova, buf, len, false, true);
 }
 
 /* ---- dirty logging -------------------------------------------------------- */

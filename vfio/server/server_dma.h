@@ -25,6 +25,25 @@ int vfio_srv_dma_read(struct vfio_srv *s, uint64_t iova, void *buf,
 int vfio_srv_dma_write(struct vfio_srv *s, uint64_t iova, const void *buf,
                        uint64_t len);
 
+/* Posted DMA write: as vfio_srv_dma_write(), but message-based writes
+ * return once their DMA_WRITE messages are in the socket (@buf may be
+ * reused then) without waiting for the replies: several are in flight at
+ * once (spec "Command Concurrency"; replies matched by msg_id), at most
+ * SRV_DMA_POSTED messages (more wait for the oldest). Fd-backed maps are
+ * written at once. 0 or -errno for what fails before sending (-EFAULT,
+ * -ENOTCONN); a failed reply shows in vfio_srv_dma_flush(). */
+int vfio_srv_dma_write_posted(struct vfio_srv *s, uint64_t iova,
+                              const void *buf, uint64_t len);
+/* Posted DMA read: the DMA_READs are sent and the data lands in @buf
+ * (which must stay valid) by vfio_srv_dma_flush() at the latest; before
+ * a 0 from the flush its contents are undefined. Fd-backed: copied now. */
+int vfio_srv_dma_read_posted(struct vfio_srv *s, uint64_t iova, void *buf,
+                             uint64_t len);
+/* Wait for the replies of every posted write: 0, or the first error
+ * (-errno: the peer's error, -EPROTO for a malformed reply, -ENODEV when
+ * the connection failed). */
+int vfio_srv_dma_flush(struct vfio_srv *s);
+
 /* Mark [@iova, @iova + @len) dirty (device wrote through a pointer from
  * vfio_srv_dma_translate() after the fact). No-op unless logging. */
 void vfio_srv_dma_mark_dirty(struct vfio_srv *s, uint64_t iova,

@@ -119,6 +119,10 @@ struct vfio_srv_stats {
     uint64_t ioeventfds;    /* ioeventfd wake-ups delivered */
     uint64_t dirty_bitmaps; /* DIRTY_PAGES GET_BITMAP answered (v1) */
     uint64_t dirty_pages;   /* bits set in those bitmaps */
+    uint64_t msgs_sent;     /* vfio-user messages sent, all connections */
+    uint64_t msgs_received; /* and received (whole, valid or refused) */
+    uint64_t waits;         /* blocking waits for the client returned
+                             * (DMA_READ/WRITE replies) */
 };
 
 struct vfio_srv;

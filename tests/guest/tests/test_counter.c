@@ -5,10 +5,13 @@
  * it prints "counter: tick T value V"; after ticks=N ticks (default 0:
  * never) it prints "counter: done" and passes. fill_mb=N first fills N MiB
  * from 16 MiB up with pseudo-random data (benchmarks: incompressible,
- * no zero pages) and prints "counter: filled N MiB". dirty_mb=N makes
- * the loop a writer too: after each 4096 increments it writes one word
- * of the next page of N MiB above the fill (cycling), so the guest dirties
- * pages as fast as its vCPU runs (migration convergence tests). The counter, the tick and
+ * no zero pages) and prints "counter: filled N MiB"; with check_fill=1
+ * every tick then recomputes the fill and prints "counter: fill ok" or
+ * "counter: fill BAD at OFFSET" (restore tests: the data survived).
+ * dirty_mb=N makes the loop a writer too: after each 4096 increments it
+ * writes one word of the next page of N MiB above the fill (cycling), so
+ * the guest dirties pages as fast as its vCPU runs (migration convergence
+ * tests). The counter, the tick and
  * the deadline all live in guest RAM or registers, so a restored VM goes
  * on from where it was saved: its first line shows the next tick, not 1.
  */
@@ -39,12 +42,34 @@ static void fill(uint64_t mb)
 }
 static volatile uint64_t tick;
 
+/* Compare [FILL_BASE, + mb MiB) with what fill() wrote. */
+static void check(uint64_t mb)
+{
+    const uint64_t *p = (const uint64_t *)(uintptr_t)FILL_BASE;
+    uint64_t x = 0x9E3779B97F4A7C15ULL;
+
+    for (uint64_t i = 0; i < (mb << 20) / 8; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        if (p[i] != x) {
+            printf("counter: fill BAD at 0x%lx\n",
+                   (uint64_t)(FILL_BASE + i * 8));
+            return;
+        }
+    }
+    printf("counter: fill ok\n");
+}
+
 int test_counter(void)
 {
-    uint64_t period_ms = 100, limit = 0, mb = 0, dmb = 0, next, page = 0;
+    uint64_t period_ms = 100, limit = 0, mb = 0, verify = 0, next;
+    uint64_t dmb = 0, page = 0;
     volatile uint64_t *dirty;
 
-    if (tick == 0 && cmdline_get_u64("fill_mb", &mb) == 0 && mb)
+    cmdline_get_u64("fill_mb", &mb);
+    cmdline_get_u64("check_fill", &verify);
+    if (tick == 0 && mb)
         fill(mb);
     cmdline_get_u64("dirty_mb", &dmb);
     dirty = (volatile uint64_t *)(uintptr_t)(FILL_BASE + (mb << 20));
@@ -65,6 +90,8 @@ int test_counter(void)
             continue;
         tick = tick + 1;
         printf("counter: tick %lu value %lu\n", tick, counter);
+        if (verify && mb)
+            check(mb);
         /* From now, not from the old deadline: no burst after a pause. */
         next = time_us() + period_ms * 1000;
         if (limit && tick >= limit)

@@ -25,6 +25,9 @@ static const struct test virtio_tests[] = {
     { "viommu", test_viommu },
     { "bench-viommu", bench_viommu },
     { "vblk-hold", test_vblk_hold },
+    { "vblk-iocount", test_vblk_iocount },
+    { "vtd", test_vtd },
+    { "bench-vtd", bench_vtd },
 };
 
 void payload_main(void)

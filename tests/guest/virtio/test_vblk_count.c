@@ -12,7 +12,9 @@
  * goes on where it was: its first line shows the next tick. With
  * viommu=1 the disk is confined to a virtio-iommu domain first and its
  * data buffers are given at far IOVAs (test_viommu.c, viommu_confine()),
- * so a restored or migrated VM needs its mappings replayed.
+ * so a restored or migrated VM needs its mappings replayed. vtd=1 does
+ * the same through the VT-d unit (--viommu intel; test_vtd.c,
+ * vtd_confine()).
  */
 #include "lib/bootinfo.h"
 #include "lib/printf.h"
@@ -80,14 +82,19 @@ static int verify_all(uint64_t nblocks)
 int test_vblk_count(void)
 {
     uint64_t period_ms = 100, limit = 0, nblocks = 64, next, viommu = 0;
+    uint64_t vtd = 0;
 
     if (tick == 0) {
         wdma = wbuf = vdma_alloc(BLK, 4096);
         rdma = rbuf = vdma_alloc(BLK, 4096);
-        if (vblk_open(&dev, VEC_VBLK) < 0)
-            return -1;
         cmdline_get_u64("viommu", &viommu);
+        cmdline_get_u64("vtd", &vtd);
+        /* Behind VT-d the driver accepts VIRTIO_F_ACCESS_PLATFORM. */
+        if (vblk_open_feat(&dev, 0, VEC_VBLK, vtd ? 1ULL << 33 : 0) < 0)
+            return -1;
         if (viommu && viommu_confine(&dev, wbuf, rbuf, &wdma, &rdma) < 0)
+            return -1;
+        if (vtd && vtd_confine(&dev, wbuf, rbuf, &wdma, &rdma) < 0)
             return -1;
     }
     cmdline_get_u64("tick_ms", &period_ms);

@@ -12,11 +12,17 @@ int vblk_open(struct vblk *b, uint8_t vector)
 
 int vblk_open_nth(struct vblk *b, unsigned int nth, uint8_t vector)
 {
+    return vblk_open_feat(b, nth, vector, 0);
+}
+
+int vblk_open_feat(struct vblk *b, unsigned int nth, uint8_t vector,
+                   uint64_t want)
+{
     int r = vdev_find(VIRTIO_ID_BLOCK, nth, &b->dev);
 
     if (r < 0)
         return test_fail("no virtio-blk device (%d)", r);
-    if (vdev_init(&b->dev, 0) < 0)
+    if (vdev_init(&b->dev, want) < 0)
         return test_fail("feature negotiation failed");
     if (vdev_msix_enable(&b->dev) < 0)
         return test_fail("no MSI-X capability");

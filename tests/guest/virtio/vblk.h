@@ -37,6 +37,10 @@ struct vblk {
 int vblk_open(struct vblk *b, uint8_t vector);
 /* The same for the @nth (0-based) virtio-blk device. */
 int vblk_open_nth(struct vblk *b, unsigned int nth, uint8_t vector);
+/* The same, also accepting the offered features of @want (e.g.
+ * VIRTIO_F_ACCESS_PLATFORM, which a driver behind an IOMMU accepts). */
+int vblk_open_feat(struct vblk *b, unsigned int nth, uint8_t vector,
+                   uint64_t want);
 /* Queue a request (no kick); returns its head or -ENOSPC. */
 int vblk_submit(struct vblk *b, uint32_t type, uint64_t sector, void *buf,
                 uint32_t len);

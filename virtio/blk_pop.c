@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* virtio-blk: dispatching chains, popping them in batches (doorbells),
+ * the completion hook; see blk_req.h (internal part). With message-based
+ * DMA the headers of a batch are read with posted reads: one round trip
+ * for the batch. */
+#define VIRTIO_BLK_REQ_INTERNAL
+#include "virtio/blk_req.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <unistd.h>
+
+/* --- dispatch ---------------------------------------------------------- */
+
+/* Start chain @e; @pre is its header if already read, else NULL. */
+static void blk_start(struct blk_io *blk, uint16_t qidx,
+                      const struct virtq_elem *e,
+                      const struct virtio_blk_outhdr *pre)
+{
+    struct blk_parse ps = { .qidx = qidx, .e = e };
+    struct virtio_blk_outhdr hdr;
+
+    if (!e->last.len || !e->last.write) {
+        /* no status byte to report anything in */
+        blk->stats.requests++;
+        blk->stats.errors++;
+        if (virtq_push_deferred(&blk->queues[qidx], e->head, 0) < 0)
+            virtio_dev_queue_failed(blk->vdev, &blk->queues[qidx]);
+        blk->to_notify |= 1ULL << qidx;
+        return;
+    }
+    ps.status_gpa = e->last.gpa + e->last.len - 1;
+    if (pre)
+        hdr = *pre;
+    if (e->truncated || (!pre && virtq_elem_read(&blk->queues[qidx], e, 0,
+                                                 &hdr, sizeof(hdr)) < 0)) {
+        blk_complete_early(blk, &ps, VIRTIO_BLK_S_IOERR);
+        return;
+    }
+    ps.type = le32toh(hdr.type);
+    ps.sector = le64toh(hdr.sector);
+    switch (ps.type) {
+    case VIRTIO_BLK_T_IN:
+    case VIRTIO_BLK_T_OUT:
+        blk_start_rw(blk, &ps);
+        break;
+    case VIRTIO_BLK_T_FLUSH:
+        blk_start_flush(blk, &ps);
+        break;
+    case VIRTIO_BLK_T_GET_ID:
+        blk_do_get_id(blk, &ps);
+        break;
+    case VIRTIO_BLK_T_DISCARD:
+    case VIRTIO_BLK_T_WRITE_ZEROES:
+        blk_start_dwz(blk, &ps);
+        break;
+    default:
+        blk_complete_early(blk, &ps, VIRTIO_BLK_S_UNSUPP);
+        break;
+    }
+}
+
+/* --- popping in batches ---------------------------------------------- */
+
+/* Post the read of @p's request header when it sits in the first
+ * (readable) segment, as it does with every driver we know. */
+static void post_hdr(struct blk_io *blk, struct blk_popped *p)
+{
+    const struct virtq_elem *e = &p->e;
+
+    p->have_hdr = e->last.len && e->last.write && !e->truncated &&
+                  e->nsegs && !e->segs[0].write &&
+                  e->segs[0].len >= sizeof(p->hdr) &&
+                  virtio_mem_read_posted(&blk->mem, e->segs[0].gpa,
+                                         &p->hdr, sizeof(p->hdr)) == 0;
+}
+
+/* Pop up to BLK_POP_BATCH chains into blk->popped (*@n of them). 1: more may be available; 0: the ring is empty
+ * or full (blocked); -errno: the queue broke. */
+static int pop_batch(struct blk_io *blk, uint16_t qidx, unsigned int *n)
+{
+    struct virtq *q = &blk->queues[qidx];
+    int r;
+
+    for (*n = 0; *n < BLK_POP_BATCH; (*n)++) {
+        struct blk_popped *p = &blk->popped[*n];
+
+        if (blk->inflight_ops + (*n + 1) * BLK_OPS_PER_REQ > blk->max_ops) {
+            blk->blocked |= 1ULL << qidx;   /* resumed on reap */
+            return 0;
+        }
+        p->e.segs = blk->scratch + (size_t)*n * (blk->seg_max + 2);
+        p->e.max_segs = blk->seg_max + 2;
+        r = virtq_pop(q, &p->e);
+        if (r < 0) {
+            virtio_dev_queue_failed(blk->vdev, q);
+            return r;
+        }
+        if (r == 0)
+            return 0;
+    }
+    return 1;
+}
+
+/* Start the @n popped chains once their headers are in: posted only now,
+ * after the pops (which may flush), so this flush is theirs (if it
+ * fails, each header is read again alone). */
+static void start_batch(struct blk_io *blk, uint16_t qidx, unsigned int n)
+{
+    bool ok;
+
+    for (unsigned int i = 0; i < n; i++)
+        post_hdr(blk, &blk->popped[i]);
+    ok = n == 0 || virtio_mem_flush(&blk->mem) == 0;
+    for (unsigned int i = 0; i < n; i++) {
+        struct blk_popped *p = &blk->popped[i];
+
+        blk_start(blk, qidx, &p->e, ok && p->have_hdr ? &p->hdr : NULL);
+    }
+}
+
+int blk_io_process_queue(struct blk_io *blk, uint16_t qidx)
+{
+    struct virtq *q = &blk->queues[qidx];
+    unsigned int n;
+    int r = 0, more;
+
+    blk->blocked &= ~(1ULL << qidx);
+    do {
+        virtq_disable_notify(q);
+        do {
+            more = pop_batch(blk, qidx, &n);
+            start_batch(blk, qidx, n);
+        } while (more > 0);
+        if (more < 0 || (blk->blocked & (1ULL << qidx))) {
+            r = more;
+            break;
+        }
+    } while (virtq_enable_notify(q));
+    io_uring_submit(&blk->ring);
+    blk_flush_notify(blk);
+    return r < 0 ? r : 0;
+}
+
+static bool queue_runnable(const struct blk_io *blk)
+{
+    return virtio_dev_driver_ok(blk->vdev) &&
+           !(blk->vdev->status & VIRTIO_DEV_S_NEEDS_RESET);
+}
+
+int blk_io_handle_ready(struct blk_io *blk)
+{
+    uint64_t v;
+    uint16_t i;
+    int r, ret;
+
+    if (read(blk->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+        return -errno;
+    ret = blk_reap(blk);
+    for (i = 0; blk->blocked && i < blk->vdev->num_queues; i++) {
+        if (!(blk->blocked & (1ULL << i)) || !queue_runnable(blk))
+            continue;
+        r = blk_io_process_queue(blk, i);
+        if (r < 0 && !ret)
+            ret = r;
+    }
+    io_uring_submit(&blk->ring);
+    blk_flush_notify(blk);
+    return ret;
+}
+
+int blk_io_resume(struct blk_io *blk)
+{
+    uint16_t i;
+    int r;
+
+    for (i = 0; i < blk->vdev->num_queues && queue_runnable(blk); i++) {
+        r = blk_io_process_queue(blk, i);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
