@@ -10,7 +10,7 @@
  * (vm_load_state); everything before and around it is the real code.
  *
  * FUZZ_SRCS: minivmm/migration_in.c minivmm/persist/migration_fmt.c minivmm/persist/migration_net.c minivmm/persist/migration_auth.c
- * FUZZ_SRCS: minivmm/persist/snapshot_fmt.c vmm/host_limits.c vmm/memory.c minivmm/persist/vmstate.c vmm/state.c vmm/devreg.c vmm/log.c
+ * FUZZ_SRCS: minivmm/persist/snapshot_fmt.c vmm/host_limits.c vmm/memory.c minivmm/persist/vmstate.c vmm/state.c vmm/devreg.c vmm/log.c vmm/sched_slice.c
  * FUZZ_PKGS: libxxhash libcrypto
  * FUZZ_LIBS: -lfdt
  *
