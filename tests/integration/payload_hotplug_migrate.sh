@@ -44,7 +44,7 @@ start_srv srv1
 "$BUILD/minivmm" --kernel "$BUILD/guest/vfio.elf" --memory 256M \
     --api-socket "$dir/api1" \
     --cmdline "test=hotplug hp-rounds=2 hp-secs=60" \
-    </dev/null >"$dir/out1" 2>&1 &
+    </dev/null >"$dir/out1" 2>"$dir/out1.err" &
 src=$!
 pids="$pids $src"
 wait_out "$dir/out1" "waiting for a device (round 0)"
@@ -66,11 +66,11 @@ PY
 grep -q "slot=1" "$dir/dst.json" || fail "no slot=1 in the device set"
 : >"$dir/out2"
 "$BUILD/minivmm" --config "$dir/dst.json" --incoming "unix:$dir/mig" \
-    --api-socket "$dir/api2" </dev/null >"$dir/out2" 2>&1 &
+    --api-socket "$dir/api2" </dev/null >"$dir/out2" 2>"$dir/out2.err" &
 dst=$!
 pids="$pids $dst"
 ctl "$dir/api1" migrate "unix:$dir/mig" >"$dir/mig.out" 2>&1 ||
-    { cat "$dir/mig.out" "$dir/out1" "$dir/out2"; fail "migration failed"; }
+    { cat "$dir/mig.out" "$dir/out1" "$dir/out2" "$dir/out1.err" "$dir/out2.err"; fail "migration failed"; }
 wait "$src" || fail "the source exited non-zero"
 for i in $(seq 100); do [ -S "$dir/api2" ] && break; sleep 0.1; done
 ctl "$dir/api2" device-remove hp0 || fail "device-remove on the destination"
@@ -82,6 +82,7 @@ wait_out "$dir/out2" "io ok on slot 1"
 ctl "$dir/api2" device-remove hp0 || fail "device-remove 2"
 wait "$dst"; rc=$?
 tr -d '\r' <"$dir/out2"
+cat "$dir/out2.err"
 [ "$rc" -eq 0 ] || fail "destination exited $rc, want 0"
 tr -d '\r' <"$dir/out2" | grep -qx "PASS hotplug" || fail "no PASS hotplug"
 for s in 0 1; do

@@ -39,7 +39,7 @@ for i in $(seq 50); do [ -S "$dir/a.sock" ] && break; sleep 0.1; done
 : >"$dir/out"
 "$BUILD/minivmm" --kernel "$BUILD/guest/vfio.elf" --memory 256M \
     --api-socket "$dir/api" --cmdline "test=hotplug hp-rounds=2 hp-secs=60" \
-    </dev/null >"$dir/out" 2>&1 &
+    </dev/null >"$dir/out" 2>"$dir/out.err" &
 vm=$!
 wait_out "$dir/out" "waiting for a device (round 0)"
 "$BUILD/minivmm-ctl" "$dir/api" device-add vfio-user \
@@ -73,7 +73,7 @@ grep -q "vfio-user@hp0" "$dir/nodev.out" || fail "refusal does not name hp0"
 
 : >"$dir/out2"
 "$BUILD/minivmm" --config "$dir/dev.json" --restore "$dir/s.snap" \
-    --api-socket "$dir/api2" </dev/null >"$dir/out2" 2>&1 &
+    --api-socket "$dir/api2" </dev/null >"$dir/out2" 2>"$dir/out2.err" &
 vm=$!
 for i in $(seq 100); do [ -S "$dir/api2" ] && break; sleep 0.1; done
 "$BUILD/minivmm-ctl" "$dir/api2" device-remove hp0 || fail "device-remove"
@@ -85,6 +85,7 @@ wait_out "$dir/out2" "io ok on slot 1"
 "$BUILD/minivmm-ctl" "$dir/api2" device-remove hp0 || fail "device-remove 2"
 wait "$vm"; rc=$?; vm=
 tr -d '\r' <"$dir/out2"
+cat "$dir/out2.err"
 [ "$rc" -eq 0 ] || fail "restored VM exited $rc, want 0"
 tr -d '\r' <"$dir/out2" | grep -qx "PASS hotplug" || fail "no PASS hotplug"
 for s in 0 1; do
