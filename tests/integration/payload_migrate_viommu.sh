@@ -11,7 +11,17 @@
 # the IOVA windows are merged into the migration by the memfd offset of
 # each window (the server's DMA dirty log).
 : "${BUILD:=build}"
-name=payload_migrate_viommu
+# VIOMMU=intel runs the same with the VT-d unit (payload_migrate_vtd.sh).
+: "${VIOMMU:=virtio}"
+case "$VIOMMU" in
+virtio) name=payload_migrate_viommu confine=viommu=1
+        marker="confined, data at IOVA 0x7f0000000000" ;;
+intel)  name=payload_migrate_vtd confine=vtd=1
+        marker="^vtd: endpoint .* confined, data at IOVA 0x7f0000000000" ;;
+*)      echo "VIOMMU=$VIOMMU: virtio or intel" >&2; exit 2 ;;
+esac
+[ "$VIOMMU" = virtio ] || "$BUILD/minivmm" --help 2>&1 | grep -qw "$VIOMMU" ||
+    { echo "$name: minivmm has no --viommu $VIOMMU" >&2; exit 77; }
 fail() { echo "$name: $*" >&2; exit 1; }
 [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] ||
     { echo "$name: no usable /dev/kvm" >&2; exit 77; }
@@ -45,17 +55,17 @@ start_srv() {   # NAME
 truncate -s 4M "$dir/disk.img"
 start_srv srv1
 "$BUILD/minivmm" --kernel "$BUILD/guest/virtio.elf" --memory 256M \
-    --viommu virtio --vfio-user "socket=$dir/srv1.sock,id=blk" \
-    --cmdline "test=vblk-count viommu=1 ticks=30 tick_ms=100 blocks=64" \
+    --viommu "$VIOMMU" --vfio-user "socket=$dir/srv1.sock,id=blk" \
+    --cmdline "test=vblk-count $confine ticks=30 tick_ms=100 blocks=64" \
     --serial "file:$dir/out1" --api-socket "$dir/api1" 2>"$dir/err1" &
 src=$!
 pids="$pids $src"
 wait_for "$dir/out1" "^counter: tick 3 " 30 ||
     { cat "$dir/out1" "$dir/err1"; fail "the guest does not count"; }
-tr -d '\r' <"$dir/out1" | grep -q "confined, data at IOVA 0x7f0000000000" ||
+tr -d '\r' <"$dir/out1" | grep -q "$marker" ||
     fail "the guest did not confine the disk"
 start_srv srv2
-"$BUILD/minivmm" --incoming "unix:$dir/mig" --viommu virtio \
+"$BUILD/minivmm" --incoming "unix:$dir/mig" --viommu "$VIOMMU" \
     --vfio-user "socket=$dir/srv2.sock,id=blk" \
     --serial "file:$dir/out2" 2>"$dir/err2" &
 dst=$!

@@ -11,7 +11,17 @@
 # vCPU runs, so the guest goes on from the next tick and every block in
 # the host file holds the guest's last write to it.
 : "${BUILD:=build}"
-name=payload_snapshot_viommu
+# VIOMMU=intel runs the same with the VT-d unit (payload_snapshot_vtd.sh).
+: "${VIOMMU:=virtio}"
+case "$VIOMMU" in
+virtio) name=payload_snapshot_viommu confine=viommu=1
+        marker="confined, data at IOVA 0x7f0000000000" ;;
+intel)  name=payload_snapshot_vtd confine=vtd=1
+        marker="^vtd: endpoint .* confined, data at IOVA 0x7f0000000000" ;;
+*)      echo "VIOMMU=$VIOMMU: virtio or intel" >&2; exit 2 ;;
+esac
+[ "$VIOMMU" = virtio ] || "$BUILD/minivmm" --help 2>&1 | grep -qw "$VIOMMU" ||
+    { echo "$name: minivmm has no --viommu $VIOMMU" >&2; exit 77; }
 fail() { echo "$name: $*" >&2; exit 1; }
 [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] ||
     { echo "$name: no usable /dev/kvm" >&2; exit 77; }
@@ -42,14 +52,14 @@ start_srv() {   # NAME
 truncate -s 4M "$dir/disk.img"
 start_srv srv1; srv1=$srv
 "$BUILD/minivmm" --kernel "$BUILD/guest/virtio.elf" --memory 256M \
-    --viommu virtio --vfio-user "socket=$dir/srv1.sock,id=blk" \
-    --cmdline "test=vblk-count viommu=1 ticks=30 tick_ms=100 blocks=64" \
+    --viommu "$VIOMMU" --vfio-user "socket=$dir/srv1.sock,id=blk" \
+    --cmdline "test=vblk-count $confine ticks=30 tick_ms=100 blocks=64" \
     --serial "file:$dir/out1" --api-socket "$dir/api1" 2>"$dir/err1" &
 vm=$!
 pids="$pids $vm"
 wait_for "$dir/out1" "^counter: tick 3 " 30 ||
     { cat "$dir/out1" "$dir/err1"; fail "the guest does not count"; }
-tr -d '\r' <"$dir/out1" | grep -q "confined, data at IOVA 0x7f0000000000" ||
+tr -d '\r' <"$dir/out1" | grep -q "$marker" ||
     fail "the guest did not confine the disk"
 "$BUILD/minivmm-ctl" "$dir/api1" pause >/dev/null || fail "pause failed"
 saved=$(ticks "$dir/out1" | tail -n 1)
@@ -59,7 +69,7 @@ kill -9 "$vm"; wait "$vm" 2>/dev/null
 kill "$srv1"; wait "$srv1" 2>/dev/null
 
 start_srv srv2; srv2=$srv
-"$BUILD/minivmm" --restore "$dir/vm.snap" --viommu virtio \
+"$BUILD/minivmm" --restore "$dir/vm.snap" --viommu "$VIOMMU" \
     --vfio-user "socket=$dir/srv2.sock,id=blk" \
     --serial "file:$dir/out2" 2>"$dir/err2"
 rc=$?
