@@ -16,6 +16,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vfio/proto/conn.h"
@@ -715,6 +716,34 @@ static void test_disconnect(void **state)
     close(efd);
 }
 
+/* A client that never answers a DMA_READ (here on its main socket; the
+ * same holds for a twin socket it keeps open) costs the server the reply
+ * deadline and its connection, never a hang. */
+static void test_dma_reply_deadline(void **state)
+{
+    struct fx *f = *state;
+    struct vfio_user_dma_map m = {.argsz = 32, .flags = 3, .address = IOVA,
+                                  .size = 65536};
+    struct timespec t0, t1;
+    uint8_t rd[8];
+    long ms;
+
+    vfio_user_conn_free(f->k.c);
+    assert_int_equal(vfio_srv_handle_ready(f->k.srv), -ENOTCONN);
+    vfio_srv_set_timeout(f->k.srv, 100);
+    srv_client_attach(&f->k);
+    version(f);
+    assert_int_equal(call(f, VFIO_USER_DMA_MAP, &m, 32, NULL, 0), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(vfio_srv_dma_read(f->k.srv, IOVA, rd, sizeof(rd)),
+                     -ETIMEDOUT);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    assert_true(ms >= 90 && ms < 5000);
+    assert_int_equal(vfio_srv_handle_ready(f->k.srv), -ENOTCONN);
+    assert_false(vfio_srv_connected(f->k.srv));
+}
+
 static void test_garbage(void **state)
 {
     struct fx *f = *state;
@@ -751,6 +780,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disconnect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dma_reply_deadline, setup,
+                                        teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -251,7 +251,7 @@ int vfio_srv_attach(struct vfio_srv *s, int fd)
                              .data.u64 = TAG(TAG_MAIN, 0)};
     struct vfio_user_ep_opts eo = {
         .peer = "client", .server = true, .on_fail = srv_ep_failed,
-        .opaque = s,
+        .opaque = s, .timeout_ms = s->timeout_ms,
     };
     struct vfio_user_conn *conn;
     struct vfio_user_caps def;
@@ -488,6 +488,7 @@ int vfio_srv_create(const struct vfio_srv_dev *dev,
     else
         vfio_srv_default_caps(&s->own);
     s->listen_fd = -1;
+    s->timeout_ms = VFIO_SRV_DEFAULT_TIMEOUT_MS;
     s->mig_state = VFIO_DEVICE_STATE_RUNNING;
     s->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (s->epfd < 0) {
@@ -511,6 +512,11 @@ int vfio_srv_create(const struct vfio_srv_dev *dev,
     s->listen_fd = listen_fd;
     *out = s;
     return 0;
+}
+
+void vfio_srv_set_timeout(struct vfio_srv *s, uint32_t ms)
+{
+    s->timeout_ms = ms;
 }
 
 void vfio_srv_destroy(struct vfio_srv *s)

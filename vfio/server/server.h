@@ -58,6 +58,15 @@ int vfio_srv_create(const struct vfio_srv_dev *dev,
                     const struct vfio_user_caps *own, int listen_fd,
                     struct vfio_srv **out);
 
+/* How long the server waits for the client's reply to one DMA_READ or
+ * DMA_WRITE it sent (milliseconds; 0: no deadline, for a debugger).
+ * Default VFIO_SRV_DEFAULT_TIMEOUT_MS. A client that lets it pass is
+ * disconnected ("Socket Disconnection Behavior"): a client that keeps a
+ * twin socket open without answering must not hang the server. Takes
+ * effect for the next client. */
+#define VFIO_SRV_DEFAULT_TIMEOUT_MS 5000
+void vfio_srv_set_timeout(struct vfio_srv *s, uint32_t ms);
+
 /* Close every fd, unmap all DMA, free. NULL is a no-op. */
 void vfio_srv_destroy(struct vfio_srv *s);
 
@@ -70,7 +79,7 @@ int vfio_srv_poll_fd(const struct vfio_srv *s);
 
 /* Handle whatever is ready: accept a client, serve its commands, deliver
  * ioeventfds. Never blocks waiting for new input (it may block for the
- * reply to a DMA message it sends). 0; -ENOTCONN once a client attached
+ * reply to a DMA message it sends, up to vfio_srv_set_timeout()). 0; -ENOTCONN once a client attached
  * with vfio_srv_attach() has gone (nothing left to serve); -errno for a
  * local failure (epoll). A client that misbehaves is disconnected. */
 int vfio_srv_handle_ready(struct vfio_srv *s);

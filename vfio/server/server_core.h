@@ -88,6 +88,7 @@ struct vfio_srv {
     struct srv_post post[SRV_DMA_POSTED];
     uint32_t nposted;       /* post[0, nposted) wait for their replies */
     int post_err;           /* first error of a posted write, -errno */
+    uint32_t timeout_ms;    /* deadline of a DMA reply; 0: none */
 };
 
 /* One command handler: 0 when it has replied, or -errno for the error
