@@ -11,7 +11,10 @@
 # device path, not the disk). The three configurations run back to back,
 # REPS rounds (default 3), and the table shows medians and the ratio to
 # the in-VMM disk. Numbers, not assertions. RAW=1 also prints each run.
+# CONFIGS="in-VMM vfu-msg" runs only those configurations (default all
+# three; a column not run shows 0).
 : "${BUILD:=build}" "${SECS:=2}" "${REPS:=3}"
+: "${CONFIGS:=in-VMM vfu-fd vfu-msg}"
 payload=$BUILD/guest/virtio.elf
 [ -f "$payload" ] || { echo "no $payload (make guest)"; exit 1; }
 [ -r /dev/kvm ] && [ -w /dev/kvm ] || { echo "no usable /dev/kvm: skipped"; exit 0; }
@@ -51,10 +54,12 @@ run_vfu() {
     kill "$srv"; wait "$srv" 2>/dev/null; srv=
 }
 
+want() { case " $CONFIGS " in *" $1 "*) return 0 ;; esac; return 1; }
+
 for r in $(seq "$REPS"); do
-    run in-VMM --disk path="$dir/disk.img"
-    run_vfu vfu-fd ""
-    run_vfu vfu-msg ",dma=message"
+    want in-VMM && run in-VMM --disk path="$dir/disk.img"
+    want vfu-fd && run_vfu vfu-fd ""
+    want vfu-msg && run_vfu vfu-msg ",dma=message"
 done >"$dir/all"
 [ -n "$RAW" ] && cat "$dir/all"
 

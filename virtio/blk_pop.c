@@ -8,6 +8,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <string.h>
 #include <unistd.h>
 
 /* --- dispatch ---------------------------------------------------------- */
@@ -63,11 +64,18 @@ static void blk_start(struct blk_io *blk, uint16_t qidx,
 /* --- popping in batches ---------------------------------------------- */
 
 /* Post the read of @p's request header when it sits in the first
- * (readable) segment, as it does with every driver we know. */
+ * (readable) segment, as it does with every driver we know; unless the
+ * queue's fetch already read it there (virtq_elem.prefix). */
 static void post_hdr(struct blk_io *blk, struct blk_popped *p)
 {
     const struct virtq_elem *e = &p->e;
 
+    _Static_assert(sizeof(p->hdr) <= VIRTQ_PREFIX_MAX, "header prefix");
+    if (e->has_prefix && e->last.len && e->last.write && !e->truncated) {
+        memcpy(&p->hdr, e->prefix, sizeof(p->hdr));
+        p->have_hdr = true;
+        return;
+    }
     p->have_hdr = e->last.len && e->last.write && !e->truncated &&
                   e->nsegs && !e->segs[0].write &&
                   e->segs[0].len >= sizeof(p->hdr) &&

@@ -17,6 +17,7 @@
 #include <linux/virtio_ring.h>
 #include <unistd.h>
 
+#include "virtio/queue_fetch.h"
 #include "vmm/iov.h"
 
 #define BLK_RING_ENTRIES     128u   /* SQ size; CQ is twice that */
@@ -476,22 +477,19 @@ err_ring:
     return r;
 }
 
-/* Message-based DMA (a read op): room for each queue's descriptor table
- * snapshot (queue.h), up to 1024 entries; best effort. Or free them. */
+/* Message-based DMA (a read op): each queue's batching buffers
+ * (virtio/queue_fetch.h: descriptor table snapshot, driver area, request
+ * headers read with the table), up to 1024 entries; best effort (without
+ * them chains are read the slow way). Or free them. */
 static void desc_snaps(struct blk_io *blk, bool alloc)
 {
     for (uint16_t i = 0; i < blk->vdev->num_queues; i++) {
         struct virtq *q = &blk->queues[i];
-        uint32_t bytes = (uint32_t)q->max_size * sizeof(struct vring_desc);
 
-        if (!alloc) {
-            free(q->desc_snap);
-            q->desc_snap = NULL;
-            q->desc_snap_cap = 0;
-        } else if (blk->mem.ops->read && q->max_size <= 1024) {
-            q->desc_snap = malloc(bytes);
-            q->desc_snap_cap = q->desc_snap ? bytes : 0;
-        }
+        if (!alloc)
+            virtq_msg_free(q);
+        else if (blk->mem.ops->read && q->max_size <= 1024)
+            virtq_msg_alloc(q, sizeof(struct virtio_blk_outhdr));
     }
 }
 

@@ -8,6 +8,7 @@
 
 #include <linux/virtio_ring.h>
 
+#include "virtio/queue_fetch.h"
 #include "vmm/state.h"
 
 #define DESC_SIZE 16u
@@ -111,12 +112,15 @@ void virtq_reset(struct virtq *q)
     uint16_t max_size = q->max_size;
     struct vring_desc *snap = q->desc_snap;
     uint32_t snap_cap = q->desc_snap_cap;
+    struct virtq_msg *msg = q->msg;
 
     memset(q, 0, sizeof(*q));
     q->mem = mem;
     q->max_size = max_size;
     q->desc_snap = snap;
     q->desc_snap_cap = snap_cap;
+    q->msg = msg;
+    virtq_msg_invalidate(q);
     q->size = max_size;         /* spec 4.1.4.3: queue_size reads the max */
     q->notify_enabled = true;
 }
@@ -188,6 +192,7 @@ int virtq_enable(struct virtq *q)
     q->avail_seen = 0;
     q->nheads = 0;
     q->snap_n = 0;
+    virtq_msg_invalidate(q);
     return 0;
 }
 
@@ -423,27 +428,54 @@ static void prefetch(struct virtq *q, uint16_t pending)
     }
 }
 
+/* Chains seen available stay so: read avail->idx only when they are
+ * used up (one ring access per batch, not per chain). With message
+ * batching (queue_fetch.h) a fetch reads the entries and table too; and
+ * with notifications kept on and no event-idx, one fetch per doorbell is
+ * enough: the driver kicks after publishing (spec 2.7.10.1: used->flags
+ * stays 0), so chains it adds later come with a new doorbell. */
+static int avail_refresh(struct virtq *q, bool msg, uint16_t *pending)
+{
+    *pending = q->avail_seen;
+    if (*pending)
+        return 0;
+    if (!msg)
+        return avail_pending(q, pending);
+    if (q->msg->fetched && q->notify_kept && !q->event_idx)
+        return 0;
+    return virtq_fetch(q, pending);
+}
+
+static int write_avail_event(struct virtq *q, bool msg)
+{
+    uint16_t raw = htole16(q->last_avail_idx);
+
+    if (!msg)
+        return ring_write16(q, avail_event_gpa(q), q->last_avail_idx, false);
+    /* Posted: flushed before the next index read (virtq_fetch()). */
+    return virtio_mem_write_posted(q->mem, avail_event_gpa(q), &raw, 2);
+}
+
 int virtq_pop(struct virtq *q, struct virtq_elem *e)
 {
     struct desc_table t = { 0 };
     uint16_t pending, head;
+    bool msg;
     int r;
 
     if (q->broken)
         return -EIO;
     if (!q->enabled)
         return 0;
-    /* Chains seen available stay so: read avail->idx only when they are
-     * used up (one ring access per batch, not per chain). */
-    pending = q->avail_seen;
-    r = pending ? 0 : avail_pending(q, &pending);
+    msg = virtq_msg_usable(q);
+    r = avail_refresh(q, msg, &pending);
     if (r < 0)
         return broken(q, r, "reading the available ring index");
     if (!pending)
         return 0;
-    if (pending == q->avail_seen && pending > 1)
+    if (!msg && pending == q->avail_seen && pending > 1)
         prefetch(q, pending);
-    r = avail_head(q, pending, &head);
+    r = msg && virtq_msg_head(q, &head) ? 0 : avail_head(q, pending, &head);
     if (r < 0)
         return broken(q, r, "reading the available ring");
     if (head >= q->size)
@@ -465,10 +497,13 @@ int virtq_pop(struct virtq *q, struct virtq_elem *e)
     r = walk_chain(q, e, &t, head);
     if (r < 0)
         return broken(q, r, "malformed or unreadable descriptor chain");
+    e->has_prefix = false;
+    if (msg)
+        virtq_msg_take_prefix(q, e);
     q->last_avail_idx++;
     q->avail_seen--;
     if (q->event_idx && q->notify_enabled) {
-        r = ring_write16(q, avail_event_gpa(q), q->last_avail_idx, false);
+        r = write_avail_event(q, msg);
         if (r < 0)
             return broken(q, r, "writing avail_event");
     }
@@ -487,6 +522,12 @@ int virtq_push(struct virtq *q, uint16_t head, uint32_t len)
         return -EIO;
     if (!q->enabled)
         return -EINVAL;
+    /* Staged elements (virtq_push_deferred()) land before this index. */
+    r = virtq_msg_post_used(q);
+    if (r == 0 && q->unpublished)
+        r = virtio_mem_flush(q->mem);
+    if (r < 0)
+        return broken(q, r, "writing used ring elements");
     ue.id = htole32(head);
     ue.len = htole32(len);
     gpa = q->used_gpa + 4 + 8ULL * (q->used_idx & (q->size - 1));
@@ -510,12 +551,15 @@ int virtq_push_deferred(struct virtq *q, uint16_t head, uint32_t len)
         return -EIO;
     if (!q->enabled)
         return -EINVAL;
-    ue.id = htole32(head);
-    ue.len = htole32(len);
-    gpa = q->used_gpa + 4 + 8ULL * (q->used_idx & (q->size - 1));
-    r = virtio_mem_write_posted(q->mem, gpa, &ue, sizeof(ue));
-    if (r < 0)
-        return broken(q, r, "writing a used ring element");
+    /* Message batching: staged, one write per run at virtq_publish(). */
+    if (!virtq_msg_stage_used(q, q->used_idx, head, len)) {
+        ue.id = htole32(head);
+        ue.len = htole32(len);
+        gpa = q->used_gpa + 4 + 8ULL * (q->used_idx & (q->size - 1));
+        r = virtio_mem_write_posted(q->mem, gpa, &ue, sizeof(ue));
+        if (r < 0)
+            return broken(q, r, "writing a used ring element");
+    }
     q->used_idx++;
     q->unpublished = true;
     return 0;
@@ -530,6 +574,11 @@ int virtq_publish(struct virtq *q)
     q->unpublished = false;
     if (q->broken)
         return -EIO;
+    r = virtq_msg_post_used(q);
+    if (r < 0) {
+        virtio_mem_flush(q->mem);
+        return broken(q, r, "writing used ring elements");
+    }
     r = virtio_mem_flush(q->mem);
     if (r < 0)
         return broken(q, r, "writing used ring elements");
@@ -584,6 +633,8 @@ void virtq_disable_notify(struct virtq *q)
      * chain added after it comes with a kick. */
     if (!virtio_mem_translate(q->mem, q->used_gpa, 2, true)) {
         q->notify_kept = true;
+        if (q->msg)
+            q->msg->fetched = false;    /* a new doorbell: fetch again */
         return;
     }
     q->notify_enabled = false;

@@ -34,6 +34,7 @@ struct vring_desc;
 #define VIRTQ_MAX_SIZE        32768u        /* spec maximum queue size */
 #define VIRTQ_HEAD_CACHE      16u           /* avail entries read ahead */
 #define VIRTQ_MAX_CHAIN_BYTES (256u << 20)  /* cap on a chain's total len */
+#define VIRTQ_PREFIX_MAX      16u           /* bytes of a chain's prefix */
 
 /* One buffer of a chain, in chain order: readable ones first. */
 struct virtq_seg {
@@ -56,7 +57,14 @@ struct virtq_elem {
     bool truncated;
     struct virtq_seg last;  /* final non-empty segment (len 0 if none),
                                recorded even when truncated */
+    /* With message batching (struct virtq_msg): the first prefix_len
+     * bytes of the readable part, read in the round that fetched the
+     * descriptor table, when segs[0] is readable and holds them. */
+    bool has_prefix;
+    uint8_t prefix[VIRTQ_PREFIX_MAX];
 };
+
+struct virtq_msg;
 
 /* Fields are owned by queue.c; transports set them only through the
  * functions below. Embedded by devices, hence public. */
@@ -93,6 +101,9 @@ struct virtq {
     struct vring_desc *desc_snap;
     uint32_t desc_snap_cap;
     uint16_t snap_first, snap_n;   /* chains the snapshot is valid for */
+    /* Optional, the device's (virtio/queue_fetch.h): batching buffers
+     * for message-based DMA; kept across reset and load. */
+    struct virtq_msg *msg;
 };
 
 /* Initialise a disabled queue whose size may be at most @max_size
