@@ -30,10 +30,11 @@ print("per 1000 guest I/Os (4 KiB read, QD1, MSI-X completion)")
 print(f"{'':16}" + "".join(f"{t:>22}" for _, t in cols))
 for key, name in [("vmm_exits", "VMM exits"), ("vmm_wakeups", "VMM wakeups"),
                   ("server_wakeups", "server wakeups"),
-                  ("messages", "socket messages"), ("ios", "I/Os counted")]:
+                  ("messages", "socket messages"),
+                  ("dma_rounds", "DMA round trips"), ("ios", "I/Os counted")]:
     row = f"{name:16}"
     for k, _ in cols:
-        v = r[k][key] if r[k] else None
+        v = r[k].get(key) if r[k] else None
         row += f"{'-' if v is None else (str(v) if key == 'ios' else f'{v:.1f}'):>22}"
     print(row)
 PY

@@ -161,8 +161,10 @@ def measure(a, d, vm, srv, out, api_path):
             - v1["messages_sent"] - v1["messages_received"])
         delta["server_doorbells_trapped"] = (v2["doorbells_region_write"]
                                              - v1["doorbells_region_write"])
+        delta["dma_rounds"] = v2.get("dma_rounds", 0) - v1.get("dma_rounds", 0)
     else:
         delta["server_wakeups"] = delta["server_messages"] = 0
+        delta["dma_rounds"] = 0
         delta["server_doorbells_trapped"] = 0
     return delta
 
@@ -196,6 +198,7 @@ def main():
            "vmm_exits_io": k(dl["io"]), "vmm_exits_mmio": k(dl["mmio"]),
            "vmm_wakeups": k(dl["wakeups"]),
            "server_wakeups": k(dl["server_wakeups"]),
+           "dma_rounds": k(dl["dma_rounds"]),
            "messages": k(dl["messages"]),
            "server_messages": k(dl["server_messages"]),
            "trapped_doorbells": k(dl["server_doorbells_trapped"])}
@@ -205,7 +208,8 @@ def main():
           f"{res['messages']:.1f} (exits io {res['vmm_exits_io']:.1f} "
           f"mmio {res['vmm_exits_mmio']:.1f}; server-side messages "
           f"{res['server_messages']:.1f}, trapped doorbells "
-          f"{res['trapped_doorbells']:.1f})")
+          f"{res['trapped_doorbells']:.1f}, DMA round trips "
+          f"{res['dma_rounds']:.1f})")
     if a.json:
         json.dump(res, open(a.json, "w"))
     bad = []

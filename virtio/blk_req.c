@@ -446,8 +446,18 @@ void blk_flush_notify(struct blk_io *blk)
             continue;
         }
         virtio_dev_notify_queue(blk->vdev, i);
+        if (virtq_msg_area_new(&blk->queues[i]))
+            blk->area_new |= 1ULL << i;
     }
     blk->to_notify = 0;
+}
+
+void blk_drop_areas(struct blk_io *blk)
+{
+    for (uint16_t i = 0; blk->area_new && i < blk->vdev->num_queues; i++)
+        if (blk->area_new & (1ULL << i))
+            virtq_msg_drop_area(&blk->queues[i]);
+    blk->area_new = 0;
 }
 
 /* --- engine life cycle ------------------------------------------------- */
@@ -557,6 +567,7 @@ int blk_io_quiesce(struct blk_io *blk, bool drop)
     }
     if (r >= 0)
         blk_flush_notify(blk);
+    blk_drop_areas(blk);
     if (drop) {
         blk->dropping = false;
         blk->blocked = 0;

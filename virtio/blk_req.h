@@ -109,6 +109,8 @@ struct blk_io {
     bool dropping;                  /* reset: complete nothing to guest */
     uint64_t blocked;               /* queues waiting for ring space */
     uint64_t to_notify;             /* queues with new used entries */
+    uint64_t area_new;              /* queues whose notify check saw new
+                                       chains (queue_fetch.h) */
     struct blk_req *fin;            /* finished, completed by the batch */
     struct blk_req **fin_tail;
     struct virtq_seg *scratch;      /* [BLK_POP_BATCH][seg_max + 2] */
@@ -182,8 +184,11 @@ bool blk_in_capacity(const struct blk_io *blk, uint64_t sector,
 void blk_start_rw(struct blk_io *blk, const struct blk_parse *ps);
 /* Reap completions and complete the finished requests as one batch. */
 int blk_reap(struct blk_io *blk);
-/* Publish the used entries and raise the interrupts owed. */
+/* Publish the used entries and raise the interrupts owed; queues whose
+ * check (message batching) saw new chains go into area_new. */
 void blk_flush_notify(struct blk_io *blk);
+/* Forget those driver-area reads (before waiting for doorbells again). */
+void blk_drop_areas(struct blk_io *blk);
 
 /* blk_cmd.c: VIRTIO_BLK_T_FLUSH, _GET_ID, _DISCARD and _WRITE_ZEROES. */
 void blk_start_flush(struct blk_io *blk, const struct blk_parse *ps);

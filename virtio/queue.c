@@ -599,7 +599,9 @@ bool virtq_need_notify(struct virtq *q)
      * suppression fields (spec 2.7.7.1, pairs with the driver's fence). */
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (!q->event_idx) {
-        if (ring_read16(q, q->avail_gpa, &v, false) < 0)
+        /* message batching: the whole driver area, kept for a fetch */
+        if (virtq_msg_usable(q) ? virtq_msg_read_area(q, &v) < 0
+                                : ring_read16(q, q->avail_gpa, &v, false) < 0)
             return true;
         return !(v & VRING_AVAIL_F_NO_INTERRUPT);
     }

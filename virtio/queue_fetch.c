@@ -73,6 +73,7 @@ void virtq_msg_invalidate(struct virtq *q)
     m->used_n = 0;
     m->desc_valid = false;
     m->fetched = false;
+    m->area_ready = false;
     if (++m->round == 0)
         m->round = 1;
 }
@@ -170,13 +171,18 @@ int virtq_fetch(struct virtq *q, uint16_t *pending)
     q->nheads = 0;
     if (++m->round == 0)
         m->round = 1;
-    /* Posted writes first (avail_event): the index read comes after. */
-    r = virtio_mem_flush(q->mem);
-    if (r == 0)
-        r = virtio_mem_read(q->mem, q->avail_gpa, m->avail,
-                            avail_area(q->size));
-    if (r < 0)
-        return r;
+    if (m->area_ready) {
+        /* read just now by virtq_need_notify(): round 1 is done */
+        m->area_ready = false;
+    } else {
+        /* Posted writes first (avail_event): the index read after. */
+        r = virtio_mem_flush(q->mem);
+        if (r == 0)
+            r = virtio_mem_read(q->mem, q->avail_gpa, m->avail,
+                                avail_area(q->size));
+        if (r < 0)
+            return r;
+    }
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
     memcpy(&idx, m->avail + 2, sizeof(idx));
     n = (uint16_t)(le16toh(idx) - q->last_avail_idx);
@@ -188,6 +194,45 @@ int virtq_fetch(struct virtq *q, uint16_t *pending)
     if (n)
         fetch_chains(q, n);
     return 0;
+}
+
+int virtq_msg_read_area(struct virtq *q, uint16_t *flags)
+{
+    struct virtq_msg *m = q->msg;
+    uint16_t v;
+    int r;
+
+    m->area_ready = false;
+    r = virtio_mem_read(q->mem, q->avail_gpa, m->avail,
+                        avail_area(q->size));
+    if (r < 0)
+        return r;
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    memcpy(&v, m->avail, sizeof(v));
+    *flags = le16toh(v);
+    m->area_ready = true;
+    return 0;
+}
+
+bool virtq_msg_area_new(struct virtq *q)
+{
+    struct virtq_msg *m = q->msg;
+    uint16_t idx, n;
+
+    if (!m || !m->area_ready)
+        return false;
+    memcpy(&idx, m->avail + 2, sizeof(idx));
+    n = (uint16_t)(le16toh(idx) - q->last_avail_idx);
+    if (n && n <= q->size && !q->avail_seen && q->enabled && !q->broken)
+        return true;
+    m->area_ready = false;
+    return false;
+}
+
+void virtq_msg_drop_area(struct virtq *q)
+{
+    if (q->msg)
+        q->msg->area_ready = false;
 }
 
 bool virtq_msg_head(const struct virtq *q, uint16_t *head)

@@ -49,6 +49,7 @@ struct virtq_msg {
     uint16_t used_first, used_n;    /* staged: used ring idx, count */
     bool desc_valid;                /* desc_snap holds a whole table */
     bool fetched;                   /* a fetch since the doorbell began */
+    bool area_ready;                /* avail[] read by virtq_need_notify() */
 };
 
 /* Give @q batching buffers for up to q->max_size entries (and its
@@ -73,6 +74,17 @@ bool virtq_msg_head(const struct virtq *q, uint16_t *head);
 /* After the walk of @e (head e->head): set e->has_prefix/prefix when the
  * fetch read the chain's prefix where the walk puts it. */
 void virtq_msg_take_prefix(struct virtq *q, struct virtq_elem *e);
+/* For virtq_need_notify() without event-idx: read the whole driver area
+ * (its flags are what it needs, after the used index landed) and keep it
+ * as the next fetch's first round. -errno from the read. */
+int virtq_msg_read_area(struct virtq *q, uint16_t *flags);
+/* True if the area read by virtq_need_notify() shows chains not yet
+ * seen: the caller then pops at once (the fetch uses the area); else the
+ * area is dropped. Whatever the caller does, it calls
+ * virtq_msg_drop_area() before it returns to waiting for doorbells: a
+ * later doorbell must read the index afresh. */
+bool virtq_msg_area_new(struct virtq *q);
+void virtq_msg_drop_area(struct virtq *q);
 /* Stage used element (@head, @len) at used ring index @idx; false if it
  * cannot be staged (the caller writes it itself). */
 bool virtq_msg_stage_used(struct virtq *q, uint16_t idx, uint16_t head,

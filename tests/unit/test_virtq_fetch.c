@@ -415,6 +415,44 @@ static void test_event_idx_rechecks(void **state)
     assert_int_equal(virtq_pop(&f->q, &f->e), 1);   /* no doorbell */
 }
 
+/* The notify check after a completion reads the whole driver area: its
+ * flags decide the interrupt, and chains it shows are popped with it as
+ * the fetch's first round. With nothing new the area is dropped, and a
+ * chain added later is found by a fresh read. */
+static void test_notify_area(void **state)
+{
+    struct fixture *f = *state;
+    const bool none[1] = { 0 }, one[1] = { 1 };
+    const uint8_t t[1] = { 1 };
+    uint16_t heads[1];
+    unsigned int rounds;
+
+    add_req(f, 0, 1, 0);
+    assert_int_equal(pop_all(f, heads, none, t), 1);
+    complete(f, heads, 1);
+    assert_int_equal(vring_drv_set_avail_flags(&f->drv,
+                                               VRING_AVAIL_F_NO_INTERRUPT),
+                     0);
+    f->drv.next_desc = 0;
+    add_req(f, 0, 1, 0);            /* added before the check */
+    rounds = f->mm.rounds;
+    assert_false(virtq_need_notify(&f->q));
+    assert_int_equal(f->mm.rounds - rounds, 1);
+    assert_true(virtq_msg_area_new(&f->q));
+    rounds = f->mm.rounds;
+    assert_int_equal(pop_all(f, heads, one, t), 1);
+    assert_int_equal(f->mm.rounds - rounds, 1);     /* round 2 only */
+    complete(f, heads, 1);
+    assert_int_equal(vring_drv_set_avail_flags(&f->drv, 0), 0);
+    assert_true(virtq_need_notify(&f->q));
+    assert_false(virtq_msg_area_new(&f->q));        /* dropped */
+    f->drv.next_desc = 0;
+    add_req(f, 0, 1, 0);            /* after the check: its doorbell */
+    rounds = f->mm.rounds;
+    assert_int_equal(pop_all(f, heads, one, t), 1);
+    assert_int_equal(f->mm.rounds - rounds, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -426,6 +464,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failed_round_falls_back, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_notify_area, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_idx_rechecks,
                                         setup_event_idx, teardown),
     };

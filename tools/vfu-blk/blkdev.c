@@ -527,6 +527,7 @@ void vfu_blk_get_counters(const struct vfu_blk *d,
     c->bytes_written = bs.bytes_written;
     c->errors = bs.errors;
     c->dma_msgs = ss.dma_msgs;
+    c->dma_rounds = ss.dma_rounds;
     c->commands = ss.commands;
     c->connections = ss.connections;
     c->wakeups += ss.waits;
@@ -555,6 +556,7 @@ const struct vfu_blk_counter_name vfu_blk_counter_names[VFU_BLK_NR_COUNTERS] = {
     COUNTER("wakeups", wakeups),
     COUNTER("messages_sent", msgs_sent),
     COUNTER("messages_received", msgs_received),
+    COUNTER("dma_rounds", dma_rounds),
 };
 
 uint64_t vfu_blk_counter(const struct vfu_blk_counters *c, unsigned int i)

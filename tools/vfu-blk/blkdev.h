@@ -44,6 +44,7 @@ struct vfu_blk_counters {
     uint64_t doorbells_region;      /* kicks through REGION_WRITE */
     uint64_t irqs_msix, irqs_intx;  /* interrupts raised */
     uint64_t dma_msgs;              /* DMA_READ/WRITE messages sent */
+    uint64_t dma_rounds;            /* waits for their replies */
     uint64_t commands, connections;
     uint64_t wakeups;               /* returns of vfu-blk's blocking waits:
                                      * its epoll_wait, DMA reply waits */
@@ -67,7 +68,7 @@ struct vfu_blk_counter_name {
     const char *name;
     size_t off;          /* offsetof(struct vfu_blk_counters, ...) */
 };
-#define VFU_BLK_NR_COUNTERS 14
+#define VFU_BLK_NR_COUNTERS 15
 extern const struct vfu_blk_counter_name
     vfu_blk_counter_names[VFU_BLK_NR_COUNTERS];
 

@@ -239,6 +239,7 @@ static int dma_call(struct vfio_srv *s, uint16_t cmd, const void *pl,
     int r;
 
     s->stats.dma_msgs++;
+    s->stats.dma_rounds++;
     r = vfio_user_ep_call(s->ep, &call);
     *rlen = call.reply_len;
     return r;
@@ -317,6 +318,7 @@ static int dma_msg_write(struct vfio_srv *s, uint64_t iova,
         a.address = iova;
         a.count = len < dma_chunk(s) ? len : dma_chunk(s);
         r = write_start(s, &call, &a, a.count, buf, s->dbuf, s->buf_size);
+        s->stats.dma_rounds++;
         if (r >= 0)
             r = vfio_user_ep_call_finish(s->ep, &call, r);
         if (r == 0)
@@ -388,6 +390,7 @@ int vfio_srv_dma_flush(struct vfio_srv *s)
 {
     int r = s->post_err;
 
+    s->stats.dma_rounds += s->nposted > 0;
     for (uint32_t i = 0; i < s->nposted; i++) {
         int e = post_finish(s, &s->post[i]);
 

@@ -115,6 +115,9 @@ struct vfio_srv_stats {
     uint64_t commands;      /* commands handled */
     uint64_t errors;        /* error replies sent */
     uint64_t dma_msgs;      /* DMA_READ/DMA_WRITE messages sent */
+    uint64_t dma_rounds;    /* round trips: waits for DMA replies (a
+                             * synchronous DMA_READ/WRITE, or a flush of
+                             * posted ones) */
     uint64_t irqs;          /* eventfd signals of trigger fds */
     uint64_t ioeventfds;    /* ioeventfd wake-ups delivered */
     uint64_t dirty_bitmaps; /* DIRTY_PAGES GET_BITMAP answered (v1) */
