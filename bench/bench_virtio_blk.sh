@@ -12,8 +12,10 @@
 # REPS rounds (default 3), and the table shows medians and the ratio to
 # the in-VMM disk. Numbers, not assertions. RAW=1 also prints each run.
 # CONFIGS="in-VMM vfu-msg" runs only those configurations (default all
-# three; a column not run shows 0).
-: "${BUILD:=build}" "${SECS:=2}" "${REPS:=3}"
+# three; a column not run shows 0); ROWS=MASK only some rows (bit 0 QD1,
+# bit 1 QD32, bit 2 sequential; default 7). With RAW=1, each vfu-blk
+# run's DMA round trips per request (its counters: all rows of the run).
+: "${BUILD:=build}" "${SECS:=2}" "${REPS:=3}" "${ROWS:=7}"
 : "${CONFIGS:=in-VMM vfu-fd vfu-msg}"
 payload=$BUILD/guest/virtio.elf
 [ -f "$payload" ] || { echo "no $payload (make guest)"; exit 1; }
@@ -37,7 +39,7 @@ start_srv() {
 run() {
     name=$1; shift
     "$BUILD/minivmm" --kernel "$payload" --memory 256M "$@" \
-        --cmdline "test=bench-vblk bench-secs=$SECS" \
+        --cmdline "test=bench-vblk bench-secs=$SECS bench-rows=$ROWS" \
         </dev/null >"$dir/out" 2>&1
     rc=$?
     if [ "$rc" -ne 0 ]; then
@@ -52,6 +54,11 @@ run_vfu() {
     start_srv
     run "$1" --vfio-user "socket=$dir/s.sock$2"
     kill "$srv"; wait "$srv" 2>/dev/null; srv=
+    [ -n "$RAW" ] && tr ' ' '\n' <"$dir/srv.log" | awk -F= -v n="$1" '
+        $1 == "requests" { q = $2 } $1 == "dma_rounds" { d = $2 }
+        $1 == "dma_messages" { m = $2 }
+        END { if (q) printf "# %s: %d requests, %.2f DMA messages and " \
+              "%.2f round trips per request\n", n, q, m / q, d / q }' >&2
 }
 
 want() { case " $CONFIGS " in *" $1 "*) return 0 ;; esac; return 1; }

@@ -395,39 +395,6 @@ static int desc_snapshot(struct virtq *q, uint16_t pending,
     return 0;
 }
 
-/* Without translate, after a fresh read of avail->idx: fetch the avail
- * entries and the descriptor table for the @pending chains with posted
- * reads, one round trip for both (avail_head() and desc_snapshot() then
- * find them). On failure nothing is cached and those read again. */
-static void prefetch(struct virtq *q, uint16_t pending)
-{
-    uint16_t slot = q->last_avail_idx & (q->size - 1), n;
-    uint64_t bytes = (uint64_t)q->size * DESC_SIZE;
-    bool snap = q->desc_snap && q->desc_snap_cap >= bytes;
-
-    if (virtio_mem_translate(q->mem, q->avail_gpa, avail_bytes(q->size),
-                             false) ||
-        (uint16_t)(q->last_avail_idx - q->heads_first) < q->nheads)
-        return;
-    n = pending < VIRTQ_HEAD_CACHE ? pending : VIRTQ_HEAD_CACHE;
-    if (n > q->size - slot)
-        n = (uint16_t)(q->size - slot);
-    q->nheads = q->snap_n = 0;
-    if (virtio_mem_read_posted(q->mem, q->avail_gpa + 4 + 2ULL * slot,
-                               q->heads, 2ULL * n) < 0 ||
-        (snap && virtio_mem_read_posted(q->mem, q->desc_gpa, q->desc_snap,
-                                        bytes) < 0) ||
-        virtio_mem_flush(q->mem) < 0)
-        return;
-    __atomic_thread_fence(__ATOMIC_ACQUIRE);
-    q->heads_first = q->last_avail_idx;
-    q->nheads = n;
-    if (snap) {
-        q->snap_first = q->last_avail_idx;
-        q->snap_n = pending;
-    }
-}
-
 /* Chains seen available stay so: read avail->idx only when they are
  * used up (one ring access per batch, not per chain). With message
  * batching (queue_fetch.h) a fetch reads the entries and table too; and
@@ -473,8 +440,6 @@ int virtq_pop(struct virtq *q, struct virtq_elem *e)
         return broken(q, r, "reading the available ring index");
     if (!pending)
         return 0;
-    if (!msg && pending == q->avail_seen && pending > 1)
-        prefetch(q, pending);
     r = msg && virtq_msg_head(q, &head) ? 0 : avail_head(q, pending, &head);
     if (r < 0)
         return broken(q, r, "reading the available ring");

@@ -32,7 +32,8 @@
 
 #include <linux/virtio_ring.h>
 
-#include "virtio/queue.h"
+#include "virtio/guest_mem.h"
+#include "virtio/queue_types.h"
 
 #define VIRTQ_FETCH_GUESSES 24u     /* prefix reads per fetch, at most */
 
