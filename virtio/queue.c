@@ -547,7 +547,9 @@ int virtq_publish(struct virtq *q)
     r = virtio_mem_flush(q->mem);
     if (r < 0)
         return broken(q, r, "writing used ring elements");
-    r = ring_write16(q, q->used_gpa + 2, q->used_idx, true);
+    r = !q->event_idx ? virtq_msg_publish_idx(q) : 1;
+    if (r > 0)
+        r = ring_write16(q, q->used_gpa + 2, q->used_idx, true);
     if (r < 0)
         return broken(q, r, "writing the used ring index");
     return 0;
@@ -564,7 +566,10 @@ bool virtq_need_notify(struct virtq *q)
      * suppression fields (spec 2.7.7.1, pairs with the driver's fence). */
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (!q->event_idx) {
-        /* message batching: the whole driver area, kept for a fetch */
+        /* message batching: the area read with the index may do (if it
+         * wants interrupts); else the whole driver area, kept for a fetch */
+        if (virtq_msg_spec_wants_irq(q))
+            return true;
         if (virtq_msg_usable(q) ? virtq_msg_read_area(q, &v) < 0
                                 : ring_read16(q, q->avail_gpa, &v, false) < 0)
             return true;

@@ -74,6 +74,7 @@ void virtq_msg_invalidate(struct virtq *q)
     m->desc_valid = false;
     m->fetched = false;
     m->area_ready = false;
+    m->area_spec = false;
     if (++m->round == 0)
         m->round = 1;
 }
@@ -212,6 +213,42 @@ int virtq_msg_read_area(struct virtq *q, uint16_t *flags)
     *flags = le16toh(v);
     m->area_ready = true;
     return 0;
+}
+
+int virtq_msg_publish_idx(struct virtq *q)
+{
+    struct virtq_msg *m = q->msg;
+    uint16_t raw = htole16(q->used_idx);
+    int r, e;
+
+    if (!virtq_msg_usable(q))
+        return 1;
+    m->area_spec = m->area_ready = false;
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    r = virtio_mem_write_posted(q->mem, q->used_gpa + 2, &raw, sizeof(raw));
+    e = virtio_mem_read_posted(q->mem, q->avail_gpa, m->avail,
+                               avail_area(q->size));
+    if (virtio_mem_flush(q->mem) < 0 && !r)
+        r = -EIO;
+    if (r < 0)
+        return r;
+    m->area_spec = e == 0;
+    return 0;
+}
+
+bool virtq_msg_spec_wants_irq(struct virtq *q)
+{
+    struct virtq_msg *m = q->msg;
+    uint16_t v;
+
+    if (!m || !m->area_spec)
+        return false;
+    m->area_spec = false;
+    memcpy(&v, m->avail, sizeof(v));
+    if (le16toh(v) & VRING_AVAIL_F_NO_INTERRUPT)
+        return false;
+    m->area_ready = true;
+    return true;
 }
 
 bool virtq_msg_area_new(struct virtq *q)

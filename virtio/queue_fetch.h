@@ -51,6 +51,7 @@ struct virtq_msg {
     bool desc_valid;                /* desc_snap holds a whole table */
     bool fetched;                   /* a fetch since the doorbell began */
     bool area_ready;                /* avail[] read by virtq_need_notify() */
+    bool area_spec;                 /* avail[] read with the used index */
 };
 
 /* Give @q batching buffers for up to q->max_size entries (and its
@@ -86,6 +87,19 @@ int virtq_msg_read_area(struct virtq *q, uint16_t *flags);
  * later doorbell must read the index afresh. */
 bool virtq_msg_area_new(struct virtq *q);
 void virtq_msg_drop_area(struct virtq *q);
+/* virtq_publish() without event-idx: the used index write and a read of
+ * the driver area posted together, one flush (the caller flushed the
+ * used elements before). 1 if not batching (the caller writes the index
+ * itself), 0, or -errno of the write. */
+int virtq_msg_publish_idx(struct virtq *q);
+/* virtq_need_notify() without event-idx: true if the area read beside
+ * the index wants interrupts (flags 0). Read concurrently with the index
+ * write it may be stale, but an interrupt is never wrong (spurious ones
+ * are the driver's to ignore), and it is raised after the index write
+ * was acknowledged; it is then kept like virtq_msg_read_area()'s. False:
+ * the caller reads the flags afresh (a stale NO_INTERRUPT could miss the
+ * driver turning interrupts back on). Consumes the read. */
+bool virtq_msg_spec_wants_irq(struct virtq *q);
 /* Stage used element (@head, @len) at used ring index @idx; false if it
  * cannot be staged (the caller writes it itself). */
 bool virtq_msg_stage_used(struct virtq *q, uint16_t idx, uint16_t head,
