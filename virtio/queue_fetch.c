@@ -211,6 +211,7 @@ int virtq_msg_read_area(struct virtq *q, uint16_t *flags)
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
     memcpy(&v, m->avail, sizeof(v));
     *flags = le16toh(v);
+    m->no_irq = *flags & VRING_AVAIL_F_NO_INTERRUPT;
     m->area_ready = true;
     return 0;
 }
@@ -226,8 +227,9 @@ int virtq_msg_publish_idx(struct virtq *q)
     m->area_spec = m->area_ready = false;
     __atomic_thread_fence(__ATOMIC_RELEASE);
     r = virtio_mem_write_posted(q->mem, q->used_gpa + 2, &raw, sizeof(raw));
-    e = virtio_mem_read_posted(q->mem, q->avail_gpa, m->avail,
-                               avail_area(q->size));
+    e = m->no_irq ? 1
+                  : virtio_mem_read_posted(q->mem, q->avail_gpa, m->avail,
+                                           avail_area(q->size));
     if (virtio_mem_flush(q->mem) < 0 && !r)
         r = -EIO;
     if (r < 0)
@@ -245,7 +247,8 @@ bool virtq_msg_spec_wants_irq(struct virtq *q)
         return false;
     m->area_spec = false;
     memcpy(&v, m->avail, sizeof(v));
-    if (le16toh(v) & VRING_AVAIL_F_NO_INTERRUPT)
+    m->no_irq = le16toh(v) & VRING_AVAIL_F_NO_INTERRUPT;
+    if (m->no_irq)
         return false;
     m->area_ready = true;
     return true;

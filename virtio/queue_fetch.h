@@ -52,6 +52,8 @@ struct virtq_msg {
     bool fetched;                   /* a fetch since the doorbell began */
     bool area_ready;                /* avail[] read by virtq_need_notify() */
     bool area_spec;                 /* avail[] read with the used index */
+    bool no_irq;                    /* the last area read had
+                                       VRING_AVAIL_F_NO_INTERRUPT */
 };
 
 /* Give @q batching buffers for up to q->max_size entries (and its
@@ -87,9 +89,10 @@ int virtq_msg_read_area(struct virtq *q, uint16_t *flags);
  * later doorbell must read the index afresh. */
 bool virtq_msg_area_new(struct virtq *q);
 void virtq_msg_drop_area(struct virtq *q);
-/* virtq_publish() without event-idx: the used index write and a read of
- * the driver area posted together, one flush (the caller flushed the
- * used elements before). 1 if not batching (the caller writes the index
+/* virtq_publish() without event-idx: the used index write and, unless
+ * the last area read had NO_INTERRUPT (the check would read afresh
+ * anyway), a read of the driver area posted together, one flush (the
+ * caller flushed the used elements before). 1 if not batching (the caller writes the index
  * itself), 0, or -errno of the write. */
 int virtq_msg_publish_idx(struct virtq *q);
 /* virtq_need_notify() without event-idx: true if the area read beside

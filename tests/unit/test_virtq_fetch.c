@@ -419,7 +419,8 @@ static void test_event_idx_rechecks(void **state)
 /* The notify check after a completion. The driver area read with the
  * used index (one round) decides when it wants interrupts; when it says
  * NO_INTERRUPT the flags are read afresh (that read may be older than the
- * index write). Chains either read shows are popped with it as the
+ * index write), and while the last flags said NO_INTERRUPT it is not
+ * read with the index at all. Chains either read shows are popped with it as the
  * fetch's first round; with nothing new it is dropped, and a chain added
  * later is found by a fresh read. */
 static void test_notify_area(void **state)
@@ -446,6 +447,15 @@ static void test_notify_area(void **state)
     assert_int_equal(pop_all(f, heads, one, t), 1);
     assert_int_equal(f->mm.rounds - rounds, 1);     /* round 2 only */
     assert_int_equal(vring_drv_set_avail_flags(&f->drv, 0), 0);
+    complete(f, heads, 1);
+    rounds = f->mm.rounds;
+    assert_true(virtq_need_notify(&f->q));
+    /* the last flags had NO_INTERRUPT: none read with the index */
+    assert_int_equal(f->mm.rounds - rounds, 1);
+    assert_false(virtq_msg_area_new(&f->q));
+    f->drv.next_desc = 0;
+    add_req(f, 0, 1, 0);
+    assert_int_equal(pop_all(f, heads, one, t), 1);
     rounds = f->mm.rounds;
     complete(f, heads, 1);
     assert_int_equal(f->mm.rounds - rounds, 2);     /* flush; index+area */
