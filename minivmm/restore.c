@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Restore from a snapshot file (see restore.h): guest RAM on demand
  * (persist/snapshot_lazy.h) or, with prefault=on or an fd-DMA device,
- * loaded before the VM is built (snap_reader_load_ram). */
+ * loaded before the VM is built (snap_reader_load_ram). The KVM VM and
+ * its memslots are made on a thread meanwhile (kvm_early.h). */
 #include "minivmm/restore.h"
 
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <time.h>
 
 #include "minivmm/config.h"
+#include "minivmm/kvm_early.h"
 #include "minivmm/persist/snapshot_file.h"
 #include "minivmm/persist/snapshot_lazy.h"
 #include "minivmm/startup.h"
@@ -118,23 +120,32 @@ int restore_vm(struct vm_config *cfg, struct vm **out, char *err,
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
     *out = NULL;
+    if (kvm_early_start(&rs.early) < 0)
+        log_debug("minivmm: restore: no thread for the KVM VM; made "
+                  "inline");
     r = snap_reader_open(cfg->restore, &snap, err, errlen);
-    if (r < 0)
+    if (r < 0) {
+        kvm_early_cancel(rs.early);
         return r;
+    }
     rs.state = snap_reader_state(snap, &len);
     r = check_config(cfg, snap, rs.state, err, errlen);
     if (r == 0)
         startup_mark(cfg->start_ns, "snapshot validated");
     if (r == 0)
         r = guest_memory_create_opts(cfg->memory, &mo, &mem, err, errlen);
+    if (r == 0 && rs.early)
+        kvm_early_map(rs.early, &mem); /* memslots while the loader starts */
     if (r == 0 && (r = load_ram(cfg, &snap, &mem, &rs.lazy, err,
                                 errlen)) == 0)
         startup_mark(cfg->start_ns, rs.lazy ? "guest RAM: on-demand "
                      "loading started" : "guest RAM loaded");
-    if (r == 0)
+    if (r == 0) {
         r = vm_restore(cfg, &rs, out, err, errlen);
-    else
+    } else {
+        kvm_early_cancel(rs.early); /* before the RAM it maps goes */
         snap_lazy_destroy(rs.lazy);
+    }
     guest_memory_destroy(&mem); /* no-op once the VM took it */
     snap_reader_close(snap);    /* NULL when the loader has it */
     if (r == 0)

@@ -24,6 +24,7 @@
 #include "vmm/devreg.h"
 #include "vmm/evloop.h"
 #include "minivmm/hv_kvm.h"
+#include "minivmm/kvm_early.h"
 #include "minivmm/machine_state.h"
 #include "vmm/kvm.h"
 #include "vmm/log.h"
@@ -67,6 +68,8 @@ struct vm {
     struct machine_state mstate; /* vCPUs and irqchip in the state tree */
     const struct vm_restore *restore; /* vm_restore(): what to load */
     struct snap_lazy *lazy;    /* on-demand restore still loading RAM */
+    struct kvm_early *early;   /* restore: KVM VM + memslots on a thread */
+    bool slots_in;             /* memslots registered by that thread */
     struct vcpu *vcpus;
     unsigned int nvcpus;
     int stop_efd;
@@ -110,19 +113,9 @@ static int setup_memory(struct vm *vm, char *err, size_t errlen)
         r = guest_memory_create_opts(vm->cfg->memory, &mo, &vm->mem, err,
                                      errlen);
     }
-    if (r < 0)
+    if (r < 0 || vm->slots_in)
         return r;
-    for (unsigned int i = 0; i < vm->mem.nregions; i++) {
-        const struct guest_region *g = &vm->mem.regions[i];
-
-        r = kvm_set_memslot(&vm->kvm, i, g->gpa, g->size, g->hva, 0);
-        if (r < 0) {
-            snprintf(err, errlen, "KVM_SET_USER_MEMORY_REGION %u: %s", i,
-                     strerror(-r));
-            return r;
-        }
-    }
-    return 0;
+    return vm_kvm_memslots(&vm->kvm, &vm->mem, err, errlen);
 }
 
 /* The CPUID policy: the user's edits, plus on kvm_pvm hosts (software CPL0
@@ -307,15 +300,18 @@ static int ram_ready(void *opaque, char *err, size_t errlen)
     return vm->lazy ? snap_lazy_wait(vm->lazy, err, errlen) : 0;
 }
 
+/* The KVM VM: made here, or on restore joined from the thread that made
+ * it and registered the memslots (kvm_early.h). */
 static int setup_kvm(struct vm *vm, char *err, size_t errlen)
 {
-    int r = kvm_open(&vm->kvm);
+    struct kvm_early *e = vm->early;
+    int r;
 
-    if (r < 0) {
-        snprintf(err, errlen, "cannot use /dev/kvm: %s%s", strerror(-r),
-                 r == -ENOENT ? " (is the kvm module loaded?)" : "");
+    vm->early = NULL;
+    r = e ? kvm_early_join(e, &vm->kvm, &vm->slots_in, err, errlen) :
+            vm_kvm_open(&vm->kvm, err, errlen);
+    if (r < 0)
         return r;
-    }
     if (vm->cfg->cpus > (unsigned int)vm->kvm.max_vcpus) {
         snprintf(err, errlen, "--cpus %u: KVM allows at most %d vCPUs",
                  vm->cfg->cpus, vm->kvm.max_vcpus);
@@ -500,8 +496,10 @@ static int create_base(struct vm *vm, char *err, size_t errlen)
     if (r == 0)
         mark(vm, "event loop");
     if (r == 0 && (r = setup_kvm(vm, err, errlen)) == 0)
-        mark(vm, "VM created (KVM_CREATE_VM)");
-    if (r == 0 && (r = setup_memory(vm, err, errlen)) == 0)
+        mark(vm, vm->slots_in ? "VM created, memslots (their thread "
+             "joined)" : "VM created (KVM_CREATE_VM)");
+    if (r == 0 && (r = setup_memory(vm, err, errlen)) == 0 &&
+        !vm->slots_in)
         mark(vm, "memory mapped (memfd, memslots)");
     if (r == 0 && (r = setup_irqchip(vm, err, errlen)) == 0)
         mark(vm, "irqchip, PIT, GSI routing");
@@ -572,12 +570,14 @@ static int create(const struct vm_config *cfg, const struct boot_image *img,
 
     if (!vm) {
         snap_lazy_destroy(rs ? rs->lazy : NULL);
+        kvm_early_cancel(rs ? rs->early : NULL);
         return -ENOMEM;
     }
     vm->cfgm = *cfg;
     vm->cfg = &vm->cfgm;
     vm->restore = rs;
     vm->lazy = rs ? rs->lazy : NULL;
+    vm->early = rs ? rs->early : NULL;
     vm->stop_efd = vm->signal_fd = vm->shutdown_tfd = -1;
     vm->kvm.vm_fd = vm->kvm.sys_fd = -1;
     vm->mem.fd = -1;
@@ -586,6 +586,10 @@ static int create(const struct vm_config *cfg, const struct boot_image *img,
     r = create_base(vm, err, errlen);
     if (r == 0)
         r = create_rest(vm, img, err, errlen);
+    if (r < 0) { /* failed before the join: the RAM may go before us */
+        kvm_early_cancel(vm->early);
+        vm->early = NULL;
+    }
     return r;
 }
 
@@ -730,6 +734,7 @@ void vm_destroy(struct vm *vm)
         return;
     vmctl_api_destroy(vm->api);
     vmctl_destroy(vm->ctl);
+    kvm_early_cancel(vm->early); /* a build that failed before the join */
     snap_lazy_destroy(vm->lazy); /* before RAM goes */
     machine_state_leave(&vm->mstate);
     for (unsigned int i = 0; i < vm->nvcpus; i++)
