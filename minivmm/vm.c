@@ -20,6 +20,7 @@
 #include "arch/x86/irqchip.h"
 #include "arch/x86/pvm_quirks.h"
 #include "vmm/bus.h"
+#include "minivmm/bgcall.h"
 #include "minivmm/config_types.h"
 #include "vmm/devreg.h"
 #include "vmm/evloop.h"
@@ -70,6 +71,7 @@ struct vm {
     struct snap_lazy *lazy;    /* on-demand restore still loading RAM */
     struct kvm_early *early;   /* restore: KVM VM + memslots on a thread */
     bool slots_in;             /* memslots registered by that thread */
+    struct bgcall *routing;    /* the base GSI routing going in, or NULL */
     struct vcpu *vcpus;
     unsigned int nvcpus;
     int stop_efd;
@@ -320,14 +322,37 @@ static int setup_kvm(struct vm *vm, char *err, size_t errlen)
     return 0;
 }
 
-/* The in-kernel irqchip, PIT and GSI routing: after the memslots (see
- * create_base). */
+static int commit_routing(void *ic)
+{
+    return irqchip_commit(ic);
+}
+
+/* The in-kernel irqchip and PIT, after the memslots (see create_base);
+ * the GSI routing goes in on a thread (its ioctl sleeps for a grace
+ * period) while the devices and vCPUs are made: join_routing(). */
 static int setup_irqchip(struct vm *vm, char *err, size_t errlen)
 {
-    int r = irqchip_create(&vm->kvm, &vm->irqchip);
+    int r = irqchip_create_chip(&vm->kvm, &vm->irqchip);
 
+    if (r == 0 && bgcall_start(commit_routing, vm->irqchip,
+                               &vm->routing) < 0)
+        r = irqchip_commit(vm->irqchip);
     if (r < 0)
         snprintf(err, errlen, "in-kernel irqchip: %s", strerror(-r));
+    return r;
+}
+
+/* Before anything raises a line or adds an MSI route (the state load). */
+static int join_routing(struct vm *vm, char *err, size_t errlen)
+{
+    struct bgcall *b = vm->routing;
+    int r;
+
+    vm->routing = NULL;
+    r = bgcall_join(b);
+    if (r < 0)
+        snprintf(err, errlen, "GSI routing (KVM_SET_GSI_ROUTING): %s",
+                 strerror(-r));
     return r;
 }
 
@@ -502,7 +527,7 @@ static int create_base(struct vm *vm, char *err, size_t errlen)
         !vm->slots_in)
         mark(vm, "memory mapped (memfd, memslots)");
     if (r == 0 && (r = setup_irqchip(vm, err, errlen)) == 0)
-        mark(vm, "irqchip, PIT, GSI routing");
+        mark(vm, "irqchip, PIT (GSI routing on a thread)");
     if (r == 0 && ((r = bus_create("pio", &vm->pio)) < 0 ||
                    (r = bus_create("mmio", &vm->mmio)) < 0))
         snprintf(err, errlen, "out of memory");
@@ -555,6 +580,8 @@ static int create_rest(struct vm *vm, const struct boot_image *img,
     };
     if (r == 0 && (r = setup_vcpus(vm, &entry, err, errlen)) == 0)
         mark(vm, "vCPUs created");
+    if (r == 0 && (r = join_routing(vm, err, errlen)) == 0)
+        mark(vm, "GSI routing in (thread joined)");
     if (r == 0 && (r = setup_ctl(vm, err, errlen)) == 0)
         mark(vm, rs ? "control API, state loaded" : "control API");
     return r;
@@ -748,6 +775,7 @@ void vm_destroy(struct vm *vm)
     bus_destroy(vm->pio);
     bus_destroy(vm->mmio);
     vmm_hv_destroy(vm->hv);
+    bgcall_join(vm->routing); /* a build that failed before the join */
     irqchip_destroy(vm->irqchip);
     guest_memory_destroy(&vm->mem);
     kvm_close(&vm->kvm);
