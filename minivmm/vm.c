@@ -501,10 +501,10 @@ static void mark(const struct vm *vm, const char *step)
 
 /* Event loop, KVM VM, guest RAM and its memslots, irqchip, buses,
  * hypervisor services. The memslots go in before the irqchip: the irqchip
- * and PIT register KVM I/O-bus devices, and since Linux 6.17 that frees
- * the old bus through call_srcu(), a normal (slow) SRCU grace period the
- * memslot ioctl's synchronize_srcu_expedited() then queues behind: one or
- * two scheduler ticks (4-8 ms at HZ=250) for the first memslot, against
+ * and PIT register KVM I/O-bus devices, and recent kernels (6.18 here)
+ * free the old bus through call_srcu(), a normal (slow) SRCU grace period
+ * the memslot ioctl's synchronize_srcu_expedited() then queues behind: one
+ * or two scheduler ticks (4-8 ms at HZ=250) for the first memslot, against
  * ~0.2 ms in this order (docs/snapshot-format.md, "What the start
  * costs"). The KVM API puts no order between the two; only vCPUs must
  * come after the irqchip. */
