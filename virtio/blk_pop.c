@@ -8,6 +8,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 /* --- dispatch ---------------------------------------------------------- */
@@ -119,6 +120,22 @@ static void start_batch(struct blk_io *blk, uint16_t qidx, unsigned int n)
     }
 }
 
+/* Reap what completed inline in the submit (page-cache hits), eventfd
+ * drained first: no second loop wakeup per I/O (docs/bench.md). A later
+ * CQE signals it again; blocked queues and errors go to the handler. */
+static void blk_reap_inline(struct blk_io *blk)
+{
+    uint64_t v;
+
+    if (blk->defer_completions || blk->blocked ||
+        !io_uring_cq_ready(&blk->ring) ||
+        (read(blk->efd, &v, sizeof(v)) < 0 && errno != EAGAIN))
+        return;
+    if (blk_reap(blk) < 0)
+        eventfd_write(blk->efd, 1);
+    io_uring_submit(&blk->ring); /* resubmitted short transfers */
+}
+
 int blk_io_process_queue(struct blk_io *blk, uint16_t qidx)
 {
     struct virtq *q = &blk->queues[qidx];
@@ -138,6 +155,7 @@ int blk_io_process_queue(struct blk_io *blk, uint16_t qidx)
         }
     } while (virtq_enable_notify(q));
     io_uring_submit(&blk->ring);
+    blk_reap_inline(blk);
     blk_flush_notify(blk);
     return r < 0 ? r : 0;
 }

@@ -42,6 +42,7 @@ struct blk_io_params {
     struct virtio_dev *vdev;        /* the device core (features, status) */
     struct virtq *queues;           /* vdev's queues */
     const struct virtio_mem *mem;   /* copied */
+    bool defer_completions;         /* no reaping inside the doorbell */
 };
 
 struct blk_io;
@@ -108,6 +109,7 @@ struct blk_io {
     unsigned int max_ops;           /* CQ ring size */
     bool dropping;                  /* reset: complete nothing to guest */
     uint64_t blocked;               /* queues waiting for ring space */
+    bool defer_completions;         /* no reaping inside the doorbell */
     uint64_t to_notify;             /* queues with new used entries */
     struct blk_req *fin;            /* finished, completed by the batch */
     struct blk_req **fin_tail;
