@@ -11,6 +11,8 @@
 #   wait_for FILE RE SECS  until FILE (CRs dropped) has a line matching RE;
 #                          1 after SECS seconds
 #   gone PID SECS          until process PID has ended; 1 after SECS seconds
+#   has FILE [OPT] RE      FILE (CRs dropped) has a line matching RE (grep
+#                          -q, with OPT, e.g. -x for a whole line)
 #   ticks FILE             the tick numbers of the counter test's lines
 #   next_tick SRC LAST FIRST  (migration) FIRST continues the source's
 #                          output SRC whose last whole tick is LAST
@@ -47,6 +49,10 @@ gone() {        # PID SECONDS
         [ "$i" -gt $(($2 * 20)) ] && return 1
         sleep 0.05
     done
+}
+has() {         # FILE [grep options] REGEX
+    hf=$1; shift
+    tr -d '\r' <"$hf" | grep -q "$@"
 }
 ticks() { tr -d '\r' <"$1" | sed -n 's/^counter: tick \([0-9]*\) .*/\1/p'; }
 # The destination's first whole tick line is the next tick, or the one
