@@ -16,6 +16,9 @@
 #   ticks FILE             the tick numbers of the counter test's lines
 #   next_tick SRC LAST FIRST  (migration) FIRST continues the source's
 #                          output SRC whose last whole tick is LAST
+#   resumes OUT SAVED [WHO]  (snapshot) the restored guest's output OUT
+#                          starts at tick SAVED + 1 ($first); else fail
+#                          naming WHO
 #   continues SRC DST [WHO]  (migration) DST's counter goes on from SRC's
 #                          last tick ($last, $first); else fail naming WHO
 fail() { echo "$name: $*" >&2; exit 1; }
@@ -68,4 +71,9 @@ continues() {   # SRC_OUT DST_OUT [WHO]
     first=$(ticks "$2" | head -n 1)
     next_tick "$1" "$last" "$first" ||
         fail "${3:-destination} starts at tick '$first', want $((last + 1))"
+}
+resumes() {     # OUT SAVED [WHO]
+    first=$(ticks "$1" | head -n 1)
+    [ "$first" = $(($2 + 1)) ] ||
+        fail "${3:+$3: }restored guest starts at tick '$first', want $(($2 + 1))"
 }

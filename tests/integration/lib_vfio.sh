@@ -15,6 +15,10 @@
 #                           server on SOCK as device "evil"; serial in
 #                           $dir/out.MODE, stderr in $dir/err.MODE, API
 #                           socket $dir/api, pid in $vmpid
+#   vblk_written OUT N [ERR]  the vblk-count guest's output OUT has its
+#                           PASS line (else fail, after ERR) and at least N
+#                           writes ($writes); block k of $dir/disk.img
+#                           holds the last write w with w % N == k
 #   still_runs MODE [SECS]  its counter goes on (2 ticks within SECS,
 #                           default 10) and the API says running; then
 #                           quit through the API
@@ -63,4 +67,20 @@ still_runs() {  # MODE [SECONDS]
         fail "$1: not running"
     ctl "$dir/api" quit >/dev/null 2>&1
     wait "$vmpid" 2>/dev/null
+}
+vblk_written() { # OUT BLOCKS [ERR]
+    has "$1" -x "PASS vblk-count" ||
+        { [ -n "${3:-}" ] && cat "$3"; fail "no 'PASS vblk-count'"; }
+    writes=$(tr -d '\r' <"$1" |
+             sed -n 's/^vblk-count: \([0-9]*\) writes.*/\1/p')
+    [ -n "$writes" ] && [ "$writes" -ge "$2" ] || fail "only '$writes' writes"
+    k=0
+    while [ "$k" -lt "$2" ]; do
+        w=$((writes - 1 - (writes - 1 - k) % $2))
+        got=$(dd if="$dir/disk.img" bs=4096 skip="$k" count=1 2>/dev/null |
+              head -n 1)
+        [ "$got" = "MVMBLK write $w" ] ||
+            fail "block $k holds '$got', want 'MVMBLK write $w'"
+        k=$((k + 1))
+    done
 }

@@ -8,6 +8,12 @@
 #                          (viommu or vtd), $sector what the test writes at
 #                          the start of sector N ("VIOMMU sector" or "VTD
 #                          sector"); exit 2 on another VIOMMU
+#   confined_vm            (after make_dir, with lib_vfio.sh's srv1 on
+#                          $dir/disk.img) the virtio payload counting 30
+#                          ticks and writing 64 blocks with the disk
+#                          confined by the unit ($dir/out1, $dir/err1, API
+#                          socket $dir/api1, pid in $vm); fail unless it
+#                          counts and says it confined the disk
 #   need_viommu            exit 77 unless minivmm has --viommu $VIOMMU
 #                          (virtio is always there)
 #   fresh_disk             $dir/d.img: 1 MiB of zeros
@@ -37,6 +43,19 @@ viommu_pick() { # STEM [END]
     intel)  name=$1_vtd${2:-} unit=vtd sector="VTD sector" ;;
     *)      echo "VIOMMU=$VIOMMU: virtio or intel" >&2; exit 2 ;;
     esac
+}
+confined_vm() {
+    "$BUILD/minivmm" --kernel "$BUILD/guest/virtio.elf" --memory 256M \
+        --viommu "$VIOMMU" --vfio-user "socket=$dir/srv1.sock,id=blk" \
+        --cmdline "test=vblk-count $unit=1 ticks=30 tick_ms=100 blocks=64" \
+        --serial "file:$dir/out1" --api-socket "$dir/api1" 2>"$dir/err1" &
+    vm=$!
+    pids="$pids $vm"
+    wait_for "$dir/out1" "^counter: tick 3 " 30 ||
+        { cat "$dir/out1" "$dir/err1"; fail "the guest does not count"; }
+    marker="confined, data at IOVA 0x7f0000000000"
+    [ "$VIOMMU" = intel ] && marker="^vtd: endpoint .* $marker"
+    has "$dir/out1" "$marker" || fail "the guest did not confine the disk"
 }
 need_viommu() {
     [ "$VIOMMU" = virtio ] || "$BUILD/minivmm" --help 2>&1 | grep -qw "$VIOMMU" ||
@@ -104,6 +123,6 @@ except ImportError:
     pass
 io = [d for d in st["devices"] if d["kind"] == sys.argv[3]][0]["iommu"]
 print(sys.argv[3], "stats:", io)
-assert eval(sys.argv[4], {"io": io}), io
+assert eval("(%s)" % sys.argv[4], {"io": io}), io
 EOT
 }

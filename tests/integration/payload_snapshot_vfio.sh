@@ -94,24 +94,8 @@ rc=$?
 stop_srv "$srv2"
 tr -d '\r' <"$dir/out2" | tail -n 3
 [ "$rc" -eq 0 ] || { cat "$dir/err2"; fail "restored minivmm exited $rc"; }
-first=$(ticks "$dir/out2" | head -n 1)
-[ "$first" = $((saved + 1)) ] ||
-    fail "restored guest starts at tick '$first', want $((saved + 1))"
-tr -d '\r' <"$dir/out2" | grep -qx "PASS vblk-count" ||
-    fail "no 'PASS vblk-count'"
-writes=$(tr -d '\r' <"$dir/out2" |
-         sed -n 's/^vblk-count: \([0-9]*\) writes.*/\1/p')
-[ -n "$writes" ] && [ "$writes" -ge 256 ] || fail "only '$writes' writes"
-# Block k holds write w = the last w < writes with w % 256 == k.
-k=0
-while [ "$k" -lt 256 ]; do
-    w=$((writes - 1 - (writes - 1 - k) % 256))
-    got=$(dd if="$dir/disk.img" bs=4096 skip="$k" count=1 2>/dev/null |
-          head -n 1)
-    [ "$got" = "MVMBLK write $w" ] ||
-        fail "block $k holds '$got', want 'MVMBLK write $w'"
-    k=$((k + 1))
-done
+resumes "$dir/out2" "$saved"
+vblk_written "$dir/out2" 256
 echo "$name: saved at tick $saved, restored from tick $first; $writes" \
      "writes, all 256 blocks on the host file as the guest wrote them"
 if [ -n "$VFU_ARGS" ]; then
