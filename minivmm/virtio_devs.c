@@ -43,6 +43,7 @@
 /* What sets one kind of in-VMM device apart; the rest is the vd_*()
  * plumbing every kind goes through. */
 struct vd_kind {
+    struct virtio_pci_params pci;   /* its function (hv: the VM's) */
     const char *kind;               /* "blk", ...: stats, "virtio-blk@id" */
     const char *what;               /* "virtio-blk disk": vIOMMU messages */
     void (*destroy)(void *model);
@@ -57,7 +58,7 @@ struct vd {
     struct virtio_pci *vp;
     struct virtio_host *host;       /* NULL until vd_finish() */
     void *model;
-    const struct vd_kind *type;     /* NULL until vd_finish() */
+    const struct vd_kind *type;
     int own_fd;                     /* closed at destroy, or -1 */
     bool registered;                /* on the PCI bus */
     unsigned int slot;              /* wanted PCI slot, 0: first free */
@@ -91,12 +92,15 @@ static unsigned int vd_free_index(const struct virtio_devs *ds)
     return i;
 }
 
-/* Reserve an entry and create its transport; *@irq: its interrupts, for
+/* Reserve an entry for a device of kind @type and create its transport
+ * (with @num_queues queues, 0: the kind's); *@irq: its interrupts, for
  * the model. */
-static int vd_begin(struct virtio_devs *ds, struct virtio_pci_params *p,
-                    struct vd **out, struct virtio_irq *irq)
+static int vd_begin(struct virtio_devs *ds, const struct vd_kind *type,
+                    uint16_t num_queues, struct vd **out,
+                    struct virtio_irq *irq)
 {
     unsigned int i = vd_free_index(ds);
+    struct virtio_pci_params p = type->pci;
     struct vd *vd;
     int r;
 
@@ -106,8 +110,11 @@ static int vd_begin(struct virtio_devs *ds, struct virtio_pci_params *p,
     memset(vd, 0, sizeof(*vd));
     vd->owner = ds;
     vd->own_fd = -1;
-    p->hv = ds->env->hv;
-    r = virtio_pci_create(p, &vd->vp);
+    vd->type = type;
+    p.hv = ds->env->hv;
+    if (num_queues)
+        p.num_queues = num_queues;
+    r = virtio_pci_create(&p, &vd->vp);
     if (r < 0)
         return r;
     if (i == ds->ndevs)
@@ -139,16 +146,15 @@ static int vd_join(struct vd *vd, const char *id)
     return r;
 }
 
-/* Take the model of kind @type (destroyed with the device from now on),
- * attach it, put the function on the bus, and hand both to a virtio host
- * (doorbells watched; the kind's hooks: the model's quiesce/resume). */
-static int vd_finish(struct vd *vd, const struct vd_kind *type, void *model,
-                     struct virtio_dev *vdev)
+/* Take the model (destroyed with the device from now on), attach it, put
+ * the function on the bus, and hand both to a virtio host (doorbells
+ * watched; the kind's hooks: the model's quiesce/resume). */
+static int vd_finish(struct vd *vd, void *model, struct virtio_dev *vdev)
 {
+    const struct vd_kind *type = vd->type;
     int r;
 
     vd->model = model;
-    vd->type = type;
     vd->vdev = vdev;
     r = virtio_pci_attach(vd->vp, vdev, type->st, model);
     if (r == 0)
@@ -205,6 +211,9 @@ static void blk_destroy(void *model)
 }
 
 static const struct vd_kind blk_kind = {
+    .pci = { .device_type = VIRTIO_ID_BLOCK, .class_code = 0x018000,
+             .num_queues = 1,       /* create_disk: one per vCPU, up to 4 */
+             .config_size = sizeof(struct virtio_blk_config) },
     .kind = "blk", .what = "virtio-blk disk", .destroy = blk_destroy,
     .st = &virtio_blk_state_ops, .hooks = &blk_hooks,
 };
@@ -292,14 +301,10 @@ static int create_disk(struct virtio_devs *ds, const struct config_disk *cd,
                        bool hotplug, char *err, size_t errlen)
 {
     unsigned int cpus = ds->env->cfg->cpus;
-    struct virtio_pci_params pp = {
-        .device_type = VIRTIO_ID_BLOCK, .class_code = 0x018000,
-        .num_queues = cpus < VD_BLK_MAX_QUEUES ? cpus : VD_BLK_MAX_QUEUES,
-        .config_size = sizeof(struct virtio_blk_config),
-    };
     struct virtio_blk_params bp = {
         .readonly = cd->readonly, .discard = true, .write_zeroes = true,
-        .num_queues = pp.num_queues, .serial = cd->id,
+        .num_queues = cpus < VD_BLK_MAX_QUEUES ? cpus : VD_BLK_MAX_QUEUES,
+        .serial = cd->id,
     };
     struct virtio_irq irq;
     struct virtio_blk *blk;
@@ -309,7 +314,7 @@ static int create_disk(struct virtio_devs *ds, const struct config_disk *cd,
     r = open_disk(cd, ds->env->cfg->incoming != NULL, &fd, err, errlen);
     if (r < 0)
         return r;
-    r = vd_begin(ds, &pp, &vd, &irq);
+    r = vd_begin(ds, &blk_kind, bp.num_queues, &vd, &irq);
     if (r < 0) {
         close(fd);
         return r;
@@ -325,7 +330,7 @@ static int create_disk(struct virtio_devs *ds, const struct config_disk *cd,
         snprintf(err, errlen, "--disk path=%s: not a regular file or "
                  "block device", cd->path);
     if (r == 0)
-        r = vd_finish(vd, &blk_kind, blk, virtio_blk_vdev(blk));
+        r = vd_finish(vd, blk, virtio_blk_vdev(blk));
     if (r == 0 && vd->behind_viommu)
         r = attach_viommu(vd, cd->id, err, errlen);
     if (r == 0)
@@ -348,6 +353,8 @@ static void net_destroy(void *model)
 }
 
 static const struct vd_kind net_kind = {
+    .pci = { .device_type = VIRTIO_ID_NET, .class_code = 0x020000,
+             .num_queues = 2, .config_size = 12 },
     .kind = "net", .what = "virtio-net", .destroy = net_destroy,
     .st = &virtio_net_state_ops,
 };
@@ -368,10 +375,6 @@ static void generate_mac(const char *tap, uint8_t mac[6])
 static int create_net(struct virtio_devs *ds, const struct config_net *cn,
                       char *err, size_t errlen)
 {
-    struct virtio_pci_params pp = {
-        .device_type = VIRTIO_ID_NET, .class_code = 0x020000,
-        .num_queues = 2, .config_size = 12,
-    };
     struct virtio_net_params np = { .tap_fd = -1 };
     struct virtio_net *net;
     struct virtio_irq irq;
@@ -386,7 +389,7 @@ static int create_net(struct virtio_devs *ds, const struct config_net *cn,
         memcpy(np.mac, cn->mac, 6);
     else
         generate_mac(cn->tap, np.mac);
-    r = vd_begin(ds, &pp, &vd, &irq);
+    r = vd_begin(ds, &net_kind, 0, &vd, &irq);
     if (r < 0) {
         close(np.tap_fd);
         return r;
@@ -394,7 +397,7 @@ static int create_net(struct virtio_devs *ds, const struct config_net *cn,
     vd->own_fd = np.tap_fd;
     r = virtio_net_create(&np, vd_mem(vd, true), &irq, &net);
     if (r == 0)
-        r = vd_finish(vd, &net_kind, net, virtio_net_vdev(net));
+        r = vd_finish(vd, net, virtio_net_vdev(net));
     if (r == 0)
         r = vd_attach(vd, cn->id);
     if (r == 0)
@@ -411,26 +414,24 @@ static void rng_destroy(void *model)
 }
 
 static const struct vd_kind rng_kind = {
+    .pci = { .device_type = VIRTIO_ID_RNG, .class_code = 0x00FF00,
+             .num_queues = 1 },
     .kind = "rng", .what = "virtio-rng", .destroy = rng_destroy,
     .st = &virtio_rng_state_ops,
 };
 
 static int create_rng(struct virtio_devs *ds)
 {
-    struct virtio_pci_params pp = {
-        .device_type = VIRTIO_ID_RNG, .class_code = 0x00FF00,
-        .num_queues = 1,
-    };
     struct virtio_irq irq;
     struct virtio_rng *rng;
     struct vd *vd;
     int r;
 
-    r = vd_begin(ds, &pp, &vd, &irq);
+    r = vd_begin(ds, &rng_kind, 0, &vd, &irq);
     if (r == 0)
         r = virtio_rng_create(vd_mem(vd, true), &irq, &rng);
     if (r == 0)
-        r = vd_finish(vd, &rng_kind, rng, virtio_rng_vdev(rng));
+        r = vd_finish(vd, rng, virtio_rng_vdev(rng));
     return r == 0 ? vd_done(vd, "rng0") : r;
 }
 
@@ -443,6 +444,8 @@ static void iommu_destroy(void *model)
 }
 
 static const struct vd_kind iommu_kind = {
+    .pci = { .device_type = VIOMMU_DEVICE_ID, .class_code = 0x088000,
+             .num_queues = 2, .config_size = sizeof(struct viommu_config) },
     .kind = "iommu", .what = "virtio-iommu", .destroy = iommu_destroy,
     .st = &virtio_iommu_state_ops,
 };
@@ -451,23 +454,19 @@ static const struct vd_kind iommu_kind = {
  * follow can attach to it. */
 static int create_iommu(struct virtio_devs *ds)
 {
-    struct virtio_pci_params pp = {
-        .device_type = VIOMMU_DEVICE_ID, .class_code = 0x088000,
-        .num_queues = 2, .config_size = sizeof(struct viommu_config),
-    };
     struct virtio_iommu_params ip;
     struct virtio_iommu *m;
     struct virtio_irq irq;
     struct vd *vd;
     int r;
 
-    r = vd_begin(ds, &pp, &vd, &irq);
+    r = vd_begin(ds, &iommu_kind, 0, &vd, &irq);
     if (r < 0)
         return r;
     viommu_model_params(ds->env->viommu, &ip);
     r = virtio_iommu_create(&ip, &ds->mem, &irq, &m);
     if (r == 0)
-        r = vd_finish(vd, &iommu_kind, m, virtio_iommu_vdev(m));
+        r = vd_finish(vd, m, virtio_iommu_vdev(m));
     if (r == 0)
         r = viommu_set_device(ds->env->viommu, m,
                               virtio_pci_pci_dev(vd->vp)->devfn);
@@ -503,16 +502,15 @@ static void console_destroy(void *model)
 }
 
 static const struct vd_kind console_kind = {
+    .pci = { .device_type = VIRTIO_ID_CONSOLE, .class_code = 0x078000,
+             .num_queues = 2,
+             .config_size = sizeof(struct virtio_console_config) },
     .kind = "console", .what = "virtio-console", .destroy = console_destroy,
     .st = &virtio_console_state_ops,
 };
 
 static int create_console(struct virtio_devs *ds)
 {
-    struct virtio_pci_params pp = {
-        .device_type = VIRTIO_ID_CONSOLE, .class_code = 0x078000,
-        .num_queues = 2, .config_size = sizeof(struct virtio_console_config),
-    };
     struct virtio_console_params cp = { .in_fd = STDIN_FILENO,
                                         .out_fd = STDOUT_FILENO,
                                         .want_input = console_want_input };
@@ -521,13 +519,13 @@ static int create_console(struct virtio_devs *ds)
     struct vd *vd;
     int r;
 
-    r = vd_begin(ds, &pp, &vd, &irq);
+    r = vd_begin(ds, &console_kind, 0, &vd, &irq);
     if (r < 0)
         return r;
     cp.opaque = vd;
     r = virtio_console_create(&cp, vd_mem(vd, true), &irq, &con);
     if (r == 0)
-        r = vd_finish(vd, &console_kind, con, virtio_console_vdev(con));
+        r = vd_finish(vd, con, virtio_console_vdev(con));
     return r == 0 ? vd_done(vd, "hvc0") : r;
 }
 
