@@ -15,6 +15,15 @@
 #                           server on SOCK as device "evil"; serial in
 #                           $dir/out.MODE, stderr in $dir/err.MODE, API
 #                           socket $dir/api, pid in $vmpid
+#   migrate_blk WHO OPTS [ARGS]  a destination (--incoming unix:$dir/mig
+#                           with minivmm ARGS) whose device blk (vfio-user
+#                           option OPTS appended, e.g. ",dma=message") is on
+#                           a new vfu-blk srv2 ($srv2), serial in
+#                           $dir/out2, stderr in $dir/err2, pid in $dst;
+#                           the source ($src, API $dir/api1) migrates to it
+#                           ($dir/mig.out) and must exit 0; the
+#                           destination's exit status in $rc. Failures
+#                           name WHO first, when given
 #   vblk_written OUT N [ERR]  the vblk-count guest's output OUT has its
 #                           PASS line (else fail, after ERR) and at least N
 #                           writes ($writes); block k of $dir/disk.img
@@ -83,4 +92,19 @@ vblk_written() { # OUT BLOCKS [ERR]
             fail "block $k holds '$got', want 'MVMBLK write $w'"
         k=$((k + 1))
     done
+}
+migrate_blk() { # WHO VFIO-USER-OPTS [minivmm options]
+    who=${1:+$1: } opt=$2; shift 2
+    start_srv srv2; srv2=$srv
+    "$BUILD/minivmm" --incoming "unix:$dir/mig" "$@" \
+        --vfio-user "socket=$dir/srv2.sock,id=blk$opt" \
+        --serial "file:$dir/out2" 2>"$dir/err2" &
+    dst=$!
+    pids="$pids $dst"
+    ctl "$dir/api1" migrate "unix:$dir/mig" >"$dir/mig.out" 2>&1 ||
+        { cat "$dir/mig.out" "$dir/err1" "$dir/err2"
+          fail "${who}migration failed"; }
+    wait "$src" || fail "${who}the source exited non-zero"
+    wait "$dst"
+    rc=$?
 }

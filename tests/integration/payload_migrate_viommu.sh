@@ -24,17 +24,7 @@ make_dir
 truncate -s 4M "$dir/disk.img"
 start_srv srv1
 confined_vm; src=$vm
-start_srv srv2
-"$BUILD/minivmm" --incoming "unix:$dir/mig" --viommu "$VIOMMU" \
-    --vfio-user "socket=$dir/srv2.sock,id=blk" \
-    --serial "file:$dir/out2" 2>"$dir/err2" &
-dst=$!
-pids="$pids $dst"
-ctl "$dir/api1" migrate "unix:$dir/mig" >"$dir/mig.out" 2>&1 ||
-    { cat "$dir/mig.out" "$dir/err1" "$dir/err2"; fail "migration failed"; }
-wait "$src" || fail "the source exited non-zero"
-wait "$dst"
-rc=$?
+migrate_blk "" "" --viommu "$VIOMMU"
 tr -d '\r' <"$dir/out2" | tail -n 3
 [ "$rc" -eq 0 ] || { cat "$dir/err2"; fail "destination exited $rc"; }
 continues "$dir/out1" "$dir/out2"
