@@ -24,6 +24,13 @@
 #                           ($dir/mig.out) and must exit 0; the
 #                           destination's exit status in $rc. Failures
 #                           name WHO first, when given
+#   snapshot_blk            pause the guest ($vm, API $dir/api1, serial
+#                           $dir/out1), $saved its last tick, snapshot it
+#                           into $dir/vm.snap, kill it and stop $srv1
+#   restore_blk [ARGS]      minivmm --restore $dir/vm.snap (with ARGS)
+#                           with device blk on a new vfu-blk srv2, serial
+#                           in $dir/out2, stderr in $dir/err2; fail unless
+#                           it exits 0
 #   vblk_written OUT N [ERR]  the vblk-count guest's output OUT has its
 #                           PASS line (else fail, after ERR) and at least N
 #                           writes ($writes); block k of $dir/disk.img
@@ -107,4 +114,22 @@ migrate_blk() { # WHO VFIO-USER-OPTS [minivmm options]
     wait "$src" || fail "${who}the source exited non-zero"
     wait "$dst"
     rc=$?
+}
+snapshot_blk() {
+    ctl "$dir/api1" pause >/dev/null || fail "pause failed"
+    saved=$(ticks "$dir/out1" | tail -n 1)
+    ctl "$dir/api1" snapshot "$dir/vm.snap" >"$dir/snap1" 2>&1 ||
+        { cat "$dir/snap1" "$dir/err1"; fail "snapshot failed"; }
+    kill -9 "$vm"; wait "$vm" 2>/dev/null
+    stop_srv "$srv1"
+}
+restore_blk() { # [minivmm options]
+    start_srv srv2; srv2=$srv
+    "$BUILD/minivmm" --restore "$dir/vm.snap" "$@" \
+        --vfio-user "socket=$dir/srv2.sock,id=blk" \
+        --serial "file:$dir/out2" 2>"$dir/err2"
+    rc=$?
+    stop_srv "$srv2"
+    tr -d '\r' <"$dir/out2" | tail -n 3
+    [ "$rc" -eq 0 ] || { cat "$dir/err2"; fail "restored minivmm exited $rc"; }
 }

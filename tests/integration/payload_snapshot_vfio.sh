@@ -68,12 +68,7 @@ wait_for "$dir/out1" "^counter: tick $((t + 2)) " 10 ||
     fail "the guest stopped after a snapshot while running"
 
 # Paused (the last printed tick is the saved one, the disk stays as is).
-ctl "$dir/api1" pause >/dev/null || fail "pause failed"
-saved=$(ticks "$dir/out1" | tail -n 1)
-ctl "$dir/api1" snapshot "$dir/vm.snap" >"$dir/snap1" 2>&1 ||
-    { cat "$dir/snap1" "$dir/err1"; fail "snapshot failed"; }
-kill -9 "$vm"; wait "$vm" 2>/dev/null
-stop_srv "$srv1"
+snapshot_blk
 cp "$dir/disk.img" "$dir/disk.saved"
 
 grep -q "vfio-user" "$dir/err1" && { cat "$dir/err1"; fail "minivmm complained"; }
@@ -86,14 +81,7 @@ refused srvq "IRQ index .* count" $VFU_ARGS --queues 2
     refused srvv2 "num_regions is 0x9, the snapshot has 0xa"
 
 # A new vfu-blk on the same disk file: the guest goes on.
-start_srv srv2; srv2=$srv
-"$BUILD/minivmm" --restore "$dir/vm.snap" \
-    --vfio-user "socket=$dir/srv2.sock,id=blk" \
-    --serial "file:$dir/out2" 2>"$dir/err2"
-rc=$?
-stop_srv "$srv2"
-tr -d '\r' <"$dir/out2" | tail -n 3
-[ "$rc" -eq 0 ] || { cat "$dir/err2"; fail "restored minivmm exited $rc"; }
+restore_blk
 resumes "$dir/out2" "$saved"
 vblk_written "$dir/out2" 256
 echo "$name: saved at tick $saved, restored from tick $first; $writes" \

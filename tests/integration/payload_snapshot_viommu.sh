@@ -24,21 +24,8 @@ make_dir
 truncate -s 4M "$dir/disk.img"
 start_srv srv1; srv1=$srv
 confined_vm
-ctl "$dir/api1" pause >/dev/null || fail "pause failed"
-saved=$(ticks "$dir/out1" | tail -n 1)
-ctl "$dir/api1" snapshot "$dir/vm.snap" >"$dir/snap" 2>&1 ||
-    { cat "$dir/snap" "$dir/err1"; fail "snapshot failed"; }
-kill -9 "$vm"; wait "$vm" 2>/dev/null
-stop_srv "$srv1"
-
-start_srv srv2; srv2=$srv
-"$BUILD/minivmm" --restore "$dir/vm.snap" --viommu "$VIOMMU" \
-    --vfio-user "socket=$dir/srv2.sock,id=blk" \
-    --serial "file:$dir/out2" 2>"$dir/err2"
-rc=$?
-stop_srv "$srv2"
-tr -d '\r' <"$dir/out2" | tail -n 3
-[ "$rc" -eq 0 ] || { cat "$dir/err2"; fail "restored minivmm exited $rc"; }
+snapshot_blk
+restore_blk --viommu "$VIOMMU"
 resumes "$dir/out2" "$saved"
 vblk_written "$dir/out2" 64 "$dir/err2"
 echo "$name: saved at tick $saved, restored from tick $first through the" \
