@@ -25,6 +25,13 @@
 #                          $BUILD/guest/KERNEL and that vfu-blk as device
 #                          blk0; serial in $dir/serial, stdout in $dir/out,
 #                          stderr in $dir/err; returns its exit status
+#   disk_vm MEM VIOMMU DISK CMDLINE  minivmm (MEM of RAM) with --viommu
+#                          VIOMMU and an in-VMM disk on $dir/d.img (DISK:
+#                          more --disk options, e.g. ",iommu=off"), the
+#                          virtio payload with CMDLINE; all output in
+#                          $dir/out; returns its exit status
+#   passes RC FILE TEST [WHO]  print FILE (CRs dropped); fail unless RC is
+#                          0 and FILE has the line "PASS TEST"
 #   refused_blk0 WHAT RC RE WORDS...  the blk_vm WHAT, which exited RC,
 #                          was refused: RC 2, one line of $dir/err matching
 #                          RE, holding each WORD; the guest did not run
@@ -79,6 +86,16 @@ blk_vm() {      # VIOMMU KERNEL CMDLINE
         --serial file:"$dir/serial" --viommu "$1" \
         --vfio-user socket="$dir/s.sock",id=blk0 --cmdline "$3" \
         </dev/null >"$dir/out" 2>"$dir/err"
+}
+disk_vm() {     # MEM VIOMMU DISK-OPTIONS CMDLINE
+    "$BUILD/minivmm" --kernel "$BUILD/guest/virtio.elf" --memory "$1" \
+        --viommu "$2" --disk path="$dir/d.img$3" --cmdline "$4" \
+        </dev/null >"$dir/out" 2>&1
+}
+passes() {      # RC FILE TEST [WHO]
+    tr -d '\r' <"$2"
+    [ "$1" -eq 0 ] || fail "${4:+$4: }minivmm exited $1, want 0"
+    has "$2" -x "PASS $3" || fail "${4:+$4: }no 'PASS $3'"
 }
 refused_blk0() { # WHAT RC REGEX WORDS...
     cat "$dir/err"

@@ -17,19 +17,12 @@ viommu_pick payload _disk
 need_kvm
 make_dir
 fresh_disk
-"$BUILD/minivmm" --kernel "$BUILD/guest/virtio.elf" --memory 256M \
-    --viommu virtio --disk path="$dir/d.img" \
-    --cmdline "test=viommu viommu-fault=1" </dev/null >"$dir/out" 2>&1
-rc=$?
-tr -d '\r' <"$dir/out"
-[ "$rc" -eq 0 ] || fail "minivmm exited $rc, want 0"
-has "$dir/out" -x "PASS viommu" || fail "no 'PASS viommu'"
+disk_vm 256M virtio "" "test=viommu viommu-fault=1"
+passes $? "$dir/out" viommu
 has "$dir/out" "fault reason 2 .* address 0x7f0000001000" ||
     fail "the refused DMA was not reported on the event queue"
 sectors_hold
-"$BUILD/minivmm" --kernel "$BUILD/guest/virtio.elf" --memory 256M \
-    --viommu virtio --disk path="$dir/d.img",iommu=off \
-    --cmdline "test=viommu" </dev/null >"$dir/out" 2>&1
+disk_vm 256M virtio ,iommu=off "test=viommu"
 rc=$?
 has "$dir/out" "FAIL viommu: PROBE: status 6" ||
     fail "iommu=off: the disk is still an endpoint (rc $rc)"

@@ -30,9 +30,7 @@ run_one() { # mode extra-vfio-options memory extra-cmdline
         --cmdline "test=$unit$4" </dev/null >"$dir/out" 2>&1
     rc=$?
     kill "$srv"; wait "$srv" 2>/dev/null; srv=
-    tr -d '\r' <"$dir/out"
-    [ "$rc" -eq 0 ] || fail "$1: minivmm exited $rc, want 0"
-    has "$dir/out" -x "PASS $unit" || fail "$1: no 'PASS $unit'"
+    passes "$rc" "$dir/out" "$unit" "$1"
     if [ "$VIOMMU" = intel ]; then
         has "$dir/out" "SAGAW 0x[46] MGAW 48 CM 1 .* QI 1" ||
             fail "$1: CAP/ECAP line missing"

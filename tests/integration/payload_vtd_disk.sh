@@ -24,13 +24,8 @@ need_kvm
 need_viommu
 make_dir
 fresh_disk
-"$BUILD/minivmm" --kernel "$BUILD/guest/virtio.elf" --memory 1280M \
-    --viommu intel --disk path="$dir/d.img" \
-    --cmdline "test=vtd vtd-fault=1 vtd-1g=1" </dev/null >"$dir/out" 2>&1
-rc=$?
-tr -d '\r' <"$dir/out"
-[ "$rc" -eq 0 ] || fail "minivmm exited $rc, want 0"
-has "$dir/out" -x "PASS vtd" || fail "no 'PASS vtd'"
+disk_vm 1280M intel "" "test=vtd vtd-fault=1 vtd-1g=1"
+passes $? "$dir/out" vtd
 ep=$(tr -d '\r' <"$dir/out" | sed -n 's/^vtd: endpoint \(0x[0-9a-f]*\) .*/\1/p')
 [ -n "$ep" ] || fail "no endpoint line"
 has "$dir/out" -x "vtd: fault reason 5 type write sid $ep address 0x7f0000001000" ||
@@ -40,9 +35,7 @@ has "$dir/out" "IOVA 0x7f004a004000 (1 GiB page) landed at GPA 0xa004000" ||
 has "$dir/out" "fault event interrupt, record cleared" ||
     fail "no fault event interrupt"
 sectors_hold
-"$BUILD/minivmm" --kernel "$BUILD/guest/virtio.elf" --memory 256M \
-    --viommu intel --disk path="$dir/d.img",iommu=off \
-    --cmdline "test=vtd" </dev/null >"$dir/out" 2>&1
+disk_vm 256M intel ,iommu=off "test=vtd"
 rc=$?
 cat "$dir/out"
 [ "$rc" -eq 2 ] || fail "iommu=off with --viommu intel exited $rc, want 2"
