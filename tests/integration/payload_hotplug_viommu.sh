@@ -10,12 +10,9 @@
 # map), used by the vfio payload's test=hotplug, and removed.
 : "${BUILD:=build}"
 name=payload_hotplug_viommu
-fail() { echo "$name: FAIL: $*" >&2; exit 1; }
-[ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] ||
-    { echo "$name: no usable /dev/kvm" >&2; exit 77; }
-for p in vfu-blk minivmm-ctl; do
-    [ -x "$BUILD/$p" ] || { echo "$name: no $p" >&2; exit 77; }
-done
+. "$(dirname "$0")/lib.sh"
+need_kvm
+need_bins vfu-blk minivmm-ctl
 dir=$(mktemp -d) || exit 1
 srv= big= vm=
 cleanup() {
