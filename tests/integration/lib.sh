@@ -11,6 +11,10 @@
 #   wait_for FILE RE SECS  until FILE (CRs dropped) has a line matching RE;
 #                          1 after SECS seconds
 #   gone PID SECS          until process PID has ended; 1 after SECS seconds
+#   wait_lines FILE RE [N [ERR]]  until FILE (CRs dropped) has N (default
+#                          1) lines matching RE, up to 60 s, while process
+#                          $vm (when set) lives; else print FILE (and ERR)
+#                          and fail
 #   has FILE [OPT] RE      FILE (CRs dropped) has a line matching RE (grep
 #                          -q, with OPT, e.g. -x for a whole line)
 #   ticks FILE             the tick numbers of the counter test's lines
@@ -51,6 +55,23 @@ gone() {        # PID SECONDS
         i=$((i + 1))
         [ "$i" -gt $(($2 * 20)) ] && return 1
         sleep 0.05
+    done
+}
+wait_lines() {  # FILE REGEX [COUNT [ERR]]
+    i=0
+    until [ "$(tr -d '\r' <"$1" | grep -c -- "$2")" -ge "${3:-1}" ]; do
+        i=$((i + 1))
+        if [ "$i" -gt 600 ]; then
+            why="no '$2' in $1"
+        elif [ -n "${vm:-}" ] && ! kill -0 "$vm" 2>/dev/null; then
+            why="minivmm exited before '$2'"
+        else
+            sleep 0.1
+            continue
+        fi
+        tr -d '\r' <"$1" >&2
+        [ -z "${4:-}" ] || cat "$4" >&2
+        fail "$why"
     done
 }
 has() {         # FILE [grep options] REGEX
