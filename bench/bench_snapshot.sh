@@ -21,7 +21,10 @@
 # start-up timeline (median of RUNS, bench/timeline.py) and, from one
 # `strace -f -T` runs (median of 3), how much of exec -> first KVM_RUN is
 # KVM ioctls (bench/startup_split.py; strace slows every syscall).
+# ZERO_ONLY=1: only the mostly-zero restore rows and timelines, without
+# QEMU and without the 480 MiB guest (a quick before/after of a change).
 : "${BUILD:=build}"
+: "${ZERO_ONLY:=}"
 : "${RUNS:=3}"
 : "${SIZES:=512M 2G 8G}"
 : "${QEMU_FAST_MS:=3000}"
@@ -129,8 +132,11 @@ q_restore() {   # [MEMORY [CMDLINE]]
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "-")
     printf "%.2fx", a / b; else print "-" }'; }
-have_qemu() { command -v qemu-system-x86_64 >/dev/null; }
+have_qemu() {
+    [ -z "$ZERO_ONLY" ] && command -v qemu-system-x86_64 >/dev/null
+}
 
+if [ -z "$ZERO_ONLY" ]; then
 for i in $(seq "$RUNS"); do mv_save; done >"$dir/ms"
 for i in $(seq "$RUNS"); do mv_restore; done >"$dir/mr"
 for i in $(seq "$RUNS"); do mv_restore "" ,prefault=on; done >"$dir/me"
@@ -151,6 +157,7 @@ printf '%-40s %10s %10s %8s\n' "restore to running, on demand (ms)" "$mr" \
 printf '%-40s %10s %10s %8s\n' "restore to running, eager (ms)" "$me" \
     "$qr" "$(ratio "$me" "$qr")"
 printf '%-40s %10s %10s\n' "file size (MiB)" "$msize" "$qsize"
+fi
 
 # Mostly zero: the payload counting, nothing filled.
 zargs="test=counter tick_ms=200"

@@ -37,7 +37,11 @@ snap() {
     until grep -q "$1" "$dir/out" 2>/dev/null; do
         i=$((i + 1))
         [ "$i" -le 9000 ] || { echo "iocount_linux: no $1"; exit 1; }
-        kill -0 "$vm" 2>/dev/null || { cat "$dir/err"; exit 1; }
+        kill -0 "$vm" 2>/dev/null || {
+            echo "iocount_linux: minivmm exited before $1; its messages and" \
+                 "the guest's last lines (an old kit without tests/iocount.sh?" \
+                 "run tools/guest/build-kit.sh):"
+            cat "$dir/err"; tail -5 "$dir/out"; exit 1; }
         sleep 0.1
     done
     "$BUILD/minivmm-ctl" --json "$dir/api" stats >"$dir/s$2.json" || exit 1

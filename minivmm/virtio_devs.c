@@ -40,6 +40,17 @@
 #define VD_MAX_DEVS  (CONFIG_MAX_DISKS + CONFIG_MAX_NETS + 3)
 #define VD_BLK_MAX_QUEUES 4
 
+/* What sets one kind of in-VMM device apart; the rest is the vd_*()
+ * plumbing every kind goes through. */
+struct vd_kind {
+    struct virtio_pci_params pci;   /* its function (hv: the VM's) */
+    const char *kind;               /* "blk", ...: stats, "virtio-blk@id" */
+    const char *what;               /* "virtio-blk disk": vIOMMU messages */
+    void (*destroy)(void *model);
+    const struct state_ops *st;     /* the model's snapshot state */
+    const struct virtio_host_model *hooks;  /* quiesce/resume, or NULL */
+};
+
 /* One device: its transport, its model, and the host that runs them on
  * the event loop (virtio/pci_host.h: locking, pausing). */
 struct vd {
@@ -47,7 +58,7 @@ struct vd {
     struct virtio_pci *vp;
     struct virtio_host *host;       /* NULL until vd_finish() */
     void *model;
-    void (*model_destroy)(void *model);
+    const struct vd_kind *type;
     int own_fd;                     /* closed at destroy, or -1 */
     bool registered;                /* on the PCI bus */
     unsigned int slot;              /* wanted PCI slot, 0: first free */
@@ -81,11 +92,15 @@ static unsigned int vd_free_index(const struct virtio_devs *ds)
     return i;
 }
 
-/* Reserve an entry and create its transport. */
-static int vd_begin(struct virtio_devs *ds, struct virtio_pci_params *p,
-                    struct vd **out)
+/* Reserve an entry for a device of kind @type and create its transport
+ * (with @num_queues queues, 0: the kind's); *@irq: its interrupts, for
+ * the model. */
+static int vd_begin(struct virtio_devs *ds, const struct vd_kind *type,
+                    uint16_t num_queues, struct vd **out,
+                    struct virtio_irq *irq)
 {
     unsigned int i = vd_free_index(ds);
+    struct virtio_pci_params p = type->pci;
     struct vd *vd;
     int r;
 
@@ -95,12 +110,16 @@ static int vd_begin(struct virtio_devs *ds, struct virtio_pci_params *p,
     memset(vd, 0, sizeof(*vd));
     vd->owner = ds;
     vd->own_fd = -1;
-    p->hv = ds->env->hv;
-    r = virtio_pci_create(p, &vd->vp);
+    vd->type = type;
+    p.hv = ds->env->hv;
+    if (num_queues)
+        p.num_queues = num_queues;
+    r = virtio_pci_create(&p, &vd->vp);
     if (r < 0)
         return r;
     if (i == ds->ndevs)
         ds->ndevs++;
+    *irq = virtio_pci_irq(vd->vp);
     *out = vd;
     return 0;
 }
@@ -108,10 +127,11 @@ static int vd_begin(struct virtio_devs *ds, struct virtio_pci_params *p,
 /* Join the snapshot registry as "virtio-<kind>@<id>": the state is the
  * whole function (config space, MSI-X, transport, then the model), the
  * quiesce/resume ops virtio's own (virtio_pci_devreg_ops()). */
-static int vd_join(struct vd *vd, const char *kind, const char *id)
+static int vd_join(struct vd *vd, const char *id)
 {
     struct devreg *devs = vd->owner->env->devs;
     struct devreg_entry e = { .id = vd->state_id };
+    const char *kind = vd->type->kind;
     int r;
 
     vd->kind = kind;
@@ -126,23 +146,24 @@ static int vd_join(struct vd *vd, const char *kind, const char *id)
     return r;
 }
 
-/* Attach the model, put the function on the bus, and hand both to a
- * virtio host (doorbells watched; @hooks: the model's quiesce/resume). */
-static int vd_finish(struct vd *vd, struct virtio_dev *vdev,
-                     const struct state_ops *st, void *model,
-                     const struct virtio_host_model *hooks)
+/* Take the model (destroyed with the device from now on), attach it, put
+ * the function on the bus, and hand both to a virtio host (doorbells
+ * watched; the kind's hooks: the model's quiesce/resume). */
+static int vd_finish(struct vd *vd, void *model, struct virtio_dev *vdev)
 {
+    const struct vd_kind *type = vd->type;
     int r;
 
+    vd->model = model;
     vd->vdev = vdev;
-    r = virtio_pci_attach(vd->vp, vdev, st, model);
+    r = virtio_pci_attach(vd->vp, vdev, type->st, model);
     if (r == 0)
         r = pci_hotplug_register(vd->owner->pci, virtio_pci_pci_dev(vd->vp),
                                  vd->slot, vd->hotplug);
     vd->registered = r == 0;
     if (r == 0)
-        r = virtio_host_create(vd->owner->env->loop, vd->vp, hooks, model,
-                               &vd->host);
+        r = virtio_host_create(vd->owner->env->loop, vd->vp, type->hooks,
+                               model, &vd->host);
     return r;
 }
 
@@ -153,8 +174,8 @@ static void vd_destroy(struct vd *vd)
     if (vd->registered)
         pci_unregister(virtio_pci_pci_dev(vd->vp));
     virtio_host_destroy(vd->host);
-    if (vd->model && vd->model_destroy)
-        vd->model_destroy(vd->model);
+    if (vd->model && vd->type)
+        vd->type->destroy(vd->model);
     virtio_pci_destroy(vd->vp);
     if (vd->own_fd >= 0)
         close(vd->own_fd);
@@ -189,6 +210,14 @@ static void blk_destroy(void *model)
     virtio_blk_destroy(model);
 }
 
+static const struct vd_kind blk_kind = {
+    .pci = { .device_type = VIRTIO_ID_BLOCK, .class_code = 0x018000,
+             .num_queues = 1,       /* create_disk: one per vCPU, up to 4 */
+             .config_size = sizeof(struct virtio_blk_config) },
+    .kind = "blk", .what = "virtio-blk disk", .destroy = blk_destroy,
+    .st = &virtio_blk_state_ops, .hooks = &blk_hooks,
+};
+
 /* Open (and lock: shared if read-only, else exclusive) the disk file.
  * The destination of a live migration (@incoming) shares the file with
  * its source, which holds the lock until it hands over and exits (its
@@ -216,13 +245,13 @@ static int open_disk(const struct config_disk *cd, bool incoming, int *out,
 
 /* An in-VMM device behind the vIOMMU: the VMM does its DMA (any page size,
  * 64 bits), its addresses are IOVAs from now on (vd->vmem). */
-static int attach_viommu(struct vd *vd, const char *kind, const char *id,
-                         char *err, size_t errlen)
+static int attach_viommu(struct vd *vd, const char *id, char *err,
+                         size_t errlen)
 {
     struct host_iommu_dev h;
     uint16_t bdf = virtio_pci_pci_dev(vd->vp)->devfn;
 
-    snprintf(h.name, sizeof(h.name), "%s '%s'", kind, id);
+    snprintf(h.name, sizeof(h.name), "%s '%s'", vd->type->what, id);
     host_iommu_caps_vmm(&h.caps);
     /* Its addresses are IOVAs: the driver must use the DMA API (virtio
      * 1.2 section 6.1, VIRTIO_F_ACCESS_PLATFORM). */
@@ -246,31 +275,36 @@ static const struct virtio_mem *vd_mem(struct vd *vd, bool iommu)
 }
 
 /* After vd_finish(): attach it if vd_mem() put it behind the vIOMMU. */
-static int vd_attach(struct vd *vd, const char *kind, const char *id)
+static int vd_attach(struct vd *vd, const char *id)
 {
     char err[256];
     int r;
 
     if (!vd->behind_viommu)
         return 0;
-    r = attach_viommu(vd, kind, id, err, sizeof(err));
+    r = attach_viommu(vd, id, err, sizeof(err));
     if (r)
         log_err("minivmm: %s", err);
     return r;
+}
+
+/* The last step of a device @id that needs nothing else: vd_attach(),
+ * then vd_join(). */
+static int vd_done(struct vd *vd, const char *id)
+{
+    int r = vd_attach(vd, id);
+
+    return r == 0 ? vd_join(vd, id) : r;
 }
 
 static int create_disk(struct virtio_devs *ds, const struct config_disk *cd,
                        bool hotplug, char *err, size_t errlen)
 {
     unsigned int cpus = ds->env->cfg->cpus;
-    struct virtio_pci_params pp = {
-        .device_type = VIRTIO_ID_BLOCK, .class_code = 0x018000,
-        .num_queues = cpus < VD_BLK_MAX_QUEUES ? cpus : VD_BLK_MAX_QUEUES,
-        .config_size = sizeof(struct virtio_blk_config),
-    };
     struct virtio_blk_params bp = {
         .readonly = cd->readonly, .discard = true, .write_zeroes = true,
-        .num_queues = pp.num_queues, .serial = cd->id,
+        .num_queues = cpus < VD_BLK_MAX_QUEUES ? cpus : VD_BLK_MAX_QUEUES,
+        .serial = cd->id,
     };
     struct virtio_irq irq;
     struct virtio_blk *blk;
@@ -280,7 +314,7 @@ static int create_disk(struct virtio_devs *ds, const struct config_disk *cd,
     r = open_disk(cd, ds->env->cfg->incoming != NULL, &fd, err, errlen);
     if (r < 0)
         return r;
-    r = vd_begin(ds, &pp, &vd);
+    r = vd_begin(ds, &blk_kind, bp.num_queues, &vd, &irq);
     if (r < 0) {
         close(fd);
         return r;
@@ -288,7 +322,6 @@ static int create_disk(struct virtio_devs *ds, const struct config_disk *cd,
     vd->own_fd = bp.fd = fd;
     vd->slot = cd->slot;
     vd->hotplug = hotplug;
-    irq = virtio_pci_irq(vd->vp);
     /* A hot-added disk is not put behind the vIOMMU: the VIOT, written
      * at start, does not name it, and an endpoint cannot be detached. */
     r = virtio_blk_create(&bp, vd_mem(vd, !cd->iommu_off && !hotplug), &irq,
@@ -296,20 +329,14 @@ static int create_disk(struct virtio_devs *ds, const struct config_disk *cd,
     if (r == -EINVAL)
         snprintf(err, errlen, "--disk path=%s: not a regular file or "
                  "block device", cd->path);
-    if (r < 0)
-        return r;
-    vd->model = blk;
-    vd->model_destroy = blk_destroy;
-    r = vd_finish(vd, virtio_blk_vdev(blk), &virtio_blk_state_ops, blk,
-                  &blk_hooks);
+    if (r == 0)
+        r = vd_finish(vd, blk, virtio_blk_vdev(blk));
     if (r == 0 && vd->behind_viommu)
-        r = attach_viommu(vd, "virtio-blk disk", cd->id, err, errlen);
+        r = attach_viommu(vd, cd->id, err, errlen);
     if (r == 0)
         r = virtio_host_watch(vd->host, virtio_blk_poll_fd(blk), EPOLLIN,
                               blk_ready);
-    if (r == 0)
-        r = vd_join(vd, "blk", cd->id);
-    return r;
+    return r == 0 ? vd_join(vd, cd->id) : r;
 }
 
 /* --- virtio-net -------------------------------------------------------- */
@@ -324,6 +351,13 @@ static void net_destroy(void *model)
 {
     virtio_net_destroy(model);
 }
+
+static const struct vd_kind net_kind = {
+    .pci = { .device_type = VIRTIO_ID_NET, .class_code = 0x020000,
+             .num_queues = 2, .config_size = 12 },
+    .kind = "net", .what = "virtio-net", .destroy = net_destroy,
+    .st = &virtio_net_state_ops,
+};
 
 /* A stable locally administered MAC from the tap name: 52:54:00:xx:xx:xx
  * like QEMU's prefix, the rest an FNV-1a hash. */
@@ -341,10 +375,6 @@ static void generate_mac(const char *tap, uint8_t mac[6])
 static int create_net(struct virtio_devs *ds, const struct config_net *cn,
                       char *err, size_t errlen)
 {
-    struct virtio_pci_params pp = {
-        .device_type = VIRTIO_ID_NET, .class_code = 0x020000,
-        .num_queues = 2, .config_size = 12,
-    };
     struct virtio_net_params np = { .tap_fd = -1 };
     struct virtio_net *net;
     struct virtio_irq irq;
@@ -359,28 +389,21 @@ static int create_net(struct virtio_devs *ds, const struct config_net *cn,
         memcpy(np.mac, cn->mac, 6);
     else
         generate_mac(cn->tap, np.mac);
-    r = vd_begin(ds, &pp, &vd);
+    r = vd_begin(ds, &net_kind, 0, &vd, &irq);
     if (r < 0) {
         close(np.tap_fd);
         return r;
     }
     vd->own_fd = np.tap_fd;
-    irq = virtio_pci_irq(vd->vp);
     r = virtio_net_create(&np, vd_mem(vd, true), &irq, &net);
-    if (r < 0)
-        return r;
-    vd->model = net;
-    vd->model_destroy = net_destroy;
-    r = vd_finish(vd, virtio_net_vdev(net), &virtio_net_state_ops, net,
-                  NULL);
     if (r == 0)
-        r = vd_attach(vd, "virtio-net", cn->id);
+        r = vd_finish(vd, net, virtio_net_vdev(net));
+    if (r == 0)
+        r = vd_attach(vd, cn->id);
     if (r == 0)
         r = virtio_host_watch(vd->host, np.tap_fd, EPOLLIN | EPOLLET,
                               tap_ready);
-    if (r == 0)
-        r = vd_join(vd, "net", cn->id);
-    return r;
+    return r == 0 ? vd_join(vd, cn->id) : r;
 }
 
 /* --- virtio-rng -------------------------------------------------------- */
@@ -390,31 +413,26 @@ static void rng_destroy(void *model)
     virtio_rng_destroy(model);
 }
 
+static const struct vd_kind rng_kind = {
+    .pci = { .device_type = VIRTIO_ID_RNG, .class_code = 0x00FF00,
+             .num_queues = 1 },
+    .kind = "rng", .what = "virtio-rng", .destroy = rng_destroy,
+    .st = &virtio_rng_state_ops,
+};
+
 static int create_rng(struct virtio_devs *ds)
 {
-    struct virtio_pci_params pp = {
-        .device_type = VIRTIO_ID_RNG, .class_code = 0x00FF00,
-        .num_queues = 1,
-    };
     struct virtio_irq irq;
     struct virtio_rng *rng;
     struct vd *vd;
     int r;
 
-    r = vd_begin(ds, &pp, &vd);
-    if (r < 0)
-        return r;
-    irq = virtio_pci_irq(vd->vp);
-    r = virtio_rng_create(vd_mem(vd, true), &irq, &rng);
-    if (r < 0)
-        return r;
-    vd->model = rng;
-    vd->model_destroy = rng_destroy;
-    r = vd_finish(vd, virtio_rng_vdev(rng), &virtio_rng_state_ops, rng,
-                  NULL);
+    r = vd_begin(ds, &rng_kind, 0, &vd, &irq);
     if (r == 0)
-        r = vd_attach(vd, "virtio-rng", "rng0");
-    return r == 0 ? vd_join(vd, "rng", "rng0") : r;
+        r = virtio_rng_create(vd_mem(vd, true), &irq, &rng);
+    if (r == 0)
+        r = vd_finish(vd, rng, virtio_rng_vdev(rng));
+    return r == 0 ? vd_done(vd, "rng0") : r;
 }
 
 /* --- virtio-iommu (--viommu; minivmm/viommu.h) --------------------------- */
@@ -425,36 +443,34 @@ static void iommu_destroy(void *model)
     virtio_iommu_destroy(model);
 }
 
+static const struct vd_kind iommu_kind = {
+    .pci = { .device_type = VIOMMU_DEVICE_ID, .class_code = 0x088000,
+             .num_queues = 2, .config_size = sizeof(struct viommu_config) },
+    .kind = "iommu", .what = "virtio-iommu", .destroy = iommu_destroy,
+    .st = &virtio_iommu_state_ops,
+};
+
 /* The first PCI function after the platform's, so the endpoints that
  * follow can attach to it. */
 static int create_iommu(struct virtio_devs *ds)
 {
-    struct virtio_pci_params pp = {
-        .device_type = VIOMMU_DEVICE_ID, .class_code = 0x088000,
-        .num_queues = 2, .config_size = sizeof(struct viommu_config),
-    };
     struct virtio_iommu_params ip;
     struct virtio_iommu *m;
     struct virtio_irq irq;
     struct vd *vd;
     int r;
 
-    r = vd_begin(ds, &pp, &vd);
+    r = vd_begin(ds, &iommu_kind, 0, &vd, &irq);
     if (r < 0)
         return r;
-    irq = virtio_pci_irq(vd->vp);
     viommu_model_params(ds->env->viommu, &ip);
     r = virtio_iommu_create(&ip, &ds->mem, &irq, &m);
-    if (r < 0)
-        return r;
-    vd->model = m;
-    vd->model_destroy = iommu_destroy;
-    r = vd_finish(vd, virtio_iommu_vdev(m), &virtio_iommu_state_ops, m,
-                  NULL);
+    if (r == 0)
+        r = vd_finish(vd, m, virtio_iommu_vdev(m));
     if (r == 0)
         r = viommu_set_device(ds->env->viommu, m,
                               virtio_pci_pci_dev(vd->vp)->devfn);
-    return r == 0 ? vd_join(vd, "iommu", "viommu0") : r;
+    return r == 0 ? vd_join(vd, "viommu0") : r;
 }
 
 /* --- virtio-console ---------------------------------------------------- */
@@ -485,12 +501,16 @@ static void console_destroy(void *model)
     virtio_console_destroy(model);
 }
 
+static const struct vd_kind console_kind = {
+    .pci = { .device_type = VIRTIO_ID_CONSOLE, .class_code = 0x078000,
+             .num_queues = 2,
+             .config_size = sizeof(struct virtio_console_config) },
+    .kind = "console", .what = "virtio-console", .destroy = console_destroy,
+    .st = &virtio_console_state_ops,
+};
+
 static int create_console(struct virtio_devs *ds)
 {
-    struct virtio_pci_params pp = {
-        .device_type = VIRTIO_ID_CONSOLE, .class_code = 0x078000,
-        .num_queues = 2, .config_size = sizeof(struct virtio_console_config),
-    };
     struct virtio_console_params cp = { .in_fd = STDIN_FILENO,
                                         .out_fd = STDOUT_FILENO,
                                         .want_input = console_want_input };
@@ -499,21 +519,14 @@ static int create_console(struct virtio_devs *ds)
     struct vd *vd;
     int r;
 
-    r = vd_begin(ds, &pp, &vd);
+    r = vd_begin(ds, &console_kind, 0, &vd, &irq);
     if (r < 0)
         return r;
     cp.opaque = vd;
-    irq = virtio_pci_irq(vd->vp);
     r = virtio_console_create(&cp, vd_mem(vd, true), &irq, &con);
-    if (r < 0)
-        return r;
-    vd->model = con;
-    vd->model_destroy = console_destroy;
-    r = vd_finish(vd, virtio_console_vdev(con), &virtio_console_state_ops,
-                  con, NULL);
     if (r == 0)
-        r = vd_attach(vd, "virtio-console", "hvc0");
-    return r == 0 ? vd_join(vd, "console", "hvc0") : r;
+        r = vd_finish(vd, con, virtio_console_vdev(con));
+    return r == 0 ? vd_done(vd, "hvc0") : r;
 }
 
 /* --- all --------------------------------------------------------------- */
@@ -643,7 +656,7 @@ static struct json_object *vd_stats(const struct vd *vd)
     stats_put(db, "trapped", ps.doorbells_trapped);
     json_object_object_add(o, "doorbells", db);
     stats_put(o, "interrupts", ps.interrupts);
-    if (vd->model_destroy == blk_destroy) {
+    if (vd->type == &blk_kind) {
         struct json_object *b = json_object_new_object();
         struct virtio_blk_stats bs;
 
@@ -654,7 +667,7 @@ static struct json_object *vd_stats(const struct vd *vd)
         stats_put(b, "errors", bs.errors);
         json_object_object_add(o, "block", b);
     }
-    if (vd->model_destroy == iommu_destroy) {
+    if (vd->type == &iommu_kind) {
         struct json_object *b = json_object_new_object();
         struct virtio_iommu_stats is;
 

@@ -20,10 +20,12 @@
 #include "arch/x86/irqchip.h"
 #include "arch/x86/pvm_quirks.h"
 #include "vmm/bus.h"
+#include "minivmm/bgcall.h"
 #include "minivmm/config_types.h"
 #include "vmm/devreg.h"
 #include "vmm/evloop.h"
 #include "minivmm/hv_kvm.h"
+#include "minivmm/kvm_early.h"
 #include "minivmm/machine_state.h"
 #include "vmm/kvm.h"
 #include "vmm/log.h"
@@ -67,6 +69,9 @@ struct vm {
     struct machine_state mstate; /* vCPUs and irqchip in the state tree */
     const struct vm_restore *restore; /* vm_restore(): what to load */
     struct snap_lazy *lazy;    /* on-demand restore still loading RAM */
+    struct kvm_early *early;   /* restore: KVM VM + memslots on a thread */
+    bool slots_in;             /* memslots registered by that thread */
+    struct bgcall *routing;    /* the base GSI routing going in, or NULL */
     struct vcpu *vcpus;
     unsigned int nvcpus;
     int stop_efd;
@@ -110,19 +115,9 @@ static int setup_memory(struct vm *vm, char *err, size_t errlen)
         r = guest_memory_create_opts(vm->cfg->memory, &mo, &vm->mem, err,
                                      errlen);
     }
-    if (r < 0)
+    if (r < 0 || vm->slots_in)
         return r;
-    for (unsigned int i = 0; i < vm->mem.nregions; i++) {
-        const struct guest_region *g = &vm->mem.regions[i];
-
-        r = kvm_set_memslot(&vm->kvm, i, g->gpa, g->size, g->hva, 0);
-        if (r < 0) {
-            snprintf(err, errlen, "KVM_SET_USER_MEMORY_REGION %u: %s", i,
-                     strerror(-r));
-            return r;
-        }
-    }
-    return 0;
+    return vm_kvm_memslots(&vm->kvm, &vm->mem, err, errlen);
 }
 
 /* The CPUID policy: the user's edits, plus on kvm_pvm hosts (software CPL0
@@ -307,23 +302,57 @@ static int ram_ready(void *opaque, char *err, size_t errlen)
     return vm->lazy ? snap_lazy_wait(vm->lazy, err, errlen) : 0;
 }
 
+/* The KVM VM: made here, or on restore joined from the thread that made
+ * it and registered the memslots (kvm_early.h). */
 static int setup_kvm(struct vm *vm, char *err, size_t errlen)
 {
-    int r = kvm_open(&vm->kvm);
+    struct kvm_early *e = vm->early;
+    int r;
 
-    if (r < 0) {
-        snprintf(err, errlen, "cannot use /dev/kvm: %s%s", strerror(-r),
-                 r == -ENOENT ? " (is the kvm module loaded?)" : "");
+    vm->early = NULL;
+    r = e ? kvm_early_join(e, &vm->kvm, &vm->slots_in, err, errlen) :
+            vm_kvm_open(&vm->kvm, err, errlen);
+    if (r < 0)
         return r;
-    }
     if (vm->cfg->cpus > (unsigned int)vm->kvm.max_vcpus) {
         snprintf(err, errlen, "--cpus %u: KVM allows at most %d vCPUs",
                  vm->cfg->cpus, vm->kvm.max_vcpus);
         return -EINVAL;
     }
-    r = irqchip_create(&vm->kvm, &vm->irqchip);
+    return 0;
+}
+
+static int commit_routing(void *ic)
+{
+    return irqchip_commit(ic);
+}
+
+/* The in-kernel irqchip and PIT, after the memslots (see create_base);
+ * the GSI routing goes in on a thread (its ioctl sleeps for a grace
+ * period) while the devices and vCPUs are made: join_routing(). */
+static int setup_irqchip(struct vm *vm, char *err, size_t errlen)
+{
+    int r = irqchip_create_chip(&vm->kvm, &vm->irqchip);
+
+    if (r == 0 && bgcall_start(commit_routing, vm->irqchip,
+                               &vm->routing) < 0)
+        r = irqchip_commit(vm->irqchip);
     if (r < 0)
         snprintf(err, errlen, "in-kernel irqchip: %s", strerror(-r));
+    return r;
+}
+
+/* Before anything raises a line or adds an MSI route (the state load). */
+static int join_routing(struct vm *vm, char *err, size_t errlen)
+{
+    struct bgcall *b = vm->routing;
+    int r;
+
+    vm->routing = NULL;
+    r = bgcall_join(b);
+    if (r < 0)
+        snprintf(err, errlen, "GSI routing (KVM_SET_GSI_ROUTING): %s",
+                 strerror(-r));
     return r;
 }
 
@@ -470,7 +499,15 @@ static void mark(const struct vm *vm, const char *step)
     startup_mark(vm->cfg->start_ns, step);
 }
 
-/* Event loop, KVM VM, guest RAM, buses, hypervisor services. */
+/* Event loop, KVM VM, guest RAM and its memslots, irqchip, buses,
+ * hypervisor services. The memslots go in before the irqchip: the irqchip
+ * and PIT register KVM I/O-bus devices, and recent kernels (6.18 here)
+ * free the old bus through call_srcu(), a normal (slow) SRCU grace period
+ * the memslot ioctl's synchronize_srcu_expedited() then queues behind: one
+ * or two scheduler ticks (4-8 ms at HZ=250) for the first memslot, against
+ * ~0.2 ms in this order (docs/snapshot-format.md, "What the start
+ * costs"). The KVM API puts no order between the two; only vCPUs must
+ * come after the irqchip. */
 static int create_base(struct vm *vm, char *err, size_t errlen)
 {
     int r = devreg_create(&vm->devs);
@@ -484,9 +521,13 @@ static int create_base(struct vm *vm, char *err, size_t errlen)
     if (r == 0)
         mark(vm, "event loop");
     if (r == 0 && (r = setup_kvm(vm, err, errlen)) == 0)
-        mark(vm, "VM created (KVM_CREATE_VM, irqchip, PIT)");
-    if (r == 0 && (r = setup_memory(vm, err, errlen)) == 0)
+        mark(vm, vm->slots_in ? "VM created, memslots (their thread "
+             "joined)" : "VM created (KVM_CREATE_VM)");
+    if (r == 0 && (r = setup_memory(vm, err, errlen)) == 0 &&
+        !vm->slots_in)
         mark(vm, "memory mapped (memfd, memslots)");
+    if (r == 0 && (r = setup_irqchip(vm, err, errlen)) == 0)
+        mark(vm, "irqchip, PIT (GSI routing on a thread)");
     if (r == 0 && ((r = bus_create("pio", &vm->pio)) < 0 ||
                    (r = bus_create("mmio", &vm->mmio)) < 0))
         snprintf(err, errlen, "out of memory");
@@ -539,6 +580,8 @@ static int create_rest(struct vm *vm, const struct boot_image *img,
     };
     if (r == 0 && (r = setup_vcpus(vm, &entry, err, errlen)) == 0)
         mark(vm, "vCPUs created");
+    if (r == 0 && (r = join_routing(vm, err, errlen)) == 0)
+        mark(vm, "GSI routing in (thread joined)");
     if (r == 0 && (r = setup_ctl(vm, err, errlen)) == 0)
         mark(vm, rs ? "control API, state loaded" : "control API");
     return r;
@@ -554,12 +597,14 @@ static int create(const struct vm_config *cfg, const struct boot_image *img,
 
     if (!vm) {
         snap_lazy_destroy(rs ? rs->lazy : NULL);
+        kvm_early_cancel(rs ? rs->early : NULL);
         return -ENOMEM;
     }
     vm->cfgm = *cfg;
     vm->cfg = &vm->cfgm;
     vm->restore = rs;
     vm->lazy = rs ? rs->lazy : NULL;
+    vm->early = rs ? rs->early : NULL;
     vm->stop_efd = vm->signal_fd = vm->shutdown_tfd = -1;
     vm->kvm.vm_fd = vm->kvm.sys_fd = -1;
     vm->mem.fd = -1;
@@ -568,6 +613,10 @@ static int create(const struct vm_config *cfg, const struct boot_image *img,
     r = create_base(vm, err, errlen);
     if (r == 0)
         r = create_rest(vm, img, err, errlen);
+    if (r < 0) { /* failed before the join: the RAM may go before us */
+        kvm_early_cancel(vm->early);
+        vm->early = NULL;
+    }
     return r;
 }
 
@@ -712,6 +761,7 @@ void vm_destroy(struct vm *vm)
         return;
     vmctl_api_destroy(vm->api);
     vmctl_destroy(vm->ctl);
+    kvm_early_cancel(vm->early); /* a build that failed before the join */
     snap_lazy_destroy(vm->lazy); /* before RAM goes */
     machine_state_leave(&vm->mstate);
     for (unsigned int i = 0; i < vm->nvcpus; i++)
@@ -725,6 +775,7 @@ void vm_destroy(struct vm *vm)
     bus_destroy(vm->pio);
     bus_destroy(vm->mmio);
     vmm_hv_destroy(vm->hv);
+    bgcall_join(vm->routing); /* a build that failed before the join */
     irqchip_destroy(vm->irqchip);
     guest_memory_destroy(&vm->mem);
     kvm_close(&vm->kvm);

@@ -9,6 +9,7 @@
 
 struct boot_image;
 struct guest_memory;
+struct kvm_early;
 struct snap_lazy;
 struct vm;
 struct vm_config;
@@ -27,6 +28,9 @@ struct vm_restore {
     struct snap_lazy *lazy;     /* RAM still loading on demand (NULL: all
                                  * loaded); taken over by the VM, also when
                                  * vm_restore() fails */
+    struct kvm_early *early;    /* the KVM VM and memslots being made on a
+                                 * thread (minivmm/kvm_early.h; NULL: made
+                                 * inline); taken over like @lazy */
 };
 
 /* Build the VM of a snapshot: @cfg gives vCPUs and RAM as the snapshot

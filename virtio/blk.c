@@ -215,7 +215,8 @@ int virtio_blk_create(const struct virtio_blk_params *p,
                           .fd = np.fd, .readonly = np.readonly,
                           .capacity = blk->capacity, .seg_max = np.seg_max,
                           .serial = np.serial, .vdev = &blk->vdev,
-                          .queues = blk->queues, .mem = &blk->mem },
+                          .queues = blk->queues, .mem = &blk->mem,
+                          .defer_completions = np.defer_completions },
                       &blk->io);
     if (r < 0)
         goto err_free;

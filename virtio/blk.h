@@ -48,6 +48,11 @@ struct virtio_blk_params {
     uint32_t seg_max;       /* data segments per request; 0 = size - 2 */
     uint32_t size_max;      /* bytes per segment; 0 = 1 MiB */
     const char *serial;     /* GET_ID string (≤ 20 bytes used), or NULL */
+    bool defer_completions; /* complete only in virtio_blk_handle_ready(),
+                               never inside the doorbell (default: reap
+                               what completed during the submit at once,
+                               saving a loop wakeup per I/O); tests use it
+                               to hold a request in flight */
 };
 
 /* Create a device over @p->fd (capacity from its size, in 512-byte

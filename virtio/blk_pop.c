@@ -10,6 +10,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 /* --- dispatch ---------------------------------------------------------- */
@@ -128,7 +129,45 @@ static void start_batch(struct blk_io *blk, uint16_t qidx, unsigned int n)
     }
 }
 
-int blk_io_process_queue(struct blk_io *blk, uint16_t qidx)
+/* Reap what completed inline in the submit (page-cache hits), eventfd
+ * drained first: no second loop wakeup per I/O (docs/bench.md). A later
+ * CQE signals it again; blocked queues and errors go to the handler. */
+static void blk_reap_inline(struct blk_io *blk)
+{
+    uint64_t v;
+
+    if (blk->defer_completions || blk->blocked ||
+        !io_uring_cq_ready(&blk->ring) ||
+        (read(blk->efd, &v, sizeof(v)) < 0 && errno != EAGAIN))
+        return;
+    if (blk_reap(blk) < 0)
+        eventfd_write(blk->efd, 1);
+    io_uring_submit(&blk->ring); /* resubmitted short transfers */
+}
+
+static bool queue_runnable(const struct blk_io *blk)
+{
+    return virtio_dev_driver_ok(blk->vdev) &&
+           !(blk->vdev->status & VIRTIO_DEV_S_NEEDS_RESET);
+}
+
+/* After a completion whose notify check (message batching) read the
+ * driver area and saw chains added meanwhile: true (the area kept for
+ * the next fetch) if queue @qidx should be popped again at once. */
+static bool pop_again(struct blk_io *blk, uint16_t qidx)
+{
+    uint64_t bit = 1ULL << qidx;
+
+    if (!(blk->area_new & bit))
+        return false;
+    blk->area_new &= ~bit;
+    if (queue_runnable(blk) && virtq_msg_area_new(&blk->queues[qidx]))
+        return true;
+    virtq_msg_drop_area(&blk->queues[qidx]);
+    return false;
+}
+
+static int process_once(struct blk_io *blk, uint16_t qidx)
 {
     struct virtq *q = &blk->queues[qidx];
     unsigned int n;
@@ -147,15 +186,25 @@ int blk_io_process_queue(struct blk_io *blk, uint16_t qidx)
         }
     } while (virtq_enable_notify(q));
     io_uring_submit(&blk->ring);
+    blk_reap_inline(blk);
     blk_flush_notify(blk);
-    blk_drop_areas(blk);
     return r < 0 ? r : 0;
 }
 
-static bool queue_runnable(const struct blk_io *blk)
+/* Pop, start, and (page-cache hits) complete; again while the
+ * completion's notify check found new chains (pop_again(), at most
+ * BLK_POP_AGAIN times: their doorbells are pending anyway). No
+ * driver-area read is left behind. */
+int blk_io_process_queue(struct blk_io *blk, uint16_t qidx)
 {
-    return virtio_dev_driver_ok(blk->vdev) &&
-           !(blk->vdev->status & VIRTIO_DEV_S_NEEDS_RESET);
+    unsigned int n = 0;
+    int r;
+
+    do {
+        r = process_once(blk, qidx);
+    } while (r == 0 && ++n < BLK_POP_AGAIN && pop_again(blk, qidx));
+    blk_drop_areas(blk);
+    return r;
 }
 
 /* Message batching: a completion's notify check read the driver area

@@ -515,6 +515,7 @@ int blk_io_create(const struct blk_io_params *p, struct blk_io **out)
     blk->mem = *p->mem;
     blk->fd = p->fd;
     blk->readonly = p->readonly;
+    blk->defer_completions = p->defer_completions;
     blk->capacity = p->capacity;
     blk->seg_max = p->seg_max;
     blk->fin_tail = &blk->fin;

@@ -42,6 +42,7 @@ struct blk_io_params {
     struct virtio_dev *vdev;        /* the device core (features, status) */
     struct virtq *queues;           /* vdev's queues */
     const struct virtio_mem *mem;   /* copied */
+    bool defer_completions;         /* no reaping inside the doorbell */
 };
 
 struct blk_io;
@@ -84,6 +85,7 @@ void blk_io_get_stats(const struct blk_io *io, struct virtio_blk_stats *st);
 
 #define BLK_OPS_PER_REQ      BLK_MAX_DWZ_SEG  /* worst case SQEs */
 #define BLK_POP_BATCH        8u     /* chains popped before starting */
+#define BLK_POP_AGAIN        8u     /* pops per doorbell on new chains */
 
 /* A chain popped in a batch and its request header, read posted. */
 struct blk_popped {
@@ -108,6 +110,7 @@ struct blk_io {
     unsigned int max_ops;           /* CQ ring size */
     bool dropping;                  /* reset: complete nothing to guest */
     uint64_t blocked;               /* queues waiting for ring space */
+    bool defer_completions;         /* no reaping inside the doorbell */
     uint64_t to_notify;             /* queues with new used entries */
     uint64_t area_new;              /* queues whose notify check saw new
                                        chains (queue_fetch.h) */

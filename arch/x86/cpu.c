@@ -8,6 +8,7 @@
 
 #include "arch/x86/loader.h"
 #include "arch/x86/layout.h"
+#include "arch/x86/msrs.h"
 #include "vmm/kvm.h"
 #include "vmm/memory.h"
 
@@ -41,27 +42,18 @@ static int set_msrs(int fd)
         { MSR_MTRR_DEF_TYPE, (1 << 11) | 6 /* MTRRs on, default WB */ },
     };
     enum { N = sizeof(init) / sizeof(init[0]) };
-    struct {
-        struct kvm_msrs hdr;
-        struct kvm_msr_entry e[N];
-    } m;
+    struct kvm_msr_entry e[N];
+    int r;
 
-    memset(&m, 0, sizeof(m));
+    memset(e, 0, sizeof(e));
     for (unsigned int i = 0; i < N; i++) {
-        m.e[i].index = init[i].index;
-        m.e[i].data = init[i].data;
+        e[i].index = init[i].index;
+        e[i].data = init[i].data;
     }
-    /* Set one at a time: a host without one of them (e.g. MTRRs) must not
-     * keep the others from being set. */
-    for (unsigned int i = 0; i < N; i++) {
-        struct {
-            struct kvm_msrs hdr;
-            struct kvm_msr_entry e;
-        } one = { .hdr.nmsrs = 1, .e = m.e[i] };
-
-        kvm_vcpu_ioctl(fd, KVM_SET_MSRS, &one);
-    }
-    return 0;
+    /* A host without one of them (e.g. MTRRs) must not keep the others
+     * from being set: x86_set_msrs() skips a refused one. */
+    r = x86_set_msrs(fd, e, N, NULL, NULL);
+    return r < 0 ? r : 0;
 }
 
 static void lapic_set(struct kvm_lapic_state *l, unsigned int reg,

@@ -10,6 +10,7 @@
 #include <libfdt.h>
 #include <linux/kvm.h>
 
+#include "arch/x86/msrs.h"
 #include "vmm/kvm.h"
 #include "vmm/log.h"
 #include "vmm/state.h"
@@ -332,14 +333,16 @@ static int load_fpu(int fd, const void *fdt, int node, char *err,
                     fdt, node, err, errlen);
 }
 
+static void msr_refused(void *opaque, uint32_t index)
+{
+    (void)opaque;
+    log_warn("minivmm: note: MSR %#x not restored", index);
+}
+
 static int load_msrs(int fd, const void *fdt, int node, char *err,
                      size_t errlen)
 {
     size_t esz = sizeof(struct kvm_msr_entry), len;
-    struct {
-        struct kvm_msrs hdr;
-        struct kvm_msr_entry e;
-    } one;
     void *buf;
     int r = get_prop(fdt, node, "msrs", 0, MAX_MSRS * esz, &buf, &len, err,
                      errlen);
@@ -351,18 +354,13 @@ static int load_msrs(int fd, const void *fdt, int node, char *err,
         snprintf(err, errlen, "vCPU property 'msrs': bad size %zu", len);
         return -EINVAL;
     }
-    /* One at a time, in the saved order: an MSR this host refuses is
-     * reported and skipped, the others still load. */
-    for (size_t i = 0; i < len / esz; i++) {
-        memset(&one, 0, sizeof(one));
-        one.hdr.nmsrs = 1;
-        memcpy(&one.e, (uint8_t *)buf + i * esz, esz);
-        r = kvm_vcpu_ioctl(fd, KVM_SET_MSRS, &one);
-        if (r != 1)
-            log_warn("minivmm: note: MSR %#x not restored", one.e.index);
-    }
+    /* In the saved order, batched: an MSR this host refuses is reported
+     * and skipped, the others still load (x86_set_msrs). */
+    r = x86_set_msrs(fd, buf, (uint32_t)(len / esz), msr_refused, NULL);
     free(buf);
-    return 0;
+    if (r < 0)
+        snprintf(err, errlen, "restoring vCPU MSRs: %s", strerror(-r));
+    return r < 0 ? r : 0;
 }
 
 static int load_events(int fd, const void *fdt, int node, char *err,

@@ -68,7 +68,7 @@ static int commit(struct irqchip *ic)
     return r;
 }
 
-int irqchip_create(struct kvm *kvm, struct irqchip **out)
+int irqchip_create_chip(struct kvm *kvm, struct irqchip **out)
 {
     struct irqchip *ic = calloc(1, sizeof(*ic));
     int r;
@@ -78,16 +78,34 @@ int irqchip_create(struct kvm *kvm, struct irqchip **out)
     ic->kvm = kvm;
     pthread_mutex_init(&ic->lock, NULL);
     r = kvm_create_platform(kvm, X86_KVM_TSS_GPA);
-    if (r < 0)
-        goto fail;
+    if (r < 0) {
+        irqchip_destroy(ic);
+        return r;
+    }
     build_base(ic);
-    r = commit(ic);
-    if (r < 0)
-        goto fail;
     *out = ic;
     return 0;
-fail:
-    irqchip_destroy(ic);
+}
+
+int irqchip_commit(struct irqchip *ic)
+{
+    int r;
+
+    pthread_mutex_lock(&ic->lock);
+    r = commit(ic);
+    pthread_mutex_unlock(&ic->lock);
+    return r;
+}
+
+int irqchip_create(struct kvm *kvm, struct irqchip **out)
+{
+    struct irqchip *ic;
+    int r = irqchip_create_chip(kvm, &ic);
+
+    if (r == 0 && (r = irqchip_commit(ic)) < 0)
+        irqchip_destroy(ic);
+    if (r == 0)
+        *out = ic;
     return r;
 }
 

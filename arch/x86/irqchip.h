@@ -21,6 +21,16 @@ struct irqchip;
 /* Create the in-kernel irqchip and PIT on @kvm and install the base routing
  * table. 0 or -errno. */
 int irqchip_create(struct kvm *kvm, struct irqchip **out);
+
+/* The same in two steps, so the routing ioctl (KVM_SET_GSI_ROUTING waits
+ * for an SRCU grace period) can run on another thread while the VM is
+ * built: irqchip_create_chip() makes the irqchip and PIT with the base
+ * table built but not yet in KVM (until then KVM routes GSIs by its
+ * default table: GSI 0 to IOAPIC pin 0, not 2); irqchip_commit() installs
+ * the whole table (base + MSI routes), thread-safe like every call here.
+ * Commit before anything raises a line or the vCPUs run. 0 or -errno. */
+int irqchip_create_chip(struct kvm *kvm, struct irqchip **out);
+int irqchip_commit(struct irqchip *ic);
 void irqchip_destroy(struct irqchip *ic);
 
 /* Line-level interface for devices (KVM_IRQ_LINE on GSI 0-23). */

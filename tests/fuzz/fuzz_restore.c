@@ -6,6 +6,9 @@
  * header and the host's limits, guest RAM creation and the RAM load, then
  * the state tree handed to the VM. No KVM: vm_restore is a stub that
  * checks what it is given (the tree, the RAM) and takes the memory over;
+ * the KVM VM's thread (minivmm/kvm_early.h) is a stub handle that checks
+ * the RAM it is asked to map (restore.c maps it from the header's size
+ * before the file is checked, so that path runs on hostile headers too);
  * vCPU, irqchip and device state loads (vmstate_load) need KVM and are not
  * reached here.
  *
@@ -34,6 +37,7 @@
 #include <unistd.h>
 
 #include "minivmm/config.h"
+#include "minivmm/kvm_early.h"
 #include "vmm/memory.h"
 #include "minivmm/restore.h"
 #include "minivmm/persist/snapshot_lazy.h"
@@ -60,6 +64,29 @@ static void check(int cond)
         abort();
 }
 
+/* The KVM VM's thread, without KVM: records that guest RAM was mapped. */
+struct kvm_early {
+    uint64_t ram_size;
+};
+
+int kvm_early_start(struct kvm_early **out)
+{
+    *out = calloc(1, sizeof(**out));
+    return *out ? 0 : -ENOMEM;
+}
+
+void kvm_early_map(struct kvm_early *e, const struct guest_memory *mem)
+{
+    check(mem->base && mem->nregions >= 1 && mem->ram_size > 0 &&
+          mem->ram_size <= (64u << 20) && !e->ram_size);
+    e->ram_size = mem->ram_size;
+}
+
+void kvm_early_cancel(struct kvm_early *e)
+{
+    free(e);
+}
+
 struct vm {
     struct guest_memory mem;
     struct snap_lazy *lazy; /* the on-demand loader, taken over */
@@ -77,6 +104,8 @@ int vm_restore(const struct vm_config *cfg, const struct vm_restore *rs,
     check(vmstate_config(rs->state, &cpus, &memory, err, errlen) == 0);
     check(cpus == cfg->cpus && memory == cfg->memory &&
           memory == rs->mem->ram_size);
+    check(rs->early && rs->early->ram_size == memory); /* mapped, sized */
+    kvm_early_cancel(rs->early); /* taken over */
     vm = calloc(1, sizeof(*vm));
     if (!vm)
         return -ENOMEM;

@@ -11,9 +11,19 @@
 #   wait_for FILE RE SECS  until FILE (CRs dropped) has a line matching RE;
 #                          1 after SECS seconds
 #   gone PID SECS          until process PID has ended; 1 after SECS seconds
+#   wait_lines FILE RE [N [ERR]]  until FILE (CRs dropped) has N (default
+#                          1) lines matching RE, up to 60 s, while process
+#                          $vm (when set) lives; else print FILE (and ERR)
+#                          and fail
+#   has FILE [OPT] RE      FILE (CRs dropped) has a line matching RE (grep
+#                          -q, with OPT, e.g. -x for a whole line)
 #   ticks FILE             the tick numbers of the counter test's lines
 #   next_tick SRC LAST FIRST  (migration) FIRST continues the source's
 #                          output SRC whose last whole tick is LAST
+#   resumes OUT SAVED [WHO]  (snapshot) the restored guest's output OUT
+#                          starts at tick SAVED + 1 ($first), or finishes
+#                          the line of tick SAVED + 1 the pause cut and
+#                          goes on at SAVED + 2; else fail naming WHO
 #   continues SRC DST [WHO]  (migration) DST's counter goes on from SRC's
 #                          last tick ($last, $first); else fail naming WHO
 fail() { echo "$name: $*" >&2; exit 1; }
@@ -48,6 +58,27 @@ gone() {        # PID SECONDS
         sleep 0.05
     done
 }
+wait_lines() {  # FILE REGEX [COUNT [ERR]]
+    i=0
+    until [ "$(tr -d '\r' <"$1" | grep -c -- "$2")" -ge "${3:-1}" ]; do
+        i=$((i + 1))
+        if [ "$i" -gt 600 ]; then
+            why="no '$2' in $1"
+        elif [ -n "${vm:-}" ] && ! kill -0 "$vm" 2>/dev/null; then
+            why="minivmm exited before '$2'"
+        else
+            sleep 0.1
+            continue
+        fi
+        tr -d '\r' <"$1" >&2
+        [ -z "${4:-}" ] || cat "$4" >&2
+        fail "$why"
+    done
+}
+has() {         # FILE [grep options] REGEX
+    hf=$1; shift
+    tr -d '\r' <"$hf" | grep -q "$@"
+}
 ticks() { tr -d '\r' <"$1" | sed -n 's/^counter: tick \([0-9]*\) .*/\1/p'; }
 # The destination's first whole tick line is the next tick, or the one
 # after when the source stopped in the middle of printing it (its output
@@ -62,4 +93,17 @@ continues() {   # SRC_OUT DST_OUT [WHO]
     first=$(ticks "$2" | head -n 1)
     next_tick "$1" "$last" "$first" ||
         fail "${3:-destination} starts at tick '$first', want $((last + 1))"
+}
+resumes() {     # OUT SAVED [WHO]
+    first=$(ticks "$1" | head -n 1)
+    [ "$first" = $(($2 + 1)) ] && return 0
+    # Paused in the middle of printing tick SAVED + 1 (the source's output
+    # ends in a partial line): the restored guest first finishes that line,
+    # so OUT starts with its tail, not a counter line, and the first whole
+    # tick line is SAVED + 2.
+    rhead=$(tr -d '\r' <"$1" | head -n 1)
+    if [ "$first" = $(($2 + 2)) ] && [ -n "$rhead" ]; then
+        case $rhead in counter:*) ;; *) return 0 ;; esac
+    fi
+    fail "${3:+$3: }restored guest starts at tick '$first', want $(($2 + 1))"
 }

@@ -15,6 +15,26 @@
 #                           server on SOCK as device "evil"; serial in
 #                           $dir/out.MODE, stderr in $dir/err.MODE, API
 #                           socket $dir/api, pid in $vmpid
+#   migrate_blk WHO OPTS [ARGS]  a destination (--incoming unix:$dir/mig
+#                           with minivmm ARGS) whose device blk (vfio-user
+#                           option OPTS appended, e.g. ",dma=message") is on
+#                           a new vfu-blk srv2 ($srv2), serial in
+#                           $dir/out2, stderr in $dir/err2, pid in $dst;
+#                           the source ($src, API $dir/api1) migrates to it
+#                           ($dir/mig.out) and must exit 0; the
+#                           destination's exit status in $rc. Failures
+#                           name WHO first, when given
+#   snapshot_blk            pause the guest ($vm, API $dir/api1, serial
+#                           $dir/out1), $saved its last tick, snapshot it
+#                           into $dir/vm.snap, kill it and stop $srv1
+#   restore_blk [ARGS]      minivmm --restore $dir/vm.snap (with ARGS)
+#                           with device blk on a new vfu-blk srv2, serial
+#                           in $dir/out2, stderr in $dir/err2; fail unless
+#                           it exits 0
+#   vblk_written OUT N [ERR]  the vblk-count guest's output OUT has its
+#                           PASS line (else fail, after ERR) and at least N
+#                           writes ($writes); block k of $dir/disk.img
+#                           holds the last write w with w % N == k
 #   still_runs MODE [SECS]  its counter goes on (2 ticks within SECS,
 #                           default 10) and the API says running; then
 #                           quit through the API
@@ -63,4 +83,53 @@ still_runs() {  # MODE [SECONDS]
         fail "$1: not running"
     ctl "$dir/api" quit >/dev/null 2>&1
     wait "$vmpid" 2>/dev/null
+}
+vblk_written() { # OUT BLOCKS [ERR]
+    has "$1" -x "PASS vblk-count" ||
+        { [ -n "${3:-}" ] && cat "$3"; fail "no 'PASS vblk-count'"; }
+    writes=$(tr -d '\r' <"$1" |
+             sed -n 's/^vblk-count: \([0-9]*\) writes.*/\1/p')
+    [ -n "$writes" ] && [ "$writes" -ge "$2" ] || fail "only '$writes' writes"
+    k=0
+    while [ "$k" -lt "$2" ]; do
+        w=$((writes - 1 - (writes - 1 - k) % $2))
+        got=$(dd if="$dir/disk.img" bs=4096 skip="$k" count=1 2>/dev/null |
+              head -n 1)
+        [ "$got" = "MVMBLK write $w" ] ||
+            fail "block $k holds '$got', want 'MVMBLK write $w'"
+        k=$((k + 1))
+    done
+}
+migrate_blk() { # WHO VFIO-USER-OPTS [minivmm options]
+    who=${1:+$1: } opt=$2; shift 2
+    start_srv srv2; srv2=$srv
+    "$BUILD/minivmm" --incoming "unix:$dir/mig" "$@" \
+        --vfio-user "socket=$dir/srv2.sock,id=blk$opt" \
+        --serial "file:$dir/out2" 2>"$dir/err2" &
+    dst=$!
+    pids="$pids $dst"
+    ctl "$dir/api1" migrate "unix:$dir/mig" >"$dir/mig.out" 2>&1 ||
+        { cat "$dir/mig.out" "$dir/err1" "$dir/err2"
+          fail "${who}migration failed"; }
+    wait "$src" || fail "${who}the source exited non-zero"
+    wait "$dst"
+    rc=$?
+}
+snapshot_blk() {
+    ctl "$dir/api1" pause >/dev/null || fail "pause failed"
+    saved=$(ticks "$dir/out1" | tail -n 1)
+    ctl "$dir/api1" snapshot "$dir/vm.snap" >"$dir/snap1" 2>&1 ||
+        { cat "$dir/snap1" "$dir/err1"; fail "snapshot failed"; }
+    kill -9 "$vm"; wait "$vm" 2>/dev/null
+    stop_srv "$srv1"
+}
+restore_blk() { # [minivmm options]
+    start_srv srv2; srv2=$srv
+    "$BUILD/minivmm" --restore "$dir/vm.snap" "$@" \
+        --vfio-user "socket=$dir/srv2.sock,id=blk" \
+        --serial "file:$dir/out2" 2>"$dir/err2"
+    rc=$?
+    stop_srv "$srv2"
+    tr -d '\r' <"$dir/out2" | tail -n 3
+    [ "$rc" -eq 0 ] || { cat "$dir/err2"; fail "restored minivmm exited $rc"; }
 }

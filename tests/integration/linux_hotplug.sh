@@ -11,31 +11,16 @@
 # --shutdown-timeout presses the ACPI power button and the guest powers
 # off cleanly: exit 0. Needs the kit kernel with CONFIG_HOTPLUG_PCI_ACPI
 # and CONFIG_ACPI_BUTTON (tools/guest/kernel.config).
-: "${BUILD:=build}"
-: "${KIT:=build/kit}"
 name=linux_hotplug
-skip() { echo "$name: SKIP: $*" >&2; exit 77; }
-fail() { echo "$name: FAIL: $*" >&2; exit 1; }
-
-[ -r /dev/kvm ] && [ -w /dev/kvm ] || skip "/dev/kvm not usable"
-[ -x "$BUILD/minivmm" ] || fail "$BUILD/minivmm not built"
-[ -x "$BUILD/vfu-blk" ] || skip "$BUILD/vfu-blk not built"
-tools/guest/build-kit.sh --out "$KIT" >&2 || fail "build-kit.sh failed"
-grep -q "^CONFIG_HOTPLUG_PCI_ACPI=y" "$KIT/kernel.config" ||
-    skip "the kit kernel has no CONFIG_HOTPLUG_PCI_ACPI"
-dir=$(mktemp -d) || exit 1
-srv= vm=
-trap 'for p in $vm $srv; do kill "$p" 2>/dev/null; done; rm -rf "$dir"' \
-    EXIT INT TERM
+. "$(dirname "$0")/lib_linux.sh"
+need_linux vfu-blk
+kit_has CONFIG_HOTPLUG_PCI_ACPI
+linux_dir
 truncate -s 64M "$dir/disk.img"
-"$BUILD/vfu-blk" --socket-path="$dir/s.sock" --disk "$dir/disk.img" \
-    >"$dir/srv.log" 2>&1 &
-srv=$!
-for i in $(seq 50); do [ -S "$dir/s.sock" ] && break; sleep 0.1; done
-[ -S "$dir/s.sock" ] || fail "vfu-blk did not start"
+start_vfu "$dir/disk.img"
 log=$BUILD/$name.log
 : >"$log"
-hostargs=$(tools/guest/host-cmdline.sh)
+hostargs=$(host_args)
 start=$(date +%s)
 "$BUILD/minivmm" --kernel "$KIT/vmlinux" --initrd "$KIT/initrd.cpio" \
     --cpus 1 --memory 512M --api-socket "$dir/api" --shutdown-timeout 120 \
@@ -62,8 +47,7 @@ tr -d '\r' <"$log" | grep "HOTPLUG-IO-DONE" >&2
 pci=$(printf '0000:00:%02x.0' "$slot")
 tr -d '\r' <"$log" | grep -q "HOTPLUG-IO-DONE $pci " ||
     fail "the guest's disk is not at $pci"
-[ "$(dd if="$dir/disk.img" bs=4096 skip=3 count=1 2>/dev/null |
-     head -n 1)" = MINIVMM-LINUX-HOTPLUG-PATTERN ] ||
+block_is "$dir/disk.img" 3 MINIVMM-LINUX-HOTPLUG-PATTERN ||
     fail "the pattern is not in the host file at 12288"
 ctl device-remove hpblk 60000 >/dev/null || fail "device-remove"
 wait_log "HOTPLUG-REMOVED $pci" 200
@@ -80,15 +64,8 @@ echo "$name: minivmm exited $rc after $(( $(date +%s) - start ))s" \
 kill -USR1 "$srv"
 for i in $(seq 50); do grep -q "connections=" "$dir/srv.log" && break; sleep 0.1; done
 grep "connections=" "$dir/srv.log" | tail -1 >&2
-problems=
-note() { problems="$problems
-  $*"; }
 [ "$rc" -eq 0 ] || note "minivmm exited $rc, want 0 (clean power-off)"
 grep -q "POWERBTN-PRESSED" "$log" || note "the guest did not see the power button"
 grep "connections=" "$dir/srv.log" | tail -1 | grep -q "connections=2" ||
     note "vfu-blk did not see a second client"
-if [ -n "$problems" ]; then
-    tail -n 30 "$log" | sed 's/^/  | /' >&2
-    fail "$problems"
-fi
-echo "$name: PASS" >&2
+verdict 30 "$log"

@@ -14,12 +14,9 @@
 # guest's patterns land in the host files; the events say so.
 : "${BUILD:=build}"
 name=payload_hotplug
-fail() { echo "$name: FAIL: $*" >&2; exit 1; }
-[ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] ||
-    { echo "$name: no usable /dev/kvm" >&2; exit 77; }
-for p in vfu-blk vfu-evil minivmm-ctl; do
-    [ -x "$BUILD/$p" ] || { echo "$name: no $p" >&2; exit 77; }
-done
+. "$(dirname "$0")/lib.sh"
+need_kvm
+need_bins vfu-blk vfu-evil minivmm-ctl
 dir=$(mktemp -d) || exit 1
 srv= evil= vm= ev=
 cleanup() {
@@ -30,19 +27,7 @@ trap cleanup EXIT
 ctl() { "$BUILD/minivmm-ctl" "$dir/api" "$@"; }
 # Wait up to 60 s for $2 (default 1) lines matching $1 in the guest
 # output.
-wait_out() {
-    i=0
-    until [ "$(tr -d '\r' <"$dir/out" | grep -c -- "$1")" -ge "${2:-1}" ]; do
-        i=$((i + 1))
-        [ "$i" -le 600 ] || {
-            tr -d '\r' <"$dir/out" >&2; cat "$dir/err" >&2
-            fail "no '$1' in the guest output"; }
-        kill -0 "$vm" 2>/dev/null || {
-            tr -d '\r' <"$dir/out" >&2; cat "$dir/err" >&2
-            fail "minivmm exited before '$1'"; }
-        sleep 0.1
-    done
-}
+wait_out() { wait_lines "$dir/out" "$1" "${2:-1}" "$dir/err"; }
 wait_event() { # pattern [count]
     i=0
     until [ "$(grep -c -- "$1" "$dir/events")" -ge "${2:-1}" ]; do

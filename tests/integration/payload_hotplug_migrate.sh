@@ -10,10 +10,9 @@
 # second device-add/remove round runs there.
 : "${BUILD:=build}"
 name=payload_hotplug_migrate
-fail() { echo "$name: FAIL: $*" >&2; exit 1; }
-[ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] ||
-    { echo "$name: no usable /dev/kvm" >&2; exit 77; }
-[ -x "$BUILD/vfu-blk" ] || { echo "$name: no vfu-blk" >&2; exit 77; }
+. "$(dirname "$0")/lib.sh"
+need_kvm
+need_bins vfu-blk
 dir=$(mktemp -d) || exit 1
 pids=
 cleanup() {
@@ -21,15 +20,6 @@ cleanup() {
     rm -rf "$dir"
 }
 trap cleanup EXIT
-ctl() { "$BUILD/minivmm-ctl" "$@"; }
-wait_out() { # file pattern [count]
-    i=0
-    until [ "$(tr -d '\r' <"$1" | grep -c -- "$2")" -ge "${3:-1}" ]; do
-        i=$((i + 1))
-        [ "$i" -le 600 ] || { tr -d '\r' <"$1" >&2; fail "no '$2' in $1"; }
-        sleep 0.1
-    done
-}
 start_srv() { # NAME
     "$BUILD/vfu-blk" --socket-path="$dir/$1.sock" --disk "$dir/a.img" \
         >"$dir/$1.log" 2>&1 &
@@ -47,10 +37,10 @@ start_srv srv1
     </dev/null >"$dir/out1" 2>"$dir/out1.err" &
 src=$!
 pids="$pids $src"
-wait_out "$dir/out1" "waiting for a device (round 0)"
+wait_lines "$dir/out1" "waiting for a device (round 0)"
 ctl "$dir/api1" device-add vfio-user "socket=$dir/srv1.sock,id=hp0" ||
     fail "device-add"
-wait_out "$dir/out1" "io ok on slot 1"
+wait_lines "$dir/out1" "io ok on slot 1"
 ctl "$dir/api1" config >"$dir/vm.json" || fail "config"
 start_srv srv2
 # The destination: the source's devices (slots included), its own server.
@@ -74,11 +64,11 @@ ctl "$dir/api1" migrate "unix:$dir/mig" >"$dir/mig.out" 2>&1 ||
 wait "$src" || fail "the source exited non-zero"
 for i in $(seq 100); do [ -S "$dir/api2" ] && break; sleep 0.1; done
 ctl "$dir/api2" device-remove hp0 || fail "device-remove on the destination"
-wait_out "$dir/out2" "slot 1 empty"
-wait_out "$dir/out2" "waiting for a device (round 1)"
+wait_lines "$dir/out2" "slot 1 empty"
+wait_lines "$dir/out2" "waiting for a device (round 1)"
 ctl "$dir/api2" device-add vfio-user "socket=$dir/srv2.sock,id=hp0" ||
     fail "device-add on the destination"
-wait_out "$dir/out2" "io ok on slot 1"
+wait_lines "$dir/out2" "io ok on slot 1"
 ctl "$dir/api2" device-remove hp0 || fail "device-remove 2"
 wait "$dst"; rc=$?
 tr -d '\r' <"$dir/out2"

@@ -10,10 +10,9 @@
 # device-add/remove round runs there. Both rounds' patterns reach the file.
 : "${BUILD:=build}"
 name=payload_hotplug_restore
-fail() { echo "$name: FAIL: $*" >&2; exit 1; }
-[ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] ||
-    { echo "$name: no usable /dev/kvm" >&2; exit 77; }
-[ -x "$BUILD/vfu-blk" ] || { echo "$name: no vfu-blk" >&2; exit 77; }
+. "$(dirname "$0")/lib.sh"
+need_kvm
+need_bins vfu-blk
 dir=$(mktemp -d) || exit 1
 srv= vm=
 cleanup() {
@@ -21,15 +20,6 @@ cleanup() {
     rm -rf "$dir"
 }
 trap cleanup EXIT
-wait_out() { # file pattern [count]
-    i=0
-    until [ "$(tr -d '\r' <"$1" | grep -c -- "$2")" -ge "${3:-1}" ]; do
-        i=$((i + 1))
-        [ "$i" -le 600 ] && kill -0 "$vm" 2>/dev/null || {
-            tr -d '\r' <"$1" >&2; fail "no '$2' in $1"; }
-        sleep 0.1
-    done
-}
 
 truncate -s 1M "$dir/a.img"
 "$BUILD/vfu-blk" --socket-path="$dir/a.sock" --disk "$dir/a.img" \
@@ -41,10 +31,10 @@ for i in $(seq 50); do [ -S "$dir/a.sock" ] && break; sleep 0.1; done
     --api-socket "$dir/api" --cmdline "test=hotplug hp-rounds=2 hp-secs=60" \
     </dev/null >"$dir/out" 2>"$dir/out.err" &
 vm=$!
-wait_out "$dir/out" "waiting for a device (round 0)"
+wait_lines "$dir/out" "waiting for a device (round 0)"
 "$BUILD/minivmm-ctl" "$dir/api" device-add vfio-user \
     "socket=$dir/a.sock,id=hp0" || fail "device-add"
-wait_out "$dir/out" "io ok on slot 1"
+wait_lines "$dir/out" "io ok on slot 1"
 "$BUILD/minivmm-ctl" "$dir/api" snapshot "$dir/s.snap" || fail "snapshot"
 "$BUILD/minivmm-ctl" "$dir/api" config >"$dir/vm.json" || fail "config"
 "$BUILD/minivmm-ctl" "$dir/api" quit >/dev/null
@@ -77,11 +67,11 @@ grep -q "vfio-user@hp0" "$dir/nodev.out" || fail "refusal does not name hp0"
 vm=$!
 for i in $(seq 100); do [ -S "$dir/api2" ] && break; sleep 0.1; done
 "$BUILD/minivmm-ctl" "$dir/api2" device-remove hp0 || fail "device-remove"
-wait_out "$dir/out2" "slot 1 empty"
-wait_out "$dir/out2" "waiting for a device (round 1)"
+wait_lines "$dir/out2" "slot 1 empty"
+wait_lines "$dir/out2" "waiting for a device (round 1)"
 "$BUILD/minivmm-ctl" "$dir/api2" device-add vfio-user \
     "socket=$dir/a.sock,id=hp0" || fail "device-add after restore"
-wait_out "$dir/out2" "io ok on slot 1"
+wait_lines "$dir/out2" "io ok on slot 1"
 "$BUILD/minivmm-ctl" "$dir/api2" device-remove hp0 || fail "device-remove 2"
 wait "$vm"; rc=$?; vm=
 tr -d '\r' <"$dir/out2"

@@ -10,12 +10,9 @@
 # map), used by the vfio payload's test=hotplug, and removed.
 : "${BUILD:=build}"
 name=payload_hotplug_viommu
-fail() { echo "$name: FAIL: $*" >&2; exit 1; }
-[ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] ||
-    { echo "$name: no usable /dev/kvm" >&2; exit 77; }
-for p in vfu-blk minivmm-ctl; do
-    [ -x "$BUILD/$p" ] || { echo "$name: no $p" >&2; exit 77; }
-done
+. "$(dirname "$0")/lib.sh"
+need_kvm
+need_bins vfu-blk minivmm-ctl
 dir=$(mktemp -d) || exit 1
 srv= big= vm=
 cleanup() {
@@ -24,19 +21,7 @@ cleanup() {
 }
 trap cleanup EXIT
 ctl() { "$BUILD/minivmm-ctl" "$dir/api" "$@"; }
-wait_out() { # pattern
-    i=0
-    until tr -d '\r' <"$dir/out" | grep -q -- "$1"; do
-        i=$((i + 1))
-        [ "$i" -le 600 ] || {
-            tr -d '\r' <"$dir/out" >&2; cat "$dir/err" >&2
-            fail "no '$1' in the guest output"; }
-        kill -0 "$vm" 2>/dev/null || {
-            tr -d '\r' <"$dir/out" >&2; cat "$dir/err" >&2
-            fail "minivmm exited before '$1'"; }
-        sleep 0.1
-    done
-}
+wait_out() { wait_lines "$dir/out" "$1" 1 "$dir/err"; }
 
 truncate -s 1M "$dir/a.img" "$dir/b.img" "$dir/cold.img"
 : >"$dir/out"

@@ -22,13 +22,7 @@ for b in vfu-blk minivmm-ctl; do
     [ -x "$BUILD/$b" ] || { echo "$name: no $BUILD/$b" >&2; exit 77; }
 done
 . "$(dirname "$0")/lib_migrate.sh"
-start_srv() {   # NAME
-    "$BUILD/vfu-blk" --socket-path="$dir/$1.sock" --disk "$dir/disk.img" \
-        >"$dir/$1.log" 2>&1 &
-    pids="$pids $!"
-    for i in $(seq 50); do [ -S "$dir/$1.sock" ] && return 0; sleep 0.1; done
-    fail "vfu-blk $1 did not create its socket"
-}
+. "$(dirname "$0")/lib_vfio.sh"
 sum_of() {      # FILE WORD: the hex after "vblk-readsum: ... WORD"
     tr -d '\r' <"$1" | sed -n "s/^vblk-readsum: .*$2 \([0-9a-f]*\)\$/\1/p"
 }
@@ -45,17 +39,7 @@ src=$!
 pids="$pids $src"
 wait_for "$dir/out1" "^counter: tick 3 " 30 ||
     { cat "$dir/out1" "$dir/err1"; fail "the guest does not count"; }
-start_srv srv2
-"$BUILD/minivmm" --incoming "unix:$dir/mig" \
-    --vfio-user "socket=$dir/srv2.sock,id=blk,dma=message" \
-    --serial "file:$dir/out2" 2>"$dir/err2" &
-dst=$!
-pids="$pids $dst"
-ctl "$dir/api1" migrate "unix:$dir/mig" >"$dir/mig.out" 2>&1 ||
-    { cat "$dir/mig.out" "$dir/err1" "$dir/err2"; fail "migration failed"; }
-wait "$src" || fail "the source exited non-zero"
-wait "$dst"
-rc=$?
+migrate_blk "" ",dma=message"
 tr -d '\r' <"$dir/out2" | grep "vblk-readsum\|FAIL\|PASS"
 tr -d '\r' <"$dir/out2" | grep -q "^FAIL" &&
     fail "the guest failed on the destination (a device write into guest" \

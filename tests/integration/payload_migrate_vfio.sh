@@ -53,18 +53,7 @@ migrate() {
     pids="$pids $src"
     wait_for "$dir/out1" "^counter: tick 3 " 30 ||
         { cat "$dir/out1" "$dir/err1"; fail "$dma: the guest does not count"; }
-    start_srv srv2; srv2=$srv
-    "$BUILD/minivmm" --incoming "unix:$dir/mig" \
-        --vfio-user "socket=$dir/srv2.sock,id=blk$opt" \
-        --serial "file:$dir/out2" 2>"$dir/err2" &
-    dst=$!
-    pids="$pids $dst"
-    ctl "$dir/api1" migrate "unix:$dir/mig" >"$dir/mig.out" 2>&1 ||
-        { cat "$dir/mig.out" "$dir/err1" "$dir/err2"
-          fail "$dma: migration failed"; }
-    wait "$src" || fail "$dma: the source exited non-zero"
-    wait "$dst"
-    rc=$?
+    migrate_blk "$dma" "$opt"
     tr -d '\r' <"$dir/out2" | tail -n 3
     [ "$rc" -eq 0 ] || { cat "$dir/err2"; fail "$dma: destination exited $rc"; }
     continues "$dir/out1" "$dir/out2" "${dma:+$dma: }destination"

@@ -54,10 +54,7 @@ rc=$?
 tr -d '\r' <"$dir/out2"
 cat "$dir/err2" >&2
 [ "$rc" -eq 0 ] || fail "restored minivmm exited $rc, want 0"
-first=$(tr -d '\r' <"$dir/out2" |
-        sed -n 's/^counter: tick \([0-9]*\) .*/\1/p' | head -n 1)
-[ "$first" = $((saved + 1)) ] ||
-    fail "restored guest starts at tick '$first', want $((saved + 1))"
+resumes "$dir/out2" "$saved"
 tr -d '\r' <"$dir/out2" | grep -q "^payload: cmdline" &&
     fail "the restored guest booted again"
 tr -d '\r' <"$dir/out2" | grep -qx "counter: done" || fail "no 'counter: done'"

@@ -19,34 +19,12 @@
 # its pattern (4096 zero bytes)".)
 : "${BUILD:=build}"
 name=payload_snapshot_ondemand
-fail() { echo "$name: $*" >&2; exit 1; }
-[ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] ||
-    { echo "$name: no usable /dev/kvm" >&2; exit 77; }
-for b in vfu-blk minivmm-ctl; do
-    [ -x "$BUILD/$b" ] || { echo "$name: no $BUILD/$b" >&2; exit 77; }
-done
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_vfio.sh"
+need_kvm
+need_bins vfu-blk minivmm-ctl
 command -v python3 >/dev/null || { echo "$name: no python3" >&2; exit 77; }
-dir=$(mktemp -d) || exit 1
-pids=
-trap 'for p in $pids; do kill -9 "$p" 2>/dev/null; done; rm -rf "$dir"' EXIT
-wait_for() {    # FILE REGEX SECONDS
-    i=0
-    while ! tr -d '\r' 2>/dev/null <"$1" | grep -q "$2"; do
-        i=$((i + 1))
-        [ "$i" -gt $(($3 * 20)) ] && return 1
-        sleep 0.05
-    done
-}
-ticks() { tr -d '\r' <"$1" | sed -n 's/^counter: tick \([0-9]*\) .*/\1/p'; }
-start_srv() {   # NAME
-    "$BUILD/vfu-blk" --socket-path="$dir/$1.sock" --disk "$dir/disk.img" \
-        >"$dir/$1.log" 2>&1 &
-    srv=$!
-    pids="$pids $srv"
-    for i in $(seq 50); do [ -S "$dir/$1.sock" ] && return 0; sleep 0.1; done
-    fail "vfu-blk $1 did not create its socket"
-}
-stop_srv() { kill -TERM "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
+make_dir
 check_disk() {  # the first 256 blocks hold the guest's pattern
     python3 - "$dir/disk.img" <<'PY'
 import sys
@@ -74,9 +52,9 @@ run() {         # MODE: fd | message
     pids="$pids $vm"
     wait_for "$dir/out1$m" "^counter: tick 2 " 60 ||
         { cat "$dir/out1$m" "$dir/err1$m"; fail "dma=$m: no ticks"; }
-    "$BUILD/minivmm-ctl" "$dir/api1$m" pause >/dev/null || fail "pause"
+    ctl "$dir/api1$m" pause >/dev/null || fail "pause"
     saved=$(ticks "$dir/out1$m" | tail -n 1)
-    "$BUILD/minivmm-ctl" "$dir/api1$m" snapshot "$dir/vm.snap" \
+    ctl "$dir/api1$m" snapshot "$dir/vm.snap" \
         >"$dir/snap$m" 2>&1 || { cat "$dir/snap$m"; fail "snapshot"; }
     kill -9 "$vm"; wait "$vm" 2>/dev/null
     stop_srv "$srv1"
@@ -97,10 +75,8 @@ run() {         # MODE: fd | message
     [ "$m" = message ] && want="guest RAM loading on demand"
     grep -qF "$want" "$dir/err2$m" ||
         { cat "$dir/err2$m"; fail "dma=$m: stderr lacks '$want'"; }
-    first=$(ticks "$dir/out2$m" | head -n 1)
-    [ "$first" = $((saved + 1)) ] ||
-        fail "dma=$m: restored guest starts at tick '$first', want $((saved + 1))"
-    "$BUILD/minivmm-ctl" "$dir/api2$m" quit >/dev/null
+    resumes "$dir/out2$m" "$saved" "dma=$m"
+    ctl "$dir/api2$m" quit >/dev/null
     wait "$vm"
     stop_srv "$srv2"
     why=$(check_disk 2>&1) || fail "dma=$m: after the restore: $why"

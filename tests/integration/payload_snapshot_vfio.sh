@@ -68,12 +68,7 @@ wait_for "$dir/out1" "^counter: tick $((t + 2)) " 10 ||
     fail "the guest stopped after a snapshot while running"
 
 # Paused (the last printed tick is the saved one, the disk stays as is).
-ctl "$dir/api1" pause >/dev/null || fail "pause failed"
-saved=$(ticks "$dir/out1" | tail -n 1)
-ctl "$dir/api1" snapshot "$dir/vm.snap" >"$dir/snap1" 2>&1 ||
-    { cat "$dir/snap1" "$dir/err1"; fail "snapshot failed"; }
-kill -9 "$vm"; wait "$vm" 2>/dev/null
-stop_srv "$srv1"
+snapshot_blk
 cp "$dir/disk.img" "$dir/disk.saved"
 
 grep -q "vfio-user" "$dir/err1" && { cat "$dir/err1"; fail "minivmm complained"; }
@@ -86,32 +81,9 @@ refused srvq "IRQ index .* count" $VFU_ARGS --queues 2
     refused srvv2 "num_regions is 0x9, the snapshot has 0xa"
 
 # A new vfu-blk on the same disk file: the guest goes on.
-start_srv srv2; srv2=$srv
-"$BUILD/minivmm" --restore "$dir/vm.snap" \
-    --vfio-user "socket=$dir/srv2.sock,id=blk" \
-    --serial "file:$dir/out2" 2>"$dir/err2"
-rc=$?
-stop_srv "$srv2"
-tr -d '\r' <"$dir/out2" | tail -n 3
-[ "$rc" -eq 0 ] || { cat "$dir/err2"; fail "restored minivmm exited $rc"; }
-first=$(ticks "$dir/out2" | head -n 1)
-[ "$first" = $((saved + 1)) ] ||
-    fail "restored guest starts at tick '$first', want $((saved + 1))"
-tr -d '\r' <"$dir/out2" | grep -qx "PASS vblk-count" ||
-    fail "no 'PASS vblk-count'"
-writes=$(tr -d '\r' <"$dir/out2" |
-         sed -n 's/^vblk-count: \([0-9]*\) writes.*/\1/p')
-[ -n "$writes" ] && [ "$writes" -ge 256 ] || fail "only '$writes' writes"
-# Block k holds write w = the last w < writes with w % 256 == k.
-k=0
-while [ "$k" -lt 256 ]; do
-    w=$((writes - 1 - (writes - 1 - k) % 256))
-    got=$(dd if="$dir/disk.img" bs=4096 skip="$k" count=1 2>/dev/null |
-          head -n 1)
-    [ "$got" = "MVMBLK write $w" ] ||
-        fail "block $k holds '$got', want 'MVMBLK write $w'"
-    k=$((k + 1))
-done
+restore_blk
+resumes "$dir/out2" "$saved"
+vblk_written "$dir/out2" 256
 echo "$name: saved at tick $saved, restored from tick $first; $writes" \
      "writes, all 256 blocks on the host file as the guest wrote them"
 if [ -n "$VFU_ARGS" ]; then

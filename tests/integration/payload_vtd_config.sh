@@ -14,12 +14,9 @@
 # device-add is refused.
 : "${BUILD:=build}"
 name=payload_vtd_config
-fail() { echo "$name: $*" >&2; exit 1; }
-[ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] ||
-    { echo "$name: no usable /dev/kvm" >&2; exit 77; }
-for p in vfu-blk minivmm-ctl; do
-    [ -x "$BUILD/$p" ] || { echo "$name: no $p" >&2; exit 77; }
-done
+. "$(dirname "$0")/lib.sh"
+need_kvm
+need_bins vfu-blk minivmm-ctl
 dir=$(mktemp -d) || exit 1
 srv=
 vm=

@@ -15,40 +15,10 @@
 #include "arch/x86/acpi.h"
 #include "arch/x86/acpi_dmar.h"
 #include "devices/vtd.h"
+#include "tests/unit/acpi_tables.h"
 #include "vmm/endian.h"
 
-#define GPA 0xe0000u
-
-static uint8_t buf[16384];
-
-static const uint8_t *table(uint64_t gpa)
-{
-    return buf + (gpa - GPA);
-}
-
-static uint8_t sum(const uint8_t *p, size_t n)
-{
-    uint8_t s = 0;
-
-    while (n--)
-        s += *p++;
-    return s;
-}
-
-/* The XSDT's table with signature @sig, or NULL; *@n = XSDT entries. */
-static const uint8_t *find(const char *sig, unsigned int *n)
-{
-    const uint8_t *x = table(le64_load(buf + 24));
-
-    *n = (le32_load(x + 4) - 36) / 8;
-    for (unsigned int i = 0; i < *n; i++) {
-        const uint8_t *t = table(le64_load(x + 36 + 8 * i));
-
-        if (!memcmp(t, sig, 4))
-            return t;
-    }
-    return NULL;
-}
+static uint8_t buf[ACPI_TEST_SIZE];
 
 static void check_dmar(const uint8_t *t, unsigned int aw)
 {
@@ -57,7 +27,7 @@ static void check_dmar(const uint8_t *t, unsigned int aw)
     assert_non_null(t);
     assert_int_equal(le32_load(t + 4), 48 + 16);   /* no RMRR, no scopes */
     assert_int_equal(t[8], 1);                     /* revision */
-    assert_int_equal(sum(t, le32_load(t + 4)), 0);
+    assert_int_equal(acpi_table_sum(t), 0);
     assert_int_equal(t[36], aw - 1);               /* host address width */
     assert_int_equal(t[37], 0);                    /* no INTR_REMAP */
     for (int i = 38; i < 48; i++)
@@ -80,23 +50,24 @@ static void test_dmar(void **state)
 
     (void)state;
     x86_platform_desc_init(&d, 4);
-    assert_int_equal(acpi_build(&d, buf, sizeof(buf), GPA, &used), 0);
-    assert_null(find("DMAR", &nx));
+    assert_int_equal(acpi_test_build(&d, buf, &used), 0);
+    assert_null(acpi_find(buf, "DMAR", &nx));
     assert_int_equal(nx, 3);
     d.dmar = &m;
-    assert_int_equal(acpi_build(&d, buf, sizeof(buf), GPA, &used), 0);
-    assert_null(find("VIOT", &nx));
-    check_dmar(find("DMAR", &nx), 48);
+    assert_int_equal(acpi_test_build(&d, buf, &used), 0);
+    assert_null(acpi_find(buf, "VIOT", &nx));
+    check_dmar(acpi_find(buf, "DMAR", &nx), 48);
     assert_int_equal(nx, 4);
-    x = table(le64_load(buf + 24));
-    assert_int_equal(sum(x, le32_load(x + 4)), 0);
+    x = acpi_xsdt(buf);
+    assert_int_equal(acpi_table_sum(x), 0);
     m.aw_bits = 39;
-    assert_int_equal(acpi_build(&d, buf, sizeof(buf), GPA, &used), 0);
-    check_dmar(find("DMAR", &nx), 39);
+    assert_int_equal(acpi_test_build(&d, buf, &used), 0);
+    check_dmar(acpi_find(buf, "DMAR", &nx), 39);
     /* The MADT and MCFG are still there. */
-    assert_non_null(find("APIC", &nx));
-    assert_non_null(find("MCFG", &nx));
-    assert_int_equal(acpi_build(&d, buf, used - 8, GPA, &used), -ENOSPC);
+    assert_non_null(acpi_find(buf, "APIC", &nx));
+    assert_non_null(acpi_find(buf, "MCFG", &nx));
+    assert_int_equal(acpi_build(&d, buf, used - 8, ACPI_TEST_GPA, &used),
+                     -ENOSPC);
 }
 
 /* With a VIOT too (not what minivmm builds, but the builder allows it):
@@ -113,10 +84,10 @@ static void test_dmar_and_viot(void **state)
     x86_platform_desc_init(&d, 1);
     d.dmar = &m;
     d.viot = &v;
-    assert_int_equal(acpi_build(&d, buf, sizeof(buf), GPA, &used), 0);
-    check_dmar(find("DMAR", &nx), 48);
+    assert_int_equal(acpi_test_build(&d, buf, &used), 0);
+    check_dmar(acpi_find(buf, "DMAR", &nx), 48);
     assert_int_equal(nx, 5);
-    assert_non_null(find("VIOT", &nx));
+    assert_non_null(acpi_find(buf, "VIOT", &nx));
 }
 
 static void test_dmar_invalid(void **state)
@@ -128,14 +99,14 @@ static void test_dmar_invalid(void **state)
     (void)state;
     x86_platform_desc_init(&d, 1);
     d.dmar = &m;
-    assert_int_equal(acpi_build(&d, buf, sizeof(buf), GPA, &used), -EINVAL);
+    assert_int_equal(acpi_test_build(&d, buf, &used), -EINVAL);
     m.aw_bits = 65;
-    assert_int_equal(acpi_build(&d, buf, sizeof(buf), GPA, &used), -EINVAL);
+    assert_int_equal(acpi_test_build(&d, buf, &used), -EINVAL);
     m.aw_bits = 48;
     m.drhd_base = VTD_MMIO_BASE + 8;
-    assert_int_equal(acpi_build(&d, buf, sizeof(buf), GPA, &used), -EINVAL);
+    assert_int_equal(acpi_test_build(&d, buf, &used), -EINVAL);
     m.drhd_base = 1ULL << 32;
-    assert_int_equal(acpi_build(&d, buf, sizeof(buf), GPA, &used), -EINVAL);
+    assert_int_equal(acpi_test_build(&d, buf, &used), -EINVAL);
     assert_int_equal(acpi_dmar_check(&(struct x86_dmar){ 39, 0xfed90000 }),
                      0);
 }

@@ -12,40 +12,10 @@
 #include <string.h>
 
 #include "arch/x86/acpi.h"
+#include "tests/unit/acpi_tables.h"
 #include "vmm/endian.h"
 
-#define GPA 0xe0000u
-
-static uint8_t buf[16384];
-
-static const uint8_t *table(uint64_t gpa)
-{
-    return buf + (gpa - GPA);
-}
-
-static uint8_t sum(const uint8_t *p, size_t n)
-{
-    uint8_t s = 0;
-
-    while (n--)
-        s += *p++;
-    return s;
-}
-
-/* The XSDT's table with signature @sig, or NULL; *@n = XSDT entries. */
-static const uint8_t *find(const char *sig, unsigned int *n)
-{
-    const uint8_t *x = table(le64_load(buf + 24));
-
-    *n = (le32_load(x + 4) - 36) / 8;
-    for (unsigned int i = 0; i < *n; i++) {
-        const uint8_t *t = table(le64_load(x + 36 + 8 * i));
-
-        if (!memcmp(t, sig, 4))
-            return t;
-    }
-    return NULL;
-}
+static uint8_t buf[ACPI_TEST_SIZE];
 
 static void test_viot(void **state)
 {
@@ -58,16 +28,16 @@ static void test_viot(void **state)
 
     (void)state;
     x86_platform_desc_init(&d, 1);
-    assert_int_equal(acpi_build(&d, buf, sizeof(buf), GPA, &used), 0);
-    assert_null(find("VIOT", &nx));
+    assert_int_equal(acpi_test_build(&d, buf, &used), 0);
+    assert_null(acpi_find(buf, "VIOT", &nx));
     assert_int_equal(nx, 3);
     d.viot = &v;
-    assert_int_equal(acpi_build(&d, buf, sizeof(buf), GPA, &used), 0);
-    t = find("VIOT", &nx);
+    assert_int_equal(acpi_test_build(&d, buf, &used), 0);
+    t = acpi_find(buf, "VIOT", &nx);
     assert_non_null(t);
     assert_int_equal(nx, 4);
     assert_int_equal(le32_load(t + 4), 48 + 16 + 2 * 24);
-    assert_int_equal(sum(t, le32_load(t + 4)), 0);
+    assert_int_equal(acpi_table_sum(t), 0);
     assert_int_equal(le16_load(t + 36), 3);     /* nodes */
     assert_int_equal(le16_load(t + 38), 48);    /* first node */
     n = t + 48;
@@ -84,14 +54,15 @@ static void test_viot(void **state)
         assert_int_equal(le16_load(n + 16), 48);
     }
     /* The XSDT stays checksummed. */
-    t = table(le64_load(buf + 24));
-    assert_int_equal(sum(t, le32_load(t + 4)), 0);
+    t = acpi_xsdt(buf);
+    assert_int_equal(acpi_table_sum(t), 0);
     v.neps = 0;
-    assert_int_equal(acpi_build(&d, buf, sizeof(buf), GPA, &used), -EINVAL);
+    assert_int_equal(acpi_test_build(&d, buf, &used), -EINVAL);
     v.neps = X86_VIOT_MAX_EPS + 1;
-    assert_int_equal(acpi_build(&d, buf, sizeof(buf), GPA, &used), -EINVAL);
+    assert_int_equal(acpi_test_build(&d, buf, &used), -EINVAL);
     v.neps = 2;
-    assert_int_equal(acpi_build(&d, buf, used - 8, GPA, &used), -ENOSPC);
+    assert_int_equal(acpi_build(&d, buf, used - 8, ACPI_TEST_GPA, &used),
+                     -ENOSPC);
 }
 
 int main(void)

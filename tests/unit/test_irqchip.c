@@ -5,7 +5,8 @@
  * Checks the base table (PIC and IOAPIC pins, GSI 0 on IOAPIC pin 2, no
  * cascade pin), MSI routes from GSI 24 with the guest's message, every
  * change pushed as one whole table, lines limited to the IOAPIC's 24 GSIs,
- * and that a refused KVM_SET_GSI_ROUTING leaves the table as KVM has it. */
+ * that a refused KVM_SET_GSI_ROUTING leaves the table as KVM has it, and
+ * the two-step create (irqchip_create_chip, then irqchip_commit). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -262,6 +263,41 @@ static void test_create_fails(void **state)
     free(f);
 }
 
+/* irqchip_create_chip() + irqchip_commit(): nothing in KVM until the
+ * commit (or an MSI route, which pushes the whole table, base included). */
+static void test_deferred_commit(void **state)
+{
+    struct fake_kvm *f = calloc(1, sizeof(*f));
+    struct irqchip *ic = NULL;
+    uint32_t g;
+
+    (void)state;
+    assert_non_null(f);
+    assert_int_equal(irqchip_create_chip(&f->kvm, &ic), 0);
+    assert_true(f->platform);
+    assert_int_equal(f->commits, 0);
+    assert_int_equal(irqchip_commit(ic), 0);
+    assert_int_equal(f->commits, 1);
+    assert_non_null(find(f, 0, KVM_IRQ_ROUTING_IRQCHIP, KVM_IRQCHIP_IOAPIC));
+    assert_int_equal(find(f, 0, KVM_IRQ_ROUTING_IRQCHIP,
+                          KVM_IRQCHIP_IOAPIC)->u.irqchip.pin, 2);
+    irqchip_destroy(ic);
+    memset(f, 0, sizeof(*f));
+    assert_int_equal(irqchip_create_chip(&f->kvm, &ic), 0);
+    assert_int_equal(irqchip_msi_add(ic, 0xfee00000, 0x41, &g), 0);
+    assert_int_equal(f->commits, 1);
+    assert_non_null(find(f, 4, KVM_IRQ_ROUTING_IRQCHIP, KVM_IRQCHIP_IOAPIC));
+    assert_non_null(find(f, g, KVM_IRQ_ROUTING_MSI, -1));
+    f->fail_routing = -EINVAL;
+    assert_int_equal(irqchip_commit(ic), -EINVAL);
+    irqchip_destroy(ic);
+    f->fail_platform = -EEXIST;
+    ic = NULL;
+    assert_int_equal(irqchip_create_chip(&f->kvm, &ic), -EEXIST);
+    assert_null(ic);
+    free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -271,6 +307,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_full, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
         cmocka_unit_test(test_create_fails),
+        cmocka_unit_test(test_deferred_commit),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -117,7 +117,7 @@ static void start_device(struct fixture *f)
                      0);
 }
 
-static int setup_with(void **state, bool shared, bool readonly)
+static int setup_full(void **state, bool shared, bool readonly, bool defer)
 {
     struct fixture *f = calloc(1, sizeof(*f));
 
@@ -132,9 +132,22 @@ static int setup_with(void **state, bool shared, bool readonly)
     f->params.write_zeroes = true;
     f->params.serial = SERIAL;
     f->params.queue_size = QSIZE;
+    f->params.defer_completions = defer;
     *state = f;
     start_device(f);
     return 0;
+}
+
+static int setup_with(void **state, bool shared, bool readonly)
+{
+    return setup_full(state, shared, readonly, false);
+}
+
+/* Completions only from virtio_blk_handle_ready(): a request stays in
+ * flight after its doorbell. */
+static int setup_deferred(void **state)
+{
+    return setup_full(state, true, false, true);
 }
 
 static int setup(void **state)
@@ -701,6 +714,25 @@ static void test_reset_drops_inflight(void **state)
     assert_int_equal(*status_byte(f, 0), 0xee);
 }
 
+/* A read served from the page cache completes inside the submit: the
+ * doorbell itself writes the used element and drains the io_uring's
+ * eventfd, so the event loop is not woken a second time for it. */
+static void test_doorbell_reaps_cached_read(void **state)
+{
+    struct fixture *f = *state;
+    struct req r = { .type = VIRTIO_BLK_T_IN, .sector = 2, .len = 4096 };
+    struct pollfd p = { .fd = virtio_blk_poll_fd(f->blk), .events = POLLIN };
+    uint16_t idx;
+
+    submit(f, &r);
+    assert_int_equal(virtio_blk_queue_notify(f->blk, 0), 0);
+    assert_int_equal(virtio_blk_inflight(f->blk), 0);
+    assert_int_equal(vring_drv_get_used_idx(&f->drv[0], &idx), 0);
+    assert_int_equal(idx, 1);
+    assert_int_equal(*status_byte(f, 0), VIRTIO_BLK_S_OK);
+    assert_int_equal(poll(&p, 1, 0), 0);
+}
+
 static void test_save_load(void **state)
 {
     struct fixture *f = *state;
@@ -767,6 +799,7 @@ static void test_load_rejects_other_config(void **state)
 #define T(fn)   cmocka_unit_test_setup_teardown(fn, setup, teardown)
 #define TM(fn)  cmocka_unit_test_setup_teardown(fn, setup_message, teardown)
 #define TR(fn)  cmocka_unit_test_setup_teardown(fn, setup_ro, teardown)
+#define TD(fn)  cmocka_unit_test_setup_teardown(fn, setup_deferred, teardown)
 
 int main(void)
 {
@@ -792,8 +825,9 @@ int main(void)
         T(test_many_requests),
         TM(test_many_requests),
         T(test_multiqueue),
-        T(test_reset_drops_inflight),
-        T(test_save_load),
+        TD(test_reset_drops_inflight),
+        TD(test_save_load),
+        T(test_doorbell_reaps_cached_read),
         T(test_load_rejects_other_config),
     };
 
