@@ -14,6 +14,7 @@
 #include "vmm/clock.h"
 #include "vmm/host_limits.h"
 #include "vmm/log.h"
+#include "vmm/rt_boost.h"
 #include "vmm/sched_slice.h"
 #include "vmm/memory.h"
 #include "minivmm/persist/migration_auth.h"
@@ -40,6 +41,11 @@ struct rx {
     void *state;            /* the state tree */
     size_t state_len;
     uint64_t bytes;
+    /* This thread's real-time boost from the source's stop notice (or
+     * STATE) on; on success it is handed to the vCPU threads it creates
+     * next (rt_boost_handover), and each drops it as it starts to run
+     * (vm.c start(), vcpu.c). */
+    struct rt_boost boost;
     /* The hand-over's timeline (µs, clock_now_us; debug log): STATE
      * received, loaded, END read, GO read. */
     uint64_t t_state, t_loaded, t_end, t_go;
@@ -193,6 +199,21 @@ static int on_state(struct rx *x, void *fdt, size_t len, char *err,
     return r < 0 ? r : vm_load_state(x->vm, fdt, err, errlen);
 }
 
+/* The final pass is coming (or here): boost this thread, bounded by the
+ * cap, which recv_section checks between sections. */
+static void boost(struct rx *x)
+{
+    pid_t self = gettid();
+
+    if (rt_boost_on(&x->boost, &self, 1, clock_now_us()) > 0)
+        log_debug("migration: real-time boost (SCHED_FIFO %d) for the "
+                  "final pass, at most %u ms", RT_BOOST_PRIO,
+                  x->boost.cap_ms);
+    else if (rt_boost_state(&x->boost) == RT_BOOST_UNPERMITTED)
+        log_debug("migration: no real-time boost (SCHED_FIFO needs "
+                  "CAP_SYS_NICE or RLIMIT_RTPRIO): short slices only");
+}
+
 /* One section; 1 after END. */
 static int recv_section(struct rx *x, char *err, size_t errlen)
 {
@@ -201,10 +222,16 @@ static int recv_section(struct rx *x, char *err, size_t errlen)
     void *blob = NULL;
     int r = mig_recv(x->fd, hb, sizeof(hb));
 
+    if (rt_boost_expire(&x->boost, clock_now_us()))
+        log_debug("migration: real-time boost ended at its %u ms cap",
+                  x->boost.cap_ms);
     if (r < 0)
         return r;
     if (mig_rx_section(&x->rx, hb, &s, err, errlen) < 0)
         return -EINVAL;
+    if ((s.type == MIG_SEC_RAM_DIRTY && (s.flags & MIG_SEC_F_STOPPING)) ||
+        s.type == SNAP_SEC_STATE)
+        boost(x);
     if (s.type == SNAP_SEC_RAM || s.type == MIG_SEC_RAM_DIRTY)
         return recv_ram(x, &s, err, errlen);
     if (s.type == MIG_SEC_DEVICE)
@@ -347,6 +374,9 @@ int migration_incoming(struct vm_config *cfg, struct vm **out, char *err,
     int r = rx_init(&x);
 
     x.cfg = cfg;
+    rt_boost_init(&x.boost, &rt_boost_sys_ops, NULL,
+                  !cfg->migrate_rt_boost_off, RT_BOOST_CAP_MS,
+                  SCHED_SLICE_SHORT_US);
     *out = NULL;
     err[0] = 0;
     /* Wake promptly on a busy host for the hand-over (sched_slice.h). */
@@ -378,6 +408,11 @@ int migration_incoming(struct vm_config *cfg, struct vm **out, char *err,
                  (double)(clock_now_us() - t0) / 1e3);
     *out = x.vm;
     rx_fini(&x);
-    sched_slice_set(0, 0);
+    /* Success and still boosted: the vCPUs inherit it (vm.c start()). */
+    if (r < 0 || !rt_boost_handover(&x.boost, clock_now_us())) {
+        rt_boost_off(&x.boost, r < 0 ? RT_BOOST_FAILED : RT_BOOST_DONE);
+        sched_slice_set(0, 0);
+    }
+    rt_boost_fini(&x.boost);
     return r;
 }

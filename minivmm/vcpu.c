@@ -15,6 +15,7 @@
 #include "arch/x86/pvm_quirks.h"
 #include "vmm/bus.h"
 #include "vmm/clock.h"
+#include "vmm/rt_boost.h"
 #include "vmm/sched_slice.h"
 #include "minivmm/startup.h"
 #include "vmm/kvm.h"
@@ -249,6 +250,9 @@ static void *vcpu_thread(void *arg)
     snprintf(name, sizeof(name), "vcpu%d", v->id);
     pthread_setname_np(pthread_self(), name);
     __atomic_store_n(&v->tid, (int)gettid(), __ATOMIC_RELEASE);
+    /* Started boosted by an incoming migration's thread: that got it
+     * here promptly; guest code runs unboosted (vmm/rt_boost.h). */
+    rt_boost_drop_inherited(0);
     if (sc_install(SC_T_VCPU, v->env->seccomp) < 0) {
         log_err("minivmm: vCPU %d: seccomp filter failed", v->id);
         v->env->stop.request_stop(v->env->stop.opaque, VM_STOP_ERROR, 0);

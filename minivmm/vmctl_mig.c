@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "minivmm/mig_boost.h"
 #include "minivmm/persist/migration.h"
 #include "minivmm/persist/vmstate.h"
 #include "minivmm/runctl.h"
@@ -22,6 +23,7 @@ struct vmctl_mig {
     struct vmctl_mig_env env;
     struct migration *mig;
     struct vcpu_throttle *throttle; /* auto-converge */
+    struct mig_boost *boost;    /* the stop window's real-time boost */
     bool stopped;               /* the migration stopped the guest */
 };
 
@@ -58,6 +60,20 @@ static void mig_stop_early(void *opaque)
     vcpu_pause_begin(rc->env.vcpus, rc->env.nvcpus, rc->env.sync);
 }
 
+static void mig_boost_start(void *opaque, int want)
+{
+    struct vmctl_mig *vm = opaque;
+
+    mig_boost_on(vm->boost, want);
+}
+
+static void mig_boost_end(void *opaque, int result)
+{
+    struct vmctl_mig *vm = opaque;
+
+    mig_boost_off(vm->boost, result);
+}
+
 static int mig_stop(void *opaque, void **fdt, size_t *len, char *err,
                     size_t errlen)
 {
@@ -86,6 +102,8 @@ static void mig_end(void *opaque, enum mig_end outcome)
     struct vmctl_mig *vm = opaque;
     char err[256];
 
+    /* Normally ended on the migration thread already (boost_off). */
+    mig_boost_off(vm->boost, outcome == MIG_END_DONE ? 0 : -EIO);
     sched_slice_set(0, 0);
     vcpu_slice_all(vm->env.rc->env.vcpus, vm->env.rc->env.nvcpus, 0);
     if (outcome == MIG_END_DONE) {
@@ -133,6 +151,8 @@ static void mig_event(void *opaque, struct json_object *ev)
 static const struct migration_host_ops mig_ops = {
     .begin = mig_begin,
     .stop_early = mig_stop_early,
+    .boost_on = mig_boost_start,
+    .boost_off = mig_boost_end,
     .stop = mig_stop,
     .end = mig_end,
     .throttle = mig_throttle,
@@ -157,8 +177,14 @@ int vmctl_mig_create(const struct vmctl_mig_env *env, struct vmctl_mig **out)
     r = vcpu_throttle_create(env->loop, env->rc->env.vcpus,
                              env->rc->env.nvcpus, env->rc->env.sync,
                              &vm->throttle);
-    if (r == 0 && (r = migration_create(&me, &vm->mig)) < 0)
+    if (r == 0 && (r = mig_boost_create(env->loop, env->rc->env.vcpus,
+                                        env->rc->env.nvcpus,
+                                        !env->no_rt_boost, &vm->boost)) < 0)
         vcpu_throttle_destroy(vm->throttle);
+    if (r == 0 && (r = migration_create(&me, &vm->mig)) < 0) {
+        mig_boost_destroy(vm->boost);
+        vcpu_throttle_destroy(vm->throttle);
+    }
     if (r < 0) {
         free(vm);
         return r;
@@ -172,6 +198,7 @@ void vmctl_mig_destroy(struct vmctl_mig *vm)
     if (!vm)
         return;
     migration_destroy(vm->mig);
+    mig_boost_destroy(vm->boost);
     vcpu_throttle_destroy(vm->throttle);
     free(vm);
 }

@@ -138,6 +138,25 @@ bool rt_boost_expire(struct rt_boost *b, uint64_t now_us)
     return r;
 }
 
+bool rt_boost_handover(struct rt_boost *b, uint64_t now_us)
+{
+    bool r = false;
+
+    pthread_mutex_lock(&b->lock);
+    if (b->state == RT_BOOST_ON && now_us >= b->deadline_us) {
+        end_locked(b, RT_BOOST_CAPPED);
+    } else if (b->state == RT_BOOST_ON) {
+        for (unsigned int i = 0; i < b->n; i++)
+            b->ops->set(b->opaque, b->tids[i], true, true, 0);
+        b->n = 0;
+        b->state = RT_BOOST_OFF;
+        b->last_end = RT_BOOST_DONE;
+        r = true;
+    }
+    pthread_mutex_unlock(&b->lock);
+    return r;
+}
+
 uint64_t rt_boost_left_us(struct rt_boost *b, uint64_t now_us)
 {
     uint64_t left = 0;

@@ -85,6 +85,12 @@ bool rt_boost_off(struct rt_boost *b, enum rt_boost_end why);
 /* End it with CAPPED if @now_us is past its deadline. true if it ended
  * now. */
 bool rt_boost_expire(struct rt_boost *b, uint64_t now_us);
+/* Hand the boost on to the threads its threads create next: before the
+ * cap, each boosted thread is set again without RESET_ON_FORK and the
+ * object forgets them (they stay boosted until rt_boost_drop_inherited();
+ * the caller makes that prompt). true if handed on; false if it was off
+ * or past its cap (then ended, CAPPED). */
+bool rt_boost_handover(struct rt_boost *b, uint64_t now_us);
 /* µs left until the cap (0 when off). */
 uint64_t rt_boost_left_us(struct rt_boost *b, uint64_t now_us);
 enum rt_boost_state rt_boost_state(struct rt_boost *b);

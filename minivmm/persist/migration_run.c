@@ -384,10 +384,16 @@ static int stop_and_complete(struct run *rn)
     size_t len;
     int r = step(m, MIG_E_CONVERGED);
 
+    /* The destination may boost its thread for the final pass. */
+    if (r == 0 && (r = mig_tx_stopping(&rn->tx)) < 0)
+        return io_fail(rn, "announcing the stop", r);
     rn->t_stop = m->t_stop_req = clock_now_us();
     /* From here every hand-off is downtime: a short slice (best effort;
-     * pre-copy kept the default, not to preempt the vCPUs more often). */
+     * pre-copy kept the default, not to preempt the vCPUs more often),
+     * and a bounded real-time boost where permitted (vmm/rt_boost.h). */
     sched_slice_set(0, SCHED_SLICE_SHORT_US);
+    if (r == 0 && m->env.host->boost_on)
+        m->env.host->boost_on(m->env.host_opaque, m->par.rt_boost);
     if (r == 0 && m->env.host->stop_early)
         m->env.host->stop_early(m->env.host_opaque);
     if (r == 0)
@@ -403,6 +409,10 @@ static int stop_and_complete(struct run *rn)
     if (r == 0)
         r = complete(rn, fdt, len);
     free(fdt);
+    /* Before end(): a guest that resumes here never runs boosted. */
+    if (m->env.host->boost_off)
+        m->env.host->boost_off(m->env.host_opaque,
+                               r < 0 && cancelled(m) ? -ECANCELED : r);
     pthread_mutex_lock(&m->lock);
     m->st.downtime_us = clock_now_us() - rn->t_stop;
     m->st.total_ms = (clock_now_us() - rn->t_start) / 1000;
