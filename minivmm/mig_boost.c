@@ -113,6 +113,11 @@ void mig_boost_on(struct mig_boost *mb, int want)
     }
 }
 
+bool mig_boost_active(struct mig_boost *mb)
+{
+    return rt_boost_state(&mb->b) == RT_BOOST_ON;
+}
+
 void mig_boost_off(struct mig_boost *mb, int result)
 {
     enum rt_boost_end why = result == 0 ? RT_BOOST_DONE :

@@ -28,6 +28,8 @@ void mig_boost_destroy(struct mig_boost *mb);
 /* Migration thread, at the stop request: boost unless @want is
  * MIG_RT_BOOST_OFF (MIG_RT_BOOST_DEFAULT: the default given at create). */
 void mig_boost_on(struct mig_boost *mb, int want);
+/* Whether a boost is on now. */
+bool mig_boost_active(struct mig_boost *mb);
 /* Any thread: end the boost (@result: 0 done, -ECANCELED cancelled,
  * other -errno failed). Idempotent. */
 void mig_boost_off(struct mig_boost *mb, int result);

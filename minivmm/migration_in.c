@@ -46,9 +46,10 @@ struct rx {
      * next (rt_boost_handover), and each drops it as it starts to run
      * (vm.c start(), vcpu.c). */
     struct rt_boost boost;
-    /* The hand-over's timeline (µs, clock_now_us; debug log): STATE
-     * received, loaded, END read, GO read. */
-    uint64_t t_state, t_loaded, t_end, t_go;
+    /* The hand-over's timeline (µs, clock_now_us; debug log): the
+     * source's stop notice read, STATE received, loaded, END read, GO
+     * read. */
+    uint64_t t_notice, t_state, t_loaded, t_end, t_go;
 };
 
 static int bad(char *err, size_t errlen, const char *why)
@@ -229,8 +230,9 @@ static int recv_section(struct rx *x, char *err, size_t errlen)
         return r;
     if (mig_rx_section(&x->rx, hb, &s, err, errlen) < 0)
         return -EINVAL;
-    if ((s.type == MIG_SEC_RAM_DIRTY && (s.flags & MIG_SEC_F_STOPPING)) ||
-        s.type == SNAP_SEC_STATE)
+    if (s.type == MIG_SEC_RAM_DIRTY && (s.flags & MIG_SEC_F_STOPPING))
+        x->t_notice = clock_now_us();
+    if (x->t_notice || s.type == SNAP_SEC_STATE)
         boost(x);
     if (s.type == SNAP_SEC_RAM || s.type == MIG_SEC_RAM_DIRTY)
         return recv_ram(x, &s, err, errlen);
@@ -390,8 +392,10 @@ int migration_incoming(struct vm_config *cfg, struct vm **out, char *err,
         r = handover(&x, err, errlen);
     if (r == 0)
         log_debug("migration: hand-over timeline (ms from STATE read): "
-                  "state loaded %.3f, END read %.3f, GO read %.3f, "
-                  "RUNNING sent %.3f", (double)(x.t_loaded - x.t_state) / 1e3,
+                  "stop notice %.3f, state loaded %.3f, END read %.3f, GO "
+                  "read %.3f, RUNNING sent %.3f", x.t_notice ?
+                  -(double)(x.t_state - x.t_notice) / 1e3 : 0.0,
+                  (double)(x.t_loaded - x.t_state) / 1e3,
                   (double)(x.t_end - x.t_state) / 1e3,
                   (double)(x.t_go - x.t_state) / 1e3,
                   (double)(clock_now_us() - x.t_state) / 1e3);

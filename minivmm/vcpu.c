@@ -168,6 +168,7 @@ static void maybe_park(struct vcpu *v)
         return;
     pthread_mutex_lock(&s->lock);
     s->parked++;
+    s->park_us = clock_now_us();
     pthread_cond_broadcast(&s->cond);
     while (__atomic_load_n(&s->pause, __ATOMIC_SEQ_CST) &&
            !__atomic_load_n(v->env->stopping, __ATOMIC_ACQUIRE))
@@ -386,6 +387,7 @@ void vcpu_pause_begin(struct vcpu *vcpus, unsigned int n,
 {
     pthread_mutex_lock(&s->lock);
     __atomic_store_n(&s->pause, 1, __ATOMIC_SEQ_CST);
+    s->kick_us = clock_now_us();
     pthread_cond_broadcast(&s->cond); /* wakes throttle holds */
     pthread_mutex_unlock(&s->lock);
     for (unsigned int i = 0; i < n; i++)

@@ -409,14 +409,14 @@ static int stop_and_complete(struct run *rn)
     if (r == 0)
         r = complete(rn, fdt, len);
     free(fdt);
-    /* Before end(): a guest that resumes here never runs boosted. */
-    if (m->env.host->boost_off)
-        m->env.host->boost_off(m->env.host_opaque,
-                               r < 0 && cancelled(m) ? -ECANCELED : r);
     pthread_mutex_lock(&m->lock);
     m->st.downtime_us = clock_now_us() - rn->t_stop;
     m->st.total_ms = (clock_now_us() - rn->t_start) / 1000;
     pthread_mutex_unlock(&m->lock);
+    /* Before end(): a guest that resumes here never runs boosted. */
+    if (m->env.host->boost_off)
+        m->env.host->boost_off(m->env.host_opaque,
+                               r < 0 && cancelled(m) ? -ECANCELED : r);
     if (r == 0)
         log_debug("migration: stop timeline (ms from the stop request): "
                   "loop woke %.3f, loop stopped the guest %.3f, dirty log %.3f, device "
