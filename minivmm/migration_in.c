@@ -46,6 +46,7 @@ struct rx {
      * next (rt_boost_handover), and each drops it as it starts to run
      * (vm.c start(), vcpu.c). */
     struct rt_boost boost;
+    unsigned int boosts;    /* boost() calls */
     /* The hand-over's timeline (µs, clock_now_us; debug log): the
      * source's stop notice read, STATE received, loaded, END read, GO
      * read. */
@@ -200,11 +201,18 @@ static int on_state(struct rx *x, void *fdt, size_t len, char *err,
     return r < 0 ? r : vm_load_state(x->vm, fdt, err, errlen);
 }
 
+#define RX_BOOSTS_MAX 3     /* stop notices honoured (a source whose
+                             * guest dirtied too much after one sends
+                             * another pass, then a new notice) */
+
 /* The final pass is coming (or here): boost this thread, bounded by the
  * cap, which recv_section checks between sections. */
 static void boost(struct rx *x)
 {
     pid_t self = gettid();
+
+    if (x->boosts++ >= RX_BOOSTS_MAX)
+        return;
 
     if (rt_boost_on(&x->boost, &self, 1, clock_now_us()) > 0)
         log_debug("migration: real-time boost (SCHED_FIFO %d) for the "
@@ -230,10 +238,12 @@ static int recv_section(struct rx *x, char *err, size_t errlen)
         return r;
     if (mig_rx_section(&x->rx, hb, &s, err, errlen) < 0)
         return -EINVAL;
-    if (s.type == MIG_SEC_RAM_DIRTY && (s.flags & MIG_SEC_F_STOPPING))
+    if (s.type == MIG_SEC_RAM_DIRTY && (s.flags & MIG_SEC_F_STOPPING)) {
         x->t_notice = clock_now_us();
-    if (x->t_notice || s.type == SNAP_SEC_STATE)
         boost(x);
+    } else if (s.type == SNAP_SEC_STATE && !x->t_notice) {
+        boost(x);   /* a source without the notice */
+    }
     if (s.type == SNAP_SEC_RAM || s.type == MIG_SEC_RAM_DIRTY)
         return recv_ram(x, &s, err, errlen);
     if (s.type == MIG_SEC_DEVICE)
