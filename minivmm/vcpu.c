@@ -252,8 +252,10 @@ static void *vcpu_thread(void *arg)
     pthread_setname_np(pthread_self(), name);
     __atomic_store_n(&v->tid, (int)gettid(), __ATOMIC_RELEASE);
     /* Started boosted by an incoming migration's thread: that got it
-     * here promptly; guest code runs unboosted (vmm/rt_boost.h). */
-    rt_boost_drop_inherited(0);
+     * here promptly; guest code runs unboosted (vmm/rt_boost.h). A VM
+     * run under chrt by its user is left as it is. */
+    if (v->env->rt_handover)
+        rt_boost_drop_inherited(0);
     if (sc_install(SC_T_VCPU, v->env->seccomp) < 0) {
         log_err("minivmm: vCPU %d: seccomp filter failed", v->id);
         v->env->stop.request_stop(v->env->stop.opaque, VM_STOP_ERROR, 0);

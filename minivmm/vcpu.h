@@ -49,6 +49,9 @@ struct vcpu_env {
     struct vcpu_sync *sync;     /* pause/resume of all vCPUs */
     enum sc_mode seccomp;       /* each vCPU thread filters itself */
     uint64_t start_ns;          /* start-up timeline's zero (startup.h) */
+    bool rt_handover;           /* an incoming migration may hand its
+                                 * boost to the threads (vmm/rt_boost.h):
+                                 * each drops it before its first KVM_RUN */
 };
 
 struct vcpu {

@@ -538,6 +538,7 @@ static int create_rest(struct vm *vm, const struct boot_image *img,
         .stop = { request_stop, vm }, .stopping = &vm->stopping,
         .sync = &vm->vsync, .seccomp = cfg->seccomp,
         .start_ns = cfg->start_ns,
+        .rt_handover = cfg->incoming && !cfg->migrate_rt_boost_off,
     };
     if (r == 0 && (r = setup_vcpus(vm, &entry, err, errlen)) == 0)
         mark(vm, "vCPUs created");
@@ -634,7 +635,8 @@ static int start(struct vm *vm)
         r = vcpu_start(&vm->vcpus[i]);
     /* An incoming migration's boost, inherited by the vCPU threads just
      * made, ends here for this thread (migration_in.c). */
-    rt_boost_drop_inherited(0);
+    if (vm->env.rt_handover)
+        rt_boost_drop_inherited(0);
     if (r == 0)
         mark(vm, "vCPU threads started");
     if (r < 0 && !err[0])
