@@ -205,7 +205,7 @@ static int get_range(struct json_object *obj, const char *key, int64_t lo,
 }
 
 /* migrate: "uri" and the optional "downtime-ms", "auto-converge",
- * "max-bandwidth" (docs/api.md). */
+ * "max-bandwidth", "rt-boost" (docs/api.md). */
 static int parse_migrate(struct json_object *obj, struct api_request *req,
                          char *err, size_t errlen)
 {
@@ -213,6 +213,7 @@ static int parse_migrate(struct json_object *obj, struct api_request *req,
     int64_t ms = 0, bw = 0;
 
     req->mig_auto_converge = -1;
+    req->mig_rt_boost = -1;
     if (get_string(obj, "uri", req->uri, sizeof(req->uri)) < 0) {
         snprintf(err, errlen, "migrate needs \"uri\"");
         return -EINVAL;
@@ -232,6 +233,14 @@ static int parse_migrate(struct json_object *obj, struct api_request *req,
             return -EINVAL;
         }
         req->mig_auto_converge = json_object_get_boolean(v) ? 1 : 0;
+    }
+    if (json_object_object_get_ex(obj, "rt-boost", &v)) {
+        if (!json_object_is_type(v, json_type_boolean)) {
+            snprintf(err, errlen, "migrate: \"rt-boost\" must be true or "
+                     "false");
+            return -EINVAL;
+        }
+        req->mig_rt_boost = json_object_get_boolean(v) ? 1 : 0;
     }
     req->mig_downtime_ms = (unsigned int)ms;
     req->mig_max_bandwidth = (uint64_t)bw;

@@ -46,6 +46,7 @@ struct api_request {
      * "max-bandwidth" bytes/s, 0 or 1 MiB/s to 1 TiB/s (0: uncapped). */
     unsigned int mig_downtime_ms;
     int mig_auto_converge;
+    int mig_rt_boost;           /* "rt-boost": -1 absent, 0 false, 1 true */
     uint64_t mig_max_bandwidth;
     /* device-add: "args" {"type": T, K: V, ...} as T and "K=V,..." (a true
      * boolean gives "K", false nothing, an integer its decimal); device-

@@ -301,5 +301,7 @@ struct json_object *config_to_json(const struct vm_config *cfg)
     if (cfg->migrate_timeout_ms)
         json_object_object_add(o, "migrate-timeout-ms", json_object_new_int(
                                    (int)cfg->migrate_timeout_ms));
+    if (cfg->migrate_rt_boost_off)
+        add_str(o, "migrate-rt-boost", "off");
     return o;
 }

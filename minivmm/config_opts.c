@@ -36,6 +36,7 @@ static const struct option options[] = {
     { "incoming", required_argument, NULL, OPT_INCOMING },
     { "migrate-downtime-ms", required_argument, NULL, OPT_MIGRATE_DOWNTIME },
     { "migrate-timeout-ms", required_argument, NULL, OPT_MIGRATE_TIMEOUT },
+    { "migrate-rt-boost", required_argument, NULL, OPT_MIGRATE_RT_BOOST },
     { "config", required_argument, NULL, OPT_CONFIG },
     { "seccomp", required_argument, NULL, OPT_SECCOMP },
     { "user", required_argument, NULL, OPT_USER },
@@ -322,6 +323,14 @@ static int apply_parsed(int opt, const char *arg, struct vm_config *cfg,
     case OPT_MIGRATE_TIMEOUT:
         return parse_number("migrate-timeout-ms", arg, 100, 3600000,
                             &cfg->migrate_timeout_ms, err, errlen);
+    case OPT_MIGRATE_RT_BOOST:
+        if (strcmp(arg, "on") && strcmp(arg, "off")) {
+            snprintf(err, errlen, "--migrate-rt-boost: '%s': on or off",
+                     arg);
+            return -EINVAL;
+        }
+        cfg->migrate_rt_boost_off = !strcmp(arg, "off");
+        return 0;
     case OPT_SHUTDOWN_TIMEOUT:
         return parse_number("shutdown-timeout", arg, 0, 3600,
                             &cfg->shutdown_timeout, err, errlen);

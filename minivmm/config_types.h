@@ -110,6 +110,7 @@ struct vm_config {
     const char *incoming;       /* --incoming URI: migration destination */
     unsigned int migrate_downtime_ms; /* --migrate-downtime-ms, 0: 20 */
     unsigned int migrate_timeout_ms;  /* --migrate-timeout-ms, 0: 30000 */
+    bool migrate_rt_boost_off;        /* --migrate-rt-boost off */
     const char *api_socket;     /* --api-socket PATH: control API */
     const char *event_log;      /* --event-log FILE: events appended */
     unsigned int shutdown_timeout; /* --shutdown-timeout SECONDS, 0: none */

@@ -14,6 +14,7 @@
 #include "vmm/clock.h"
 #include "vmm/host_limits.h"
 #include "vmm/log.h"
+#include "vmm/rt_boost.h"
 #include "vmm/sched_slice.h"
 #include "vmm/memory.h"
 #include "minivmm/persist/migration_auth.h"
@@ -40,9 +41,16 @@ struct rx {
     void *state;            /* the state tree */
     size_t state_len;
     uint64_t bytes;
-    /* The hand-over's timeline (µs, clock_now_us; debug log): STATE
-     * received, loaded, END read, GO read. */
-    uint64_t t_state, t_loaded, t_end, t_go;
+    /* This thread's real-time boost from the source's stop notice (or
+     * STATE) on; on success it is handed to the vCPU threads it creates
+     * next (rt_boost_handover), and each drops it as it starts to run
+     * (vm.c start(), vcpu.c). */
+    struct rt_boost boost;
+    unsigned int boosts;    /* boost() calls */
+    /* The hand-over's timeline (µs, clock_now_us; debug log): the
+     * source's stop notice read, STATE received, loaded, END read, GO
+     * read. */
+    uint64_t t_notice, t_state, t_loaded, t_end, t_go;
 };
 
 static int bad(char *err, size_t errlen, const char *why)
@@ -193,6 +201,28 @@ static int on_state(struct rx *x, void *fdt, size_t len, char *err,
     return r < 0 ? r : vm_load_state(x->vm, fdt, err, errlen);
 }
 
+#define RX_BOOSTS_MAX 3     /* stop notices honoured (a source whose
+                             * guest dirtied too much after one sends
+                             * another pass, then a new notice) */
+
+/* The final pass is coming (or here): boost this thread, bounded by the
+ * cap, which recv_section checks between sections. */
+static void boost(struct rx *x)
+{
+    pid_t self = gettid();
+
+    if (x->boosts++ >= RX_BOOSTS_MAX)
+        return;
+
+    if (rt_boost_on(&x->boost, &self, 1, clock_now_us()) > 0)
+        log_debug("migration: real-time boost (SCHED_FIFO %d) for the "
+                  "final pass, at most %u ms", RT_BOOST_PRIO,
+                  x->boost.cap_ms);
+    else if (rt_boost_state(&x->boost) == RT_BOOST_UNPERMITTED)
+        log_debug("migration: no real-time boost (SCHED_FIFO needs "
+                  "CAP_SYS_NICE or RLIMIT_RTPRIO): short slices only");
+}
+
 /* One section; 1 after END. */
 static int recv_section(struct rx *x, char *err, size_t errlen)
 {
@@ -201,10 +231,19 @@ static int recv_section(struct rx *x, char *err, size_t errlen)
     void *blob = NULL;
     int r = mig_recv(x->fd, hb, sizeof(hb));
 
+    if (rt_boost_expire(&x->boost, clock_now_us()))
+        log_debug("migration: real-time boost ended at its %u ms cap",
+                  x->boost.cap_ms);
     if (r < 0)
         return r;
     if (mig_rx_section(&x->rx, hb, &s, err, errlen) < 0)
         return -EINVAL;
+    if (s.type == MIG_SEC_RAM_DIRTY && (s.flags & MIG_SEC_F_STOPPING)) {
+        x->t_notice = clock_now_us();
+        boost(x);
+    } else if (s.type == SNAP_SEC_STATE && !x->t_notice) {
+        boost(x);   /* a source without the notice */
+    }
     if (s.type == SNAP_SEC_RAM || s.type == MIG_SEC_RAM_DIRTY)
         return recv_ram(x, &s, err, errlen);
     if (s.type == MIG_SEC_DEVICE)
@@ -347,6 +386,9 @@ int migration_incoming(struct vm_config *cfg, struct vm **out, char *err,
     int r = rx_init(&x);
 
     x.cfg = cfg;
+    rt_boost_init(&x.boost, &rt_boost_sys_ops, NULL,
+                  !cfg->migrate_rt_boost_off, RT_BOOST_CAP_MS,
+                  SCHED_SLICE_SHORT_US);
     *out = NULL;
     err[0] = 0;
     /* Wake promptly on a busy host for the hand-over (sched_slice.h). */
@@ -360,8 +402,10 @@ int migration_incoming(struct vm_config *cfg, struct vm **out, char *err,
         r = handover(&x, err, errlen);
     if (r == 0)
         log_debug("migration: hand-over timeline (ms from STATE read): "
-                  "state loaded %.3f, END read %.3f, GO read %.3f, "
-                  "RUNNING sent %.3f", (double)(x.t_loaded - x.t_state) / 1e3,
+                  "stop notice %.3f, state loaded %.3f, END read %.3f, GO "
+                  "read %.3f, RUNNING sent %.3f", x.t_notice ?
+                  -(double)(x.t_state - x.t_notice) / 1e3 : 0.0,
+                  (double)(x.t_loaded - x.t_state) / 1e3,
                   (double)(x.t_end - x.t_state) / 1e3,
                   (double)(x.t_go - x.t_state) / 1e3,
                   (double)(clock_now_us() - x.t_state) / 1e3);
@@ -378,6 +422,11 @@ int migration_incoming(struct vm_config *cfg, struct vm **out, char *err,
                  (double)(clock_now_us() - t0) / 1e3);
     *out = x.vm;
     rx_fini(&x);
-    sched_slice_set(0, 0);
+    /* Success and still boosted: the vCPUs inherit it (vm.c start()). */
+    if (r < 0 || !rt_boost_handover(&x.boost, clock_now_us())) {
+        rt_boost_off(&x.boost, r < 0 ? RT_BOOST_FAILED : RT_BOOST_DONE);
+        sched_slice_set(0, 0);
+    }
+    rt_boost_fini(&x.boost);
     return r;
 }

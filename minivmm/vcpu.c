@@ -15,6 +15,7 @@
 #include "arch/x86/pvm_quirks.h"
 #include "vmm/bus.h"
 #include "vmm/clock.h"
+#include "vmm/rt_boost.h"
 #include "vmm/sched_slice.h"
 #include "minivmm/startup.h"
 #include "vmm/kvm.h"
@@ -167,6 +168,7 @@ static void maybe_park(struct vcpu *v)
         return;
     pthread_mutex_lock(&s->lock);
     s->parked++;
+    s->park_us = clock_now_us();
     pthread_cond_broadcast(&s->cond);
     while (__atomic_load_n(&s->pause, __ATOMIC_SEQ_CST) &&
            !__atomic_load_n(v->env->stopping, __ATOMIC_ACQUIRE))
@@ -249,6 +251,11 @@ static void *vcpu_thread(void *arg)
     snprintf(name, sizeof(name), "vcpu%d", v->id);
     pthread_setname_np(pthread_self(), name);
     __atomic_store_n(&v->tid, (int)gettid(), __ATOMIC_RELEASE);
+    /* Started boosted by an incoming migration's thread: that got it
+     * here promptly; guest code runs unboosted (vmm/rt_boost.h). A VM
+     * run under chrt by its user is left as it is. */
+    if (v->env->rt_handover)
+        rt_boost_drop_inherited(0);
     if (sc_install(SC_T_VCPU, v->env->seccomp) < 0) {
         log_err("minivmm: vCPU %d: seccomp filter failed", v->id);
         v->env->stop.request_stop(v->env->stop.opaque, VM_STOP_ERROR, 0);
@@ -382,6 +389,7 @@ void vcpu_pause_begin(struct vcpu *vcpus, unsigned int n,
 {
     pthread_mutex_lock(&s->lock);
     __atomic_store_n(&s->pause, 1, __ATOMIC_SEQ_CST);
+    s->kick_us = clock_now_us();
     pthread_cond_broadcast(&s->cond); /* wakes throttle holds */
     pthread_mutex_unlock(&s->lock);
     for (unsigned int i = 0; i < n; i++)

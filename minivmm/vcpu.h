@@ -27,6 +27,9 @@ struct vcpu_sync {
     int pause;              /* atomic; written under lock */
     unsigned int running;   /* threads started and not ended (lock) */
     unsigned int parked;    /* threads waiting while paused (lock) */
+    uint64_t kick_us;       /* the last vcpu_pause_begin() (lock;
+                             * clock_now_us), for the stop's timeline */
+    uint64_t park_us;       /* the last thread parked then (lock) */
     unsigned int throttle_pct; /* atomic; written under lock: each kick
                                 * holds a vCPU that ran its slice for
                                 * VCPU_THROTTLE_SLICE_MS * pct / (100 -
@@ -46,6 +49,9 @@ struct vcpu_env {
     struct vcpu_sync *sync;     /* pause/resume of all vCPUs */
     enum sc_mode seccomp;       /* each vCPU thread filters itself */
     uint64_t start_ns;          /* start-up timeline's zero (startup.h) */
+    bool rt_handover;           /* an incoming migration may hand its
+                                 * boost to the threads (vmm/rt_boost.h):
+                                 * each drops it before its first KVM_RUN */
 };
 
 struct vcpu {

@@ -29,6 +29,7 @@
 #include "minivmm/machine_state.h"
 #include "vmm/kvm.h"
 #include "vmm/log.h"
+#include "vmm/rt_boost.h"
 #include "vmm/memory.h"
 #include "minivmm/platform.h"
 #include "minivmm/persist/snapshot_lazy.h"
@@ -407,6 +408,7 @@ static int setup_ctl(struct vm *vm, char *err, size_t errlen)
         .event_log = vm->cfg->event_log,
         .migrate_downtime_ms = vm->cfg->migrate_downtime_ms,
         .migrate_timeout_ms = vm->cfg->migrate_timeout_ms,
+        .migrate_no_rt_boost = vm->cfg->migrate_rt_boost_off,
         .seccomp = vm->cfg->seccomp,
         .ram_ready = ram_ready, .ram_opaque = vm,
         .hotplug = &hpctl_ops, .hotplug_opaque = vm->hotplug,
@@ -577,6 +579,7 @@ static int create_rest(struct vm *vm, const struct boot_image *img,
         .stop = { request_stop, vm }, .stopping = &vm->stopping,
         .sync = &vm->vsync, .seccomp = cfg->seccomp,
         .start_ns = cfg->start_ns,
+        .rt_handover = cfg->incoming && !cfg->migrate_rt_boost_off,
     };
     if (r == 0 && (r = setup_vcpus(vm, &entry, err, errlen)) == 0)
         mark(vm, "vCPUs created");
@@ -679,6 +682,10 @@ static int start(struct vm *vm)
         r = vcpu_signals_init();
     for (unsigned int i = 0; r == 0 && i < vm->nvcpus; i++)
         r = vcpu_start(&vm->vcpus[i]);
+    /* An incoming migration's boost, inherited by the vCPU threads just
+     * made, ends here for this thread (migration_in.c). */
+    if (vm->env.rt_handover)
+        rt_boost_drop_inherited(0);
     if (r == 0)
         mark(vm, "vCPU threads started");
     if (r < 0 && !err[0])

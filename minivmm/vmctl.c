@@ -277,6 +277,7 @@ int vmctl_create(const struct vmctl_env *env, struct vmctl **out, char *err,
         .devs = env->devs, .nvcpus = env->nvcpus, .stop = env->stop,
         .downtime_ms = env->migrate_downtime_ms,
         .timeout_ms = env->migrate_timeout_ms, .seccomp = env->seccomp,
+        .no_rt_boost = env->migrate_no_rt_boost,
     };
     int r;
 

@@ -52,6 +52,7 @@ struct vmctl_env {
     struct vm_stop_ctl stop;
     unsigned int migrate_downtime_ms; /* outgoing migrations, 0: default */
     unsigned int migrate_timeout_ms;  /* peer deadline, 0: default */
+    bool migrate_no_rt_boost;         /* --migrate-rt-boost off */
     enum sc_mode seccomp;       /* the migration thread's filter */
     /* Block until all of guest RAM is in place (on-demand restore still
      * loading); 0 or -errno with the reason. NULL: always in place. Called

@@ -64,6 +64,8 @@ static int api_migrate(void *opaque, const struct api_request *req,
         .downtime_ms = req->mig_downtime_ms,
         .no_auto_converge = req->mig_auto_converge == 0,
         .max_bandwidth = req->mig_max_bandwidth,
+        .rt_boost = req->mig_rt_boost < 0 ? MIG_RT_BOOST_DEFAULT :
+                    req->mig_rt_boost ? MIG_RT_BOOST_ON : MIG_RT_BOOST_OFF,
     };
     int r = vmctl_ram_ready(va->env.ctl, err, errlen);
 

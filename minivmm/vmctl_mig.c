@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "minivmm/mig_boost.h"
 #include "minivmm/persist/migration.h"
 #include "minivmm/persist/vmstate.h"
 #include "minivmm/runctl.h"
@@ -22,6 +23,7 @@ struct vmctl_mig {
     struct vmctl_mig_env env;
     struct migration *mig;
     struct vcpu_throttle *throttle; /* auto-converge */
+    struct mig_boost *boost;    /* the stop window's real-time boost */
     bool stopped;               /* the migration stopped the guest */
 };
 
@@ -53,9 +55,39 @@ static void mig_stop_early(void *opaque)
     if (rc->rs.prev != VM_RS_RUNNING || vm->stopped)
         return;
     /* Runnable on a busy core, a vCPU thread waits for its turn to see
-     * the kick: a short slice brings its turn forward (undone at end). */
-    vcpu_slice_all(rc->env.vcpus, rc->env.nvcpus, SCHED_SLICE_SHORT_US);
+     * the kick: the boost (boost_on, just before) or else a short slice
+     * brings its turn forward (undone at end). The slice would undo the
+     * boost: one or the other. */
+    if (!mig_boost_active(vm->boost))
+        vcpu_slice_all(rc->env.vcpus, rc->env.nvcpus, SCHED_SLICE_SHORT_US);
     vcpu_pause_begin(rc->env.vcpus, rc->env.nvcpus, rc->env.sync);
+}
+
+static void mig_boost_start(void *opaque, int want)
+{
+    struct vmctl_mig *vm = opaque;
+
+    mig_boost_on(vm->boost, want);
+}
+
+static void mig_boost_end(void *opaque, int result)
+{
+    struct vmctl_mig *vm = opaque;
+
+    mig_boost_off(vm->boost, result);
+}
+
+/* ms from the migration thread's kick to the last vCPU parking. */
+static double park_ms(struct vmctl_mig *vm)
+{
+    struct vcpu_sync *s = vm->env.rc->env.sync;
+    double ms;
+
+    pthread_mutex_lock(&s->lock);
+    ms = s->park_us > s->kick_us ? (double)(s->park_us - s->kick_us) / 1e3
+                                 : 0;
+    pthread_mutex_unlock(&s->lock);
+    return ms;
 }
 
 static int mig_stop(void *opaque, void **fdt, size_t *len, char *err,
@@ -74,9 +106,10 @@ static int mig_stop(void *opaque, void **fdt, size_t *len, char *err,
         r = vmstate_build(vm->env.devs, vm->env.nvcpus,
                           vm->env.mem->ram_size, fdt, len, err, errlen);
     log_debug("migration: stop on the loop: vCPUs paused and devices "
-              "quiesced in %.3f ms (pause %.3f), state tree %.3f ms",
+              "quiesced in %.3f ms (pause %.3f; the last vCPU parked "
+              "%.3f ms after the first kick), state tree %.3f ms",
               (double)(t1 - t0) / 1e3,
-              (double)vm->env.rc->pause_us / 1e3,
+              (double)vm->env.rc->pause_us / 1e3, park_ms(vm),
               (double)(clock_now_us() - t1) / 1e3);
     return r;
 }
@@ -86,6 +119,8 @@ static void mig_end(void *opaque, enum mig_end outcome)
     struct vmctl_mig *vm = opaque;
     char err[256];
 
+    /* Normally ended on the migration thread already (boost_off). */
+    mig_boost_off(vm->boost, outcome == MIG_END_DONE ? 0 : -EIO);
     sched_slice_set(0, 0);
     vcpu_slice_all(vm->env.rc->env.vcpus, vm->env.rc->env.nvcpus, 0);
     if (outcome == MIG_END_DONE) {
@@ -133,6 +168,8 @@ static void mig_event(void *opaque, struct json_object *ev)
 static const struct migration_host_ops mig_ops = {
     .begin = mig_begin,
     .stop_early = mig_stop_early,
+    .boost_on = mig_boost_start,
+    .boost_off = mig_boost_end,
     .stop = mig_stop,
     .end = mig_end,
     .throttle = mig_throttle,
@@ -157,8 +194,14 @@ int vmctl_mig_create(const struct vmctl_mig_env *env, struct vmctl_mig **out)
     r = vcpu_throttle_create(env->loop, env->rc->env.vcpus,
                              env->rc->env.nvcpus, env->rc->env.sync,
                              &vm->throttle);
-    if (r == 0 && (r = migration_create(&me, &vm->mig)) < 0)
+    if (r == 0 && (r = mig_boost_create(env->loop, env->rc->env.vcpus,
+                                        env->rc->env.nvcpus,
+                                        !env->no_rt_boost, &vm->boost)) < 0)
         vcpu_throttle_destroy(vm->throttle);
+    if (r == 0 && (r = migration_create(&me, &vm->mig)) < 0) {
+        mig_boost_destroy(vm->boost);
+        vcpu_throttle_destroy(vm->throttle);
+    }
     if (r < 0) {
         free(vm);
         return r;
@@ -172,6 +215,7 @@ void vmctl_mig_destroy(struct vmctl_mig *vm)
     if (!vm)
         return;
     migration_destroy(vm->mig);
+    mig_boost_destroy(vm->boost);
     vcpu_throttle_destroy(vm->throttle);
     free(vm);
 }

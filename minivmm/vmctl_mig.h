@@ -6,6 +6,7 @@
 #ifndef MINIVMM_VMCTL_MIG_H
 #define MINIVMM_VMCTL_MIG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "vmm/runstate.h"
@@ -28,6 +29,7 @@ struct vmctl_mig_env {
     unsigned int nvcpus;
     struct vm_stop_ctl stop;    /* a completed migration stops the VM */
     unsigned int downtime_ms;   /* 0: default */
+    bool no_rt_boost;           /* --migrate-rt-boost off (mig_boost.h) */
     unsigned int timeout_ms;    /* 0: default */
     enum sc_mode seccomp;       /* the migration thread's filter */
 };

@@ -47,6 +47,10 @@ enum mig_section_type {
     MIG_SEC_CONFIG = 0x12,
 };
 #define MIG_CONFIG_SIZE 16
+/* Section flag (ignorable: receivers that do not know it go on): on an
+ * empty RAM_DIRTY section, the source is stopping the guest and the final
+ * pass follows (mig_tx_stopping). */
+#define MIG_SEC_F_STOPPING (1u << 8)
 
 #define MIG_DEVICE_ID_SIZE 48
 #define MIG_DEVICE_DATA_MAX (64u << 20)

@@ -31,6 +31,15 @@ struct migration_host_ops {
      * the vCPUs' way out of KVM_RUN overlaps the event loop's wake-up.
      * May be NULL. */
     void (*stop_early)(void *opaque);
+    /* On the migration thread, at the stop request (before stop_early):
+     * a bounded real-time boost of the threads on the stop's path when
+     * @want (the migrate parameter, MIG_RT_BOOST_*) allows it and the
+     * process may (vmm/rt_boost.h); boost_off ends it after the final
+     * pass and the hand-over, or on failure/cancel (@result: 0, or the
+     * negative errno, -ECANCELED for a cancel), before end(). Both may be
+     * NULL; boost_off is called whether or not a boost took effect. */
+    void (*boost_on)(void *opaque, int want);
+    void (*boost_off)(void *opaque, int result);
     /* Stop vCPUs and devices (if they ran) and build the state tree,
      * malloc'd into *@fdt (@len bytes). */
     int (*stop)(void *opaque, void **fdt, size_t *len, char *err,
@@ -64,8 +73,14 @@ struct migration_env {
 
 #define MIGRATION_DEFAULT_DOWNTIME_MS 20
 
+/* migration_params.rt_boost */
+enum { MIG_RT_BOOST_DEFAULT = 0, MIG_RT_BOOST_ON = 1, MIG_RT_BOOST_OFF = 2 };
+
 /* One migration's parameters (the API's migrate, docs/api.md). */
 struct migration_params {
+    int rt_boost;                   /* MIG_RT_BOOST_*: the stop window's
+                                     * real-time boost (default: the
+                                     * host's, --migrate-rt-boost) */
     unsigned int downtime_ms;       /* target; 0: migration_env's */
     bool no_auto_converge;          /* never throttle vCPUs: fail instead */
     uint64_t max_bandwidth;         /* bytes/s of pre-copy, 0: uncapped */

@@ -10,12 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "vmm/clock.h"
 #include "vmm/iov.h"
 
 #define SOCK_BUF (4 << 20)
@@ -323,4 +326,18 @@ int mig_recv(int fd, void *buf, size_t len)
     struct iovec iov = { buf, len };
 
     return mig_recvv(fd, &iov, 1);
+}
+
+long mig_drain(int fd, long slack, uint64_t max_us)
+{
+    uint64_t end = clock_now_us() + max_us;
+    int q = 0;
+
+    for (;;) {
+        if (ioctl(fd, SIOCOUTQ, &q) < 0)
+            return -errno;
+        if (q <= slack || clock_now_us() >= end)
+            return q;
+        nanosleep(&(struct timespec){ 0, 200000 }, NULL);
+    }
 }

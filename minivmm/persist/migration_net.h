@@ -58,5 +58,12 @@ int mig_send(int fd, const void *buf, size_t len);
 int mig_recv(int fd, void *buf, size_t len);
 /* Receive into @iov (modified) completely. */
 int mig_recvv(int fd, struct iovec *iov, int cnt);
+/* Wait (polling every 200 µs) until what was sent on @fd has been taken
+ * by the peer: SIOCOUTQ (unix: bytes not yet read; TCP: not yet acked)
+ * at most @slack bytes, for at most @max_us µs. Before the stop, so that
+ * the final pass does not queue behind pre-copy's backlog (up to the 4
+ * MiB socket buffer: tens of ms of the downtime on a busy host). The
+ * bytes still queued (0 when drained) or -errno. */
+long mig_drain(int fd, long slack, uint64_t max_us);
 
 #endif

@@ -22,6 +22,7 @@
 #include "minivmm/persist/migration_auth.h"
 #include "minivmm/persist/migration_conv.h"
 #include "minivmm/persist/migration_fmt.h"
+#include "minivmm/persist/migration_net.h"
 #include "minivmm/persist/migration_core.h"
 #include "minivmm/persist/migration_run.h"
 #include "minivmm/persist/migration_send.h"
@@ -36,6 +37,7 @@ struct run {
     uint64_t *bits;         /* pages to send next, memfd numbering */
     bool built;             /* the destination's VM is built */
     bool dev_logging;       /* devices' DMA dirty logging was started */
+    bool drained;           /* the destination took all that was sent */
     uint64_t npages;
     uint64_t t_start, t_sync, t_stop;
     /* The stop's timeline (µs, clock_now_us), logged at debug level:
@@ -255,6 +257,30 @@ static int wait_built(struct run *rn)
     return status ? -(int)status : -EPROTO;
 }
 
+#define DRAIN_MAX_US 500000     /* the destination's read of the backlog */
+#define DRAIN_SLACK 0           /* down to the stop notice itself */
+
+/* Converged: tell the destination the stop is coming (it boosts its
+ * thread when it reads that, before it waits for the final pass), then
+ * let it read what pre-copy queued in the socket (mig_drain), so the
+ * final pass does not wait behind it in the downtime. The guest runs
+ * meanwhile: the caller syncs again. Bounded; a timeout only costs
+ * downtime. */
+static int drain(struct run *rn)
+{
+    uint64_t t = clock_now_us();
+    int r = mig_tx_stopping(&rn->tx);
+    long q;
+
+    if (r < 0)
+        return io_fail(rn, "announcing the stop", r);
+    q = mig_drain(rn->tx.fd, DRAIN_SLACK, DRAIN_MAX_US);
+    rn->drained = true;
+    log_debug("migration: backlog drained in %.3f ms (%ld bytes left)",
+              (double)(clock_now_us() - t) / 1e3, q);
+    return 0;
+}
+
 /* RAM pass 1, then dirty passes until converged. */
 static int precopy(struct run *rn)
 {
@@ -271,10 +297,19 @@ static int precopy(struct run *rn)
         r = sync_and_decide(rn, &converged);
         if (r == 0 && converged && !rn->built) {
             r = wait_built(rn);
+            if (r < 0)
+                return r;
             continue; /* it may have taken a while: sync again */
+        }
+        if (r == 0 && converged && !rn->drained) {
+            r = drain(rn);
+            if (r < 0)
+                return r;
+            continue; /* likewise */
         }
         if (r < 0 || converged)
             return r;
+        rn->drained = false;
         r = send_dirty(rn);
         if (r < 0)
             return r;
@@ -386,8 +421,11 @@ static int stop_and_complete(struct run *rn)
 
     rn->t_stop = m->t_stop_req = clock_now_us();
     /* From here every hand-off is downtime: a short slice (best effort;
-     * pre-copy kept the default, not to preempt the vCPUs more often). */
+     * pre-copy kept the default, not to preempt the vCPUs more often),
+     * and a bounded real-time boost where permitted (vmm/rt_boost.h). */
     sched_slice_set(0, SCHED_SLICE_SHORT_US);
+    if (r == 0 && m->env.host->boost_on)
+        m->env.host->boost_on(m->env.host_opaque, m->par.rt_boost);
     if (r == 0 && m->env.host->stop_early)
         m->env.host->stop_early(m->env.host_opaque);
     if (r == 0)
@@ -407,6 +445,10 @@ static int stop_and_complete(struct run *rn)
     m->st.downtime_us = clock_now_us() - rn->t_stop;
     m->st.total_ms = (clock_now_us() - rn->t_start) / 1000;
     pthread_mutex_unlock(&m->lock);
+    /* Before end(): a guest that resumes here never runs boosted. */
+    if (m->env.host->boost_off)
+        m->env.host->boost_off(m->env.host_opaque,
+                               r < 0 && cancelled(m) ? -ECANCELED : r);
     if (r == 0)
         log_debug("migration: stop timeline (ms from the stop request): "
                   "loop woke %.3f, loop stopped the guest %.3f, dirty log %.3f, device "

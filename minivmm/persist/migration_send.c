@@ -57,8 +57,15 @@ void mig_tx_fini(struct mig_tx *tx)
     tx->xxh = NULL;
 }
 
+static int send_section_f(struct mig_tx *tx, uint32_t type, uint32_t flags,
+                          uint8_t *hdr, size_t prelen, const void *body,
+                          size_t len);
+
 static int send_section(struct mig_tx *tx, uint32_t type, uint8_t *hdr,
-                        size_t prelen, const void *body, size_t len);
+                        size_t prelen, const void *body, size_t len)
+{
+    return send_section_f(tx, type, 0, hdr, prelen, body, len);
+}
 
 int mig_tx_header(struct mig_tx *tx, unsigned int cpus)
 {
@@ -77,11 +84,12 @@ int mig_tx_header(struct mig_tx *tx, unsigned int cpus)
 
 /* Section header + @pre (@prelen bytes, already in place after the
  * header) + @body, checksummed over pre and body. */
-static int send_section(struct mig_tx *tx, uint32_t type, uint8_t *hdr,
-                        size_t prelen, const void *body, size_t len)
+static int send_section_f(struct mig_tx *tx, uint32_t type, uint32_t flags,
+                          uint8_t *hdr, size_t prelen, const void *body,
+                          size_t len)
 {
-    struct snap_section s = { .type = type, .index = tx->index,
-                              .length = prelen + len };
+    struct snap_section s = { .type = type, .flags = flags,
+                              .index = tx->index, .length = prelen + len };
     XXH3_state_t *st = tx->xxh;
     struct iovec iov[2] = {
         { hdr, SNAP_SECTION_HEADER_SIZE + prelen }, { (void *)body, len },
@@ -251,6 +259,16 @@ int mig_tx_device(struct mig_tx *tx, const char *id, const void *data,
     mig_device_id_encode(hdr + SNAP_SECTION_HEADER_SIZE, id);
     return send_section(tx, MIG_SEC_DEVICE, hdr, MIG_DEVICE_ID_SIZE, data,
                         len);
+}
+
+int mig_tx_stopping(struct mig_tx *tx)
+{
+    uint8_t hdr[SNAP_SECTION_HEADER_SIZE + SNAP_RAM_HEADER_SIZE + 8];
+    uint64_t none = 0;
+
+    snap_ram_encode(hdr + SNAP_SECTION_HEADER_SIZE, 0, 1, &none);
+    return send_section_f(tx, MIG_SEC_RAM_DIRTY, MIG_SEC_F_STOPPING, hdr,
+                          SNAP_RAM_HEADER_SIZE + 8, NULL, 0);
 }
 
 int mig_tx_state_end(struct mig_tx *tx, const void *fdt, size_t len)

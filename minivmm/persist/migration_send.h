@@ -49,6 +49,12 @@ int mig_tx_ram_dirty(struct mig_tx *tx, const uint64_t *bits,
 int mig_tx_device(struct mig_tx *tx, const char *id, const void *data,
                   size_t len);
 /* The STATE section, then END. */
+/* The stop is coming: an empty RAM_DIRTY section (one page, none
+ * present) flagged MIG_SEC_F_STOPPING, so the destination can prepare
+ * for the final pass (its real-time boost, docs/migration.md); older
+ * destinations ignore the flag and take it as an empty pass. 0 or
+ * -errno. */
+int mig_tx_stopping(struct mig_tx *tx);
 int mig_tx_state_end(struct mig_tx *tx, const void *fdt, size_t len);
 
 #endif

@@ -10,7 +10,7 @@
  * (vm_load_state); everything before and around it is the real code.
  *
  * FUZZ_SRCS: minivmm/migration_in.c minivmm/persist/migration_fmt.c minivmm/persist/migration_net.c minivmm/persist/migration_auth.c
- * FUZZ_SRCS: minivmm/persist/snapshot_fmt.c vmm/host_limits.c vmm/memory.c minivmm/persist/vmstate.c vmm/state.c vmm/devreg.c vmm/log.c vmm/sched_slice.c
+ * FUZZ_SRCS: minivmm/persist/snapshot_fmt.c vmm/host_limits.c vmm/memory.c minivmm/persist/vmstate.c vmm/state.c vmm/devreg.c vmm/log.c vmm/sched_slice.c vmm/rt_boost.c
  * FUZZ_PKGS: libxxhash libcrypto
  * FUZZ_LIBS: -lfdt
  *
@@ -154,6 +154,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&cfg, 0, sizeof(cfg));
     cfg.incoming = uri;
     cfg.migrate_timeout_ms = 2000;
+    /* No vCPU threads here to end a boost handed over on success: this
+     * thread would stay SCHED_FIFO (minivmm/migration_in.c). */
+    cfg.migrate_rt_boost_off = true;
     if (pthread_create(&th, NULL, source_main, &s))
         abort();
     r = migration_incoming(&cfg, &vm, err, sizeof(err));

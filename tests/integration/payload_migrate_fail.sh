@@ -12,12 +12,24 @@
 #     non-zero, the source reports its reason and runs on;
 #  4. then a good migration of the same source: the counter goes on at the
 #     destination from the next tick.
+# After each failure no thread of the source is left SCHED_FIFO (the stop
+# window's real-time boost, docs/migration.md, ends before the guest
+# resumes); in 3 the guest was stopped, boosted, and the boost ended
+# "failed".
 : "${BUILD:=build}"
 name=payload_migrate_fail
 . tests/integration/lib_migrate.sh
 last_tick() {
     tr -d '\r' <"$1" | sed -n 's/^counter: tick \([0-9]*\) .*/\1/p' |
         tail -n 1
+}
+# No thread of the source runs SCHED_FIFO (the boost ended).
+unboosted() {
+    for t in /proc/"$src"/task/*; do
+        chrt -p "${t##*/}" 2>/dev/null | grep -q SCHED_FIFO &&
+            fail "$1: thread ${t##*/} ($(cat "$t/comm")) still SCHED_FIFO"
+    done
+    return 0
 }
 # The source still counts: two more ticks within 5 s.
 counts() {
@@ -26,6 +38,7 @@ counts() {
         fail "$1: the source does not count any more"
     ctl "$dir/api1" status | grep -qx "state: running" ||
         fail "$1: source state: $(ctl "$dir/api1" status | head -n 1)"
+    unboosted "$1"
 }
 # start_dest N [options]: a destination on unix:$dir/migN, SIGSTOPped.
 start_dest() {
@@ -54,7 +67,8 @@ migrate_blocked() {
 
 "$BUILD/minivmm" --kernel "$BUILD/guest/payload.elf" --cpus 2 --rng \
     --memory 256M --cmdline "test=counter ticks=300 tick_ms=100 fill_mb=128" \
-    --serial "file:$dir/out1" --api-socket "$dir/api1" 2>"$dir/err1" &
+    --serial "file:$dir/out1" --api-socket "$dir/api1" --log-level debug \
+    2>"$dir/err1" &
 src=$!
 pids="$src"
 wait_for "$dir/out1" "^counter: tick 2 " 60 ||
@@ -91,6 +105,11 @@ grep -qx "state: failed" "$dir/m3" || fail "refused: $(cat "$dir/m3")"
 grep -q "^failure: the destination failed: .*rng" "$dir/m3" ||
     fail "refused: $(cat "$dir/m3")"
 counts "refused"
+if [ "$(id -u)" = 0 ]; then
+    grep -q "real-time boost ended (failed)" "$dir/err1" ||
+        fail "refused: the boost did not end as failed: $(grep boost \
+            "$dir/err1")"
+fi
 echo "$name: refused: $(grep '^failure' "$dir/m3")"
 
 # 4. A good migration: nothing was lost.

@@ -46,13 +46,22 @@ static void test_parse_ok(void **state)
     assert_string_equal(r.uri, "unix:/a");
     assert_int_equal(r.mig_downtime_ms, 0);
     assert_int_equal(r.mig_auto_converge, -1);
+    assert_int_equal(r.mig_rt_boost, -1);
     assert_int_equal(r.mig_max_bandwidth, 0);
     assert_int_equal(parse("{\"cmd\":\"migrate\",\"uri\":\"unix:/a\","
                            "\"downtime-ms\":5,\"auto-converge\":false,"
-                           "\"max-bandwidth\":33554432}", &r, err), 0);
+                           "\"max-bandwidth\":33554432,\"rt-boost\":false}",
+                           &r, err), 0);
     assert_int_equal(r.mig_downtime_ms, 5);
     assert_int_equal(r.mig_auto_converge, 0);
+    assert_int_equal(r.mig_rt_boost, 0);
     assert_int_equal(r.mig_max_bandwidth, 33554432);
+    assert_int_equal(parse("{\"cmd\":\"migrate\",\"uri\":\"unix:/a\","
+                           "\"rt-boost\":true}", &r, err), 0);
+    assert_int_equal(r.mig_rt_boost, 1);
+    assert_int_equal(parse("{\"cmd\":\"migrate\",\"uri\":\"unix:/a\","
+                           "\"rt-boost\":\"on\"}", &r, err), -EINVAL);
+    assert_non_null(strstr(err, "rt-boost"));
     /* Out of range or of the wrong type: refused, naming the key. */
     assert_int_equal(parse("{\"cmd\":\"migrate\",\"uri\":\"unix:/a\","
                            "\"downtime-ms\":0}", &r, err), -EINVAL);

@@ -305,6 +305,40 @@ static void test_stream_order(void **state)
     assert_false(mig_ram_range_ok(4ULL << 30, 3ULL << 30, 4096));
 }
 
+/* The stop notice (mig_tx_stopping): an empty RAM_DIRTY section with
+ * the MIG_SEC_F_STOPPING flag; the receiver sees the flag, and takes it
+ * as an empty pass (no pages), as one that ignores the flag would. */
+static void test_stop_notice(void **state)
+{
+    struct snap_section s = { .type = MIG_SEC_CONFIG,
+                              .length = MIG_CONFIG_SIZE };
+    uint8_t h[SNAP_HEADER_SIZE], sh[SNAP_SECTION_HEADER_SIZE];
+    uint8_t ram[SNAP_RAM_HEADER_SIZE + 8];
+    uint64_t none = 0;
+    struct snap_ram r;
+    struct mig_rx rx;
+    char err[256];
+
+    (void)state;
+    snap_header_encode(h, MIG_F_STREAM, 1 << 20);
+    assert_int_equal(mig_rx_header(&rx, h, sizeof(h), err, sizeof(err)), 0);
+    snap_section_encode(sh, &s);
+    assert_int_equal(mig_rx_section(&rx, sh, &s, err, sizeof(err)), 0);
+    s = (struct snap_section){ .type = MIG_SEC_RAM_DIRTY, .index = 1,
+                               .flags = MIG_SEC_F_STOPPING,
+                               .length = sizeof(ram) };
+    snap_section_encode(sh, &s);
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(mig_rx_section(&rx, sh, &s, err, sizeof(err)), 0);
+    assert_int_equal(s.type, MIG_SEC_RAM_DIRTY);
+    assert_true(s.flags & MIG_SEC_F_STOPPING);
+    snap_ram_encode(ram, 0, 1, &none);
+    assert_int_equal(mig_rx_ram(&rx, &s, ram, sizeof(ram), &r, err,
+                                sizeof(err)), 0);
+    assert_int_equal(r.present, 0);
+    assert_int_equal(rx.pages, 0);
+}
+
 static void test_reply(void **state)
 {
     uint8_t buf[MIG_REPLY_SIZE];
@@ -320,7 +354,8 @@ static void test_reply(void **state)
     assert_int_equal(mig_reply_decode(buf, &st, why, sizeof(why)), -EINVAL);
 }
 
-/* --incoming and --migrate-downtime-ms (vmm/config.c). */
+/* --incoming, --migrate-downtime-ms and --migrate-rt-boost
+ * (vmm/config.c). */
 static void test_config(void **state)
 {
     char *ok[] = { "minivmm", "--incoming", "unix:/x", "--disk",
@@ -331,6 +366,10 @@ static void test_config(void **state)
                      NULL };
     char *bad[] = { "minivmm", "--kernel", "k", "--migrate-downtime-ms",
                     "0", NULL };
+    char *rt_off[] = { "minivmm", "--kernel", "k", "--migrate-rt-boost",
+                       "off", NULL };
+    char *rt_bad[] = { "minivmm", "--kernel", "k", "--migrate-rt-boost",
+                       "yes", NULL };
     struct vm_config cfg;
     char err[256];
 
@@ -340,6 +379,12 @@ static void test_config(void **state)
     assert_int_equal(cfg.migrate_downtime_ms, 0);
     assert_int_equal(config_parse(5, dt, &cfg, err, sizeof(err)), 0);
     assert_int_equal(cfg.migrate_downtime_ms, 7);
+    assert_false(cfg.migrate_rt_boost_off);
+    assert_int_equal(config_parse(5, rt_off, &cfg, err, sizeof(err)), 0);
+    assert_true(cfg.migrate_rt_boost_off);
+    assert_int_equal(config_parse(5, rt_bad, &cfg, err, sizeof(err)),
+                     -EINVAL);
+    assert_non_null(strstr(err, "--migrate-rt-boost"));
     assert_int_equal(config_parse(5, both, &cfg, err, sizeof(err)),
                      -EINVAL);
     assert_non_null(strstr(err, "--incoming"));
@@ -354,6 +399,7 @@ int main(void)
         cmocka_unit_test(test_uri),
         cmocka_unit_test(test_stream_roundtrip),
         cmocka_unit_test(test_stream_order),
+        cmocka_unit_test(test_stop_notice),
         cmocka_unit_test(test_reply),
         cmocka_unit_test(test_config),
     };

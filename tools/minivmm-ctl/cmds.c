@@ -16,8 +16,8 @@ static const struct ctl_cmd cmds[] = {
     { "quit", 0, 0, "", "stop the VM and end minivmm (exit status 0)" },
     { "powerdown", 0, 0, "", "press the ACPI power button (the guest "
       "shuts down cleanly)" },
-    { "migrate", 1, 4, "URI [downtime-ms=N] [auto-converge=on|off] "
-      "[max-bandwidth=BYTES/S[K|M|G]]", "live-migrate to a minivmm "
+    { "migrate", 1, 5, "URI [downtime-ms=N] [auto-converge=on|off] "
+      "[max-bandwidth=BYTES/S[K|M|G]] [rt-boost=on|off]", "live-migrate to a minivmm "
       "--incoming URI (unix:PATH, tcp:HOST:PORT[,token-file=PATH]); exit 0 "
       "only when it completed" },
     { "migrate-status", 0, 0, "", "print the state of the current or last "
@@ -126,7 +126,7 @@ static struct json_object *device_args(const char *type, const char *kv)
 /* migrate's K=V parameters into @o (docs/api.md). -1 for a bad one. */
 static int migrate_params(struct json_object *o, char **args)
 {
-    for (unsigned int i = 1; i < 4 && args[i]; i++) {
+    for (unsigned int i = 1; i < 5 && args[i]; i++) {
         const char *a = args[i], *v = strchr(a, '=');
         char *end;
         long long x;
@@ -134,10 +134,12 @@ static int migrate_params(struct json_object *o, char **args)
         if (!v)
             return -1;
         v++;
-        if (!strncmp(a, "auto-converge=", 14)) {
+        if (!strncmp(a, "auto-converge=", 14) ||
+            !strncmp(a, "rt-boost=", 9)) {
             if (strcmp(v, "on") && strcmp(v, "off"))
                 return -1;
-            json_object_object_add(o, "auto-converge",
+            json_object_object_add(o, a[0] == 'a' ? "auto-converge" :
+                                   "rt-boost",
                                    json_object_new_boolean(!strcmp(v, "on")));
             continue;
         }
