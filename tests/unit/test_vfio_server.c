@@ -275,6 +275,32 @@ static void test_io_fds(void **state)
                           NULL, 0), -EINVAL);
 }
 
+static bool readable(int fd);
+
+/* The owner polls the ioeventfds itself: once taken, a doorbell no longer
+ * wakes vfio_srv_poll_fd(); vfio_srv_handle_ioeventfd() consumes and
+ * delivers it. */
+static void test_take_ioeventfds(void **state)
+{
+    struct fx *f = *state;
+    struct pollfd p = {.fd = vfio_srv_poll_fd(f->k.srv), .events = POLLIN};
+    struct vfio_srv_stats st;
+    uint64_t one = 1;
+    int fds[4];
+
+    version(f);
+    assert_int_equal(vfio_srv_take_ioeventfds(f->k.srv, fds, 4), 2);
+    assert_int_equal(write(fds[1], &one, 8), 8);
+    assert_int_equal(poll(&p, 1, 0), 0);
+    vfio_srv_handle_ioeventfd(f->k.srv, 1);
+    vfio_srv_get_stats(f->k.srv, &st);
+    assert_int_equal(st.ioeventfds, 1);
+    assert_false(readable(fds[1]));
+    vfio_srv_handle_ioeventfd(f->k.srv, 7);     /* out of range: ignored */
+    vfio_srv_get_stats(f->k.srv, &st);
+    assert_int_equal(st.ioeventfds, 1);
+}
+
 static bool readable(int fd)
 {
     struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -773,6 +799,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_region_info, setup, teardown),
         cmocka_unit_test_setup_teardown(test_io_fds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_take_ioeventfds, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_set_irqs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_region_rw, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dma_and_logging, setup,

@@ -503,6 +503,16 @@ int vfu_blk_io_fd(const struct vfu_blk *d)
     return virtio_blk_poll_fd(d->blk);
 }
 
+uint32_t vfu_blk_take_ioeventfds(struct vfu_blk *d, int *fds, uint32_t max)
+{
+    return vfio_srv_take_ioeventfds(d->srv, fds, max);
+}
+
+void vfu_blk_ioeventfd_ready(struct vfu_blk *d, uint32_t idx)
+{
+    vfio_srv_handle_ioeventfd(d->srv, idx);
+}
+
 int vfu_blk_srv_ready(struct vfu_blk *d)
 {
     return vfio_srv_handle_ready(d->srv);

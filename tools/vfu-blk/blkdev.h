@@ -61,6 +61,12 @@ int vfu_blk_srv_fd(const struct vfu_blk *d);
 int vfu_blk_io_fd(const struct vfu_blk *d);
 int vfu_blk_srv_ready(struct vfu_blk *d);
 int vfu_blk_io_ready(struct vfu_blk *d);
+/* The doorbell ioeventfds, polled by the caller's loop instead of
+ * through vfu_blk_srv_fd() (vfio_srv_take_ioeventfds()): up to @max into
+ * @fds, the count returned; fds[i] readable → vfu_blk_ioeventfd_ready(d,
+ * i). */
+uint32_t vfu_blk_take_ioeventfds(struct vfu_blk *d, int *fds, uint32_t max);
+void vfu_blk_ioeventfd_ready(struct vfu_blk *d, uint32_t idx);
 
 /* The counters by name (the keys of the SIGUSR1 line and of the
  * --stats-file JSON, in that order) and their place in the struct. */

@@ -313,6 +313,12 @@ static int signal_fd(void)
     return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
+/* epoll tags of run()'s loop: 0 server, 1 io_uring, 2 signals, 3 stats
+ * timer, VFU_BLK_IOEV_TAG + i the i-th doorbell ioeventfd (up to
+ * VFU_BLK_IOEV_MAX; any beyond stay in the server's own set). */
+#define VFU_BLK_IOEV_TAG 16u
+#define VFU_BLK_IOEV_MAX 64u
+
 static int watch(int ep, int fd, uint32_t tag)
 {
     struct epoll_event ev = {.events = EPOLLIN, .data.u32 = tag};
@@ -354,6 +360,8 @@ static int run(struct vfu_blk *d, int sfd, const char *stats_path)
 {
     struct signalfd_siginfo si;
     struct epoll_event ev[8];
+    int iofd[VFU_BLK_IOEV_MAX];
+    uint32_t nio, k;
     uint64_t ticks;
     int ep, n, i, tfd, r = 0;
 
@@ -364,6 +372,15 @@ static int run(struct vfu_blk *d, int sfd, const char *stats_path)
         watch(ep, sfd, 2)) {
         close(ep);
         return -errno;
+    }
+    /* Doorbells straight from this loop: no nested epoll per I/O. */
+    nio = vfu_blk_take_ioeventfds(d, iofd, VFU_BLK_IOEV_MAX);
+    for (k = 0; k < nio; k++) {
+        r = watch(ep, iofd[k], VFU_BLK_IOEV_TAG + k);
+        if (r) {
+            close(ep);
+            return r;
+        }
     }
     tfd = stats_timer(ep, stats_path);
     stats_file(d, stats_path);
@@ -377,6 +394,8 @@ static int run(struct vfu_blk *d, int sfd, const char *stats_path)
                 r = vfu_blk_srv_ready(d);
                 if (r == -ENOTCONN)
                     r = 1; /* our only client left */
+            } else if (ev[i].data.u32 >= VFU_BLK_IOEV_TAG) {
+                vfu_blk_ioeventfd_ready(d, ev[i].data.u32 - VFU_BLK_IOEV_TAG);
             } else if (ev[i].data.u32 == 1) {
                 vfu_blk_io_ready(d);
             } else if (ev[i].data.u32 == 3) {

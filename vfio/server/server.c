@@ -368,6 +368,23 @@ static void srv_ioev_ready(struct vfio_srv *s, uint32_t idx)
     srv_run_deferred(s);
 }
 
+uint32_t vfio_srv_take_ioeventfds(struct vfio_srv *s, int *fds,
+                                  uint32_t max)
+{
+    uint32_t i;
+
+    for (i = 0; i < s->nioev && i < max; i++) {
+        epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->ioev[i].fd, NULL);
+        fds[i] = s->ioev[i].fd;
+    }
+    return i;
+}
+
+void vfio_srv_handle_ioeventfd(struct vfio_srv *s, uint32_t idx)
+{
+    srv_ioev_ready(s, idx);
+}
+
 int vfio_srv_handle_ready(struct vfio_srv *s)
 {
     struct epoll_event ev[16];

@@ -84,6 +84,21 @@ int vfio_srv_poll_fd(const struct vfio_srv *s);
  * local failure (epoll). A client that misbehaves is disconnected. */
 int vfio_srv_handle_ready(struct vfio_srv *s);
 
+/* Take the device's ioeventfds (its regions' ioeventfds, in table order)
+ * out of vfio_srv_poll_fd()'s set, so that the owner polls them in its
+ * own loop: a doorbell then costs one epoll_wait instead of two (the
+ * nested epoll). Fills @fds with up to @max of them (the first @max;
+ * any others stay in the server's set) and returns how many it took.
+ * Call once, after vfio_srv_create(); the fds stay the server's. When
+ * @fds[i] is readable, call vfio_srv_handle_ioeventfd(s, i). */
+uint32_t vfio_srv_take_ioeventfds(struct vfio_srv *s, int *fds,
+                                  uint32_t max);
+
+/* @fds[@idx] of vfio_srv_take_ioeventfds() is readable: consume it and
+ * deliver the doorbell to the device (ops->ioeventfd), as
+ * vfio_srv_handle_ready() does for the ioeventfds it polls. */
+void vfio_srv_handle_ioeventfd(struct vfio_srv *s, uint32_t idx);
+
 /* True while a client is connected and has completed VERSION. */
 bool vfio_srv_connected(const struct vfio_srv *s);
 
