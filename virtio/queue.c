@@ -477,10 +477,20 @@ int virtq_pop(struct virtq *q, struct virtq_elem *e)
 
 /* --- used ring and notifications -------------------------------------- */
 
+/* Used element used_idx = (@head, @len) (virtio 1.x 2.7.8); 0 or -errno. */
+static int write_used_elem(struct virtq *q, uint16_t head, uint32_t len,
+                           bool posted)
+{
+    struct vring_used_elem ue = {.id = htole32(head), .len = htole32(len)};
+    uint64_t gpa = q->used_gpa + 4 + 8ULL * (q->used_idx & (q->size - 1));
+    int r = posted ? virtio_mem_write_posted(q->mem, gpa, &ue, sizeof(ue))
+                   : virtio_mem_write(q->mem, gpa, &ue, sizeof(ue));
+
+    return r < 0 ? broken(q, r, "writing a used ring element") : 0;
+}
+
 int virtq_push(struct virtq *q, uint16_t head, uint32_t len)
 {
-    struct vring_used_elem ue;
-    uint64_t gpa;
     int r;
 
     if (q->broken)
@@ -493,12 +503,9 @@ int virtq_push(struct virtq *q, uint16_t head, uint32_t len)
         r = virtio_mem_flush(q->mem);
     if (r < 0)
         return broken(q, r, "writing used ring elements");
-    ue.id = htole32(head);
-    ue.len = htole32(len);
-    gpa = q->used_gpa + 4 + 8ULL * (q->used_idx & (q->size - 1));
-    r = virtio_mem_write(q->mem, gpa, &ue, sizeof(ue));
+    r = write_used_elem(q, head, len, false);
     if (r < 0)
-        return broken(q, r, "writing a used ring element");
+        return r;
     q->used_idx++;
     r = ring_write16(q, q->used_gpa + 2, q->used_idx, true);
     if (r < 0)
@@ -508,8 +515,6 @@ int virtq_push(struct virtq *q, uint16_t head, uint32_t len)
 
 int virtq_push_deferred(struct virtq *q, uint16_t head, uint32_t len)
 {
-    struct vring_used_elem ue;
-    uint64_t gpa;
     int r;
 
     if (q->broken)
@@ -518,12 +523,9 @@ int virtq_push_deferred(struct virtq *q, uint16_t head, uint32_t len)
         return -EINVAL;
     /* Message batching: staged, one write per run at virtq_publish(). */
     if (!virtq_msg_stage_used(q, q->used_idx, head, len)) {
-        ue.id = htole32(head);
-        ue.len = htole32(len);
-        gpa = q->used_gpa + 4 + 8ULL * (q->used_idx & (q->size - 1));
-        r = virtio_mem_write_posted(q->mem, gpa, &ue, sizeof(ue));
+        r = write_used_elem(q, head, len, true);
         if (r < 0)
-            return broken(q, r, "writing a used ring element");
+            return r;
     }
     q->used_idx++;
     q->unpublished = true;

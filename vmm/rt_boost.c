@@ -14,22 +14,10 @@
 #define SCHED_FLAG_RESET_ON_FORK 0x01
 #endif
 
-/* include/uapi/linux/sched/types.h, SCHED_ATTR_SIZE_VER0 (48 bytes). */
-struct boost_attr {
-    uint32_t size;
-    uint32_t sched_policy;
-    uint64_t sched_flags;
-    int32_t sched_nice;
-    uint32_t sched_priority;
-    uint64_t sched_runtime;
-    uint64_t sched_deadline;
-    uint64_t sched_period;
-};
-
 static int sys_set(void *opaque, pid_t tid, bool rt, bool inherit,
                    unsigned int slice_us)
 {
-    struct boost_attr a;
+    struct vmm_sched_attr a;
 
     (void)opaque;
     if (!rt)
@@ -201,7 +189,7 @@ const char *rt_boost_end_name(enum rt_boost_end e)
 
 bool rt_boost_drop_inherited(pid_t tid)
 {
-    struct boost_attr a;
+    struct vmm_sched_attr a;
 
     memset(&a, 0, sizeof(a));
     if (syscall(SYS_sched_getattr, tid, &a, sizeof(a), 0) < 0)

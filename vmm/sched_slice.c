@@ -10,21 +10,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* include/uapi/linux/sched/types.h, SCHED_ATTR_SIZE_VER0 (48 bytes). */
-struct slice_attr {
-    uint32_t size;
-    uint32_t sched_policy;
-    uint64_t sched_flags;
-    int32_t sched_nice;
-    uint32_t sched_priority;
-    uint64_t sched_runtime;
-    uint64_t sched_deadline;
-    uint64_t sched_period;
-};
-
 int sched_slice_set(pid_t tid, unsigned int us)
 {
-    struct slice_attr a;
+    struct vmm_sched_attr a;
     int nice;
 
     errno = 0;

@@ -9,7 +9,22 @@
 #ifndef MINIVMM_SCHED_SLICE_H
 #define MINIVMM_SCHED_SLICE_H
 
+#include <stdint.h>
 #include <sys/types.h>
+
+/* sched_setattr(2)/sched_getattr(2)'s argument, as the kernel defines it
+ * (include/uapi/linux/sched/types.h, SCHED_ATTR_SIZE_VER0: 48 bytes);
+ * glibc does not declare it. Shared by this file and vmm/rt_boost.c. */
+struct vmm_sched_attr {
+    uint32_t size;
+    uint32_t sched_policy;
+    uint64_t sched_flags;
+    int32_t sched_nice;
+    uint32_t sched_priority;
+    uint64_t sched_runtime;
+    uint64_t sched_deadline;
+    uint64_t sched_period;
+};
 
 #define SCHED_SLICE_SHORT_US 100    /* the kernel's minimum is 100 µs */
 
